@@ -1,0 +1,35 @@
+"""The Flask application factory: ``flask --app app run``, ``gunicorn 'app:create_app()'``."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+import settings
+from cli import register_commands
+from models.db import make_engine, make_session_factory
+from queueing import runtime
+from web import database, health
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; values in ``config`` override the environment."""
+    values = settings.load(os.environ, config)
+    settings.check_production(values)
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(values)
+    logging.basicConfig(level=values["LOG_LEVEL"])
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up chatter
+
+    session_factory = make_session_factory(make_engine(values["DATABASE_URL"]))
+    database.init_app(app, session_factory)
+    # Tasks run in-process (by the CLI or the tests) see the same database as the app.
+    runtime.configure(values, session_factory)
+
+    app.register_blueprint(health.bp)
+    register_commands(app)
+    return app

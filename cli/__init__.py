@@ -1,0 +1,12 @@
+"""The ``flask --app app …`` commands."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    from cli import db, directory
+
+    app.cli.add_command(db.db)
+    app.cli.add_command(directory.directory)

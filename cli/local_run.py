@@ -1,0 +1,106 @@
+"""``make run``: the whole product on one machine, for a developer or a demo.
+
+Upgrades the database, loads the demo directory into an empty one, makes sure Redis answers
+(starting a private one under instance/ when it can), then runs the web server and the worker
+under honcho until Ctrl-C, which stops them all.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+from honcho.manager import Manager
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+DEMO_DIRECTORY = ROOT / "examples" / "directory.toml"
+BIN = Path(sys.executable).parent
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env.setdefault("DEBUG", "true")  # a local run needs no production secrets
+    config = settings.load(env)
+    flask = [str(BIN / "flask"), "--app", "app"]
+    subprocess.run([*flask, "db", "upgrade"], check=True, env=env, cwd=ROOT)
+    subprocess.run(
+        [*flask, "directory", "load-if-empty", str(DEMO_DIRECTORY)], check=True, env=env, cwd=ROOT
+    )
+    manager = Manager()
+    port = env.get("PORT", "5000")
+    manager.add_process(
+        "web",
+        f"{BIN / 'gunicorn'} --bind 127.0.0.1:{port} --workers 2 --access-logfile - "
+        "'app:create_app()'",
+        env=env,
+        cwd=str(ROOT),
+    )
+    redis_state = _redis(config["REDIS_URL"], manager, env)
+    if redis_state != "missing":
+        manager.add_process("worker", f"{sys.executable} worker.py", env=env, cwd=str(ROOT))
+    _banner(config, port, redis_state)
+    manager.loop()
+    return manager.returncode or 0
+
+
+def _redis(url: str, manager: Manager, env: dict[str, str]) -> str:
+    """'up' when REDIS_URL answers, 'private' when we start one, 'missing' when we cannot."""
+    try:
+        Redis.from_url(url, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)).ping()
+        return "up"
+    except Exception:
+        pass
+    server = shutil.which("redis-server")
+    target = urlparse(url)
+    if server is None or target.hostname not in {"127.0.0.1", "localhost", "::1"}:
+        return "missing"
+    INSTANCE.mkdir(exist_ok=True)
+    manager.add_process(
+        "redis",
+        f"{server} --bind 127.0.0.1 --port {target.port or 6379} --dir {INSTANCE} "
+        "--save '' --appendonly no",
+        env=env,
+    )
+    return "private"
+
+
+def _banner(config: dict[str, object], port: str, redis_state: str) -> None:
+    base = str(config["PUBLIC_BASE_URL"] or "https://<your public https host>").rstrip("/")
+    lines = [
+        "",
+        f"AltiLogix support line: http://127.0.0.1:{port}/  (health: /healthz)",
+        "Point the Twilio numbers at:",
+        f"  voice webhook:    POST {base}/voice/incoming",
+        f"  status callback:  POST {base}/voice/status",
+        f"  fallback URL:     POST {base}/voice/fallback",
+        "Simulated call: the call simulator comes with the phone-line issue (#4); "
+        "it is not available yet.",
+    ]
+    if redis_state == "private":
+        lines.append(
+            f"Redis: nothing answered at {config['REDIS_URL']}; started a private one "
+            "under instance/."
+        )
+    if redis_state == "missing":
+        lines += [
+            f"Redis: nothing answers at {config['REDIS_URL']} and redis-server is not installed.",
+            "  THE WORKER IS NOT RUNNING: notifications wait in the database outbox until it is.",
+            "  Install Redis (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew "
+            "install redis), then run make run again.",
+        ]
+    lines.append("Ctrl-C stops everything.\n")
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

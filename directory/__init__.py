@@ -1,0 +1,1 @@
+"""The directory: clients, their authorized contacts, staff and the on-call order."""

@@ -1,0 +1,1 @@
+"""Twilio voice webhooks and the call flows."""

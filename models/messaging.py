@@ -1,0 +1,56 @@
+"""Notifications sent to people, and the outbox of tasks waiting for the worker."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, utcnow
+from models.enums import DeliveryState, NotificationChannel, OutboxState
+
+
+class Notification(Base):
+    """One message to one recipient; its key makes a second send of the same message a no-op."""
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    channel: Mapped[NotificationChannel]
+    recipient: Mapped[str] = mapped_column(String(254))
+    staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[DeliveryState] = mapped_column(default=DeliveryState.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    provider_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class OutboxTask(Base):
+    """A task for the worker, written in the transaction that causes it, relayed to RQ later."""
+
+    __tablename__ = "outbox_task"
+    __table_args__ = (Index("ix_outbox_task_state_run_at", "state", "run_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task: Mapped[str] = mapped_column(String(100))
+    args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Two writers of the same logical task (a webhook Twilio sent twice) give one row.
+    key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[OutboxState] = mapped_column(default=OutboxState.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    relayed_at: Mapped[datetime | None]
+
+    @property
+    def job_id(self) -> str:
+        return f"outbox-{self.id}"

@@ -1,0 +1,106 @@
+"""The shared test world: a database on each backend, Redis, the app, and the demo directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from redis import Redis
+from sqlalchemy import Engine, delete
+from sqlalchemy.orm import Session, sessionmaker
+
+import models
+from app import create_app
+from migrations import alembic_config
+from models.db import make_engine, make_session_factory
+from tests import services
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIRECTORY = ROOT / "examples" / "directory.toml"
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    with services.postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def migrated_url(request: pytest.FixtureRequest) -> str:
+    """A database upgraded by the migrations, once per backend and test run."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    command.upgrade(alembic_config(url), "head")
+    return url
+
+
+@pytest.fixture
+def engine(migrated_url: str) -> Iterator[Engine]:
+    """The backend's engine, with every table emptied after the test."""
+    engine = make_engine(migrated_url)
+    yield engine
+    with engine.begin() as connection:
+        for table in reversed(models.Base.metadata.sorted_tables):
+            connection.execute(delete(table))
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def redis() -> Iterator[Redis]:
+    client = services.redis_client()
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+def app_config(database_url: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": services.REDIS_TEST_URL,
+        "SECRET_KEY": "test-secret",
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "test-auth-token",
+        "PUBLIC_BASE_URL": "https://support.altilogix.example",
+        **extra,
+    }
+
+
+@pytest.fixture
+def app(engine: Engine) -> Flask:
+    return create_app(app_config(engine.url.render_as_string(hide_password=False)))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def cli(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def engine_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)

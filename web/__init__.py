@@ -1,0 +1,1 @@
+"""The web side: health check, and later the technicians' and supervisors' pages."""

@@ -1,0 +1,86 @@
+"""``/healthz``: can the phone line take calls, and is the back office keeping up?"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from rq import Worker
+from sqlalchemy import text
+
+from models import utcnow
+from queueing import outbox
+from web.database import db_session
+
+bp = Blueprint("health", __name__)
+
+# A worker that has not beaten for this long is taken for dead (RQ beats every few seconds).
+WORKER_STALE_SECONDS = 120
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    report: dict[str, Any] = {"database": _database(), "redis": _redis()}
+    report["worker"] = _worker() if report["redis"]["ok"] else {"ok": False, "last_heartbeat": None}
+    # The phone line answers as long as the database does; Redis and the worker only delay
+    # notifications, which wait in the outbox meanwhile.
+    can_take_calls = report["database"]["ok"]
+    report["status"] = "ok" if can_take_calls else "down"
+    return jsonify(report), 200 if can_take_calls else 503
+
+
+def _database() -> dict[str, Any]:
+    try:
+        session = db_session()
+        session.execute(text("SELECT 1"))
+        return {"ok": True, "outbox_backlog": outbox.backlog(session)}
+    except Exception as error:
+        return {"ok": False, "error": type(error).__name__}
+
+
+def _redis_client() -> Redis:
+    client: Redis | None = current_app.extensions.get("health_redis")
+    if client is None:
+        # A health check answers fast: no retries, no backoff.
+        client = Redis.from_url(
+            current_app.config["REDIS_URL"],
+            socket_timeout=0.5,
+            socket_connect_timeout=0.5,
+            retry=Retry(NoBackoff(), 0),
+        )
+        current_app.extensions["health_redis"] = client
+    return client
+
+
+def _redis() -> dict[str, Any]:
+    try:
+        _redis_client().ping()
+        return {"ok": True}
+    except Exception as error:
+        return {"ok": False, "error": type(error).__name__}
+
+
+def _worker() -> dict[str, Any]:
+    try:
+        beats = [w.last_heartbeat for w in Worker.all(connection=_redis_client())]
+    except Exception as error:
+        return {"ok": False, "last_heartbeat": None, "error": type(error).__name__}
+    last: datetime | None = max((b for b in beats if b is not None), default=None)
+    if last is None:
+        return {"ok": False, "last_heartbeat": None, "workers": 0}
+    age = (utcnow() - _aware(last)).total_seconds()
+    return {
+        "ok": age < WORKER_STALE_SECONDS,
+        "last_heartbeat": _aware(last).isoformat(),
+        "age_seconds": round(age, 1),
+        "workers": len(beats),
+    }
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

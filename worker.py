@@ -1,0 +1,77 @@
+"""The RQ worker: runs queued tasks, with RQ's scheduler for timed ones, and relays the outbox.
+
+Run it as ``python worker.py`` (the Procfile does). Several can run at once, on several hosts.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from redis import Redis
+from rq import Queue, Worker
+from sqlalchemy.orm import Session, sessionmaker
+
+import settings
+from queueing import outbox, runtime
+
+log = logging.getLogger("worker")
+
+
+class OutboxRelay(threading.Thread):
+    """Moves outbox rows to RQ every few seconds until stopped."""
+
+    def __init__(
+        self, session_factory: sessionmaker[Session], queue: Queue, interval: float
+    ) -> None:
+        super().__init__(name="outbox-relay", daemon=True)
+        self.session_factory = session_factory
+        self.queue = queue
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def relay_once(self) -> int:
+        try:
+            return outbox.relay(self.session_factory, self.queue)
+        except Exception:
+            # The database or Redis is away: the rows wait, the next round tries again.
+            log.exception("outbox relay failed; will retry in %.0f s", self.interval)
+            return 0
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            self.relay_once()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def make_worker(config: Mapping[str, Any]) -> tuple[Worker, OutboxRelay]:
+    connection = Redis.from_url(config["REDIS_URL"])
+    queue = Queue(config["RQ_QUEUE"], connection=connection)
+    runtime.configure(config)
+    relay = OutboxRelay(runtime.session_factory(), queue, config["OUTBOX_RELAY_SECONDS"])
+    return Worker([queue], connection=connection), relay
+
+
+def main() -> int:
+    config = settings.load()
+    logging.basicConfig(
+        level=config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    worker, relay = make_worker(config)
+    moved = relay.relay_once()
+    log.info("outbox relay at start-up: %d task(s) queued", moved)
+    relay.start()
+    try:
+        worker.work(with_scheduler=True, logging_level=config["LOG_LEVEL"])
+    finally:
+        relay.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
