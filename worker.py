@@ -8,10 +8,12 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Worker
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,12 +59,27 @@ def make_worker(config: Mapping[str, Any]) -> tuple[Worker, OutboxRelay]:
     return Worker([queue], connection=connection), relay
 
 
+def wait_for_redis(connection: Redis, seconds: float) -> None:
+    """Give a Redis that is still starting (``make run``, a host reboot) time to answer."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            connection.ping()
+            return
+        except RedisError:
+            if time.monotonic() >= deadline:
+                raise
+            log.info("waiting for Redis to answer…")
+            time.sleep(0.5)
+
+
 def main() -> int:
     config = settings.load()
     logging.basicConfig(
         level=config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     worker, relay = make_worker(config)
+    wait_for_redis(worker.connection, seconds=30)
     moved = relay.relay_once()
     log.info("outbox relay at start-up: %d task(s) queued", moved)
     relay.start()
