@@ -11,7 +11,7 @@ from cli import local_run
 def test_without_redis_the_web_server_runs_alone_and_says_why(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(local_run.shutil, "which", lambda _name: None)
+    monkeypatch.setattr("cli.local_run.shutil.which", lambda _name: None)
     state = local_run._redis("redis://127.0.0.1:1/0", Manager(), {})
     assert state == "missing"
     local_run._banner({"PUBLIC_BASE_URL": "", "REDIS_URL": "redis://127.0.0.1:1/0"}, "5000", state)
@@ -23,7 +23,7 @@ def test_without_redis_the_web_server_runs_alone_and_says_why(
 def test_with_redis_server_installed_a_private_redis_is_started(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(local_run.shutil, "which", lambda _name: "/usr/bin/redis-server")
+    monkeypatch.setattr("cli.local_run.shutil.which", lambda _name: "/usr/bin/redis-server")
     manager = Manager()
     assert local_run._redis("redis://127.0.0.1:1/0", manager, {}) == "private"
     assert "redis" in manager._processes
