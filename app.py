@@ -13,6 +13,7 @@ import settings
 from cli import register_commands
 from models.db import make_engine, make_session_factory
 from queueing import runtime
+from routing import config as business_hours
 from web import database, health
 
 
@@ -25,6 +26,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=values["LOG_LEVEL"])
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up chatter
 
+    app.extensions["business_hours"] = business_hours.load(
+        values["BUSINESS_HOURS_FILE"] or None, values["TIMEZONE"]
+    )
     session_factory = make_session_factory(make_engine(values["DATABASE_URL"]))
     database.init_app(app, session_factory)
     # Tasks run in-process (by the CLI or the tests) see the same database as the app.

@@ -62,6 +62,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CATA_NUMBERS", "", _number_list, "numbers that go straight to urgent support"),
     Setting("OFFICE_NUMBER", "", _text, "reception phone rung by menu option 0"),
     Setting("TIMEZONE", "America/Toronto", _text, "the company's time zone (Montreal)"),
+    Setting("BUSINESS_HOURS_FILE", "", _text, "schedules and lines (TOML); empty: the policy's"),
     Setting("SMTP_URL", "", _text, "smtp://user:pass@host:port; empty writes mail to the log"),
     Setting("MAIL_FROM", "support@altilogix.example", _text, "sender of automatic mail"),
     Setting("SUPPORT_EMAIL_REGULAR", "support-regulier@altilogix.example", _text, "regular"),

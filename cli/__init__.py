@@ -6,7 +6,8 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from cli import db, directory
+    from cli import db, directory, hours
 
     app.cli.add_command(db.db)
+    app.cli.add_command(hours.hours)
     app.cli.add_command(directory.directory)

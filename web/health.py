@@ -13,8 +13,11 @@ from redis.retry import Retry
 from rq import Worker
 from sqlalchemy import text
 
+from helpdesk import business_time
 from models import utcnow
 from queueing import outbox
+from routing.config import BusinessHours
+from routing.duty import Unstaffed
 from web.database import db_session
 
 bp = Blueprint("health", __name__)
@@ -26,6 +29,8 @@ WORKER_STALE_SECONDS = 120
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
     report: dict[str, Any] = {"database": _database(), "redis": _redis()}
+    if report["database"]["ok"]:
+        report["lines"] = _lines()
     report["worker"] = _worker() if report["redis"]["ok"] else {"ok": False, "last_heartbeat": None}
     # The phone line answers as long as the database does; Redis and the worker only delay
     # notifications, which wait in the outbox meanwhile.
@@ -41,6 +46,19 @@ def _database() -> dict[str, Any]:
         return {"ok": True, "outbox_backlog": outbox.backlog(session)}
     except Exception as error:
         return {"ok": False, "error": type(error).__name__}
+
+
+def _lines() -> dict[str, Any]:
+    """Whether each line has somebody to ring and notify now (counts only: no names here)."""
+    hours: BusinessHours = current_app.extensions["business_hours"]
+    report = {}
+    for line, rule in hours.lines.items():
+        try:
+            count = len(business_time.on_duty(db_session(), hours, line, utcnow()))
+        except Unstaffed:
+            count = 0
+        report[line] = {"staffed": count > 0, "on_duty": count, "needed": rule.notify}
+    return report
 
 
 def _redis_client() -> Redis:
