@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+import ivr
 import settings
 from cli import register_commands
 from models.db import make_engine, make_session_factory
@@ -35,5 +36,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     runtime.configure(values, session_factory)
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(ivr.bp)
     register_commands(app)
     return app

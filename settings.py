@@ -61,6 +61,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIN_NUMBERS", "+15149826161", _number_list, "numbers that get the menu"),
     Setting("CATA_NUMBERS", "", _number_list, "numbers that go straight to urgent support"),
     Setting("OFFICE_NUMBER", "", _text, "reception phone rung by menu option 0"),
+    Setting(
+        "TWILIO_SKIP_SIGNATURE", "false", _flag, "debug/testing only: accept unsigned webhooks"
+    ),
+    Setting("VOICE_FR", "Polly.Chantal", _text, "Twilio voice for French (fr-CA)"),
+    Setting("VOICE_EN", "alice", _text, "Twilio voice for English (en-CA)"),
+    Setting("URGENT_PAGE_AFTER_HOURS", "false", _flag, "page at night instead of at the opening"),
+    Setting("RECORDING_MAX_SECONDS", "180", _positive_float, "longest message a caller may leave"),
     Setting("TIMEZONE", "America/Toronto", _text, "the company's time zone (Montreal)"),
     Setting("BUSINESS_HOURS_FILE", "", _text, "schedules and lines (TOML); empty: the policy's"),
     Setting("SMTP_URL", "", _text, "smtp://user:pass@host:port; empty writes mail to the log"),
@@ -99,9 +106,14 @@ def load(
 
 
 def check_production(values: Mapping[str, Any]) -> None:
-    """Refuse to start a production process without its secrets."""
+    """Refuse to start a production process without its secrets, or with signatures off."""
     if values.get("DEBUG") or values.get("TESTING"):
         return
+    if values.get("TWILIO_SKIP_SIGNATURE"):
+        raise ConfigError(
+            "TWILIO_SKIP_SIGNATURE: the webhook signature check may be switched off only in "
+            "debug or testing"
+        )
     missing = [name for name in REQUIRED_IN_PRODUCTION if not values.get(name)]
     if missing:
         raise ConfigError(

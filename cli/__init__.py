@@ -6,8 +6,9 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from cli import db, directory, hours
+    from cli import call, db, directory, hours
 
+    app.cli.add_command(call.call)
     app.cli.add_command(db.db)
     app.cli.add_command(hours.hours)
     app.cli.add_command(directory.directory)

@@ -11,13 +11,19 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
+from twilio.http import HttpClient
 
 from models.db import make_engine, make_session_factory
+from routing.config import BusinessHours
+from routing.config import load as load_business_hours
 
 
 class _Runtime:
     settings: Mapping[str, Any] = {}
     session_factory: sessionmaker[Session] | None = None
+    business_hours: BusinessHours | None = None
+    # Tests inject a recording HTTP client here; None means twilio's own, which goes to Twilio.
+    twilio_http_client: HttpClient | None = None
 
 
 _runtime = _Runtime()
@@ -30,6 +36,24 @@ def configure(
     _runtime.session_factory = session_factory or make_session_factory(
         make_engine(settings["DATABASE_URL"])
     )
+    _runtime.business_hours = None
+
+
+def business_hours() -> BusinessHours:
+    if _runtime.business_hours is None:
+        config = settings()
+        _runtime.business_hours = load_business_hours(
+            config.get("BUSINESS_HOURS_FILE") or None, config.get("TIMEZONE", "America/Toronto")
+        )
+    return _runtime.business_hours
+
+
+def set_twilio_http_client(client: HttpClient | None) -> None:
+    _runtime.twilio_http_client = client
+
+
+def twilio_http_client() -> HttpClient | None:
+    return _runtime.twilio_http_client
 
 
 def settings() -> Mapping[str, Any]:

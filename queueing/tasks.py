@@ -18,7 +18,18 @@ class TaskSpec:
 # Retries back off: 10 s, 30 s, 1 min, 5 min, 15 min.
 RETRY_INTERVALS = [10, 30, 60, 300, 900]
 
-TASKS: dict[str, TaskSpec] = {}
+TASKS: dict[str, TaskSpec] = {
+    # Tell the people on duty about a ticket (email and SMS), once per person and channel.
+    "ticket.notify": TaskSpec("helpdesk.notify.notify_ticket"),
+    # Warn the supervisors when a ticket nears its deadline without a first response.
+    "ticket.sla_watch": TaskSpec("helpdesk.notify.sla_watch"),
+    # Page the supervisors when an urgent ticket is still unanswered.
+    "ticket.escalate": TaskSpec("helpdesk.notify.escalate"),
+    # Tell the supervisors a message from someone not authorized waits for them.
+    "ticket.verify": TaskSpec("helpdesk.notify.ask_verification"),
+    # Click-to-call: ring the technician, then bridge to the client.
+    "call.callback": TaskSpec("helpdesk.callbacks.place_callback"),
+}
 
 
 def register(name: str, function: str, max_retries: int = 5) -> None:

@@ -30,6 +30,8 @@ class LineRule:
     schedule: str
     callback_within: timedelta
     notify: int
+    warn_before: timedelta = timedelta(0)  # before the deadline, in business time
+    escalate_after: timedelta | None = None  # after opening, in business time
 
 
 class BusinessHours:
@@ -107,12 +109,25 @@ def _lines(tables: dict[str, Any]) -> dict[str, LineRule]:
         raise ScheduleError(f"lines: missing [lines.{missing[0]}]")
     rules = {}
     for line, table in tables.items():
-        minutes, notify = table.get("callback_within_minutes"), table.get("notify")
-        if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
-            raise ScheduleError(f"lines.{line}: callback_within_minutes must be a positive number")
-        if not isinstance(notify, int) or isinstance(notify, bool) or notify <= 0:
-            raise ScheduleError(f"lines.{line}: notify must be a positive number")
+        budget = timedelta(minutes=_number(table, line, "callback_within_minutes", minimum=1))
+        warn = timedelta(minutes=_number(table, line, "warn_before_minutes", minimum=0))
+        if warn >= budget:
+            raise ScheduleError(f"lines.{line}: warn_before_minutes must be under the budget")
+        escalate = _number(table, line, "escalate_after_minutes", minimum=0)
         rules[line] = LineRule(
-            line, str(table.get("schedule", "")), timedelta(minutes=minutes), notify
+            line=line,
+            schedule=str(table.get("schedule", "")),
+            callback_within=budget,
+            notify=_number(table, line, "notify", minimum=1),
+            warn_before=warn,
+            escalate_after=timedelta(minutes=escalate) if escalate else None,
         )
     return rules
+
+
+def _number(table: dict[str, Any], line: str, key: str, minimum: int) -> int:
+    """A whole number of at least ``minimum``; a field with minimum 0 may be left out."""
+    value = table.get(key, None if minimum else 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ScheduleError(f"lines.{line}: {key} must be a whole number of at least {minimum}")
+    return value

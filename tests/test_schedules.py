@@ -87,5 +87,5 @@ def test_hours_change_without_code_through_another_file(tmp_path: Path) -> None:
 def test_a_line_without_a_positive_budget_is_refused(tmp_path: Path) -> None:
     custom = tmp_path / "hours.toml"
     custom.write_text(config.DEFAULT_FILE.read_text().replace("= 240", "= 0"))
-    with pytest.raises(ScheduleError, match=r"lines\.regular: callback_within_minutes"):
+    with pytest.raises(ScheduleError, match=r"lines\.regular: callback_within_minutes must be"):
         config.load(custom)

@@ -1,0 +1,128 @@
+"""``flask call simulate``: place a simulated call, as Twilio would, and print what is heard."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+import time_machine
+from flask import current_app
+from flask.cli import with_appcontext
+
+from directory.phones import InvalidPhoneNumber, to_e164
+from ivr.simulator import TECH_CHOICES, Script, Simulator, Transcript, iter_inputs
+from ivr.transports import InProcess, OverHttp
+
+
+@click.group()
+def call() -> None:
+    """Simulated calls."""
+
+
+@call.command()
+@click.option("--url", "server", help="a running server (default: this app, in-process)")
+@click.option(
+    "--from",
+    "caller",
+    default="+15145550101",
+    show_default=True,
+    help="caller ID (a number, 'anonymous', …)",
+)
+@click.option("--to", "line", default="main", show_default=True, help="'main', 'cata' or a number")
+@click.option(
+    "--press",
+    default="",
+    help="answers to successive menus: '6', '-' (silence), "
+    "'1001#', 'say:urgence', 'hangup', separated by commas",
+)
+@click.option(
+    "--tech",
+    multiple=True,
+    type=click.Choice(TECH_CHOICES),
+    help="what each rung technician does, in ring order (default: ring)",
+)
+@click.option("--record-seconds", default=12, show_default=True, help="0: leave no message")
+@click.option("--reception-answers", is_flag=True, help="the office phone answers")
+@click.option(
+    "--at",
+    "at_text",
+    help="place the call at this local time, '2026-12-01 10:15' (in-process only)",
+)
+@click.option("--interactive", is_flag=True, help="answer each menu from the keyboard")
+@with_appcontext
+def simulate(
+    server: str | None,
+    caller: str,
+    line: str,
+    press: str,
+    tech: tuple[str, ...],
+    record_seconds: int,
+    reception_answers: bool,
+    at_text: str | None,
+    interactive: bool,
+) -> None:
+    """Place a call and print its transcript."""
+    config = current_app.config
+    script = Script(
+        inputs=list(iter_inputs(press)),
+        technicians=list(tech),
+        record_seconds=record_seconds,
+        reception_answers=reception_answers,
+        ask=_ask if interactive else None,
+    )
+    transport = OverHttp(server) if server else InProcess(current_app._get_current_object())  # type: ignore[attr-defined]
+    base = (server or config["PUBLIC_BASE_URL"] or "http://localhost").rstrip("/")
+    if server and config["PUBLIC_BASE_URL"]:
+        base = config["PUBLIC_BASE_URL"].rstrip("/")
+    simulator = Simulator(
+        transport, config["TWILIO_AUTH_TOKEN"], config["TWILIO_ACCOUNT_SID"] or "AC" + "0" * 32
+    )
+    called = _called(line)
+    if at_text and server:
+        raise click.UsageError("--at moves the clock of this process: use it without --url")
+    if at_text:
+        moment = _local_time(at_text)
+        with time_machine.travel(moment, tick=True):
+            transcript = simulator.place_call(f"{base}/voice/incoming", caller, called, script)
+    else:
+        transcript = simulator.place_call(f"{base}/voice/incoming", caller, called, script)
+    _print(transcript, caller, called)
+
+
+def _called(line: str) -> str:
+    config = current_app.config
+    if line == "main":
+        return str(config["MAIN_NUMBERS"][0])
+    if line == "cata":
+        if not config["CATA_NUMBERS"]:
+            raise click.UsageError("CATA_NUMBERS is empty: the CATA is option 7 of the main line")
+        return str(config["CATA_NUMBERS"][0])
+    try:
+        return to_e164(line, field="--to")
+    except InvalidPhoneNumber as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _local_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: expected a time such as '2026-12-01 10:15'") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=current_app.extensions["business_hours"].timezone)
+    return moment
+
+
+def _ask(prompt: str) -> str:
+    return str(
+        click.prompt(
+            f"  (menu: {prompt[:80]}…) keys, '-' for silence, 'say:…'",
+            default="-",
+            show_default=False,
+        )
+    )
+
+
+def _print(transcript: Transcript, caller: str, called: str) -> None:
+    click.echo(f"Call {transcript.call_sid} from {caller} to {called}")
+    click.echo(str(transcript))

@@ -1,0 +1,107 @@
+"""Tickets: numbered, opened from a call or an email, with their history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from models import (
+    Channel,
+    Client,
+    Contact,
+    Counter,
+    Language,
+    Line,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    utcnow,
+)
+
+TICKET_COUNTER = "ticket"
+FIRST_NUMBER = 1001
+
+
+def next_number(session: Session) -> int:
+    """The next human ticket number, from one atomic increment (safe across processes)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(Counter)
+        .values(name=TICKET_COUNTER, value=FIRST_NUMBER - 1)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    number = session.execute(
+        update(Counter)
+        .where(Counter.name == TICKET_COUNTER)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    ).scalar_one()
+    return int(number)
+
+
+def open_ticket(
+    session: Session,
+    *,
+    priority: Line,
+    channel: Channel,
+    language: Language,
+    client: Client | None = None,
+    contact: Contact | None = None,
+    requester: str = "",
+    subject: str = "",
+    to_verify: bool = False,
+    sla_due_at: datetime | None = None,
+    opened_at: datetime | None = None,
+) -> Ticket:
+    ticket = Ticket(
+        number=next_number(session),
+        priority=priority,
+        channel=channel,
+        language=language,
+        client_id=client.id if client else None,
+        contact_id=contact.id if contact else None,
+        requester=requester,
+        subject=subject,
+        to_verify=to_verify,
+        sla_due_at=None if to_verify else sla_due_at,
+        created_at=opened_at or utcnow(),
+    )
+    session.add(ticket)
+    session.flush()
+    note(ticket, "opened", priority=priority.value, channel=channel.value, to_verify=to_verify)
+    return ticket
+
+
+def note(ticket: Ticket, kind: str, staff_member_id: int | None = None, **data: Any) -> None:
+    """Add a typed entry to the ticket's history."""
+    ticket.events.append(
+        TicketEvent(kind=kind, at=utcnow(), staff_member_id=staff_member_id, data=data)
+    )
+
+
+def open_tickets_of(session: Session, contact: Contact) -> list[Ticket]:
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.contact_id == contact.id, Ticket.status == TicketStatus.OPEN)
+            .order_by(Ticket.created_at.desc())
+        )
+    )
+
+
+def assign(ticket: Ticket, staff_member_id: int, why: str) -> None:
+    if ticket.assignee_id != staff_member_id:
+        ticket.assignee_id = staff_member_id
+        note(ticket, "assigned", staff_member_id=staff_member_id, why=why)
+
+
+def first_response(ticket: Ticket, moment: datetime, staff_member_id: int | None) -> None:
+    """The moment the client was reached: what the SLA measures."""
+    if ticket.first_response_at is None:
+        ticket.first_response_at = moment
+        note(ticket, "first_response", staff_member_id=staff_member_id)

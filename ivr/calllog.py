@@ -1,0 +1,53 @@
+"""The call log: the call row, found or made by CallSid, and its timeline of typed events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from models import Call, CallEvent, utcnow
+
+# Twilio's call statuses; anything else is stored as "unknown" with the raw value in the event.
+CALL_STATUSES = {
+    "queued",
+    "initiated",
+    "ringing",
+    "in-progress",
+    "completed",
+    "busy",
+    "failed",
+    "no-answer",
+    "canceled",
+}
+
+
+def find_or_start(session: Session, call_sid: str, **values: Any) -> Call:
+    """The call with this CallSid, created on first sight (twice-sent webhooks make one row)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(Call)
+        .values(
+            call_sid=call_sid,
+            started_at=utcnow(),
+            status="in-progress",
+            from_number="",
+            to_number="",
+            **values,
+        )
+        .on_conflict_do_nothing(index_elements=["call_sid"])
+    )
+    call = session.scalars(select(Call).where(Call.call_sid == call_sid)).one()
+    return call
+
+
+def record(call: Call, kind: str, **data: Any) -> None:
+    """Add a typed event to the call's timeline."""
+    call.events.append(CallEvent(kind=kind, at=utcnow(), data=data))
+
+
+def menu_path(call: Call) -> list[str]:
+    return [e.data.get("destination", "") for e in call.events if e.kind == "option_chosen"]

@@ -1,0 +1,345 @@
+"""A call simulator: places a call against the app the way Twilio does.
+
+It signs every request with the auth token, follows the TwiML verb by verb (``Say`` becomes what
+the caller hears; ``Gather`` is answered from a script, the keyboard, or left silent; ``Record``
+and ``Dial`` post their actions with Twilio's parameters; each ``Number``'s whisper is played as
+the technician's side), and ends with the status callback. The result is a readable transcript.
+"""
+
+from __future__ import annotations
+
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import urljoin, urlsplit
+
+from twilio.request_validator import RequestValidator
+
+MAX_REQUESTS = 60  # more webhooks than any real call needs: the app is looping
+SILENCE = "-"
+HANGUP = "hangup"
+TECH_CHOICES = ("accept", "refuse", "voicemail", "ring")
+
+
+class Transport(Protocol):
+    def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]: ...
+
+
+@dataclass
+class Entry:
+    kind: str  # request, heard, pressed, said, silent, record, ring, tech_heard, tech_pressed,
+    #            connected, hangup, error, status
+    text: str
+    language: str = ""
+
+
+@dataclass
+class Transcript:
+    entries: list[Entry] = field(default_factory=list)
+    call_sid: str = ""
+
+    def add(self, kind: str, text: str, language: str = "") -> None:
+        self.entries.append(Entry(kind, text, language))
+
+    def heard(self) -> list[str]:
+        """What the caller heard, in order."""
+        return [e.text for e in self.entries if e.kind == "heard"]
+
+    def said_to_technicians(self) -> list[str]:
+        return [e.text for e in self.entries if e.kind == "tech_heard"]
+
+    def kinds(self) -> list[str]:
+        return [e.kind for e in self.entries]
+
+    def __str__(self) -> str:
+        return "\n".join(_render(entry) for entry in self.entries)
+
+
+LABELS = {
+    "request": "→ POST {text}",
+    "heard": "caller hears [{language}]: {text}",
+    "pressed": "caller presses {text}",
+    "said": "caller says \u201c{text}\u201d",
+    "silent": "caller stays silent",
+    "record": "[beep] caller records: {text}",
+    "ring": "ringing {text}",
+    "tech_heard": "  technician hears [{language}]: {text}",
+    "tech_pressed": "  technician presses {text}",
+    "connected": "connected to {text}",
+    "hangup": "call ends: {text}",
+    "error": "!! {text}",
+    "status": "status callback: {text}",
+}
+
+
+def _render(entry: Entry) -> str:
+    return LABELS[entry.kind].format(text=entry.text, language=entry.language)
+
+
+@dataclass
+class Script:
+    """What the caller and the technicians will do."""
+
+    inputs: list[str] = field(default_factory=list)  # per Gather: "6", "1001#", "say:urgence", "-"
+    technicians: list[str] = field(
+        default_factory=list
+    )  # per Number: accept, refuse, voicemail, ring
+    record_seconds: int = 12
+    reception_answers: bool = False
+    ask: Callable[[str], str] | None = None  # interactive: asked at each Gather
+
+    def next_input(self, prompt: str) -> str:
+        if self.inputs:
+            return self.inputs.pop(0)
+        if self.ask is not None:
+            return self.ask(prompt) or SILENCE
+        return SILENCE
+
+
+class Simulator:
+    def __init__(self, transport: Transport, auth_token: str, account_sid: str = "AC" + "0" * 32):
+        self.transport = transport
+        self.validator = RequestValidator(auth_token)
+        self.account_sid = account_sid
+
+    def place_call(self, incoming_url: str, caller: str, called: str, script: Script) -> Transcript:
+        transcript = Transcript(call_sid=_sid("CA"))
+        base = {
+            "CallSid": transcript.call_sid,
+            "AccountSid": self.account_sid,
+            "From": caller,
+            "To": called,
+            "Direction": "inbound",
+            "CallStatus": "in-progress",
+            "ApiVersion": "2010-04-01",
+        }
+        run = _Call(self, transcript, base, script)
+        run.follow(incoming_url, {})
+        status_url = urljoin(incoming_url, "status")
+        self.post(
+            transcript,
+            status_url,
+            {**base, "CallStatus": "completed", "CallDuration": str(run.seconds)},
+        )
+        transcript.add("status", f"completed, {run.seconds} s")
+        return transcript
+
+    def post(self, transcript: Transcript, url: str, params: dict[str, str]) -> str | None:
+        signature = self.validator.compute_signature(url, params)
+        status, body = self.transport.post(url, params, signature)
+        if status != 200:
+            transcript.add("error", f"HTTP {status} from {urlsplit(url).path}")
+            return None
+        return body
+
+
+class _Call:
+    """One call in progress: follows TwiML documents until the call ends."""
+
+    def __init__(
+        self, sim: Simulator, transcript: Transcript, base: dict[str, str], script: Script
+    ):
+        self.sim, self.transcript, self.base, self.script = sim, transcript, base, script
+        self.requests, self.seconds, self.ended = 0, 0, False
+
+    def follow(self, url: str, params: dict[str, str]) -> None:
+        while url and not self.ended:
+            self.requests += 1
+            if self.requests > MAX_REQUESTS:
+                self.transcript.add("error", f"more than {MAX_REQUESTS} requests: the call loops")
+                return
+            self.transcript.add("request", urlsplit(url).path + _query(url))
+            body = self.sim.post(self.transcript, url, {**self.base, **params})
+            if body is None:
+                self.transcript.add("hangup", "application error (Twilio would say so)")
+                return
+            url, params = self.execute(url, _parse(body, self.transcript))
+        if not self.ended:
+            self.transcript.add("hangup", "end of instructions")
+            self.ended = True
+
+    def execute(self, url: str, verbs: list[ET.Element]) -> tuple[str, dict[str, str]]:
+        """Run verbs in order; return the next request (url, params), or ("", {}) at the end."""
+        for verb in verbs:
+            handler = getattr(self, f"_{verb.tag.lower()}", None)
+            if handler is None:
+                self.transcript.add("error", f"unknown verb <{verb.tag}>")
+                continue
+            step: tuple[str, dict[str, str]] | None = handler(url, verb)
+            if step is not None:
+                return step
+            if self.ended:
+                break
+        return "", {}
+
+    def _say(self, _url: str, verb: ET.Element) -> None:
+        text = (verb.text or "").strip()
+        self.seconds += max(1, len(text) // 15)
+        self.transcript.add("heard", text, verb.get("language", ""))
+
+    def _play(self, _url: str, verb: ET.Element) -> None:
+        self.transcript.add("heard", f"(audio {verb.text})")
+
+    def _pause(self, _url: str, verb: ET.Element) -> None:
+        self.seconds += int(verb.get("length", "1"))
+
+    def _gather(self, url: str, verb: ET.Element) -> tuple[str, dict[str, str]] | None:
+        for child in verb:
+            if child.tag == "Say":
+                self._say(url, child)
+        answer = self.script.next_input(" / ".join(self.transcript.heard()[-2:]))
+        if answer == HANGUP:
+            self.transcript.add("hangup", "caller hangs up")
+            self.ended = True
+            return None
+        if answer in ("", SILENCE):
+            self.seconds += int(verb.get("timeout", "5"))
+            self.transcript.add("silent", "")
+            return None
+        action = urljoin(url, verb.get("action", url))
+        if answer.startswith("say:"):
+            self.transcript.add("said", answer[4:])
+            return action, {"SpeechResult": answer[4:], "Confidence": "0.9"}
+        finish = verb.get("finishOnKey", "#")
+        digits = answer[:-1] if finish and answer.endswith(finish) else answer
+        self.transcript.add("pressed", answer)
+        return action, {"Digits": digits}
+
+    def _record(self, url: str, verb: ET.Element) -> tuple[str, dict[str, str]] | None:
+        seconds = self.script.record_seconds
+        if seconds <= 0:
+            self.transcript.add("record", "nothing (silence)")
+            return None
+        self.seconds += seconds
+        self.transcript.add("record", f"{seconds} s of message")
+        sid = _sid("RE")
+        recording = (
+            f"https://api.twilio.com/2010-04-01/Accounts/{self.sim.account_sid}/Recordings/{sid}"
+        )
+        return urljoin(url, verb.get("action", url)), {
+            "RecordingUrl": recording,
+            "RecordingSid": sid,
+            "RecordingDuration": str(seconds),
+            "Digits": "#",
+        }
+
+    def _dial(self, url: str, verb: ET.Element) -> tuple[str, dict[str, str]] | None:
+        numbers = [child for child in verb if child.tag == "Number"]
+        if numbers:
+            status, child_sid = self._ring_group(url, numbers, verb.get("callerId", ""))
+        else:
+            target = (verb.text or "").strip()
+            self.transcript.add("ring", target)
+            answered = self.script.reception_answers
+            status, child_sid = ("completed" if answered else "no-answer"), _sid("CA")
+            if answered:
+                self.transcript.add("connected", target)
+        params = {
+            "DialCallStatus": status,
+            "DialCallSid": child_sid,
+            "DialCallDuration": "60" if status == "completed" else "0",
+        }
+        if verb.get("action"):
+            return urljoin(url, verb.get("action", "")), params
+        return None
+
+    def _ring_group(self, url: str, numbers: list[ET.Element], caller_id: str) -> tuple[str, str]:
+        """Ring every Number at once; the first whose whisper ends without hanging up is joined."""
+        answered_any = False
+        for index, number in enumerate(numbers):
+            target = (number.text or "").strip()
+            behaviour = (
+                self.script.technicians[index] if index < len(self.script.technicians) else "ring"
+            )
+            self.transcript.add("ring", f"{target} ({behaviour})")
+            if behaviour == "ring":
+                continue
+            answered_any = True
+            child_sid = _sid("CA")
+            if self._whisper(
+                urljoin(url, number.get("url", "")), child_sid, target, caller_id, behaviour
+            ):
+                self.transcript.add("connected", target)
+                self.seconds += 60
+                return "completed", child_sid
+        # A voicemail that picked up counts as an answer for Twilio: the app must not trust it.
+        return ("completed" if answered_any else "no-answer"), _sid("CA")
+
+    def _whisper(
+        self, url: str, child_sid: str, target: str, caller_id: str, behaviour: str
+    ) -> bool:
+        params = {
+            "CallSid": child_sid,
+            "ParentCallSid": self.base["CallSid"],
+            "AccountSid": self.sim.account_sid,
+            "From": caller_id,
+            "To": target,
+            "Direction": "outbound-dial",
+            "CallStatus": "in-progress",
+        }
+        for _ in range(5):  # a whisper is a short exchange
+            body = self.sim.post(self.transcript, url, params)
+            if body is None:
+                return False
+            verbs = _parse(body, self.transcript)
+            next_url = ""
+            for verb in verbs:
+                if verb.tag == "Say":
+                    self.transcript.add(
+                        "tech_heard", (verb.text or "").strip(), verb.get("language", "")
+                    )
+                elif verb.tag == "Gather":
+                    for child in verb:
+                        if child.tag == "Say":
+                            self.transcript.add(
+                                "tech_heard", (child.text or "").strip(), child.get("language", "")
+                            )
+                    if behaviour == "accept":
+                        self.transcript.add("tech_pressed", "1")
+                        next_url = urljoin(url, verb.get("action", url))
+                        params = {**params, "Digits": "1"}
+                        break
+                elif verb.tag == "Hangup":
+                    return False
+            if not next_url:
+                return not any(v.tag == "Hangup" for v in verbs) and behaviour == "accept"
+            url = next_url
+        return False
+
+    def _redirect(self, url: str, verb: ET.Element) -> tuple[str, dict[str, str]]:
+        return urljoin(url, (verb.text or "").strip()), {}
+
+    def _hangup(self, _url: str, _verb: ET.Element) -> None:
+        self.transcript.add("hangup", "the app hangs up")
+        self.ended = True
+
+    def _reject(self, url: str, verb: ET.Element) -> None:
+        self._hangup(url, verb)
+
+
+def _parse(body: str, transcript: Transcript) -> list[ET.Element]:
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as error:
+        transcript.add("error", f"not XML: {error}")
+        return []
+    if root.tag != "Response":
+        transcript.add("error", f"root element is <{root.tag}>, not <Response>")
+        return []
+    return list(root)
+
+
+def _query(url: str) -> str:
+    query = urlsplit(url).query
+    return f"?{query}" if query else ""
+
+
+def _sid(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex
+
+
+def iter_inputs(text: str) -> Iterator[str]:
+    """``--press "6,-,1001#,say:urgence"`` → the answers to successive Gathers."""
+    return (part.strip() for part in text.split(",") if part.strip())

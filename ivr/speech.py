@@ -1,0 +1,137 @@
+"""Times, days and hours as a caller hears them: "à 14 h 30", "lundi 30 novembre", "by 2:30 PM"."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from routing.schedules import WEEKDAYS, Schedule, Window
+
+DAY_NAMES = {
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+MONTH_NAMES = {
+    "fr": (
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+WORDS = {
+    "fr": {
+        "today": "aujourd'hui",
+        "tomorrow": "demain",
+        "at": "à",
+        "from": "de",
+        "to": "à",
+        "and": "et",
+        "range": "du {first} au {last}",
+        "on": "le {day}",
+    },
+    "en": {
+        "today": "today",
+        "tomorrow": "tomorrow",
+        "at": "at",
+        "from": "from",
+        "to": "to",
+        "and": "and",
+        "range": "{first} to {last}",
+        "on": "on {day}",
+    },
+}
+
+
+def clock(minutes: int, language: str) -> str:
+    """17:00 → "17 h" / "5 PM"; 8:30 → "8 h 30" / "8:30 AM"."""
+    hour, minute = divmod(minutes, 60)
+    if language == "fr":
+        return f"{hour} h" if minute == 0 else f"{hour} h {minute:02d}"
+    suffix = "AM" if hour % 24 < 12 else "PM"
+    twelve = hour % 12 or 12
+    return f"{twelve} {suffix}" if minute == 0 else f"{twelve}:{minute:02d} {suffix}"
+
+
+def when(moment: datetime, now: datetime, language: str) -> str:
+    """A deadline relative to now, in local time: "à 14 h 30", "demain à 7 h 30", "lundi 30
+    novembre à 12 h 30"."""
+    local, today = moment.astimezone(now.tzinfo), now.date()
+    time_of_day = clock(local.hour * 60 + local.minute, language)
+    at_time = f"{WORDS[language]['at']} {time_of_day}"
+    if local.date() == today:
+        return at_time if language == "fr" else f"{time_of_day} today"
+    if local.date() == today + timedelta(days=1):
+        return f"{WORDS[language]['tomorrow']} {at_time}"
+    return f"{day_and_date(local.date(), language)} {at_time}"
+
+
+def day_and_date(day: date, language: str) -> str:
+    weekday, month = DAY_NAMES[language][day.weekday()], MONTH_NAMES[language][day.month - 1]
+    if language == "fr":
+        return f"{weekday} {'1er' if day.day == 1 else day.day} {month}"
+    return f"{weekday}, {month} {day.day}"
+
+
+def hours(schedule: Schedule, language: str) -> str:
+    """A week of windows: "du lundi au vendredi, de 8 h 30 à 17 h"."""
+    words = WORDS[language]
+    parts = []
+    for first, last, windows in _runs(schedule):
+        days = _days(first, last, language)
+        spans = f" {words['and']} ".join(_span(w, language) for w in windows)
+        parts.append(f"{days}, {spans}")
+    return "; ".join(parts)
+
+
+def _runs(schedule: Schedule) -> list[tuple[int, int, tuple[Window, ...]]]:
+    """Consecutive weekdays with the same windows, as (first, last, windows)."""
+    runs: list[tuple[int, int, tuple[Window, ...]]] = []
+    for day in range(len(WEEKDAYS)):
+        windows = schedule.windows(day)
+        if not windows:
+            continue
+        if runs and runs[-1][1] == day - 1 and runs[-1][2] == windows:
+            runs[-1] = (runs[-1][0], day, windows)
+        else:
+            runs.append((day, day, windows))
+    return runs
+
+
+def _days(first: int, last: int, language: str) -> str:
+    names = DAY_NAMES[language]
+    if first == last:
+        return WORDS[language]["on"].format(day=names[first])
+    return WORDS[language]["range"].format(first=names[first], last=names[last])
+
+
+def _span(window: Window, language: str) -> str:
+    words = WORDS[language]
+    start, end = clock(window.start, language), clock(window.end, language)
+    return f"{words['from']} {start} {words['to']} {end}"
+
+
+def digits(number: int | str) -> str:
+    """A ticket or account number read digit by digit: 1042 → "1 0 4 2"."""
+    return " ".join(str(number))
