@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import click
 import time_machine
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from directory.phones import InvalidPhoneNumber, to_e164
 from ivr.simulator import TECH_CHOICES, Script, Simulator, Transcript, iter_inputs
 from ivr.transports import InProcess, OverHttp
+from models import StaffMember, Ticket
+from queueing import outbox
 
 
 @click.group()
@@ -87,6 +91,30 @@ def simulate(
     else:
         transcript = simulator.place_call(f"{base}/voice/incoming", caller, called, script)
     _print(transcript, caller, called)
+
+
+@call.command()
+@click.argument("number", type=int)
+@click.option("--staff", "email", required=True, help="the technician's email")
+@with_appcontext
+def back(number: int, email: str) -> None:
+    """Call the client of ticket NUMBER back: ring the technician, then bridge to the client."""
+    factory = current_app.extensions["session_factory"]
+    with factory.begin() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == number)).first()
+        staff = session.scalars(
+            select(StaffMember).where(StaffMember.email == email.lower())
+        ).first()
+        if ticket is None or staff is None:
+            raise click.ClickException("no such ticket or staff member")
+        request_id = uuid.uuid4().hex
+        outbox.add(
+            session,
+            "call.callback",
+            {"ticket_id": ticket.id, "staff_id": staff.id, "request_id": request_id},
+            key=f"callback-{request_id}",
+        )
+    click.echo(f"callback of ticket {number} queued for {staff.name}")
 
 
 def _called(line: str) -> str:

@@ -39,6 +39,7 @@ class Entry:
 class Transcript:
     entries: list[Entry] = field(default_factory=list)
     call_sid: str = ""
+    documents: list[str] = field(default_factory=list)  # every TwiML answer, in order
 
     def add(self, kind: str, text: str, language: str = "") -> None:
         self.entries.append(Entry(kind, text, language))
@@ -132,6 +133,7 @@ class Simulator:
         if status != 200:
             transcript.add("error", f"HTTP {status} from {urlsplit(url).path}")
             return None
+        transcript.documents.append(body)
         return body
 
 
@@ -247,13 +249,15 @@ class _Call:
 
     def _ring_group(self, url: str, numbers: list[ET.Element], caller_id: str) -> tuple[str, str]:
         """Ring every Number at once; the first whose whisper ends without hanging up is joined."""
-        answered_any = False
-        for index, number in enumerate(numbers):
-            target = (number.text or "").strip()
-            behaviour = (
-                self.script.technicians[index] if index < len(self.script.technicians) else "ring"
-            )
+        techs = self.script.technicians
+        plan = [
+            ((n.text or "").strip(), techs[i] if i < len(techs) else "ring", n)
+            for i, n in enumerate(numbers)
+        ]
+        for target, behaviour, _ in plan:
             self.transcript.add("ring", f"{target} ({behaviour})")
+        answered_any = False
+        for target, behaviour, number in plan:
             if behaviour == "ring":
                 continue
             answered_any = True
@@ -270,6 +274,7 @@ class _Call:
     def _whisper(
         self, url: str, child_sid: str, target: str, caller_id: str, behaviour: str
     ) -> bool:
+        """Play the technician's side; True when it ends without hanging up (the call joins)."""
         params = {
             "CallSid": child_sid,
             "ParentCallSid": self.base["CallSid"],
@@ -279,34 +284,33 @@ class _Call:
             "Direction": "outbound-dial",
             "CallStatus": "in-progress",
         }
+        key = {"accept": "1", "refuse": "2"}.get(behaviour)
+        extra: dict[str, str] = {}
         for _ in range(5):  # a whisper is a short exchange
-            body = self.sim.post(self.transcript, url, params)
+            body = self.sim.post(self.transcript, url, {**params, **extra})
             if body is None:
                 return False
-            verbs = _parse(body, self.transcript)
-            next_url = ""
-            for verb in verbs:
-                if verb.tag == "Say":
-                    self.transcript.add(
-                        "tech_heard", (verb.text or "").strip(), verb.get("language", "")
-                    )
-                elif verb.tag == "Gather":
-                    for child in verb:
-                        if child.tag == "Say":
-                            self.transcript.add(
-                                "tech_heard", (child.text or "").strip(), child.get("language", "")
-                            )
-                    if behaviour == "accept":
-                        self.transcript.add("tech_pressed", "1")
-                        next_url = urljoin(url, verb.get("action", url))
-                        params = {**params, "Digits": "1"}
-                        break
-                elif verb.tag == "Hangup":
-                    return False
-            if not next_url:
-                return not any(v.tag == "Hangup" for v in verbs) and behaviour == "accept"
-            url = next_url
+            step = self._whisper_step(url, _parse(body, self.transcript), key)
+            if step is None or isinstance(step, bool):
+                return bool(step)
+            url, extra = step
         return False
+
+    def _whisper_step(
+        self, url: str, verbs: list[ET.Element], key: str | None
+    ) -> tuple[str, dict[str, str]] | bool | None:
+        for verb in verbs:
+            sayings = [verb] if verb.tag == "Say" else [c for c in verb if c.tag == "Say"]
+            for say in sayings:
+                self.transcript.add("tech_heard", (say.text or "").strip(), say.get("language", ""))
+            if verb.tag == "Gather" and key is not None:
+                self.transcript.add("tech_pressed", key)
+                return urljoin(url, verb.get("action", url)), {"Digits": key}
+            if verb.tag == "Redirect":
+                return urljoin(url, (verb.text or "").strip()), {}
+            if verb.tag == "Hangup":
+                return False
+        return True
 
     def _redirect(self, url: str, verb: ET.Element) -> tuple[str, dict[str, str]]:
         return urljoin(url, (verb.text or "").strip()), {}

@@ -221,11 +221,8 @@ def whisper() -> Response:
         return polite_end()
     language = person.language.value
     response = VoiceResponse()
-    gather = response.gather(
-        num_digits=1,
-        timeout=8,
-        action=url("ivr.whisper_answer", staff=person.id, parent=request.args.get("parent", "")),
-    )
+    answer_url = url("ivr.whisper_answer", staff=person.id, parent=request.args.get("parent", ""))
+    gather = response.gather(num_digits=1, timeout=8, action=answer_url)
     client = session.get(Client, ticket.client_id) if ticket.client_id else None
     contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
     speaker().say(
@@ -236,8 +233,8 @@ def whisper() -> Response:
         client=client.name if client else text("unknown_client", language),
         contact=contact.name if contact else text("unknown_contact", language),
     )
-    speaker().say(response, "whisper_declined", language)
-    response.hangup()
+    # No key at all (a voicemail, a pocket): recorded as refused, and the leg hangs up.
+    response.redirect(answer_url)
     return twiml(response)
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +107,53 @@ def cli(app: Flask) -> FlaskCliRunner:
 @pytest.fixture
 def engine_url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def phone_app(engine: Engine, db: Session) -> Flask:
+    """The app on the phone numbers of the tests, with the demo directory loaded."""
+    from directory import entries, sync
+    from tests import phone
+
+    sync.load(db, entries.parse(DEMO_DIRECTORY.read_text()))
+    db.commit()
+    return create_app(
+        app_config(
+            engine.url.render_as_string(hide_password=False),
+            CATA_NUMBERS=[phone.CATA],
+            OFFICE_NUMBER=phone.OFFICE,
+        )
+    )
+
+
+@dataclass
+class SmtpInbox:
+    port: int
+    messages: list[EmailMessage]
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[SmtpInbox]:
+    """A real SMTP server on loopback that keeps what it receives."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received: list[EmailMessage] = []
+
+    class Keep(Message):
+        def handle_message(self, message: Any) -> None:
+            received.append(message)
+
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SmtpInbox(port, received)
+    finally:
+        controller.stop()

@@ -1,0 +1,152 @@
+"""Regular support (option 6), as a caller hears it, and what it leaves behind."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from models import Channel, Line, TicketStatus
+from tests.phone import at, event_kinds, place_call, queued, the_call, the_ticket
+
+WELCOME = "Bienvenue au soutien technique d'AltiLogix."
+MENU = [
+    "For service in English, press 9.",
+    "Pour le soutien régulier, faites le 6.",
+    "Pour le soutien urgent, la CATA, faites le 7.",
+    "Pour la réception, faites le 0.",
+    "Pour réentendre ces choix, faites l'étoile.",
+]
+HOURS = (
+    "Le soutien régulier est offert du lundi au vendredi, de 8 h 30 à 17 h, sauf les jours fériés."
+)
+
+
+def test_on_a_weekday_morning_the_caller_gets_a_ticket_and_a_deadline(
+    phone_app: Flask, db: Session
+) -> None:
+    call = place_call(phone_app, at(2026, 12, 1, 10, 15), press="6")
+    assert call.heard() == [
+        WELCOME,
+        *MENU,
+        "Nous avons ouvert le billet numéro 1 0 0 1.",
+        "Après le bip, décrivez votre problème, puis faites le carré.",
+        "Merci, votre message est enregistré.",
+        "Un technicien vous rappellera au plus tard à 14 h 15.",
+        "Au revoir.",
+    ]
+
+
+def test_the_ticket_is_regular_by_phone_in_the_callers_name(phone_app: Flask, db: Session) -> None:
+    call = place_call(phone_app, at(2026, 12, 1, 10, 15), press="6")
+    ticket = the_ticket(db, call)
+    assert (ticket.number, ticket.priority, ticket.channel, ticket.status) == (
+        1001,
+        Line.REGULAR,
+        Channel.PHONE,
+        TicketStatus.OPEN,
+    )
+    assert ticket.contact_id is not None and ticket.requester == "+15145550101"
+    assert ticket.sla_due_at == at(2026, 12, 1, 14, 15)
+    assert [e.kind for e in ticket.events] == ["opened", "message", "follow_up_queued"]
+
+
+def test_two_technicians_are_notified_now_and_the_deadline_is_watched(
+    phone_app: Flask, db: Session
+) -> None:
+    ticket = the_ticket(db, place_call(phone_app, at(2026, 12, 1, 10, 15), press="6"))
+    tasks = queued(db)
+    notify = tasks[f"ticket-{ticket.id}-notify"]
+    assert notify.task == "ticket.notify"
+    assert len(notify.args["staff_ids"]) == 2
+    assert notify.run_at == at(2026, 12, 1, 10, 15)
+    watch = tasks[f"ticket-{ticket.id}-sla-watch"]
+    assert watch.run_at == at(2026, 12, 1, 13, 15)  # one business hour before the deadline
+
+
+def test_the_call_log_has_the_whole_timeline(phone_app: Flask, db: Session) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10, 15), press="6")
+    call = the_call(db, transcript)
+    assert event_kinds(call) == [
+        "arrived",
+        "option_chosen",
+        "ticket_opened",
+        "message_recorded",
+        "callback_queued",
+        "hung_up",
+    ]
+    assert (call.status, call.outcome, call.duration_seconds) == ("completed", "message", 37)
+    assert call.recording_url is not None and call.recording_seconds == 12
+    assert call.language is not None and call.language.value == "fr"
+
+
+def test_in_the_evening_the_caller_hears_the_hours_and_is_called_back_next_morning(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 18), press="6")
+    heard = transcript.heard()
+    assert heard[len(MENU) + 1 : len(MENU) + 3] == ["Nous sommes présentement fermés.", HOURS]
+    assert "Un technicien vous rappellera au plus tard demain à 12 h 30." in heard
+    ticket = the_ticket(db, transcript)
+    assert queued(db)[f"ticket-{ticket.id}-notify"].run_at == at(2026, 12, 2, 8, 30)
+    assert the_call(db, transcript).outcome == "after_hours"
+
+
+def test_a_saturday_message_is_due_monday_at_12_30(phone_app: Flask, db: Session) -> None:
+    transcript = place_call(phone_app, at(2026, 11, 28, 10), press="6")
+    assert "Un technicien vous rappellera au plus tard lundi 30 novembre à 12 h 30." in (
+        transcript.heard()
+    )
+    assert the_ticket(db, transcript).sla_due_at == at(2026, 11, 30, 12, 30)
+
+
+def test_on_june_24_the_caller_hears_the_holiday_by_name(phone_app: Flask, db: Session) -> None:
+    transcript = place_call(phone_app, at(2026, 6, 24, 10), press="6")
+    heard = transcript.heard()
+    assert "Nous sommes fermés aujourd'hui pour la Fête nationale du Québec." in heard
+    assert "Un technicien vous rappellera au plus tard demain à 12 h 30." in heard
+    assert [e.data for e in the_call(db, transcript).events if e.kind == "closed"] == [
+        {"reason": "holiday", "holiday": "fete_nationale"}
+    ]
+
+
+def test_on_the_day_daylight_saving_time_starts_the_deadline_is_monday_in_daylight_time(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2027, 3, 14, 10), press="6")
+    due = the_ticket(db, transcript).sla_due_at
+    assert due == at(2027, 3, 15, 12, 30)
+    assert due is not None and due.utcoffset() == timedelta(0)  # stored in UTC: 16:30Z
+    assert due.hour == 16
+
+
+def test_a_returning_caller_can_add_a_message_to_the_open_ticket(
+    phone_app: Flask, db: Session
+) -> None:
+    first = the_ticket(db, place_call(phone_app, at(2026, 12, 1, 10), press="6"))
+    again = place_call(phone_app, at(2026, 12, 1, 11), press="6,1")
+    assert (
+        "Vous avez déjà un billet ouvert, le numéro 1 0 0 1. Pour ajouter un message à ce "
+        "billet, faites le 1. Pour une nouvelle demande, faites le 2." in again.heard()
+    )
+    assert "Votre message a été ajouté au billet numéro 1 0 0 1." in again.heard()
+    assert the_ticket(db, again).id == first.id
+    db.refresh(first)
+    assert [e.kind for e in first.events].count("message") == 2
+    assert any(key.startswith(f"ticket-{first.id}-addition-") for key in queued(db))
+
+
+def test_a_returning_caller_can_open_a_new_request(phone_app: Flask, db: Session) -> None:
+    first = the_ticket(db, place_call(phone_app, at(2026, 12, 1, 10), press="6"))
+    second = the_ticket(db, place_call(phone_app, at(2026, 12, 1, 11), press="6,2"))
+    assert (first.number, second.number) == (1001, 1002)
+
+
+def test_a_caller_who_hangs_up_before_the_message_still_gets_a_callback(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="6", record_seconds=0)
+    ticket = the_ticket(db, transcript)
+    assert f"ticket-{ticket.id}-notify" in queued(db)
+    assert "Nous n'avons pas reçu de message." in transcript.heard()
