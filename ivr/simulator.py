@@ -229,10 +229,10 @@ class _Call:
 
     def _dial(self, url: str, verb: ET.Element) -> tuple[str, dict[str, str]] | None:
         numbers = [child for child in verb if child.tag == "Number"]
-        if numbers:
+        if any(number.get("url") for number in numbers):  # screened: each has a whisper
             status, child_sid = self._ring_group(url, numbers, verb.get("callerId", ""))
-        else:
-            target = (verb.text or "").strip()
+        else:  # a plain transfer (the reception)
+            target = " ".join((n.text or "").strip() for n in numbers) or (verb.text or "").strip()
             self.transcript.add("ring", target)
             answered = self.script.reception_answers
             status, child_sid = ("completed" if answered else "no-answer"), _sid("CA")

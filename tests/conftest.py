@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -140,13 +142,14 @@ class SmtpInbox:
 def smtp_inbox() -> Iterator[SmtpInbox]:
     """A real SMTP server on loopback that keeps what it receives."""
     from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
 
     received: list[EmailMessage] = []
 
-    class Keep(Message):
-        def handle_message(self, message: Any) -> None:
-            received.append(message)
+    class Keep:
+        async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+            parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            received.append(parsed)
+            return "250 Message accepted for delivery"
 
     with socket.socket() as probe:  # a free port on loopback
         probe.bind(("127.0.0.1", 0))

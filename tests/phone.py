@@ -90,7 +90,7 @@ def event_kinds(call: Call) -> list[str]:
 
 
 @dataclass
-class RecordingTwilioHttp(HttpClient):
+class RecordingTwilioHttp(HttpClient):  # type: ignore[misc]
     """Twilio's REST API, played by a recorder: requests are kept, answers are made up."""
 
     requests: list[dict[str, Any]] = field(default_factory=list)

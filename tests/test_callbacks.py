@@ -1,0 +1,119 @@
+"""Click-to-call: the technician is rung first, presses 1, and the client's answer is the first
+response the SLA measures."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+
+import pytest
+import time_machine
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk.callbacks import place_callback
+from models import OutboxTask, StaffMember, Ticket
+from queueing import runtime
+from tests.phone import BASE, RecordingTwilioHttp, at, place_call, signed_post, the_ticket
+
+
+@pytest.fixture
+def twilio_api(phone_app: Flask) -> Iterator[RecordingTwilioHttp]:
+    recorder = RecordingTwilioHttp()
+    runtime.set_twilio_http_client(recorder)
+    runtime.configure(
+        {**phone_app.config, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32},
+        phone_app.extensions["session_factory"],
+    )
+    yield recorder
+    runtime.set_twilio_http_client(None)
+
+
+def _setup(app: Flask, db: Session) -> tuple[Ticket, StaffMember]:
+    ticket = the_ticket(db, place_call(app, at(2026, 12, 1, 10), press="6"))
+    luc = db.scalars(select(StaffMember).where(StaffMember.name == "Luc Gagnon")).one()
+    return ticket, luc
+
+
+def test_the_technicians_phone_is_rung_first(
+    phone_app: Flask, db: Session, twilio_api: RecordingTwilioHttp
+) -> None:
+    ticket, luc = _setup(phone_app, db)
+    place_callback(ticket.id, luc.id, "request-1")
+    [request] = twilio_api.requests
+    assert request["url"].endswith("/Calls.json")
+    assert request["data"]["To"] == "+15145550201"
+    assert request["data"]["From"] == "+15149826161"
+    assert request["data"]["Url"] == (
+        f"{BASE}/voice/callback/technician?ticket={ticket.id}&staff={luc.id}"
+    )
+
+
+def test_a_callback_request_is_placed_once(
+    phone_app: Flask, db: Session, twilio_api: RecordingTwilioHttp
+) -> None:
+    ticket, luc = _setup(phone_app, db)
+    place_callback(ticket.id, luc.id, "request-1")
+    place_callback(ticket.id, luc.id, "request-1")
+    assert len(twilio_api.requests) == 1
+
+
+def test_pressing_1_dials_the_client_and_the_answer_is_the_first_response(
+    phone_app: Flask, db: Session
+) -> None:
+    ticket, luc = _setup(phone_app, db)
+    leg = {"CallSid": "CA" + "5" * 32, "To": "+15145550201"}
+    query = f"?ticket={ticket.id}&staff={luc.id}"
+    intro = signed_post(phone_app, f"/voice/callback/technician{query}", leg)
+    assert "Rappel du billet numéro 1 0 0 1, client Boulangerie Saint-Denis." in (
+        intro.get_data(as_text=True)
+    )
+    connect = signed_post(phone_app, f"/voice/callback/connect{query}", {**leg, "Digits": "1"})
+    number = ET.fromstring(connect.get_data(as_text=True)).find("Dial/Number")
+    assert number is not None and number.text == "+15145550101"
+    assert number.get("statusCallbackEvent") == "answered"
+    with time_machine.travel(at(2026, 12, 1, 11, 5), tick=False):
+        signed_post(
+            phone_app,
+            f"/voice/callback/answered{query}",
+            {"CallSid": "CA" + "6" * 32, "CallStatus": "in-progress"},
+        )
+    db.refresh(ticket)
+    assert ticket.first_response_at == at(2026, 12, 1, 11, 5)
+
+
+def test_a_client_who_does_not_answer_leaves_the_ticket_waiting(
+    phone_app: Flask, db: Session
+) -> None:
+    ticket, luc = _setup(phone_app, db)
+    query = f"?ticket={ticket.id}&staff={luc.id}"
+    done = signed_post(
+        phone_app,
+        f"/voice/callback/done{query}",
+        {"CallSid": "CA" + "5" * 32, "DialCallStatus": "no-answer"},
+    )
+    assert "Le client n'a pas répondu." in done.get_data(as_text=True)
+    db.refresh(ticket)
+    assert ticket.first_response_at is None
+
+
+def test_the_command_queues_a_callback(phone_app: Flask, db: Session) -> None:
+    _setup(phone_app, db)
+    result = phone_app.test_cli_runner().invoke(
+        args=["call", "back", "1001", "--staff", "luc@altilogix.example"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "callback of ticket 1001 queued for Luc Gagnon" in result.output
+    assert db.scalars(select(OutboxTask.task).where(OutboxTask.task == "call.callback")).one()
+
+
+def test_the_simulator_command_prints_what_the_caller_hears(phone_app: Flask, db: Session) -> None:
+    runner: FlaskCliRunner = phone_app.test_cli_runner()
+    result = runner.invoke(args=["call", "simulate", "--press", "6", "--at", "2026-12-01 10:15"])
+    assert result.exit_code == 0, result.output
+    assert "caller hears [fr-CA]: Un technicien vous rappellera au plus tard à 14 h 15." in (
+        result.output
+    )
+    assert "status callback: completed" in result.output

@@ -1,0 +1,165 @@
+"""Technicians and supervisors are told, by email (a real SMTP server) and SMS (Twilio's API)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+import time_machine
+from flask import Flask
+from redis import Redis
+from rq import Queue, SimpleWorker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk import notify
+from models import DeliveryState, Notification, StaffMember, Ticket, utcnow
+from queueing import outbox, runtime
+from tests.conftest import SmtpInbox
+from tests.phone import RecordingTwilioHttp, at, place_call, the_ticket
+
+
+@pytest.fixture
+def twilio_api() -> Iterator[RecordingTwilioHttp]:
+    recorder = RecordingTwilioHttp()
+    runtime.set_twilio_http_client(recorder)
+    yield recorder
+    runtime.set_twilio_http_client(None)
+
+
+@pytest.fixture
+def sending(phone_app: Flask, smtp_inbox: SmtpInbox, twilio_api: RecordingTwilioHttp) -> Flask:
+    """The worker's settings: real SMTP on loopback, Twilio credentials, the recorder as API."""
+    runtime.configure(
+        {**phone_app.config, "SMTP_URL": smtp_inbox.url, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32},
+        phone_app.extensions["session_factory"],
+    )
+    return phone_app
+
+
+def _regular_ticket(app: Flask, db: Session) -> Ticket:
+    return the_ticket(db, place_call(app, at(2026, 12, 1, 10), press="6"))
+
+
+def _names(db: Session, ids: list[int]) -> list[str]:
+    return [db.get(StaffMember, i).name for i in ids]  # type: ignore[union-attr]
+
+
+def test_the_technicians_on_duty_get_an_email_and_an_sms(
+    sending: Flask, db: Session, smtp_inbox: SmtpInbox, twilio_api: RecordingTwilioHttp
+) -> None:
+    ticket = _regular_ticket(sending, db)
+    staff = [m.id for m in db.scalars(select(StaffMember).order_by(StaffMember.id))][:2]
+    notify.notify_ticket(ticket.id, staff)
+    assert sorted(m["To"] for m in smtp_inbox.messages) == [
+        "luc@altilogix.example",
+        "sophie@altilogix.example",
+    ]
+    email = smtp_inbox.messages[0]
+    assert email["Subject"] == "[AltiLogix] Billet 1001, support régulier : Boulangerie Saint-Denis"
+    assert email["Auto-Submitted"] == "auto-generated"
+    assert "Rappel promis au plus tard : 2026-12-01 14:00" in email.get_content()
+    sms = [r["data"] for r in twilio_api.requests]
+    assert [s["To"] for s in sms] == ["+15145550201", "+15145550202"]
+    assert sms[0]["From"] == "+15149826161"
+    assert sms[0]["Body"].startswith("AltiLogix support régulier : billet 1001, Boulangerie")
+
+
+def test_a_job_run_twice_sends_nothing_twice(
+    sending: Flask, db: Session, smtp_inbox: SmtpInbox, twilio_api: RecordingTwilioHttp
+) -> None:
+    ticket = _regular_ticket(sending, db)
+    staff = [m.id for m in db.scalars(select(StaffMember))][:2]
+    notify.notify_ticket(ticket.id, staff)
+    notify.notify_ticket(ticket.id, staff)
+    assert len(smtp_inbox.messages) == 2 and len(twilio_api.requests) == 2
+    states = db.scalars(select(Notification.state)).all()
+    assert set(states) == {DeliveryState.SENT}
+
+
+def test_a_failed_send_is_kept_and_raised_for_rq_to_retry(
+    phone_app: Flask, db: Session, twilio_api: RecordingTwilioHttp
+) -> None:
+    runtime.configure(
+        {
+            **phone_app.config,
+            "SMTP_URL": "smtp://127.0.0.1:1",
+            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        },
+        phone_app.extensions["session_factory"],
+    )
+    ticket = _regular_ticket(phone_app, db)
+    staff = [m.id for m in db.scalars(select(StaffMember))][:1]
+    with pytest.raises(RuntimeError, match="ConnectionRefusedError"):
+        notify.notify_ticket(ticket.id, staff)
+    db.expire_all()
+    email = db.scalars(select(Notification).where(Notification.channel == "email")).one()
+    assert (email.state, email.attempts) == (DeliveryState.FAILED, 1)
+    assert len(twilio_api.requests) == 1  # the SMS still went out
+
+
+def test_without_credentials_messages_are_logged_and_the_log_says_so(
+    phone_app: Flask, db: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime.configure(
+        {**phone_app.config, "SMTP_URL": "", "TWILIO_ACCOUNT_SID": ""},
+        phone_app.extensions["session_factory"],
+    )
+    caplog.set_level(logging.INFO)
+    ticket = _regular_ticket(phone_app, db)
+    notify.notify_ticket(ticket.id, [m.id for m in db.scalars(select(StaffMember))][:1])
+    assert "email NOT sent, logged instead" in caplog.text
+    assert "SMS NOT sent, logged instead" in caplog.text
+    assert "+15145550201" not in caplog.text
+
+
+def test_supervisors_are_warned_when_nobody_has_called_back(
+    sending: Flask, db: Session, smtp_inbox: SmtpInbox
+) -> None:
+    ticket = _regular_ticket(sending, db)
+    notify.sla_watch(ticket.id)
+    assert sorted(m["To"] for m in smtp_inbox.messages) == [
+        "david@altilogix.example",
+        "helene@altilogix.example",
+    ]
+    english = next(m for m in smtp_inbox.messages if m["To"] == "david@altilogix.example")
+    assert english["Subject"] == "[AltiLogix] Deadline near: ticket 1001, Boulangerie Saint-Denis"
+
+
+def test_no_warning_once_the_client_was_reached(
+    sending: Flask, db: Session, smtp_inbox: SmtpInbox
+) -> None:
+    ticket = _regular_ticket(sending, db)
+    ticket.first_response_at = utcnow()
+    db.commit()
+    notify.sla_watch(ticket.id)
+    notify.escalate(ticket.id)
+    assert smtp_inbox.messages == []
+
+
+def test_a_message_to_verify_reaches_supervisors_by_email_only(
+    sending: Flask, db: Session, smtp_inbox: SmtpInbox, twilio_api: RecordingTwilioHttp
+) -> None:
+    transcript = place_call(sending, at(2026, 12, 1, 10), caller="anonymous", press="-,6,1001#")
+    notify.ask_verification(the_ticket(db, transcript).id)
+    assert len(smtp_inbox.messages) == 2
+    assert twilio_api.requests == []
+    assert "Compte indiqué : 1001" in smtp_inbox.messages[0].get_content()
+
+
+def test_the_worker_delivers_what_the_call_queued(
+    sending: Flask,
+    db: Session,
+    redis: Redis,
+    smtp_inbox: SmtpInbox,
+    twilio_api: RecordingTwilioHttp,
+) -> None:
+    place_call(sending, at(2026, 12, 1, 10), press="7")  # nobody accepts: 3 are paged
+    queue = Queue("altilogix-test", connection=redis)
+    with time_machine.travel(at(2026, 12, 1, 10, 1), tick=False):
+        outbox.relay(runtime.session_factory(), queue)
+        SimpleWorker([queue], connection=redis).work(burst=True)
+    assert len(smtp_inbox.messages) == 3
+    assert len(twilio_api.requests) == 3
+    assert len(queue.scheduled_job_registry.get_job_ids()) == 2  # the SLA watch, the escalation

@@ -1,0 +1,181 @@
+"""Who is calling, in which language, and what the menu does with silence and wrong keys."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Contact, Language
+from tests.phone import (
+    EMILY,
+    MARIE,
+    NADIA,
+    at,
+    event_kinds,
+    place_call,
+    queued,
+    the_call,
+    the_ticket,
+)
+
+UNAUTHORIZED = (
+    "Seules les personnes désignées par votre entreprise, quatre au maximum, peuvent ouvrir une "
+    "demande de soutien. Vous pouvez laisser un message après le bip; un superviseur le vérifiera."
+)
+NO_INPUT = "Nous n'avons pas reçu votre choix."
+INVALID = "Ce choix n'est pas valide."
+VOICEMAIL = "Laissez votre message après le bip, puis faites le carré ou raccrochez."
+
+
+def test_an_anonymous_caller_is_asked_for_the_account_number(phone_app: Flask, db: Session) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="-,6,1001#")
+    heard = transcript.heard()
+    assert "Veuillez entrer le numéro de compte de votre entreprise, suivi du carré." in heard
+    assert UNAUTHORIZED in heard
+    assert heard[-2:] == ["Merci. Un membre de notre équipe vérifiera votre message.", "Au revoir."]
+
+
+def test_an_unauthorized_message_is_a_ticket_to_verify_with_no_promise_and_no_page(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="-,6,1001#")
+    ticket = the_ticket(db, transcript)
+    assert ticket.to_verify and ticket.sla_due_at is None
+    assert ticket.client_id is not None  # account 1001 was recognized
+    assert not any("rappellera" in line for line in transcript.heard())
+    assert [row.task for row in queued(db).values()] == ["ticket.verify"]
+    assert the_call(db, transcript).outcome == "unauthorized"
+
+
+def test_a_known_but_unauthorized_contact_gets_the_same_answer(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), caller=NADIA, press="-,7,1001#")
+    assert UNAUTHORIZED in transcript.heard()
+    assert the_ticket(db, transcript).to_verify
+    assert not any(e.kind == "ring" for e in transcript.entries)
+
+
+def test_an_unknown_account_number_is_offered_a_message_for_the_reception(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(
+        phone_app, at(2026, 12, 1, 10), caller="+15145550199", press="-,6,9999#"
+    )
+    assert (
+        "Nous ne trouvons pas ce numéro de compte. Vous pouvez laisser un message pour la "
+        "réception après le bip." in transcript.heard()
+    )
+    ticket = the_ticket(db, transcript)
+    assert ticket.to_verify and ticket.client_id is None
+
+
+def test_unusable_caller_ids_are_unknown_callers(phone_app: Flask, db: Session) -> None:
+    for caller in ("restricted", "+266696687", "client:alice", "sip:bob@example.com", "12", ""):
+        transcript = place_call(phone_app, at(2026, 12, 1, 10), caller=caller, press="-,6,-,-")
+        assert the_call(db, transcript).contact_id is None, caller
+        assert UNAUTHORIZED not in transcript.heard()
+        assert "Veuillez entrer le numéro de compte de votre entreprise, suivi du carré." in (
+            transcript.heard()
+        )
+
+
+def test_an_english_contact_hears_english_without_being_asked(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), caller=EMILY, press="6")
+    heard = transcript.heard()
+    assert heard[:2] == [
+        "Welcome to AltiLogix technical support.",
+        "Pour le service en français, faites le 9.",
+    ]
+    assert "A technician will call you back no later than 2 PM today." in heard
+    languages = {e.language for e in transcript.entries if e.kind == "heard"}
+    assert languages == {"en-CA", "fr-CA"}
+
+
+def test_an_unknown_caller_can_choose_english_with_one_key(phone_app: Flask, db: Session) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), caller="+15145550199", press="9,-,-,-")
+    assert "For regular support, press 6." in transcript.heard()
+    assert the_call(db, transcript).language == Language.EN
+
+
+def test_a_contacts_language_choice_is_remembered(phone_app: Flask, db: Session) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), caller=MARIE, press="9,6")
+    marie = db.scalars(select(Contact).where(Contact.name == "Marie Tremblay")).one()
+    db.refresh(marie)
+    assert marie.language == Language.EN
+    again = place_call(phone_app, at(2026, 12, 1, 11), caller=MARIE, press="2,6")
+    assert again.heard()[0] == "Welcome to AltiLogix technical support."
+
+
+def test_saying_urgence_reaches_the_cata(phone_app: Flask, db: Session) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="say:Urgence, s'il vous plaît")
+    assert "Nous joignons un technicien de garde. Veuillez patienter." in transcript.heard()
+
+
+def test_a_silent_caller_hears_the_menu_three_times_then_the_voicemail(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="-,-,-", record_seconds=0)
+    heard = transcript.heard()
+    assert heard.count("Pour le soutien régulier, faites le 6.") == 3
+    assert heard.count(NO_INPUT) == 3
+    assert heard[-5:] == [
+        NO_INPUT,
+        "Nous allons prendre votre message.",
+        VOICEMAIL,
+        "Nous n'avons pas reçu de message.",
+        "Au revoir.",
+    ]
+    assert transcript.entries[-2].text == "the app hangs up"
+
+
+def test_three_invalid_keys_lead_to_the_voicemail(phone_app: Flask, db: Session) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="5,8,3")
+    heard = transcript.heard()
+    assert heard.count(INVALID) == 3
+    assert heard.count("Pour le soutien régulier, faites le 6.") == 3
+    assert VOICEMAIL in heard
+    assert event_kinds(the_call(db, transcript)).count("invalid_input") == 3
+
+
+def test_no_input_and_invalid_keys_are_counted_apart(phone_app: Flask, db: Session) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="-,5,-,8,6")
+    heard = transcript.heard()
+    assert heard.count(NO_INPUT) == 2 and heard.count(INVALID) == 2
+    assert "Nous avons ouvert le billet numéro 1 0 0 1." in heard
+
+
+def test_a_voicemail_message_becomes_a_ticket_for_a_supervisor(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="-,-,-")
+    ticket = the_ticket(db, transcript)
+    assert ticket.to_verify
+    assert [e.kind for e in ticket.events] == ["opened", "message"]
+
+
+def test_the_reception_is_rung_during_office_hours(phone_app: Flask, db: Session) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="0", reception_answers=True)
+    assert "Nous vous transférons à la réception." in transcript.heard()
+    assert [e.text for e in transcript.entries if e.kind == "ring"] == ["+15145550160"]
+    assert the_call(db, transcript).outcome == "connected"
+
+
+def test_after_office_hours_the_reception_sends_callers_to_the_voicemail(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 16, 45), press="0")
+    heard = transcript.heard()
+    assert (
+        "La réception est fermée. Nos bureaux sont ouverts du lundi au vendredi, de 8 h à 16 h 30."
+        in heard
+    )
+    assert VOICEMAIL in heard
+
+
+def test_star_repeats_the_menu(phone_app: Flask, db: Session) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="*,6")
+    assert transcript.heard().count("Pour le soutien régulier, faites le 6.") == 2

@@ -1,0 +1,218 @@
+"""The webhooks themselves: signatures, twice-sent requests, bad input, failures."""
+
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import create_app
+from models import Call, OutboxTask, Ticket
+from settings import ConfigError
+from tests.conftest import app_config
+from tests.phone import BASE, MAIN, MARIE, TOKEN, at, place_call, signed_post, the_call
+
+CALL = {"CallSid": "CA" + "1" * 32, "AccountSid": "AC" + "0" * 32, "From": MARIE, "To": MAIN}
+
+
+def verbs(body: str) -> list[str]:
+    root = ET.fromstring(body)
+    assert root.tag == "Response"
+    return [child.tag for child in root]
+
+
+# -- signatures ---------------------------------------------------------------------------------
+
+
+def test_an_unsigned_request_is_refused(phone_app: Flask) -> None:
+    response = phone_app.test_client().post("/voice/incoming", data=CALL, base_url=BASE)
+    assert response.status_code == 403
+
+
+def test_a_request_signed_with_another_token_is_refused(phone_app: Flask) -> None:
+    assert signed_post(phone_app, "/voice/incoming", CALL, token="not-ours").status_code == 403
+
+
+def test_a_signature_for_other_parameters_is_refused(phone_app: Flask) -> None:
+    from twilio.request_validator import RequestValidator
+
+    signature = RequestValidator(TOKEN).compute_signature(f"{BASE}/voice/incoming", CALL)
+    forged = {**CALL, "From": "+15145550199"}
+    response = phone_app.test_client().post(
+        "/voice/incoming", data=forged, base_url=BASE, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status_code == 403
+
+
+def test_the_signature_is_checked_against_the_public_url_behind_a_proxy(phone_app: Flask) -> None:
+    from twilio.request_validator import RequestValidator
+
+    signature = RequestValidator(TOKEN).compute_signature(f"{BASE}/voice/incoming", CALL)
+    response = phone_app.test_client().post(
+        "/voice/incoming",
+        data=CALL,
+        base_url="http://10.0.0.5:8000",
+        headers={"X-Twilio-Signature": signature},
+    )
+    assert response.status_code == 200
+
+
+def test_switching_the_check_off_is_refused_in_production() -> None:
+    with pytest.raises(ConfigError, match="TWILIO_SKIP_SIGNATURE"):
+        create_app(
+            {
+                "TWILIO_SKIP_SIGNATURE": True,
+                "SECRET_KEY": "s",
+                "TWILIO_AUTH_TOKEN": "t",
+                "PUBLIC_BASE_URL": BASE,
+                "DATABASE_URL": "sqlite://",
+            }
+        )
+
+
+# -- twice-sent requests ------------------------------------------------------------------------
+
+
+def test_a_twice_sent_webhook_gets_the_same_twiml_and_one_ticket(
+    phone_app: Flask, db: Session
+) -> None:
+    import time_machine
+
+    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
+        signed_post(phone_app, "/voice/incoming", CALL)
+        first = signed_post(phone_app, "/voice/regular", CALL)
+        second = signed_post(phone_app, "/voice/regular", CALL)
+        recording = {
+            **CALL,
+            "RecordingUrl": "https://api.twilio.com/r/RE1",
+            "RecordingSid": "RE1",
+            "RecordingDuration": "9",
+        }
+        done = [signed_post(phone_app, "/voice/recorded?kind=regular", recording) for _ in "12"]
+    assert first.get_data() == second.get_data()
+    assert done[0].get_data() == done[1].get_data()
+    assert db.scalar(select(func.count(Ticket.id))) == 1
+    ticket = db.scalars(select(Ticket)).one()
+    assert [e.kind for e in ticket.events].count("message") == 1
+    tasks = [key or "" for key in db.scalars(select(OutboxTask.key))]
+    assert sorted(tasks) == [f"ticket-{ticket.id}-notify", f"ticket-{ticket.id}-sla-watch"]
+
+
+def test_every_gather_is_followed_by_another_verb(phone_app: Flask) -> None:
+    documents = [
+        *place_call(phone_app, at(2026, 12, 1, 10), press="-,-,-").documents,
+        *place_call(phone_app, at(2026, 12, 1, 10), press="7", techs=("voicemail",)).documents,
+        *place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="-,6").documents,
+    ]
+    for body in documents:
+        tags = verbs(body)
+        for index, tag in enumerate(tags):
+            if tag == "Gather":
+                assert index + 1 < len(tags), body
+
+
+def test_every_say_has_a_language_and_a_voice(phone_app: Flask) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="7", techs=("accept",))
+    for body in transcript.documents:
+        for say in ET.fromstring(body).iter("Say"):
+            assert say.get("language") in {"fr-CA", "en-CA"} and say.get("voice"), body
+
+
+# -- bad input ----------------------------------------------------------------------------------
+
+
+def test_a_request_without_a_call_sid_ends_politely(phone_app: Flask) -> None:
+    response = signed_post(phone_app, "/voice/incoming", {"From": MARIE})
+    assert response.status_code == 200
+    assert verbs(response.get_data(as_text=True)) == ["Say", "Say", "Hangup"]
+
+
+@pytest.mark.parametrize("digits", ["9#*x", "66", "*#", "\u00e9"])
+def test_garbage_keys_are_invalid_and_re_prompt(phone_app: Flask, digits: str) -> None:
+    signed_post(phone_app, "/voice/incoming", CALL)
+    response = signed_post(phone_app, "/voice/menu/choice", {**CALL, "Digits": digits})
+    assert response.status_code == 200
+    assert verbs(response.get_data(as_text=True)) == ["Say", "Redirect"]
+
+
+def test_a_huge_speech_result_is_cut_and_re_prompts(phone_app: Flask) -> None:
+    response = signed_post(phone_app, "/voice/menu/choice", {**CALL, "SpeechResult": "bla " * 2600})
+    assert response.status_code == 200
+    assert verbs(response.get_data(as_text=True)) == ["Say", "Redirect"]
+
+
+def test_bytes_that_are_not_utf8_get_twiml_not_a_crash(engine_url: str, phone_app: Flask) -> None:
+    # No client can sign bytes Twilio would never send, so this one app skips the check.
+    unsigned = create_app(app_config(engine_url, TWILIO_SKIP_SIGNATURE=True))
+    response = unsigned.test_client().post(
+        "/voice/menu/choice",
+        data=b"CallSid=CA1&Digits=%FF%FE&SpeechResult=%C3%28",
+        base_url=BASE,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    assert verbs(response.get_data(as_text=True)) == ["Say", "Redirect"]
+
+
+def test_nonsense_in_the_apps_own_counters_is_ignored(phone_app: Flask) -> None:
+    response = signed_post(phone_app, "/voice/menu?silent=abc&invalid=-4", CALL)
+    assert response.status_code == 200
+    assert verbs(response.get_data(as_text=True)) == ["Gather", "Say", "Redirect"]
+
+
+def test_a_status_callback_for_an_unknown_call_is_recorded(phone_app: Flask, db: Session) -> None:
+    response = signed_post(
+        phone_app,
+        "/voice/status",
+        {"CallSid": "CA" + "9" * 32, "CallStatus": "weird", "CallDuration": "x"},
+    )
+    assert response.status_code == 200
+    call = db.scalars(select(Call)).one()
+    assert (call.status, call.outcome) == ("unknown", None)
+
+
+def test_a_failing_step_apologizes_and_takes_a_message(
+    phone_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("ivr.entry.identify", broken)
+    response = signed_post(phone_app, "/voice/incoming", CALL)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert verbs(body) == ["Say", "Say", "Redirect"]
+    assert "/voice/voicemail?after_error=1" in body
+
+
+def test_the_fallback_url_takes_a_message(phone_app: Flask) -> None:
+    response = signed_post(phone_app, "/voice/fallback", CALL)
+    assert verbs(response.get_data(as_text=True)) == [
+        "Say",
+        "Say",
+        "Say",
+        "Record",
+        "Say",
+        "Hangup",
+    ]
+
+
+def test_log_lines_carry_no_phone_number_and_no_token(
+    phone_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    place_call(phone_app, at(2026, 12, 1, 10), press="6")
+    signed_post(phone_app, "/voice/incoming", CALL, token="forged")
+    text = caplog.text
+    assert "5550101" not in text and TOKEN not in text
+
+
+def test_the_call_row_keeps_the_menu_path(phone_app: Flask, db: Session) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="*,6")
+    from ivr.calllog import menu_path
+
+    assert menu_path(the_call(db, transcript)) == ["repeat", "regular"]
