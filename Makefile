@@ -4,10 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck pytest bench lock clean
+.PHONY: run call test lint typecheck pytest bench lock clean
+PORT ?= 5000
+ARGS ?= --press 6
 
 run: $(STAMP)
 	$(BIN)/python -m cli.local_run
+
+# A simulated call against `make run`'s server, signed with its local token.
+call: $(STAMP)
+	DEBUG=true TWILIO_AUTH_TOKEN=local-development-only PUBLIC_BASE_URL=http://127.0.0.1:$(PORT) \
+		$(BIN)/flask --app app call simulate --url http://127.0.0.1:$(PORT) $(ARGS)
 
 test: $(STAMP) lint typecheck pytest
 
@@ -23,6 +30,7 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.sla_clock
+	$(BIN)/python -m bench.phone_line
 
 # The virtual environment, installed from pyproject.toml pinned by constraints.txt.
 $(STAMP): pyproject.toml constraints.txt

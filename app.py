@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +19,7 @@ from web import database, health
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; values in ``config`` override the environment."""
-    values = settings.load(os.environ, config)
+    values = settings.load(None, config)
     settings.check_production(values)
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(values)

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from dotenv import load_dotenv
+
 
 class ConfigError(RuntimeError):
     """The configuration cannot be used; the message names the variable."""
@@ -87,7 +89,11 @@ def load(
     overrides: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Read every setting: overrides first, then the environment, then the default."""
-    environ = os.environ if environ is None else environ
+    if environ is None:
+        # A .env file beside the process fills what the environment leaves out (gunicorn, the
+        # worker and the CLI alike); the environment always wins.
+        load_dotenv(override=False)
+        environ = os.environ
     overrides = overrides or {}
     values: dict[str, Any] = {}
     for setting in SETTINGS:

@@ -25,11 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 DEMO_DIRECTORY = ROOT / "examples" / "directory.toml"
 BIN = Path(sys.executable).parent
+# Signs the simulated calls of `make call`; a real Twilio account has its own token.
+LOCAL_TOKEN = "local-development-only"
 
 
 def main() -> int:
     env = dict(os.environ)
+    port = env.get("PORT", "5000")
     env.setdefault("DEBUG", "true")  # a local run needs no production secrets
+    env.setdefault("TWILIO_AUTH_TOKEN", LOCAL_TOKEN)
+    env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     config = settings.load(env)
     flask = [str(BIN / "flask"), "--app", "app"]
     subprocess.run([*flask, "db", "upgrade"], check=True, env=env, cwd=ROOT)
@@ -37,7 +42,6 @@ def main() -> int:
         [*flask, "directory", "load-if-empty", str(DEMO_DIRECTORY)], check=True, env=env, cwd=ROOT
     )
     manager = Manager()
-    port = env.get("PORT", "5000")
     manager.add_process(
         "web",
         f"{BIN / 'gunicorn'} --bind 127.0.0.1:{port} --workers 2 --access-logfile - "
@@ -83,8 +87,9 @@ def _banner(config: dict[str, object], port: str, redis_state: str) -> None:
         f"  voice webhook:    POST {base}/voice/incoming",
         f"  status callback:  POST {base}/voice/status",
         f"  fallback URL:     POST {base}/voice/fallback",
-        "Simulated call: the call simulator comes with the phone-line issue (#4); "
-        "it is not available yet.",
+        "Place a simulated call (another terminal): make call ARGS='--press 6'",
+        "  (--press 7 --tech accept: the CATA; --from anonymous; --at '2026-12-01 19:59'; "
+        "--interactive)",
     ]
     if redis_state == "private":
         lines.append(
