@@ -94,7 +94,7 @@ def server(database_url: str, workers: int) -> Iterator[str]:
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1).close()  # noqa: S310
+                urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
                 break
             except OSError:
                 time.sleep(0.1)
@@ -175,7 +175,7 @@ def report(
 ) -> None:
     floor_median = statistics.median(floor)
     print(f"{callers} callers at once; gunicorn on PostgreSQL and Redis")
-    print(f"{'webhook':28} {'n':>6} {'median ms':>10} {'p99 ms':>8} {'× static':>9}")
+    print(f"{'webhook':28} {'n':>6} {'median ms':>10} {'p99 ms':>8} {'x static':>9}")
     print(
         f"{'/voice/static (floor)':28} {len(floor):6} {floor_median * 1000:10.1f} "
         f"{p99(floor) * 1000:8.1f} {1:9.1f}"
