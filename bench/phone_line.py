@@ -155,7 +155,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--callers", type=int, default=8)
     parser.add_argument("--calls-per-caller", type=int, default=25)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     with services.postgres_database() as url:
         command.upgrade(alembic_config(url), "head")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -30,16 +30,11 @@ FIRST_NUMBER = 1001
 def next_number(session: Session) -> int:
     """The next human ticket number, from one atomic increment (safe across processes)."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(Counter)
-        .values(name=TICKET_COUNTER, value=FIRST_NUMBER - 1)
-        .on_conflict_do_nothing(index_elements=["name"])
-    )
+    statement = insert(Counter).values(name=TICKET_COUNTER, value=FIRST_NUMBER)
     number = session.execute(
-        update(Counter)
-        .where(Counter.name == TICKET_COUNTER)
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
+        statement.on_conflict_do_update(
+            index_elements=["name"], set_={"value": Counter.value + 1}
+        ).returning(Counter.value)
     ).scalar_one()
     return int(number)
 
@@ -70,6 +65,7 @@ def open_ticket(
         to_verify=to_verify,
         sla_due_at=None if to_verify else sla_due_at,
         created_at=opened_at or utcnow(),
+        events=[],  # a new ticket has no history to load
     )
     session.add(ticket)
     session.flush()

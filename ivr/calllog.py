@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from models import Call, CallEvent, utcnow
 
@@ -27,6 +27,9 @@ CALL_STATUSES = {
 
 def find_or_start(session: Session, call_sid: str, **values: Any) -> Call:
     """The call with this CallSid, created on first sight (twice-sent webhooks make one row)."""
+    call = session.scalars(select(Call).where(Call.call_sid == call_sid)).first()
+    if call is not None:
+        return call
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
         insert(Call)
@@ -45,8 +48,10 @@ def find_or_start(session: Session, call_sid: str, **values: Any) -> Call:
 
 
 def record(call: Call, kind: str, **data: Any) -> None:
-    """Add a typed event to the call's timeline."""
-    call.events.append(CallEvent(kind=kind, at=utcnow(), data=data))
+    """Add a typed event to the call's timeline (without loading the timeline so far)."""
+    session = object_session(call)
+    assert session is not None, "the call must belong to a session"
+    session.add(CallEvent(call_id=call.id, kind=kind, at=utcnow(), data=data))
 
 
 def menu_path(call: Call) -> list[str]:

@@ -16,7 +16,6 @@ from ivr.prompts import text
 from ivr.web import Turn, arg, bp, current_turn, field, hours, polite_end, speaker, twiml, url
 from models import (
     Call,
-    CallEvent,
     Channel,
     Client,
     Contact,
@@ -38,9 +37,10 @@ RECORD_PROMPTS = {Line.REGULAR: "record_problem", Line.URGENT: "urgent_record"}
 PROMISE_PROMPTS = {Line.REGULAR: "callback_by", Line.URGENT: "urgent_callback_by"}
 
 
-def _authorized(turn: Turn) -> bool:
+def _authorized_contact(turn: Turn) -> Contact | None:
+    """The caller, when the directory names them an authorized contact."""
     contact = db_session().get(Contact, turn.call.contact_id) if turn.call.contact_id else None
-    return contact is not None and contact.authorized
+    return contact if contact is not None and contact.authorized else None
 
 
 def _record(turn: Turn, response: VoiceResponse, kind: str, **params: Any) -> None:
@@ -64,12 +64,11 @@ def regular() -> Response:
     if turn is None:
         return polite_end()
     response = VoiceResponse()
-    if not _authorized(turn):
+    contact = _authorized_contact(turn)
+    if contact is None:
         response.redirect(url("ivr.account", line="regular"))
         return twiml(response)
     session = db_session()
-    contact = session.get(Contact, turn.call.contact_id)
-    assert contact is not None
     waiting = [t for t in tickets.open_tickets_of(session, contact) if t.id != turn.call.ticket_id]
     if waiting and turn.call.ticket_id is None and not arg("new"):
         gather = response.gather(
@@ -163,7 +162,7 @@ def urgent() -> Response:
     if turn is None:
         return polite_end()
     response = VoiceResponse()
-    if not _authorized(turn):
+    if _authorized_contact(turn) is None:
         response.redirect(url("ivr.account", line="urgent"))
         return twiml(response)
     session = db_session()
@@ -439,6 +438,8 @@ def finish_support_ticket(call: Call) -> None:
     """Queue what the call's support ticket sets going (once), unless a technician took it."""
     if call.ticket_id is None or call.outcome == "connected":
         return
+    if any(e.kind == "callback_queued" for e in call.events):
+        return  # done on an earlier step of this call
     session = db_session()
     ticket = session.get(Ticket, call.ticket_id)
     if ticket is None or ticket.to_verify:
@@ -448,9 +449,4 @@ def finish_support_ticket(call: Call) -> None:
         rung[-1] if rung else follow_up.people_on_duty(session, hours(), ticket.priority, ticket)
     )
     follow_up.queue_support_follow_up(session, hours(), current_app.config, ticket, staff_ids)
-    if not any(e.kind == "callback_queued" for e in call.events):
-        call.events.append(_event("callback_queued", staff_ids=staff_ids))
-
-
-def _event(kind: str, **data: Any) -> CallEvent:
-    return CallEvent(kind=kind, at=utcnow(), data=data)
+    calllog.record(call, "callback_queued", staff_ids=staff_ids)
