@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,8 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings.check_production(values)
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(values)
-    logging.basicConfig(level=values["LOG_LEVEL"])
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up chatter
+    settings.configure_logging(values)
 
     app.extensions["business_hours"] = business_hours.load(
         values["BUSINESS_HOURS_FILE"] or None, values["TIMEZONE"]

@@ -6,6 +6,7 @@ agree on every value. Values passed as overrides win over the environment; tests
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -109,6 +110,19 @@ def load(
     values.update(extra)
     values.setdefault("TESTING", False)
     return values
+
+
+# Libraries whose INFO lines are noise, or would carry request details into our logs.
+QUIET_LOGGERS = ("twilio.http_client", "alembic.runtime.plugins")
+
+
+def configure_logging(values: Mapping[str, Any]) -> None:
+    """One log format for the web app, the worker and the command line."""
+    logging.basicConfig(
+        level=values["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def check_production(values: Mapping[str, Any]) -> None:

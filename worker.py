@@ -75,9 +75,7 @@ def wait_for_redis(connection: Redis, seconds: float) -> None:
 
 def main() -> int:
     config = settings.load()
-    logging.basicConfig(
-        level=config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    settings.configure_logging(config)
     worker, relay = make_worker(config)
     wait_for_redis(worker.connection, seconds=30)
     moved = relay.relay_once()

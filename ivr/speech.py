@@ -1,9 +1,13 @@
-"""Times, days and hours as a caller hears them: "à 14 h 30", "lundi 30 novembre", "by 2:30 PM"."""
+"""Times, days and hours as a caller hears them: "à 14 h 30", "lundi 30 novembre", "2:30 PM".
+
+The sentence patterns are in the prompt catalog; here are the clock and the calendar's words.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from ivr.prompts import text
 from routing.schedules import WEEKDAYS, Schedule, Window
 
 DAY_NAMES = {
@@ -40,28 +44,6 @@ MONTH_NAMES = {
         "December",
     ),
 }
-WORDS = {
-    "fr": {
-        "today": "aujourd'hui",
-        "tomorrow": "demain",
-        "at": "à",
-        "from": "de",
-        "to": "à",
-        "and": "et",
-        "range": "du {first} au {last}",
-        "on": "le {day}",
-    },
-    "en": {
-        "today": "today",
-        "tomorrow": "tomorrow",
-        "at": "at",
-        "from": "from",
-        "to": "to",
-        "and": "and",
-        "range": "{first} to {last}",
-        "on": "on {day}",
-    },
-}
 
 
 def clock(minutes: int, language: str) -> str:
@@ -79,12 +61,11 @@ def when(moment: datetime, now: datetime, language: str) -> str:
     novembre à 12 h 30"."""
     local, today = moment.astimezone(now.tzinfo), now.date()
     time_of_day = clock(local.hour * 60 + local.minute, language)
-    at_time = f"{WORDS[language]['at']} {time_of_day}"
     if local.date() == today:
-        return at_time if language == "fr" else f"{time_of_day} today"
+        return text("when_today", language, time=time_of_day)
     if local.date() == today + timedelta(days=1):
-        return f"{WORDS[language]['tomorrow']} {at_time}"
-    return f"{day_and_date(local.date(), language)} {at_time}"
+        return text("when_tomorrow", language, time=time_of_day)
+    return text("when_day", language, day=day_and_date(local.date(), language), time=time_of_day)
 
 
 def day_and_date(day: date, language: str) -> str:
@@ -96,12 +77,12 @@ def day_and_date(day: date, language: str) -> str:
 
 def hours(schedule: Schedule, language: str) -> str:
     """A week of windows: "du lundi au vendredi, de 8 h 30 à 17 h"."""
-    words = WORDS[language]
     parts = []
     for first, last, windows in _runs(schedule):
-        days = _days(first, last, language)
-        spans = f" {words['and']} ".join(_span(w, language) for w in windows)
-        parts.append(f"{days}, {spans}")
+        spans = _span(windows[0], language)
+        for window in windows[1:]:
+            spans = text("spans_and", language, first=spans, second=_span(window, language))
+        parts.append(text("day_hours", language, days=_days(first, last, language), spans=spans))
     return "; ".join(parts)
 
 
@@ -122,14 +103,13 @@ def _runs(schedule: Schedule) -> list[tuple[int, int, tuple[Window, ...]]]:
 def _days(first: int, last: int, language: str) -> str:
     names = DAY_NAMES[language]
     if first == last:
-        return WORDS[language]["on"].format(day=names[first])
-    return WORDS[language]["range"].format(first=names[first], last=names[last])
+        return text("days_single", language, first=names[first])
+    return text("days_range", language, first=names[first], last=names[last])
 
 
 def _span(window: Window, language: str) -> str:
-    words = WORDS[language]
     start, end = clock(window.start, language), clock(window.end, language)
-    return f"{words['from']} {start} {words['to']} {end}"
+    return text("time_span", language, start=start, end=end)
 
 
 def digits(number: int | str) -> str:

@@ -117,3 +117,23 @@ def test_the_simulator_command_prints_what_the_caller_hears(phone_app: Flask, db
         result.output
     )
     assert "status callback: completed" in result.output
+
+
+def test_the_interactive_simulator_asks_at_each_menu(phone_app: Flask, db: Session) -> None:
+    from ivr.simulator import Script, Simulator
+    from ivr.transports import InProcess
+    from tests.phone import MAIN, TOKEN
+
+    asked: list[str] = []
+
+    def keyboard(prompt: str) -> str:
+        asked.append(prompt)
+        return "6" if len(asked) == 1 else "-"
+
+    script = Script(ask=keyboard)
+    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
+        transcript = Simulator(InProcess(phone_app), TOKEN).place_call(
+            f"{BASE}/voice/incoming", "+15145550101", MAIN, script
+        )
+    assert len(asked) == 1 and "Pour réentendre ces choix" in asked[0]
+    assert "Nous avons ouvert le billet numéro 1 0 0 1." in transcript.heard()
