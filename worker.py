@@ -18,7 +18,8 @@ from rq import Queue, Worker
 from sqlalchemy.orm import Session, sessionmaker
 
 import settings
-from queueing import outbox, runtime
+from models import utcnow
+from queueing import heartbeat, outbox, runtime
 
 log = logging.getLogger("worker")
 
@@ -27,16 +28,22 @@ class OutboxRelay(threading.Thread):
     """Moves outbox rows to RQ every few seconds until stopped."""
 
     def __init__(
-        self, session_factory: sessionmaker[Session], queue: Queue, interval: float
+        self,
+        session_factory: sessionmaker[Session],
+        queue: Queue,
+        interval: float,
+        name: str = "worker",
     ) -> None:
         super().__init__(name="outbox-relay", daemon=True)
         self.session_factory = session_factory
         self.queue = queue
         self.interval = interval
+        self.worker_name = name
         self.stopped = threading.Event()
 
     def relay_once(self) -> int:
         try:
+            heartbeat.beat(self.queue.connection, self.worker_name, utcnow())
             return outbox.relay(self.session_factory, self.queue)
         except Exception:
             # The database or Redis is away: the rows wait, the next round tries again.
@@ -55,8 +62,11 @@ def make_worker(config: Mapping[str, Any]) -> tuple[Worker, OutboxRelay]:
     connection = Redis.from_url(config["REDIS_URL"])
     queue = Queue(config["RQ_QUEUE"], connection=connection)
     runtime.configure(config)
-    relay = OutboxRelay(runtime.session_factory(), queue, config["OUTBOX_RELAY_SECONDS"])
-    return Worker([queue], connection=connection), relay
+    worker = Worker([queue], connection=connection)
+    relay = OutboxRelay(
+        runtime.session_factory(), queue, config["OUTBOX_RELAY_SECONDS"], name=worker.name
+    )
+    return worker, relay
 
 
 def wait_for_redis(connection: Redis, seconds: float) -> None:

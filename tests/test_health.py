@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 from redis import Redis
-from rq import Queue, Worker
-from sqlalchemy.orm import Session
+from rq import Queue
+from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
 from queueing import outbox
 from tests import jobs  # noqa: F401  (registers the test task)
 from tests.conftest import app_config
+from worker import OutboxRelay
 
 
 def test_healthy_with_database_and_redis(client: FlaskClient, redis: Redis) -> None:
@@ -29,14 +30,26 @@ def test_reports_the_outbox_backlog(client: FlaskClient, db: Session, redis: Red
     assert client.get("/healthz").get_json()["database"]["outbox_backlog"] == 1
 
 
-def test_reports_the_workers_last_heartbeat(client: FlaskClient, redis: Redis) -> None:
-    worker = Worker([Queue("altilogix-test", connection=redis)], connection=redis)
-    worker.register_birth()  # type: ignore[no-untyped-call]
-    worker.heartbeat()
+def test_reports_the_workers_last_heartbeat(
+    client: FlaskClient, redis: Redis, sessions: sessionmaker[Session]
+) -> None:
+    OutboxRelay(sessions, Queue("altilogix-test", connection=redis), 1, name="w1").relay_once()
     body = client.get("/healthz").get_json()
     assert body["worker"]["ok"] is True
     assert body["worker"]["workers"] == 1
-    assert body["worker"]["last_heartbeat"] is not None
+    assert body["worker"]["age_seconds"] < 5
+
+
+def test_a_worker_whose_relay_stopped_beating_is_reported(
+    client: FlaskClient, redis: Redis
+) -> None:
+    from datetime import timedelta
+
+    from models import utcnow
+    from queueing import heartbeat
+
+    heartbeat.beat(redis, "w1", utcnow() - timedelta(minutes=5))
+    assert client.get("/healthz").get_json()["worker"]["ok"] is False
 
 
 def test_still_takes_calls_when_redis_is_down(engine_url: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
@@ -10,20 +9,19 @@ from flask.typing import ResponseReturnValue
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from rq import Worker
 from sqlalchemy import text
 
 from helpdesk import business_time
 from models import utcnow
-from queueing import outbox
+from queueing import heartbeat, outbox
 from routing.config import BusinessHours
 from routing.duty import Unstaffed
 from web.database import db_session
 
 bp = Blueprint("health", __name__)
 
-# A worker that has not beaten for this long is taken for dead (RQ beats every few seconds).
-WORKER_STALE_SECONDS = 120
+# A worker whose relay has not beaten for this long is taken for stuck (it beats every round).
+WORKER_STALE_SECONDS = 30
 
 
 @bp.get("/healthz")
@@ -85,20 +83,16 @@ def _redis() -> dict[str, Any]:
 
 def _worker() -> dict[str, Any]:
     try:
-        beats = [w.last_heartbeat for w in Worker.all(connection=_redis_client())]
+        beats = heartbeat.last_beats(_redis_client())
     except Exception as error:
         return {"ok": False, "last_heartbeat": None, "error": type(error).__name__}
-    last: datetime | None = max((b for b in beats if b is not None), default=None)
-    if last is None:
+    if not beats:
         return {"ok": False, "last_heartbeat": None, "workers": 0}
-    age = (utcnow() - _aware(last)).total_seconds()
+    last = max(beats)
+    age = (utcnow() - last).total_seconds()
     return {
         "ok": age < WORKER_STALE_SECONDS,
-        "last_heartbeat": _aware(last).isoformat(),
+        "last_heartbeat": last.isoformat(),
         "age_seconds": round(age, 1),
         "workers": len(beats),
     }
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
