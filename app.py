@@ -10,6 +10,7 @@ from flask import Flask
 import ivr
 import settings
 from cli import register_commands
+from models import utcnow
 from models.db import make_engine, make_session_factory
 from queueing import runtime
 from routing import config as business_hours
@@ -24,9 +25,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(values)
     settings.configure_logging(values)
 
-    app.extensions["business_hours"] = business_hours.load(
-        values["BUSINESS_HOURS_FILE"] or None, values["TIMEZONE"]
-    )
+    hours = business_hours.load(values["BUSINESS_HOURS_FILE"] or None, values["TIMEZONE"])
+    hours.warm_up(utcnow().year)
+    app.extensions["business_hours"] = hours
     session_factory = make_session_factory(make_engine(values["DATABASE_URL"]))
     database.init_app(app, session_factory)
     # Tasks run in-process (by the CLI or the tests) see the same database as the app.

@@ -17,11 +17,11 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,16 +44,14 @@ CALLERS = ["+15145550101", "+15145550103", "+14505550111", "+15145550121", "+151
 class TimedTransport(OverHttp):
     """Over HTTP, noting each webhook's latency by path."""
 
-    def __init__(self, server: str, latencies: dict[str, list[float]], lock: threading.Lock):
+    def __init__(self, server: str) -> None:
         super().__init__(server)
-        self.latencies, self.lock = latencies, lock
+        self.latencies: dict[str, list[float]] = defaultdict(list)
 
     def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]:
         began = time.perf_counter()
         result = super().post(url, params, signature)
-        elapsed = time.perf_counter() - began
-        with self.lock:
-            self.latencies[urlsplit(url).path].append(elapsed)
+        self.latencies[urlsplit(url).path].append(time.perf_counter() - began)
         return result
 
 
@@ -104,47 +102,44 @@ def server(database_url: str, workers: int) -> Iterator[str]:
         process.wait(timeout=10)
 
 
+def one_caller(base: str, index: int, count: int) -> dict[str, list[float]]:
+    """One caller, in its own process (so the callers' Python does not share one GIL)."""
+    transport = TimedTransport(base)
+    simulator = Simulator(transport, TOKEN)
+    for _ in range(count):
+        script = Script(inputs=["6", "2"], record_seconds=10)
+        number = CALLERS[index % len(CALLERS)]
+        simulator.place_call(f"{base}/voice/incoming", number, "+15149826161", script)
+    return dict(transport.latencies)
+
+
 def calls(base: str, callers: int, per_caller: int) -> tuple[dict[str, list[float]], float]:
     latencies: dict[str, list[float]] = defaultdict(list)
-    lock = threading.Lock()
-
-    def caller(index: int) -> None:
-        simulator = Simulator(TimedTransport(base, latencies, lock), TOKEN)
-        for _ in range(per_caller):
-            number = CALLERS[index % len(CALLERS)]
-            script = Script(inputs=["6", "2"], record_seconds=10)
-            simulator.place_call(f"{base}/voice/incoming", number, "+15149826161", script)
-
     began = time.perf_counter()
-    threads = [threading.Thread(target=caller, args=(i,)) for i in range(callers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ProcessPoolExecutor(callers) as pool:
+        runs = pool.map(one_caller, [base] * callers, range(callers), [per_caller] * callers)
+        for run in runs:
+            for path, values in run.items():
+                latencies[path] += values
     return latencies, callers * per_caller / (time.perf_counter() - began)
 
 
-def static_floor(base: str, callers: int, requests: int) -> list[float]:
-    latencies: list[float] = []
-    lock = threading.Lock()
+def one_static_caller(base: str, requests: int) -> list[float]:
     url = f"{base}/voice/static"
     params = {"CallSid": "CA" + "0" * 32, "From": "+15145550101", "To": "+15149826161"}
     signature = RequestValidator(TOKEN).compute_signature(url, params)
-
-    def hammer() -> None:
-        transport = OverHttp(base)
-        for _ in range(requests):
-            began = time.perf_counter()
-            transport.post(url, params, signature)
-            with lock:
-                latencies.append(time.perf_counter() - began)
-
-    threads = [threading.Thread(target=hammer) for _ in range(callers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    transport, latencies = OverHttp(base), []
+    for _ in range(requests):
+        began = time.perf_counter()
+        transport.post(url, params, signature)
+        latencies.append(time.perf_counter() - began)
     return latencies
+
+
+def static_floor(base: str, callers: int, requests: int) -> list[float]:
+    with ProcessPoolExecutor(callers) as pool:
+        runs = pool.map(one_static_caller, [base] * callers, [requests] * callers)
+        return [value for run in runs for value in run]
 
 
 def p99(values: list[float]) -> float:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -28,9 +27,15 @@ FIRST_NUMBER = 1001
 
 
 def next_number(session: Session) -> int:
-    """The next human ticket number, from one atomic increment (safe across processes)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Counter).values(name=TICKET_COUNTER, value=FIRST_NUMBER)
+    """The next human ticket number, safe across processes.
+
+    PostgreSQL takes it from a sequence (no lock held to the end of the transaction, so
+    concurrent calls do not wait on each other); SQLite, one writer at a time anyway, from an
+    atomic increment of the counter table.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.execute(text("SELECT nextval('ticket_number_seq')")).scalar_one())
+    statement = sqlite_insert(Counter).values(name=TICKET_COUNTER, value=FIRST_NUMBER)
     number = session.execute(
         statement.on_conflict_do_update(
             index_elements=["name"], set_={"value": Counter.value + 1}

@@ -25,13 +25,16 @@ CALL_STATUSES = {
 }
 
 
-def find_or_start(session: Session, call_sid: str, **values: Any) -> Call:
-    """The call with this CallSid, created on first sight (twice-sent webhooks make one row)."""
+def find_or_start(session: Session, call_sid: str) -> tuple[Call, bool]:
+    """The call with this CallSid, and whether this request made it (first sight).
+
+    Twice-sent or concurrent webhooks of one call make one row: the insert yields on conflict.
+    """
     call = session.scalars(select(Call).where(Call.call_sid == call_sid)).first()
     if call is not None:
-        return call
+        return call, False
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
+    made = session.execute(
         insert(Call)
         .values(
             call_sid=call_sid,
@@ -39,12 +42,12 @@ def find_or_start(session: Session, call_sid: str, **values: Any) -> Call:
             status="in-progress",
             from_number="",
             to_number="",
-            **values,
         )
         .on_conflict_do_nothing(index_elements=["call_sid"])
-    )
+        .returning(Call.id)
+    ).first()
     call = session.scalars(select(Call).where(Call.call_sid == call_sid)).one()
-    return call
+    return call, made is not None
 
 
 def record(call: Call, kind: str, **data: Any) -> None:

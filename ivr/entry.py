@@ -32,7 +32,7 @@ def incoming() -> Response:
     turn = current_turn()
     if turn is None:
         return polite_end()
-    if not turn.call.events:
+    if turn.first_sight:
         _arrive(turn)
     response = VoiceResponse()
     cata = turn.call.line == Line.URGENT
@@ -178,7 +178,7 @@ def status() -> Response:
     if not sid:
         return twiml(VoiceResponse())
     session = db_session()
-    call = calllog.find_or_start(session, sid)
+    call, _ = calllog.find_or_start(session, sid)
     raw = field("CallStatus", 40)
     call.status = raw if raw in calllog.CALL_STATUSES else "unknown"
     duration = field("CallDuration", 10)

@@ -62,6 +62,7 @@ class Turn:
 
     call: Call
     speaker: prompts.Speaker
+    first_sight: bool = False  # this request made the call's row
 
     @property
     def language(self) -> str:
@@ -84,8 +85,8 @@ def current_turn() -> Turn | None:
     sid = field("CallSid", 64)
     if not sid:
         return None
-    call = calllog.find_or_start(db_session(), sid)
-    return Turn(call, speaker())
+    call, first_sight = calllog.find_or_start(db_session(), sid)
+    return Turn(call, speaker(), first_sight)
 
 
 def set_language(turn: Turn, language: str, why: str) -> None:

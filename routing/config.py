@@ -51,6 +51,15 @@ class BusinessHours:
         for rule in lines.values():
             self.schedule(rule.schedule)
 
+    def warm_up(self, year: int) -> None:
+        """Compute this year's and next year's holidays now, not during the first call.
+
+        The holidays package loads its country data on first use (a tenth of a second or more),
+        which a caller would otherwise wait through in each new web process.
+        """
+        for each in (year, year + 1):
+            self.holidays.in_year(each)
+
     def schedule(self, name: str) -> Schedule:
         try:
             return self.schedules[name]

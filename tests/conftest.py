@@ -16,7 +16,7 @@ from alembic import command
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from redis import Redis
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import models
@@ -56,6 +56,8 @@ def engine(migrated_url: str) -> Iterator[Engine]:
     with engine.begin() as connection:
         for table in reversed(models.Base.metadata.sorted_tables):
             connection.execute(delete(table))
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("ALTER SEQUENCE ticket_number_seq RESTART WITH 1001"))
 
 
 @pytest.fixture
