@@ -1,6 +1,6 @@
 """Twilio voice webhooks and the call flows, under /voice."""
 
-from ivr import callback, entry, reception, support
+from ivr import callback, cata, entry, messages, reception, support
 from ivr.web import bp
 
-__all__ = ["bp", "callback", "entry", "reception", "support"]
+__all__ = ["bp", "callback", "cata", "entry", "messages", "reception", "support"]

@@ -7,7 +7,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr import calllog, menu
 from ivr.callers import identify
-from ivr.support import finish_support_ticket
+from ivr.messages import finish_support_ticket
 from ivr.web import (
     Turn,
     arg,

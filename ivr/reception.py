@@ -8,7 +8,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from helpdesk import business_time
 from ivr import speech
-from ivr.support import _record
+from ivr.support import record_message
 from ivr.web import arg, bp, current_turn, field, hours, polite_end, twiml, url
 from models import Client, utcnow
 from web.database import db_session
@@ -53,7 +53,9 @@ def account_entered() -> Response:
     )
     turn.event("unauthorized", line=line, account=digits or None, known_account=client is not None)
     turn.say(response, "unauthorized" if client else "unknown_account")
-    _record(turn, response, "verify", client=client.id if client else None, account=digits or None)
+    record_message(
+        turn, response, "verify", client=client.id if client else None, account=digits or None
+    )
     session.commit()
     return twiml(response)
 
@@ -110,6 +112,6 @@ def voicemail() -> Response:
     turn.event("voicemail", reason=request.args.get("reason", "")[:30])
     response = VoiceResponse()
     turn.say(response, "voicemail")
-    _record(turn, response, "voicemail")
+    record_message(turn, response, "voicemail")
     db_session().commit()
     return twiml(response)

@@ -77,6 +77,7 @@ def test_the_call_log_has_the_whole_timeline(phone_app: Flask, db: Session) -> N
         "hung_up",
     ]
     assert (call.status, call.outcome, call.duration_seconds) == ("completed", "message", 37)
+    assert call.line == Line.REGULAR
     assert call.recording_url is not None and call.recording_seconds == 12
     assert call.language is not None and call.language.value == "fr"
 
