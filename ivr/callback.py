@@ -11,9 +11,9 @@ from twilio.twiml.voice_response import VoiceResponse
 from helpdesk import tickets
 from helpdesk.senders import sender_number
 from ivr import speech
-from ivr.prompts import text
+from ivr.support import who
 from ivr.web import arg, bp, field, polite_end, speaker, twiml, url
-from models import Client, StaffMember, Ticket, utcnow
+from models import StaffMember, Ticket, utcnow
 from web.database import db_session
 
 ANSWERED = {"in-progress", "answered"}
@@ -30,7 +30,6 @@ def callback_technician() -> Response:
     if ticket is None or staff is None:
         return polite_end()
     language = staff.language.value
-    client = db_session().get(Client, ticket.client_id) if ticket.client_id else None
     response = VoiceResponse()
     gather = response.gather(
         num_digits=1,
@@ -42,7 +41,7 @@ def callback_technician() -> Response:
         "callback_intro",
         language,
         number=speech.digits(ticket.number),
-        client=client.name if client else text("unknown_client", language),
+        client=who(db_session(), ticket, language)["client"],
     )
     speaker().say(response, "goodbye", language)
     response.hangup()

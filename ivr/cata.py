@@ -10,13 +10,21 @@ from twilio.twiml.voice_response import VoiceResponse
 from helpdesk import business_time, tickets
 from helpdesk.senders import sender_number
 from ivr import calllog, speech
-from ivr.prompts import text
-from ivr.support import announce_closed, authorized_contact, open_for_call, record_message
-from ivr.web import Turn, arg, bp, current_turn, field, hours, polite_end, speaker, twiml, url
+from ivr.support import announce_closed, authorized_contact, open_for_call, record_message, who
+from ivr.web import (
+    Turn,
+    arg,
+    bp,
+    call_step,
+    field,
+    hours,
+    polite_end,
+    speaker,
+    twiml,
+    url,
+)
 from models import (
     Call,
-    Client,
-    Contact,
     Line,
     StaffMember,
     Ticket,
@@ -28,10 +36,8 @@ RING_SECONDS = 20
 
 
 @bp.post("/urgent")
-def urgent() -> Response:
-    turn = current_turn()
-    if turn is None:
-        return polite_end()
+@call_step
+def urgent(turn: Turn) -> Response:
     response = VoiceResponse()
     if authorized_contact(turn) is None:
         response.redirect(url("ivr.account", line="urgent"))
@@ -93,15 +99,12 @@ def whisper() -> Response:
     response = VoiceResponse()
     answer_url = url("ivr.whisper_answer", staff=person.id, parent=request.args.get("parent", ""))
     gather = response.gather(num_digits=1, timeout=8, action=answer_url)
-    client = session.get(Client, ticket.client_id) if ticket.client_id else None
-    contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
     speaker().say(
         gather,
         "whisper",
         language,
         number=speech.digits(ticket.number),
-        client=client.name if client else text("unknown_client", language),
-        contact=contact.name if contact else text("unknown_contact", language),
+        **who(session, ticket, language),
     )
     # No key at all (a voicemail, a pocket): recorded as refused, and the leg hangs up.
     response.redirect(answer_url)
@@ -133,11 +136,9 @@ def _parent_call(session: Session) -> Call | None:
 
 
 @bp.post("/urgent/dialed")
-def dialed() -> Response:
+@call_step
+def dialed(turn: Turn) -> Response:
     """The ring group ended: connected to whoever pressed 1, or the caller leaves a message."""
-    turn = current_turn()
-    if turn is None:
-        return polite_end()
     session = db_session()
     status, child = field("DialCallStatus", 20), field("DialCallSid", 64)
     accepted = [e for e in turn.call.events if e.kind == "whisper_accepted"]

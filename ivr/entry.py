@@ -12,9 +12,8 @@ from ivr.web import (
     Turn,
     arg,
     bp,
-    current_turn,
+    call_step,
     field,
-    polite_end,
     set_language,
     speaker,
     twiml,
@@ -28,10 +27,8 @@ FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
 @bp.post("/incoming")
-def incoming() -> Response:
-    turn = current_turn()
-    if turn is None:
-        return polite_end()
+@call_step
+def incoming(turn: Turn) -> Response:
     if turn.first_sight:
         _arrive(turn)
     response = VoiceResponse()
@@ -67,10 +64,8 @@ def _arrive(turn: Turn) -> None:
 
 
 @bp.post("/language")
-def language() -> Response:
-    turn = current_turn()
-    if turn is None:
-        return polite_end()
+@call_step
+def language(turn: Turn) -> Response:
     digits = field("Digits", 10)
     chosen = "en" if digits == ENGLISH_KEY else "fr"
     set_language(turn, chosen, why="key" if digits == ENGLISH_KEY else "default")
@@ -87,10 +82,8 @@ def language() -> Response:
 
 
 @bp.post("/menu", endpoint="menu")
-def menu_prompt() -> Response:
-    turn = current_turn()
-    if turn is None:
-        return polite_end()
+@call_step
+def menu_prompt(turn: Turn) -> Response:
     the_menu = menu.load()
     silent, invalid = arg("silent"), arg("invalid")
     response = VoiceResponse()
@@ -124,10 +117,8 @@ def _say_options(turn: Turn, gather: Gather, the_menu: menu.Menu) -> None:
 
 
 @bp.post("/menu/choice")
-def choice() -> Response:
-    turn = current_turn()
-    if turn is None:
-        return polite_end()
+@call_step
+def choice(turn: Turn) -> Response:
     the_menu = menu.load()
     silent, invalid = arg("silent"), arg("invalid")
     digits = field("Digits", 10) or _pressed_before_menu()

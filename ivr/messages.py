@@ -9,7 +9,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from helpdesk import follow_up, tickets
 from ivr import calllog, speech
-from ivr.web import Turn, arg, bp, current_turn, field, hours, polite_end, twiml
+from ivr.web import Turn, arg, bp, call_step, field, hours, twiml
 from models import (
     Call,
     Channel,
@@ -27,10 +27,8 @@ PROMISE_PROMPTS = {Line.REGULAR: "callback_by", Line.URGENT: "urgent_callback_by
 
 
 @bp.post("/recorded")
-def recorded() -> Response:
-    turn = current_turn()
-    if turn is None:
-        return polite_end()
+@call_step
+def recorded(turn: Turn) -> Response:
     kind = request.args.get("kind", "voicemail")
     message = _message(turn)
     finish = FINISHERS.get(kind, _finish_voicemail)

@@ -9,7 +9,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from helpdesk import business_time
 from ivr import speech
 from ivr.support import record_message
-from ivr.web import arg, bp, current_turn, field, hours, polite_end, twiml, url
+from ivr.web import Turn, arg, bp, call_step, field, hours, twiml, url
 from models import Client, utcnow
 from web.database import db_session
 
@@ -17,11 +17,9 @@ ACCOUNT_TRIES = 2
 
 
 @bp.post("/account")
-def account() -> Response:
+@call_step
+def account(turn: Turn) -> Response:
     """Ask for the client's account number (keys, # to finish)."""
-    turn = current_turn()
-    if turn is None:
-        return polite_end()
     line, tries = request.args.get("line", "regular")[:10], arg("tries")
     response = VoiceResponse()
     gather = response.gather(
@@ -36,10 +34,8 @@ def account() -> Response:
 
 
 @bp.post("/account/entered")
-def account_entered() -> Response:
-    turn = current_turn()
-    if turn is None:
-        return polite_end()
+@call_step
+def account_entered(turn: Turn) -> Response:
     line, tries = request.args.get("line", "regular")[:10], arg("tries")
     digits = "".join(c for c in field("Digits", 40) if c.isdigit())[:20]
     response = VoiceResponse()
@@ -61,11 +57,9 @@ def account_entered() -> Response:
 
 
 @bp.post("/reception")
-def reception() -> Response:
+@call_step
+def reception(turn: Turn) -> Response:
     """Ring the office during office hours; otherwise, the general voicemail."""
-    turn = current_turn()
-    if turn is None:
-        return polite_end()
     session = db_session()
     now = utcnow()
     status = business_time.calendar_for(session, hours(), "office", now).status(now)
@@ -87,10 +81,8 @@ def reception() -> Response:
 
 
 @bp.post("/reception/dialed")
-def reception_dialed() -> Response:
-    turn = current_turn()
-    if turn is None:
-        return polite_end()
+@call_step
+def reception_dialed(turn: Turn) -> Response:
     response = VoiceResponse()
     if field("DialCallStatus", 20) == "completed":
         turn.call.outcome = "connected"
@@ -104,11 +96,9 @@ def reception_dialed() -> Response:
 
 
 @bp.post("/voicemail")
-def voicemail() -> Response:
+@call_step
+def voicemail(turn: Turn) -> Response:
     """The general voicemail: its messages become tickets for a supervisor to verify."""
-    turn = current_turn()
-    if turn is None:
-        return polite_end()
     turn.event("voicemail", reason=request.args.get("reason", "")[:30])
     response = VoiceResponse()
     turn.say(response, "voicemail")

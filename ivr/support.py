@@ -11,7 +11,8 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from helpdesk import business_time, tickets
 from ivr import speech
-from ivr.web import Turn, arg, bp, current_turn, field, hours, polite_end, twiml, url
+from ivr.prompts import text
+from ivr.web import Turn, arg, bp, call_step, field, hours, twiml, url
 from models import (
     Channel,
     Client,
@@ -35,6 +36,16 @@ def authorized_contact(turn: Turn) -> Contact | None:
     return contact if contact is not None and contact.authorized else None
 
 
+def who(session: Session, ticket: Ticket, language: str) -> dict[str, str]:
+    """The ticket's client and contact, as a technician hears them."""
+    client = session.get(Client, ticket.client_id) if ticket.client_id else None
+    contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
+    return {
+        "client": client.name if client else text("unknown_client", language),
+        "contact": contact.name if contact else text("unknown_contact", language),
+    }
+
+
 def record_message(turn: Turn, response: VoiceResponse, kind: str, **params: Any) -> None:
     """Record a message; silence or a hang-up still reaches the same handler."""
     response.record(
@@ -51,10 +62,8 @@ def record_message(turn: Turn, response: VoiceResponse, kind: str, **params: Any
 
 
 @bp.post("/regular")
-def regular() -> Response:
-    turn = current_turn()
-    if turn is None:
-        return polite_end()
+@call_step
+def regular(turn: Turn) -> Response:
     response = VoiceResponse()
     contact = authorized_contact(turn)
     if contact is None:
@@ -75,10 +84,8 @@ def regular() -> Response:
 
 
 @bp.post("/regular/existing")
-def existing() -> Response:
-    turn = current_turn()
-    if turn is None:
-        return polite_end()
+@call_step
+def existing(turn: Turn) -> Response:
     ticket = db_session().get(Ticket, arg("ticket"))
     response = VoiceResponse()
     if field("Digits", 10) != "1" or ticket is None or ticket.contact_id != turn.call.contact_id:

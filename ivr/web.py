@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -87,6 +89,20 @@ def current_turn() -> Turn | None:
         return None
     call, first_sight = calllog.find_or_start(db_session(), sid)
     return Turn(call, speaker(), first_sight)
+
+
+def call_step(view: Callable[[Turn], Response]) -> Callable[[], Response]:
+    """A webhook that is a step of a call: the view gets the call's Turn; a request without a
+    CallSid gets a polite end instead of an error."""
+
+    @functools.wraps(view)
+    def step() -> Response:
+        turn = current_turn()
+        if turn is None:
+            return polite_end()
+        return view(turn)
+
+    return step
 
 
 def set_language(turn: Turn, language: str, why: str) -> None:
