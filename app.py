@@ -23,6 +23,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings.check_production(values)
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(values)
+    # Kept apart from Flask's own DEBUG, which `flask` commands reset from FLASK_DEBUG.
+    app.config["DEVELOPMENT"] = settings.development(values)
     settings.configure_logging(values)
 
     hours = business_hours.load(values["BUSINESS_HOURS_FILE"] or None, values["TIMEZONE"])

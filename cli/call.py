@@ -69,7 +69,7 @@ def simulate(
     """Place a call and print its transcript."""
     config = current_app.config
     if not server and not config["TWILIO_AUTH_TOKEN"]:
-        if not (config["DEBUG"] or config["TESTING"]):
+        if not config["DEVELOPMENT"]:
             raise click.UsageError("TWILIO_AUTH_TOKEN is not set: the calls could not be signed")
         # In-process, on a developer's machine: sign with a token of this process alone.
         config["TWILIO_AUTH_TOKEN"] = secrets.token_hex(16)
