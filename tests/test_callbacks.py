@@ -137,3 +137,27 @@ def test_the_interactive_simulator_asks_at_each_menu(phone_app: Flask, db: Sessi
         )
     assert len(asked) == 1 and "Pour réentendre ces choix" in asked[0]
     assert "Nous avons ouvert le billet numéro 1 0 0 1." in transcript.heard()
+
+
+def test_the_simulator_calls_a_running_server_over_http(phone_app: Flask, db: Session) -> None:
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from ivr.simulator import Script, Simulator
+    from ivr.transports import OverHttp
+    from tests.phone import MAIN, TOKEN
+
+    server = make_server("127.0.0.1", 0, phone_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        transport = OverHttp(f"http://127.0.0.1:{server.server_port}")
+        transcript = Simulator(transport, TOKEN).place_call(
+            f"{BASE}/voice/incoming", "+15145550101", MAIN, Script(inputs=["0"])
+        )
+    finally:
+        server.shutdown()
+    assert transcript.heard()[0] == "Bienvenue au soutien technique d'AltiLogix."
+    assert transcript.kinds()[-1] == "status"
+    assert not any(e.kind == "error" for e in transcript.entries)
