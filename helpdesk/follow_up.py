@@ -1,4 +1,5 @@
-"""What a new support ticket sets going, written to the outbox with the ticket itself."""
+"""What a new support ticket sets going: notices to the people on duty, the SLA watch, the
+escalation. Planned by a job, so the phone line's webhooks only write one outbox row."""
 
 from __future__ import annotations
 
@@ -10,10 +11,26 @@ from sqlalchemy.orm import Session
 from helpdesk import business_time
 from helpdesk.tickets import note
 from models import Line, Ticket
-from queueing import outbox
+from queueing import outbox, runtime
 from routing import sla
 from routing.config import BusinessHours
 from routing.duty import Unstaffed
+
+
+def follow_up(ticket_id: int, staff_ids: list[int] | None = None) -> None:
+    """RQ job: plan a new support ticket's notices (once, however often it runs).
+
+    ``staff_ids`` are the people already rung for it (the CATA); otherwise, whoever was on duty
+    for its line when it was opened.
+    """
+    with runtime.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None or ticket.to_verify:
+            return
+        hours = runtime.business_hours()
+        if staff_ids is None:
+            staff_ids = people_on_duty(session, hours, ticket.priority, ticket)
+        queue_support_follow_up(session, hours, runtime.settings(), ticket, staff_ids)
 
 
 def people_on_duty(session: Session, hours: BusinessHours, line: Line, ticket: Ticket) -> list[int]:
@@ -47,7 +64,7 @@ def queue_support_follow_up(
         "ticket.notify",
         {**args, "staff_ids": staff_ids, "notice": "new"},
         key=f"ticket-{ticket.id}-notify",
-        run_at=None if page_now else status.opens_at,
+        run_at=ticket.created_at if page_now else status.opens_at,
     )
     if rule.warn_before:
         warn_at = sla.deadline(calendar, ticket.created_at, rule.callback_within - rule.warn_before)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from helpdesk import follow_up, tickets
@@ -166,18 +166,16 @@ FINISHERS = {
 
 
 def finish_support_ticket(call: Call) -> None:
-    """Queue what the call's support ticket sets going (once), unless a technician took it."""
+    """Queue the follow-up of the call's support ticket (once), unless a technician took it."""
     if call.ticket_id is None or call.outcome == "connected":
         return
-    if any(e.kind == "callback_queued" for e in call.events):
+    events = call.events
+    if any(e.kind == "callback_queued" for e in events):
         return  # done on an earlier step of this call
-    session = db_session()
-    ticket = session.get(Ticket, call.ticket_id)
+    ticket = db_session().get(Ticket, call.ticket_id)
     if ticket is None or ticket.to_verify:
         return
-    rung = [e.data["staff_ids"] for e in call.events if e.kind == "technicians_rung"]
-    staff_ids = (
-        rung[-1] if rung else follow_up.people_on_duty(session, hours(), ticket.priority, ticket)
-    )
-    follow_up.queue_support_follow_up(session, hours(), current_app.config, ticket, staff_ids)
-    calllog.record(call, "callback_queued", staff_ids=staff_ids)
+    rung = [e.data["staff_ids"] for e in events if e.kind == "technicians_rung"]
+    args = {"ticket_id": ticket.id, "staff_ids": rung[-1] if rung else None}
+    outbox.add(db_session(), "ticket.follow_up", args, key=f"ticket-{ticket.id}-follow-up")
+    calllog.record(call, "callback_queued")

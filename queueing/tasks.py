@@ -19,6 +19,8 @@ class TaskSpec:
 RETRY_INTERVALS = [10, 30, 60, 300, 900]
 
 TASKS: dict[str, TaskSpec] = {
+    # Plan what a new support ticket sets going (the three tasks below), off the phone line.
+    "ticket.follow_up": TaskSpec("helpdesk.follow_up.follow_up"),
     # Tell the people on duty about a ticket (email and SMS), once per person and channel.
     "ticket.notify": TaskSpec("helpdesk.notify.notify_ticket"),
     # Warn the supervisors when a ticket nears its deadline without a first response.

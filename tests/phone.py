@@ -16,6 +16,7 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 
+from helpdesk import follow_up
 from ivr.simulator import Script, Simulator, Transcript
 from ivr.transports import InProcess
 from models import Call, OutboxTask, Ticket
@@ -80,7 +81,10 @@ def the_ticket(db: Session, transcript: Transcript) -> Ticket:
 
 
 def queued(db: Session) -> dict[str, OutboxTask]:
-    """The outbox, by key."""
+    """The outbox by key, once the worker has planned the new tickets' follow-ups."""
+    db.expire_all()
+    for row in db.scalars(select(OutboxTask).where(OutboxTask.task == "ticket.follow_up")):
+        follow_up.follow_up(**row.args)
     db.expire_all()
     return {row.key or str(row.id): row for row in db.scalars(select(OutboxTask))}
 

@@ -158,8 +158,9 @@ def test_the_worker_delivers_what_the_call_queued(
     place_call(sending, at(2026, 12, 1, 10), press="7")  # nobody accepts: 3 are paged
     queue = Queue("altilogix-test", connection=redis)
     with time_machine.travel(at(2026, 12, 1, 10, 1), tick=False):
-        outbox.relay(runtime.session_factory(), queue)
-        SimpleWorker([queue], connection=redis).work(burst=True)
+        for _ in range(2):  # the follow-up, then the notices it planned
+            outbox.relay(runtime.session_factory(), queue)
+            SimpleWorker([queue], connection=redis).work(burst=True)
     assert len(smtp_inbox.messages) == 3
     assert len(twilio_api.requests) == 3
     assert len(queue.scheduled_job_registry.get_job_ids()) == 2  # the SLA watch, the escalation

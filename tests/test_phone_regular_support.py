@@ -49,6 +49,9 @@ def test_the_ticket_is_regular_by_phone_in_the_callers_name(phone_app: Flask, db
     )
     assert ticket.contact_id is not None and ticket.requester == "+15145550101"
     assert ticket.sla_due_at == at(2026, 12, 1, 14, 15)
+    assert [e.kind for e in ticket.events] == ["opened", "message"]
+    queued(db)  # the worker plans the follow-up
+    db.refresh(ticket)
     assert [e.kind for e in ticket.events] == ["opened", "message", "follow_up_queued"]
 
 

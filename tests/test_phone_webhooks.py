@@ -99,7 +99,7 @@ def test_a_twice_sent_webhook_gets_the_same_twiml_and_one_ticket(
     ticket = db.scalars(select(Ticket)).one()
     assert [e.kind for e in ticket.events].count("message") == 1
     tasks = [key or "" for key in db.scalars(select(OutboxTask.key))]
-    assert sorted(tasks) == [f"ticket-{ticket.id}-notify", f"ticket-{ticket.id}-sla-watch"]
+    assert tasks == [f"ticket-{ticket.id}-follow-up"]
 
 
 def test_every_gather_is_followed_by_another_verb(phone_app: Flask) -> None:
