@@ -34,7 +34,7 @@ def find_or_start(session: Session, call_sid: str) -> tuple[Call, bool]:
     if call is not None:
         return call, False
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    made = session.execute(
+    made = session.scalars(
         insert(Call)
         .values(
             call_sid=call_sid,
@@ -44,10 +44,11 @@ def find_or_start(session: Session, call_sid: str) -> tuple[Call, bool]:
             to_number="",
         )
         .on_conflict_do_nothing(index_elements=["call_sid"])
-        .returning(Call.id)
+        .returning(Call)
     ).first()
-    call = session.scalars(select(Call).where(Call.call_sid == call_sid)).one()
-    return call, made is not None
+    if made is not None:
+        return made, True
+    return session.scalars(select(Call).where(Call.call_sid == call_sid)).one(), False
 
 
 def record(call: Call, kind: str, **data: Any) -> None:
