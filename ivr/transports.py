@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
+import http.client
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask
@@ -28,24 +27,43 @@ class InProcess:
 
 
 class OverHttp:
-    """Requests go to a running server; URLs keep the public address they were signed with."""
+    """Requests go to a running server, on one kept-alive connection; URLs keep the public
+    address they were signed with."""
 
     def __init__(self, server: str, timeout: float = 10) -> None:
         self.server = urlsplit(server)
         self.timeout = timeout
+        self.connection: http.client.HTTPConnection | None = None
 
     def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]:
         parts = urlsplit(url)
-        target = f"{self.server.scheme}://{self.server.netloc}{parts.path}"
-        target += f"?{parts.query}" if parts.query else ""
-        request = urllib.request.Request(
-            target,
-            data=urlencode(params).encode(),
-            method="POST",
-            headers={SIGNATURE_HEADER: signature},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        body = urlencode(params)
+        headers = {SIGNATURE_HEADER: signature, "Content-Type": "application/x-www-form-urlencoded"}
+        for attempt in (1, 2):  # a kept-alive connection the server closed is opened again
+            try:
+                connection = self._connection()
+                connection.request("POST", target, body=body, headers=headers)
+                response = connection.getresponse()
                 return response.status, response.read().decode("utf-8")
-        except urllib.error.HTTPError as error:
-            return error.code, ""
+            except (http.client.HTTPException, ConnectionError):
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self.connection is None:
+            kind = (
+                http.client.HTTPSConnection
+                if self.server.scheme == "https"
+                else (http.client.HTTPConnection)
+            )
+            host = self.server.hostname or "127.0.0.1"
+            self.connection = kind(host, self.server.port, timeout=self.timeout)
+        return self.connection
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
