@@ -23,6 +23,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings.check_production(values)
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(values)
+    # Twilio's requests are a few kilobytes; anything far larger is refused before parsing.
+    app.config.setdefault("MAX_CONTENT_LENGTH", 256 * 1024)
     # Kept apart from Flask's own DEBUG, which `flask` commands reset from FLASK_DEBUG.
     app.config["DEVELOPMENT"] = settings.development(values)
     settings.configure_logging(values)

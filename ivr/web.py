@@ -125,7 +125,10 @@ def _on_error(error: Exception) -> Response | HTTPException:
     if isinstance(error, HTTPException):
         return error
     log.exception("voice webhook %s failed (CallSid %s)", request.path, field("CallSid", 64))
-    db_session().rollback()
+    try:
+        db_session().rollback()
+    except Exception:  # the database itself is what failed: the caller still gets an answer
+        log.warning("rollback after the failure failed too")
     if request.endpoint == "ivr.recorded" or request.args.get("after_error"):
         # A recording is safe at Twilio; and a second failure must not loop: say goodbye.
         return polite_end()

@@ -216,3 +216,23 @@ def test_the_call_row_keeps_the_menu_path(phone_app: Flask, db: Session) -> None
     from ivr.calllog import menu_path
 
     assert menu_path(the_call(db, transcript)) == ["repeat", "regular"]
+
+
+def test_with_the_database_down_the_caller_still_gets_an_answer() -> None:
+    app = create_app(app_config("postgresql+psycopg://postgres@127.0.0.1:1/nowhere"))
+    incoming = signed_post(app, "/voice/incoming", CALL)
+    assert incoming.status_code == 200
+    assert verbs(incoming.get_data(as_text=True)) == ["Say", "Say", "Redirect"]
+    voicemail = signed_post(app, "/voice/voicemail?after_error=1", CALL)
+    assert voicemail.status_code == 200
+    assert verbs(voicemail.get_data(as_text=True)) == ["Say", "Say", "Hangup"]
+
+
+def test_an_oversized_request_is_refused_before_parsing(phone_app: Flask) -> None:
+    response = phone_app.test_client().post(
+        "/voice/incoming",
+        data={"CallSid": "CA1", "Junk": "x" * 300_000},
+        base_url=BASE,
+        headers={"X-Twilio-Signature": "anything"},
+    )
+    assert response.status_code == 413
