@@ -24,7 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(values)
     # Twilio's requests are a few kilobytes; anything far larger is refused before parsing.
-    app.config.setdefault("MAX_CONTENT_LENGTH", 256 * 1024)
+    app.config["MAX_CONTENT_LENGTH"] = values.get("MAX_CONTENT_LENGTH", 256 * 1024)
     # Kept apart from Flask's own DEBUG, which `flask` commands reset from FLASK_DEBUG.
     app.config["DEVELOPMENT"] = settings.development(values)
     settings.configure_logging(values)
