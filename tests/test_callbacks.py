@@ -44,7 +44,7 @@ def test_the_technicians_phone_is_rung_first(
     place_callback(ticket.id, luc.id, "request-1")
     [request] = twilio_api.requests
     assert request["url"].endswith("/Calls.json")
-    assert request["data"]["To"] == "+15145550201"
+    assert request["data"]["To"] == "+15145550171"
     assert request["data"]["From"] == "+15149826161"
     assert request["data"]["Url"] == (
         f"{BASE}/voice/callback/technician?ticket={ticket.id}&staff={luc.id}"
@@ -64,7 +64,7 @@ def test_pressing_1_dials_the_client_and_the_answer_is_the_first_response(
     phone_app: Flask, db: Session
 ) -> None:
     ticket, luc = _setup(phone_app, db)
-    leg = {"CallSid": "CA" + "5" * 32, "To": "+15145550201"}
+    leg = {"CallSid": "CA" + "5" * 32, "To": "+15145550171"}
     query = f"?ticket={ticket.id}&staff={luc.id}"
     intro = signed_post(phone_app, f"/voice/callback/technician{query}", leg)
     assert "Rappel du billet numéro 1 0 0 1, client Boulangerie Saint-Denis." in (

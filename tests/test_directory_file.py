@@ -33,7 +33,7 @@ authorized = true
 [[staff]]
 name = "Paul Morin"
 email = "paul@altilogix.example"
-mobile = "+1 514 555 0210"
+mobile = "+1 514 555 0180"
 role = "technician"
 duty = ["regular"]
 """

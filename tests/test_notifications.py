@@ -61,7 +61,7 @@ def test_the_technicians_on_duty_get_an_email_and_an_sms(
     assert email["Auto-Submitted"] == "auto-generated"
     assert "Rappel promis au plus tard : 2026-12-01 14:00" in email.get_content()
     sms = [r["data"] for r in twilio_api.requests]
-    assert [s["To"] for s in sms] == ["+15145550201", "+15145550202"]
+    assert [s["To"] for s in sms] == ["+15145550171", "+15145550172"]
     assert sms[0]["From"] == "+15149826161"
     assert sms[0]["Body"].startswith("AltiLogix support régulier : billet 1001, Boulangerie")
 
@@ -111,7 +111,7 @@ def test_without_credentials_messages_are_logged_and_the_log_says_so(
     notify.notify_ticket(ticket.id, [m.id for m in db.scalars(select(StaffMember))][:1])
     assert "email NOT sent, logged instead" in caplog.text
     assert "SMS NOT sent, logged instead" in caplog.text
-    assert "+15145550201" not in caplog.text
+    assert "+15145550171" not in caplog.text
 
 
 def test_supervisors_are_warned_when_nobody_has_called_back(

@@ -33,7 +33,7 @@ def test_three_on_call_members_are_rung_at_once_with_a_whisper(
 ) -> None:
     transcript = place_call(phone_app, at(2026, 12, 1, 10), press="7", techs=("refuse", "accept"))
     rung = [e.text for e in transcript.entries if e.kind == "ring"]
-    assert rung == ["+15145550201 (refuse)", "+15145550202 (accept)", "+15145550203 (ring)"]
+    assert rung == ["+15145550171 (refuse)", "+15145550172 (accept)", "+15145550173 (ring)"]
     assert transcript.said_to_technicians()[0] == WHISPER
     dial = next(d for d in transcript.documents if "<Dial" in d)
     assert 'answerOnBridge="true"' in dial and 'timeout="20"' in dial
