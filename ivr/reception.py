@@ -7,7 +7,9 @@ from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
 from helpdesk import business_time
+from helpdesk.senders import sender_number
 from ivr import speech
+from ivr.callers import parse_caller_id
 from ivr.support import record_message
 from ivr.web import Turn, arg, bp, call_step, field, hours, twiml, url
 from models import Client, utcnow
@@ -67,9 +69,9 @@ def reception(turn: Turn) -> Response:
     response = VoiceResponse()
     if status.is_open and office_number:
         turn.say(response, "reception_connecting")
-        dial = response.dial(
-            action=url("ivr.reception_dialed"), timeout=20, caller_id=turn.call.from_number or None
-        )
+        # The reception sees who calls; a withheld number shows the support line's instead.
+        caller_id = parse_caller_id(turn.call.from_number) or sender_number(current_app.config)
+        dial = response.dial(action=url("ivr.reception_dialed"), timeout=20, caller_id=caller_id)
         dial.number(office_number)
     else:
         turn.event("closed", reason=status.reason.value if status.reason else "no_office_number")

@@ -162,6 +162,16 @@ def test_the_reception_is_rung_during_office_hours(phone_app: Flask, db: Session
     assert "Nous vous transférons à la réception." in transcript.heard()
     assert [e.text for e in transcript.entries if e.kind == "ring"] == ["+15145550160"]
     assert the_call(db, transcript).outcome == "connected"
+    dial = next(d for d in transcript.documents if "<Dial" in d)
+    assert 'callerId="+15145550101"' in dial
+
+
+def test_an_anonymous_caller_is_shown_to_the_reception_as_the_support_line(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="0")
+    dial = next(d for d in transcript.documents if "<Dial" in d)
+    assert 'callerId="+15149826161"' in dial
 
 
 def test_after_office_hours_the_reception_sends_callers_to_the_voicemail(
