@@ -7,11 +7,10 @@ from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from models import (
     Channel,
-    Client,
     Contact,
     Counter,
     Language,
@@ -50,8 +49,8 @@ def open_ticket(
     priority: Line,
     channel: Channel,
     language: Language,
-    client: Client | None = None,
-    contact: Contact | None = None,
+    client_id: int | None = None,
+    contact_id: int | None = None,
     requester: str = "",
     subject: str = "",
     to_verify: bool = False,
@@ -63,14 +62,13 @@ def open_ticket(
         priority=priority,
         channel=channel,
         language=language,
-        client_id=client.id if client else None,
-        contact_id=contact.id if contact else None,
+        client_id=client_id,
+        contact_id=contact_id,
         requester=requester,
         subject=subject,
         to_verify=to_verify,
         sla_due_at=None if to_verify else sla_due_at,
         created_at=opened_at or utcnow(),
-        events=[],  # a new ticket has no history to load
     )
     session.add(ticket)
     session.flush()
@@ -79,9 +77,13 @@ def open_ticket(
 
 
 def note(ticket: Ticket, kind: str, staff_member_id: int | None = None, **data: Any) -> None:
-    """Add a typed entry to the ticket's history."""
-    ticket.events.append(
-        TicketEvent(kind=kind, at=utcnow(), staff_member_id=staff_member_id, data=data)
+    """Add a typed entry to the ticket's history (without loading the history so far)."""
+    session = object_session(ticket)
+    assert session is not None, "the ticket must belong to a session"
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id, kind=kind, at=utcnow(), staff_member_id=staff_member_id, data=data
+        )
     )
 
 

@@ -14,7 +14,6 @@ from models import (
     Call,
     Channel,
     Client,
-    Contact,
     Language,
     Line,
     Ticket,
@@ -52,17 +51,17 @@ def _message(turn: Turn) -> dict[str, Any] | None:
         "seconds": int(seconds) if seconds.isdigit() else 0,
         "recording_sid": field("RecordingSid", 64),
     }
-    turn.call.recording_url, turn.call.recording_seconds = recording_url, message["seconds"]
-    turn.event("message_recorded", seconds=message["seconds"])
+    # A twice-sent webhook brings the same recording again: said again, stored once.
+    message["again"] = turn.call.recording_url == recording_url
+    if not message["again"]:
+        turn.call.recording_url, turn.call.recording_seconds = recording_url, message["seconds"]
+        turn.event("message_recorded", seconds=message["seconds"])
     return message
 
 
 def _add_message(ticket: Ticket, message: dict[str, Any] | None) -> None:
-    if message is None:
-        return
-    seen = {e.data.get("recording_sid") for e in ticket.events if e.kind == "message"}
-    if message["recording_sid"] not in seen or not message["recording_sid"]:
-        tickets.note(ticket, "message", **message)
+    if message is not None and not message["again"]:
+        tickets.note(ticket, "message", **{k: v for k, v in message.items() if k != "again"})
 
 
 def _finish_support(turn: Turn, response: VoiceResponse, message: dict[str, Any] | None) -> None:
@@ -135,15 +134,14 @@ def _to_verify(
     call = turn.call
     ticket = session.get(Ticket, call.ticket_id) if call.ticket_id else None
     if ticket is None:
-        client = session.get(Client, client_id) if client_id else None
-        contact = session.get(Contact, call.contact_id) if call.contact_id else None
+        client = session.get(Client, client_id) if client_id else None  # from our own URL
         ticket = tickets.open_ticket(
             session,
             priority=call.line or Line.REGULAR,
             channel=Channel.PHONE,
             language=call.language or Language.FR,
-            client=client,
-            contact=contact,
+            client_id=client.id if client else call.client_id,
+            contact_id=call.contact_id,
             requester=call.from_number,
             subject=f"{call.from_number}: message",
             to_verify=True,
@@ -169,13 +167,13 @@ def finish_support_ticket(call: Call) -> None:
     """Queue the follow-up of the call's support ticket (once), unless a technician took it."""
     if call.ticket_id is None or call.outcome == "connected":
         return
-    events = call.events
-    if any(e.kind == "callback_queued" for e in events):
-        return  # done on an earlier step of this call
     ticket = db_session().get(Ticket, call.ticket_id)
     if ticket is None or ticket.to_verify:
         return
-    rung = [e.data["staff_ids"] for e in events if e.kind == "technicians_rung"]
+    rung = []
+    if call.line == Line.URGENT:  # the people rung are the ones to page
+        rung = [e.data["staff_ids"] for e in call.events if e.kind == "technicians_rung"]
     args = {"ticket_id": ticket.id, "staff_ids": rung[-1] if rung else None}
-    outbox.add(db_session(), "ticket.follow_up", args, key=f"ticket-{ticket.id}-follow-up")
-    calllog.record(call, "callback_queued")
+    key = f"ticket-{ticket.id}-follow-up"
+    if outbox.add(db_session(), "ticket.follow_up", args, key=key):
+        calllog.record(call, "callback_queued")

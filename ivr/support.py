@@ -119,14 +119,13 @@ def open_for_call(session: Session, turn: Turn, line: Line) -> tuple[Ticket, Sta
         assert ticket is not None
         return ticket, status
     contact = session.get(Contact, call.contact_id) if call.contact_id else None
-    client = session.get(Client, call.client_id) if call.client_id else None
     ticket = tickets.open_ticket(
         session,
         priority=line,
         channel=Channel.PHONE,
         language=call.language or Language.FR,
-        client=client,
-        contact=contact,
+        client_id=call.client_id,
+        contact_id=call.contact_id,
         requester=call.from_number,
         subject=f"{contact.name if contact else call.from_number} ({line.value})",
         sla_due_at=sla.deadline(calendar, now, rule.callback_within),

@@ -31,8 +31,8 @@ def add(
     *,
     key: str | None = None,
     run_at: datetime | None = None,
-) -> None:
-    """Write a task to the outbox in the caller's transaction; a known key is a no-op."""
+) -> bool:
+    """Write a task to the outbox in the caller's transaction; False when its key was known."""
     spec(task)  # refuse unknown names now, not in the worker
     values = {
         "task": task,
@@ -46,13 +46,14 @@ def add(
     }
     dialect = session.get_bind().dialect.name
     if key is None:
-        session.execute(insert(OutboxTask).values(**values))
+        statement: Any = insert(OutboxTask).values(**values)
     elif dialect == "postgresql":
-        session.execute(pg_insert(OutboxTask).values(**values).on_conflict_do_nothing())
+        statement = pg_insert(OutboxTask).values(**values).on_conflict_do_nothing()
     elif dialect == "sqlite":
-        session.execute(sqlite_insert(OutboxTask).values(**values).on_conflict_do_nothing())
+        statement = sqlite_insert(OutboxTask).values(**values).on_conflict_do_nothing()
     else:  # pragma: no cover - the product runs on SQLite and PostgreSQL only
         raise NotImplementedError(dialect)
+    return session.execute(statement.returning(OutboxTask.id)).first() is not None
 
 
 def backlog(session: Session) -> int:
