@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, object_session
 
 from models import Call, CallEvent, utcnow
+from models.db import insert_or_skip
 
 # Twilio's call statuses; anything else is stored as "unknown" with the raw value in the event.
 CALL_STATUSES = {
@@ -33,19 +32,16 @@ def find_or_start(session: Session, call_sid: str) -> tuple[Call, bool]:
     call = session.scalars(select(Call).where(Call.call_sid == call_sid)).first()
     if call is not None:
         return call, False
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    made = session.scalars(
-        insert(Call)
-        .values(
-            call_sid=call_sid,
-            started_at=utcnow(),
-            status="in-progress",
-            from_number="",
-            to_number="",
-        )
-        .on_conflict_do_nothing(index_elements=["call_sid"])
-        .returning(Call)
-    ).first()
+    statement = insert_or_skip(
+        session,
+        Call,
+        call_sid=call_sid,
+        started_at=utcnow(),
+        status="in-progress",
+        from_number="",
+        to_number="",
+    )
+    made = session.scalars(statement.returning(Call)).first()
     if made is not None:
         return made, True
     return session.scalars(select(Call).where(Call.call_sid == call_sid)).one(), False

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +44,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the web server read while the worker writes.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def insert_or_skip(session: Session, model: type[Any], **values: Any) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` for the session's database (PostgreSQL or SQLite)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(model).values(**values).on_conflict_do_nothing()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

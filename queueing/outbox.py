@@ -13,12 +13,11 @@ from typing import Any
 from redis import Redis
 from rq import Queue, Retry
 from rq.job import Job
-from sqlalchemy import func, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import OutboxState, OutboxTask, utcnow
+from models.db import insert_or_skip
 from queueing.tasks import RETRY_INTERVALS, spec
 
 log = logging.getLogger(__name__)
@@ -44,15 +43,7 @@ def add(
         "last_error": "",
         "created_at": utcnow(),
     }
-    dialect = session.get_bind().dialect.name
-    if key is None:
-        statement: Any = insert(OutboxTask).values(**values)
-    elif dialect == "postgresql":
-        statement = pg_insert(OutboxTask).values(**values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite_insert(OutboxTask).values(**values).on_conflict_do_nothing()
-    else:  # pragma: no cover - the product runs on SQLite and PostgreSQL only
-        raise NotImplementedError(dialect)
+    statement = insert_or_skip(session, OutboxTask, **values)
     return session.execute(statement.returning(OutboxTask.id)).first() is not None
 
 
