@@ -181,7 +181,7 @@ def p99(values: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--callers", type=int, default=8)
-    parser.add_argument("--calls-per-caller", type=int, default=20)
+    parser.add_argument("--calls-per-caller", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--think-ms", type=int, default=100)
     args = parser.parse_args()
