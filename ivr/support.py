@@ -114,6 +114,11 @@ def open_for_call(session: Session, turn: Turn, line: Line) -> tuple[Ticket, Sta
     calendar = business_time.calendar_for(session, hours(), rule.schedule, now)
     status = calendar.status(now)
     call = turn.call
+    if call.ticket_id is None:
+        # Two copies of this webhook at once must not open two tickets: on PostgreSQL the second
+        # waits here for the first to commit, then finds its ticket. (SQLite, for development
+        # only, has no row locks.)
+        session.refresh(call, with_for_update=True)
     if call.ticket_id is not None:
         ticket = session.get(Ticket, call.ticket_id)
         assert ticket is not None

@@ -236,3 +236,29 @@ def test_an_oversized_request_is_refused_before_parsing(phone_app: Flask) -> Non
         headers={"X-Twilio-Signature": "anything"},
     )
     assert response.status_code == 413
+
+
+def test_two_copies_of_a_webhook_at_once_open_one_ticket(phone_app: Flask, db: Session) -> None:
+    import threading
+
+    import time_machine
+
+    if db.get_bind().dialect.name == "sqlite":
+        pytest.skip("SQLite (the development database) has no row locks: PostgreSQL only")
+
+    with time_machine.travel(at(2026, 12, 1, 10), tick=True):
+        signed_post(phone_app, "/voice/incoming", CALL)
+        answers: list[bytes] = []
+        barrier = threading.Barrier(4)
+
+        def twin() -> None:
+            barrier.wait()
+            answers.append(signed_post(phone_app, "/voice/regular", CALL).get_data())
+
+        threads = [threading.Thread(target=twin) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert db.scalar(select(func.count(Ticket.id))) == 1
+    assert len(set(answers)) == 1
