@@ -35,7 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     session_factory = make_session_factory(make_engine(values["DATABASE_URL"]))
     database.init_app(app, session_factory)
     # Tasks run in-process (by the CLI or the tests) see the same database as the app.
-    runtime.configure(values, session_factory)
+    runtime.configure(values, session_factory, hours)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(ivr.bp)

@@ -30,13 +30,16 @@ _runtime = _Runtime()
 
 
 def configure(
-    settings: Mapping[str, Any], session_factory: sessionmaker[Session] | None = None
+    settings: Mapping[str, Any],
+    session_factory: sessionmaker[Session] | None = None,
+    hours: BusinessHours | None = None,
 ) -> None:
+    """Set what jobs run against; what is not given is made from ``settings`` when first used."""
     _runtime.settings = settings
     _runtime.session_factory = session_factory or make_session_factory(
         make_engine(settings["DATABASE_URL"])
     )
-    _runtime.business_hours = None
+    _runtime.business_hours = hours
 
 
 def business_hours() -> BusinessHours:
