@@ -20,7 +20,9 @@ from twilio.request_validator import RequestValidator
 MAX_REQUESTS = 60  # more webhooks than any real call needs: the app is looping
 SILENCE = "-"
 HANGUP = "hangup"
-TECH_CHOICES = ("accept", "refuse", "voicemail", "ring")
+# What a rung technician does: press 1; press another key; answer and press nothing ("ignore",
+# or a cell phone's voicemail picking up); or never answer.
+TECH_CHOICES = ("accept", "refuse", "ignore", "voicemail", "ring")
 
 
 class Transport(Protocol):
@@ -84,9 +86,7 @@ class Script:
     """What the caller and the technicians will do."""
 
     inputs: list[str] = field(default_factory=list)  # per Gather: "6", "1001#", "say:urgence", "-"
-    technicians: list[str] = field(
-        default_factory=list
-    )  # per Number: accept, refuse, voicemail, ring
+    technicians: list[str] = field(default_factory=list)  # per Number: one of TECH_CHOICES
     record_seconds: int = 12
     reception_answers: bool = False
     ask: Callable[[str], str] | None = None  # interactive: asked at each Gather

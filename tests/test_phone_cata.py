@@ -122,3 +122,14 @@ def test_after_hours_pages_go_out_at_the_opening_not_at_night(
 def test_on_a_weekend_the_cata_takes_a_message_for_monday(phone_app: Flask, db: Session) -> None:
     ticket = the_ticket(db, place_call(phone_app, at(2026, 11, 28, 14), to=CATA))
     assert ticket.sla_due_at == at(2026, 11, 30, 8)
+
+
+def test_a_technician_who_answers_and_ignores_the_whisper_is_not_connected(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="7", techs=("ignore", "accept"))
+    call = the_call(db, transcript)
+    assert [e.data["staff_id"] for e in call.events if e.kind == "whisper_refused"] == [
+        _staff_id(db, "Luc Gagnon")
+    ]
+    assert the_ticket(db, transcript).assignee_id == _staff_id(db, "Sophie Lavoie")
