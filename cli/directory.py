@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from directory import entries, sync
 from directory.phones import InvalidPhoneNumber
-from models import IntegrityRuleError
+from models import Client, IntegrityRuleError, StaffMember
 
 
 def _sessions() -> sessionmaker[Session]:
@@ -70,10 +71,6 @@ def dump(output: Path | None) -> None:
 @with_appcontext
 def load_if_empty(ctx: click.Context, path: Path) -> None:
     """Load PATH only when the database has no client and no staff (first run)."""
-    from sqlalchemy import select
-
-    from models import Client, StaffMember
-
     with _sessions()() as session:
         empty = session.scalar(select(Client.id).limit(1)) is None and (
             session.scalar(select(StaffMember.id).limit(1)) is None

@@ -59,7 +59,7 @@ def queue_support_follow_up(
         ticket.priority == Line.URGENT and config.get("URGENT_PAGE_AFTER_HOURS", False)
     )
     args = {"ticket_id": ticket.id}
-    outbox.add(
+    first_time = outbox.add(
         session,
         "ticket.notify",
         {**args, "staff_ids": staff_ids, "notice": "new"},
@@ -76,5 +76,5 @@ def queue_support_follow_up(
         outbox.add(
             session, "ticket.escalate", args, key=f"ticket-{ticket.id}-escalate", run_at=escalate_at
         )
-    if not any(e.kind == "follow_up_queued" for e in ticket.events):
+    if first_time:  # a second run finds the notice's key taken, and notes nothing again
         note(ticket, "follow_up_queued", staff_ids=staff_ids, at_opening=not page_now)
