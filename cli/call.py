@@ -81,9 +81,8 @@ def simulate(
         ask=_ask if interactive else None,
     )
     transport = OverHttp(server) if server else InProcess(current_app._get_current_object())  # type: ignore[attr-defined]
-    base = (server or config["PUBLIC_BASE_URL"] or "http://localhost").rstrip("/")
-    if server and config["PUBLIC_BASE_URL"]:
-        base = config["PUBLIC_BASE_URL"].rstrip("/")
+    # The URLs are signed as Twilio would see them: the public address when there is one.
+    base = (config["PUBLIC_BASE_URL"] or server or "http://localhost").rstrip("/")
     simulator = Simulator(
         transport, config["TWILIO_AUTH_TOKEN"], config["TWILIO_ACCOUNT_SID"] or "AC" + "0" * 32
     )

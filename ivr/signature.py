@@ -10,11 +10,16 @@ from twilio.request_validator import SIGNATURE_HEADER, RequestValidator, get_sig
 log = logging.getLogger(__name__)
 
 
+def public_base() -> str:
+    """The address Twilio reaches the app at; the URLs the app writes and checks start with it."""
+    base: str = current_app.config["PUBLIC_BASE_URL"] or request.host_url
+    return base.rstrip("/")
+
+
 def public_url() -> str:
     """The URL Twilio requested: the public base (behind any TLS-ending proxy), path and query."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/") or request.host_url.rstrip("/")
     query = request.query_string.decode("latin-1")
-    return f"{base}{request.path}" + (f"?{query}" if query else "")
+    return f"{public_base()}{request.path}" + (f"?{query}" if query else "")
 
 
 def check_signature() -> None:

@@ -15,7 +15,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from ivr import calllog, prompts
-from ivr.signature import check_signature
+from ivr.signature import check_signature, public_base
 from models import Call, Language
 from routing.config import BusinessHours
 from web.database import db_session
@@ -47,10 +47,9 @@ def twiml(response: VoiceResponse) -> Response:
 
 def url(endpoint: str, **params: Any) -> str:
     """An absolute URL Twilio will request (and sign) for the next step of the call."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/") or request.host_url.rstrip("/")
     path = url_for(endpoint)
     kept = {key: value for key, value in params.items() if value is not None}
-    return f"{base}{path}" + (f"?{urlencode(kept)}" if kept else "")
+    return f"{public_base()}{path}" + (f"?{urlencode(kept)}" if kept else "")
 
 
 def hours() -> BusinessHours:
