@@ -7,37 +7,40 @@ from typing import Any
 
 from flask import Flask
 
-import ivr
 import settings
 from cli import register_commands
-from models import utcnow
-from models.db import make_engine, make_session_factory
-from queueing import runtime
-from routing import config as business_hours
-from web import database, health
+from helpdesk import context as helpdesk_context
+from ivr import menu, prompts, steps
+from ivr.twiml import Voice
+from web import health
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app; values in ``config`` override the environment."""
+    """Build the app; values in ``config`` (by setting name) override the environment.
+
+    Everything is loaded and checked here: settings, business hours, the prompt catalog, the
+    menu and the staff texts. A bad one stops start-up with a message that names it.
+    """
     values = settings.load(None, config)
     settings.check_production(values)
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.update(values)
-    # Twilio's requests are a few kilobytes; anything far larger is refused before parsing.
-    app.config["MAX_CONTENT_LENGTH"] = values.get("MAX_CONTENT_LENGTH", 256 * 1024)
-    # Kept apart from Flask's own DEBUG, which `flask` commands reset from FLASK_DEBUG.
-    app.config["DEVELOPMENT"] = settings.development(values)
     settings.configure_logging(values)
-
-    hours = business_hours.load(values["BUSINESS_HOURS_FILE"] or None, values["TIMEZONE"])
-    hours.warm_up(utcnow().year)
-    app.extensions["business_hours"] = hours
-    session_factory = make_session_factory(make_engine(values["DATABASE_URL"]))
-    database.init_app(app, session_factory)
-    # Tasks run in-process (by the CLI or the tests) see the same database as the app.
-    runtime.configure(values, session_factory, hours)
-
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(
+        SECRET_KEY=values.secret_key,
+        TESTING=values.testing,
+        # Twilio's requests are a few kilobytes; anything far larger is refused before parsing.
+        MAX_CONTENT_LENGTH=values.max_content_length,
+        SETTINGS=values,
+    )
+    context = helpdesk_context.build(values)
+    steps.register(app, context, load_voice(values))
     app.register_blueprint(health.bp)
-    app.register_blueprint(ivr.bp)
     register_commands(app)
     return app
+
+
+def load_voice(values: settings.Settings) -> Voice:
+    """The phone line's catalog and menu, checked against what the call flows say."""
+    catalog = prompts.load()
+    voices = {"fr": values.voice_fr, "en": values.voice_en}
+    return Voice.build(catalog, menu.load(catalog), voices, values.recording_max_seconds)

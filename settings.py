@@ -1,11 +1,13 @@
-"""Configuration, read once from the environment into a plain dict.
+"""Configuration, read once into a typed, frozen ``Settings``.
 
 The web app (``app.create_app``), the worker and the command line all start here, so the three
-agree on every value. Values passed as overrides win over the environment; tests pass their own.
+agree on every value. Values passed as overrides win over the environment, which wins over
+``.env``; tests pass their own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -23,8 +25,8 @@ def _text(raw: str) -> str:
     return raw.strip()
 
 
-def _number_list(raw: str) -> list[str]:
-    return [part.strip() for part in raw.split(",") if part.strip()]
+def _number_list(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
 def _flag(raw: str) -> bool:
@@ -40,6 +42,13 @@ def _positive_float(raw: str) -> float:
     value = float(raw)
     if value <= 0:
         raise ValueError(f"expected a positive number, got {raw!r}")
+    return value
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(f"expected a positive whole number, got {raw!r}")
     return value
 
 
@@ -70,7 +79,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("VOICE_FR", "Polly.Chantal", _text, "Twilio voice for French (fr-CA)"),
     Setting("VOICE_EN", "alice", _text, "Twilio voice for English (en-CA)"),
     Setting("URGENT_PAGE_AFTER_HOURS", "false", _flag, "page at night instead of at the opening"),
-    Setting("RECORDING_MAX_SECONDS", "180", _positive_float, "longest message a caller may leave"),
+    Setting("RECORDING_MAX_SECONDS", "180", _positive_int, "longest message a caller may leave"),
     Setting("TIMEZONE", "America/Toronto", _text, "the company's time zone (Montreal)"),
     Setting("BUSINESS_HOURS_FILE", "", _text, "schedules and lines (TOML); empty: the policy's"),
     Setting("SMTP_URL", "", _text, "smtp://user:pass@host:port; empty writes mail to the log"),
@@ -79,67 +88,123 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SUPPORT_EMAIL_URGENT", "support-urgent@altilogix.example", _text, "urgent"),
     Setting("LOG_LEVEL", "INFO", _text, "logging level"),
     Setting("DEBUG", "false", _flag, "development mode: relaxes the production checks"),
+    Setting("TESTING", "false", _flag, "the test suite: relaxes the production checks"),
+    Setting("PORT", "5000", _positive_int, "port of `make run` and of the Procfile's web"),
+    Setting("WEB_CONCURRENCY", "4", _positive_int, "gunicorn processes in the Procfile"),
+    Setting("MAX_CONTENT_LENGTH", "262144", _positive_int, "largest request body, in bytes"),
 )
 
 # Without these a production process would accept forged webhooks or forgeable sessions.
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL")
 
 
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the product reads, typed; one field per entry of ``SETTINGS``."""
+
+    database_url: str
+    redis_url: str
+    rq_queue: str
+    outbox_relay_seconds: float
+    secret_key: str
+    twilio_account_sid: str
+    twilio_auth_token: str
+    public_base_url: str
+    main_numbers: tuple[str, ...]
+    cata_numbers: tuple[str, ...]
+    office_number: str
+    twilio_skip_signature: bool
+    voice_fr: str
+    voice_en: str
+    urgent_page_after_hours: bool
+    recording_max_seconds: int
+    timezone: str
+    business_hours_file: str
+    smtp_url: str
+    mail_from: str
+    support_email_regular: str
+    support_email_urgent: str
+    log_level: str
+    debug: bool
+    testing: bool
+    port: int
+    web_concurrency: int
+    max_content_length: int
+
+    @property
+    def development(self) -> bool:
+        """A developer's machine or a test run: the production checks are relaxed."""
+        return self.debug or self.testing
+
+    @property
+    def sender_number(self) -> str:
+        """The support line's number, shown to technicians and clients."""
+        return self.main_numbers[0] if self.main_numbers else "+15149826161"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (by field name), for tests and commands."""
+        return dataclasses.replace(self, **changes)
+
+
 def load(
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> Settings:
     """Read every setting: overrides first, then the environment, then the default."""
     if environ is None:
         # A .env file beside the process fills what the environment leaves out (gunicorn, the
         # worker and the CLI alike); the environment always wins.
         load_dotenv(override=False)
         environ = os.environ
-    overrides = overrides or {}
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - {s.name for s in SETTINGS})
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
     values: dict[str, Any] = {}
     for setting in SETTINGS:
-        if setting.name in overrides:
-            values[setting.name] = overrides[setting.name]
-            continue
-        raw = environ.get(setting.name, setting.default)
-        try:
-            values[setting.name] = setting.parse(raw)
-        except ValueError as error:
-            raise ConfigError(f"{setting.name}: {error}") from None
-    extra = {key: value for key, value in overrides.items() if key not in values}
-    values.update(extra)
-    values.setdefault("TESTING", False)
-    return values
+        values[setting.name.lower()] = _value(setting, environ, overrides)
+    return Settings(**values)
+
+
+def _value(setting: Setting, environ: Mapping[str, str], overrides: Mapping[str, Any]) -> Any:
+    if setting.name in overrides:
+        value = overrides[setting.name]
+        if isinstance(value, str):
+            return _parse(setting, value)
+        return tuple(value) if isinstance(value, list) else value
+    return _parse(setting, environ.get(setting.name, setting.default))
+
+
+def _parse(setting: Setting, raw: str) -> Any:
+    try:
+        return setting.parse(raw)
+    except ValueError as error:
+        raise ConfigError(f"{setting.name}: {error}") from None
 
 
 # Libraries whose INFO lines are noise, or would carry request details into our logs.
 QUIET_LOGGERS = ("twilio.http_client", "alembic.runtime.plugins")
 
 
-def configure_logging(values: Mapping[str, Any]) -> None:
+def configure_logging(settings: Settings) -> None:
     """One log format for the web app, the worker and the command line."""
     logging.basicConfig(
-        level=values["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def development(values: Mapping[str, Any]) -> bool:
-    """A developer's machine or a test run: the production checks are relaxed."""
-    return bool(values.get("DEBUG") or values.get("TESTING"))
-
-
-def check_production(values: Mapping[str, Any]) -> None:
+def check_production(settings: Settings) -> None:
     """Refuse to start a production process without its secrets, or with signatures off."""
-    if development(values):
+    if settings.development:
         return
-    if values.get("TWILIO_SKIP_SIGNATURE"):
+    if settings.twilio_skip_signature:
         raise ConfigError(
             "TWILIO_SKIP_SIGNATURE: the webhook signature check may be switched off only in "
             "debug or testing"
         )
-    missing = [name for name in REQUIRED_IN_PRODUCTION if not values.get(name)]
+    missing = [name for name in REQUIRED_IN_PRODUCTION if not getattr(settings, name.lower())]
     if missing:
         raise ConfigError(
             "missing required setting(s) outside debug and testing: "

@@ -1,6 +1,8 @@
 """The RQ worker: runs queued tasks, with RQ's scheduler for timed ones, and relays the outbox.
 
 Run it as ``python worker.py`` (the Procfile does). Several can run at once, on several hosts.
+It builds its own context (settings, database, business hours, the staff texts, and checks the
+phone line's catalog too), and serves only its own database's queue.
 """
 
 from __future__ import annotations
@@ -9,63 +11,90 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Mapping
-from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Worker
-from sqlalchemy.orm import Session, sessionmaker
+from rq import Queue, SimpleWorker, Worker
 
+import app
 import settings
+from helpdesk import context as helpdesk_context
+from helpdesk.context import Context
+from helpdesk.jobs import BoundWorker
 from models import utcnow
-from queueing import heartbeat, outbox, runtime
+from queueing import heartbeat, outbox
 
 log = logging.getLogger("worker")
 
+# Lost tasks are looked for every this many relay rounds (each a few seconds).
+RECOVER_EVERY = 10
+
+
+class HelpdeskWorker(BoundWorker, Worker):
+    """RQ's forking worker; its jobs run against the worker's context."""
+
+
+class HelpdeskSimpleWorker(BoundWorker, SimpleWorker):
+    """Jobs in the worker's own process (tests, ``--burst`` on a machine without fork)."""
+
 
 class OutboxRelay(threading.Thread):
-    """Moves outbox rows to RQ every few seconds until stopped."""
+    """Moves outbox rows to RQ every few seconds until stopped, and hands again what RQ lost."""
 
-    def __init__(
-        self,
-        session_factory: sessionmaker[Session],
-        queue: Queue,
-        interval: float,
-        name: str = "worker",
-    ) -> None:
+    def __init__(self, context: Context, queue: Queue, installation: str, name: str) -> None:
         super().__init__(name="outbox-relay", daemon=True)
-        self.session_factory = session_factory
+        self.context = context
         self.queue = queue
-        self.interval = interval
+        self.installation = installation
         self.worker_name = name
         self.stopped = threading.Event()
+        self.rounds = 0
 
     def relay_once(self) -> int:
         try:
             heartbeat.beat(self.queue.connection, self.worker_name, utcnow())
-            return outbox.relay(self.session_factory, self.queue)
-        except Exception:
+            moved = outbox.relay(self.context.sessions, self.queue, self.installation)
+            if self.rounds % RECOVER_EVERY == 0:
+                moved += outbox.recover(self.context.sessions, self.queue, self.installation)
+            return moved
+        except Exception as error:
             # The database or Redis is away: the rows wait, the next round tries again.
-            log.exception("outbox relay failed; will retry in %.0f s", self.interval)
+            log.warning(
+                "outbox relay failed (%s); will retry in %.0f s",
+                type(error).__name__,
+                self.context.settings.outbox_relay_seconds,
+            )
             return 0
+        finally:
+            self.rounds += 1
 
     def run(self) -> None:
-        while not self.stopped.wait(self.interval):
+        while not self.stopped.wait(self.context.settings.outbox_relay_seconds):
             self.relay_once()
 
     def stop(self) -> None:
         self.stopped.set()
 
 
-def make_worker(config: Mapping[str, Any]) -> tuple[Worker, OutboxRelay]:
-    connection = Redis.from_url(config["REDIS_URL"])
-    queue = Queue(config["RQ_QUEUE"], connection=connection)
-    runtime.configure(config)
-    worker = Worker([queue], connection=connection)
-    relay = OutboxRelay(
-        runtime.session_factory(), queue, config["OUTBOX_RELAY_SECONDS"], name=worker.name
-    )
+def queue_for(context: Context, connection: Redis) -> tuple[Queue, str]:
+    """This database's queue, and the database's identity that names it."""
+    with context.transaction() as session:
+        installation = outbox.installation_key(session)
+    name = outbox.queue_name(context.settings.rq_queue, installation)
+    return Queue(name, connection=connection), installation
+
+
+AnyWorker = HelpdeskWorker | HelpdeskSimpleWorker
+
+
+def make_worker(
+    context: Context, worker_class: type[AnyWorker] = HelpdeskWorker
+) -> tuple[AnyWorker, OutboxRelay]:
+    connection = Redis.from_url(context.settings.redis_url)
+    queue, installation = queue_for(context, connection)
+    worker = worker_class([queue], connection=connection)
+    worker.context = context
+    relay = OutboxRelay(context, queue, installation, name=worker.name)
     return worker, relay
 
 
@@ -86,13 +115,15 @@ def wait_for_redis(connection: Redis, seconds: float) -> None:
 def main() -> int:
     config = settings.load()
     settings.configure_logging(config)
-    worker, relay = make_worker(config)
+    app.load_voice(config)  # the phone line's catalog and menu: a bad one stops here too
+    context = helpdesk_context.build(config)
+    worker, relay = make_worker(context)
     wait_for_redis(worker.connection, seconds=30)
     moved = relay.relay_once()
     log.info("outbox relay at start-up: %d task(s) queued", moved)
     relay.start()
     try:
-        worker.work(with_scheduler=True, logging_level=config["LOG_LEVEL"])
+        worker.work(with_scheduler=True, logging_level=config.log_level)
     finally:
         relay.stop()
     return 0

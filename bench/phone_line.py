@@ -38,11 +38,11 @@ from alembic import command
 from twilio.request_validator import RequestValidator
 
 from directory import entries, sync
-from ivr.simulator import Script, Simulator
-from ivr.transports import OverHttp
 from migrations import alembic_config
 from models.db import make_engine, make_session_factory
 from tests import services
+from tools.simulator import Script, Simulator
+from tools.transports import OverHttp
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
+
+from helpdesk.context import Context
+
+
+def helpdesk() -> Context:
+    """The running app's context: its settings, database and business hours."""
+    context: Context = current_app.extensions["helpdesk"]
+    return context
 
 
 def register_commands(app: Flask) -> None:

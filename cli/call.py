@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import uuid
 from datetime import datetime
 
 import click
@@ -12,11 +11,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from directory.phones import InvalidPhoneNumber, to_e164
-from ivr.simulator import TECH_CHOICES, Script, Simulator, Transcript, iter_inputs
-from ivr.transports import InProcess, OverHttp
+from cli import helpdesk
+from helpdesk import callbacks
 from models import StaffMember, Ticket
-from queueing import outbox
+from phones import InvalidPhoneNumber, to_e164
+from settings import Settings
+from tools.simulator import TECH_CHOICES, Script, Simulator, Transcript, iter_inputs
+from tools.transports import InProcess, OverHttp
 
 
 @click.group()
@@ -67,12 +68,13 @@ def simulate(
     interactive: bool,
 ) -> None:
     """Place a call and print its transcript."""
-    config = current_app.config
-    if not server and not config["TWILIO_AUTH_TOKEN"]:
-        if not config["DEVELOPMENT"]:
+    settings = helpdesk().settings
+    if not server and not settings.twilio_auth_token:
+        if not settings.development:
             raise click.UsageError("TWILIO_AUTH_TOKEN is not set: the calls could not be signed")
         # In-process, on a developer's machine: sign with a token of this process alone.
-        config["TWILIO_AUTH_TOKEN"] = secrets.token_hex(16)
+        settings = settings.replace(twilio_auth_token=secrets.token_hex(16))
+        current_app.extensions["helpdesk"] = helpdesk().replace(settings=settings)
     script = Script(
         inputs=list(iter_inputs(press)),
         technicians=list(tech),
@@ -82,11 +84,11 @@ def simulate(
     )
     transport = OverHttp(server) if server else InProcess(current_app._get_current_object())  # type: ignore[attr-defined]
     # The URLs are signed as Twilio would see them: the public address when there is one.
-    base = (config["PUBLIC_BASE_URL"] or server or "http://localhost").rstrip("/")
+    base = (settings.public_base_url or server or "http://localhost").rstrip("/")
     simulator = Simulator(
-        transport, config["TWILIO_AUTH_TOKEN"], config["TWILIO_ACCOUNT_SID"] or "AC" + "0" * 32
+        transport, settings.twilio_auth_token, settings.twilio_account_sid or "AC" + "0" * 32
     )
-    called = _called(line)
+    called = _called(settings, line)
     if at_text and server:
         raise click.UsageError("--at moves the clock of this process: use it without --url")
     if at_text:
@@ -104,32 +106,28 @@ def simulate(
 @with_appcontext
 def back(number: int, email: str) -> None:
     """Call the client of ticket NUMBER back: ring the technician, then bridge to the client."""
-    factory = current_app.extensions["session_factory"]
-    with factory.begin() as session:
+    with helpdesk().transaction() as session:
         ticket = session.scalars(select(Ticket).where(Ticket.number == number)).first()
         staff = session.scalars(
             select(StaffMember).where(StaffMember.email == email.lower())
         ).first()
         if ticket is None or staff is None:
             raise click.ClickException("no such ticket or staff member")
-        request_id = uuid.uuid4().hex
-        outbox.add(
-            session,
-            "call.callback",
-            {"ticket_id": ticket.id, "staff_id": staff.id, "request_id": request_id},
-            key=f"callback-{request_id}",
-        )
-    click.echo(f"callback of ticket {number} queued for {staff.name}")
+        try:
+            callbacks.request_callback(session, ticket, staff)
+        except callbacks.CallbackRefused as error:
+            raise click.ClickException(str(error)) from None
+        name = staff.name
+    click.echo(f"callback of ticket {number} queued for {name}")
 
 
-def _called(line: str) -> str:
-    config = current_app.config
+def _called(settings: Settings, line: str) -> str:
     if line == "main":
-        return str(config["MAIN_NUMBERS"][0])
+        return settings.sender_number
     if line == "cata":
-        if not config["CATA_NUMBERS"]:
+        if not settings.cata_numbers:
             raise click.UsageError("CATA_NUMBERS is empty: the CATA is option 7 of the main line")
-        return str(config["CATA_NUMBERS"][0])
+        return settings.cata_numbers[0]
     try:
         return to_e164(line, field="--to")
     except InvalidPhoneNumber as error:
@@ -142,7 +140,7 @@ def _local_time(text: str) -> datetime:
     except ValueError:
         raise click.BadParameter(f"{text!r}: expected a time such as '2026-12-01 10:15'") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=current_app.extensions["business_hours"].timezone)
+        moment = moment.replace(tzinfo=helpdesk().hours.timezone)
     return moment
 
 

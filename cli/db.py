@@ -5,14 +5,14 @@ from __future__ import annotations
 import click
 from alembic import command
 from alembic.config import Config
-from flask import current_app
 from flask.cli import with_appcontext
 
+from cli import helpdesk
 from migrations import alembic_config
 
 
 def _config() -> Config:
-    return alembic_config(current_app.config["DATABASE_URL"])
+    return alembic_config(helpdesk().settings.database_url)
 
 
 @click.group()

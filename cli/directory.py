@@ -6,19 +6,18 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cli import helpdesk
 from directory import entries, sync
-from directory.phones import InvalidPhoneNumber
 from models import Client, IntegrityRuleError, StaffMember
+from phones import InvalidPhoneNumber
 
 
 def _sessions() -> sessionmaker[Session]:
-    factory: sessionmaker[Session] = current_app.extensions["session_factory"]
-    return factory
+    return helpdesk().sessions
 
 
 @click.group()

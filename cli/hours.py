@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session, sessionmaker
 
+from cli import helpdesk
 from helpdesk import business_time
 from models import utcnow
 from routing import sla
@@ -26,7 +26,8 @@ def _parse_at(text: str | None, hours: BusinessHours) -> datetime:
 
 
 def _context() -> tuple[BusinessHours, sessionmaker[Session]]:
-    return current_app.extensions["business_hours"], current_app.extensions["session_factory"]
+    context = helpdesk()
+    return context.hours, context.sessions
 
 
 def _local(moment: datetime | None, hours: BusinessHours) -> str:

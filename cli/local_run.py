@@ -49,7 +49,7 @@ def main() -> int:
         env=env,
         cwd=str(ROOT),
     )
-    redis_state = _redis(config["REDIS_URL"], manager, env)
+    redis_state = _redis(config.redis_url, manager, env)
     if redis_state != "missing":
         manager.add_process("worker", f"{sys.executable} worker.py", env=env, cwd=str(ROOT))
     _banner(config, port, redis_state)
@@ -78,8 +78,8 @@ def _redis(url: str, manager: Manager, env: dict[str, str]) -> str:
     return "private"
 
 
-def _banner(config: dict[str, object], port: str, redis_state: str) -> None:
-    base = str(config["PUBLIC_BASE_URL"] or "https://<your public https host>").rstrip("/")
+def _banner(config: settings.Settings, port: str, redis_state: str) -> None:
+    base = (config.public_base_url or "https://<your public https host>").rstrip("/")
     lines = [
         "",
         f"AltiLogix support line: http://127.0.0.1:{port}/  (health: /healthz)",
@@ -93,12 +93,11 @@ def _banner(config: dict[str, object], port: str, redis_state: str) -> None:
     ]
     if redis_state == "private":
         lines.append(
-            f"Redis: nothing answered at {config['REDIS_URL']}; started a private one "
-            "under instance/."
+            f"Redis: nothing answered at {config.redis_url}; started a private one under instance/."
         )
     if redis_state == "missing":
         lines += [
-            f"Redis: nothing answers at {config['REDIS_URL']} and redis-server is not installed.",
+            f"Redis: nothing answers at {config.redis_url} and redis-server is not installed.",
             "  THE WORKER IS NOT RUNNING: notifications wait in the database outbox until it is.",
             "  Install Redis (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew "
             "install redis), then run make run again.",

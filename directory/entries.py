@@ -10,9 +10,9 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from directory.phones import InvalidPhoneNumber, to_e164
 from models.directory import MAX_AUTHORIZED_CONTACTS
 from models.enums import Language, Line, Role
+from phones import InvalidPhoneNumber, to_e164
 
 
 class DirectoryFileError(ValueError):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from models import Closure, Duty, OverrideState, ScheduleOverride, StaffMember
+from models import Closure, Duty, Line, OverrideState, ScheduleOverride, StaffMember
 from routing import calendar, duty
 from routing.config import BusinessHours
 
@@ -51,3 +51,13 @@ def on_duty(
         for d in session.scalars(select(Duty))
     ]
     return duty.on_duty(line, moment, assignments, people, hours.line(line).notify)
+
+
+def people_on_duty(
+    session: Session, hours: BusinessHours, line: Line, moment: datetime
+) -> list[int]:
+    """The ids of the people to notify for ``line`` at ``moment``; none when it is unstaffed."""
+    try:
+        return [p.id for p in on_duty(session, hours, line.value, moment)]
+    except duty.Unstaffed:
+        return []

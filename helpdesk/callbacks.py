@@ -1,48 +1,197 @@
-"""Click-to-call: Twilio rings the technician, who presses 1 to be bridged to the client."""
+"""Callbacks: a technician asks to call a client back; Twilio rings the technician, who presses
+1 to be bridged to the client. The moment the client answers is the ticket's first response.
+
+A request is a row with a unique id; the job that places it claims it first, so a retried job
+never rings the technician twice. The technician's leg is logged as an outbound call tied to the
+ticket and the technician.
+"""
 
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import datetime
 from urllib.parse import urlencode
 
-from helpdesk import senders
-from helpdesk.tickets import note
-from models import StaffMember, Ticket
-from queueing import runtime
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk import calllog, senders, tasks, tickets
+from helpdesk.context import Context
+from models import (
+    Call,
+    CallbackRequest,
+    CallbackState,
+    CallDirection,
+    CallEventKind,
+    CallOutcome,
+    StaffMember,
+    Ticket,
+    TicketEventKind,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
 
-def place_callback(ticket_id: int, staff_id: int, request_id: str) -> None:
-    """Place the technician's leg of a callback; a request placed once is never placed twice."""
-    config = runtime.settings()
-    with runtime.session() as session:
-        ticket = session.get(Ticket, ticket_id)
-        staff = session.get(StaffMember, staff_id)
-        if ticket is None or staff is None or not staff.mobile:
-            log.warning("callback %s: no ticket, technician or mobile; nothing placed", request_id)
-            return
-        if any(e.data.get("request_id") == request_id for e in ticket.events):
-            return
-        if not config.get("TWILIO_ACCOUNT_SID") or not config.get("TWILIO_AUTH_TOKEN"):
-            log.info(
-                "no Twilio credentials: callback NOT placed, logged instead (ticket %s)",
-                ticket.number,
-            )
-            note(ticket, "callback_logged", staff_member_id=staff.id, request_id=request_id)
-            return
-        query = urlencode({"ticket": ticket.id, "staff": staff.id})
-        base = str(config["PUBLIC_BASE_URL"]).rstrip("/")
-        call = senders.twilio_client(config).calls.create(
-            to=staff.mobile,
-            from_=senders.sender_number(config),
+class CallbackRefused(ValueError):
+    """A callback that cannot be placed; the message says why."""
+
+
+def request_callback(session: Session, ticket: Ticket, staff: StaffMember) -> CallbackRequest:
+    """Queue a callback of the ticket's client by ``staff``; placed by the worker."""
+    if not staff.mobile:
+        raise CallbackRefused(f"{staff.name} has no mobile number to be rung on")
+    if not ticket.requester.startswith("+"):
+        raise CallbackRefused(f"ticket {ticket.number} has no phone number to call back")
+    request = CallbackRequest(
+        request_id=uuid.uuid4().hex, ticket_id=ticket.id, staff_member_id=staff.id
+    )
+    session.add(request)
+    session.flush()
+    tickets.note(
+        ticket, TicketEventKind.CALLBACK_REQUESTED, staff.id, request_id=request.request_id
+    )
+    tasks.place_callback(session, request.request_id)
+    return request
+
+
+def find(session: Session, request_id: str) -> CallbackRequest | None:
+    if not request_id:
+        return None
+    return session.scalars(
+        select(CallbackRequest).where(CallbackRequest.request_id == request_id[:64])
+    ).first()
+
+
+def place_callback(context: Context, request_id: str) -> None:
+    """Job: ring the technician's mobile through Twilio (once per request)."""
+    claimed = _claim(context, request_id)
+    if claimed is None:
+        return
+    mobile, query = claimed
+    settings = context.settings
+    if not senders.has_twilio(settings):
+        log.info("no Twilio credentials: callback NOT placed, logged instead (%s)", request_id)
+        _placed(context, request_id, None, CallbackState.LOGGED)
+        return
+    base = settings.public_base_url.rstrip("/")
+    try:
+        call = senders.twilio_client(context).calls.create(
+            to=mobile,
+            from_=settings.sender_number,
             url=f"{base}/voice/callback/technician?{query}",
-            status_callback=f"{base}/voice/status",
+            status_callback=f"{base}/voice/callback/status?{query}",
         )
-        note(
+    except Exception as error:
+        _failed(context, request_id, error)
+        raise
+    _placed(context, request_id, str(call.sid), CallbackState.PLACED)
+
+
+def _claim(context: Context, request_id: str) -> tuple[str, str] | None:
+    """Take the request for placing, committed before Twilio is asked."""
+    with context.transaction() as session:
+        request = find(session, request_id)
+        if request is None or request.state not in (CallbackState.REQUESTED, CallbackState.FAILED):
+            return None
+        staff = session.get(StaffMember, request.staff_member_id)
+        if staff is None or not staff.mobile:
+            request.state, request.last_error = CallbackState.FAILED, "no mobile number"
+            return None
+        request.state = CallbackState.PLACED
+        query = urlencode(
+            {"ticket": request.ticket_id, "staff": staff.id, "request": request.request_id}
+        )
+        return staff.mobile, query
+
+
+def _placed(context: Context, request_id: str, call_sid: str | None, state: CallbackState) -> None:
+    with context.transaction() as session:
+        request = find(session, request_id)
+        assert request is not None
+        request.state, request.placed_at = state, utcnow()
+        ticket = session.get(Ticket, request.ticket_id)
+        assert ticket is not None
+        if call_sid is None:
+            tickets.note(
+                ticket,
+                TicketEventKind.CALLBACK_LOGGED,
+                request.staff_member_id,
+                request_id=request_id,
+            )
+            return
+        call = leg(session, request, call_sid)
+        tickets.note(
             ticket,
-            "callback_placed",
-            staff_member_id=staff.id,
+            TicketEventKind.CALLBACK_PLACED,
+            request.staff_member_id,
             request_id=request_id,
-            call_sid=str(call.sid),
+            call_sid=call.call_sid,
         )
+
+
+def _failed(context: Context, request_id: str, error: Exception) -> None:
+    with context.transaction() as session:
+        request = find(session, request_id)
+        if request is not None:
+            request.state = CallbackState.FAILED
+            request.last_error = f"{type(error).__name__}: {error}"[:300]
+
+
+def leg(session: Session, request: CallbackRequest, call_sid: str) -> Call:
+    """The technician's leg of a callback, in the call log as an outbound call (made by the job
+    or by Twilio's first webhook of the leg, whichever comes first)."""
+    call, _ = calllog.find_or_start(session, call_sid, CallDirection.OUTBOUND)
+    ticket = session.get(Ticket, request.ticket_id)
+    call.ticket_id, call.staff_member_id = request.ticket_id, request.staff_member_id
+    if ticket is not None:
+        call.line, call.client_id, call.contact_id = (
+            ticket.priority,
+            ticket.client_id,
+            ticket.contact_id,
+        )
+        call.to_number = call.to_number or ticket.requester
+    request.call_id = call.id
+    return call
+
+
+def technician_answered(call: Call) -> None:
+    calllog.record(call, CallEventKind.CALLBACK_TECHNICIAN_ANSWERED)
+
+
+def dialing_client(session: Session, request: CallbackRequest, call: Call) -> None:
+    request.state = CallbackState.DIALING
+    calllog.record(call, CallEventKind.CALLBACK_CLIENT_DIALED)
+    ticket = session.get(Ticket, request.ticket_id)
+    assert ticket is not None
+    tickets.note(ticket, TicketEventKind.CALLBACK_DIALING, request.staff_member_id)
+
+
+def client_answered(
+    session: Session, request: CallbackRequest, call: Call | None, moment: datetime
+) -> None:
+    """The client picked up: the ticket's first response."""
+    request.state = CallbackState.REACHED
+    ticket = session.get(Ticket, request.ticket_id)
+    assert ticket is not None
+    tickets.first_response(ticket, moment, request.staff_member_id)
+    if call is not None:
+        call.outcome = CallOutcome.CALLBACK_REACHED
+        calllog.record(call, CallEventKind.CALLBACK_CLIENT_ANSWERED)
+
+
+def client_not_reached(session: Session, request: CallbackRequest, call: Call) -> None:
+    if request.state != CallbackState.REACHED:
+        request.state = CallbackState.NOT_REACHED
+        call.outcome = CallOutcome.CALLBACK_NOT_REACHED
+    calllog.record(call, CallEventKind.CALLBACK_CLIENT_NOT_REACHED)
+    ticket = session.get(Ticket, request.ticket_id)
+    assert ticket is not None
+    tickets.note(ticket, TicketEventKind.CALLBACK_NOT_REACHED, request.staff_member_id)
+
+
+def leg_ended(call: Call, status: str, duration: str) -> None:
+    """Twilio's status callback of the technician's leg: the outbound call's end."""
+    if calllog.set_status(call, status, duration):
+        call.outcome = call.outcome or CallOutcome.CALLBACK_NOT_REACHED

@@ -1,39 +1,40 @@
-"""RQ jobs that tell people about tickets: technicians on duty, and supervisors.
+"""Jobs that tell people about tickets: technicians on duty, and supervisors.
 
 Each message is a Notification row with a unique key, written before it is sent: a job run
-twice (an RQ retry, a twice-sent webhook) sends nothing twice, and a failed send is retried by
-RQ while the ones already sent stay sent.
+twice (an RQ retry, a twice-sent webhook) writes nothing twice. Sending is claim, commit, send,
+record: no transaction is open while the mail server or Twilio is talking, and a message
+claimed for sending is never sent again by a retry, even when recording "sent" failed.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-import i18n
 from helpdesk import senders
+from helpdesk.context import Context
 from models import (
+    Call,
     Client,
     Contact,
     DeliveryState,
     Notification,
     NotificationChannel,
+    Recording,
     Role,
     StaffMember,
     Ticket,
     TicketStatus,
     utcnow,
 )
-from queueing import runtime
 
 log = logging.getLogger(__name__)
-MESSAGES = Path(__file__).with_name("messages.toml")
 
 # Which texts each kind of notice uses: (email subject, email body, SMS or None).
 NOTICES = {
@@ -45,48 +46,57 @@ NOTICES = {
 }
 
 
-def notify_ticket(ticket_id: int, staff_ids: list[int], notice: str = "new", tag: str = "") -> None:
-    """Tell the given staff about a ticket, by email and SMS."""
-    with runtime.session() as session:
+def notify_ticket(
+    context: Context, ticket_id: int, staff_ids: list[int], notice: str = "new", tag: str = ""
+) -> None:
+    """Job: tell the given staff about a ticket, by email and SMS."""
+    if notice not in NOTICES:
+        raise ValueError(f"unknown notice {notice!r}")
+    with context.transaction() as session:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None:
             log.warning("ticket %s is gone; nothing to notify", ticket_id)
             return
         people = session.scalars(select(StaffMember).where(StaffMember.id.in_(staff_ids))).all()
         ordered = sorted(people, key=lambda p: staff_ids.index(p.id))
-        ids = _write(session, ticket, ordered, notice, tag)
-    deliver(ids)
+        ids = _write(session, context, ticket, ordered, notice, tag)
+    deliver(context, ids)
 
 
-def sla_watch(ticket_id: int) -> None:
-    """Warn the supervisors if the ticket nears its deadline and nobody has reached the client."""
-    _to_supervisors_if_unanswered(ticket_id, "sla_warning")
+def sla_watch(context: Context, ticket_id: int, due: str | None = None) -> None:
+    """Job: warn the supervisors if the ticket nears its deadline and nobody has reached the
+    client. A watch of a deadline that has moved since does nothing."""
+    _to_supervisors_if_unanswered(context, ticket_id, "sla_warning", due)
 
 
-def escalate(ticket_id: int) -> None:
-    """Page the supervisors if an urgent ticket is still unanswered."""
-    _to_supervisors_if_unanswered(ticket_id, "escalation")
+def escalate(context: Context, ticket_id: int) -> None:
+    """Job: page the supervisors if an urgent ticket is still unanswered."""
+    _to_supervisors_if_unanswered(context, ticket_id, "escalation", None)
 
 
-def ask_verification(ticket_id: int) -> None:
-    """Tell the supervisors (by email only: nobody is paged) of a message to verify."""
-    with runtime.session() as session:
+def ask_verification(context: Context, ticket_id: int) -> None:
+    """Job: tell the supervisors (by email only: nobody is paged) of a message to verify."""
+    with context.transaction() as session:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None:
             return
-        ids = _write(session, ticket, _supervisors(session), "verify", "")
-    deliver(ids)
+        ids = _write(session, context, ticket, _supervisors(session), "verify", "")
+    deliver(context, ids)
 
 
-def _to_supervisors_if_unanswered(ticket_id: int, notice: str) -> None:
-    with runtime.session() as session:
+def _to_supervisors_if_unanswered(
+    context: Context, ticket_id: int, notice: str, due: str | None
+) -> None:
+    with context.transaction() as session:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None or ticket.first_response_at is not None:
             return
-        if ticket.status != TicketStatus.OPEN:
+        if ticket.status != TicketStatus.OPEN or ticket.to_verify:
             return
-        ids = _write(session, ticket, _supervisors(session), notice, "")
-    deliver(ids)
+        if due is not None and ticket.sla_due_at != datetime.fromisoformat(due):
+            return
+        ids = _write(session, context, ticket, _supervisors(session), notice, "")
+    deliver(context, ids)
 
 
 def _supervisors(session: Session) -> list[StaffMember]:
@@ -100,14 +110,20 @@ def _supervisors(session: Session) -> list[StaffMember]:
 
 
 def _write(
-    session: Session, ticket: Ticket, people: Iterable[StaffMember], notice: str, tag: str
+    session: Session,
+    context: Context,
+    ticket: Ticket,
+    people: Iterable[StaffMember],
+    notice: str,
+    tag: str,
 ) -> list[int]:
     """Write the notifications of one notice (the ones not written yet); return their ids."""
     subject_key, body_key, sms_key = NOTICES[notice]
+    render = context.notices.render
     ids = []
     for person in people:
-        values = facts(session, ticket, person.language.value)
         language = person.language.value
+        values = facts(session, context, ticket, language)
         wanted = [(NotificationChannel.EMAIL, person.email, subject_key, body_key)]
         if sms_key and person.mobile:
             wanted.append((NotificationChannel.SMS, person.mobile, "", sms_key))
@@ -121,8 +137,8 @@ def _write(
                     recipient=recipient,
                     staff_member_id=person.id,
                     ticket_id=ticket.id,
-                    body=i18n.render(MESSAGES, body, language, **values),
-                    subject=i18n.render(MESSAGES, subject, language, **values) if subject else "",
+                    body=render(body, language, **values),
+                    subject=render(subject, language, **values) if subject else "",
                 )
                 session.add(row)
                 session.flush()
@@ -130,67 +146,98 @@ def _write(
     return ids
 
 
-def facts(session: Session, ticket: Ticket, language: str) -> dict[str, Any]:
+def facts(session: Session, context: Context, ticket: Ticket, language: str) -> dict[str, Any]:
     """What the texts say about a ticket, in the reader's language."""
-    hours = runtime.business_hours()
+    render = context.notices.render
+    zone = context.hours.timezone
     client = session.get(Client, ticket.client_id) if ticket.client_id else None
     contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
-    unknown = i18n.render(MESSAGES, "unknown", language)
-    recordings = [e.data.get("recording_url") for e in ticket.events if e.kind == "message"]
+    unknown = render("unknown", language)
+    recording = session.scalar(
+        select(Recording.url)
+        .where(Recording.ticket_id == ticket.id)
+        .order_by(Recording.id.desc())
+        .limit(1)
+    )
+    account = session.scalar(
+        select(Call.account_given)
+        .where(Call.ticket_id == ticket.id, Call.account_given.is_not(None))
+        .limit(1)
+    )
     return {
         "number": ticket.number,
-        "line": i18n.render(MESSAGES, f"line_{ticket.priority.value}", language),
+        "line": render(f"line_{ticket.priority.value}", language),
         "client": client.name if client else unknown,
         "contact": contact.name if contact else unknown,
         "phone": ticket.requester or unknown,
-        "due": _local(ticket.sla_due_at, hours.timezone) or unknown,
-        "opened": _local(ticket.created_at, hours.timezone),
-        "recording": next((r for r in reversed(recordings) if r), None)
-        or i18n.render(MESSAGES, "none", language),
-        "account": next(
-            (e.data.get("account") for e in ticket.events if e.data.get("account")), unknown
-        ),
+        "due": _local(ticket.sla_due_at, zone) or unknown,
+        "opened": _local(ticket.created_at, zone),
+        "recording": recording or render("none", language),
+        "account": account or unknown,
     }
 
 
-def _local(moment: datetime | None, zone: Any) -> str:
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
     return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def deliver(notification_ids: list[int]) -> None:
-    """Send each pending notification, each in its own transaction; raise if any failed."""
+def deliver(context: Context, notification_ids: list[int]) -> None:
+    """Send each notification not sent yet; raise (for RQ to retry) if any failed."""
     failures = []
     for notification_id in notification_ids:
         try:
-            _deliver_one(notification_id)
+            _deliver_one(context, notification_id)
         except Exception as error:
             failures.append(f"notification {notification_id}: {type(error).__name__}")
     if failures:
         raise RuntimeError("; ".join(failures))
 
 
-def _deliver_one(notification_id: int) -> None:
-    config: Mapping[str, Any] = runtime.settings()
-    failure: Exception | None = None
-    with runtime.session() as session:
+def _deliver_one(context: Context, notification_id: int) -> None:
+    message = _claim(context, notification_id)
+    if message is None:
+        return
+    channel, recipient, subject, body = message
+    try:
+        if channel == NotificationChannel.EMAIL:
+            provider_id = senders.send_email(context.settings, recipient, subject, body)
+        else:
+            provider_id = senders.send_sms(context, recipient, body)
+    except Exception as error:
+        _record(context, notification_id, DeliveryState.FAILED, error=error)
+        raise
+    _record(context, notification_id, DeliveryState.SENT, provider_id=provider_id)
+
+
+def _claim(
+    context: Context, notification_id: int
+) -> tuple[NotificationChannel, str, str, str] | None:
+    """Mark the notification as being sent, committed before anything leaves."""
+    with context.transaction() as session:
         row = session.scalars(
             select(Notification).where(Notification.id == notification_id).with_for_update()
         ).one()
-        if row.state == DeliveryState.SENT:
-            return
-        row.attempts += 1
-        try:
-            if row.channel == NotificationChannel.EMAIL:
-                row.provider_id = senders.send_email(config, row.recipient, row.subject, row.body)
-            else:
-                row.provider_id = senders.send_sms(config, row.recipient, row.body)
-        except Exception as error:
-            failure = error
-            row.state, row.last_error = (
-                DeliveryState.FAILED,
-                f"{type(error).__name__}: {error}"[:500],
-            )
-        else:
-            row.state, row.sent_at, row.last_error = DeliveryState.SENT, utcnow(), ""
-    if failure is not None:
-        raise failure
+        if row.state in (DeliveryState.SENT, DeliveryState.SENDING):
+            return None
+        row.state, row.attempts = DeliveryState.SENDING, row.attempts + 1
+        return row.channel, row.recipient, row.subject, row.body
+
+
+def _record(
+    context: Context,
+    notification_id: int,
+    state: DeliveryState,
+    *,
+    provider_id: str | None = None,
+    error: Exception | None = None,
+) -> None:
+    values: dict[str, Any] = {"state": state}
+    if state == DeliveryState.SENT:
+        values.update(provider_id=provider_id, sent_at=utcnow(), last_error="")
+    if error is not None:
+        # The error's type and text, never its arguments: they could carry the message.
+        values["last_error"] = f"{type(error).__name__}: {error}"[:500]
+    with context.transaction() as session:
+        session.execute(
+            update(Notification).where(Notification.id == notification_id).values(**values)
+        )

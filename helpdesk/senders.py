@@ -9,32 +9,33 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Any
 from urllib.parse import unquote, urlparse
 
+from twilio.http.http_client import TwilioHttpClient as TimeoutHttpClient
 from twilio.rest import Client
 
-from directory.phones import masked
-from queueing import runtime
+from helpdesk.context import Context
+from phones import masked
+from settings import Settings
 
 log = logging.getLogger(__name__)
+REST_TIMEOUT_SECONDS = 15
 LOGGED = "logged"  # the provider id of a message written to the log instead of sent
 
 
-def send_email(config: Mapping[str, Any], to: str, subject: str, body: str) -> str:
+def send_email(settings: Settings, to: str, subject: str, body: str) -> str:
     """Send one automatic email; return its Message-ID."""
     message = EmailMessage()
-    sender = config["MAIL_FROM"]
+    sender = settings.mail_from
     message["From"], message["To"], message["Subject"] = sender, to, subject
     # Marked automatic so that auto-responders and our own inbound mail never answer it.
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(body)
-    url = config.get("SMTP_URL", "")
+    url = settings.smtp_url
     if not url:
         log.info(
             "SMTP_URL is not set: email NOT sent, logged instead: to=%s subject=%r",
@@ -65,32 +66,33 @@ def _smtp(url: str) -> smtplib.SMTP:
     return smtp
 
 
-def send_sms(config: Mapping[str, Any], to: str, body: str) -> str:
+def send_sms(context: Context, to: str, body: str) -> str:
     """Send one SMS (the pager); return Twilio's message SID."""
-    sid, token = config.get("TWILIO_ACCOUNT_SID"), config.get("TWILIO_AUTH_TOKEN")
-    if not sid or not token:
+    if not has_twilio(context.settings):
         log.info(
             "no Twilio credentials: SMS NOT sent, logged instead: to=%s (%d characters)",
             masked(to),
             len(body),
         )
         return LOGGED
-    message = twilio_client(config).messages.create(to=to, from_=sender_number(config), body=body)
+    settings = context.settings
+    message = twilio_client(context).messages.create(to=to, from_=settings.sender_number, body=body)
     return str(message.sid)
 
 
-def twilio_client(config: Mapping[str, Any]) -> Client:
+def has_twilio(settings: Settings) -> bool:
+    """Credentials for Twilio's REST API; without them messages and calls are only logged."""
+    return bool(settings.twilio_account_sid and settings.twilio_auth_token)
+
+
+def twilio_client(context: Context) -> Client:
+    settings = context.settings
+    # Every REST call gives up after a while: a job never hangs on a network that is down.
     return Client(
-        config["TWILIO_ACCOUNT_SID"],
-        config["TWILIO_AUTH_TOKEN"],
-        http_client=runtime.twilio_http_client(),
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        http_client=context.twilio_http or TimeoutHttpClient(timeout=REST_TIMEOUT_SECONDS),
     )
-
-
-def sender_number(config: Mapping[str, Any]) -> str:
-    """The support line's number, shown to technicians and clients."""
-    numbers = config.get("MAIN_NUMBERS") or ["+15149826161"]
-    return str(numbers[0])
 
 
 def _mask_email(address: str) -> str:

@@ -1,7 +1,13 @@
-"""Tickets: numbered, opened from a call or an email, with their history."""
+"""Tickets: the acts of the helpdesk on a ticket, whichever door they come through (the phone
+line, email, the console, the API).
+
+Each function takes the caller's session, writes the ticket's history and the tasks the act
+sets going in that one transaction, and returns what the door needs to answer. None commits.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -9,20 +15,46 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, object_session
 
+from helpdesk import business_time, tasks
 from models import (
     Channel,
+    Client,
     Contact,
     Counter,
     Language,
     Line,
     Ticket,
     TicketEvent,
+    TicketEventKind,
     TicketStatus,
     utcnow,
 )
+from routing import sla
+from routing.calendar import Status
+from routing.config import BusinessHours
 
 TICKET_COUNTER = "ticket"
 FIRST_NUMBER = 1001
+
+
+class TicketStateError(ValueError):
+    """An act that the ticket's state does not allow; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    ticket: Ticket
+    status: Status  # the line's schedule when the ticket was opened: open, or closed and why
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asks: a contact of the directory, or somebody it does not name."""
+
+    client_id: int | None
+    contact_id: int | None
+    address: str  # the phone number or email address the request came from
+    language: Language
 
 
 def next_number(session: Session) -> int:
@@ -43,41 +75,88 @@ def next_number(session: Session) -> int:
     return int(number)
 
 
+def deadline(
+    session: Session, hours: BusinessHours, line: Line, start: datetime
+) -> tuple[datetime, Status]:
+    """The line's callback promise counted from ``start``, and the line's status then."""
+    rule = hours.line(line.value)
+    calendar = business_time.calendar_for(session, hours, rule.schedule, start)
+    return sla.deadline(calendar, start, rule.callback_within), calendar.status(start)
+
+
 def open_ticket(
     session: Session,
+    hours: BusinessHours,
+    requester: Requester,
     *,
     priority: Line,
     channel: Channel,
-    language: Language,
-    client_id: int | None = None,
-    contact_id: int | None = None,
-    requester: str = "",
-    subject: str = "",
-    to_verify: bool = False,
-    sla_due_at: datetime | None = None,
+    subject: str,
     opened_at: datetime | None = None,
+) -> Opened:
+    """A request from an authorized contact: numbered, with the line's promise as deadline."""
+    now = opened_at or utcnow()
+    due, status = deadline(session, hours, priority, now)
+    ticket = _new(session, requester, priority, channel, subject, now, to_verify=False)
+    ticket.sla_due_at = due
+    return Opened(ticket, status)
+
+
+def open_to_verify(
+    session: Session,
+    requester: Requester,
+    *,
+    priority: Line,
+    channel: Channel,
+    subject: str,
+    account: str | None = None,
+) -> Ticket:
+    """A request from somebody the directory does not authorize: no promise, nobody paged; the
+    supervisors are told, and settle it."""
+    ticket = _new(session, requester, priority, channel, subject, utcnow(), to_verify=True)
+    if account:
+        note(ticket, TicketEventKind.ACCOUNT_GIVEN, account=account)
+    tasks.ask_verification(session, ticket.id)
+    return ticket
+
+
+def _new(
+    session: Session,
+    requester: Requester,
+    priority: Line,
+    channel: Channel,
+    subject: str,
+    now: datetime,
+    to_verify: bool,
 ) -> Ticket:
     ticket = Ticket(
         number=next_number(session),
         priority=priority,
         channel=channel,
-        language=language,
-        client_id=client_id,
-        contact_id=contact_id,
-        requester=requester,
-        subject=subject,
+        language=requester.language,
+        client_id=requester.client_id,
+        contact_id=requester.contact_id,
+        requester=requester.address,
+        subject=subject[:300],
         to_verify=to_verify,
-        sla_due_at=None if to_verify else sla_due_at,
-        created_at=opened_at or utcnow(),
+        created_at=now,
     )
     session.add(ticket)
     session.flush()
-    note(ticket, "opened", priority=priority.value, channel=channel.value, to_verify=to_verify)
+    note(
+        ticket,
+        TicketEventKind.OPENED,
+        priority=priority.value,
+        channel=channel.value,
+        to_verify=to_verify,
+    )
     return ticket
 
 
-def note(ticket: Ticket, kind: str, staff_member_id: int | None = None, **data: Any) -> None:
-    """Add a typed entry to the ticket's history (without loading the history so far)."""
+def note(
+    ticket: Ticket, kind: TicketEventKind, staff_member_id: int | None = None, **data: Any
+) -> None:
+    """Add an entry to the ticket's history (without loading the history so far)."""
     session = object_session(ticket)
     assert session is not None, "the ticket must belong to a session"
     session.add(
@@ -87,24 +166,140 @@ def note(ticket: Ticket, kind: str, staff_member_id: int | None = None, **data: 
     )
 
 
-def open_tickets_of(session: Session, contact: Contact) -> list[Ticket]:
+def add_note(ticket: Ticket, staff_member_id: int, text: str, *, public: bool) -> None:
+    """A technician's note; a public one is meant for the client too."""
+    if not text.strip():
+        raise ValueError("a note needs some text")
+    note(ticket, TicketEventKind.NOTE, staff_member_id, text=text.strip()[:10_000], public=public)
+
+
+def open_tickets_of(session: Session, contact_id: int) -> list[Ticket]:
     return list(
         session.scalars(
             select(Ticket)
-            .where(Ticket.contact_id == contact.id, Ticket.status == TicketStatus.OPEN)
+            .where(Ticket.contact_id == contact_id, Ticket.status == TicketStatus.OPEN)
             .order_by(Ticket.created_at.desc())
         )
     )
 
 
+def parties(session: Session, ticket: Ticket) -> tuple[str | None, str | None]:
+    """The names of the ticket's client and contact, when the directory knows them."""
+    client = session.get(Client, ticket.client_id) if ticket.client_id else None
+    contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
+    return (client.name if client else None), (contact.name if contact else None)
+
+
 def assign(ticket: Ticket, staff_member_id: int, why: str) -> None:
     if ticket.assignee_id != staff_member_id:
         ticket.assignee_id = staff_member_id
-        note(ticket, "assigned", staff_member_id=staff_member_id, why=why)
+        note(ticket, TicketEventKind.ASSIGNED, staff_member_id=staff_member_id, why=why)
 
 
-def first_response(ticket: Ticket, moment: datetime, staff_member_id: int | None) -> None:
-    """The moment the client was reached: what the SLA measures."""
-    if ticket.first_response_at is None:
-        ticket.first_response_at = moment
-        note(ticket, "first_response", staff_member_id=staff_member_id)
+def first_response(ticket: Ticket, moment: datetime, staff_member_id: int | None) -> bool:
+    """The moment the client was reached: what the SLA measures. True the first time."""
+    if ticket.first_response_at is not None:
+        return False
+    ticket.first_response_at = moment
+    note(ticket, TicketEventKind.FIRST_RESPONSE, staff_member_id=staff_member_id)
+    return True
+
+
+def change_priority(
+    session: Session,
+    hours: BusinessHours,
+    ticket: Ticket,
+    priority: Line,
+    *,
+    reason: str,
+    staff_member_id: int | None,
+    now: datetime | None = None,
+) -> None:
+    """Regular ⇄ urgent. Until the client is reached, the deadline is the new line's promise
+    counted from the moment of the change, and it is watched anew."""
+    if not reason.strip():
+        raise ValueError("a change of priority needs a reason")
+    if ticket.priority == priority:
+        return
+    now = now or utcnow()
+    before, ticket.priority = ticket.priority, priority
+    note(
+        ticket,
+        TicketEventKind.PRIORITY_CHANGED,
+        staff_member_id,
+        before=before.value,
+        after=priority.value,
+        reason=reason.strip()[:500],
+    )
+    if ticket.first_response_at is None and not ticket.to_verify:
+        ticket.sla_due_at, _ = deadline(session, hours, priority, now)
+        _watch(session, hours, ticket, now, moved=True)
+
+
+def _watch(
+    session: Session, hours: BusinessHours, ticket: Ticket, start: datetime, *, moved: bool
+) -> None:
+    rule = hours.line(ticket.priority.value)
+    if rule.warn_before and ticket.sla_due_at is not None:
+        calendar = business_time.calendar_for(session, hours, rule.schedule, start)
+        warn_at = sla.deadline(calendar, start, rule.callback_within - rule.warn_before)
+        tasks.sla_watch(session, ticket.id, ticket.sla_due_at, warn_at, moved=moved)
+
+
+def resolve(ticket: Ticket, staff_member_id: int, *, now: datetime | None = None) -> None:
+    _require(ticket, {TicketStatus.OPEN}, "resolve")
+    ticket.status, ticket.resolved_at = TicketStatus.RESOLVED, now or utcnow()
+    note(ticket, TicketEventKind.RESOLVED, staff_member_id)
+
+
+def close(ticket: Ticket, staff_member_id: int, *, now: datetime | None = None) -> None:
+    _require(ticket, {TicketStatus.OPEN, TicketStatus.RESOLVED}, "close")
+    moment = now or utcnow()
+    ticket.resolved_at = ticket.resolved_at or moment
+    ticket.status, ticket.closed_at = TicketStatus.CLOSED, moment
+    note(ticket, TicketEventKind.CLOSED, staff_member_id)
+
+
+def reopen(ticket: Ticket, staff_member_id: int | None, *, why: str) -> None:
+    _require(ticket, {TicketStatus.RESOLVED, TicketStatus.CLOSED}, "reopen")
+    ticket.status, ticket.resolved_at, ticket.closed_at = TicketStatus.OPEN, None, None
+    note(ticket, TicketEventKind.REOPENED, staff_member_id, why=why[:500])
+
+
+def settle_verification(
+    session: Session,
+    hours: BusinessHours,
+    ticket: Ticket,
+    *,
+    client_id: int,
+    contact_id: int,
+    staff_member_id: int,
+    now: datetime | None = None,
+) -> None:
+    """A supervisor attaches a message to verify to a client and contact: it becomes a normal
+    ticket, whose promise starts now, and its follow-up (notices, watch) is queued."""
+    if not ticket.to_verify:
+        raise TicketStateError(f"ticket {ticket.number} is not waiting for verification")
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.client_id != client_id:
+        raise TicketStateError("that contact is not one of that client's")
+    now = now or utcnow()
+    ticket.to_verify, ticket.client_id, ticket.contact_id = False, client_id, contact_id
+    ticket.sla_due_at, _ = deadline(session, hours, ticket.priority, now)
+    note(ticket, TicketEventKind.VERIFIED, staff_member_id, contact_id=contact_id)
+    tasks.follow_up(session, ticket.id, None, since=now)
+
+
+def close_verification(ticket: Ticket, staff_member_id: int, *, reason: str) -> None:
+    """A supervisor closes a message to verify without a ticket: the reason is kept."""
+    if not ticket.to_verify:
+        raise TicketStateError(f"ticket {ticket.number} is not waiting for verification")
+    if not reason.strip():
+        raise ValueError("closing a message to verify needs a reason")
+    note(ticket, TicketEventKind.VERIFICATION_CLOSED, staff_member_id, reason=reason[:500])
+    ticket.status, ticket.closed_at = TicketStatus.CLOSED, utcnow()
+
+
+def _require(ticket: Ticket, allowed: set[TicketStatus], act: str) -> None:
+    if ticket.status not in allowed:
+        raise TicketStateError(f"ticket {ticket.number} is {ticket.status.value}: cannot {act} it")

@@ -1,6 +1,4 @@
-"""Twilio voice webhooks and the call flows, under /voice."""
+"""The phone line's door: Twilio voice webhooks under /voice, and the call flows.
 
-from ivr import callback, cata, entry, messages, reception, support
-from ivr.web import bp
-
-__all__ = ["bp", "callback", "cata", "entry", "messages", "reception", "support"]
+Importing this package loads nothing else: ``ivr.steps.register`` puts the routes on an app.
+"""

@@ -2,108 +2,92 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
-from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
-from helpdesk import business_time
-from helpdesk.senders import sender_number
+from helpdesk import phone
 from ivr import speech
-from ivr.callers import parse_caller_id
-from ivr.support import record_message
-from ivr.web import Turn, arg, bp, call_step, field, hours, twiml, url
-from models import Client, utcnow
-from web.database import db_session
+from ivr.steps import Turn, bp, call_step
+from ivr.twiml import arg, field, record_message, text_arg, url
+from models import Line
+from phones import parse_caller_id
 
 ACCOUNT_TRIES = 2
 
 
+def _line() -> Line:
+    return Line.URGENT if text_arg("line", 10) == "urgent" else Line.REGULAR
+
+
 @bp.post("/account")
 @call_step
-def account(turn: Turn) -> Response:
+def account(turn: Turn) -> VoiceResponse:
     """Ask for the client's account number (keys, # to finish)."""
-    line, tries = request.args.get("line", "regular")[:10], arg("tries")
+    line, tries = _line(), arg("tries")
     response = VoiceResponse()
-    gather = response.gather(
-        input="dtmf",
-        finish_on_key="#",
-        timeout=8,
-        action=url("ivr.account_entered", line=line, tries=tries),
-    )
+    action = url("ivr.account_entered", line=line.value, tries=tries)
+    gather = response.gather(input="dtmf", finish_on_key="#", timeout=8, action=action)
     turn.say(gather, "account_prompt")
-    response.redirect(url("ivr.account_entered", line=line, tries=tries))
-    return twiml(response)
+    response.redirect(action)
+    return response
 
 
 @bp.post("/account/entered")
 @call_step
-def account_entered(turn: Turn) -> Response:
-    line, tries = request.args.get("line", "regular")[:10], arg("tries")
+def account_entered(turn: Turn) -> VoiceResponse:
+    line, tries = _line(), arg("tries")
     digits = "".join(c for c in field("Digits", 40) if c.isdigit())[:20]
     response = VoiceResponse()
     if not digits and tries + 1 < ACCOUNT_TRIES:
         turn.say(response, "no_input")
-        response.redirect(url("ivr.account", line=line, tries=tries + 1))
-        return twiml(response)
-    session = db_session()
-    client = (
-        session.scalars(select(Client).where(Client.account == digits)).first() if digits else None
-    )
-    turn.event("unauthorized", line=line, account=digits or None, known_account=client is not None)
+        response.redirect(url("ivr.account", line=line.value, tries=tries + 1))
+        return response
+    client = phone.account_given(turn.session, turn.call, line, digits)
     turn.say(response, "unauthorized" if client else "unknown_account")
-    record_message(
-        turn, response, "verify", client=client.id if client else None, account=digits or None
-    )
-    session.commit()
-    return twiml(response)
+    max_seconds = turn.voice.max_recording_seconds
+    record_message(response, max_seconds, "verify", client=client.id if client else None)
+    return response
 
 
 @bp.post("/reception")
 @call_step
-def reception(turn: Turn) -> Response:
+def reception(turn: Turn) -> VoiceResponse:
     """Ring the office during office hours; otherwise, the general voicemail."""
-    session = db_session()
-    now = utcnow()
-    status = business_time.calendar_for(session, hours(), "office", now).status(now)
-    office_number = current_app.config["OFFICE_NUMBER"]
+    status = phone.line_status(turn.session, turn.hours, "office")
+    office_number = turn.settings.office_number
     response = VoiceResponse()
     if status.is_open and office_number:
         turn.say(response, "reception_connecting")
         # The reception sees who calls; a withheld number shows the support line's instead.
-        caller_id = parse_caller_id(turn.call.from_number) or sender_number(current_app.config)
+        caller_id = parse_caller_id(turn.call.from_number) or turn.settings.sender_number
         dial = response.dial(action=url("ivr.reception_dialed"), timeout=20, caller_id=caller_id)
         dial.number(office_number)
-    else:
-        turn.event("closed", reason=status.reason.value if status.reason else "no_office_number")
-        office = speech.hours(hours().schedule("office"), turn.language)
-        turn.say(response, "reception_closed", hours=office)
-        response.redirect(url("ivr.voicemail", reason="reception_closed"))
-    session.commit()
-    return twiml(response)
+        return response
+    phone.closed(turn.call, status.reason.value if status.reason else "no_office_number")
+    office = speech.hours(turn.speaker.catalog, turn.hours.schedule("office"), turn.language)
+    turn.say(response, "reception_closed", hours=office)
+    response.redirect(url("ivr.voicemail", reason="reception_closed"))
+    return response
 
 
 @bp.post("/reception/dialed")
 @call_step
-def reception_dialed(turn: Turn) -> Response:
+def reception_dialed(turn: Turn) -> VoiceResponse:
     response = VoiceResponse()
-    if field("DialCallStatus", 20) == "completed":
-        turn.call.outcome = "connected"
-        turn.event("connected", to="reception")
+    connected = field("DialCallStatus", 20) == "completed"
+    phone.reception_result(turn.call, connected)
+    if connected:
         response.hangup()
     else:
-        turn.event("no_answer", to="reception")
         response.redirect(url("ivr.voicemail", reason="reception_no_answer"))
-    db_session().commit()
-    return twiml(response)
+    return response
 
 
 @bp.post("/voicemail")
 @call_step
-def voicemail(turn: Turn) -> Response:
+def voicemail(turn: Turn) -> VoiceResponse:
     """The general voicemail: its messages become tickets for a supervisor to verify."""
-    turn.event("voicemail", reason=request.args.get("reason", "")[:30])
+    phone.to_voicemail(turn.call, text_arg("reason", 30))
     response = VoiceResponse()
     turn.say(response, "voicemail")
-    record_message(turn, response, "voicemail")
-    db_session().commit()
-    return twiml(response)
+    record_message(response, turn.voice.max_recording_seconds, "voicemail")
+    return response

@@ -7,13 +7,19 @@ import logging
 from flask import abort, current_app, request
 from twilio.request_validator import SIGNATURE_HEADER, RequestValidator, get_signature_algorithm
 
+from settings import Settings
+
 log = logging.getLogger(__name__)
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["helpdesk"].settings
+    return settings
 
 
 def public_base() -> str:
     """The address Twilio reaches the app at; the URLs the app writes and checks start with it."""
-    base: str = current_app.config["PUBLIC_BASE_URL"] or request.host_url
-    return base.rstrip("/")
+    return (_settings().public_base_url or request.host_url).rstrip("/")
 
 
 def public_url() -> str:
@@ -24,11 +30,11 @@ def public_url() -> str:
 
 def check_signature() -> None:
     """A blueprint ``before_request``: 403 unless Twilio signed this very request."""
-    config = current_app.config
-    if config["TWILIO_SKIP_SIGNATURE"] and config["DEVELOPMENT"]:
+    settings = _settings()
+    if settings.twilio_skip_signature and settings.development:
         return
     signature = request.headers.get(SIGNATURE_HEADER, "")
-    token = config["TWILIO_AUTH_TOKEN"]
+    token = settings.twilio_auth_token
     algorithm = get_signature_algorithm(request.headers.get("X-Twilio-Webhooks-Signature-Settings"))
     if signature and token:
         validator = RequestValidator(token)

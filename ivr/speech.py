@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from ivr.prompts import text
+from i18n import Catalog
 from routing.schedules import WEEKDAYS, Schedule, Window
 
 DAY_NAMES = {
@@ -56,16 +56,18 @@ def clock(minutes: int, language: str) -> str:
     return f"{twelve} {suffix}" if minute == 0 else f"{twelve}:{minute:02d} {suffix}"
 
 
-def when(moment: datetime, now: datetime, language: str) -> str:
+def when(catalog: Catalog, moment: datetime, now: datetime, language: str) -> str:
     """A deadline relative to now, in local time: "à 14 h 30", "demain à 7 h 30", "lundi 30
     novembre à 12 h 30"."""
     local, today = moment.astimezone(now.tzinfo), now.date()
     time_of_day = clock(local.hour * 60 + local.minute, language)
     if local.date() == today:
-        return text("when_today", language, time=time_of_day)
+        return catalog.render("when_today", language, time=time_of_day)
     if local.date() == today + timedelta(days=1):
-        return text("when_tomorrow", language, time=time_of_day)
-    return text("when_day", language, day=day_and_date(local.date(), language), time=time_of_day)
+        return catalog.render("when_tomorrow", language, time=time_of_day)
+    return catalog.render(
+        "when_day", language, day=day_and_date(local.date(), language), time=time_of_day
+    )
 
 
 def day_and_date(day: date, language: str) -> str:
@@ -75,14 +77,20 @@ def day_and_date(day: date, language: str) -> str:
     return f"{weekday}, {month} {day.day}"
 
 
-def hours(schedule: Schedule, language: str) -> str:
+def hours(catalog: Catalog, schedule: Schedule, language: str) -> str:
     """A week of windows: "du lundi au vendredi, de 8 h 30 à 17 h"."""
     parts = []
     for first, last, windows in _runs(schedule):
-        spans = _span(windows[0], language)
+        spans = _span(catalog, windows[0], language)
         for window in windows[1:]:
-            spans = text("spans_and", language, first=spans, second=_span(window, language))
-        parts.append(text("day_hours", language, days=_days(first, last, language), spans=spans))
+            spans = catalog.render(
+                "spans_and", language, first=spans, second=_span(catalog, window, language)
+            )
+        parts.append(
+            catalog.render(
+                "day_hours", language, days=_days(catalog, first, last, language), spans=spans
+            )
+        )
     return "; ".join(parts)
 
 
@@ -100,16 +108,16 @@ def _runs(schedule: Schedule) -> list[tuple[int, int, tuple[Window, ...]]]:
     return runs
 
 
-def _days(first: int, last: int, language: str) -> str:
+def _days(catalog: Catalog, first: int, last: int, language: str) -> str:
     names = DAY_NAMES[language]
     if first == last:
-        return text("days_single", language, first=names[first])
-    return text("days_range", language, first=names[first], last=names[last])
+        return catalog.render("days_single", language, first=names[first])
+    return catalog.render("days_range", language, first=names[first], last=names[last])
 
 
-def _span(window: Window, language: str) -> str:
+def _span(catalog: Catalog, window: Window, language: str) -> str:
     start, end = clock(window.start, language), clock(window.end, language)
-    return text("time_span", language, start=start, end=end)
+    return catalog.render("time_span", language, start=start, end=end)
 
 
 def digits(number: int | str) -> str:

@@ -17,7 +17,7 @@ def run_migrations() -> None:
     if url is None:
         import settings
 
-        url = settings.load()["DATABASE_URL"]
+        url = settings.load().database_url
     connection = config.attributes.get("connection")
     if connection is not None:
         _run(connection)

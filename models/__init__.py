@@ -3,7 +3,7 @@
 from models import integrity
 from models.base import Base, UTCDateTime, utcnow
 from models.calendar import Closure, ScheduleOverride
-from models.calls import Call, CallEvent
+from models.calls import Call, CallbackRequest, CallEvent, CallRing, Recording
 from models.directory import (
     MAX_AUTHORIZED_CONTACTS,
     Client,
@@ -14,6 +14,10 @@ from models.directory import (
 )
 from models.enums import (
     BankReason,
+    CallbackState,
+    CallDirection,
+    CallEventKind,
+    CallOutcome,
     Channel,
     DeliveryState,
     Language,
@@ -22,12 +26,14 @@ from models.enums import (
     OutboxState,
     OverrideState,
     Role,
+    TicketEventKind,
     TicketStatus,
+    WhisperAnswer,
     WorkCategory,
     WorkKind,
 )
 from models.integrity import IntegrityRuleError
-from models.messaging import Notification, OutboxTask
+from models.messaging import Installation, Notification, OutboxTask
 from models.tickets import BankTransaction, Counter, Survey, Ticket, TicketEvent, TimeEntry
 
 __all__ = [
@@ -36,7 +42,13 @@ __all__ = [
     "BankTransaction",
     "Base",
     "Call",
+    "CallDirection",
     "CallEvent",
+    "CallEventKind",
+    "CallOutcome",
+    "CallRing",
+    "CallbackRequest",
+    "CallbackState",
     "Channel",
     "Client",
     "Closure",
@@ -45,6 +57,7 @@ __all__ = [
     "Counter",
     "DeliveryState",
     "Duty",
+    "Installation",
     "IntegrityRuleError",
     "Language",
     "Line",
@@ -53,15 +66,18 @@ __all__ = [
     "OutboxState",
     "OutboxTask",
     "OverrideState",
+    "Recording",
     "Role",
     "ScheduleOverride",
     "StaffMember",
     "Survey",
     "Ticket",
     "TicketEvent",
+    "TicketEventKind",
     "TicketStatus",
     "TimeEntry",
     "UTCDateTime",
+    "WhisperAnswer",
     "WorkCategory",
     "WorkKind",
     "integrity",

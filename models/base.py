@@ -55,6 +55,16 @@ def _enum_values(enum_class: type[enum.Enum]) -> list[str]:
     return [str(member.value) for member in enum_class]
 
 
+def text_enum(enum_class: type[enum.Enum], length: int) -> Enum:
+    """An enum stored as text of ``length`` characters (wider than the default 20)."""
+    return Enum(enum_class, native_enum=False, length=length, values_callable=_enum_values)
+
+
+def event_kind(enum_class: type[enum.Enum]) -> Enum:
+    """The column type of an event's kind: the enum's values, as text of up to 40 characters."""
+    return text_enum(enum_class, 40)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     # Enums are stored as plain strings of their values: readable in SQL, portable, and adding a

@@ -1,15 +1,24 @@
-"""The call log: one row per Twilio call, and its timeline of typed events."""
+"""The call log: one row per Twilio call, its timeline of typed events, who was rung for it,
+the messages recorded on it, and the callbacks technicians place."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, utcnow
-from models.enums import Language, Line
+from models.base import Base, event_kind, text_enum, utcnow
+from models.enums import (
+    CallbackState,
+    CallDirection,
+    CallEventKind,
+    CallOutcome,
+    Language,
+    Line,
+    WhisperAnswer,
+)
 
 
 class Call(Base):
@@ -18,35 +27,96 @@ class Call(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    direction: Mapped[CallDirection] = mapped_column(
+        default=CallDirection.INBOUND, server_default=CallDirection.INBOUND.value
+    )
     line: Mapped[Line | None]
     from_number: Mapped[str] = mapped_column(String(64), default="")
     to_number: Mapped[str] = mapped_column(String(64), default="")
     client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
+    # The technician of an outbound callback.
+    staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"), index=True)
     language: Mapped[Language | None]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="in-progress")
-    outcome: Mapped[str | None] = mapped_column(String(30))
+    outcome: Mapped[CallOutcome | None] = mapped_column(text_enum(CallOutcome, 30))
     duration_seconds: Mapped[int | None]
-    recording_url: Mapped[str | None] = mapped_column(String(500))
-    recording_seconds: Mapped[int | None]
+    # What a caller the directory does not authorize gave as their account number.
+    account_given: Mapped[str | None] = mapped_column(String(20))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
 
     events: Mapped[list[CallEvent]] = relationship(
         back_populates="call", cascade="all, delete-orphan", order_by="CallEvent.id"
     )
+    rings: Mapped[list[CallRing]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="CallRing.position"
+    )
 
 
 class CallEvent(Base):
-    """One step of a call, typed (``arrived``, ``option_chosen``, ``whisper_accepted``…)."""
+    """One step of a call's timeline: what happened, for the supervisors to read."""
 
     __tablename__ = "call_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[CallEventKind] = mapped_column(event_kind(CallEventKind))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     call: Mapped[Call] = relationship(back_populates="events")
+
+
+class CallRing(Base):
+    """A technician rung for a CATA call, and what they answered to the whisper.
+
+    The people rung are the people paged if nobody accepts; whoever accepted gets the ticket.
+    """
+
+    __tablename__ = "call_ring"
+    __table_args__ = (UniqueConstraint("call_id", "staff_member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
+    staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
+    position: Mapped[int] = mapped_column(default=0)
+    rung_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answer: Mapped[WhisperAnswer | None]
+    answered_at: Mapped[datetime | None]
+    leg_sid: Mapped[str | None] = mapped_column(String(64))  # the technician's leg
+
+    call: Mapped[Call] = relationship(back_populates="rings")
+
+
+class Recording(Base):
+    """A message a caller left: Twilio's recording, tied to its call and ticket."""
+
+    __tablename__ = "recording"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    # Twilio sends the same recording again when it retries a webhook: stored once.
+    url: Mapped[str] = mapped_column(String(500), unique=True)
+    sid: Mapped[str] = mapped_column(String(64), default="")
+    seconds: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallbackRequest(Base):
+    """A technician's "call the client back": placed once, whatever retries happen."""
+
+    __tablename__ = "callback_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
+    state: Mapped[CallbackState] = mapped_column(default=CallbackState.REQUESTED)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    placed_at: Mapped[datetime | None]
+    # The outbound call of the technician's leg, once Twilio has it.
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id"), index=True)
+    last_error: Mapped[str] = mapped_column(String(300), default="")

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -31,11 +31,12 @@ def _create(url: str, **options: Any) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         options.setdefault("connect_args", {"timeout": 15})
-        engine = create_engine(url, **options)
+        engine = create_engine(url, hide_parameters=True, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     options.setdefault("pool_pre_ping", True)
-    return create_engine(url, **options)
+    # Errors never print the statement's values: they carry phone numbers and addresses.
+    return create_engine(url, hide_parameters=True, **options)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -44,6 +45,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the web server read while the worker writes.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def lock_row(session: Session, model: type[Any], *where: Any) -> None:
+    """Take the row lock a ``SELECT … FOR UPDATE`` would, on SQLite too: there, a write that
+    changes nothing begins the transaction and takes the database's write lock before anything
+    is read, so two units of work that must not interleave (two copies of one webhook) run one
+    after the other. Call it first in the unit of work."""
+    if session.get_bind().dialect.name == "sqlite":
+        key = model.__table__.primary_key.columns[0]
+        session.execute(update(model).where(*where).values({key.name: key}))
 
 
 def insert_or_skip(session: Session, model: type[Any], **values: Any) -> Any:

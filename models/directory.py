@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from directory.phones import to_e164
 from models.base import Base, utcnow
 from models.enums import Language, Line, Role
+from phones import to_e164
 
 MAX_AUTHORIZED_CONTACTS = 4  # the policy: "un maximum de 4 personnes"
 

@@ -40,13 +40,15 @@ class NotificationChannel(StrEnum):
 
 class DeliveryState(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed and committed before the send: a retry never sends it again
     SENT = "sent"
     FAILED = "failed"
 
 
 class OutboxState(StrEnum):
-    PENDING = "pending"
-    QUEUED = "queued"
+    PENDING = "pending"  # written, not yet in RQ
+    QUEUED = "queued"  # handed to RQ; sent again if RQ loses it
+    DONE = "done"  # its job said so, in the database
 
 
 class WorkKind(StrEnum):
@@ -73,3 +75,88 @@ class BankReason(StrEnum):
 class OverrideState(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+
+
+class CallDirection(StrEnum):
+    """Inbound: a client called the line. Outbound: the app placed it (a callback)."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class CallOutcome(StrEnum):
+    """How a call ended, as the supervisors' call log counts it."""
+
+    CONNECTED = "connected"
+    MESSAGE = "message"
+    AFTER_HOURS = "after_hours"
+    UNAUTHORIZED = "unauthorized"
+    ABANDONED = "abandoned"
+    CALLBACK_REACHED = "callback_reached"
+    CALLBACK_NOT_REACHED = "callback_not_reached"
+
+
+class WhisperAnswer(StrEnum):
+    """What a rung technician did with the whisper: only a 1 connects the caller."""
+
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+
+
+class CallbackState(StrEnum):
+    REQUESTED = "requested"
+    PLACED = "placed"  # Twilio is ringing the technician
+    LOGGED = "logged"  # no Twilio credentials: written to the log instead
+    DIALING = "dialing"  # the technician pressed 1; the client is being dialled
+    REACHED = "reached"
+    NOT_REACHED = "not_reached"
+    FAILED = "failed"
+
+
+class CallEventKind(StrEnum):
+    """The steps of a call's timeline."""
+
+    ARRIVED = "arrived"
+    LANGUAGE_CHOSEN = "language_chosen"
+    OPTION_CHOSEN = "option_chosen"
+    INVALID_INPUT = "invalid_input"
+    TICKET_OPENED = "ticket_opened"
+    CLOSED = "closed"
+    TECHNICIANS_RUNG = "technicians_rung"
+    WHISPER_ACCEPTED = "whisper_accepted"
+    WHISPER_REFUSED = "whisper_refused"
+    CONNECTED = "connected"
+    NO_ANSWER = "no_answer"
+    UNAUTHORIZED = "unauthorized"
+    VOICEMAIL = "voicemail"
+    MESSAGE_RECORDED = "message_recorded"
+    NO_MESSAGE = "no_message"
+    CALLBACK_QUEUED = "callback_queued"
+    HUNG_UP = "hung_up"
+    CALLBACK_TECHNICIAN_ANSWERED = "callback_tech_answered"
+    CALLBACK_CLIENT_DIALED = "callback_client_dialed"
+    CALLBACK_CLIENT_ANSWERED = "callback_client_answered"
+    CALLBACK_CLIENT_NOT_REACHED = "callback_not_reached"
+
+
+class TicketEventKind(StrEnum):
+    """The entries of a ticket's history."""
+
+    OPENED = "opened"
+    MESSAGE = "message"
+    NOTE = "note"
+    ACCOUNT_GIVEN = "account_given"
+    ASSIGNED = "assigned"
+    PRIORITY_CHANGED = "priority_changed"
+    FIRST_RESPONSE = "first_response"
+    FOLLOW_UP_QUEUED = "follow_up_queued"
+    CALLBACK_REQUESTED = "callback_requested"
+    CALLBACK_PLACED = "callback_placed"
+    CALLBACK_LOGGED = "callback_logged"
+    CALLBACK_DIALING = "callback_dialing"
+    CALLBACK_NOT_REACHED = "callback_not_reached"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    VERIFIED = "verified"
+    VERIFICATION_CLOSED = "verification_closed"

@@ -51,6 +51,14 @@ class OutboxTask(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     relayed_at: Mapped[datetime | None]
 
-    @property
-    def job_id(self) -> str:
-        return f"outbox-{self.id}"
+
+class Installation(Base):
+    """The database's own identity, made by the first migration: RQ queues and job ids carry it,
+    so databases that share one Redis never run each other's jobs."""
+
+    __tablename__ = "installation"
+
+    # One row: the key is made once, by whichever process gets there first.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, utcnow
+from models.base import Base, event_kind, utcnow
 from models.enums import (
     BankReason,
     Channel,
     Language,
     Line,
+    TicketEventKind,
     TicketStatus,
     WorkCategory,
     WorkKind,
@@ -68,7 +69,7 @@ class TicketEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[TicketEventKind] = mapped_column(event_kind(TicketEventKind))
     staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 

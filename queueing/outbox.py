@@ -1,41 +1,51 @@
 """The outbox: tasks written with the change that causes them, relayed to RQ by the worker.
 
 A web request only writes a row in its own transaction, so a Redis outage never slows it and
-never loses a task; the worker's relay moves pending rows to RQ with a job id unique per row.
+never loses a task. The row is the truth: the relay hands pending rows to RQ under a job id
+unique per row and database; the job marks its row done; a row handed to RQ that RQ no longer
+holds (a Redis restarted without persistence) is handed again. Jobs are idempotent, so a second
+run does nothing twice.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from redis import Redis
 from rq import Queue, Retry
 from rq.job import Job
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import OutboxState, OutboxTask, utcnow
+from models import Installation, OutboxState, OutboxTask, utcnow
 from models.db import insert_or_skip
-from queueing.tasks import RETRY_INTERVALS, spec
+from queueing.tasks import RETRY_INTERVALS, Task, TaskError, spec
 
 log = logging.getLogger(__name__)
+
+# Every outbox job runs through this one function, which reads its row.
+RUNNER = "helpdesk.jobs.run"
+# A row handed to RQ this long ago whose job RQ no longer knows is handed again.
+LOST_AFTER = timedelta(seconds=30)
 
 
 def add(
     session: Session,
-    task: str,
-    args: dict[str, Any] | None = None,
+    task: Task,
+    args: Mapping[str, Any],
     *,
     key: str | None = None,
     run_at: datetime | None = None,
 ) -> bool:
     """Write a task to the outbox in the caller's transaction; False when its key was known."""
-    spec(task)  # refuse unknown names now, not in the worker
+    task.check(args)
     values = {
-        "task": task,
-        "args": args or {},
+        "task": task.name,
+        "args": dict(args),
         "key": key,
         "run_at": run_at or utcnow(),
         "state": OutboxState.PENDING,
@@ -55,7 +65,39 @@ def backlog(session: Session) -> int:
     return count or 0
 
 
-def relay(session_factory: sessionmaker[Session], queue: Queue, limit: int = 200) -> int:
+def oldest_pending(session: Session) -> datetime | None:
+    """When the oldest task that is due and still waits for the relay became due."""
+    return session.scalar(
+        select(func.min(OutboxTask.run_at)).where(
+            OutboxTask.state == OutboxState.PENDING, OutboxTask.run_at <= utcnow()
+        )
+    )
+
+
+def mark_done(session: Session, task_id: int) -> None:
+    session.execute(
+        update(OutboxTask).where(OutboxTask.id == task_id).values(state=OutboxState.DONE)
+    )
+
+
+def installation_key(session: Session) -> str:
+    """This database's own identity (made once): queues and job ids carry it."""
+    session.execute(insert_or_skip(session, Installation, id=1, key=uuid.uuid4().hex))
+    return session.scalars(select(Installation.key).where(Installation.id == 1)).one()
+
+
+def queue_name(prefix: str, installation: str) -> str:
+    """One queue per database: a worker never takes another database's jobs."""
+    return f"{prefix}-{installation[:12]}"
+
+
+def job_id(installation: str, task_id: int) -> str:
+    return f"outbox-{installation[:12]}-{task_id}"
+
+
+def relay(
+    session_factory: sessionmaker[Session], queue: Queue, installation: str, limit: int = 200
+) -> int:
     """Move pending tasks to RQ; return how many moved. Safe to run in several workers at once."""
     with session_factory.begin() as session:
         rows = session.scalars(
@@ -65,33 +107,67 @@ def relay(session_factory: sessionmaker[Session], queue: Queue, limit: int = 200
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
-        for row in rows:
-            row.attempts += 1
-            try:
-                _enqueue(queue, row)
-            except ValueError as error:  # an unknown task name: keep it, say why, go on
-                row.last_error = str(error)
-                log.error("outbox task %s cannot be queued: %s", row.id, error)
-                continue
-            row.state = OutboxState.QUEUED
-            row.relayed_at = utcnow()
-        return sum(1 for row in rows if row.state == OutboxState.QUEUED)
+        return _hand_over(queue, installation, rows)
 
 
-def _enqueue(queue: Queue, row: OutboxTask) -> None:
+def recover(
+    session_factory: sessionmaker[Session], queue: Queue, installation: str, limit: int = 500
+) -> int:
+    """Hand again the tasks RQ lost (Redis restarted without its data); return how many."""
+    with session_factory.begin() as session:
+        rows = session.scalars(
+            select(OutboxTask)
+            .where(
+                OutboxTask.state == OutboxState.QUEUED,
+                OutboxTask.relayed_at < utcnow() - LOST_AFTER,
+            )
+            .order_by(OutboxTask.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        lost = _missing(queue.connection, installation, rows)
+        if lost:
+            log.warning("%d queued task(s) were no longer in Redis: queued again", len(lost))
+        return _hand_over(queue, installation, lost)
+
+
+def _missing(connection: Redis, installation: str, rows: Sequence[OutboxTask]) -> list[OutboxTask]:
+    pipe = connection.pipeline(transaction=False)
+    for row in rows:
+        pipe.exists(Job.key_for(job_id(installation, row.id)))
+    found = pipe.execute() if rows else []
+    return [row for row, exists in zip(rows, found, strict=True) if not exists]
+
+
+def _hand_over(queue: Queue, installation: str, rows: Sequence[OutboxTask]) -> int:
+    moved = 0
+    for row in rows:
+        row.attempts += 1
+        try:
+            _enqueue(queue, installation, row)
+        except TaskError as error:  # a name this version does not know: keep it, say why
+            row.last_error = str(error)
+            log.error("outbox task %s cannot be queued: %s", row.id, error)
+            continue
+        row.state, row.relayed_at = OutboxState.QUEUED, utcnow()
+        moved += 1
+    return moved
+
+
+def _enqueue(queue: Queue, installation: str, row: OutboxTask) -> None:
     task = spec(row.task)
-    connection: Redis = queue.connection
-    # A relay that died after enqueueing but before committing will meet its job again.
-    if Job.exists(row.job_id, connection=connection):
+    identifier = job_id(installation, row.id)
+    # A relay that died after enqueueing but before committing meets its job again.
+    if Job.exists(identifier, connection=queue.connection):
         return
     options: dict[str, Any] = {
-        "kwargs": row.args,
-        "job_id": row.job_id,
+        "kwargs": {"task_id": row.id},
+        "job_id": identifier,
         "description": f"{row.task} (outbox {row.id})",
     }
     if task.max_retries:
         options["retry"] = Retry(max=task.max_retries, interval=RETRY_INTERVALS)
     if row.run_at > utcnow():
-        queue.enqueue_at(row.run_at, task.function, **options)
+        queue.enqueue_at(row.run_at, RUNNER, **options)
     else:
-        queue.enqueue(task.function, **options)
+        queue.enqueue(RUNNER, **options)

@@ -1,47 +1,62 @@
-"""The tasks the outbox may carry: a name, and the RQ job function that performs it.
+"""The tasks the outbox may carry: a name, the job function that performs it, its retries.
 
-Only names listed here can be queued, so nothing read from the database can make the worker
-import an arbitrary function.
+Only registered names can be queued, so nothing read from the database can make the worker
+import an arbitrary function; and a task's arguments are checked against its function when the
+task is written, not when the worker runs it.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class TaskSpec:
-    function: str  # dotted path, imported by the RQ worker
-    max_retries: int = 5
-
+from typing import Any
 
 # Retries back off: 10 s, 30 s, 1 min, 5 min, 15 min.
 RETRY_INTERVALS = [10, 30, 60, 300, 900]
 
-TASKS: dict[str, TaskSpec] = {
-    # Plan what a new support ticket sets going (the three tasks below), off the phone line.
-    "ticket.follow_up": TaskSpec("helpdesk.follow_up.follow_up"),
-    # Tell the people on duty about a ticket (email and SMS), once per person and channel.
-    "ticket.notify": TaskSpec("helpdesk.notify.notify_ticket"),
-    # Warn the supervisors when a ticket nears its deadline without a first response.
-    "ticket.sla_watch": TaskSpec("helpdesk.notify.sla_watch"),
-    # Page the supervisors when an urgent ticket is still unanswered.
-    "ticket.escalate": TaskSpec("helpdesk.notify.escalate"),
-    # Tell the supervisors a message from someone not authorized waits for them.
-    "ticket.verify": TaskSpec("helpdesk.notify.ask_verification"),
-    # Click-to-call: ring the technician, then bridge to the client.
-    "call.callback": TaskSpec("helpdesk.callbacks.place_callback"),
-}
+
+class TaskError(ValueError):
+    """A task that cannot be written: unknown, or arguments its function does not take."""
 
 
-def register(name: str, function: str, max_retries: int = 5) -> None:
-    TASKS[name] = TaskSpec(function=function, max_retries=max_retries)
+@dataclass(frozen=True)
+class Task:
+    name: str
+    function: str  # dotted path; the function takes the run's context first, then the arguments
+    max_retries: int = 5
+
+    def resolve(self) -> Callable[..., Any]:
+        module, _, attribute = self.function.rpartition(".")
+        function: Callable[..., Any] = getattr(importlib.import_module(module), attribute)
+        return function
+
+    def check(self, args: Mapping[str, Any]) -> None:
+        """Refuse arguments the function would refuse, or that JSON cannot carry."""
+        try:
+            inspect.signature(self.resolve()).bind(None, **args)
+            json.dumps(args)
+        except TypeError as error:
+            raise TaskError(f"task {self.name!r}: {error}") from None
 
 
-def spec(name: str) -> TaskSpec:
+_TASKS: dict[str, Task] = {}
+
+
+def define(name: str, function: str, max_retries: int = 5) -> Task:
+    """Register a task at import time; defining the same name twice must agree."""
+    task = Task(name, function, max_retries)
+    if _TASKS.setdefault(name, task) != task:
+        raise TaskError(f"task {name!r} is defined twice, differently")
+    return task
+
+
+def spec(name: str) -> Task:
     try:
-        return TASKS[name]
+        return _TASKS[name]
     except KeyError:
-        raise ValueError(
-            f"unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}"
+        raise TaskError(
+            f"unknown task {name!r}; known tasks: {', '.join(sorted(_TASKS))}"
         ) from None

@@ -20,7 +20,10 @@ from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import models
+import settings
 from app import create_app
+from helpdesk import context as helpdesk_context
+from helpdesk.context import Context
 from migrations import alembic_config
 from models.db import make_engine, make_session_factory
 from tests import services
@@ -91,6 +94,13 @@ def app_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "PUBLIC_BASE_URL": "https://support.altilogix.example",
         **extra,
     }
+
+
+@pytest.fixture
+def context(engine: Engine, sessions: sessionmaker[Session]) -> Context:
+    """The helpdesk context of a worker on the test database."""
+    url = engine.url.render_as_string(hide_password=False)
+    return helpdesk_context.build(settings.load({}, app_config(url)), sessions)
 
 
 @pytest.fixture

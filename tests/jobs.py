@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
+from helpdesk.context import Context
 from models import Counter
-from queueing import runtime, tasks
+from queueing.tasks import define
 
-tasks.register("test.count", "tests.jobs.count")
+COUNT = define("test.count", "tests.jobs.count")
 
 
-def count(name: str) -> None:
-    with runtime.session() as session:
+def count(context: Context, name: str) -> None:
+    with context.transaction() as session:
         if session.get(Counter, name) is None:
             session.add(Counter(name=name, value=1))
         else:

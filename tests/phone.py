@@ -17,9 +17,10 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 
 from helpdesk import follow_up
-from ivr.simulator import Script, Simulator, Transcript
-from ivr.transports import InProcess
+from helpdesk.context import Context
 from models import Call, OutboxTask, Ticket
+from tools.simulator import Script, Simulator, Transcript
+from tools.transports import InProcess
 
 MONTREAL = ZoneInfo("America/Toronto")
 BASE = "https://support.altilogix.example"
@@ -80,11 +81,17 @@ def the_ticket(db: Session, transcript: Transcript) -> Ticket:
     return ticket
 
 
-def queued(db: Session) -> dict[str, OutboxTask]:
+def helpdesk(app: Flask) -> Context:
+    """The app's helpdesk context: what its jobs run against."""
+    context: Context = app.extensions["helpdesk"]
+    return context
+
+
+def queued(app: Flask, db: Session) -> dict[str, OutboxTask]:
     """The outbox by key, once the worker has planned the new tickets' follow-ups."""
     db.expire_all()
     for row in db.scalars(select(OutboxTask).where(OutboxTask.task == "ticket.follow_up")):
-        follow_up.follow_up(**row.args)
+        follow_up.follow_up(helpdesk(app), **row.args)
     db.expire_all()
     return {row.key or str(row.id): row for row in db.scalars(select(OutboxTask))}
 

@@ -78,15 +78,21 @@ def test_health_reports_staffed_lines(client: FlaskClient, db: Session, redis: R
     db.commit()
     lines = client.get("/healthz").get_json()["lines"]
     assert lines == {
-        "regular": {"staffed": True, "on_duty": 2, "needed": 2},
-        "urgent": {"staffed": True, "on_duty": 3, "needed": 3},
+        "regular": {"staffed": True, "on_duty": 2, "reachable": 2, "unreachable": 0, "needed": 2},
+        "urgent": {"staffed": True, "on_duty": 3, "reachable": 3, "unreachable": 0, "needed": 3},
     }
 
 
 def test_health_reports_an_unstaffed_line(client: FlaskClient, db: Session, redis: Redis) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200  # messages are still taken
-    assert response.get_json()["lines"]["urgent"] == {"staffed": False, "on_duty": 0, "needed": 3}
+    assert response.get_json()["lines"]["urgent"] == {
+        "staffed": False,
+        "on_duty": 0,
+        "reachable": 0,
+        "unreachable": 0,
+        "needed": 3,
+    }
 
 
 def test_supervisors_fill_in_for_an_empty_line(client: FlaskClient, db: Session) -> None:

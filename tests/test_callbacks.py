@@ -4,7 +4,7 @@ response the SLA measures."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import time_machine
@@ -13,59 +13,108 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk.callbacks import place_callback
-from models import OutboxTask, StaffMember, Ticket
-from queueing import runtime
-from tests.phone import BASE, RecordingTwilioHttp, at, place_call, signed_post, the_ticket
+from helpdesk import callbacks
+from helpdesk.context import Context
+from models import (
+    Call,
+    CallbackRequest,
+    CallbackState,
+    CallDirection,
+    CallOutcome,
+    OutboxTask,
+    StaffMember,
+    Ticket,
+)
+from tests.phone import (
+    BASE,
+    RecordingTwilioHttp,
+    at,
+    helpdesk,
+    place_call,
+    signed_post,
+    the_ticket,
+)
 
 
 @pytest.fixture
-def twilio_api(phone_app: Flask) -> Iterator[RecordingTwilioHttp]:
-    recorder = RecordingTwilioHttp()
-    runtime.set_twilio_http_client(recorder)
-    runtime.configure(
-        {**phone_app.config, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32},
-        phone_app.extensions["session_factory"],
-    )
-    yield recorder
-    runtime.set_twilio_http_client(None)
+def worker_context(phone_app: Flask) -> Context:
+    """The worker's context: Twilio credentials, and a recorder as Twilio's REST API."""
+    return helpdesk(phone_app).replace(twilio_http=RecordingTwilioHttp())
 
 
-def _setup(app: Flask, db: Session) -> tuple[Ticket, StaffMember]:
+def _recorded(context: Context) -> list[dict[str, Any]]:
+    assert isinstance(context.twilio_http, RecordingTwilioHttp)
+    return context.twilio_http.requests
+
+
+def _setup(app: Flask, db: Session) -> tuple[Ticket, StaffMember, CallbackRequest]:
     ticket = the_ticket(db, place_call(app, at(2026, 12, 1, 10), press="6"))
     luc = db.scalars(select(StaffMember).where(StaffMember.name == "Luc Gagnon")).one()
-    return ticket, luc
+    request = callbacks.request_callback(db, ticket, luc)
+    db.commit()
+    return ticket, luc, request
 
 
 def test_the_technicians_phone_is_rung_first(
-    phone_app: Flask, db: Session, twilio_api: RecordingTwilioHttp
+    phone_app: Flask, db: Session, worker_context: Context
 ) -> None:
-    ticket, luc = _setup(phone_app, db)
-    place_callback(ticket.id, luc.id, "request-1")
-    [request] = twilio_api.requests
-    assert request["url"].endswith("/Calls.json")
-    assert request["data"]["To"] == "+15145550171"
-    assert request["data"]["From"] == "+15149826161"
-    assert request["data"]["Url"] == (
-        f"{BASE}/voice/callback/technician?ticket={ticket.id}&staff={luc.id}"
-    )
+    ticket, luc, request = _setup(phone_app, db)
+    callbacks.place_callback(worker_context, request.request_id)
+    [sent] = _recorded(worker_context)
+    assert sent["url"].endswith("/Calls.json")
+    assert sent["data"]["To"] == "+15145550171"
+    assert sent["data"]["From"] == "+15149826161"
+    query = f"ticket={ticket.id}&staff={luc.id}&request={request.request_id}"
+    assert sent["data"]["Url"] == f"{BASE}/voice/callback/technician?{query}"
+    assert sent["data"]["StatusCallback"] == f"{BASE}/voice/callback/status?{query}"
 
 
 def test_a_callback_request_is_placed_once(
-    phone_app: Flask, db: Session, twilio_api: RecordingTwilioHttp
+    phone_app: Flask, db: Session, worker_context: Context
 ) -> None:
-    ticket, luc = _setup(phone_app, db)
-    place_callback(ticket.id, luc.id, "request-1")
-    place_callback(ticket.id, luc.id, "request-1")
-    assert len(twilio_api.requests) == 1
+    _, _, request = _setup(phone_app, db)
+    callbacks.place_callback(worker_context, request.request_id)
+    callbacks.place_callback(worker_context, request.request_id)
+    assert len(_recorded(worker_context)) == 1
+
+
+def test_a_placed_callback_is_an_outbound_call_of_its_ticket_and_technician(
+    phone_app: Flask, db: Session, worker_context: Context
+) -> None:
+    ticket, luc, request = _setup(phone_app, db)
+    callbacks.place_callback(worker_context, request.request_id)
+    db.expire_all()
+    outbound = db.scalars(select(Call).where(Call.direction == CallDirection.OUTBOUND)).one()
+    assert (outbound.ticket_id, outbound.staff_member_id) == (ticket.id, luc.id)
+    assert db.get(CallbackRequest, request.id).state == CallbackState.PLACED  # type: ignore[union-attr]
+
+
+def test_the_technicians_leg_status_never_makes_a_phantom_inbound_call(
+    phone_app: Flask, db: Session, worker_context: Context
+) -> None:
+    ticket, luc, request = _setup(phone_app, db)
+    callbacks.place_callback(worker_context, request.request_id)
+    sid = f"CA{1:032d}"  # the recorder answers with its request count
+    query = f"?ticket={ticket.id}&staff={luc.id}&request={request.request_id}"
+    signed_post(
+        phone_app,
+        f"/voice/callback/status{query}",
+        {"CallSid": sid, "CallStatus": "completed", "CallDuration": "95"},
+    )
+    db.expire_all()
+    inbound = db.scalars(select(Call).where(Call.direction == CallDirection.INBOUND)).all()
+    assert len(inbound) == 1  # the client's own call, nothing else
+    outbound = db.scalars(select(Call).where(Call.direction == CallDirection.OUTBOUND)).one()
+    assert (outbound.status, outbound.duration_seconds) == ("completed", 95)
+    assert outbound.outcome == CallOutcome.CALLBACK_NOT_REACHED
 
 
 def test_pressing_1_dials_the_client_and_the_answer_is_the_first_response(
     phone_app: Flask, db: Session
 ) -> None:
-    ticket, luc = _setup(phone_app, db)
+    ticket, luc, request = _setup(phone_app, db)
     leg = {"CallSid": "CA" + "5" * 32, "To": "+15145550171"}
-    query = f"?ticket={ticket.id}&staff={luc.id}"
+    query = f"?ticket={ticket.id}&staff={luc.id}&request={request.request_id}"
     intro = signed_post(phone_app, f"/voice/callback/technician{query}", leg)
     assert "Rappel du billet numéro 1 0 0 1, client Boulangerie Saint-Denis." in (
         intro.get_data(as_text=True)
@@ -87,8 +136,8 @@ def test_pressing_1_dials_the_client_and_the_answer_is_the_first_response(
 def test_a_client_who_does_not_answer_leaves_the_ticket_waiting(
     phone_app: Flask, db: Session
 ) -> None:
-    ticket, luc = _setup(phone_app, db)
-    query = f"?ticket={ticket.id}&staff={luc.id}"
+    ticket, luc, request = _setup(phone_app, db)
+    query = f"?ticket={ticket.id}&staff={luc.id}&request={request.request_id}"
     done = signed_post(
         phone_app,
         f"/voice/callback/done{query}",
@@ -100,7 +149,7 @@ def test_a_client_who_does_not_answer_leaves_the_ticket_waiting(
 
 
 def test_the_command_queues_a_callback(phone_app: Flask, db: Session) -> None:
-    _setup(phone_app, db)
+    the_ticket(db, place_call(phone_app, at(2026, 12, 1, 10), press="6"))
     result = phone_app.test_cli_runner().invoke(
         args=["call", "back", "1001", "--staff", "luc@altilogix.example"]
     )
@@ -120,9 +169,9 @@ def test_the_simulator_command_prints_what_the_caller_hears(phone_app: Flask, db
 
 
 def test_the_interactive_simulator_asks_at_each_menu(phone_app: Flask, db: Session) -> None:
-    from ivr.simulator import Script, Simulator
-    from ivr.transports import InProcess
     from tests.phone import MAIN, TOKEN
+    from tools.simulator import Script, Simulator
+    from tools.transports import InProcess
 
     asked: list[str] = []
 
@@ -144,9 +193,9 @@ def test_the_simulator_calls_a_running_server_over_http(phone_app: Flask, db: Se
 
     from werkzeug.serving import make_server
 
-    from ivr.simulator import Script, Simulator
-    from ivr.transports import OverHttp
     from tests.phone import MAIN, TOKEN
+    from tools.simulator import Script, Simulator
+    from tools.transports import OverHttp
 
     server = make_server("127.0.0.1", 0, phone_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

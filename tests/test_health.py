@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from app import create_app
+from helpdesk.context import Context
 from queueing import outbox
-from tests import jobs  # noqa: F401  (registers the test task)
+from tests import jobs
 from tests.conftest import app_config
 from worker import OutboxRelay
 
@@ -25,15 +26,16 @@ def test_healthy_with_database_and_redis(client: FlaskClient, redis: Redis) -> N
 
 
 def test_reports_the_outbox_backlog(client: FlaskClient, db: Session, redis: Redis) -> None:
-    outbox.add(db, "test.count", {"name": "a"})
+    outbox.add(db, jobs.COUNT, {"name": "a"})
     db.commit()
     assert client.get("/healthz").get_json()["database"]["outbox_backlog"] == 1
 
 
 def test_reports_the_workers_last_heartbeat(
-    client: FlaskClient, redis: Redis, sessions: sessionmaker[Session]
+    client: FlaskClient, redis: Redis, context: Context
 ) -> None:
-    OutboxRelay(sessions, Queue("altilogix-test", connection=redis), 1, name="w1").relay_once()
+    queue = Queue("altilogix-test", connection=redis)
+    OutboxRelay(context, queue, "test-installation", name="w1").relay_once()
     body = client.get("/healthz").get_json()
     assert body["worker"]["ok"] is True
     assert body["worker"]["workers"] == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from honcho.manager import Manager
 
+import settings
 from cli import local_run
 
 
@@ -14,7 +15,8 @@ def test_without_redis_the_web_server_runs_alone_and_says_why(
     monkeypatch.setattr("cli.local_run.shutil.which", lambda _name: None)
     state = local_run._redis("redis://127.0.0.1:1/0", Manager(), {})
     assert state == "missing"
-    local_run._banner({"PUBLIC_BASE_URL": "", "REDIS_URL": "redis://127.0.0.1:1/0"}, "5000", state)
+    config = settings.load({}, {"REDIS_URL": "redis://127.0.0.1:1/0"})
+    local_run._banner(config, "5000", state)
     out = capsys.readouterr().out
     assert "THE WORKER IS NOT RUNNING" in out
     assert "apt-get install redis-server" in out

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from directory.phones import InvalidPhoneNumber
 from models import (
     BankReason,
     BankTransaction,
@@ -19,6 +18,7 @@ from models import (
     IntegrityRuleError,
     StaffMember,
 )
+from phones import InvalidPhoneNumber
 
 
 def _client_with_contacts(db: Session, authorized: int) -> Client:

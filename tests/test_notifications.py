@@ -3,39 +3,39 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 import time_machine
 from flask import Flask
 from redis import Redis
-from rq import Queue, SimpleWorker
-from sqlalchemy import select
+from rq import Queue
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+import worker
 from helpdesk import notify
+from helpdesk.context import Context
 from models import DeliveryState, Notification, StaffMember, Ticket, utcnow
-from queueing import outbox, runtime
+from queueing import outbox
 from tests.conftest import SmtpInbox
-from tests.phone import RecordingTwilioHttp, at, place_call, the_ticket
+from tests.phone import RecordingTwilioHttp, at, helpdesk, place_call, the_ticket
 
 
 @pytest.fixture
-def twilio_api() -> Iterator[RecordingTwilioHttp]:
-    recorder = RecordingTwilioHttp()
-    runtime.set_twilio_http_client(recorder)
-    yield recorder
-    runtime.set_twilio_http_client(None)
+def twilio_api() -> RecordingTwilioHttp:
+    return RecordingTwilioHttp()
+
+
+def _worker(app: Flask, twilio_api: RecordingTwilioHttp, **settings: str) -> Context:
+    """The worker's context on the app's database, with some settings of its own."""
+    context = helpdesk(app)
+    return context.replace(settings=context.settings.replace(**settings), twilio_http=twilio_api)
 
 
 @pytest.fixture
-def sending(phone_app: Flask, smtp_inbox: SmtpInbox, twilio_api: RecordingTwilioHttp) -> Flask:
-    """The worker's settings: real SMTP on loopback, Twilio credentials, the recorder as API."""
-    runtime.configure(
-        {**phone_app.config, "SMTP_URL": smtp_inbox.url, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32},
-        phone_app.extensions["session_factory"],
-    )
-    return phone_app
+def sending(phone_app: Flask, smtp_inbox: SmtpInbox, twilio_api: RecordingTwilioHttp) -> Context:
+    """The worker: real SMTP on loopback, Twilio credentials, the recorder as Twilio's API."""
+    return _worker(phone_app, twilio_api, smtp_url=smtp_inbox.url)
 
 
 def _regular_ticket(app: Flask, db: Session) -> Ticket:
@@ -47,11 +47,15 @@ def _names(db: Session, ids: list[int]) -> list[str]:
 
 
 def test_the_technicians_on_duty_get_an_email_and_an_sms(
-    sending: Flask, db: Session, smtp_inbox: SmtpInbox, twilio_api: RecordingTwilioHttp
+    phone_app: Flask,
+    sending: Context,
+    db: Session,
+    smtp_inbox: SmtpInbox,
+    twilio_api: RecordingTwilioHttp,
 ) -> None:
-    ticket = _regular_ticket(sending, db)
+    ticket = _regular_ticket(phone_app, db)
     staff = [m.id for m in db.scalars(select(StaffMember).order_by(StaffMember.id))][:2]
-    notify.notify_ticket(ticket.id, staff)
+    notify.notify_ticket(sending, ticket.id, staff)
     assert sorted(m["To"] for m in smtp_inbox.messages) == [
         "luc@altilogix.example",
         "sophie@altilogix.example",
@@ -67,12 +71,16 @@ def test_the_technicians_on_duty_get_an_email_and_an_sms(
 
 
 def test_a_job_run_twice_sends_nothing_twice(
-    sending: Flask, db: Session, smtp_inbox: SmtpInbox, twilio_api: RecordingTwilioHttp
+    phone_app: Flask,
+    sending: Context,
+    db: Session,
+    smtp_inbox: SmtpInbox,
+    twilio_api: RecordingTwilioHttp,
 ) -> None:
-    ticket = _regular_ticket(sending, db)
+    ticket = _regular_ticket(phone_app, db)
     staff = [m.id for m in db.scalars(select(StaffMember))][:2]
-    notify.notify_ticket(ticket.id, staff)
-    notify.notify_ticket(ticket.id, staff)
+    notify.notify_ticket(sending, ticket.id, staff)
+    notify.notify_ticket(sending, ticket.id, staff)
     assert len(smtp_inbox.messages) == 2 and len(twilio_api.requests) == 2
     states = db.scalars(select(Notification.state)).all()
     assert set(states) == {DeliveryState.SENT}
@@ -81,18 +89,11 @@ def test_a_job_run_twice_sends_nothing_twice(
 def test_a_failed_send_is_kept_and_raised_for_rq_to_retry(
     phone_app: Flask, db: Session, twilio_api: RecordingTwilioHttp
 ) -> None:
-    runtime.configure(
-        {
-            **phone_app.config,
-            "SMTP_URL": "smtp://127.0.0.1:1",
-            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-        },
-        phone_app.extensions["session_factory"],
-    )
+    failing = _worker(phone_app, twilio_api, smtp_url="smtp://127.0.0.1:1")
     ticket = _regular_ticket(phone_app, db)
     staff = [m.id for m in db.scalars(select(StaffMember))][:1]
     with pytest.raises(RuntimeError, match="ConnectionRefusedError"):
-        notify.notify_ticket(ticket.id, staff)
+        notify.notify_ticket(failing, ticket.id, staff)
     db.expire_all()
     email = db.scalars(select(Notification).where(Notification.channel == "email")).one()
     assert (email.state, email.attempts) == (DeliveryState.FAILED, 1)
@@ -102,23 +103,22 @@ def test_a_failed_send_is_kept_and_raised_for_rq_to_retry(
 def test_without_credentials_messages_are_logged_and_the_log_says_so(
     phone_app: Flask, db: Session, caplog: pytest.LogCaptureFixture
 ) -> None:
-    runtime.configure(
-        {**phone_app.config, "SMTP_URL": "", "TWILIO_ACCOUNT_SID": ""},
-        phone_app.extensions["session_factory"],
-    )
+    logging_only = _worker(phone_app, RecordingTwilioHttp(), smtp_url="", twilio_account_sid="")
     caplog.set_level(logging.INFO)
     ticket = _regular_ticket(phone_app, db)
-    notify.notify_ticket(ticket.id, [m.id for m in db.scalars(select(StaffMember))][:1])
+    notify.notify_ticket(
+        logging_only, ticket.id, [m.id for m in db.scalars(select(StaffMember))][:1]
+    )
     assert "email NOT sent, logged instead" in caplog.text
     assert "SMS NOT sent, logged instead" in caplog.text
     assert "+15145550171" not in caplog.text
 
 
 def test_supervisors_are_warned_when_nobody_has_called_back(
-    sending: Flask, db: Session, smtp_inbox: SmtpInbox
+    phone_app: Flask, sending: Context, db: Session, smtp_inbox: SmtpInbox
 ) -> None:
-    ticket = _regular_ticket(sending, db)
-    notify.sla_watch(ticket.id)
+    ticket = _regular_ticket(phone_app, db)
+    notify.sla_watch(sending, ticket.id)
     assert sorted(m["To"] for m in smtp_inbox.messages) == [
         "david@altilogix.example",
         "helene@altilogix.example",
@@ -128,39 +128,58 @@ def test_supervisors_are_warned_when_nobody_has_called_back(
 
 
 def test_no_warning_once_the_client_was_reached(
-    sending: Flask, db: Session, smtp_inbox: SmtpInbox
+    phone_app: Flask, sending: Context, db: Session, smtp_inbox: SmtpInbox
 ) -> None:
-    ticket = _regular_ticket(sending, db)
+    ticket = _regular_ticket(phone_app, db)
     ticket.first_response_at = utcnow()
     db.commit()
-    notify.sla_watch(ticket.id)
-    notify.escalate(ticket.id)
+    notify.sla_watch(sending, ticket.id)
+    notify.escalate(sending, ticket.id)
     assert smtp_inbox.messages == []
 
 
 def test_a_message_to_verify_reaches_supervisors_by_email_only(
-    sending: Flask, db: Session, smtp_inbox: SmtpInbox, twilio_api: RecordingTwilioHttp
+    phone_app: Flask,
+    sending: Context,
+    db: Session,
+    smtp_inbox: SmtpInbox,
+    twilio_api: RecordingTwilioHttp,
 ) -> None:
-    transcript = place_call(sending, at(2026, 12, 1, 10), caller="anonymous", press="-,6,1001#")
-    notify.ask_verification(the_ticket(db, transcript).id)
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="-,6,1001#")
+    notify.ask_verification(sending, the_ticket(db, transcript).id)
     assert len(smtp_inbox.messages) == 2
     assert twilio_api.requests == []
     assert "Compte indiqué : 1001" in smtp_inbox.messages[0].get_content()
 
 
 def test_the_worker_delivers_what_the_call_queued(
-    sending: Flask,
+    phone_app: Flask,
+    sending: Context,
     db: Session,
     redis: Redis,
     smtp_inbox: SmtpInbox,
     twilio_api: RecordingTwilioHttp,
 ) -> None:
-    place_call(sending, at(2026, 12, 1, 10), press="7")  # nobody accepts: 3 are paged
+    place_call(phone_app, at(2026, 12, 1, 10), press="7")  # nobody accepts: 3 are paged
     queue = Queue("altilogix-test", connection=redis)
     with time_machine.travel(at(2026, 12, 1, 10, 1), tick=False):
         for _ in range(2):  # the follow-up, then the notices it planned
-            outbox.relay(runtime.session_factory(), queue)
-            SimpleWorker([queue], connection=redis).work(burst=True)
+            outbox.relay(sending.sessions, queue, "test")
+            burst = worker.HelpdeskSimpleWorker([queue], connection=redis)
+            burst.context = sending
+            burst.work(burst=True)
     assert len(smtp_inbox.messages) == 3
     assert len(twilio_api.requests) == 3
     assert len(queue.scheduled_job_registry.get_job_ids()) == 2  # the SLA watch, the escalation
+
+
+def test_a_notice_claimed_for_sending_is_never_sent_again_by_a_retry(
+    phone_app: Flask, sending: Context, db: Session, smtp_inbox: SmtpInbox
+) -> None:
+    ticket = _regular_ticket(phone_app, db)
+    staff = [m.id for m in db.scalars(select(StaffMember))][:1]
+    notify.notify_ticket(sending, ticket.id, staff)
+    db.execute(update(Notification).values(state=DeliveryState.SENDING))  # "sent" never recorded
+    db.commit()
+    notify.notify_ticket(sending, ticket.id, staff)  # RQ's retry
+    assert len(smtp_inbox.messages) == 1

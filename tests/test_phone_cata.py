@@ -52,7 +52,9 @@ def test_the_technician_who_presses_1_is_connected_and_assigned(
     assert call.outcome == "connected"
     assert [e.data for e in call.events if e.kind == "connected"] == [{"staff_id": sophie}]
     assert "whisper_refused" in event_kinds(call) and "whisper_accepted" in event_kinds(call)
-    assert f"ticket-{ticket.id}-notify" not in queued(db)  # nobody is paged: it was answered
+    assert f"ticket-{ticket.id}-notify" not in queued(
+        phone_app, db
+    )  # nobody is paged: it was answered
 
 
 def test_when_nobody_accepts_the_caller_leaves_a_message_and_hears_the_one_hour_promise(
@@ -72,7 +74,7 @@ def test_when_nobody_accepts_all_three_are_paged_and_supervisors_escalated(
     phone_app: Flask, db: Session
 ) -> None:
     ticket = the_ticket(db, place_call(phone_app, at(2026, 12, 1, 10), press="7"))
-    tasks = queued(db)
+    tasks = queued(phone_app, db)
     notify = tasks[f"ticket-{ticket.id}-notify"]
     assert len(notify.args["staff_ids"]) == 3 and notify.run_at == at(2026, 12, 1, 10)
     assert tasks[f"ticket-{ticket.id}-escalate"].run_at == at(2026, 12, 1, 10, 20)
@@ -116,7 +118,7 @@ def test_after_hours_pages_go_out_at_the_opening_not_at_night(
 ) -> None:
     ticket = the_ticket(db, place_call(phone_app, at(2026, 12, 1, 22), to=CATA))
     assert ticket.priority == Line.URGENT and ticket.sla_due_at == at(2026, 12, 2, 8)
-    assert queued(db)[f"ticket-{ticket.id}-notify"].run_at == at(2026, 12, 2, 7)
+    assert queued(phone_app, db)[f"ticket-{ticket.id}-notify"].run_at == at(2026, 12, 2, 7)
 
 
 def test_on_a_weekend_the_cata_takes_a_message_for_monday(phone_app: Flask, db: Session) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Channel, Line, TicketStatus
+from models import Channel, Line, Recording, TicketEventKind, TicketStatus
 from tests.phone import at, event_kinds, place_call, queued, the_call, the_ticket
 
 WELCOME = "Bienvenue au soutien technique d'AltiLogix."
@@ -50,7 +51,7 @@ def test_the_ticket_is_regular_by_phone_in_the_callers_name(phone_app: Flask, db
     assert ticket.contact_id is not None and ticket.requester == "+15145550101"
     assert ticket.sla_due_at == at(2026, 12, 1, 14, 15)
     assert [e.kind for e in ticket.events] == ["opened", "message"]
-    queued(db)  # the worker plans the follow-up
+    queued(phone_app, db)  # the worker plans the follow-up
     db.refresh(ticket)
     assert [e.kind for e in ticket.events] == ["opened", "message", "follow_up_queued"]
 
@@ -59,7 +60,7 @@ def test_two_technicians_are_notified_now_and_the_deadline_is_watched(
     phone_app: Flask, db: Session
 ) -> None:
     ticket = the_ticket(db, place_call(phone_app, at(2026, 12, 1, 10, 15), press="6"))
-    tasks = queued(db)
+    tasks = queued(phone_app, db)
     notify = tasks[f"ticket-{ticket.id}-notify"]
     assert notify.task == "ticket.notify"
     assert len(notify.args["staff_ids"]) == 2
@@ -81,7 +82,8 @@ def test_the_call_log_has_the_whole_timeline(phone_app: Flask, db: Session) -> N
     ]
     assert (call.status, call.outcome, call.duration_seconds) == ("completed", "message", 37)
     assert call.line == Line.REGULAR
-    assert call.recording_url is not None and call.recording_seconds == 12
+    [recording] = db.scalars(select(Recording).where(Recording.call_id == call.id)).all()
+    assert (recording.seconds, recording.ticket_id) == (12, call.ticket_id)
     assert call.language is not None and call.language.value == "fr"
 
 
@@ -93,7 +95,7 @@ def test_in_the_evening_the_caller_hears_the_hours_and_is_called_back_next_morni
     assert heard[len(MENU) + 1 : len(MENU) + 3] == ["Nous sommes présentement fermés.", HOURS]
     assert "Un technicien vous rappellera au plus tard demain à 12 h 30." in heard
     ticket = the_ticket(db, transcript)
-    assert queued(db)[f"ticket-{ticket.id}-notify"].run_at == at(2026, 12, 2, 8, 30)
+    assert queued(phone_app, db)[f"ticket-{ticket.id}-notify"].run_at == at(2026, 12, 2, 8, 30)
     assert the_call(db, transcript).outcome == "after_hours"
 
 
@@ -137,8 +139,8 @@ def test_a_returning_caller_can_add_a_message_to_the_open_ticket(
     assert "Votre message a été ajouté au billet numéro 1 0 0 1." in again.heard()
     assert the_ticket(db, again).id == first.id
     db.refresh(first)
-    assert [e.kind for e in first.events].count("message") == 2
-    assert any(key.startswith(f"ticket-{first.id}-addition-") for key in queued(db))
+    assert [e.kind for e in first.events].count(TicketEventKind.MESSAGE) == 2
+    assert any(key.startswith(f"ticket-{first.id}-addition-") for key in queued(phone_app, db))
 
 
 def test_a_returning_caller_can_open_a_new_request(phone_app: Flask, db: Session) -> None:
@@ -152,5 +154,5 @@ def test_a_caller_who_hangs_up_before_the_message_still_gets_a_callback(
 ) -> None:
     transcript = place_call(phone_app, at(2026, 12, 1, 10), press="6", record_seconds=0)
     ticket = the_ticket(db, transcript)
-    assert f"ticket-{ticket.id}-notify" in queued(db)
+    assert f"ticket-{ticket.id}-notify" in queued(phone_app, db)
     assert "Nous n'avons pas reçu de message." in transcript.heard()

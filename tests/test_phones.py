@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from directory.phones import InvalidPhoneNumber, masked, to_e164
+from phones import InvalidPhoneNumber, masked, to_e164
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from routing.schedules import Schedule
 
 MONTREAL = ZoneInfo("America/Toronto")
 NOW = datetime(2026, 11, 27, 10, tzinfo=MONTREAL)  # a Friday
+CATALOG = prompts.load()
 
 
 @pytest.mark.parametrize(
@@ -34,12 +35,12 @@ def test_a_deadline_today_tomorrow_or_later() -> None:
     today = datetime(2026, 11, 27, 14, 30, tzinfo=MONTREAL)
     tomorrow = datetime(2026, 11, 28, 7, 30, tzinfo=MONTREAL)
     monday = datetime(2026, 11, 30, 12, 30, tzinfo=MONTREAL)
-    assert [speech.when(m, NOW, "fr") for m in (today, tomorrow, monday)] == [
+    assert [speech.when(CATALOG, m, NOW, "fr") for m in (today, tomorrow, monday)] == [
         "à 14 h 30",
         "demain à 7 h 30",
         "lundi 30 novembre à 12 h 30",
     ]
-    assert [speech.when(m, NOW, "en") for m in (today, tomorrow, monday)] == [
+    assert [speech.when(CATALOG, m, NOW, "en") for m in (today, tomorrow, monday)] == [
         "2:30 PM today",
         "tomorrow at 7:30 AM",
         "Monday, November 30 at 12:30 PM",
@@ -48,13 +49,18 @@ def test_a_deadline_today_tomorrow_or_later() -> None:
 
 def test_the_first_of_the_month_is_le_1er() -> None:
     first = datetime(2026, 12, 1, 9, tzinfo=MONTREAL)
-    assert speech.when(first, NOW, "fr") == "mardi 1er décembre à 9 h"
+    assert speech.when(CATALOG, first, NOW, "fr") == "mardi 1er décembre à 9 h"
 
 
 def test_the_policys_hours_are_read_from_the_schedules() -> None:
     hours = config.load()
-    assert speech.hours(hours.schedule("cata"), "fr") == "du lundi au vendredi, de 7 h à 20 h"
-    assert speech.hours(hours.schedule("regular"), "en") == "Monday to Friday, from 8:30 AM to 5 PM"
+    assert (
+        speech.hours(CATALOG, hours.schedule("cata"), "fr") == "du lundi au vendredi, de 7 h à 20 h"
+    )
+    assert (
+        speech.hours(CATALOG, hours.schedule("regular"), "en")
+        == "Monday to Friday, from 8:30 AM to 5 PM"
+    )
 
 
 def test_uneven_hours_are_read_day_by_day() -> None:
@@ -66,23 +72,23 @@ def test_uneven_hours_are_read_day_by_day() -> None:
             "saturday": ["09:00-12:00"],
         },
     )
-    assert speech.hours(schedule, "fr") == (
+    assert speech.hours(CATALOG, schedule, "fr") == (
         "du lundi au mardi, de 8 h à 12 h et de 13 h à 17 h; le samedi, de 9 h à 12 h"
     )
 
 
 def test_every_prompt_exists_in_both_languages_with_the_same_placeholders() -> None:
-    assert all(set(texts) == {"fr", "en"} for texts in prompts.catalog().values())
+    assert all(set(texts) == {"fr", "en"} for texts in CATALOG.texts.values())
 
 
 def test_a_catalog_whose_languages_disagree_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[hello]\nfr = "Bonjour {name}"\nen = "Hello {nom}"\n')
     with pytest.raises(i18n.CatalogError, match="different placeholders"):
-        i18n.load(bad)
+        i18n.load(bad, {})
 
 
 def test_every_menu_option_has_its_prompt_and_a_distinct_key() -> None:
-    the_menu = menu.load()
+    the_menu = menu.load(CATALOG)
     assert [o.digit for o in the_menu.options] == ["9", "6", "7", "0", "*"]
     assert the_menu.choose("", "Réception!") == the_menu.option_for("reception")

@@ -10,13 +10,13 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from helpdesk import business_time
+from helpdesk.context import Context
 from models import utcnow
 from queueing import heartbeat, outbox
-from routing.config import BusinessHours
 from routing.duty import Unstaffed
-from web.database import db_session
 
 bp = Blueprint("health", __name__)
 
@@ -26,9 +26,14 @@ WORKER_STALE_SECONDS = 30
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
-    report: dict[str, Any] = {"database": _database(), "redis": _redis()}
-    if report["database"]["ok"]:
-        report["lines"] = _lines()
+    context: Context = current_app.extensions["helpdesk"]
+    report: dict[str, Any] = {"redis": _redis()}
+    try:
+        with context.transaction() as session:
+            report["database"] = _database(session)
+            report["lines"] = _lines(session, context)
+    except Exception as error:
+        report["database"] = {"ok": False, "error": type(error).__name__}
     report["worker"] = _worker() if report["redis"]["ok"] else {"ok": False, "last_heartbeat": None}
     # The phone line answers as long as the database does; Redis and the worker only delay
     # notifications, which wait in the outbox meanwhile.
@@ -37,25 +42,28 @@ def healthz() -> ResponseReturnValue:
     return jsonify(report), 200 if can_take_calls else 503
 
 
-def _database() -> dict[str, Any]:
-    try:
-        session = db_session()
-        session.execute(text("SELECT 1"))
-        return {"ok": True, "outbox_backlog": outbox.backlog(session)}
-    except Exception as error:
-        return {"ok": False, "error": type(error).__name__}
+def _database(session: Session) -> dict[str, Any]:
+    session.execute(text("SELECT 1"))
+    return {"ok": True, "outbox_backlog": outbox.backlog(session)}
 
 
-def _lines() -> dict[str, Any]:
-    """Whether each line has somebody to ring and notify now (counts only: no names here)."""
-    hours: BusinessHours = current_app.extensions["business_hours"]
+def _lines(session: Session, context: Context) -> dict[str, Any]:
+    """Whether each line has somebody to ring and page now, on a mobile (counts only)."""
+    hours = context.hours
     report = {}
     for line, rule in hours.lines.items():
         try:
-            count = len(business_time.on_duty(db_session(), hours, line, utcnow()))
+            people = business_time.on_duty(session, hours, line, utcnow())
         except Unstaffed:
-            count = 0
-        report[line] = {"staffed": count > 0, "on_duty": count, "needed": rule.notify}
+            people = []
+        reachable = sum(1 for person in people if person.mobile)
+        report[line] = {
+            "staffed": bool(people),
+            "on_duty": len(people),
+            "reachable": reachable,
+            "unreachable": len(people) - reachable,
+            "needed": rule.notify,
+        }
     return report
 
 
@@ -64,7 +72,7 @@ def _redis_client() -> Redis:
     if client is None:
         # A health check answers fast: no retries, no backoff.
         client = Redis.from_url(
-            current_app.config["REDIS_URL"],
+            current_app.extensions["helpdesk"].settings.redis_url,
             socket_timeout=0.5,
             socket_connect_timeout=0.5,
             retry=Retry(NoBackoff(), 0),

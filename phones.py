@@ -1,4 +1,5 @@
-"""Phone numbers: parse what people type into E.164, the only form the product stores."""
+"""Phone numbers: parse what people type, or what a carrier sends as caller ID, into E.164,
+the only form the product stores. A leaf module: it knows nothing of the rest of the product."""
 
 from __future__ import annotations
 
@@ -32,3 +33,29 @@ def masked(e164: str) -> str:
     if len(e164) <= 6:
         return "…"
     return f"{e164[:5]}…{e164[-2:]}"
+
+
+# What carriers and Twilio send when the caller ID is withheld or unknown.
+ANONYMOUS_IDS = {
+    "",
+    "anonymous",
+    "restricted",
+    "unknown",
+    "private",
+    "unavailable",
+    "+266696687",
+    "+7378742833",
+    "266696687",
+    "7378742833",
+}
+
+
+def parse_caller_id(raw: str) -> str | None:
+    """E.164 for a real telephone number; None for anonymous, client:, sip: or garbage."""
+    value = raw.strip()
+    if value.lower() in ANONYMOUS_IDS or ":" in value or len(value) > 32:
+        return None
+    try:
+        return to_e164(value, field="From")
+    except InvalidPhoneNumber:
+        return None

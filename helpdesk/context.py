@@ -1,0 +1,80 @@
+"""What the helpdesk runs against: settings, the database, business hours and the staff texts.
+
+Built once by whoever runs: ``create_app`` keeps the web app's in ``app.extensions``, the worker
+builds its own at start-up, tests build theirs. Nothing here is a module global.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from twilio.http import HttpClient
+
+import i18n
+from models import utcnow
+from models.db import make_engine, make_session_factory
+from routing import config as business_hours
+from routing.config import BusinessHours
+from settings import Settings
+
+NOTICES_FILE = Path(__file__).with_name("notices.toml")
+
+# Every staff text the helpdesk sends, with the placeholders it fills in.
+_TICKET = "client contact due line number opened phone recording"
+NOTICE_TEXTS = i18n.keys(
+    line_regular="",
+    line_urgent="",
+    unknown="",
+    none="",
+    ticket_subject="client line number",
+    ticket_body=_TICKET,
+    ticket_sms="client contact due line number phone",
+    addition_subject="client number",
+    addition_body="line number recording",
+    sla_warning_subject="client number",
+    sla_warning_body="client due line number",
+    sla_warning_sms="client due number",
+    escalation_subject="client number",
+    escalation_body="client contact due number phone",
+    escalation_sms="client due number",
+    verify_subject="number",
+    verify_body="account client phone recording",
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    hours: BusinessHours
+    notices: i18n.Catalog
+    # Twilio's REST API is reached through this client; None means twilio's own (the network).
+    # Tests put a recorder here.
+    twilio_http: HttpClient | None = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: committed when the block ends, rolled back if it raises."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def replace(self, **changes: Any) -> Context:
+        return dataclasses.replace(self, **changes)
+
+
+def build(settings: Settings, sessions: sessionmaker[Session] | None = None) -> Context:
+    """Load and check everything the helpdesk needs; a bad file stops here, naming what."""
+    hours = business_hours.load(settings.business_hours_file or None, settings.timezone)
+    hours.warm_up(utcnow().year)
+    return Context(
+        settings=settings,
+        sessions=sessions or make_session_factory(make_engine(settings.database_url)),
+        hours=hours,
+        notices=i18n.load(NOTICES_FILE, NOTICE_TEXTS),
+    )

@@ -1,0 +1,404 @@
+"""The helpdesk's acts for calls on the phone line: who is calling, the call's ticket, the
+messages left, the CATA's ring group, the end of the call.
+
+Plain functions that take the webhook's session and return what the call flow needs to answer;
+the TwiML is the door's (``ivr/``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from helpdesk import business_time, calllog, tasks, tickets
+from helpdesk.tickets import Opened, Requester
+from models import (
+    Call,
+    CallEventKind,
+    CallOutcome,
+    CallRing,
+    Channel,
+    Client,
+    Contact,
+    ContactPhone,
+    Language,
+    Line,
+    Recording,
+    Ticket,
+    TicketEventKind,
+    WhisperAnswer,
+    utcnow,
+)
+from models.db import insert_or_skip
+from phones import parse_caller_id
+from routing.calendar import Status
+from routing.config import BusinessHours
+from routing.duty import Person, Unstaffed
+
+
+@dataclass(frozen=True)
+class Message:
+    """A recording Twilio made of what the caller said."""
+
+    url: str
+    seconds: int
+    sid: str
+
+
+# -- who is calling -----------------------------------------------------------------------------
+
+
+def arrive(
+    session: Session, call: Call, from_raw: str, to_raw: str, cata_numbers: tuple[str, ...]
+) -> None:
+    """First sight of a call: who is calling (caller ID), on which line."""
+    call.from_number, call.to_number = from_raw, to_raw
+    contact = identify(session, from_raw)
+    if contact is not None:
+        call.contact_id, call.client_id = contact.id, contact.client_id
+        call.language = contact.language
+    call.line = Line.URGENT if to_raw in cata_numbers else None
+    calllog.record(
+        call,
+        CallEventKind.ARRIVED,
+        line="cata" if call.line else "main",
+        known=contact is not None,
+        authorized=bool(contact and contact.authorized),
+    )
+
+
+def identify(session: Session, raw_from: str) -> Contact | None:
+    """The directory's contact calling from this caller ID, if any."""
+    number = parse_caller_id(raw_from)
+    if number is None:
+        return None
+    return session.scalar(select(Contact).join(ContactPhone).where(ContactPhone.number == number))
+
+
+def choose_language(session: Session, call: Call, language: Language, why: str) -> None:
+    """The caller's language for the rest of the call; chosen from the menu, it is remembered
+    for a known contact's next call."""
+    call.language = language
+    calllog.record(call, CallEventKind.LANGUAGE_CHOSEN, language=language.value, why=why)
+    if why == "menu" and call.contact_id is not None:
+        contact = session.get(Contact, call.contact_id)
+        if contact is not None:
+            contact.language = language
+
+
+def authorized_contact(session: Session, call: Call) -> Contact | None:
+    """The caller, when the directory names them an authorized contact."""
+    contact = session.get(Contact, call.contact_id) if call.contact_id else None
+    return contact if contact is not None and contact.authorized else None
+
+
+def option_chosen(call: Call, destination: str, **data: object) -> None:
+    calllog.record(call, CallEventKind.OPTION_CHOSEN, destination=destination, **data)
+
+
+def invalid_input(call: Call, digits: str, heard: bool) -> None:
+    calllog.record(call, CallEventKind.INVALID_INPUT, digits=digits, heard=heard)
+
+
+# -- the call's ticket --------------------------------------------------------------------------
+
+
+def waiting_ticket(session: Session, call: Call, contact: Contact) -> Ticket | None:
+    """The contact's newest open ticket, other than this call's: the caller may add to it."""
+    waiting = [t for t in tickets.open_tickets_of(session, contact.id) if t.id != call.ticket_id]
+    return waiting[0] if waiting else None
+
+
+def choose_existing(session: Session, call: Call, ticket_id: int) -> Ticket | None:
+    """The caller's own open ticket they chose to add a message to; None if not theirs."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or call.contact_id is None or ticket.contact_id != call.contact_id:
+        return None
+    option_chosen(call, "add_to_ticket", ticket=ticket.number)
+    return ticket
+
+
+def open_support_ticket(session: Session, hours: BusinessHours, call: Call, line: Line) -> Opened:
+    """The call's ticket (opened once, however often Twilio asks), and the line's status now."""
+    # Two copies of this webhook at once open one ticket: the call's row is locked for the
+    # webhook's unit of work (calllog.find_or_start), so the second finds the first's ticket.
+    if call.ticket_id is not None:
+        ticket = session.get(Ticket, call.ticket_id)
+        assert ticket is not None
+        return Opened(ticket, line_status(session, hours, hours.line(line.value).schedule))
+    contact = session.get(Contact, call.contact_id) if call.contact_id else None
+    opened = tickets.open_ticket(
+        session,
+        hours,
+        _requester(call),
+        priority=line,
+        channel=Channel.PHONE,
+        subject=f"{contact.name if contact else call.from_number} ({line.value})",
+    )
+    call.ticket_id, call.line = opened.ticket.id, line  # the support line the caller reached
+    status = opened.status
+    call.outcome = CallOutcome.MESSAGE if status.is_open else CallOutcome.AFTER_HOURS
+    calllog.record(call, CallEventKind.TICKET_OPENED, number=opened.ticket.number, line=line.value)
+    if not status.is_open:
+        holiday = status.holiday.code if status.holiday else None
+        reason = status.reason.value if status.reason else None
+        calllog.record(call, CallEventKind.CLOSED, reason=reason, holiday=holiday)
+    return opened
+
+
+def _requester(call: Call) -> Requester:
+    number = parse_caller_id(call.from_number)
+    return Requester(
+        client_id=call.client_id,
+        contact_id=call.contact_id,
+        address=number or "",
+        language=call.language or Language.FR,
+    )
+
+
+def line_status(session: Session, hours: BusinessHours, schedule: str) -> Status:
+    now = utcnow()
+    return business_time.calendar_for(session, hours, schedule, now).status(now)
+
+
+# -- messages -----------------------------------------------------------------------------------
+
+
+def keep_recording(session: Session, call: Call, message: Message | None) -> bool:
+    """Store the caller's message once (Twilio may send its webhook twice); True when new."""
+    if message is None:
+        calllog.record(call, CallEventKind.NO_MESSAGE)
+        return False
+    statement = insert_or_skip(
+        session,
+        Recording,
+        call_id=call.id,
+        ticket_id=call.ticket_id,
+        url=message.url,
+        sid=message.sid,
+        seconds=message.seconds,
+        created_at=utcnow(),
+    )
+    if session.execute(statement.returning(Recording.id)).first() is None:
+        return False
+    calllog.record(call, CallEventKind.MESSAGE_RECORDED, seconds=message.seconds)
+    return True
+
+
+def _attach(session: Session, ticket: Ticket, message: Message) -> None:
+    session.execute(
+        update(Recording).where(Recording.url == message.url).values(ticket_id=ticket.id)
+    )
+    tickets.note(
+        ticket,
+        TicketEventKind.MESSAGE,
+        recording_url=message.url,
+        seconds=message.seconds,
+        recording_sid=message.sid,
+    )
+
+
+def support_message(session: Session, call: Call, message: Message | None) -> Ticket | None:
+    """The caller's description on the call's support ticket; its follow-up is queued."""
+    ticket = session.get(Ticket, call.ticket_id) if call.ticket_id else None
+    if ticket is None:
+        return None
+    if keep_recording(session, call, message) and message is not None:
+        _attach(session, ticket, message)
+    queue_follow_up(session, call)
+    return ticket
+
+
+def addition(
+    session: Session, hours: BusinessHours, call: Call, ticket_id: int, message: Message | None
+) -> Ticket | None:
+    """A message added to the caller's own open ticket; whoever handles it is told."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or call.contact_id is None or ticket.contact_id != call.contact_id:
+        return None
+    is_new = keep_recording(session, call, message)
+    if message is None:
+        return None
+    call.ticket_id, call.outcome = ticket.id, CallOutcome.MESSAGE
+    if is_new:
+        _attach(session, ticket, message)
+    staff = (
+        [ticket.assignee_id]
+        if ticket.assignee_id
+        else business_time.people_on_duty(session, hours, ticket.priority, ticket.created_at)
+    )
+    tasks.notify(session, ticket.id, staff, tasks.Notice.ADDITION, occasion=call.call_sid)
+    return ticket
+
+
+def for_verification(
+    session: Session, call: Call, message: Message | None, client_id: int | None
+) -> Ticket | None:
+    """A message from somebody the directory does not authorize: a ticket a supervisor settles,
+    with no promise and nobody paged."""
+    call.outcome = CallOutcome.UNAUTHORIZED
+    return _to_verify(session, call, message, client_id)
+
+
+def voicemail(session: Session, call: Call, message: Message | None) -> Ticket | None:
+    """The general voicemail: a message becomes a ticket to verify."""
+    call.outcome = call.outcome or CallOutcome.MESSAGE
+    return _to_verify(session, call, message, call.client_id)
+
+
+def _to_verify(
+    session: Session, call: Call, message: Message | None, client_id: int | None
+) -> Ticket | None:
+    is_new = keep_recording(session, call, message)
+    if message is None:
+        return None
+    ticket = session.get(Ticket, call.ticket_id) if call.ticket_id else None
+    if ticket is None:
+        client = session.get(Client, client_id) if client_id else None
+        requester = _requester(call)
+        who = requester.address or "?"
+        ticket = tickets.open_to_verify(
+            session,
+            Requester(
+                client.id if client else call.client_id, call.contact_id, who, requester.language
+            ),
+            priority=call.line or Line.REGULAR,
+            channel=Channel.PHONE,
+            subject=f"{who}: message",
+            account=call.account_given,
+        )
+        call.ticket_id = ticket.id
+        calllog.record(call, CallEventKind.TICKET_OPENED, number=ticket.number, to_verify=True)
+    if is_new:
+        _attach(session, ticket, message)
+    return ticket
+
+
+def account_given(session: Session, call: Call, line: Line, digits: str) -> Client | None:
+    """What an unauthorized or unknown caller gave as their account number, and its client."""
+    call.line = call.line or line
+    call.account_given = digits or None
+    client = (
+        session.scalars(select(Client).where(Client.account == digits)).first() if digits else None
+    )
+    calllog.record(
+        call,
+        CallEventKind.UNAUTHORIZED,
+        line=line.value,
+        account=digits or None,
+        known_account=client is not None,
+    )
+    return client
+
+
+# -- the CATA's ring group ----------------------------------------------------------------------
+
+
+def reachable_team(session: Session, hours: BusinessHours, ticket: Ticket) -> list[Person]:
+    """The people on urgent duty who can be rung (they have a mobile)."""
+    try:
+        people = business_time.on_duty(session, hours, Line.URGENT.value, ticket.created_at)
+    except Unstaffed:
+        return []
+    return [p for p in people if p.mobile]
+
+
+def ring_team(session: Session, call: Call, people: list[Person]) -> None:
+    """Who is rung for this call, in order: they are paged if nobody accepts."""
+    for position, person in enumerate(people):
+        session.execute(
+            insert_or_skip(
+                session,
+                CallRing,
+                call_id=call.id,
+                staff_member_id=person.id,
+                position=position,
+                rung_at=utcnow(),
+            )
+        )
+    calllog.record(call, CallEventKind.TECHNICIANS_RUNG, staff_ids=[p.id for p in people])
+
+
+def whisper_answered(
+    session: Session, parent: Call, staff_id: int, digits: str, leg_sid: str
+) -> bool:
+    """A rung technician answered the whisper: only a 1 accepts. True when accepted."""
+    accepted = digits == "1"
+    ring = session.scalars(
+        select(CallRing).where(CallRing.call_id == parent.id, CallRing.staff_member_id == staff_id)
+    ).first()
+    if ring is not None and ring.answer is None:
+        ring.answer = WhisperAnswer.ACCEPTED if accepted else WhisperAnswer.REFUSED
+        ring.answered_at, ring.leg_sid = utcnow(), leg_sid
+    if accepted:
+        calllog.record(parent, CallEventKind.WHISPER_ACCEPTED, staff_id=staff_id, child=leg_sid)
+    else:
+        calllog.record(parent, CallEventKind.WHISPER_REFUSED, staff_id=staff_id, digits=digits)
+    return accepted
+
+
+def ring_group_ended(session: Session, call: Call, dial_status: str, dial_sid: str) -> int | None:
+    """The ring group is over: the technician connected (who accepted and was bridged) gets the
+    ticket, and reaching them is the first response. None when nobody was connected."""
+    accepted = [r for r in call.rings if r.answer == WhisperAnswer.ACCEPTED]
+    winner = next((r for r in accepted if r.leg_sid == dial_sid), None) or (
+        accepted[0] if accepted else None
+    )
+    ticket = session.get(Ticket, call.ticket_id) if call.ticket_id else None
+    if dial_status != "completed" or winner is None or ticket is None:
+        calllog.record(
+            call, CallEventKind.NO_ANSWER, dial_status=dial_status or "none", accepted=len(accepted)
+        )
+        return None
+    staff_id = winner.staff_member_id
+    tickets.assign(ticket, staff_id, why="accepted the CATA call")
+    tickets.first_response(ticket, winner.answered_at or utcnow(), staff_id)
+    call.outcome = CallOutcome.CONNECTED
+    calllog.record(call, CallEventKind.CONNECTED, staff_id=staff_id)
+    return staff_id
+
+
+def nobody_to_ring(call: Call) -> None:
+    calllog.record(call, CallEventKind.NO_ANSWER, why="nobody on duty with a mobile")
+
+
+# -- the reception and the end of the call ------------------------------------------------------
+
+
+def reception_result(call: Call, connected: bool) -> None:
+    if connected:
+        call.outcome = CallOutcome.CONNECTED
+        calllog.record(call, CallEventKind.CONNECTED, to="reception")
+    else:
+        calllog.record(call, CallEventKind.NO_ANSWER, to="reception")
+
+
+def closed(call: Call, reason: str) -> None:
+    calllog.record(call, CallEventKind.CLOSED, reason=reason)
+
+
+def to_voicemail(call: Call, reason: str) -> None:
+    calllog.record(call, CallEventKind.VOICEMAIL, reason=reason)
+
+
+def call_ended(session: Session, call: Call, status: str, duration: str) -> None:
+    """Twilio's last word on the call: its status; an unfinished support ticket is followed up
+    (a caller who hung up before leaving a message still gets their callback)."""
+    if calllog.set_status(call, status, duration):
+        call.outcome = call.outcome or CallOutcome.ABANDONED
+        queue_follow_up(session, call)
+
+
+def queue_follow_up(session: Session, call: Call) -> None:
+    """Queue the follow-up of the call's support ticket (once), unless a technician took it."""
+    if call.ticket_id is None or call.outcome == CallOutcome.CONNECTED:
+        return
+    ticket = session.get(Ticket, call.ticket_id)
+    if ticket is None or ticket.to_verify:
+        return
+    # On the CATA, the people rung are the ones to page.
+    rung = [r.staff_member_id for r in call.rings] if call.line == Line.URGENT else []
+    if tasks.follow_up(session, ticket.id, rung or None):
+        calllog.record(call, CallEventKind.CALLBACK_QUEUED)

@@ -1,0 +1,85 @@
+"""The end of a message: what the caller left is stored and sets its ticket going; they hear
+what happens next."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from helpdesk import phone
+from ivr import speech
+from ivr.steps import Turn, bp, call_step
+from ivr.twiml import arg, field, text_arg
+from models import Line, Ticket, utcnow
+
+PROMISE_PROMPTS = {Line.REGULAR: "callback_by", Line.URGENT: "urgent_callback_by"}
+
+
+@bp.post("/recorded")
+@call_step
+def recorded(turn: Turn) -> VoiceResponse:
+    message = _message()
+    finish = FINISHERS.get(text_arg("kind", 20), _voicemail)
+    response = VoiceResponse()
+    finish(turn, response, message)
+    turn.say(response, "goodbye")
+    response.hangup()
+    return response
+
+
+def _message() -> phone.Message | None:
+    """The recording Twilio made, or None when the caller left nothing."""
+    recording_url = field("RecordingUrl", 500)
+    if arg("empty") or not recording_url:
+        return None
+    seconds = field("RecordingDuration", 10)
+    return phone.Message(
+        url=recording_url,
+        seconds=int(seconds) if seconds.isdigit() and len(seconds) < 9 else 0,
+        sid=field("RecordingSid", 64),
+    )
+
+
+def _support(turn: Turn, response: VoiceResponse, message: phone.Message | None) -> None:
+    ticket = phone.support_message(turn.session, turn.call, message)
+    if ticket is None:
+        _voicemail(turn, response, message)
+        return
+    turn.say(response, "message_saved" if message else "no_message")
+    _promise(turn, response, ticket)
+
+
+def _promise(turn: Turn, response: VoiceResponse, ticket: Ticket) -> None:
+    assert ticket.sla_due_at is not None
+    now = utcnow().astimezone(turn.hours.timezone)
+    when = speech.when(turn.speaker.catalog, ticket.sla_due_at, now, turn.language)
+    turn.say(response, PROMISE_PROMPTS[ticket.priority], when=when)
+
+
+def _addition(turn: Turn, response: VoiceResponse, message: phone.Message | None) -> None:
+    ticket = phone.addition(turn.session, turn.hours, turn.call, arg("ticket"), message)
+    if ticket is None:
+        turn.say(response, "no_message")
+        return
+    turn.say(response, "message_added", number=speech.digits(ticket.number))
+
+
+def _verify(turn: Turn, response: VoiceResponse, message: phone.Message | None) -> None:
+    """A message from someone the directory does not authorize: a ticket for a supervisor."""
+    ticket = phone.for_verification(turn.session, turn.call, message, arg("client") or None)
+    turn.say(response, "will_verify" if ticket else "no_message")
+
+
+def _voicemail(turn: Turn, response: VoiceResponse, message: phone.Message | None) -> None:
+    ticket = phone.voicemail(turn.session, turn.call, message)
+    turn.say(response, "message_saved" if ticket else "no_message")
+
+
+FINISHERS: dict[str, Callable[[Turn, VoiceResponse, phone.Message | None], None]] = {
+    "regular": _support,
+    "urgent": _support,
+    "addition": _addition,
+    "verify": _verify,
+    "voicemail": _voicemail,
+}

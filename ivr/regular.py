@@ -1,0 +1,54 @@
+"""Regular support (option 6): a ticket and its number, the caller's description, the promise.
+A caller with an open ticket may add a message to it instead."""
+
+from __future__ import annotations
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from helpdesk import phone
+from ivr import speech
+from ivr.steps import Turn, bp, call_step
+from ivr.twiml import announce_closed, arg, field, record_message, url
+from models import Line
+
+
+@bp.post("/regular")
+@call_step
+def regular(turn: Turn) -> VoiceResponse:
+    response = VoiceResponse()
+    contact = phone.authorized_contact(turn.session, turn.call)
+    if contact is None:
+        response.redirect(url("ivr.account", line="regular"))
+        return response
+    waiting = phone.waiting_ticket(turn.session, turn.call, contact)
+    if waiting is not None and turn.call.ticket_id is None and not arg("new"):
+        gather = response.gather(
+            num_digits=1, timeout=6, action=url("ivr.existing", ticket=waiting.id)
+        )
+        turn.say(gather, "existing_ticket", number=speech.digits(waiting.number))
+        response.redirect(url("ivr.regular", new=1))
+        return response
+    opened = phone.open_support_ticket(turn.session, turn.hours, turn.call, Line.REGULAR)
+    if not opened.status.is_open:
+        announce_closed(
+            turn.speaker, response, turn.language, opened.status, turn.hours, Line.REGULAR.value
+        )
+    turn.say(response, "ticket_opened", number=speech.digits(opened.ticket.number))
+    turn.say(response, "record_problem")
+    record_message(response, turn.voice.max_recording_seconds, Line.REGULAR.value)
+    return response
+
+
+@bp.post("/regular/existing")
+@call_step
+def existing(turn: Turn) -> VoiceResponse:
+    response = VoiceResponse()
+    ticket = None
+    if field("Digits", 10) == "1":
+        ticket = phone.choose_existing(turn.session, turn.call, arg("ticket"))
+    if ticket is None:
+        response.redirect(url("ivr.regular", new=1))
+        return response
+    turn.say(response, "record_addition")
+    record_message(response, turn.voice.max_recording_seconds, "addition", ticket=ticket.id)
+    return response

@@ -1,0 +1,140 @@
+"""The /voice blueprint and the shape of every webhook: one signed request, one unit of work.
+
+A step decorator opens the transaction, finds the call, hands the view a ``Turn`` and commits
+before Twilio hears the answer, so what the answer promises is stored. Anything that fails gets
+the last-resort answer, which needs neither the catalog nor the database.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, request
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
+
+from helpdesk import calllog, phone
+from helpdesk.context import Context
+from ivr import twiml
+from ivr.prompts import Speaker
+from ivr.signature import check_signature
+from models import Call
+from routing.config import BusinessHours
+from settings import Settings
+
+log = logging.getLogger("ivr")
+
+bp = Blueprint("ivr", __name__, url_prefix="/voice")
+bp.before_request(check_signature)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One webhook: its transaction, and what the call flows speak with."""
+
+    session: Session
+    context: Context
+    voice: twiml.Voice
+
+    @property
+    def settings(self) -> Settings:
+        return self.context.settings
+
+    @property
+    def hours(self) -> BusinessHours:
+        return self.context.hours
+
+    @property
+    def speaker(self) -> Speaker:
+        return self.voice.speaker
+
+
+@dataclass(frozen=True)
+class Turn(Step):
+    """One webhook of one call: the call's row, and its language."""
+
+    call: Call
+    first_sight: bool = False  # this request made the call's row
+
+    @property
+    def language(self) -> str:
+        return self.call.language.value if self.call.language else "fr"
+
+    def say(self, verb: Any, key: str, **values: Any) -> None:
+        self.voice.speaker.say(verb, key, self.language, **values)
+
+    def text(self, key: str, **values: Any) -> str:
+        return self.voice.speaker.text(key, self.language, **values)
+
+
+def helpdesk_context() -> Context:
+    context: Context = current_app.extensions["helpdesk"]
+    return context
+
+
+def voice() -> twiml.Voice:
+    the_voice: twiml.Voice = current_app.extensions["ivr"]
+    return the_voice
+
+
+def call_step(view: Callable[[Turn], VoiceResponse]) -> Callable[[], Response]:
+    """A webhook that is a step of a call: the view gets the call's Turn; a request without a
+    CallSid gets a polite end instead of an error."""
+
+    @functools.wraps(view)
+    def step() -> Response:
+        context, the_voice = helpdesk_context(), voice()
+        sid = twiml.field("CallSid", 64)
+        if not sid:
+            return twiml.answer(twiml.polite_end(the_voice.speaker))
+        with context.transaction() as session:
+            call, first_sight = calllog.find_or_start(session, sid)
+            if first_sight:
+                _arrive(session, call, context)
+            response = view(Turn(session, context, the_voice, call, first_sight))
+        return twiml.answer(response)
+
+    return step
+
+
+def _arrive(session: Session, call: Call, context: Context) -> None:
+    from_raw, to_raw = twiml.field("From", 64), twiml.field("To", 64)
+    phone.arrive(session, call, from_raw, to_raw, context.settings.cata_numbers)
+
+
+def leg_step(view: Callable[[Step], VoiceResponse]) -> Callable[[], Response]:
+    """A webhook of a leg the app placed or forwarded (a technician's): one unit of work."""
+
+    @functools.wraps(view)
+    def step() -> Response:
+        context = helpdesk_context()
+        with context.transaction() as session:
+            response = view(Step(session, context, voice()))
+        return twiml.answer(response)
+
+    return step
+
+
+@bp.errorhandler(Exception)
+def _on_error(error: Exception) -> Response | HTTPException:
+    if isinstance(error, HTTPException):
+        return error
+    log.exception("voice webhook %s failed (CallSid %s)", request.path, twiml.field("CallSid", 64))
+    if request.endpoint == "ivr.recorded" or request.args.get("after_error"):
+        # The recording is safe at Twilio; a second failure must not loop: say goodbye.
+        return Response(voice().goodbye_after_error, mimetype="text/xml")
+    return Response(twiml.last_resort(voice()), mimetype="text/xml")
+
+
+def register(app: Flask, context: Context, the_voice: twiml.Voice) -> None:
+    """Put the phone line on ``app``: its context, its voice, and the /voice routes."""
+    from ivr import callback_legs, cata, entry, reception, recordings, regular  # noqa: F401
+
+    app.extensions["helpdesk"] = context
+    app.extensions["ivr"] = the_voice
+    app.register_blueprint(bp)

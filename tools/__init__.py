@@ -1,0 +1,1 @@
+"""Developer tools outside the request path: the call simulator and its transports."""
