@@ -1,0 +1,55 @@
+"""Readable text from an HTML-only email, with the standard library's html.parser."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+# Content a reader never sees in a mail client.
+_HIDDEN = frozenset({"script", "style", "head", "title", "template", "noscript"})
+# Tags after which a mail client starts a new line.
+_BREAKS = frozenset(
+    {"br", "p", "div", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+     "hr", "ul", "ol", "pre", "section", "article", "header", "footer"}
+)  # fmt: skip
+_BLANK_RUNS = re.compile(r"\n{3,}")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN:
+            self.hidden_depth += 1
+        elif tag in _BREAKS:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN:
+            self.hidden_depth = max(0, self.hidden_depth - 1)
+        elif tag in _BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden_depth:
+            self.parts.append(_SPACES.sub(" ", data.replace("\n", " ")))
+
+
+def html_to_text(html: str) -> str:
+    """The visible text of an HTML body, scripts and styles dropped, paragraphs kept."""
+    collector = _TextCollector()
+    try:
+        collector.feed(html)
+        collector.close()
+    except Exception:  # a broken document still gives whatever text came before the break
+        pass
+    lines = [line.strip() for line in "".join(collector.parts).split("\n")]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
