@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import IO
 
@@ -129,7 +130,31 @@ class Lines:
 
     def pids(self, name: str) -> list[int]:
         line = self.expect(lambda line: line.startswith(f"{name} ") and "| pids " in line)
-        return [int(word) for word in line.split("| pids ")[1].split()]
+        return _pids(line)
+
+    def every_pid(self) -> set[int]:
+        """Every pid printed, the lines not yet read included (the supervisor has ended)."""
+        self.reader.join(timeout=5)
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return {pid for line in self.seen if "| pids " in line for pid in _pids(line)}
+
+
+def _pids(line: str) -> list[int]:
+    return [int(word) for word in line.split("| pids ")[1].split()]
+
+
+def _clean_up(supervisor: subprocess.Popen[str], output: Lines) -> None:
+    """Whatever the test saw, nothing it started outlives it."""
+    if supervisor.poll() is None:
+        supervisor.terminate()
+        with suppress(subprocess.TimeoutExpired):
+            supervisor.wait(timeout=5)
+        supervisor.kill()
+        supervisor.wait()
+    for pid in output.every_pid():
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 SUPERVISE = f"""
@@ -161,9 +186,7 @@ def test_a_killed_worker_is_restarted_and_a_stop_ends_every_process(stop: signal
         assert _gone_soon(set(web + restarted), 1) == set()
         output.expect(lambda line: f"*** {stop.name}: stopping every process" in line)
     finally:
-        supervisor.kill()
-        supervisor.wait()
-        output.reader.join(timeout=5)
+        _clean_up(supervisor, output)
 
 
 def test_a_process_that_keeps_dying_stops_everything() -> None:
@@ -177,6 +200,6 @@ def test_a_process_that_keeps_dying_stops_everything() -> None:
     assert text.count("worker (pid") == 3
     assert "exited with code 3, 3 times in 60 s: giving up: stopping every process" in text
     web = next(line for line in text.splitlines() if line.startswith("web ") and "| pids" in line)
-    started = {int(word) for word in web.split("| pids ")[1].split()}
+    started = set(_pids(web))
     assert len(started) == 3
     assert _gone_soon(started, 1) == set()
