@@ -53,6 +53,16 @@ def test_dotenv_is_read_before_the_port_and_redis_are_chosen(
     assert config["RQ_QUEUE"] == "from-environment"
 
 
+def test_outside_debug_make_run_names_the_missing_secrets_before_starting_anything(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DEBUG", "false")
+    monkeypatch.setenv("SECRET_KEY", "")
+    monkeypatch.setattr("cli.local_run.run", lambda *_args: pytest.fail("started anyway"))
+    assert local_run.main([]) == 1
+    assert capsys.readouterr().err.startswith("make run: missing required setting(s)")
+
+
 def test_the_web_server_kills_a_stuck_request_before_twilio_gives_up() -> None:
     _state, programs = local_run.plan({"PORT": "5000"}, "redis://127.0.0.1:1/0")
     web = list(next(program for program in programs if program.name == "web").command)
