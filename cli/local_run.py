@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -48,7 +49,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except settings.ConfigError as error:
         print(f"make run: {error}", file=sys.stderr)
         return 1
+    if not _free(int(env["PORT"])):
+        print(
+            f"make run: port {env['PORT']} is taken (another make run?): stop it, or set PORT",
+            file=sys.stderr,
+        )
+        return 1
     return run(env, config)
+
+
+def _free(port: int) -> bool:
+    """Whether gunicorn can listen on the port; else it would fail, be restarted, and fail."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def local_environment(dotenv: Path, environ: Mapping[str, str]) -> dict[str, str]:

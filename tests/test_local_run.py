@@ -6,6 +6,7 @@ import io
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -61,6 +62,19 @@ def test_outside_debug_make_run_names_the_missing_secrets_before_starting_anythi
     monkeypatch.setattr("cli.local_run.run", lambda *_args: pytest.fail("started anyway"))
     assert local_run.main([]) == 1
     assert capsys.readouterr().err.startswith("make run: missing required setting(s)")
+
+
+def test_make_run_says_when_its_port_is_taken_before_starting_anything(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("cli.local_run.run", lambda *_args: pytest.fail("started anyway"))
+    monkeypatch.setenv("DEBUG", "true")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        monkeypatch.setenv("PORT", str(taken.getsockname()[1]))
+        assert local_run.main([]) == 1
+    assert "is taken (another make run?)" in capsys.readouterr().err
 
 
 def test_the_web_server_kills_a_stuck_request_before_twilio_gives_up() -> None:
