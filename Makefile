@@ -5,16 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run call test lint typecheck pytest bench lock clean
-PORT ?= 5000
 ARGS ?= --press 6
 
 run: $(STAMP)
 	$(BIN)/python -m cli.local_run
 
-# A simulated call against `make run`'s server, signed with its local token.
+# A simulated call against `make run`'s server: same PORT (environment, then .env, then 5000),
+# signed with the same local token.
 call: $(STAMP)
-	DEBUG=true TWILIO_AUTH_TOKEN=local-development-only PUBLIC_BASE_URL=http://127.0.0.1:$(PORT) \
-		$(BIN)/flask --app app call simulate --url http://127.0.0.1:$(PORT) $(ARGS)
+	$(BIN)/python -m cli.local_run call $(ARGS)
 
 test: $(STAMP) lint typecheck pytest
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import secrets
 from datetime import datetime
 
@@ -90,13 +91,30 @@ def simulate(
     )
     called = _called(settings, line)
     if at_text and server:
-        raise click.UsageError("--at moves the clock of this process: use it without --url")
-    if at_text:
-        moment = _local_time(at_text)
-        with time_machine.travel(moment, tick=True):
+        raise click.UsageError(
+            "--at moves the clock of this process, not the server's: place the call in-process, "
+            "without --url, on the same database: "
+            "DEBUG=true .venv/bin/flask --app app call simulate --at '2026-12-01 19:59' --press 6"
+        )
+    try:
+        if at_text:
+            moment = _local_time(at_text)
+            with time_machine.travel(moment, tick=True):
+                transcript = simulator.place_call(f"{base}/voice/incoming", caller, called, script)
+        else:
             transcript = simulator.place_call(f"{base}/voice/incoming", caller, called, script)
-    else:
-        transcript = simulator.place_call(f"{base}/voice/incoming", caller, called, script)
+    except ConnectionRefusedError:
+        if not server:
+            raise
+        raise click.ClickException(
+            f"no server answers at {server}: start it with `make run`"
+        ) from None
+    except (OSError, http.client.HTTPException) as error:
+        if not server:
+            raise
+        raise click.ClickException(
+            f"the server at {server} failed during the call ({error!r}): see its output"
+        ) from None
     _print(transcript, caller, called)
 
 
