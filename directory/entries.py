@@ -198,13 +198,19 @@ def _staff(table: dict[str, Any], index: int, errors: list[str]) -> StaffEntry:
     if email and "@" not in email:
         read.error("email", f"{email!r} is not an email address")
     mobile_raw = read.text("mobile", required=False)
+    active = read.flag("active", True)
+    if duty and active and not mobile_raw:
+        # The CATA rings the people on duty and the pager is an SMS: without a mobile, a line
+        # would count them on duty and never reach them.
+        lines = " and ".join(line.value for line in duty)
+        read.error("mobile", f"needed to be rung and paged on {lines} duty")
     return StaffEntry(
         name=read.text("name"),
         email=email.lower(),
         mobile=read.phone("mobile", mobile_raw) if mobile_raw else None,
         role=read.choice("role", Role, Role.TECHNICIAN),
         language=read.choice("language", Language, Language.FR),
-        active=read.flag("active", True),
+        active=active,
         duty=duty,
     )
 

@@ -68,6 +68,11 @@ class Context:
         return dataclasses.replace(self, **changes)
 
 
+def load_notices(path: Path | None = None) -> i18n.Catalog:
+    """The staff texts, checked against what the helpdesk sends."""
+    return i18n.load(path or NOTICES_FILE, NOTICE_TEXTS)
+
+
 def build(settings: Settings, sessions: sessionmaker[Session] | None = None) -> Context:
     """Load and check everything the helpdesk needs; a bad file stops here, naming what."""
     hours = business_hours.load(settings.business_hours_file or None, settings.timezone)
@@ -76,5 +81,5 @@ def build(settings: Settings, sessions: sessionmaker[Session] | None = None) -> 
         settings=settings,
         sessions=sessions or make_session_factory(make_engine(settings.database_url)),
         hours=hours,
-        notices=i18n.load(NOTICES_FILE, NOTICE_TEXTS),
+        notices=load_notices(),
     )

@@ -58,8 +58,9 @@ def _plain(text: str) -> str:
     return "".join(kept)
 
 
-def load(prompts: i18n.Catalog, path: Path = MENU_FILE) -> Menu:
+def load(prompts: i18n.Catalog, path: Path | None = None) -> Menu:
     """Read and check the menu: keys, destinations, and each option's prompt in the catalog."""
+    path = path or MENU_FILE
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         options = [_option(table, prompts) for table in data.get("option", [])]

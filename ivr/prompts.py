@@ -71,9 +71,9 @@ PROMPTS = i18n.keys(
 )
 
 
-def load(path: Path = CATALOG_FILE) -> i18n.Catalog:
+def load(path: Path | None = None) -> i18n.Catalog:
     """The prompt catalog, checked against what the call flows say."""
-    return i18n.load(path, PROMPTS)
+    return i18n.load(path or CATALOG_FILE, PROMPTS)
 
 
 class Speaker:

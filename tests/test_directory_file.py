@@ -172,6 +172,18 @@ def test_a_misspelled_field_is_refused_rather_than_ignored() -> None:
     assert "phone: unknown field" in message
 
 
+def test_staff_on_duty_without_a_mobile_are_refused_since_nobody_could_ring_them() -> None:
+    message = _error_for(ONE_CLIENT.replace('mobile = "+1 514 555 0180"\n', ""))
+    assert "staff #1 (Paul Morin): mobile: needed to be rung and paged on regular duty" in message
+
+
+def test_staff_off_duty_need_no_mobile() -> None:
+    text = ONE_CLIENT.replace('mobile = "+1 514 555 0180"\n', "").replace(
+        'duty = ["regular"]', "duty = []"
+    )
+    assert entries.parse(text).staff[0].mobile is None
+
+
 def test_every_problem_is_reported_at_once() -> None:
     text = ONE_CLIENT.replace("514 555-0140", "nope").replace(
         'role = "technician"', 'role = "boss"'
