@@ -93,7 +93,7 @@ def test_resolve_then_close_then_reopen(db: Session, context: Context) -> None:
     assert ticket.status == TicketStatus.CLOSED and ticket.closed_at is not None
     tickets.reopen(ticket, luc.id, why="the client wrote again")
     db.commit()
-    assert (ticket.status, ticket.resolved_at, ticket.closed_at) == (TicketStatus.OPEN, None, None)
+    assert [ticket.status, ticket.resolved_at, ticket.closed_at] == [TicketStatus.OPEN, None, None]
     assert _kinds(db, ticket)[-3:] == [
         TicketEventKind.RESOLVED,
         TicketEventKind.CLOSED,
