@@ -86,6 +86,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_FROM", "support@altilogix.example", _text, "sender of automatic mail"),
     Setting("SUPPORT_EMAIL_REGULAR", "support-regulier@altilogix.example", _text, "regular"),
     Setting("SUPPORT_EMAIL_URGENT", "support-urgent@altilogix.example", _text, "urgent"),
+    Setting("SPOOL_DIR", "instance/spool", _text, "where webhooks keep what the database missed"),
     Setting("LOG_LEVEL", "INFO", _text, "logging level"),
     Setting("DEBUG", "false", _flag, "development mode: relaxes the production checks"),
     Setting("TESTING", "false", _flag, "the test suite: relaxes the production checks"),
@@ -124,6 +125,7 @@ class Settings:
     mail_from: str
     support_email_regular: str
     support_email_urgent: str
+    spool_dir: str
     log_level: str
     debug: bool
     testing: bool

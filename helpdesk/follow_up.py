@@ -6,34 +6,45 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk import business_time, tasks
 from helpdesk.context import Context
 from helpdesk.tickets import note
-from models import Line, Ticket, TicketEventKind
+from models import Call, CallRing, Line, Ticket, TicketEventKind
 from routing import sla
 
 
-def follow_up(
-    context: Context,
-    ticket_id: int,
-    staff_ids: list[int] | None = None,
-    since: str | None = None,
-) -> None:
+def follow_up(context: Context, ticket_id: int, since: str | None = None) -> None:
     """Job: plan a new support ticket's notices (once, however often it runs).
 
-    ``staff_ids`` are the people already rung for it (the CATA); otherwise, whoever was on duty
-    for its line when its promise started.
+    The people told are the ones rung for it (a CATA call nobody took), otherwise whoever was
+    on duty for its line when its promise started. A ticket whose client was already reached
+    (a technician took the CATA call) needs none.
     """
     with context.transaction() as session:
         ticket = session.get(Ticket, ticket_id)
-        if ticket is None or ticket.to_verify:
+        if ticket is None or ticket.to_verify or ticket.first_response_at is not None:
             return
         start = datetime.fromisoformat(since) if since else ticket.created_at
-        if staff_ids is None:
-            staff_ids = business_time.people_on_duty(session, context.hours, ticket.priority, start)
+        staff_ids = _rung(session, ticket) or business_time.people_on_duty(
+            session, context.hours, ticket.priority, start
+        )
         plan(session, context, ticket, staff_ids, start)
+
+
+def _rung(session: Session, ticket: Ticket) -> list[int]:
+    """The technicians rung by the calls of an urgent ticket, in ring order."""
+    if ticket.priority != Line.URGENT:
+        return []
+    rings = session.scalars(
+        select(CallRing.staff_member_id)
+        .join(Call, Call.id == CallRing.call_id)
+        .where(Call.ticket_id == ticket.id)
+        .order_by(CallRing.call_id, CallRing.position)
+    )
+    return list(dict.fromkeys(rings))
 
 
 def plan(

@@ -8,6 +8,7 @@ the TwiML is the door's (``ivr/``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -36,6 +37,9 @@ from phones import parse_caller_id
 from routing.calendar import Status
 from routing.config import BusinessHours
 from routing.duty import Person, Unstaffed
+
+# Longer than any call that opens a ticket: ringing, a message of at most a few minutes.
+FOLLOW_UP_SAFETY_NET = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,8 @@ def open_support_ticket(session: Session, hours: BusinessHours, call: Call, line
         subject=f"{contact.name if contact else call.from_number} ({line.value})",
     )
     call.ticket_id, call.line = opened.ticket.id, line  # the support line the caller reached
+    # Should the call's last steps never reach us, the ticket is followed up all the same.
+    tasks.follow_up(session, opened.ticket.id, safety_net_at=utcnow() + FOLLOW_UP_SAFETY_NET)
     status = opened.status
     call.outcome = CallOutcome.MESSAGE if status.is_open else CallOutcome.AFTER_HOURS
     calllog.record(call, CallEventKind.TICKET_OPENED, number=opened.ticket.number, line=line.value)
@@ -398,7 +404,5 @@ def queue_follow_up(session: Session, call: Call) -> None:
     ticket = session.get(Ticket, call.ticket_id)
     if ticket is None or ticket.to_verify:
         return
-    # On the CATA, the people rung are the ones to page.
-    rung = [r.staff_member_id for r in call.rings] if call.line == Line.URGENT else []
-    if tasks.follow_up(session, ticket.id, rung or None):
+    if tasks.follow_up(session, ticket.id):
         calllog.record(call, CallEventKind.CALLBACK_QUEUED)

@@ -38,18 +38,17 @@ class Notice(StrEnum):
 def follow_up(
     session: Session,
     ticket_id: int,
-    staff_ids: Sequence[int] | None,
     *,
     since: datetime | None = None,
+    safety_net_at: datetime | None = None,
 ) -> bool:
-    """``staff_ids``: the people already rung for it (the CATA), else None for the duty roster;
-    ``since``: when its promise started, if not when it was opened (a settled verification)."""
-    args = {
-        "ticket_id": ticket_id,
-        "staff_ids": list(staff_ids) if staff_ids else None,
-        "since": since.isoformat() if since else None,
-    }
-    return outbox.add(session, FOLLOW_UP, args, key=f"ticket-{ticket_id}-follow-up")
+    """``since``: when the ticket's promise started, if not when it was opened (a settled
+    verification). ``safety_net_at``: the follow-up written when the ticket is opened, run then
+    unless the call's end ran it before (it may never come: Twilio does not retry a failed
+    status callback)."""
+    args = {"ticket_id": ticket_id, "since": since.isoformat() if since else None}
+    key = f"ticket-{ticket_id}-follow-up" + ("-safety-net" if safety_net_at else "")
+    return outbox.add(session, FOLLOW_UP, args, key=key, run_at=safety_net_at)
 
 
 def notify(

@@ -287,7 +287,7 @@ def settle_verification(
     ticket.to_verify, ticket.client_id, ticket.contact_id = False, client_id, contact_id
     ticket.sla_due_at, _ = deadline(session, hours, ticket.priority, now)
     note(ticket, TicketEventKind.VERIFIED, staff_member_id, contact_id=contact_id)
-    tasks.follow_up(session, ticket.id, None, since=now)
+    tasks.follow_up(session, ticket.id, since=now)
 
 
 def close_verification(ticket: Ticket, staff_member_id: int, *, reason: str) -> None:

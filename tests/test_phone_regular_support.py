@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import time_machine
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Channel, Line, Recording, TicketEventKind, TicketStatus
-from tests.phone import at, event_kinds, place_call, queued, the_call, the_ticket
+from models import Channel, Line, Recording, Ticket, TicketEventKind, TicketStatus
+from tests.phone import (
+    MAIN,
+    MARIE,
+    at,
+    event_kinds,
+    place_call,
+    queued,
+    signed_post,
+    the_call,
+    the_ticket,
+)
 
 WELCOME = "Bienvenue au soutien technique d'AltiLogix."
 MENU = [
@@ -156,3 +167,19 @@ def test_a_caller_who_hangs_up_before_the_message_still_gets_a_callback(
     ticket = the_ticket(db, transcript)
     assert f"ticket-{ticket.id}-notify" in queued(phone_app, db)
     assert "Nous n'avons pas reçu de message." in transcript.heard()
+
+
+def test_a_ticket_is_followed_up_even_if_the_calls_last_steps_never_arrive(
+    phone_app: Flask, db: Session
+) -> None:
+    """The caller heard their ticket number, then the recording and status webhooks failed
+    (Twilio does not retry a status callback): the ticket's own follow-up still runs."""
+    call = {"CallSid": "CA" + "4" * 32, "From": MARIE, "To": MAIN}
+    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
+        signed_post(phone_app, "/voice/incoming", call)
+        signed_post(phone_app, "/voice/regular", call)
+    ticket = db.scalars(select(Ticket)).one()
+    tasks = queued(phone_app, db)  # the worker runs the follow-ups written so far
+    assert f"ticket-{ticket.id}-follow-up" not in tasks  # the call's end never came
+    assert tasks[f"ticket-{ticket.id}-follow-up-safety-net"].run_at == at(2026, 12, 1, 10, 10)
+    assert f"ticket-{ticket.id}-notify" in tasks

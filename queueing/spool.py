@@ -1,0 +1,94 @@
+"""A durable local spool: what a webhook could not write to the database (it was down) is kept
+in a file, one per entry, and replayed into the database when it is back.
+
+Each entry is written to a temporary name, flushed to disk and renamed into place, so a crash
+leaves either a whole entry or none. Replaying claims an entry by renaming it, so two processes
+never replay the same one; a claim left by a process that died is taken back after a while.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".json"
+CLAIMED = ".claimed"
+STALE_CLAIM_SECONDS = 300
+
+
+def write(folder: Path, entry: dict[str, Any]) -> Path:
+    """Keep ``entry`` on disk for good before returning (fsync of the file and its folder)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+    temporary, final = folder / f".{name}.tmp", folder / f"{name}{SUFFIX}"
+    with open(temporary, "w", encoding="utf-8") as file:
+        json.dump(entry, file)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, final)
+    _sync_folder(folder)
+    return final
+
+
+def _sync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def pending(folder: Path) -> bool:
+    """Whether anything waits (cheap: one directory listing, stopped at the first entry)."""
+    try:
+        with os.scandir(folder) as entries:
+            return any(e.name.endswith((SUFFIX, CLAIMED)) for e in entries)
+    except FileNotFoundError:
+        return False
+
+
+def replay(folder: Path, apply: Callable[[dict[str, Any]], None], limit: int = 50) -> int:
+    """Apply waiting entries, oldest first; an entry is removed once applied. Returns how many
+    were applied; one that fails stays for the next replay."""
+    done = 0
+    for claimed in _claim(folder, limit):
+        try:
+            apply(json.loads(claimed.read_text(encoding="utf-8")))
+        except Exception as error:
+            log.warning("spooled entry %s not replayed yet: %s", claimed.name, type(error).__name__)
+            claimed.rename(claimed.with_suffix(""))  # back to waiting
+            continue
+        claimed.unlink()
+        done += 1
+    return done
+
+
+def _claim(folder: Path, limit: int) -> Iterator[Path]:
+    if not folder.is_dir():
+        return
+    _release_stale(folder)
+    for path in sorted(folder.glob(f"*{SUFFIX}"))[:limit]:
+        claimed = path.with_name(path.name + CLAIMED)
+        try:
+            path.rename(claimed)
+        except FileNotFoundError:  # another process took it
+            continue
+        os.utime(claimed)  # the claim's age, for _release_stale
+        yield claimed
+
+
+def _release_stale(folder: Path) -> None:
+    for claimed in folder.glob(f"*{CLAIMED}"):
+        try:
+            if time.time() - claimed.stat().st_mtime > STALE_CLAIM_SECONDS:
+                claimed.rename(claimed.with_suffix(""))
+        except FileNotFoundError:
+            continue
