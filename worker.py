@@ -19,6 +19,7 @@ from rq import Queue, SimpleWorker, Worker
 import app
 import settings
 from helpdesk import context as helpdesk_context
+from helpdesk import replay
 from helpdesk.context import Context
 from helpdesk.jobs import BoundWorker
 from models import utcnow
@@ -53,6 +54,7 @@ class OutboxRelay(threading.Thread):
     def relay_once(self) -> int:
         try:
             heartbeat.beat(self.queue.connection, self.worker_name, utcnow())
+            replay.replay_spool(self.context)
             moved = outbox.relay(self.context.sessions, self.queue, self.installation)
             if self.rounds % RECOVER_EVERY == 0:
                 moved += outbox.recover(self.context.sessions, self.queue, self.installation)

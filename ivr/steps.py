@@ -11,6 +11,7 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
@@ -18,12 +19,13 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
-from helpdesk import calllog, phone
+from helpdesk import calllog, phone, replay
 from helpdesk.context import Context
 from ivr import twiml
 from ivr.prompts import Speaker
 from ivr.signature import check_signature
-from models import Call
+from models import Call, utcnow
+from queueing import spool
 from routing.config import BusinessHours
 from settings import Settings
 
@@ -97,9 +99,20 @@ def call_step(view: Callable[[Turn], VoiceResponse]) -> Callable[[], Response]:
             if first_sight:
                 _arrive(session, call, context)
             response = view(Turn(session, context, the_voice, call, first_sight))
-        return twiml.answer(response)
+        answer = twiml.answer(response)
+        if spool.pending(Path(context.settings.spool_dir)):
+            # The database is back: what was kept meanwhile is written once Twilio has its answer.
+            answer.call_on_close(lambda: _replay_quietly(context))
+        return answer
 
     return step
+
+
+def _replay_quietly(context: Context) -> None:
+    try:
+        replay.replay_spool(context, limit=20)
+    except Exception as error:  # the worker and the next webhook will try again
+        log.warning("spool replay failed: %s", type(error).__name__)
 
 
 def _arrive(session: Session, call: Call, context: Context) -> None:
@@ -124,11 +137,60 @@ def leg_step(view: Callable[[Step], VoiceResponse]) -> Callable[[], Response]:
 def _on_error(error: Exception) -> Response | HTTPException:
     if isinstance(error, HTTPException):
         return error
-    log.exception("voice webhook %s failed (CallSid %s)", request.path, twiml.field("CallSid", 64))
-    if request.endpoint == "ivr.recorded" or request.args.get("after_error"):
-        # The recording is safe at Twilio; a second failure must not loop: say goodbye.
-        return Response(voice().goodbye_after_error, mimetype="text/xml")
-    return Response(twiml.last_resort(voice()), mimetype="text/xml")
+    log.error(
+        "voice webhook %s failed: %s (CallSid %s)",
+        request.path,
+        type(error).__name__,
+        twiml.field("CallSid", 64),
+        exc_info=error,
+    )
+    the_voice = voice()
+    if request.endpoint in SPOOLED_STEPS:
+        kept = _spool(SPOOLED_STEPS[request.endpoint])
+        if request.endpoint == "ivr.status":
+            return twiml.answer(VoiceResponse())
+        return Response(
+            the_voice.saved_after_error if kept else the_voice.goodbye_after_error,
+            mimetype="text/xml",
+        )
+    if request.args.get("after_error"):
+        # A second failure must not loop: say goodbye.
+        return Response(the_voice.goodbye_after_error, mimetype="text/xml")
+    return Response(twiml.last_resort(the_voice), mimetype="text/xml")
+
+
+# The steps whose facts are kept in the spool when the database cannot take them: the message a
+# caller left, and the end of the call.
+SPOOLED_STEPS = {"ivr.recorded": "message", "ivr.status": "status"}
+
+
+def _spool(step: str) -> bool:
+    """Keep what this webhook brought on local disk, for the database when it is back."""
+    seconds = twiml.field("RecordingDuration", 10)
+    entry = {
+        "step": step,
+        "call_sid": twiml.field("CallSid", 64),
+        "from": twiml.field("From", 64),
+        "to": twiml.field("To", 64),
+        "kind": twiml.text_arg("kind", 20),
+        "ticket": twiml.arg("ticket"),
+        "client": twiml.arg("client") or None,
+        "recording_url": "" if twiml.arg("empty") else twiml.field("RecordingUrl", 500),
+        "recording_sid": twiml.field("RecordingSid", 64),
+        "seconds": int(seconds) if seconds.isdigit() and len(seconds) < 9 else 0,
+        "status": twiml.field("CallStatus", 40),
+        "duration": twiml.field("CallDuration", 10),
+        "received_at": utcnow().isoformat(),
+    }
+    if not entry["call_sid"]:
+        return False
+    try:
+        spool.write(Path(helpdesk_context().settings.spool_dir), entry)
+    except OSError as error:
+        log.error("could not spool the webhook either: %s", type(error).__name__)
+        return False
+    log.warning("database unavailable: %s of the call kept in the spool", step)
+    return True
 
 
 def register(app: Flask, context: Context, the_voice: twiml.Voice) -> None:

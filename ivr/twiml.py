@@ -35,6 +35,7 @@ class Voice:
     menu: Menu
     apologies: tuple[tuple[str, str, str], ...]  # (text, voice, locale): what is said first
     goodbye_after_error: str  # complete TwiML
+    saved_after_error: str  # complete TwiML: the message is kept, goodbye
     max_recording_seconds: int
     goodbye: tuple[str, str, str]
 
@@ -51,8 +52,14 @@ class Voice:
         for key in ("technical_difficulty", "goodbye"):
             speaker.say(goodbye, key, "fr")
         goodbye.hangup()
+        saved = VoiceResponse()
+        for key in ("message_saved", "goodbye"):
+            speaker.say(saved, key, "fr")
+        saved.hangup()
         goodbye_fr = (catalog.render("goodbye", "fr"), voices["fr"], LOCALES["fr"])
-        return cls(speaker, menu, apologies, str(goodbye), max_recording_seconds, goodbye_fr)
+        return cls(
+            speaker, menu, apologies, str(goodbye), str(saved), max_recording_seconds, goodbye_fr
+        )
 
 
 def field(name: str, limit: int = MAX_FIELD) -> str:

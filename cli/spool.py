@@ -1,0 +1,27 @@
+"""``flask spool``: what webhooks kept on disk while the database was down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from cli import helpdesk
+from helpdesk import replay
+from queueing import spool as local_spool
+
+
+@click.group()
+def spool() -> None:
+    """The local spool of webhooks the database missed."""
+
+
+@spool.command("replay")
+@with_appcontext
+def replay_command() -> None:
+    """Write what waits in the spool to the database (the worker does it every few seconds)."""
+    context = helpdesk()
+    done = replay.replay_spool(context, limit=10_000)
+    left = local_spool.pending(Path(context.settings.spool_dir))
+    click.echo(f"{done} spooled webhook(s) written" + ("; some could not be, yet" if left else ""))
