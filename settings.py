@@ -13,8 +13,11 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 from dotenv import load_dotenv
+
+from redaction import RedactingFormatter
 
 
 class ConfigError(RuntimeError):
@@ -188,11 +191,17 @@ def _parse(setting: Setting, raw: str) -> Any:
 QUIET_LOGGERS = ("twilio.http_client", "alembic.runtime.plugins")
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def configure_logging(settings: Settings) -> None:
-    """One log format for the web app, the worker and the command line."""
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    """One log format for the web app, the worker and the command line, redacted: whatever
+    fails, no phone number, email address or secret reaches a log line."""
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
+    smtp_password = urlparse(settings.smtp_url).password or ""
+    secrets = (settings.twilio_auth_token, settings.secret_key, smtp_password)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(RedactingFormatter(LOG_FORMAT, secrets))
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
 

@@ -1,0 +1,40 @@
+"""Log lines carry no personal data: phone numbers, email addresses and secrets are masked in
+everything a log handler writes, tracebacks included, whatever failed and wherever.
+
+Masked, not removed: ``+1514…01`` and ``m…@boulangerie.example`` still tell two callers apart.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+# E.164 (+15145550101), North American with separators (514 555-0101, (514) 555.0101), and bare
+# runs of 10 or 11 digits; never inside a longer word such as a Twilio SID.
+_PHONE = re.compile(r"(?<![\w+])(\+\d{8,15}|\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}|1?\d{10})(?![\w])")
+_EMAIL = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@([\w-]+(?:\.[\w-]+)+)")
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[secret]")
+    text = _EMAIL.sub(r"\1…@\2", text)
+    return _PHONE.sub(lambda m: _mask_number(m.group(1)), text)
+
+
+def _mask_number(number: str) -> str:
+    digits = re.sub(r"\D", "", number)
+    return f"{number[:5]}…{digits[-2:]}" if number.startswith("+") else f"…{digits[-2:]}"
+
+
+class RedactingFormatter(logging.Formatter):
+    """A formatter whose output, message and traceback alike, is redacted."""
+
+    def __init__(self, fmt: str, secrets: Iterable[str] = ()) -> None:
+        super().__init__(fmt)
+        self.secrets = tuple(s for s in secrets if s)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self.secrets)
