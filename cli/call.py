@@ -115,7 +115,7 @@ def simulate(
         raise click.ClickException(
             f"the server at {server} failed during the call ({error!r}): see its output"
         ) from None
-    _print(transcript, caller, called)
+    _print(transcript, caller, called, tech)
 
 
 @call.command()
@@ -172,6 +172,14 @@ def _ask(prompt: str) -> str:
     )
 
 
-def _print(transcript: Transcript, caller: str, called: str) -> None:
+def _print(
+    transcript: Transcript, caller: str, called: str, technicians: tuple[str, ...] = ()
+) -> None:
     click.echo(f"Call {transcript.call_sid} from {caller} to {called}")
     click.echo(str(transcript))
+    if technicians and "ring" not in transcript.kinds():
+        click.echo(
+            "(--tech was given but nobody was rung: the line was closed, or nobody is on duty "
+            "with a mobile. Place the call in its hours, in-process: "
+            "flask --app app call simulate --at '2026-12-01 10:00' …)"
+        )

@@ -44,8 +44,8 @@ def language(turn: Turn) -> VoiceResponse:
         # An impatient caller who pressed a menu key during the greeting is taken at their word.
         response.redirect(url("ivr.choice", pressed=digits[:1]))
     else:
-        # The English offer was just heard: the menu does not offer it again at once.
-        response.redirect(url("ivr.menu"))
+        # The other language was just offered: the menu's first reading does not offer it again.
+        response.redirect(url("ivr.menu", offered=1))
     return response
 
 
@@ -64,7 +64,7 @@ def menu_prompt(turn: Turn) -> VoiceResponse:
         language="fr-CA" if turn.language == "fr" else "en-CA",
         speech_timeout="auto",
     )
-    _say_options(turn, gather, the_menu)
+    _say_options(turn, gather, the_menu, skip_language=bool(arg("offered")) and silent == 0)
     # No input: say so and repeat, at most ``no_input_repeats`` times, then the voicemail.
     turn.say(response, "no_input")
     if silent + 1 > the_menu.no_input_repeats:
@@ -75,8 +75,10 @@ def menu_prompt(turn: Turn) -> VoiceResponse:
     return response
 
 
-def _say_options(turn: Turn, gather: Gather, the_menu: menu.Menu) -> None:
+def _say_options(turn: Turn, gather: Gather, the_menu: menu.Menu, skip_language: bool) -> None:
     for option in the_menu.options:
+        if option.destination == "language" and skip_language:
+            continue  # its key still works: the menu's choices are all kept
         if option.destination == "language":
             other = "en" if turn.language == "fr" else "fr"
             turn.speaker.say(gather, option.prompt, other, digit=option.digit)

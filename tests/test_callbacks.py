@@ -210,3 +210,13 @@ def test_the_simulator_calls_a_running_server_over_http(phone_app: Flask, db: Se
     assert transcript.heard()[0] == "Bienvenue au soutien technique d'AltiLogix."
     assert transcript.kinds()[-1] == "status"
     assert not any(e.kind == "error" for e in transcript.entries)
+
+
+def test_a_cata_call_out_of_hours_with_technicians_says_why_nobody_was_rung(
+    phone_app: Flask, db: Session
+) -> None:
+    result = phone_app.test_cli_runner().invoke(
+        args=["call", "simulate", "--to", "cata", "--tech", "accept", "--at", "2026-12-01 22:00"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "--tech was given but nobody was rung: the line was closed" in result.output

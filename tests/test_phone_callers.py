@@ -6,7 +6,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Contact, Language
+from models import Contact, Language, Line
 from tests.phone import (
     EMILY,
     MARIE,
@@ -34,6 +34,28 @@ def test_an_anonymous_caller_is_asked_for_the_account_number(phone_app: Flask, d
     assert "Veuillez entrer le numéro de compte de votre entreprise, suivi du carré." in heard
     assert UNAUTHORIZED in heard
     assert heard[-2:] == ["Merci. Un membre de notre équipe vérifiera votre message.", "Au revoir."]
+
+
+def test_an_unknown_caller_hears_the_english_offer_once_before_the_menu(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="-,6,1001#")
+    assert transcript.heard().count("For service in English, press 9.") == 1
+
+
+def test_the_english_key_still_works_in_the_menu_after_the_offer(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="-,9")
+    assert "For regular support, press 6." in transcript.heard()
+
+
+def test_an_unknown_callers_call_keeps_the_line_they_asked_for(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="-,6,1001#")
+    call = the_call(db, transcript)
+    assert (call.line, call.account_given) == (Line.REGULAR, "1001")
 
 
 def test_an_unauthorized_message_is_a_ticket_to_verify_with_no_promise_and_no_page(

@@ -290,3 +290,44 @@ def test_copies_of_a_webhook_at_once_open_one_ticket_even_on_a_busy_machine(
             burner.kill()
             burner.wait()
     assert db.scalar(select(func.count(Ticket.id))) == 6
+
+
+def test_hostile_values_in_signed_urls_never_reach_a_job(phone_app: Flask, db: Session) -> None:
+    """A NUL byte or garbage in a query value (the URL is signed, but Twilio signs what it is
+    given) is cleaned before anything is stored; the supervisors' job then runs on it."""
+    from helpdesk import notify
+    from tests.phone import helpdesk
+
+    call = {**CALL, "CallSid": "CA" + "6" * 32, "From": "anonymous"}
+    entered = signed_post(
+        phone_app, "/voice/account/entered?line=%00&tries=%00", {**call, "Digits": "10\x0001#"}
+    )
+    assert entered.status_code == 200
+    recording = {**call, "RecordingUrl": "https://api.twilio.example/RE1", "RecordingDuration": "x"}
+    done = signed_post(
+        phone_app, "/voice/recorded?kind=verify%00&client=%00&account=%00", recording
+    )
+    assert done.status_code == 200 and "<Say" in done.get_data(as_text=True)
+    ticket = db.scalars(select(Ticket)).one()
+    assert the_call_of(db, call["CallSid"]).account_given == "1001"
+    notify.ask_verification(helpdesk(phone_app), ticket.id)
+
+
+def test_a_call_first_seen_at_its_recording_still_names_its_caller(
+    phone_app: Flask, db: Session
+) -> None:
+    recording = {
+        "CallSid": "CA" + "5" * 32,
+        "From": "+15145550199",
+        "To": MAIN,
+        "RecordingUrl": "https://api.twilio.example/RE2",
+        "RecordingDuration": "9",
+    }
+    signed_post(phone_app, "/voice/recorded?kind=voicemail", recording)
+    ticket = db.scalars(select(Ticket)).one()
+    assert (ticket.requester, ticket.subject) == ("+15145550199", "+15145550199: message")
+
+
+def the_call_of(db: Session, sid: str) -> Call:
+    db.expire_all()
+    return db.scalars(select(Call).where(Call.call_sid == sid)).one()
