@@ -94,7 +94,7 @@ def server(database_url: str, workers: int) -> Iterator[str]:
             str(workers),
             "--log-level",
             "warning",
-            "bench.app:create_app()",
+            "bench.static_app:create_app()",
         ],
         cwd=ROOT,
         env=env,

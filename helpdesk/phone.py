@@ -32,7 +32,7 @@ from models import (
     WhisperAnswer,
     utcnow,
 )
-from models.db import insert_or_skip
+from models.db import insert_many_or_skip, insert_or_skip
 from phones import parse_caller_id
 from routing.calendar import Status
 from routing.config import BusinessHours
@@ -141,11 +141,11 @@ def open_support_ticket(session: Session, hours: BusinessHours, call: Call, line
         channel=Channel.PHONE,
         subject=f"{contact.name if contact else call.from_number} ({line.value})",
     )
+    status = opened.status
     call.ticket_id, call.line = opened.ticket.id, line  # the support line the caller reached
+    call.outcome = CallOutcome.MESSAGE if status.is_open else CallOutcome.AFTER_HOURS
     # Should the call's last steps never reach us, the ticket is followed up all the same.
     tasks.follow_up(session, opened.ticket.id, safety_net_at=utcnow() + FOLLOW_UP_SAFETY_NET)
-    status = opened.status
-    call.outcome = CallOutcome.MESSAGE if status.is_open else CallOutcome.AFTER_HOURS
     calllog.record(call, CallEventKind.TICKET_OPENED, number=opened.ticket.number, line=line.value)
     if not status.is_open:
         holiday = status.holiday.code if status.holiday else None
@@ -172,7 +172,9 @@ def line_status(session: Session, hours: BusinessHours, schedule: str) -> Status
 # -- messages -----------------------------------------------------------------------------------
 
 
-def keep_recording(session: Session, call: Call, message: Message | None) -> bool:
+def keep_recording(
+    session: Session, call: Call, message: Message | None, ticket_id: int | None = None
+) -> bool:
     """Store the caller's message once (Twilio may send its webhook twice); True when new."""
     if message is None:
         calllog.record(call, CallEventKind.NO_MESSAGE)
@@ -181,7 +183,7 @@ def keep_recording(session: Session, call: Call, message: Message | None) -> boo
         session,
         Recording,
         call_id=call.id,
-        ticket_id=call.ticket_id,
+        ticket_id=ticket_id or call.ticket_id,
         url=message.url,
         sid=message.sid,
         seconds=message.seconds,
@@ -193,10 +195,8 @@ def keep_recording(session: Session, call: Call, message: Message | None) -> boo
     return True
 
 
-def _attach(session: Session, ticket: Ticket, message: Message) -> None:
-    session.execute(
-        update(Recording).where(Recording.url == message.url).values(ticket_id=ticket.id)
-    )
+def _attach(ticket: Ticket, message: Message) -> None:
+    """The message in the ticket's history (the recording's row already names the ticket)."""
     tickets.note(
         ticket,
         TicketEventKind.MESSAGE,
@@ -212,7 +212,7 @@ def support_message(session: Session, call: Call, message: Message | None) -> Ti
     if ticket is None:
         return None
     if keep_recording(session, call, message) and message is not None:
-        _attach(session, ticket, message)
+        _attach(ticket, message)
     queue_follow_up(session, call)
     return ticket
 
@@ -224,12 +224,13 @@ def addition(
     ticket = session.get(Ticket, ticket_id)
     if ticket is None or call.contact_id is None or ticket.contact_id != call.contact_id:
         return None
-    is_new = keep_recording(session, call, message)
     if message is None:
+        keep_recording(session, call, None)
         return None
+    is_new = keep_recording(session, call, message, ticket_id=ticket.id)
     call.ticket_id, call.outcome = ticket.id, CallOutcome.MESSAGE
     if is_new:
-        _attach(session, ticket, message)
+        _attach(ticket, message)
     staff = (
         [ticket.assignee_id]
         if ticket.assignee_id
@@ -244,41 +245,47 @@ def for_verification(
 ) -> Ticket | None:
     """A message from somebody the directory does not authorize: a ticket a supervisor settles,
     with no promise and nobody paged."""
-    call.outcome = CallOutcome.UNAUTHORIZED
-    return _to_verify(session, call, message, client_id)
+    return _to_verify(session, call, message, client_id, CallOutcome.UNAUTHORIZED)
 
 
 def voicemail(session: Session, call: Call, message: Message | None) -> Ticket | None:
     """The general voicemail: a message becomes a ticket to verify."""
-    call.outcome = call.outcome or CallOutcome.MESSAGE
-    return _to_verify(session, call, message, call.client_id)
+    return _to_verify(session, call, message, call.client_id, call.outcome or CallOutcome.MESSAGE)
 
 
 def _to_verify(
-    session: Session, call: Call, message: Message | None, client_id: int | None
+    session: Session,
+    call: Call,
+    message: Message | None,
+    client_id: int | None,
+    outcome: CallOutcome,
 ) -> Ticket | None:
-    is_new = keep_recording(session, call, message)
     if message is None:
+        call.outcome = outcome
+        keep_recording(session, call, None)
         return None
     ticket = session.get(Ticket, call.ticket_id) if call.ticket_id else None
     if ticket is None:
         client = session.get(Client, client_id) if client_id else None
         requester = _requester(call)
-        who = requester.address or "?"
         ticket = tickets.open_to_verify(
             session,
             Requester(
-                client.id if client else call.client_id, call.contact_id, who, requester.language
+                client.id if client else call.client_id,
+                call.contact_id,
+                requester.address,
+                requester.language,
             ),
             priority=call.line or Line.REGULAR,
             channel=Channel.PHONE,
-            subject=f"{who}: message",
+            subject=f"{requester.address or 'unknown caller'}: message",
             account=call.account_given,
         )
         call.ticket_id = ticket.id
         calllog.record(call, CallEventKind.TICKET_OPENED, number=ticket.number, to_verify=True)
-    if is_new:
-        _attach(session, ticket, message)
+    call.outcome = outcome  # with the ticket: one UPDATE of the call
+    if keep_recording(session, call, message, ticket_id=ticket.id):
+        _attach(ticket, message)
     return ticket
 
 
@@ -313,17 +320,12 @@ def reachable_team(session: Session, hours: BusinessHours, ticket: Ticket) -> li
 
 def ring_team(session: Session, call: Call, people: list[Person]) -> None:
     """Who is rung for this call, in order: they are paged if nobody accepts."""
-    for position, person in enumerate(people):
-        session.execute(
-            insert_or_skip(
-                session,
-                CallRing,
-                call_id=call.id,
-                staff_member_id=person.id,
-                position=position,
-                rung_at=utcnow(),
-            )
-        )
+    now = utcnow()
+    rows = [
+        {"call_id": call.id, "staff_member_id": p.id, "position": i, "rung_at": now}
+        for i, p in enumerate(people)
+    ]
+    session.execute(insert_many_or_skip(session, CallRing, rows))
     calllog.record(call, CallEventKind.TECHNICIANS_RUNG, staff_ids=[p.id for p in people])
 
 
@@ -332,12 +334,19 @@ def whisper_answered(
 ) -> bool:
     """A rung technician answered the whisper: only a 1 accepts. True when accepted."""
     accepted = digits == "1"
-    ring = session.scalars(
-        select(CallRing).where(CallRing.call_id == parent.id, CallRing.staff_member_id == staff_id)
-    ).first()
-    if ring is not None and ring.answer is None:
-        ring.answer = WhisperAnswer.ACCEPTED if accepted else WhisperAnswer.REFUSED
-        ring.answered_at, ring.leg_sid = utcnow(), leg_sid
+    session.execute(
+        update(CallRing)
+        .where(
+            CallRing.call_id == parent.id,
+            CallRing.staff_member_id == staff_id,
+            CallRing.answer.is_(None),
+        )
+        .values(
+            answer=WhisperAnswer.ACCEPTED if accepted else WhisperAnswer.REFUSED,
+            answered_at=utcnow(),
+            leg_sid=leg_sid,
+        )
+    )
     if accepted:
         calllog.record(parent, CallEventKind.WHISPER_ACCEPTED, staff_id=staff_id, child=leg_sid)
     else:

@@ -97,8 +97,7 @@ def open_ticket(
     """A request from an authorized contact: numbered, with the line's promise as deadline."""
     now = opened_at or utcnow()
     due, status = deadline(session, hours, priority, now)
-    ticket = _new(session, requester, priority, channel, subject, now, to_verify=False)
-    ticket.sla_due_at = due
+    ticket = _new(session, requester, priority, channel, subject, now, due=due)
     return Opened(ticket, status)
 
 
@@ -113,7 +112,7 @@ def open_to_verify(
 ) -> Ticket:
     """A request from somebody the directory does not authorize: no promise, nobody paged; the
     supervisors are told, and settle it."""
-    ticket = _new(session, requester, priority, channel, subject, utcnow(), to_verify=True)
+    ticket = _new(session, requester, priority, channel, subject, utcnow(), due=None)
     if account:
         note(ticket, TicketEventKind.ACCOUNT_GIVEN, account=account)
     tasks.ask_verification(session, ticket.id)
@@ -127,8 +126,10 @@ def _new(
     channel: Channel,
     subject: str,
     now: datetime,
-    to_verify: bool,
+    due: datetime | None,
 ) -> Ticket:
+    """A numbered ticket; without a deadline, it waits for a supervisor's verification."""
+    to_verify = due is None
     ticket = Ticket(
         number=next_number(session),
         priority=priority,
@@ -139,6 +140,7 @@ def _new(
         requester=requester.address,
         subject=subject[:300],
         to_verify=to_verify,
+        sla_due_at=due,
         created_at=now,
     )
     session.add(ticket)

@@ -19,9 +19,11 @@ RING_SECONDS = 20
 @call_step
 def urgent(turn: Turn) -> VoiceResponse:
     response = VoiceResponse()
-    if phone.authorized_contact(turn.session, turn.call) is None:
+    contact = phone.authorized_contact(turn.session, turn.call)
+    if contact is None:
         response.redirect(url("ivr.account", line="urgent"))
         return response
+    # ``contact`` stays referenced, so the session's (weak) identity map keeps it for the ticket.
     opened = phone.open_support_ticket(turn.session, turn.hours, turn.call, Line.URGENT)
     ticket, status = opened.ticket, opened.status
     people = phone.reachable_team(turn.session, turn.hours, ticket) if status.is_open else []

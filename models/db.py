@@ -63,6 +63,12 @@ def insert_or_skip(session: Session, model: type[Any], **values: Any) -> Any:
     return insert(model).values(**values).on_conflict_do_nothing()
 
 
+def insert_many_or_skip(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> Any:
+    """One ``INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING`` for several rows."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(model).values(rows).on_conflict_do_nothing()
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

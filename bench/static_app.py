@@ -1,6 +1,6 @@
 """The product's app with one route more, for the benchmarks only: a fixed TwiML answer,
 signature-checked like every webhook but touching no database: the floor the phone line's
-webhooks are measured against. ``gunicorn 'bench.app:create_app()'``."""
+webhooks are measured against. ``gunicorn 'bench.static_app:create_app()'``."""
 
 from __future__ import annotations
 
