@@ -12,7 +12,7 @@ from cli import register_commands
 from helpdesk import context as helpdesk_context
 from ivr import menu, prompts, steps
 from ivr.twiml import Voice
-from web import health
+from web import email_hook, health
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     context = helpdesk_context.build(values)
     steps.register(app, context, load_voice(values))
     app.register_blueprint(health.bp)
+    app.register_blueprint(email_hook.bp)
     register_commands(app)
     return app
 

@@ -90,6 +90,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SUPPORT_EMAIL_REGULAR", "support-regulier@altilogix.example", _text, "regular"),
     Setting("SUPPORT_EMAIL_URGENT", "support-urgent@altilogix.example", _text, "urgent"),
     Setting("SPOOL_DIR", "instance/spool", _text, "where webhooks keep what the database missed"),
+    Setting("INBOUND_EMAIL_SECRET", "", _text, "shared secret of POST /email/inbound; empty: off"),
+    Setting("MAIL_MAX_BYTES", "10485760", _positive_int, "largest incoming email kept whole"),
+    Setting("MAIL_REPLIES_PER_HOUR", "5", _positive_int, "automatic mails to one address an hour"),
+    Setting("IMAP_URL", "", _text, "imaps://user:pass@host:993 or imap:// (STARTTLS); empty: off"),
+    Setting("IMAP_FOLDER", "INBOX", _text, "the IMAP folder whose unseen mail is read"),
+    Setting("IMAP_DONE_FOLDER", "", _text, "move read mail there; empty: flag it \\Seen"),
+    Setting("IMAP_POLL_SECONDS", "60", _positive_float, "how often the worker reads IMAP"),
+    Setting("IMAP_CA_FILE", "", _text, "CA certificates the IMAP server is checked against"),
     Setting("LOG_LEVEL", "INFO", _text, "logging level"),
     Setting("DEBUG", "false", _flag, "development mode: relaxes the production checks"),
     Setting("TESTING", "false", _flag, "the test suite: relaxes the production checks"),
@@ -129,6 +137,14 @@ class Settings:
     support_email_regular: str
     support_email_urgent: str
     spool_dir: str
+    inbound_email_secret: str
+    mail_max_bytes: int
+    mail_replies_per_hour: int
+    imap_url: str
+    imap_folder: str
+    imap_done_folder: str
+    imap_poll_seconds: float
+    imap_ca_file: str
     log_level: str
     debug: bool
     testing: bool

@@ -7,6 +7,7 @@ phone line's catalog too), and serves only its own database's queue.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 import threading
@@ -15,11 +16,12 @@ import time
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker, Worker
+from rq.scheduler import RQScheduler
 
 import app
 import settings
 from helpdesk import context as helpdesk_context
-from helpdesk import replay
+from helpdesk import imap_poll, replay
 from helpdesk.context import Context
 from helpdesk.jobs import BoundWorker
 from models import utcnow
@@ -114,20 +116,53 @@ def wait_for_redis(connection: Redis, seconds: float) -> None:
             time.sleep(0.5)
 
 
-def main() -> int:
+def burst(context: Context) -> int:
+    """Relay the outbox and run every job that is due, again until nothing is left, then
+    return how many jobs ran (``rq worker --burst``, with the outbox and the timed jobs).
+
+    Jobs due later (a notice at the next opening, a retry's back-off) stay scheduled."""
+    worker, relay = make_worker(context, HelpdeskSimpleWorker)
+    queue = relay.queue
+    scheduler = RQScheduler([queue], connection=queue.connection)
+    scheduler.prepare_registries([queue.name])
+    if imap_poll.Schedule(context).wanted:
+        imap_poll.Schedule(context).queue_once()
+    ran = 0
+    while True:
+        relay.relay_once()
+        scheduler.enqueue_scheduled_jobs()  # type: ignore[no-untyped-call]
+        if queue.count == 0:
+            return ran
+        ran += queue.count
+        worker.work(burst=True, with_scheduler=False, logging_level=context.settings.log_level)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The AltiLogix worker.")
+    parser.add_argument(
+        "--burst", action="store_true", help="run what is due, then exit (rq worker --burst)"
+    )
+    options = parser.parse_args(argv)
     config = settings.load()
     settings.configure_logging(config)
     app.load_voice(config)  # the phone line's catalog and menu: a bad one stops here too
     context = helpdesk_context.build(config)
+    if options.burst:
+        log.info("burst: %d job(s) run", burst(context))
+        return 0
     worker, relay = make_worker(context)
     wait_for_redis(worker.connection, seconds=30)
     moved = relay.relay_once()
     log.info("outbox relay at start-up: %d task(s) queued", moved)
     relay.start()
+    mail = imap_poll.Schedule(context)
+    if mail.wanted:
+        mail.start()
     try:
         worker.work(with_scheduler=True, logging_level=config.log_level)
     finally:
         relay.stop()
+        mail.stop()
     return 0
 
 

@@ -14,10 +14,11 @@ def helpdesk() -> Context:
 
 
 def register_commands(app: Flask) -> None:
-    from cli import call, db, directory, hours, spool
+    from cli import call, db, directory, email, hours, spool
 
     app.cli.add_command(call.call)
     app.cli.add_command(db.db)
     app.cli.add_command(hours.hours)
     app.cli.add_command(directory.directory)
     app.cli.add_command(spool.spool)
+    app.cli.add_command(email.email)

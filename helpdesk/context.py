@@ -1,4 +1,5 @@
-"""What the helpdesk runs against: settings, the database, business hours and the staff texts.
+"""What the helpdesk runs against: settings, the database, business hours, the staff texts and
+the texts for clients.
 
 Built once by whoever runs: ``create_app`` keeps the web app's in ``app.extensions``, the worker
 builds its own at start-up, tests build theirs. Nothing here is a module global.
@@ -24,6 +25,7 @@ from routing.config import BusinessHours
 from settings import Settings
 
 NOTICES_FILE = Path(__file__).with_name("notices.toml")
+CLIENT_MAIL_FILE = Path(__file__).with_name("client_mail.toml")
 
 # Every staff text the helpdesk sends, with the placeholders it fills in.
 _TICKET = "client contact due line number opened phone recording"
@@ -45,6 +47,24 @@ NOTICE_TEXTS = i18n.keys(
     escalation_sms="client due number",
     verify_subject="number",
     verify_body="account client phone recording",
+    verify_email_body="client phone subject",
+    email_subject="client number",
+    email_body="excerpt line number sender subject",
+)
+
+# Every text the helpdesk emails to clients' contacts, with the placeholders it fills in.
+CLIENT_TEXTS = i18n.keys(
+    ack_subject="number subject",
+    ack_regular="",
+    ack_urgent="",
+    ticket_facts="due number",
+    unauthorized_subject="subject",
+    unauthorized_body="",
+    confirm_subject="number",
+    confirm_body="due line number",
+    line_regular="",
+    line_urgent="",
+    at="day time",
 )
 
 
@@ -54,6 +74,7 @@ class Context:
     sessions: sessionmaker[Session]
     hours: BusinessHours
     notices: i18n.Catalog
+    client_texts: i18n.Catalog
     # Twilio's REST API is reached through this client; None means twilio's own (the network).
     # Tests put a recorder here.
     twilio_http: HttpClient | None = None
@@ -82,4 +103,5 @@ def build(settings: Settings, sessions: sessionmaker[Session] | None = None) -> 
         sessions=sessions or make_session_factory(make_engine(settings.database_url)),
         hours=hours,
         notices=load_notices(),
+        client_texts=i18n.load(CLIENT_MAIL_FILE, CLIENT_TEXTS),
     )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from helpdesk import business_time, tasks
 from helpdesk.context import Context
 from helpdesk.tickets import note
-from models import Call, CallRing, Line, Ticket, TicketEventKind
+from models import Call, CallRing, Channel, Line, Ticket, TicketEventKind
 from routing import sla
 
 
@@ -25,7 +25,11 @@ def follow_up(context: Context, ticket_id: int, since: str | None = None) -> Non
     """
     with context.transaction() as session:
         ticket = session.get(Ticket, ticket_id)
-        if ticket is None or ticket.to_verify or ticket.first_response_at is not None:
+        if ticket is None or ticket.to_verify:
+            return
+        if ticket.channel == Channel.PHONE:  # every ticket gets a written trace
+            tasks.confirm_by_email(session, ticket.id)
+        if ticket.first_response_at is not None:
             return
         start = datetime.fromisoformat(since) if since else ticket.created_at
         staff_ids = _rung(session, ticket) or business_time.people_on_duty(
@@ -53,7 +57,8 @@ def plan(
     """Notify the people on duty, watch the deadline, and (urgent) escalate; once per ticket.
 
     Outside the line's hours the notices go out at the next opening, not at night, unless
-    URGENT_PAGE_AFTER_HOURS asks for urgent pages at once.
+    URGENT_PAGE_AFTER_HOURS asks for urgent pages at once; an emailed request's notice is
+    emailed at once all the same.
     """
     hours = context.hours
     rule = hours.line(ticket.priority.value)
@@ -62,13 +67,16 @@ def plan(
     page_now = status.is_open or (
         ticket.priority == Line.URGENT and context.settings.urgent_page_after_hours
     )
-    first_time = tasks.notify(
-        session,
-        ticket.id,
-        staff_ids,
-        tasks.Notice.NEW,
-        run_at=start if page_now else status.opens_at,
-    )
+    new = tasks.Notice.NEW
+    if page_now:
+        first_time = tasks.notify(session, ticket.id, staff_ids, new, run_at=start)
+    elif ticket.channel == Channel.EMAIL:
+        # An emailed request's acknowledgement says staff were told by email and pager: the
+        # email goes at once, at any hour; the pages follow the line's schedule.
+        first_time = tasks.notify(session, ticket.id, staff_ids, new, only="email", run_at=start)
+        tasks.notify(session, ticket.id, staff_ids, new, only="sms", run_at=status.opens_at)
+    else:
+        first_time = tasks.notify(session, ticket.id, staff_ids, new, run_at=status.opens_at)
     if rule.warn_before and ticket.sla_due_at is not None:
         warn_at = sla.deadline(calendar, start, rule.callback_within - rule.warn_before)
         tasks.sla_watch(session, ticket.id, ticket.sla_due_at, warn_at)

@@ -21,9 +21,11 @@ from helpdesk import senders
 from helpdesk.context import Context
 from models import (
     Call,
+    Channel,
     Client,
     Contact,
     DeliveryState,
+    EmailMessage,
     Notification,
     NotificationChannel,
     Recording,
@@ -35,6 +37,7 @@ from models import (
 )
 
 log = logging.getLogger(__name__)
+EXCERPT_CHARS = 2000  # of a client's email, in the technicians' notice
 
 # Which texts each kind of notice uses: (email subject, email body, SMS or None).
 NOTICES = {
@@ -43,13 +46,21 @@ NOTICES = {
     "sla_warning": ("sla_warning_subject", "sla_warning_body", "sla_warning_sms"),
     "escalation": ("escalation_subject", "escalation_body", "escalation_sms"),
     "verify": ("verify_subject", "verify_body", None),
+    "verify_email": ("verify_subject", "verify_email_body", None),
+    "email": ("email_subject", "email_body", None),
 }
 
 
 def notify_ticket(
-    context: Context, ticket_id: int, staff_ids: list[int], notice: str = "new", tag: str = ""
+    context: Context,
+    ticket_id: int,
+    staff_ids: list[int],
+    notice: str = "new",
+    tag: str = "",
+    only: str = "",
+    email_id: int | None = None,
 ) -> None:
-    """Job: tell the given staff about a ticket, by email and SMS."""
+    """Job: tell the given staff about a ticket, by email and SMS (``only`` one of them)."""
     if notice not in NOTICES:
         raise ValueError(f"unknown notice {notice!r}")
     with context.transaction() as session:
@@ -59,7 +70,7 @@ def notify_ticket(
             return
         people = session.scalars(select(StaffMember).where(StaffMember.id.in_(staff_ids))).all()
         ordered = sorted(people, key=lambda p: staff_ids.index(p.id))
-        ids = _write(session, context, ticket, ordered, notice, tag)
+        ids = _write(session, context, ticket, ordered, notice, tag, only, email_id)
     deliver(context, ids)
 
 
@@ -80,7 +91,8 @@ def ask_verification(context: Context, ticket_id: int) -> None:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None:
             return
-        ids = _write(session, context, ticket, _supervisors(session), "verify", "")
+        notice = "verify_email" if ticket.channel == Channel.EMAIL else "verify"
+        ids = _write(session, context, ticket, _supervisors(session), notice, "")
     deliver(context, ids)
 
 
@@ -116,18 +128,23 @@ def _write(
     people: Iterable[StaffMember],
     notice: str,
     tag: str,
+    only: str = "",
+    email_id: int | None = None,
 ) -> list[int]:
     """Write the notifications of one notice (the ones not written yet); return their ids."""
     subject_key, body_key, sms_key = NOTICES[notice]
     render = context.notices.render
+    email = session.get(EmailMessage, email_id) if email_id is not None else None
     ids = []
     for person in people:
         language = person.language.value
-        values = facts(session, context, ticket, language)
+        values = facts(session, context, ticket, language) | _email_facts(email)
         wanted = [(NotificationChannel.EMAIL, person.email, subject_key, body_key)]
         if sms_key and person.mobile:
             wanted.append((NotificationChannel.SMS, person.mobile, "", sms_key))
         for channel, recipient, subject, body in wanted:
+            if only and channel.value != only:
+                continue
             key = f"ticket-{ticket.id}-{notice}{tag}-{person.id}-{channel.value}"
             row = session.scalar(select(Notification).where(Notification.key == key))
             if row is None:
@@ -174,7 +191,17 @@ def facts(session: Session, context: Context, ticket: Ticket, language: str) -> 
         "opened": _local(ticket.created_at, zone),
         "recording": recording or render("none", language),
         "account": account or unknown,
+        "subject": ticket.subject,
     }
+
+
+def _email_facts(email: EmailMessage | None) -> dict[str, Any]:
+    if email is None:
+        return {}
+    excerpt = email.text.strip()
+    if len(excerpt) > EXCERPT_CHARS:
+        excerpt = excerpt[:EXCERPT_CHARS].rstrip() + " …"
+    return {"sender": email.from_address, "subject": email.subject, "excerpt": excerpt}
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> str:
@@ -197,30 +224,40 @@ def _deliver_one(context: Context, notification_id: int) -> None:
     message = _claim(context, notification_id)
     if message is None:
         return
-    channel, recipient, subject, body = message
     try:
-        if channel == NotificationChannel.EMAIL:
-            provider_id = senders.send_email(context.settings, recipient, subject, body)
+        if isinstance(message, senders.Letter):
+            provider_id = senders.send_letter(context.settings, message)
         else:
-            provider_id = senders.send_sms(context, recipient, body)
+            provider_id = senders.send_sms(context, *message)
     except Exception as error:
         _record(context, notification_id, DeliveryState.FAILED, error=error)
         raise
     _record(context, notification_id, DeliveryState.SENT, provider_id=provider_id)
 
 
-def _claim(
-    context: Context, notification_id: int
-) -> tuple[NotificationChannel, str, str, str] | None:
-    """Mark the notification as being sent, committed before anything leaves."""
+def _claim(context: Context, notification_id: int) -> senders.Letter | tuple[str, str] | None:
+    """Mark the notification as being sent, committed before anything leaves; return the email
+    to send, or the SMS's (number, text)."""
     with context.transaction() as session:
         row = session.scalars(
             select(Notification).where(Notification.id == notification_id).with_for_update()
         ).one()
-        if row.state in (DeliveryState.SENT, DeliveryState.SENDING):
+        if row.state in (DeliveryState.SENT, DeliveryState.SENDING, DeliveryState.WITHHELD):
             return None
         row.state, row.attempts = DeliveryState.SENDING, row.attempts + 1
-        return row.channel, row.recipient, row.subject, row.body
+        if row.channel == NotificationChannel.SMS:
+            return row.recipient, row.body
+        ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
+        return senders.Letter(
+            to=row.recipient,
+            subject=row.subject,
+            text=row.body,
+            sender=row.sender,
+            message_id=row.message_id,
+            in_reply_to=row.in_reply_to,
+            ticket_number=ticket.number if ticket else None,
+            html=row.staff_member_id is None,  # mail to clients has an HTML part
+        )
 
 
 def _record(

@@ -6,9 +6,11 @@ log says so: a developer's machine never sends for real by accident.
 
 from __future__ import annotations
 
+import html
 import logging
 import smtplib
 import ssl
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 from urllib.parse import unquote, urlparse
@@ -17,6 +19,7 @@ from twilio.http.http_client import TwilioHttpClient as TimeoutHttpClient
 from twilio.rest import Client
 
 from helpdesk.context import Context
+from mail import OWN_HEADER
 from phones import masked
 from settings import Settings
 
@@ -25,27 +28,73 @@ REST_TIMEOUT_SECONDS = 15
 LOGGED = "logged"  # the provider id of a message written to the log instead of sent
 
 
+@dataclass(frozen=True)
+class Letter:
+    """One automatic email. ``message_id`` (without <>) is made in advance for mail whose
+    replies must thread; ``in_reply_to`` makes it an auto-reply to that message."""
+
+    to: str
+    subject: str
+    text: str
+    sender: str = ""  # empty: MAIL_FROM
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    ticket_number: int | None = None
+    html: bool = False  # add an HTML alternative made from the text
+
+
 def send_email(settings: Settings, to: str, subject: str, body: str) -> str:
     """Send one automatic email; return its Message-ID."""
-    message = EmailMessage()
-    sender = settings.mail_from
-    message["From"], message["To"], message["Subject"] = sender, to, subject
-    # Marked automatic so that auto-responders and our own inbound mail never answer it.
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "All"
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    message.set_content(body)
+    return send_letter(settings, Letter(to, subject, body))
+
+
+def send_letter(settings: Settings, letter: Letter) -> str:
+    """Send one automatic email; return its Message-ID."""
+    message = compose(settings, letter)
     url = settings.smtp_url
     if not url:
         log.info(
             "SMTP_URL is not set: email NOT sent, logged instead: to=%s subject=%r",
-            _mask_email(to),
-            subject,
+            _mask_email(letter.to),
+            letter.subject,
         )
         return LOGGED
     with _smtp(url) as smtp:
         smtp.send_message(message)
     return str(message["Message-ID"])
+
+
+def compose(settings: Settings, letter: Letter) -> EmailMessage:
+    """The MIME message: UTF-8 text (and HTML), marked automatic, so that auto-responders and
+    our own intake never answer it (RFC 3834)."""
+    message = EmailMessage()
+    sender = letter.sender or settings.mail_from
+    message["From"], message["To"], message["Subject"] = sender, letter.to, letter.subject
+    message["Auto-Submitted"] = "auto-replied" if letter.in_reply_to else "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    domain = settings.mail_from.rpartition("@")[2] or None
+    message["Message-ID"] = (
+        f"<{letter.message_id}>" if letter.message_id else make_msgid(domain=domain)
+    )
+    if letter.in_reply_to:
+        message["In-Reply-To"] = message["References"] = f"<{letter.in_reply_to}>"
+    if letter.ticket_number is not None:
+        message[OWN_HEADER] = str(letter.ticket_number)
+    message.set_content(letter.text)
+    if letter.html:
+        message.add_alternative(as_html(letter.text), subtype="html")
+    return message
+
+
+def as_html(text: str) -> str:
+    """The text as HTML: one paragraph per block, its lines kept."""
+    blocks = [block for block in text.strip().split("\n\n") if block.strip()]
+    paragraphs = "".join(
+        "<p>" + "<br>\n".join(html.escape(line) for line in block.splitlines()) + "</p>\n"
+        for block in blocks
+    )
+    head = '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n'
+    return f"{head}{paragraphs}</body></html>\n"
 
 
 def _smtp(url: str) -> smtplib.SMTP:

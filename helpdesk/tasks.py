@@ -28,11 +28,22 @@ ESCALATE = define("ticket.escalate", "helpdesk.notify.escalate")
 VERIFY = define("ticket.verify", "helpdesk.notify.ask_verification")
 # Click-to-call: ring the technician, then bridge to the client.
 CALLBACK = define("call.callback", "helpdesk.callbacks.place_callback")
+# Acknowledge an authorized contact's email: the policy's text, the ticket and its deadline.
+ACKNOWLEDGE = define("email.acknowledge", "helpdesk.client_mail.acknowledge")
+# Tell the sender of an email that only a client's designated contacts may open requests.
+ANSWER_UNAUTHORIZED = define(
+    "email.answer_unauthorized", "helpdesk.client_mail.answer_unauthorized"
+)
+# Email a ticket opened by phone to its contact: its number and deadline, in writing.
+CONFIRM_BY_EMAIL = define("ticket.confirm_by_email", "helpdesk.client_mail.confirm_ticket")
+# Read the IMAP folder's unseen mail into the intake.
+POLL_IMAP = define("email.poll_imap", "helpdesk.imap_poll.poll")
 
 
 class Notice(StrEnum):
     NEW = "new"
     ADDITION = "addition"
+    EMAIL = "email"  # the client wrote on an open ticket
 
 
 def follow_up(
@@ -59,16 +70,23 @@ def notify(
     *,
     occasion: str = "",
     run_at: datetime | None = None,
+    only: str = "",
+    email_id: int | None = None,
 ) -> bool:
-    """``occasion`` tells apart two notices of one kind (the call that added a message)."""
+    """``occasion`` tells apart two notices of one kind (the call that added a message);
+    ``only`` limits it to one channel ("email" or "sms"); ``email_id``: the email it is about."""
     name = "notify" if notice == Notice.NEW else notice.value
     key = f"ticket-{ticket_id}-{name}" + (f"-{occasion}" if occasion else "")
-    args = {
+    args: dict[str, object] = {
         "ticket_id": ticket_id,
         "staff_ids": list(staff_ids),
         "notice": notice.value,
         "tag": f"-{occasion}" if occasion else "",
     }
+    if only:
+        key, args["only"] = f"{key}-{only}", only
+    if email_id is not None:
+        args["email_id"] = email_id
     return outbox.add(session, NOTIFY, args, key=key, run_at=run_at)
 
 
@@ -95,3 +113,23 @@ def ask_verification(session: Session, ticket_id: int) -> bool:
 def place_callback(session: Session, request_id: str) -> bool:
     args = {"request_id": request_id}
     return outbox.add(session, CALLBACK, args, key=f"callback-{request_id}")
+
+
+def acknowledge(session: Session, email_id: int) -> bool:
+    args = {"email_id": email_id}
+    return outbox.add(session, ACKNOWLEDGE, args, key=f"email-{email_id}-acknowledge")
+
+
+def answer_unauthorized(session: Session, email_id: int) -> bool:
+    args = {"email_id": email_id}
+    return outbox.add(session, ANSWER_UNAUTHORIZED, args, key=f"email-{email_id}-unauthorized")
+
+
+def confirm_by_email(session: Session, ticket_id: int) -> bool:
+    args = {"ticket_id": ticket_id}
+    return outbox.add(session, CONFIRM_BY_EMAIL, args, key=f"ticket-{ticket_id}-confirm-by-email")
+
+
+def poll_imap(session: Session, slot: int) -> bool:
+    """One poll per time slot, however many workers ask for it."""
+    return outbox.add(session, POLL_IMAP, {}, key=f"imap-poll-{slot}")

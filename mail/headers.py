@@ -49,12 +49,14 @@ def addresses(message: Message, *names: str) -> list[tuple[str, str]]:
 
 def _parsed_addresses(message: Message, name: str) -> list[tuple[str, str]]:
     try:
-        headers = message.get_all(name) or []
-        return [
-            (address.display_name, address.addr_spec)
-            for header in headers
-            for address in getattr(header, "addresses", ())
-        ]
+        found: list[tuple[str, str]] = []
+        for header in message.get_all(name) or []:
+            parsed = getattr(header, "addresses", None)
+            if parsed is None:  # Delivered-To, X-Original-To: no address header to the policy
+                found.extend(getaddresses([str(header)]))
+            else:
+                found.extend((address.display_name, address.addr_spec) for address in parsed)
+        return found
     except Exception:  # fall back on the older, more forgiving parser
         return getaddresses(raw_values(message, name))
 

@@ -22,6 +22,7 @@ from models.enums import (
     DeliveryState,
     Language,
     Line,
+    MailDirection,
     NotificationChannel,
     OutboxState,
     OverrideState,
@@ -33,6 +34,7 @@ from models.enums import (
     WorkKind,
 )
 from models.integrity import IntegrityRuleError
+from models.mail import EmailMessage, Quarantine
 from models.messaging import Installation, Notification, OutboxTask
 from models.tickets import BankTransaction, Counter, Survey, Ticket, TicketEvent, TimeEntry
 
@@ -57,15 +59,18 @@ __all__ = [
     "Counter",
     "DeliveryState",
     "Duty",
+    "EmailMessage",
     "Installation",
     "IntegrityRuleError",
     "Language",
     "Line",
+    "MailDirection",
     "Notification",
     "NotificationChannel",
     "OutboxState",
     "OutboxTask",
     "OverrideState",
+    "Quarantine",
     "Recording",
     "Role",
     "ScheduleOverride",

@@ -33,6 +33,11 @@ class TicketStatus(StrEnum):
     CLOSED = "closed"
 
 
+class MailDirection(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
 class NotificationChannel(StrEnum):
     EMAIL = "email"
     SMS = "sms"
@@ -43,6 +48,7 @@ class DeliveryState(StrEnum):
     SENDING = "sending"  # claimed and committed before the send: a retry never sends it again
     SENT = "sent"
     FAILED = "failed"
+    WITHHELD = "withheld"  # automatic mail to a client over the hourly cap: never sent
 
 
 class OutboxState(StrEnum):
@@ -144,6 +150,8 @@ class TicketEventKind(StrEnum):
 
     OPENED = "opened"
     MESSAGE = "message"
+    EMAIL_IN = "email_in"  # an email from the client, added to the ticket
+    EMAIL_OUT = "email_out"  # an automatic email to the client (acknowledgement, notice)
     NOTE = "note"
     ACCOUNT_GIVEN = "account_given"
     ASSIGNED = "assigned"

@@ -16,12 +16,20 @@ class Notification(Base):
     """One message to one recipient; its key makes a second send of the same message a no-op."""
 
     __tablename__ = "notification"
+    # The hourly cap on automatic mail to one address counts through this index.
+    __table_args__ = (Index("ix_notification_recipient_created_at", "recipient", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     channel: Mapped[NotificationChannel]
     recipient: Mapped[str] = mapped_column(String(254))
     staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    # Mail to a client's contact (an acknowledgement, a ticket's written trace): sent from the
+    # line's support address, under a Message-ID made in advance so that replies thread.
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
+    sender: Mapped[str] = mapped_column(String(254), default="")
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    in_reply_to: Mapped[str | None] = mapped_column(String(255))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     subject: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text, default="")

@@ -168,7 +168,13 @@ def test_the_worker_delivers_what_the_call_queued(
             burst = worker.HelpdeskSimpleWorker([queue], connection=redis)
             burst.context = sending
             burst.work(burst=True)
-    assert len(smtp_inbox.messages) == 3
+    recipients = sorted(m["To"] for m in smtp_inbox.messages)
+    assert recipients == [
+        "karim@altilogix.example",
+        "luc@altilogix.example",
+        "marie@boulangerie.example",  # the ticket in writing, to the caller
+        "sophie@altilogix.example",
+    ]
     assert len(twilio_api.requests) == 3
     # Waiting in RQ's scheduler: the SLA watch, the escalation, and the follow-up's safety net
     # (which will find the follow-up done).

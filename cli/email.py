@@ -1,0 +1,42 @@
+"""``flask email``: incoming support email, as the mail server hands it over."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from cli import helpdesk
+from helpdesk import email_intake
+
+log = logging.getLogger(__name__)
+
+# sysexits.h: the MTA keeps the message and delivers it again later.
+EX_TEMPFAIL = 75
+
+
+@click.group()
+def email() -> None:
+    """Incoming support email."""
+
+
+@email.command()
+@with_appcontext
+def ingest() -> None:
+    """Store one email read on stdin (an MTA pipe, e.g. Postfix's pipe(8) or an alias).
+
+    Exit 0 once it is stored, whatever it turned out to be (a ticket, a reply, automatic mail,
+    bytes in quarantine); exit 75 (EX_TEMPFAIL) when it cannot be stored now, so that the mail
+    server keeps it and tries again.
+    """
+    raw = sys.stdin.buffer.read()
+    try:
+        intake = email_intake.receive(helpdesk(), raw, source="pipe")
+    except Exception as error:  # the database is away, or worse: never lose the message
+        log.error("email not stored (%s); the mail server will try again", type(error).__name__)
+        click.echo(f"email not stored, try again later: {type(error).__name__}", err=True)
+        sys.exit(EX_TEMPFAIL)
+    number = f" ticket {intake.ticket_number}" if intake.ticket_number else ""
+    click.echo(f"stored: {intake.outcome.value}{number}")

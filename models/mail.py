@@ -1,0 +1,47 @@
+"""Email kept as it came and went: every message in or out, and what could not be read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, utcnow
+from models.enums import MailDirection
+
+
+class EmailMessage(Base):
+    """One email, in or out, stored once per Message-ID: a re-delivery is recognized by it."""
+
+    __tablename__ = "email_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    direction: Mapped[MailDirection]
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    from_address: Mapped[str] = mapped_column(String(254), default="")
+    to_addresses: Mapped[str] = mapped_column(Text, default="")  # comma-separated
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    # What the intake made of it: new_ticket, reply, to_verify, automatic, unrouted; "sent" out.
+    outcome: Mapped[str] = mapped_column(String(20), default="")
+    automatic: Mapped[str | None] = mapped_column(String(40))  # mail.automatic's reason
+    source: Mapped[str] = mapped_column(String(10), default="")  # pipe, http, imap; job out
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(default=0)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Quarantine(Base):
+    """Bytes that came in as mail and could not be read: kept whole for a person to look at."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)  # the same bytes, kept once
+    reason: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(10), default="")
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(default=0)  # of the bytes received, even when cut
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

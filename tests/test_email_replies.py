@@ -1,0 +1,305 @@
+"""What email sets going, as a real SMTP server receives it: the policy's acknowledgement, the
+technicians' notices, the reply to somebody not authorized, the written trace of a phone
+ticket; and never a mail loop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from email.message import EmailMessage as MimeMessage
+
+import pytest
+import time_machine
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk import email_intake
+from helpdesk.context import Context
+from helpdesk.email_intake import Intake
+from models import (
+    DeliveryState,
+    EmailMessage,
+    MailDirection,
+    Notification,
+    OutboxState,
+    OutboxTask,
+    Ticket,
+)
+from tests.conftest import SmtpInbox
+from tests.mailing import (
+    EMILY,
+    MARIE,
+    STRANGER,
+    URGENT,
+    corpus,
+    letter,
+    prepare,
+    run_due_tasks,
+    worker,
+)
+from tests.phone import RecordingTwilioHttp, at, place_call
+
+POLICY_REGULAR = (
+    "Nous avons bien reçu votre message pour du support régulier, notre personnel en a été "
+    "notifié à la fois par courriel et par télé-avertisseur, nous communiquerons avec vous dans "
+    "les plus brefs délais (< 4 h.).\n"
+    "*** SVP, ne pas répondre à ce message, il s’agit d’un accusé de réception automatisé ***\n"
+    "\n"
+    "Merci\n"
+    "L’équipe de support technique d’AltiLogix Inc.\n"
+)
+POLICY_URGENT = POLICY_REGULAR.replace("support régulier", "support urgent").replace(
+    "(< 4 h.)", "(< 1 h.)"
+)
+TUESDAY_10H = at(2026, 12, 1, 10)
+
+
+@pytest.fixture
+def twilio_api() -> RecordingTwilioHttp:
+    return RecordingTwilioHttp()
+
+
+@pytest.fixture
+def sending(
+    phone_app: Flask, db: Session, smtp_inbox: SmtpInbox, twilio_api: RecordingTwilioHttp
+) -> Context:
+    """The worker, sending to the loopback SMTP server, with Twilio's API recorded."""
+    prepare(db)
+    return worker(phone_app, smtp_inbox).replace(twilio_http=twilio_api)
+
+
+@pytest.fixture
+def tuesday() -> Iterator[None]:
+    with time_machine.travel(TUESDAY_10H, tick=False):
+        yield
+
+
+def receive(context: Context, raw: bytes, when: datetime = TUESDAY_10H) -> Intake:
+    """The message arrives (by any door: they share the intake), then the worker runs."""
+    with time_machine.travel(when, tick=False):
+        intake = email_intake.receive(context, raw, source="pipe")
+        run_due_tasks(context)
+    return intake
+
+
+def to(inbox: SmtpInbox, address: str) -> list[MimeMessage]:
+    return [m for m in inbox.messages if m["To"] == address]
+
+
+def plain(message: MimeMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert isinstance(part, MimeMessage)
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+def html(message: MimeMessage) -> str:
+    part = message.get_body(preferencelist=("html",))
+    assert isinstance(part, MimeMessage)
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+def test_a_french_contact_gets_the_policy_s_regular_acknowledgement_word_for_word(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    receive(sending, letter(sender=MARIE, subject="Sage 50 ne démarre plus"))
+    [ack] = to(smtp_inbox, "marie.tremblay@boulangerie.example")
+    assert ack["Subject"] == "[#1001] Accusé de réception : Sage 50 ne démarre plus"
+    assert plain(ack) == (
+        POLICY_REGULAR + "\n"
+        "Numéro de billet : 1001\n"
+        "Retour d’appel au plus tard : le mardi 1er décembre 2026 à 14 h (heure de Montréal)\n"
+    )
+
+
+def test_an_urgent_email_gets_the_policy_s_urgent_acknowledgement_word_for_word(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    receive(sending, letter(sender=MARIE, to=URGENT))
+    [ack] = to(smtp_inbox, "marie.tremblay@boulangerie.example")
+    assert ack["From"] == URGENT
+    assert plain(ack) == (
+        POLICY_URGENT + "\n"
+        "Numéro de billet : 1001\n"
+        "Retour d’appel au plus tard : le mardi 1er décembre 2026 à 11 h (heure de Montréal)\n"
+    )
+
+
+def test_an_english_contact_gets_the_acknowledgement_in_english(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    receive(sending, letter(sender=EMILY, subject="Payroll stuck"))
+    [ack] = to(smtp_inbox, "emily@dental.example")
+    assert ack["Subject"] == "[#1001] Acknowledgement of receipt: Payroll stuck"
+    assert plain(ack) == (
+        "We have received your message for regular support. Our staff have been notified by "
+        "both email and pager, and we will contact you as soon as possible (< 4 h.).\n"
+        "*** Please do not reply to this message; it is an automated acknowledgement of "
+        "receipt ***\n"
+        "\n"
+        "Thank you\n"
+        "The AltiLogix Inc. technical support team\n"
+        "\n"
+        "Ticket number: 1001\n"
+        "Callback by: Tuesday, December 1 2026 at 2 PM (Montreal time)\n"
+    )
+
+
+def test_the_acknowledgement_is_an_auto_reply_whose_message_id_is_kept_for_threading(
+    sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    original = letter(sender=MARIE)
+    intake = receive(sending, original)
+    [ack] = to(smtp_inbox, "marie.tremblay@boulangerie.example")
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert ack["X-Auto-Response-Suppress"] == "All"
+    assert ack["X-AltiLogix-Ticket"] == "1001"
+    assert ack["In-Reply-To"] == ack["References"] == f"<{intake.message_id}>"
+    ours = str(ack["Message-ID"]).strip("<>")
+    assert ours.endswith("@altilogix.example")
+    kept = db.scalars(select(EmailMessage).where(EmailMessage.message_id == ours)).one()
+    assert (kept.direction, kept.ticket_id) == (MailDirection.OUT, db.scalar(select(Ticket.id)))
+
+
+def test_the_acknowledgement_has_text_and_html_parts_with_accents_encoded(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    receive(sending, letter(sender=MARIE))
+    [ack] = to(smtp_inbox, "marie.tremblay@boulangerie.example")
+    assert ack.get_content_type() == "multipart/alternative"
+    assert "<p>Nous avons bien reçu votre message pour du support régulier" in html(ack)
+    assert "(&lt; 4 h.).<br>" in html(ack)
+    headers = ack.as_bytes().split(b"\n\n", 1)[0]
+    assert b"Subject: [#1001] =?utf-8?q?Accus=C3=A9" in headers  # RFC 2047 encoded
+    assert headers.isascii()
+
+
+def test_a_reply_to_the_acknowledgement_lands_on_its_ticket_and_is_not_acknowledged(
+    sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    receive(sending, letter(sender=MARIE))
+    [ack] = to(smtp_inbox, "marie.tremblay@boulangerie.example")
+    reply = letter(sender=MARIE, subject=f"Re: {ack['Subject']}", In_Reply_To=ack["Message-ID"])
+    intake = receive(sending, reply, at(2026, 12, 1, 10, 5))
+    assert (intake.outcome, intake.ticket_number) == (email_intake.Outcome.REPLY, 1001)
+    assert len(to(smtp_inbox, "marie.tremblay@boulangerie.example")) == 1
+    assert db.scalars(select(Ticket.number)).all() == [1001]
+
+
+def test_the_technicians_on_duty_are_told_by_email_and_pager(
+    sending: Context, smtp_inbox: SmtpInbox, twilio_api: RecordingTwilioHttp
+) -> None:
+    receive(sending, letter(sender=MARIE, subject="Sage 50 ne démarre plus"))
+    [luc] = to(smtp_inbox, "luc@altilogix.example")
+    assert luc["Subject"] == "[AltiLogix] Billet 1001, support régulier : Boulangerie Saint-Denis"
+    assert len(to(smtp_inbox, "sophie@altilogix.example")) == 1
+    assert [r["data"]["To"] for r in twilio_api.requests] == ["+15145550171", "+15145550172"]
+
+
+def test_at_night_technicians_are_emailed_at_once_and_paged_at_the_opening(
+    sending: Context, smtp_inbox: SmtpInbox, twilio_api: RecordingTwilioHttp, db: Session
+) -> None:
+    receive(sending, letter(sender=MARIE), at(2026, 12, 1, 22))
+    assert len(to(smtp_inbox, "luc@altilogix.example")) == 1
+    assert len(to(smtp_inbox, "marie.tremblay@boulangerie.example")) == 1
+    assert twilio_api.requests == []
+    pages = db.scalars(select(OutboxTask).where(OutboxTask.key.like("%-notify-sms"))).one()
+    assert (pages.state, pages.run_at) == (OutboxState.PENDING, at(2026, 12, 2, 8, 30))
+
+
+def test_a_technician_is_told_when_the_client_writes_on_the_ticket(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    receive(sending, letter(sender=MARIE))
+    smtp_inbox.messages.clear()
+    reply = letter(sender=MARIE, subject="Re: [#1001]", body="Le message d'erreur est E-42.")
+    receive(sending, reply, at(2026, 12, 1, 10, 30))
+    [luc] = to(smtp_inbox, "luc@altilogix.example")
+    assert luc["Subject"] == "[AltiLogix] Nouveau courriel, billet 1001 : Boulangerie Saint-Denis"
+    assert plain(luc) == (
+        "Le client a écrit au billet 1001 (support régulier).\n"
+        "De : marie.tremblay@boulangerie.example\n"
+        "Objet : Re: [#1001]\n\n"
+        "Le message d'erreur est E-42.\n"
+    )
+
+
+def test_a_stranger_is_answered_in_both_languages_with_no_callback_promise(
+    sending: Context, smtp_inbox: SmtpInbox, twilio_api: RecordingTwilioHttp
+) -> None:
+    receive(sending, letter(sender=STRANGER, subject="Besoin d'aide"))
+    [answer] = to(smtp_inbox, "paul@ailleurs.example")
+    assert answer["Subject"] == (
+        "Votre message au support d’AltiLogix : Besoin d'aide / "
+        "Your message to AltiLogix support: Besoin d'aide"
+    )
+    text = plain(answer)
+    assert text.startswith(
+        "Bonjour,\n\nNous avons bien reçu votre message. Seules les personnes désignées par "
+        "chaque client, au nombre de 4 au maximum, peuvent nous soumettre un problème ou un "
+        "incident."
+    )
+    assert "Only the people each client designates, 4 at most, may report" in text
+    assert "1001" not in text and "rappel" not in text.lower() and "call" not in text.lower()
+    assert answer["Auto-Submitted"] == "auto-replied"
+    supervisors = sorted(m["To"] for m in smtp_inbox.messages if m is not answer)
+    assert supervisors == ["david@altilogix.example", "helene@altilogix.example"]
+    assert twilio_api.requests == []  # nobody is paged for a message to verify
+
+
+def test_nothing_is_sent_in_answer_to_automatic_mail(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    for name in ("outlook_out_of_office.eml", "postfix_bounce.eml", "gmail_vacation.eml"):
+        receive(sending, corpus(name))
+    assert smtp_inbox.messages == []
+
+
+def test_automatic_mail_to_one_address_is_capped_per_hour(
+    phone_app: Flask, db: Session, smtp_inbox: SmtpInbox
+) -> None:
+    prepare(db)
+    capped = worker(phone_app, smtp_inbox, mail_replies_per_hour=2)
+    for minute in range(3):  # a responder that does not say it is one, answering each answer
+        receive(capped, letter(sender=STRANGER), at(2026, 12, 1, 10, minute))
+    assert len(to(smtp_inbox, "paul@ailleurs.example")) == 2
+    db.expire_all()
+    withheld = db.scalars(
+        select(Notification).where(Notification.state == DeliveryState.WITHHELD)
+    ).one()
+    assert withheld.recipient == "paul@ailleurs.example"
+    assert withheld.last_error == "over 2 automatic emails an hour"
+
+
+def test_an_acknowledgement_job_run_twice_sends_once(
+    sending: Context, smtp_inbox: SmtpInbox, db: Session, tuesday: None
+) -> None:
+    intake = email_intake.receive(sending, letter(sender=MARIE), source="http")
+    email_id = db.scalars(
+        select(EmailMessage.id).where(EmailMessage.message_id == intake.message_id)
+    ).one()
+    from helpdesk import client_mail
+
+    client_mail.acknowledge(sending, email_id)
+    client_mail.acknowledge(sending, email_id)
+    assert len(to(smtp_inbox, "marie.tremblay@boulangerie.example")) == 1
+
+
+def test_a_ticket_opened_by_phone_is_confirmed_by_email_to_its_contact(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    marie = "marie.tremblay@boulangerie.example"
+    place_call(phone_app, TUESDAY_10H, press="6")
+    with time_machine.travel(at(2026, 12, 1, 10, 2), tick=False):
+        run_due_tasks(sending)
+    [confirmation] = to(smtp_inbox, marie)
+    assert confirmation["Subject"] == "[#1001] Votre demande de support est enregistrée"
+    assert confirmation["Auto-Submitted"] == "auto-generated"
+    assert plain(confirmation) == (
+        "Bonjour,\n\n"
+        "Votre appel au support régulier est consigné sous le billet 1001. Nous communiquerons "
+        "avec vous au plus tard le mardi 1er décembre 2026 à 14 h (heure de Montréal).\n"
+        "*** SVP, ne pas répondre à ce message, il s’agit d’un message automatisé ***\n\n"
+        "Merci\n"
+        "L’équipe de support technique d’AltiLogix Inc.\n"
+    )
