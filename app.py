@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+import console
 import settings
 from cli import register_commands
 from helpdesk import context as helpdesk_context
@@ -35,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     context = helpdesk_context.build(values)
     steps.register(app, context, load_voice(values))
     app.register_blueprint(health.bp)
+    console.register(app, context)
     register_commands(app)
     return app
 

@@ -14,9 +14,10 @@ def helpdesk() -> Context:
 
 
 def register_commands(app: Flask) -> None:
-    from cli import call, db, directory, hours
+    from cli import call, db, directory, hours, staff
 
     app.cli.add_command(call.call)
     app.cli.add_command(db.db)
     app.cli.add_command(hours.hours)
     app.cli.add_command(directory.directory)
+    app.cli.add_command(staff.staff)
