@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from console import access
-from console.access import ANYONE, STAFF, allow
+from console.access import ANYONE, STAFF, allow, refuse_unmarked
 from helpdesk import staff_access
 
 # The templates and the stylesheet of every console page live with this blueprint.
@@ -18,6 +18,7 @@ bp = Blueprint(
     template_folder="templates",
     static_folder="static",
 )
+bp.before_request(refuse_unmarked)
 
 
 @bp.get("/sign-in")

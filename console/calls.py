@@ -11,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from console import calllog, queries
-from console.access import SUPERVISORS, allow, helpdesk
+from console.access import SUPERVISORS, allow, helpdesk, refuse_unmarked
 from models import Call, CallDirection, CallOutcome, Client, Contact, Line, Recording, Ticket
 
 bp = Blueprint("calls", __name__, url_prefix="/console/calls")
+bp.before_request(refuse_unmarked)
 
 
 @bp.get("/")

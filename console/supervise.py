@@ -10,11 +10,12 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from console import queries
-from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk
+from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import staff_access, tickets
 from models import StaffMember, Ticket, utcnow
 
 bp = Blueprint("supervise", __name__, url_prefix="/console")
+bp.before_request(refuse_unmarked)
 
 # The SLA board reloads itself this often (a meta refresh: no script needed).
 SLA_REFRESH_SECONDS = 60

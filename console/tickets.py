@@ -14,11 +14,12 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from console import queries
-from console.access import STAFF, Viewer, allow, current_viewer, helpdesk
+from console.access import STAFF, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import callbacks, tickets
 from models import Line, StaffMember, Ticket, utcnow
 
 bp = Blueprint("tickets", __name__, url_prefix="/console")
+bp.before_request(refuse_unmarked)
 
 
 def _viewer() -> Viewer:
