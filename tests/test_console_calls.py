@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+import time_machine
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -180,9 +181,17 @@ def test_the_sla_board_shows_each_open_ticket_and_reloads_itself(
     phone_app: Flask, db: Session, helene: Staff
 ) -> None:
     place_call(phone_app, at(2026, 12, 1, 10), press="6")
-    page = helene.text("/console/sla")
+    # a sign-in lasts 8 hours: the supervisor signs in at the moment the board is read
+    with time_machine.travel(at(2026, 12, 1, 16), tick=False):
+        helene.sign_in(HELENE)
+        page = helene.text("/console/sla")
+        assert "en retard de 2 h 00" in page and '<tr class="late">' in page
+    with time_machine.travel(at(2026, 12, 1, 13, 30), tick=False):
+        helene.sign_in(HELENE)
+        page = helene.text("/console/sla")
     assert '<meta http-equiv="refresh" content="60">' in page
-    assert 'href="/console/tickets/1001"' in page and "dans les temps" in page
+    assert 'href="/console/tickets/1001"' in page and '<tr class="at_risk">' in page
+    assert "encore 30 min" in page
 
 
 def test_a_supervisor_sets_a_staff_members_password(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,11 +55,13 @@ def test_the_work_list_is_sorted_by_deadline_with_business_time_left(
     desk: Flask, db: Session
 ) -> None:
     place_call(desk, at(2026, 12, 1, 10, 30), press="7", techs=("ignore",) * 3)
-    page = _signed_in(desk, LUC).text("/console/")
+    with time_machine.travel(at(2026, 12, 1, 10, 45), tick=False):
+        page = _signed_in(desk, LUC).text("/console/")
     # the urgent ticket (due 11:30) comes before the regular one (due 14:00)
     assert page.index("/console/tickets/1002") < page.index("/console/tickets/1001")
     assert "01/12/2026 14:00" in page
-    assert "encore" in page  # the time left, in Luc's French
+    assert "encore 3 h 15" in page  # business time left, in Luc's French
+    assert "encore 45 min" in page
 
 
 def test_a_technician_opens_only_tickets_of_their_lines_or_their_own(
