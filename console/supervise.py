@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from console import queries
+from console import access, queries
 from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import staff_access, tickets
 from models import StaffMember, Ticket, utcnow
@@ -123,6 +123,8 @@ def set_password(staff_id: int) -> ResponseReturnValue:
                 abort(404)
             staff_access.set_password(person, password)
             name = person.name
+            if person.id == _viewer().id:
+                access.start_session(person)  # a new password ends the other sessions, not this one
     except ValueError as refused:
         flash(_("Refused: %(why)s", why=str(refused)), "error")
     else:

@@ -206,3 +206,14 @@ def test_a_supervisor_sets_a_staff_members_password(
     assert Staff(phone_app).sign_in(LUC, "a brand new one").status_code == 302
     helene.post(f"/console/staff/{luc_id}/password", {"password": "short", "confirm": "short"})
     assert "at least 10 characters" in helene.text("/console/staff")
+
+
+def test_a_supervisor_who_changes_their_own_password_stays_signed_in(
+    db: Session, helene: Staff
+) -> None:
+    mine = staff_id(db, HELENE)
+    helene.post(
+        f"/console/staff/{mine}/password",
+        {"password": "my own new one", "confirm": "my own new one"},
+    )
+    assert "Nouveau mot de passe pour Hélène Bergeron." in helene.text("/console/staff")
