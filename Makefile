@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run call test lint typecheck pytest bench lock clean
+.PHONY: run call test lint typecheck pytest bench lock clean translations
 ARGS ?= --press 6
 
 run: $(STAMP)
@@ -37,6 +37,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
+
+# The console's French catalog: extract the texts, merge them into the .po (translate the new
+# ones there), compile the .mo that the app reads. Both files are committed: a fresh clone needs
+# no step, and a test fails when the .mo lags behind the .po or a text lacks its translation.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F console/babel.cfg -k lazy_gettext --no-location -o build/console.pot .
+	$(BIN)/pybabel update -i build/console.pot -d console/translations --no-location --width 100
+	$(BIN)/pybabel compile -d console/translations
 
 # Re-pin every dependency to the newest release pyproject.toml allows.
 lock:

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+import console
 import settings
 from cli import register_commands
 from helpdesk import context as helpdesk_context
@@ -36,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     steps.register(app, context, load_voice(values))
     app.register_blueprint(health.bp)
     app.register_blueprint(email_hook.bp)
+    console.register(app, context)
     register_commands(app)
     return app
 

@@ -104,6 +104,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORT", "5000", _positive_int, "port of `make run` and of the Procfile's web"),
     Setting("WEB_CONCURRENCY", "4", _positive_int, "gunicorn processes in the Procfile"),
     Setting("MAX_CONTENT_LENGTH", "262144", _positive_int, "largest request body, in bytes"),
+    Setting("CONSOLE_SESSION_MINUTES", "480", _positive_int, "a console sign-in lasts this long"),
 )
 
 # Without these a production process would accept forged webhooks or forgeable sessions.
@@ -151,6 +152,7 @@ class Settings:
     port: int
     web_concurrency: int
     max_content_length: int
+    console_session_minutes: int
 
     @property
     def development(self) -> bool:

@@ -14,7 +14,7 @@ def helpdesk() -> Context:
 
 
 def register_commands(app: Flask) -> None:
-    from cli import call, db, directory, email, hours, spool
+    from cli import call, db, directory, email, hours, spool, staff
 
     app.cli.add_command(call.call)
     app.cli.add_command(db.db)
@@ -22,3 +22,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(directory.directory)
     app.cli.add_command(spool.spool)
     app.cli.add_command(email.email)
+    app.cli.add_command(staff.staff)

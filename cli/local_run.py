@@ -24,6 +24,7 @@ from redis.retry import Retry
 
 import settings
 from cli.supervisor import Program, Supervisor
+from helpdesk.staff_access import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
@@ -94,6 +95,9 @@ def run(env: dict[str, str], config: settings.Settings) -> int:
     subprocess.run(
         [*FLASK, "directory", "load-if-empty", str(DEMO_DIRECTORY)], check=True, env=env, cwd=ROOT
     )
+    if config.development:
+        # The demo staff can sign in to the console; never outside a developer's machine.
+        subprocess.run([*FLASK, "staff", "demo-passwords"], check=True, env=env, cwd=ROOT)
     redis_state, programs = plan(env, config.redis_url)
     _banner(config, env["PORT"], redis_state)
     return Supervisor(programs).run()
@@ -131,11 +135,24 @@ def _redis(url: str) -> tuple[str, list[str] | None]:
     ]
 
 
+def _console_lines(config: settings.Settings, port: str) -> list[str]:
+    """How to sign in to the staff console; the demo password only on a developer's machine."""
+    url = f"Staff console: http://127.0.0.1:{port}/console/"
+    if not config.development:
+        return [url, "  sign in: flask --app app staff set-password EMAIL gives a first password"]
+    return [
+        url,
+        f"  demo sign-in (DEBUG only): helene@altilogix.example (supervisor) or "
+        f"luc@altilogix.example (technician), password {DEMO_PASSWORD}",
+    ]
+
+
 def _banner(config: settings.Settings, port: str, redis_state: str) -> None:
     base = (config.public_base_url or "https://<your public https host>").rstrip("/")
     lines = [
         "",
         f"AltiLogix support line: http://127.0.0.1:{port}/  (health: /healthz)",
+        *_console_lines(config, port),
         "Point the Twilio numbers at:",
         f"  voice webhook:    POST {base}/voice/incoming",
         f"  status callback:  POST {base}/voice/status",

@@ -1,6 +1,7 @@
 """The SQLAlchemy models. Importing this package registers every table and integrity rule."""
 
 from models import integrity
+from models.access import SignInAttempt
 from models.base import Base, UTCDateTime, utcnow
 from models.calendar import Closure, ScheduleOverride
 from models.calls import Call, CallbackRequest, CallEvent, CallRing, Recording
@@ -74,6 +75,7 @@ __all__ = [
     "Recording",
     "Role",
     "ScheduleOverride",
+    "SignInAttempt",
     "StaffMember",
     "Survey",
     "Ticket",

@@ -1,0 +1,118 @@
+"""Who may use each console route: every view says it with ``@allow(...)``, and a view that
+says nothing is refused (the blueprints check it before any view runs)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from flask import abort, current_app, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from helpdesk import staff_access
+from helpdesk.context import Context
+from models import Role, StaffMember
+
+ANYONE = "anyone"  # the sign-in page itself
+STAFF = "staff"  # technicians and supervisors
+SUPERVISORS = "supervisors"
+LEVELS = (ANYONE, STAFF, SUPERVISORS)
+
+View = TypeVar("View", bound=Callable[..., ResponseReturnValue])
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in staff member, as the pages need them (not a database row)."""
+
+    id: int
+    name: str
+    email: str
+    role: Role
+    language: str
+
+    @property
+    def supervisor(self) -> bool:
+        return self.role == Role.SUPERVISOR
+
+
+def helpdesk() -> Context:
+    context: Context = current_app.extensions["helpdesk"]
+    return context
+
+
+def allow(who: str) -> Callable[[View], View]:
+    """Mark and guard a view: anonymous visitors go to sign in, others need the level."""
+    if who not in LEVELS:
+        raise ValueError(f"unknown access level {who!r}")
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+            if who != ANYONE:
+                viewer = current_viewer()
+                if viewer is None:
+                    return redirect(url_for("auth.sign_in") + "?" + urlencode({"next": _here()}))
+                if who == SUPERVISORS and not viewer.supervisor:
+                    abort(403)
+            return view(*args, **kwargs)
+
+        guarded.access = who  # type: ignore[attr-defined]
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def access_of(endpoint: str | None) -> str | None:
+    view = current_app.view_functions.get(endpoint or "")
+    return getattr(view, "access", None)
+
+
+def refuse_unmarked() -> None:
+    """Blueprints' before_request: a console view that does not say who may use it is refused."""
+    if access_of(request.endpoint) is None and not (request.endpoint or "").endswith(".static"):
+        abort(403)
+
+
+def _here() -> str:
+    query = request.query_string.decode()
+    return request.path + (f"?{query}" if query and request.method == "GET" else "")
+
+
+def current_viewer() -> Viewer | None:
+    """The staff member of this request's session, once per request; None when signed out or
+    when the session no longer matches (inactive, password changed)."""
+    if "viewer" in g:
+        viewer: Viewer | None = g.viewer
+        return viewer
+    g.viewer = _load_viewer()
+    return g.viewer  # type: ignore[no-any-return]
+
+
+def _load_viewer() -> Viewer | None:
+    staff_id = session.get("staff_id")
+    if not isinstance(staff_id, int):
+        return None
+    with helpdesk().transaction() as db:
+        staff = db.get(StaffMember, staff_id)
+        if staff is None or not staff.active:
+            return None
+        if session.get("key") != staff_access.fingerprint(staff):
+            return None
+        return Viewer(staff.id, staff.name, staff.email, staff.role, staff.language.value)
+
+
+def start_session(staff: StaffMember) -> None:
+    """A fresh session (no fixation) that expires after CONSOLE_SESSION_MINUTES."""
+    session.clear()
+    session.permanent = True
+    session["staff_id"] = staff.id
+    session["key"] = staff_access.fingerprint(staff)
+
+
+def end_session() -> None:
+    session.clear()
+    g.pop("viewer", None)

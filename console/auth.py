@@ -1,0 +1,68 @@
+"""Signing in and out of the console."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from console import access
+from console.access import ANYONE, STAFF, allow, refuse_unmarked
+from helpdesk import staff_access
+
+# The templates and the stylesheet of every console page live with this blueprint.
+bp = Blueprint(
+    "auth",
+    __name__,
+    url_prefix="/console",
+    template_folder="templates",
+    static_folder="static",
+)
+bp.before_request(refuse_unmarked)
+
+
+@bp.get("/sign-in")
+@allow(ANYONE)
+def sign_in() -> ResponseReturnValue:
+    return render_template("sign_in.html", next=_next_page())
+
+
+@bp.post("/sign-in")
+@allow(ANYONE)
+def sign_in_post() -> ResponseReturnValue:
+    email = request.form.get("email", "")
+    password = request.form.get("password", "")
+    refused: staff_access.SignInRefused | None = None
+    # The attempt is counted whatever happens, so the refusal is caught inside the transaction.
+    with access.helpdesk().transaction() as session:
+        try:
+            staff = staff_access.sign_in(session, email, password, request.remote_addr or "")
+            access.start_session(staff)
+        except staff_access.SignInRefused as error:
+            refused = error
+    if refused is not None:
+        message = (
+            _("Too many failed attempts. Wait 15 minutes and try again.")
+            if refused.throttled
+            else _("Wrong email or password.")
+        )
+        flash(message, "error")
+        status = 429 if refused.throttled else 401
+        return render_template("sign_in.html", next=_next_page(), email=email), status
+    return redirect(_next_page() or url_for("tickets.index"))
+
+
+@bp.post("/sign-out")
+@allow(STAFF)
+def sign_out() -> ResponseReturnValue:
+    access.end_session()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.sign_in"))
+
+
+def _next_page() -> str:
+    """Where to go after signing in: a console page of this site only."""
+    target = request.values.get("next", "")
+    if target.startswith("/console/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return ""

@@ -1,0 +1,221 @@
+"""The supervisors' call log: its filters and columns as tables, and keyset pagination.
+
+Pages are ordered newest first by (started_at, id), and the next page starts strictly after the
+last row shown, so a call that arrives while a supervisor pages never shifts or repeats a row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from models import (
+    Call,
+    CallDirection,
+    CallOutcome,
+    CallRing,
+    Client,
+    Contact,
+    Line,
+    StaffMember,
+    Ticket,
+    WhisperAnswer,
+)
+
+PAGE_SIZE = 50
+EXPORT_LIMIT = 50_000
+
+
+def _day(raw: str) -> date:
+    return date.fromisoformat(raw)
+
+
+def _digits(raw: str) -> str:
+    digits = re.sub(r"\D", "", raw)
+    if len(digits) < 3:
+        raise ValueError("at least 3 digits")
+    return digits[-10:]
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def _rung_or_called_back(staff_id: int) -> ColumnElement[bool]:
+    rung = select(CallRing.call_id).where(CallRing.staff_member_id == staff_id)
+    return or_(Call.staff_member_id == staff_id, Call.id.in_(rung))
+
+
+def _either_party(digits: str) -> ColumnElement[bool]:
+    return or_(Call.from_number.contains(digits), Call.to_number.contains(digits))
+
+
+def _client(account: str) -> ColumnElement[bool]:
+    return Call.client_id.in_(select(Client.id).where(Client.account == account))
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter of the call log: its query parameter, how it is read, what it keeps."""
+
+    name: str
+    parse: Callable[[str], Any]  # raises ValueError on a value it cannot read
+    where: Callable[[Any, ZoneInfo], ColumnElement[bool]]
+
+
+FILTERS: tuple[Filter, ...] = (
+    Filter("from", _day, lambda day, zone: Call.started_at >= _midnight(day, zone)),
+    Filter(
+        "to",
+        _day,
+        lambda day, zone: Call.started_at < _midnight(day + timedelta(days=1), zone),
+    ),
+    Filter("line", Line, lambda line, _zone: Call.line == line),
+    Filter("outcome", CallOutcome, lambda outcome, _zone: Call.outcome == outcome),
+    Filter("direction", CallDirection, lambda way, _zone: Call.direction == way),
+    Filter("client", lambda raw: raw.strip()[:20], lambda account, _zone: _client(account)),
+    Filter("number", _digits, lambda digits, _zone: _either_party(digits)),
+    Filter("technician", int, lambda staff_id, _zone: _rung_or_called_back(staff_id)),
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    values: Mapping[str, Any]  # the filters that were given and read
+    raw: Mapping[str, str]  # what the form said, to show it again
+    invalid: tuple[str, ...]  # names of the filters whose value could not be read (ignored)
+
+    def where(self, zone: ZoneInfo) -> list[ColumnElement[bool]]:
+        return [f.where(self.values[f.name], zone) for f in FILTERS if f.name in self.values]
+
+
+def read_filters(args: Mapping[str, str]) -> Filters:
+    values: dict[str, Any] = {}
+    raw: dict[str, str] = {}
+    invalid: list[str] = []
+    for each in FILTERS:
+        given = (args.get(each.name) or "").strip()
+        if not given:
+            continue
+        raw[each.name] = given
+        try:
+            values[each.name] = each.parse(given)
+        except ValueError:
+            invalid.append(each.name)
+    return Filters(values, raw, tuple(invalid))
+
+
+def cursor_of(call: Call) -> str:
+    return f"{call.started_at.astimezone(UTC).isoformat()}_{call.id}"
+
+
+def read_cursor(raw: str) -> tuple[datetime, int] | None:
+    moment, _, ident = raw.partition("_")
+    try:
+        started = datetime.fromisoformat(moment)
+        return (started, int(ident)) if started.tzinfo is not None else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class CallRow:
+    call: Call
+    client: str | None
+    contact: str | None
+    ticket: int | None
+    technician: str | None  # who accepted it (CATA) or placed it (callback)
+
+
+def _statement(filters: Filters, zone: ZoneInfo) -> Any:
+    technician = aliased(StaffMember)
+    return (
+        select(Call, Client.name, Contact.name, Ticket.number, technician.name)
+        .outerjoin(Client, Client.id == Call.client_id)
+        .outerjoin(Contact, Contact.id == Call.contact_id)
+        .outerjoin(Ticket, Ticket.id == Call.ticket_id)
+        .outerjoin(technician, technician.id == Call.staff_member_id)
+        .where(*filters.where(zone))
+        .options(selectinload(Call.rings))
+        .order_by(Call.started_at.desc(), Call.id.desc())
+    )
+
+
+def _rows(session: Session, statement: Any, names: Mapping[int, str]) -> list[CallRow]:
+    rows = []
+    for call, client, contact, ticket, technician in session.execute(statement).all():
+        accepted = [r for r in call.rings if r.answer == WhisperAnswer.ACCEPTED]
+        who = technician or (names.get(accepted[0].staff_member_id) if accepted else None)
+        rows.append(CallRow(call, client, contact, ticket, who))
+    return rows
+
+
+def page(
+    session: Session,
+    filters: Filters,
+    zone: ZoneInfo,
+    names: Mapping[int, str],
+    after: tuple[datetime, int] | None = None,
+    size: int = PAGE_SIZE,
+) -> tuple[list[CallRow], str | None]:
+    """One page of the filtered log, and the cursor of the next page (None on the last)."""
+    statement = _statement(filters, zone)
+    if after is not None:
+        started, ident = after
+        statement = statement.where(
+            or_(Call.started_at < started, and_(Call.started_at == started, Call.id < ident))
+        )
+    rows = _rows(session, statement.limit(size + 1), names)
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (cursor_of(rows[-1].call) if more and rows else None)
+
+
+def export(
+    session: Session, filters: Filters, zone: ZoneInfo, names: Mapping[int, str]
+) -> list[CallRow]:
+    return _rows(session, _statement(filters, zone).limit(EXPORT_LIMIT), names)
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+# The CSV export's columns: header, and the cell of a row (times in the company's time zone).
+COLUMNS: tuple[tuple[str, Callable[[CallRow, ZoneInfo], Any]], ...] = (
+    ("started", lambda r, zone: _local(r.call.started_at, zone)),
+    ("ended", lambda r, zone: _local(r.call.ended_at, zone)),
+    ("direction", lambda r, _zone: r.call.direction.value),
+    ("line", lambda r, _zone: r.call.line.value if r.call.line else ""),
+    ("from", lambda r, _zone: r.call.from_number),
+    ("to", lambda r, _zone: r.call.to_number),
+    ("client", lambda r, _zone: r.client or ""),
+    ("contact", lambda r, _zone: r.contact or ""),
+    ("outcome", lambda r, _zone: r.call.outcome.value if r.call.outcome else ""),
+    ("status", lambda r, _zone: r.call.status),
+    ("seconds", lambda r, _zone: r.call.duration_seconds or ""),
+    ("ticket", lambda r, _zone: r.ticket or ""),
+    ("technician", lambda r, _zone: r.technician or ""),
+    ("call_sid", lambda r, _zone: r.call.call_sid),
+)
+
+_PHONE = re.compile(r"^\+?\d+$")
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula (phone numbers keep their +)."""
+    if not isinstance(value, str) or not value or _PHONE.match(value):
+        return value
+    return "'" + value if value[0] in "=+-@\t\r" else value
+
+
+def csv_rows(rows: Sequence[CallRow], zone: ZoneInfo) -> list[list[Any]]:
+    header = [name for name, _ in COLUMNS]
+    return [header] + [[safe_cell(cell(row, zone)) for _, cell in COLUMNS] for row in rows]

@@ -1,0 +1,243 @@
+"""Read-only queries of the console's pages. Each page runs a fixed number of statements,
+whatever its length: related rows come by joins or one ``selectinload`` per relationship."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from console.access import Viewer
+from console.deadlines import Clocks, Deadline
+from helpdesk import business_time
+from models import (
+    Call,
+    CallbackRequest,
+    Client,
+    Contact,
+    Duty,
+    Line,
+    Recording,
+    StaffMember,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+from routing.config import BusinessHours
+
+WORKLIST_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    ticket: Ticket
+    client: str | None
+    contact: str | None
+    assignee: str | None
+    deadline: Deadline
+
+
+def clocks(session: Session, hours: BusinessHours, now: datetime, since: datetime) -> Clocks:
+    """Each line's calendar from ``since`` (the earliest deadline shown) on: 2 queries a line."""
+    start = min(since, now)
+    calendars = {
+        line: business_time.calendar_for(session, hours, rule.schedule, start)
+        for line, rule in hours.lines.items()
+    }
+    warnings = {line: rule.warn_before for line, rule in hours.lines.items()}
+    return Clocks(now, calendars, warnings)
+
+
+def lines_on_duty(session: Session, staff_id: int, now: datetime) -> set[Line]:
+    """The lines whose on-call order names this person now (a standing place or a rotation)."""
+    return set(
+        session.scalars(
+            select(Duty.line).where(
+                Duty.staff_member_id == staff_id,
+                or_(Duty.starts_at.is_(None), Duty.starts_at <= now),
+                or_(Duty.ends_at.is_(None), Duty.ends_at > now),
+            )
+        )
+    )
+
+
+def lines_of(session: Session, viewer: Viewer, now: datetime) -> set[Line]:
+    """Supervisors watch every line; a technician, the lines they are on duty for."""
+    return set(Line) if viewer.supervisor else lines_on_duty(session, viewer.id, now)
+
+
+def may_open(session: Session, viewer: Viewer, ticket: Ticket, now: datetime) -> bool:
+    """The rule of the ticket page: supervisors open any ticket; a technician, a ticket assigned
+    to them, or one of a line they are on duty for (never a message to verify)."""
+    if viewer.supervisor or ticket.assignee_id == viewer.id:
+        return True
+    return not ticket.to_verify and ticket.priority in lines_on_duty(session, viewer.id, now)
+
+
+def _ticket_rows(
+    session: Session, hours: BusinessHours, statement: Select[Any], now: datetime
+) -> list[TicketRow]:
+    assignee = aliased(StaffMember)
+    rows = session.execute(
+        statement.add_columns(Client.name, Contact.name, assignee.name)
+        .outerjoin(Client, Client.id == Ticket.client_id)
+        .outerjoin(Contact, Contact.id == Ticket.contact_id)
+        .outerjoin(assignee, assignee.id == Ticket.assignee_id)
+        .order_by(Ticket.sla_due_at.is_(None), Ticket.sla_due_at, Ticket.number)
+    ).all()
+    dues = [row[0].sla_due_at for row in rows if row[0].sla_due_at is not None]
+    clock = clocks(session, hours, now, min(dues, default=now))
+    return [
+        TicketRow(t, client, contact, who, _deadline(clock, t)) for t, client, contact, who in rows
+    ]
+
+
+def _deadline(clock: Clocks, ticket: Ticket) -> Deadline:
+    return clock.deadline(
+        ticket.priority.value, ticket.sla_due_at, ticket.first_response_at, ticket.to_verify
+    )
+
+
+def worklist(
+    session: Session, hours: BusinessHours, viewer: Viewer, now: datetime
+) -> list[TicketRow]:
+    """My open tickets and the unassigned ones of my lines, soonest deadline first."""
+    lines = lines_of(session, viewer, now)
+    mine_or_free = or_(
+        Ticket.assignee_id == viewer.id,
+        and_(Ticket.assignee_id.is_(None), Ticket.priority.in_(lines)),
+    )
+    statement = (
+        select(Ticket)
+        .where(Ticket.status == TicketStatus.OPEN, Ticket.to_verify.is_(False), mine_or_free)
+        .limit(WORKLIST_LIMIT)
+    )
+    return _ticket_rows(session, hours, statement, now)
+
+
+def sla_board(session: Session, hours: BusinessHours, now: datetime) -> list[TicketRow]:
+    """Every open ticket with a promise, soonest deadline first."""
+    statement = (
+        select(Ticket)
+        .where(Ticket.status == TicketStatus.OPEN, Ticket.to_verify.is_(False))
+        .limit(WORKLIST_LIMIT)
+    )
+    return _ticket_rows(session, hours, statement, now)
+
+
+def staff_names(session: Session) -> dict[int, str]:
+    return {
+        ident: name for ident, name in session.execute(select(StaffMember.id, StaffMember.name))
+    }
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    ticket: Ticket
+    client: Client | None
+    contact: Contact | None
+    events: Sequence[TicketEvent]
+    calls: Sequence[Call]
+    recordings: Sequence[Recording]
+    callbacks: Sequence[CallbackRequest]
+    staff: dict[int, str]
+    deadline: Deadline
+    recordings_by_url: dict[str, Recording] = field(default_factory=dict)
+
+
+def find_ticket(session: Session, number: int) -> Ticket | None:
+    return session.scalars(select(Ticket).where(Ticket.number == number)).first()
+
+
+def ticket_page(
+    session: Session, hours: BusinessHours, ticket: Ticket, now: datetime
+) -> TicketPage:
+    """Everything the ticket page shows: its parties, history, calls and messages."""
+    client = session.get(Client, ticket.client_id) if ticket.client_id else None
+    contact = (
+        session.scalars(
+            select(Contact)
+            .where(Contact.id == ticket.contact_id)
+            .options(selectinload(Contact.phones))
+        ).first()
+        if ticket.contact_id
+        else None
+    )
+    events = session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+    ).all()
+    calls = session.scalars(
+        select(Call)
+        .where(Call.ticket_id == ticket.id)
+        .options(selectinload(Call.events), selectinload(Call.rings))
+        .order_by(Call.started_at, Call.id)
+    ).all()
+    recordings = session.scalars(
+        select(Recording).where(Recording.ticket_id == ticket.id).order_by(Recording.id)
+    ).all()
+    callbacks = session.scalars(
+        select(CallbackRequest)
+        .where(CallbackRequest.ticket_id == ticket.id)
+        .order_by(CallbackRequest.id)
+    ).all()
+    clock = clocks(session, hours, now, ticket.sla_due_at or now)
+    return TicketPage(
+        ticket,
+        client,
+        contact,
+        events,
+        calls,
+        recordings,
+        callbacks,
+        staff_names(session),
+        _deadline(clock, ticket),
+        {r.url: r for r in recordings},
+    )
+
+
+@dataclass(frozen=True)
+class ToVerify:
+    ticket: Ticket
+    recordings: list[Recording]
+
+
+def messages_to_verify(session: Session) -> list[ToVerify]:
+    tickets = session.scalars(
+        select(Ticket)
+        .where(Ticket.to_verify.is_(True), Ticket.status == TicketStatus.OPEN)
+        .order_by(Ticket.created_at, Ticket.id)
+        .limit(WORKLIST_LIMIT)
+    ).all()
+    ids = [t.id for t in tickets]
+    recordings: dict[int, list[Recording]] = {}
+    for recording in session.scalars(
+        select(Recording).where(Recording.ticket_id.in_(ids)).order_by(Recording.id)
+    ):
+        recordings.setdefault(recording.ticket_id or 0, []).append(recording)
+    return [ToVerify(t, recordings.get(t.id, [])) for t in tickets]
+
+
+def clients_with_contacts(session: Session) -> Sequence[Client]:
+    return session.scalars(
+        select(Client).options(selectinload(Client.contacts)).order_by(Client.account)
+    ).all()
+
+
+def clients(session: Session) -> Sequence[tuple[str, str]]:
+    rows = session.execute(select(Client.account, Client.name).order_by(Client.account))
+    return [(account, name) for account, name in rows]
+
+
+def staff(session: Session, ids: Iterable[int] | None = None) -> Sequence[StaffMember]:
+    statement = select(StaffMember).order_by(StaffMember.name)
+    if ids is not None:
+        statement = statement.where(StaffMember.id.in_(list(ids)))
+    return session.scalars(statement).all()
+
+
+def contact(session: Session, contact_id: int) -> Contact | None:
+    return session.get(Contact, contact_id)

@@ -1,0 +1,132 @@
+"""Supervisors' pages: messages to verify, the SLA board, and staff passwords."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from console import access, queries
+from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
+from helpdesk import staff_access, tickets
+from models import StaffMember, Ticket, utcnow
+
+bp = Blueprint("supervise", __name__, url_prefix="/console")
+bp.before_request(refuse_unmarked)
+
+# The SLA board reloads itself this often (a meta refresh: no script needed).
+SLA_REFRESH_SECONDS = 60
+
+
+def _viewer() -> Viewer:
+    viewer = current_viewer()
+    assert viewer is not None
+    return viewer
+
+
+def _number(raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        abort(400)
+
+
+@bp.get("/verify")
+@allow(SUPERVISORS)
+def verify() -> ResponseReturnValue:
+    with helpdesk().transaction() as session:
+        waiting = queries.messages_to_verify(session)
+        clients = queries.clients_with_contacts(session)
+    return render_template("verify.html", waiting=waiting, clients=clients)
+
+
+def _verification(
+    number: int, act: Callable[[Session, Ticket], None], done: str
+) -> ResponseReturnValue:
+    try:
+        with helpdesk().transaction() as session:
+            ticket = queries.find_ticket(session, number)
+            if ticket is None:
+                abort(404)
+            act(session, ticket)
+    except ValueError as refused:
+        flash(_("Refused: %(why)s", why=str(refused)), "error")
+    else:
+        flash(done, "info")
+    return redirect(url_for("supervise.verify"))
+
+
+@bp.post("/verify/<int:number>/settle")
+@allow(SUPERVISORS)
+def settle(number: int) -> ResponseReturnValue:
+    contact_id = _number(request.form.get("contact", ""))
+    viewer = _viewer()
+
+    def act(session: Session, ticket: Ticket) -> None:
+        contact = queries.contact(session, contact_id)
+        if contact is None:
+            raise ValueError(_("no such contact"))
+        tickets.settle_verification(
+            session,
+            helpdesk().hours,
+            ticket,
+            client_id=contact.client_id,
+            contact_id=contact.id,
+            staff_member_id=viewer.id,
+        )
+
+    return _verification(number, act, _("The message is now a ticket of that client."))
+
+
+@bp.post("/verify/<int:number>/close")
+@allow(SUPERVISORS)
+def close_verification(number: int) -> ResponseReturnValue:
+    viewer, reason = _viewer(), request.form.get("reason", "")
+
+    def act(_session: Session, ticket: Ticket) -> None:
+        tickets.close_verification(ticket, viewer.id, reason=reason)
+
+    return _verification(number, act, _("The message is closed."))
+
+
+@bp.get("/sla")
+@allow(SUPERVISORS)
+def sla() -> ResponseReturnValue:
+    context = helpdesk()
+    with context.transaction() as session:
+        rows = queries.sla_board(session, context.hours, utcnow())
+    return render_template("sla.html", rows=rows, refresh=SLA_REFRESH_SECONDS)
+
+
+@bp.get("/staff")
+@allow(SUPERVISORS)
+def staff() -> ResponseReturnValue:
+    with helpdesk().transaction() as session:
+        people = queries.staff(session)
+    return render_template("staff.html", people=people)
+
+
+@bp.post("/staff/<int:staff_id>/password")
+@allow(SUPERVISORS)
+def set_password(staff_id: int) -> ResponseReturnValue:
+    password = request.form.get("password", "")
+    if password != request.form.get("confirm", ""):
+        flash(_("The two passwords differ."), "error")
+        return redirect(url_for("supervise.staff"))
+    try:
+        with helpdesk().transaction() as session:
+            person = session.get(StaffMember, staff_id)
+            if person is None:
+                abort(404)
+            staff_access.set_password(person, password)
+            name = person.name
+            if person.id == _viewer().id:
+                access.start_session(person)  # a new password ends the other sessions, not this one
+    except ValueError as refused:
+        flash(_("Refused: %(why)s", why=str(refused)), "error")
+    else:
+        flash(_("New password set for %(name)s.", name=name), "info")
+    return redirect(url_for("supervise.staff"))

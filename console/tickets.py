@@ -1,0 +1,166 @@
+"""Technicians' pages: the work list, a ticket's page, and the acts on a ticket.
+
+Each act is one transaction around one helpdesk service; what the service refuses (a state that
+does not allow it, a missing reason) comes back as a message on the ticket's page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from console import queries
+from console.access import STAFF, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
+from helpdesk import callbacks, tickets
+from models import Line, StaffMember, Ticket, utcnow
+
+bp = Blueprint("tickets", __name__, url_prefix="/console")
+bp.before_request(refuse_unmarked)
+
+
+def _viewer() -> Viewer:
+    viewer = current_viewer()
+    assert viewer is not None, "@allow(STAFF) lets only signed-in staff through"
+    return viewer
+
+
+@bp.get("/")
+@allow(STAFF)
+def index() -> ResponseReturnValue:
+    context, viewer = helpdesk(), _viewer()
+    with context.transaction() as session:
+        rows = queries.worklist(session, context.hours, viewer, utcnow())
+    return render_template("worklist.html", rows=rows)
+
+
+def _ticket(session: Session, number: int, viewer: Viewer) -> Ticket:
+    """The ticket, if this viewer may open it: 404 when there is none, 403 when not theirs."""
+    ticket = queries.find_ticket(session, number)
+    if ticket is None:
+        abort(404)
+    if not queries.may_open(session, viewer, ticket, utcnow()):
+        abort(403)
+    return ticket
+
+
+@bp.get("/tickets/<int:number>")
+@allow(STAFF)
+def show(number: int) -> ResponseReturnValue:
+    context, viewer = helpdesk(), _viewer()
+    with context.transaction() as session:
+        ticket = _ticket(session, number, viewer)
+        page = queries.ticket_page(session, context.hours, ticket, utcnow())
+    return render_template("ticket.html", page=page, t=page.ticket, lines=list(Line))
+
+
+Act = Callable[[Session, Ticket, Viewer], None]
+
+
+def _act(number: int, act: Act, done: str) -> ResponseReturnValue:
+    """Run one act on the ticket in one transaction; a refusal is rolled back and shown."""
+    context, viewer = helpdesk(), _viewer()
+    try:
+        with context.transaction() as session:
+            act(session, _ticket(session, number, viewer), viewer)
+    except ValueError as refused:
+        flash(_("Refused: %(why)s", why=str(refused)), "error")
+    else:
+        flash(done, "info")
+    return redirect(url_for("tickets.show", number=number))
+
+
+def _form(name: str) -> str:
+    return request.form.get(name, "")
+
+
+@bp.post("/tickets/<int:number>/take")
+@allow(STAFF)
+def take(number: int) -> ResponseReturnValue:
+    def act(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
+        tickets.assign(ticket, viewer.id, why="taken in the console")
+
+    return _act(number, act, _("The ticket is yours."))
+
+
+@bp.post("/tickets/<int:number>/call-back")
+@allow(STAFF)
+def call_back(number: int) -> ResponseReturnValue:
+    def act(session: Session, ticket: Ticket, viewer: Viewer) -> None:
+        staff = session.get(StaffMember, viewer.id)
+        assert staff is not None
+        callbacks.request_callback(session, ticket, staff)
+
+    return _act(number, act, _("Callback queued: your mobile will ring, press 1."))
+
+
+@bp.post("/tickets/<int:number>/called-back")
+@allow(STAFF)
+def called_back(number: int) -> ResponseReturnValue:
+    def act(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
+        if not tickets.first_response(ticket, utcnow(), viewer.id):
+            raise tickets.TicketStateError(_("the client was already reached"))
+
+    return _act(number, act, _("Noted: the client was reached."))
+
+
+@bp.post("/tickets/<int:number>/notes")
+@allow(STAFF)
+def add_note(number: int) -> ResponseReturnValue:
+    public = _form("visibility") == "public"
+
+    def act(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
+        tickets.add_note(ticket, viewer.id, _form("text"), public=public)
+
+    return _act(number, act, _("Note added."))
+
+
+@bp.post("/tickets/<int:number>/priority")
+@allow(STAFF)
+def change_priority(number: int) -> ResponseReturnValue:
+    try:
+        priority = Line(_form("priority"))
+    except ValueError:
+        abort(400)
+
+    def act(session: Session, ticket: Ticket, viewer: Viewer) -> None:
+        tickets.change_priority(
+            session,
+            helpdesk().hours,
+            ticket,
+            priority,
+            reason=_form("reason"),
+            staff_member_id=viewer.id,
+        )
+
+    return _act(number, act, _("Priority changed."))
+
+
+@bp.post("/tickets/<int:number>/resolve")
+@allow(STAFF)
+def resolve(number: int) -> ResponseReturnValue:
+    def act(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
+        tickets.resolve(ticket, viewer.id)
+
+    return _act(number, act, _("Ticket resolved."))
+
+
+@bp.post("/tickets/<int:number>/close")
+@allow(STAFF)
+def close(number: int) -> ResponseReturnValue:
+    def act(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
+        tickets.close(ticket, viewer.id)
+
+    return _act(number, act, _("Ticket closed."))
+
+
+@bp.post("/tickets/<int:number>/reopen")
+@allow(STAFF)
+def reopen(number: int) -> ResponseReturnValue:
+    def act(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
+        tickets.reopen(ticket, viewer.id, why=_form("why").strip())
+
+    return _act(number, act, _("Ticket reopened."))

@@ -1,0 +1,135 @@
+"""The console in a real browser: Debian's Chromium driven by Playwright, against the app served
+on 127.0.0.1. Sign in, filter the call log, open a call's timeline, take a ticket, add a note,
+resolve and close it. ``SCREENSHOTS=docs/screenshots`` keeps the pictures for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from models import Ticket, TicketStatus
+from tests import services
+from tests.console_world import HELENE, LUC, PASSWORD, give_passwords
+from tests.phone import at, place_call
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium (never a downloaded one): skipped when missing, failed under CI."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        services.missing("Playwright", str(error))
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        services.missing("Chromium", f"{CHROMIUM} not found (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def served(phone_app: Flask, db: Session) -> Iterator[str]:
+    """The app with two calls placed, served over HTTP on loopback."""
+    give_passwords(db)
+    place_call(phone_app, at(2026, 12, 1, 10), press="6")
+    place_call(phone_app, at(2026, 12, 1, 10, 5), press="7", techs=("refuse", "accept"))
+    server = make_server("127.0.0.1", 0, phone_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _sign_in(page: Any, base: str, email: str) -> None:
+    page.goto(f"{base}/console/")
+    assert "/console/sign-in" in page.url
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.card button[type=submit]")
+    page.wait_for_url(f"{base}/console/")
+
+
+def _watch_policy(page: Any) -> list[str]:
+    """Messages of the browser's console: a CSP violation would show here."""
+    seen: list[str] = []
+    page.on("console", lambda message: seen.append(message.text))
+    return seen
+
+
+def test_a_supervisor_filters_the_call_log_and_opens_a_timeline(
+    browser: Any, served: str, shots: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    violations = _watch_policy(page)
+    page.goto(f"{served}/console/sign-in")
+    page.screenshot(path=str(shots / "sign-in.png"))
+    _sign_in(page, served, HELENE)
+    page.click("text=Journal d'appels")
+    assert page.locator("table.calls tbody tr").count() == 2
+    page.select_option("select[name=line]", "urgent")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**line=urgent**")
+    rows = page.locator("table.calls tbody tr")
+    assert rows.count() == 1
+    page.screenshot(path=str(shots / "call-log.png"), full_page=True)
+    rows.first.locator("td a").first.click()
+    page.wait_for_url("**/console/calls/*")
+    timeline = page.locator("ol.timeline").inner_text()
+    assert "techniciens sonnés" in timeline and "technicien a accepté" in timeline
+    assert "Sophie Lavoie" in page.locator("table.rings").inner_text()
+    page.screenshot(path=str(shots / "call-timeline.png"), full_page=True)
+    page.goto(f"{served}/console/sla")
+    page.screenshot(path=str(shots / "sla-board.png"), full_page=True)
+    assert not [v for v in violations if "Content Security Policy" in v]
+
+
+def test_a_technician_takes_notes_resolves_and_closes_a_ticket(
+    browser: Any, served: str, shots: Path, db: Session
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    violations = _watch_policy(page)
+    _sign_in(page, served, LUC)
+    page.screenshot(path=str(shots / "my-tickets.png"), full_page=True)
+    page.click("a[href='/console/tickets/1001']")
+    page.click("text=Prendre le billet")
+    assert "Le billet est à vous." in page.locator(".flash").inner_text()
+    page.fill("textarea[name=text]", "Sage 50 reinstalled; the client confirms it opens.")
+    page.check("input[name=visibility][value=public]")
+    page.click("text=Ajouter la note")
+    assert "Sage 50 reinstalled" in page.locator("section.history").inner_text()
+    page.screenshot(path=str(shots / "ticket.png"), full_page=True)
+    page.click("button:has-text('Résoudre')")
+    assert "Billet résolu." in page.locator(".flash").inner_text()
+    page.click("button:has-text('Fermer')")
+    assert "Billet fermé." in page.locator(".flash").inner_text()
+    db.expire_all()
+    ticket = db.scalars(select(Ticket).where(Ticket.number == 1001)).one()
+    assert ticket.status == TicketStatus.CLOSED and ticket.assignee_id is not None
+    assert not [v for v in violations if "Content Security Policy" in v]

@@ -1,0 +1,219 @@
+"""Supervisors' pages: the call log, a call's timeline, messages to verify, the SLA board, staff."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+import time_machine
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from console import calllog
+from models import Call, CallDirection, Contact, Ticket, TicketStatus
+from tests.console_world import HELENE, LUC, Staff, give_passwords, staff_id
+from tests.counting import statements
+from tests.phone import NADIA, at, place_call, the_call
+
+
+@pytest.fixture
+def helene(phone_app: Flask, db: Session) -> Staff:
+    give_passwords(db)
+    supervisor = Staff(phone_app)
+    supervisor.sign_in(HELENE)
+    return supervisor
+
+
+def _calls(page: str) -> list[str]:
+    return re.findall(r'href="/console/calls/(\d+)"', page)
+
+
+def test_the_call_log_filters_by_line_outcome_client_number_and_technician(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    regular = the_call(db, place_call(phone_app, at(2026, 12, 1, 10), press="6"))
+    urgent = the_call(
+        db, place_call(phone_app, at(2026, 12, 1, 10, 5), press="7", techs=("refuse", "accept"))
+    )
+    dental = the_call(
+        db, place_call(phone_app, at(2026, 12, 2, 9), press="6", caller="+15145550121")
+    )
+    sophie = staff_id(db, "sophie@altilogix.example")
+    cases = {
+        "": [dental, urgent, regular],
+        "?line=urgent": [urgent],
+        "?outcome=connected": [urgent],
+        "?client=1003": [dental],
+        "?number=514+555-0121": [dental],
+        f"?technician={sophie}": [urgent],
+        "?from=2026-12-02": [dental],
+        "?to=2026-12-01": [urgent, regular],
+        "?direction=outbound": [],
+    }
+    for query, expected in cases.items():
+        page = helene.text(f"/console/calls/{query}")
+        assert _calls(page) == [str(c.id) for c in expected], query
+    assert "Ignorés (illisibles) : from" in helene.text("/console/calls/?from=yesterday")
+
+
+def test_pages_are_stable_when_new_calls_arrive(
+    phone_app: Flask, db: Session, helene: Staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(calllog, "PAGE_SIZE", 2)
+    monkeypatch.setattr(calllog.page, "__defaults__", (None, 2))
+    for minute in (0, 10, 20):
+        place_call(phone_app, at(2026, 12, 1, 10, minute), press="6")
+    first = helene.text("/console/calls/")
+    [older] = re.findall(r'rel="next" href="([^"]+)"', first)
+    place_call(phone_app, at(2026, 12, 1, 10, 30), press="6")  # arrives meanwhile
+    second = helene.text(older.replace("&amp;", "&"))
+    ids = sorted(int(c.id) for c in db.scalars(select(Call)))
+    assert _calls(first) == [str(ids[2]), str(ids[1])]
+    assert _calls(second) == [str(ids[0])]
+    assert 'rel="next"' not in second
+
+
+def test_the_csv_export_holds_what_is_filtered(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), press="6")
+    place_call(phone_app, at(2026, 12, 1, 11), press="6", caller="+15145550121")
+    response = helene.get("/console/calls/export.csv?client=1003")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:4] == ["started", "ended", "direction", "line"]
+    assert [(r[0], r[4], r[6]) for r in rows[1:]] == [
+        ("2026-12-01 11:00:00", "+15145550121", "Westmount Dental Clinic")
+    ]
+
+
+def test_a_cell_that_a_spreadsheet_would_run_is_defused() -> None:
+    assert calllog.safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert calllog.safe_cell("+15145550101") == "+15145550101"
+    assert calllog.safe_cell("-x") == "'-x"
+
+
+def test_a_call_opens_its_timeline_rings_and_ticket(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    call = the_call(
+        db, place_call(phone_app, at(2026, 12, 1, 10, 5), press="7", techs=("refuse", "accept"))
+    )
+    page = helene.text(f"/console/calls/{call.id}")
+    for expected in (
+        "appel entrant",
+        "techniciens sonnés",
+        "<td>Luc Gagnon</td>",
+        "refusé",
+        "<td>Sophie Lavoie</td>",
+        "accepté",
+        'href="/console/tickets/1001"',
+    ):
+        assert expected in page, expected
+    assert helene.get("/console/calls/99999").status_code == 404
+
+
+def test_callbacks_are_told_apart_from_inbound_calls(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    the_call(db, place_call(phone_app, at(2026, 12, 1, 10), press="6"))
+    db.add(
+        Call(
+            call_sid="CA" + "7" * 32,
+            direction=CallDirection.OUTBOUND,
+            to_number="+15145550101",
+            ticket_id=db.scalars(select(Ticket.id)).one(),
+            staff_member_id=staff_id(db, LUC),
+            started_at=at(2026, 12, 1, 10, 30),
+        )
+    )
+    db.commit()
+    page = helene.text("/console/calls/?direction=outbound")
+    assert len(_calls(page)) == 1 and '<tr class="outbound">' in page
+    assert "<td>rappel</td>" in page and "<td>Luc Gagnon</td>" in page
+
+
+def test_the_call_log_runs_the_same_queries_for_1_or_5_calls(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), press="7", techs=("accept",))
+    with statements(db.get_bind()) as few:
+        helene.text("/console/calls/")
+    for minute in (10, 20, 30, 40):
+        place_call(phone_app, at(2026, 12, 1, 11, minute), press="7", techs=("refuse", "accept"))
+    with statements(db.get_bind()) as many:
+        assert len(_calls(helene.text("/console/calls/"))) == 5
+    assert 0 < len(many) == len(few)
+
+
+def test_a_message_to_verify_is_attached_to_a_client_and_contact(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), caller=NADIA, press="6,1001#")
+    ticket = db.scalars(select(Ticket)).one()
+    assert ticket.to_verify
+    page = helene.text("/console/verify")
+    assert f'action="/console/verify/{ticket.number}/settle"' in page
+    marie_id = db.scalars(select(Contact.id).where(Contact.name == "Marie Tremblay")).one()
+    helene.post(f"/console/verify/{ticket.number}/settle", {"contact": str(marie_id)})
+    db.expire_all()
+    settled = db.get(Ticket, ticket.id)
+    assert settled is not None and not settled.to_verify and settled.contact_id == marie_id
+    assert settled.sla_due_at is not None
+
+
+def test_a_message_to_verify_is_closed_with_a_reason(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), caller=NADIA, press="6,1001#")
+    number = db.scalars(select(Ticket.number)).one()
+    helene.post(f"/console/verify/{number}/close", {"reason": ""})
+    assert "Refusé : closing a message to verify needs a reason" in helene.text("/console/verify")
+    helene.post(f"/console/verify/{number}/close", {"reason": "a wrong number"})
+    db.expire_all()
+    assert db.scalars(select(Ticket.status)).one() == TicketStatus.CLOSED
+
+
+def test_the_sla_board_shows_each_open_ticket_and_reloads_itself(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), press="6")
+    # a sign-in lasts 8 hours: the supervisor signs in at the moment the board is read
+    with time_machine.travel(at(2026, 12, 1, 16), tick=False):
+        helene.sign_in(HELENE)
+        page = helene.text("/console/sla")
+        assert "en retard de 2 h 00" in page and '<tr class="late">' in page
+    with time_machine.travel(at(2026, 12, 1, 13, 30), tick=False):
+        helene.sign_in(HELENE)
+        page = helene.text("/console/sla")
+    assert '<meta http-equiv="refresh" content="60">' in page
+    assert 'href="/console/tickets/1001"' in page and '<tr class="at_risk">' in page
+    assert "encore 30 min" in page
+
+
+def test_a_supervisor_sets_a_staff_members_password(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    luc_id = staff_id(db, LUC)
+    helene.post(
+        f"/console/staff/{luc_id}/password",
+        {"password": "a brand new one", "confirm": "a brand new one"},
+    )
+    assert "Nouveau mot de passe pour Luc Gagnon." in helene.text("/console/staff")
+    assert Staff(phone_app).sign_in(LUC, "a brand new one").status_code == 302
+    helene.post(f"/console/staff/{luc_id}/password", {"password": "short", "confirm": "short"})
+    assert "at least 10 characters" in helene.text("/console/staff")
+
+
+def test_a_supervisor_who_changes_their_own_password_stays_signed_in(
+    db: Session, helene: Staff
+) -> None:
+    mine = staff_id(db, HELENE)
+    helene.post(
+        f"/console/staff/{mine}/password",
+        {"password": "my own new one", "confirm": "my own new one"},
+    )
+    assert "Nouveau mot de passe pour Hélène Bergeron." in helene.text("/console/staff")
