@@ -16,6 +16,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 
 
+def mail_key(recipient: str, subject: str) -> tuple[str, str]:
+    """How a message is matched to its row. Whitespace is collapsed: Python's header decoder
+    can double a space next to an encoded word ("Gauthier  ltée"), the row has it once."""
+    return recipient.lower(), " ".join(subject.split())
+
+
 class Mailbox:
     """What an SMTP server received, counted by (recipient, subject); safe across threads."""
 
@@ -29,7 +35,7 @@ class Mailbox:
         subject = str(message_from_bytes(raw, policy=policy.default)["Subject"] or "")
         with self.lock:
             for recipient in envelope.rcpt_tos:
-                self.received[(recipient.lower(), subject)] += 1
+                self.received[mail_key(recipient, subject)] += 1
         return "250 OK"
 
     def snapshot(self) -> Counter[tuple[str, str]]:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bench.callers import PlacedCall
 from bench.harness import DIRECTORY_FILE
+from bench.mailbox import mail_key
 from directory import entries
 from models import (
     Call,
@@ -117,6 +118,7 @@ class Tally:
     found: int = 0
     missing: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
+    note: str = ""  # what the reader needs to read the figures
 
     @property
     def matches(self) -> bool:
@@ -125,6 +127,7 @@ class Tally:
     def line(self) -> str:
         text = f"expected {self.expected}, found {self.found}"
         text += f", missing {len(self.missing)}, unexpected {len(self.unexpected)}"
+        text += f" ({self.note})" if self.note else ""
         return text + _samples("missing", self.missing) + _samples("unexpected", self.unexpected)
 
 
@@ -158,8 +161,12 @@ def reconcile_calls(calls: list[PlacedCall], stored: Stored) -> Tally:
     """Every call that got at least one answer from the app must be in the call log."""
     answered = [c for c in calls if c.call_sid and any(_answered(r.verdict) for r in c.requests)]
     tally = Tally(expected=len(answered))
-    tally.missing = [c.call_sid for c in answered if c.call_sid not in stored.calls]
-    tally.found = len(answered) - len(tally.missing)
+    lost = [c for c in answered if c.call_sid not in stored.calls]
+    tally.missing = [f"{c.call_sid[:14]}… ({c.scenario})" for c in lost]
+    tally.found = len(answered) - len(lost)
+    apology_only = sum(1 for c in lost if all(r.verdict != "twiml" for r in c.requests))
+    if lost:
+        tally.note = f"{apology_only} of the missing got only the apology: database away"
     placed = {c.call_sid for c in calls}
     tally.unexpected = [sid for sid in stored.calls if sid not in placed]
     return tally
@@ -247,7 +254,7 @@ def reconcile_mail(stored: Stored, received: Counter[tuple[str, str]]) -> MailCh
     for row in stored.notifications.values():
         if row.channel != NotificationChannel.EMAIL:
             continue
-        pair = (row.recipient.lower(), row.subject)
+        pair = mail_key(row.recipient, row.subject)
         all_pairs.add(pair)
         if row.state == DeliveryState.SENT:
             sent_pairs[pair] += 1
