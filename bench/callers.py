@@ -100,6 +100,7 @@ class PlacedCall:
     will_verify: bool = False
     message_saved: bool = False
     connected: bool = False  # a technician was bridged, and the app's answer was not an apology
+    left_message: bool = False  # the caller recorded something at a beep
     requests: list[Request] = field(default_factory=list)
     aborted: str = ""  # the call broke off (a connection error): why
 
@@ -208,6 +209,9 @@ def heard(
         will_verify=any(text in phrases.will_verify for text in said),
         message_saved=any(text in phrases.message_saved for text in said),
         connected="connected" in transcript.kinds() and not apologized,
+        left_message=any(
+            e.kind == "record" and not e.text.startswith("nothing") for e in transcript.entries
+        ),
         requests=list(requests),
     )
 

@@ -389,7 +389,15 @@ def build_report(
             worker_exits=watch.exits,
             drain_seconds=drained,
             drain_limit=options.drain,
+            unconfirmed=sum(1 for c in calls if unconfirmed_message(c)),
         )
+
+
+def unconfirmed_message(call: PlacedCall) -> bool:
+    """The caller heard the apology, left a message, and was never told it was kept: the
+    recording is at Twilio, and nothing in the helpdesk points to it."""
+    apologized = any(r.verdict == "apology" for r in call.requests)
+    return apologized and call.left_message and not (call.message_saved or call.will_verify)
 
 
 def warn_if_closed() -> None:

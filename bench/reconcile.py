@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from redis import Redis
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -269,7 +271,7 @@ class OutboxCheck:
     tally: Tally  # expected rows (by key) against rows present
     total: int
     done: int
-    due_not_done: Counter[str]  # "task: state" of rows that were due and are not done
+    due_not_done: Counter[str]  # "task state (RQ: status)" of rows due and not done
     scheduled: int  # rows due after the run (SLA watches, escalations)
     scheduled_held: int  # of which RQ's scheduled registry holds the job
     scheduled_lost: list[str]
@@ -298,12 +300,27 @@ def reconcile_outbox(
         total=len(stored.outbox),
         done=sum(1 for r in stored.outbox if r.state == OutboxState.DONE),
         due_not_done=Counter(
-            f"{r.task}: {r.state.value}" for r in due if r.state != OutboxState.DONE
+            f"{r.task} {r.state.value} (RQ: {_rq_status(redis, stored.installation, r)})"
+            for r in due
+            if r.state != OutboxState.DONE
         ),
         scheduled=len(later),
         scheduled_held=len(later) - len(lost),
         scheduled_lost=lost,
     )
+
+
+def _rq_status(redis: Redis, installation: str, row: OutboxTask) -> str:
+    """Where RQ has the row's job: scheduled (a retry waiting for the scheduler), failed,
+    queued, started, or gone (the relay's recovery should hand it again)."""
+    try:
+        job = Job.fetch(outbox.job_id(installation, row.id), connection=redis)
+        status = job.get_status()
+        return str(getattr(status, "value", status))
+    except NoSuchJobError:
+        return "gone"
+    except Exception:  # Redis not answering
+        return "unknown"
 
 
 def _scheduled_ids(redis: Redis, queue_name: str) -> set[str]:

@@ -82,6 +82,7 @@ class Report:
     worker_exits: list[WorkerExit]
     drain_seconds: float
     drain_limit: float
+    unconfirmed: int  # messages recorded after the apology with no "saved" or "will review"
 
     @property
     def bad_answers(self) -> int:
@@ -126,6 +127,7 @@ class Report:
             f"calls placed: {self.calls_placed} ({_counts(self.scenarios)}); "
             f"broke off on a connection error: {self.calls_aborted}",
             f"calls stored (`call`, inbound): {self.calls.line()}",
+            f"  messages left after the apology that nothing confirmed: {self.unconfirmed}",
             f"tickets (from what callers heard): {self.tickets.line()}",
             *self._notification_lines(),
             *self._outbox_lines(),
