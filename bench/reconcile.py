@@ -245,25 +245,28 @@ def reconcile_notifications(
 class MailCheck:
     rows_sent: int  # email notifications the database says were sent
     received: int  # messages the SMTP server received (one per recipient)
-    duplicates: int  # a (recipient, subject) received more often than its rows were sent
+    duplicates: int  # a (recipient, subject) received more often than it has rows
     lost: int  # rows marked sent whose message never arrived
     unmatched: int  # messages that match no email notification at all
+    unrecorded: int  # received, but the row is not marked sent (a worker died after sending)
 
 
 def reconcile_mail(stored: Stored, received: Counter[tuple[str, str]]) -> MailCheck:
-    sent_pairs: Counter[tuple[str, str]] = Counter()
-    all_pairs = set()
+    rows: Counter[tuple[str, str]] = Counter()
+    sent: Counter[tuple[str, str]] = Counter()
     for row in stored.notifications.values():
-        if row.channel != NotificationChannel.EMAIL:
-            continue
-        pair = mail_key(row.recipient, row.subject)
-        all_pairs.add(pair)
-        if row.state == DeliveryState.SENT:
-            sent_pairs[pair] += 1
-    duplicates = sum(max(0, received[p] - sent_pairs[p]) for p in received if p in all_pairs)
-    lost = sum(max(0, n - received[p]) for p, n in sent_pairs.items())
-    unmatched = sum(n for p, n in received.items() if p not in all_pairs)
-    return MailCheck(sum(sent_pairs.values()), sum(received.values()), duplicates, lost, unmatched)
+        if row.channel == NotificationChannel.EMAIL:
+            pair = mail_key(row.recipient, row.subject)
+            rows[pair] += 1
+            sent[pair] += row.state == DeliveryState.SENT
+    return MailCheck(
+        rows_sent=sum(sent.values()),
+        received=sum(received.values()),
+        duplicates=sum(max(0, n - rows[p]) for p, n in received.items() if p in rows),
+        lost=sum(max(0, n - received[p]) for p, n in sent.items()),
+        unmatched=sum(n for p, n in received.items() if p not in rows),
+        unrecorded=sum(max(0, min(received[p], rows[p]) - sent[p]) for p in rows),
+    )
 
 
 @dataclass

@@ -161,7 +161,8 @@ class Report:
         return [
             f"notifications sent (expected from the policy): {check.tally.line()}{not_sent}",
             f"  emails: {mail.rows_sent} rows sent, {mail.received} received by the SMTP server,"
-            f" duplicates {mail.duplicates}, lost {mail.lost}, matching no row {mail.unmatched}",
+            f" duplicates {mail.duplicates}, lost {mail.lost}, matching no row {mail.unmatched},"
+            f" received but not marked sent {mail.unrecorded}",
             f"  SMS: {check.sms_sent} sent (logged: no Twilio account in the bench)",
         ]
 
