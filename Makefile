@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run call test lint typecheck pytest bench lock clean translations
+.PHONY: run call test lint typecheck pytest bench bench-faults lock clean translations
 ARGS ?= --press 6
 
 run: $(STAMP)
@@ -30,6 +30,11 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.sla_clock
 	$(BIN)/python -m bench.phone_line
+
+# 50 callers for a minute while Redis restarts empty, a worker is SIGKILLed and PostgreSQL is
+# unreachable (through a proxy: the machine's server is never touched); then a reconciliation.
+bench-faults: $(STAMP)
+	$(BIN)/python -m bench.load_and_fault
 
 # The virtual environment, installed from pyproject.toml pinned by constraints.txt.
 $(STAMP): pyproject.toml constraints.txt

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -34,12 +32,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from alembic import command
 from twilio.request_validator import RequestValidator
 
-from directory import entries, sync
-from migrations import alembic_config
-from models.db import make_engine, make_session_factory
+from bench import harness
 from tests import services
 from tools.simulator import Script, Simulator
 from tools.transports import OverHttp
@@ -65,15 +60,9 @@ class TimedTransport(OverHttp):
         return result
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def server(database_url: str, workers: int) -> Iterator[str]:
-    port = _free_port()
+    port = harness.free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -100,12 +89,7 @@ def server(database_url: str, workers: int) -> Iterator[str]:
         env=env,
     )
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        harness.wait_for_http(f"{base}/healthz", 10)
         yield base
     finally:
         process.terminate()
@@ -185,24 +169,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--think-ms", type=int, default=100)
     args = parser.parse_args()
-    with services.postgres_database() as url:
-        command.upgrade(alembic_config(url), "head")
-        factory = make_session_factory(make_engine(url))
-        with factory.begin() as session:
-            sync.load(session, entries.parse((ROOT / "examples/directory.toml").read_text()))
-        with server(url, args.workers) as base:
-            one_static_caller(base, 20)  # warm-up
-            rounds = [
-                run_round("capacity (no pause)", base, args.callers, args.calls_per_caller, 0),
-                run_round(
-                    f"latency ({args.think_ms} ms pauses)",
-                    base,
-                    args.callers,
-                    args.calls_per_caller,
-                    args.think_ms / 1000,
-                ),
-            ]
-        make_engine(url).dispose()
+    with harness.demo_database() as url, server(url, args.workers) as base:
+        one_static_caller(base, 20)  # warm-up
+        rounds = [
+            run_round("capacity (no pause)", base, args.callers, args.calls_per_caller, 0),
+            run_round(
+                f"latency ({args.think_ms} ms pauses)",
+                base,
+                args.callers,
+                args.calls_per_caller,
+                args.think_ms / 1000,
+            ),
+        ]
     print(
         f"{args.callers} callers at once; gunicorn ({args.workers} workers) on PostgreSQL and Redis"
     )
