@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskClient, FlaskCliRunner
 from redis import Redis
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from directory import entries, sync
 from helpdesk import business_time
-from models import Closure, Duty, OverrideState, ScheduleOverride
+from models import Closure, Duty, OverrideState, ScheduleOverride, StaffMember
 from routing import config, sla
 from routing.calendar import Reason
 from tests.conftest import DEMO_DIRECTORY
@@ -81,6 +81,17 @@ def test_health_reports_staffed_lines(client: FlaskClient, db: Session, redis: R
         "regular": {"staffed": True, "on_duty": 2, "reachable": 2, "unreachable": 0, "needed": 2},
         "urgent": {"staffed": True, "on_duty": 3, "reachable": 3, "unreachable": 0, "needed": 3},
     }
+
+
+def test_health_reports_on_duty_staff_nobody_can_ring_or_page(
+    client: FlaskClient, db: Session, redis: Redis
+) -> None:
+    sync.load(db, entries.parse(DEMO_DIRECTORY.read_text()))
+    luc = db.scalars(select(StaffMember).where(StaffMember.name == "Luc Gagnon")).one()
+    luc.mobile = None  # edited in the database, past the directory file's check
+    db.commit()
+    lines = client.get("/healthz").get_json()["lines"]
+    assert (lines["urgent"]["reachable"], lines["urgent"]["unreachable"]) == (2, 1)
 
 
 def test_health_reports_an_unstaffed_line(client: FlaskClient, db: Session, redis: Redis) -> None:
