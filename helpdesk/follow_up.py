@@ -4,7 +4,7 @@ escalation. Planned by a job, so the phone line's webhooks only write one outbox
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,11 +12,16 @@ from sqlalchemy.orm import Session
 from helpdesk import business_time, tasks
 from helpdesk.context import Context
 from helpdesk.tickets import note
-from models import Call, CallRing, Channel, Line, Ticket, TicketEventKind
+from models import Call, CallRing, Channel, Line, Ticket, TicketEventKind, WhisperAnswer, utcnow
 from routing import sla
 
+# A technician who accepted a CATA call may talk with the client longer than the safety net
+# waits: the safety net is put off while the call goes on, up to a point.
+STILL_TALKING_RECHECK = timedelta(minutes=10)
+LONGEST_CALL = timedelta(hours=4)
 
-def follow_up(context: Context, ticket_id: int, since: str | None = None) -> None:
+
+def follow_up(context: Context, ticket_id: int, since: str | None = None, round_: int = 0) -> None:
     """Job: plan a new support ticket's notices (once, however often it runs).
 
     The people told are the ones rung for it (a CATA call nobody took), otherwise whoever was
@@ -31,11 +36,32 @@ def follow_up(context: Context, ticket_id: int, since: str | None = None) -> Non
             tasks.confirm_by_email(session, ticket.id)
         if ticket.first_response_at is not None:
             return
+        if _a_technician_is_talking(session, ticket):
+            later = utcnow() + STILL_TALKING_RECHECK
+            tasks.follow_up(session, ticket.id, safety_net_at=later, round_=round_ + 1)
+            return
         start = datetime.fromisoformat(since) if since else ticket.created_at
         staff_ids = _rung(session, ticket) or business_time.people_on_duty(
             session, context.hours, ticket.priority, start
         )
         plan(session, context, ticket, staff_ids, start)
+
+
+def _a_technician_is_talking(session: Session, ticket: Ticket) -> bool:
+    """A call of the ticket, not ended, that a technician accepted: its end will say whether
+    the client was reached."""
+    talking = session.scalar(
+        select(Call.id)
+        .join(CallRing, CallRing.call_id == Call.id)
+        .where(
+            Call.ticket_id == ticket.id,
+            Call.ended_at.is_(None),
+            Call.started_at > utcnow() - LONGEST_CALL,
+            CallRing.answer == WhisperAnswer.ACCEPTED,
+        )
+        .limit(1)
+    )
+    return talking is not None
 
 
 def _rung(session: Session, ticket: Ticket) -> list[int]:

@@ -289,6 +289,19 @@ def _to_verify(
     return ticket
 
 
+def message_after_error(
+    session: Session, hours: BusinessHours, call: Call, message: Message | None
+) -> Ticket | None:
+    """A message left after a failure (the app, or its database, was down mid-call): an
+    authorized client's opens their support ticket, or joins the one the call opened, with its
+    promise; anybody else's waits for a supervisor, as the voicemail's do."""
+    if message is None or authorized_contact(session, call) is None:
+        return voicemail(session, call, message)
+    if call.ticket_id is None:
+        open_support_ticket(session, hours, call, call.line or Line.REGULAR)
+    return support_message(session, call, message)
+
+
 def account_given(session: Session, call: Call, line: Line, digits: str) -> Client | None:
     """What an unauthorized or unknown caller gave as their account number, and its client."""
     call.line = call.line or line

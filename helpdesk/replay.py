@@ -4,16 +4,17 @@ ends, written now, with the tickets they open (their promise counting from now).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from helpdesk import calllog, phone
+from helpdesk import callbacks, calllog, phone
 from helpdesk.context import Context
-from models import Call, Line
+from models import Call
 from queueing import spool
-from routing.config import BusinessHours
 
 log = logging.getLogger(__name__)
 
@@ -32,41 +33,67 @@ def replay_spool(context: Context, limit: int = 50) -> int:
 def apply(context: Context, entry: dict[str, Any]) -> None:
     """One spooled webhook, in one unit of work."""
     with context.transaction() as session:
-        call, first_sight = calllog.find_or_start(session, str(entry["call_sid"]))
-        if first_sight:
-            cata = context.settings.cata_numbers
-            phone.arrive(session, call, str(entry["from"]), str(entry["to"]), cata)
-        if entry["step"] == "status":
-            phone.call_ended(session, call, str(entry["status"]), str(entry["duration"]))
-            return
-        _message(session, context.hours, call, entry)
+        STEPS[str(entry["step"])](session, context, entry)
 
 
-def _message(session: Session, hours: BusinessHours, call: Call, entry: dict[str, Any]) -> None:
+def _call(session: Session, context: Context, entry: dict[str, Any]) -> Call:
+    call, first_sight = calllog.find_or_start(session, str(entry["call_sid"]))
+    if first_sight:
+        cata = context.settings.cata_numbers
+        phone.arrive(session, call, str(entry["from"]), str(entry["to"]), cata)
+    return call
+
+
+def _status(session: Session, context: Context, entry: dict[str, Any]) -> None:
+    call = _call(session, context, entry)
+    phone.call_ended(session, call, str(entry["status"]), str(entry["duration"]))
+
+
+def _dialed(session: Session, context: Context, entry: dict[str, Any]) -> None:
+    call = _call(session, context, entry)
+    phone.ring_group_ended(session, call, str(entry["dial_status"]), str(entry["dial_sid"]))
+
+
+def _callback_answered(session: Session, _context: Context, entry: dict[str, Any]) -> None:
+    request = callbacks.find(session, str(entry.get("request") or ""))
+    if request is not None and entry["status"] in ("in-progress", "answered"):
+        call = session.get(Call, request.call_id) if request.call_id else None
+        moment = datetime.fromisoformat(str(entry["received_at"]))
+        callbacks.client_answered(session, request, call, moment)
+
+
+def _callback_status(session: Session, _context: Context, entry: dict[str, Any]) -> None:
+    request = callbacks.find(session, str(entry.get("request") or ""))
+    if request is not None:
+        call = callbacks.leg(session, request, str(entry["call_sid"]))
+        callbacks.leg_ended(call, str(entry["status"]), str(entry["duration"]))
+
+
+def _message(session: Session, context: Context, entry: dict[str, Any]) -> None:
+    call = _call(session, context, entry)
+    hours = context.hours
     message = None
     if entry.get("recording_url"):
         message = phone.Message(
             str(entry["recording_url"]), int(entry["seconds"]), str(entry["recording_sid"])
         )
     kind = entry.get("kind")
-    if kind in ("regular", "urgent") and call.ticket_id is not None:
+    if entry.get("after_error"):
+        phone.message_after_error(session, hours, call, message)
+    elif kind in ("regular", "urgent") and call.ticket_id is not None:
         phone.support_message(session, call, message)
     elif kind == "addition":
         phone.addition(session, hours, call, int(entry.get("ticket") or 0), message)
     elif kind == "verify":
         phone.for_verification(session, call, message, entry.get("client"))
     else:
-        _left_while_down(session, hours, call, message)
-
-
-def _left_while_down(
-    session: Session, hours: BusinessHours, call: Call, message: phone.Message | None
-) -> None:
-    """A message left when nothing could be written: an authorized client gets their support
-    ticket now; anybody else's waits for a supervisor, as the voicemail's do."""
-    authorized = phone.authorized_contact(session, call) is not None
-    if authorized and message is not None and call.ticket_id is None:
-        phone.open_support_ticket(session, hours, call, call.line or Line.REGULAR)
-        phone.support_message(session, call, message)
-    else:
         phone.voicemail(session, call, message)
+
+
+STEPS: dict[str, Callable[[Session, Context, dict[str, Any]], None]] = {
+    "message": _message,
+    "status": _status,
+    "dialed": _dialed,
+    "callback_answered": _callback_answered,
+    "callback_status": _callback_status,
+}

@@ -52,13 +52,16 @@ def follow_up(
     *,
     since: datetime | None = None,
     safety_net_at: datetime | None = None,
+    round_: int = 0,
 ) -> bool:
     """``since``: when the ticket's promise started, if not when it was opened (a settled
     verification). ``safety_net_at``: the follow-up written when the ticket is opened, run then
     unless the call's end ran it before (it may never come: Twilio does not retry a failed
-    status callback)."""
-    args = {"ticket_id": ticket_id, "since": since.isoformat() if since else None}
-    key = f"ticket-{ticket_id}-follow-up" + ("-safety-net" if safety_net_at else "")
+    status callback); ``round_`` counts the safety nets put off while a technician talks."""
+    args = {"ticket_id": ticket_id, "since": since.isoformat() if since else None, "round_": round_}
+    key = f"ticket-{ticket_id}-follow-up"
+    if safety_net_at:
+        key += "-safety-net" + (f"-{round_}" if round_ else "")
     return outbox.add(session, FOLLOW_UP, args, key=key, run_at=safety_net_at)
 
 

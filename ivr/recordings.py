@@ -20,7 +20,8 @@ PROMISE_PROMPTS = {Line.REGULAR: "callback_by", Line.URGENT: "urgent_callback_by
 @call_step
 def recorded(turn: Turn) -> VoiceResponse:
     message = _message()
-    finish = FINISHERS.get(text_arg("kind", 20), _voicemail)
+    kind = "after_error" if arg("after_error") else text_arg("kind", 20)
+    finish = FINISHERS.get(kind, _voicemail)
     response = VoiceResponse()
     finish(turn, response, message)
     turn.say(response, "goodbye")
@@ -76,10 +77,22 @@ def _voicemail(turn: Turn, response: VoiceResponse, message: phone.Message | Non
     turn.say(response, "message_saved" if ticket else "no_message")
 
 
+def _after_error(turn: Turn, response: VoiceResponse, message: phone.Message | None) -> None:
+    """A message left after a failure: an authorized client's opens their ticket, whose
+    promise they hear; anybody else's waits for a supervisor."""
+    ticket = phone.message_after_error(turn.session, turn.hours, turn.call, message)
+    if ticket is None or ticket.to_verify:
+        turn.say(response, "message_saved" if ticket else "no_message")
+        return
+    turn.say(response, "message_saved")
+    _promise(turn, response, ticket)
+
+
 FINISHERS: dict[str, Callable[[Turn, VoiceResponse, phone.Message | None], None]] = {
     "regular": _support,
     "urgent": _support,
     "addition": _addition,
     "verify": _verify,
     "voicemail": _voicemail,
+    "after_error": _after_error,
 }

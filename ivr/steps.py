@@ -133,6 +133,23 @@ def leg_step(view: Callable[[Step], VoiceResponse]) -> Callable[[], Response]:
     return step
 
 
+# What a failed step keeps in the spool for the database (None: nothing to keep), and what it
+# answers: a caller leaves a message; a technician's leg says goodbye (never "leave a message");
+# a status callback gets an empty answer.
+ON_FAILURE: dict[str, tuple[str | None, str]] = {
+    "ivr.recorded": ("message", "saved"),
+    "ivr.status": ("status", "empty"),
+    "ivr.dialed": ("dialed", "last_resort"),
+    "ivr.callback_answered": ("callback_answered", "empty"),
+    "ivr.callback_status": ("callback_status", "empty"),
+    "ivr.whisper": (None, "goodbye"),
+    "ivr.whisper_answer": (None, "goodbye"),
+    "ivr.callback_technician": (None, "goodbye"),
+    "ivr.callback_connect": (None, "goodbye"),
+    "ivr.callback_done": (None, "goodbye"),
+}
+
+
 @bp.errorhandler(Exception)
 def _on_error(error: Exception) -> Response | HTTPException:
     if isinstance(error, HTTPException):
@@ -144,24 +161,16 @@ def _on_error(error: Exception) -> Response | HTTPException:
         twiml.field("CallSid", 64),
         exc_info=error,
     )
+    spooled_as, answer = ON_FAILURE.get(request.endpoint or "", (None, "last_resort"))
+    kept = _spool(spooled_as) if spooled_as else False
     the_voice = voice()
-    if request.endpoint in SPOOLED_STEPS:
-        kept = _spool(SPOOLED_STEPS[request.endpoint])
-        if request.endpoint == "ivr.status":
-            return twiml.answer(VoiceResponse())
-        return Response(
-            the_voice.saved_after_error if kept else the_voice.goodbye_after_error,
-            mimetype="text/xml",
-        )
-    if request.args.get("after_error"):
-        # A second failure must not loop: say goodbye.
-        return Response(the_voice.goodbye_after_error, mimetype="text/xml")
-    return Response(twiml.last_resort(the_voice), mimetype="text/xml")
-
-
-# The steps whose facts are kept in the spool when the database cannot take them: the message a
-# caller left, and the end of the call.
-SPOOLED_STEPS = {"ivr.recorded": "message", "ivr.status": "status"}
+    answers = {
+        "saved": the_voice.saved_after_error if kept else the_voice.goodbye_after_error,
+        "empty": str(VoiceResponse()),
+        "goodbye": the_voice.goodbye_after_error,
+    }
+    text = answers[answer] if answer in answers else twiml.last_resort(the_voice)
+    return Response(text, mimetype="text/xml")
 
 
 def _spool(step: str) -> bool:
@@ -175,11 +184,15 @@ def _spool(step: str) -> bool:
         "kind": twiml.text_arg("kind", 20),
         "ticket": twiml.arg("ticket"),
         "client": twiml.arg("client") or None,
+        "request": twiml.text_arg("request"),
+        "after_error": bool(twiml.arg("after_error")),
         "recording_url": "" if twiml.arg("empty") else twiml.field("RecordingUrl", 500),
         "recording_sid": twiml.field("RecordingSid", 64),
         "seconds": int(seconds) if seconds.isdigit() and len(seconds) < 9 else 0,
         "status": twiml.field("CallStatus", 40),
         "duration": twiml.field("CallDuration", 10),
+        "dial_status": twiml.field("DialCallStatus", 20),
+        "dial_sid": twiml.field("DialCallSid", 64),
         "received_at": utcnow().isoformat(),
     }
     if not entry["call_sid"]:
