@@ -52,6 +52,7 @@ class OutboxRelay(threading.Thread):
         self.worker_name = name
         self.stopped = threading.Event()
         self.rounds = 0
+        self.recover_from = 0  # where the next look for lost tasks starts
 
     def relay_once(self) -> int:
         try:
@@ -59,7 +60,10 @@ class OutboxRelay(threading.Thread):
             replay.replay_spool(self.context)
             moved = outbox.relay(self.context.sessions, self.queue, self.installation)
             if self.rounds % RECOVER_EVERY == 0:
-                moved += outbox.recover(self.context.sessions, self.queue, self.installation)
+                recovered, self.recover_from = outbox.recover(
+                    self.context.sessions, self.queue, self.installation, self.recover_from
+                )
+                moved += recovered
             return moved
         except Exception as error:
             # The database or Redis is away: the rows wait, the next round tries again.

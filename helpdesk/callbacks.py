@@ -110,7 +110,9 @@ def _placed(context: Context, request_id: str, call_sid: str | None, state: Call
     with context.transaction() as session:
         request = find(session, request_id)
         assert request is not None
-        request.state, request.placed_at = state, utcnow()
+        request.placed_at = utcnow()
+        if state == CallbackState.LOGGED:  # PLACED was claimed; a webhook may have moved it on
+            request.state = state
         ticket = session.get(Ticket, request.ticket_id)
         assert ticket is not None
         if call_sid is None:
@@ -143,7 +145,10 @@ def leg(session: Session, request: CallbackRequest, call_sid: str) -> Call:
     """The technician's leg of a callback, in the call log as an outbound call (made by the job
     or by Twilio's first webhook of the leg, whichever comes first)."""
     call, _ = calllog.find_or_start(session, call_sid, CallDirection.OUTBOUND)
+    if request.call_id == call.id:
+        return call
     ticket = session.get(Ticket, request.ticket_id)
+    staff = session.get(StaffMember, request.staff_member_id)
     call.ticket_id, call.staff_member_id = request.ticket_id, request.staff_member_id
     if ticket is not None:
         call.line, call.client_id, call.contact_id = (
@@ -151,7 +156,8 @@ def leg(session: Session, request: CallbackRequest, call_sid: str) -> Call:
             ticket.client_id,
             ticket.contact_id,
         )
-        call.to_number = call.to_number or ticket.requester
+    # The leg Twilio placed rings the technician, from the support line.
+    call.to_number = call.to_number or (staff.mobile if staff and staff.mobile else "")
     request.call_id = call.id
     return call
 
@@ -161,7 +167,8 @@ def technician_answered(call: Call) -> None:
 
 
 def dialing_client(session: Session, request: CallbackRequest, call: Call) -> None:
-    request.state = CallbackState.DIALING
+    if request.state == CallbackState.PLACED:
+        request.state = CallbackState.DIALING
     calllog.record(call, CallEventKind.CALLBACK_CLIENT_DIALED)
     ticket = session.get(Ticket, request.ticket_id)
     assert ticket is not None
@@ -191,7 +198,12 @@ def client_not_reached(session: Session, request: CallbackRequest, call: Call) -
     tickets.note(ticket, TicketEventKind.CALLBACK_NOT_REACHED, request.staff_member_id)
 
 
-def leg_ended(call: Call, status: str, duration: str) -> None:
-    """Twilio's status callback of the technician's leg: the outbound call's end."""
-    if calllog.set_status(call, status, duration):
-        call.outcome = call.outcome or CallOutcome.CALLBACK_NOT_REACHED
+def leg_ended(request: CallbackRequest, call: Call, status: str, duration: str) -> None:
+    """Twilio's status callback of the technician's leg: the outbound call's end. A leg that
+    ended before the client answered (the technician did not pick up, or hung up) leaves the
+    client not reached."""
+    if not calllog.set_status(call, status, duration):
+        return
+    call.outcome = call.outcome or CallOutcome.CALLBACK_NOT_REACHED
+    if request.state in (CallbackState.PLACED, CallbackState.DIALING):
+        request.state = CallbackState.NOT_REACHED

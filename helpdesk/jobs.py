@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from rq import get_current_job
+
 from helpdesk import tasks  # noqa: F401  (defines the helpdesk's tasks)
 from helpdesk.context import Context
 from models import OutboxState, OutboxTask
@@ -43,7 +45,22 @@ def run(task_id: int) -> None:
         raise RuntimeError(
             "no helpdesk context: run jobs with `python worker.py`, not a bare `rq worker`"
         ) from None
-    perform(context, task_id)
+    try:
+        perform(context, task_id)
+    except Exception as error:
+        job = get_current_job()
+        if job is None or not job.retries_left:  # this was its last try
+            _failed_for_good(context, task_id, error)
+        raise
+
+
+def _failed_for_good(context: Context, task_id: int, error: Exception) -> None:
+    """Say so on the row, so that it is not taken for lost, and the supervisors can see it."""
+    try:
+        with context.transaction() as session:
+            outbox.mark_failed(session, task_id, type(error).__name__)
+    except Exception:  # the database is what failed: RQ's failed registry still has the job
+        log.warning("outbox task %s failed for good; could not say so in the database", task_id)
 
 
 def perform(context: Context, task_id: int) -> None:

@@ -143,7 +143,8 @@ def open_support_ticket(session: Session, hours: BusinessHours, call: Call, line
     )
     status = opened.status
     call.ticket_id, call.line = opened.ticket.id, line  # the support line the caller reached
-    call.outcome = CallOutcome.MESSAGE if status.is_open else CallOutcome.AFTER_HOURS
+    # A message, or its absence (abandoned), is known at the end of the call; after hours is now.
+    call.outcome = None if status.is_open else CallOutcome.AFTER_HOURS
     # Should the call's last steps never reach us, the ticket is followed up all the same.
     tasks.follow_up(session, opened.ticket.id, safety_net_at=utcnow() + FOLLOW_UP_SAFETY_NET)
     calllog.record(call, CallEventKind.TICKET_OPENED, number=opened.ticket.number, line=line.value)
@@ -213,6 +214,7 @@ def support_message(session: Session, call: Call, message: Message | None) -> Ti
         return None
     if keep_recording(session, call, message) and message is not None:
         _attach(ticket, message)
+        call.outcome = call.outcome or CallOutcome.MESSAGE
     queue_follow_up(session, call)
     return ticket
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from helpdesk import callbacks, calllog, phone
@@ -24,10 +25,15 @@ def replay_spool(context: Context, limit: int = 50) -> int:
     folder = Path(context.settings.spool_dir)
     if not spool.pending(folder):
         return 0
-    done = spool.replay(folder, lambda entry: apply(context, entry), limit)
+    done = spool.replay(folder, lambda entry: apply(context, entry), limit, _database_away)
     if done:
         log.info("%d spooled webhook(s) written to the database", done)
     return done
+
+
+def _database_away(error: Exception) -> bool:
+    """The database could not be reached: the entry waits without counting it a failure."""
+    return isinstance(error, OperationalError | InterfaceError | TimeoutError | ConnectionError)
 
 
 def apply(context: Context, entry: dict[str, Any]) -> None:
@@ -66,7 +72,7 @@ def _callback_status(session: Session, _context: Context, entry: dict[str, Any])
     request = callbacks.find(session, str(entry.get("request") or ""))
     if request is not None:
         call = callbacks.leg(session, request, str(entry["call_sid"]))
-        callbacks.leg_ended(call, str(entry["status"]), str(entry["duration"]))
+        callbacks.leg_ended(request, call, str(entry["status"]), str(entry["duration"]))
 
 
 def _message(session: Session, context: Context, entry: dict[str, Any]) -> None:

@@ -120,5 +120,5 @@ def callback_status(step: Step) -> VoiceResponse:
     sid = field("CallSid", 64)
     if found is not None and sid:
         call = callbacks.leg(step.session, found[0], sid)
-        callbacks.leg_ended(call, field("CallStatus", 40), field("CallDuration", 10))
+        callbacks.leg_ended(found[0], call, field("CallStatus", 40), field("CallDuration", 10))
     return VoiceResponse()

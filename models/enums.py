@@ -55,6 +55,7 @@ class OutboxState(StrEnum):
     PENDING = "pending"  # written, not yet in RQ
     QUEUED = "queued"  # handed to RQ; sent again if RQ loses it
     DONE = "done"  # its job said so, in the database
+    FAILED = "failed"  # its job failed for good, retries spent: a supervisor's matter
 
 
 class WorkKind(StrEnum):

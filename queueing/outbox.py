@@ -80,6 +80,22 @@ def mark_done(session: Session, task_id: int) -> None:
     )
 
 
+def mark_failed(session: Session, task_id: int, error: str) -> None:
+    session.execute(
+        update(OutboxTask)
+        .where(OutboxTask.id == task_id, OutboxTask.state != OutboxState.DONE)
+        .values(state=OutboxState.FAILED, last_error=error[:500])
+    )
+
+
+def failed(session: Session) -> int:
+    """How many tasks failed for good (their retries spent)."""
+    count = session.scalar(
+        select(func.count(OutboxTask.id)).where(OutboxTask.state == OutboxState.FAILED)
+    )
+    return count or 0
+
+
 def installation_key(session: Session) -> str:
     """This database's own identity (made once): queues and job ids carry it."""
     session.execute(insert_or_skip(session, Installation, id=1, key=uuid.uuid4().hex))
@@ -111,15 +127,22 @@ def relay(
 
 
 def recover(
-    session_factory: sessionmaker[Session], queue: Queue, installation: str, limit: int = 500
-) -> int:
-    """Hand again the tasks RQ lost (Redis restarted without its data); return how many."""
+    session_factory: sessionmaker[Session],
+    queue: Queue,
+    installation: str,
+    after_id: int = 0,
+    limit: int = 500,
+) -> tuple[int, int]:
+    """Hand again the tasks RQ lost (Redis restarted without its data), looking at ``limit``
+    queued rows after ``after_id``. Returns how many were handed again, and where the next
+    look starts (0: from the beginning again), so that every queued row is looked at in turn."""
     with session_factory.begin() as session:
         rows = session.scalars(
             select(OutboxTask)
             .where(
                 OutboxTask.state == OutboxState.QUEUED,
                 OutboxTask.relayed_at < utcnow() - LOST_AFTER,
+                OutboxTask.id > after_id,
             )
             .order_by(OutboxTask.id)
             .limit(limit)
@@ -128,7 +151,8 @@ def recover(
         lost = _missing(queue.connection, installation, rows)
         if lost:
             log.warning("%d queued task(s) were no longer in Redis: queued again", len(lost))
-        return _hand_over(queue, installation, lost)
+        next_id = rows[-1].id if len(rows) == limit else 0
+        return _hand_over(queue, installation, lost), next_id
 
 
 def _missing(connection: Redis, installation: str, rows: Sequence[OutboxTask]) -> list[OutboxTask]:

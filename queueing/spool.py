@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 SUFFIX = ".json"
 CLAIMED = ".claimed"
 STALE_CLAIM_SECONDS = 300
+# An entry that fails this often for a reason other than the database being away is set aside in
+# failed/ (and reported), instead of being tried after every webhook for ever.
+MAX_FAILURES = 5
+FAILED = "failed"
 
 
 def write(folder: Path, entry: dict[str, Any]) -> Path:
@@ -55,20 +59,45 @@ def pending(folder: Path) -> bool:
         return False
 
 
-def replay(folder: Path, apply: Callable[[dict[str, Any]], None], limit: int = 50) -> int:
+def replay(
+    folder: Path,
+    apply: Callable[[dict[str, Any]], None],
+    limit: int = 50,
+    transient: Callable[[Exception], bool] = lambda _error: True,
+) -> int:
     """Apply waiting entries, oldest first; an entry is removed once applied. Returns how many
-    were applied; one that fails stays for the next replay."""
+    were applied. One that fails stays for the next replay; one that fails ``MAX_FAILURES``
+    times for a reason that is not ``transient`` is set aside in ``failed/``."""
     done = 0
     for claimed in _claim(folder, limit):
         try:
             apply(json.loads(claimed.read_text(encoding="utf-8")))
         except Exception as error:
             log.warning("spooled entry %s not replayed yet: %s", claimed.name, type(error).__name__)
-            claimed.rename(claimed.with_suffix(""))  # back to waiting
+            _put_back(claimed, counts=not transient(error))
             continue
         claimed.unlink()
         done += 1
     return done
+
+
+def _put_back(claimed: Path, counts: bool) -> None:
+    """Back to waiting, with one failure more when it counts; set aside at the last one."""
+    stem = claimed.name.removesuffix(SUFFIX + CLAIMED)
+    base, _, failures = stem.partition(".")
+    count = int(failures or 0) + (1 if counts else 0)
+    if count >= MAX_FAILURES:
+        (claimed.parent / FAILED).mkdir(exist_ok=True)
+        claimed.rename(claimed.parent / FAILED / f"{base}{SUFFIX}")
+        log.error("spooled entry %s failed %d times: set aside in %s/", base, count, FAILED)
+        return
+    claimed.rename(claimed.parent / (f"{base}.{count}{SUFFIX}" if count else f"{base}{SUFFIX}"))
+
+
+def set_aside(folder: Path) -> int:
+    """How many entries were set aside after failing again and again."""
+    failed = folder / FAILED
+    return sum(1 for _ in failed.glob(f"*{SUFFIX}")) if failed.is_dir() else 0
 
 
 def _claim(folder: Path, limit: int) -> Iterator[Path]:

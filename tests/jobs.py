@@ -9,6 +9,7 @@ from models import Counter
 from queueing.tasks import define
 
 COUNT = define("test.count", "tests.jobs.count")
+BREAK = define("test.break", "tests.jobs.fail", max_retries=0)
 
 
 def count(context: Context, name: str) -> None:
@@ -19,3 +20,7 @@ def count(context: Context, name: str) -> None:
             session.execute(
                 update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
             )
+
+
+def fail(context: Context, why: str) -> None:
+    raise RuntimeError(f"this task fails {why}")

@@ -220,3 +220,17 @@ def test_a_cata_call_out_of_hours_with_technicians_says_why_nobody_was_rung(
     )
     assert result.exit_code == 0, result.output
     assert "--tech was given but nobody was rung: the line was closed" in result.output
+
+
+def test_a_technician_who_never_picks_up_leaves_the_callback_not_reached(
+    phone_app: Flask, db: Session, worker_context: Context
+) -> None:
+    ticket, luc, request = _setup(phone_app, db)
+    callbacks.place_callback(worker_context, request.request_id)
+    query = f"?ticket={ticket.id}&staff={luc.id}&request={request.request_id}"
+    status = {"CallSid": f"CA{1:032d}", "CallStatus": "no-answer"}
+    signed_post(phone_app, f"/voice/callback/status{query}", status)
+    db.expire_all()
+    assert db.get(CallbackRequest, request.id).state == CallbackState.NOT_REACHED  # type: ignore[union-attr]
+    outbound = db.scalars(select(Call).where(Call.direction == CallDirection.OUTBOUND)).one()
+    assert outbound.to_number == "+15145550171"  # the technician's mobile, rung first

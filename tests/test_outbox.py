@@ -19,6 +19,7 @@ from helpdesk.context import Context
 from models import Counter, Installation, OutboxState, OutboxTask, utcnow
 from queueing import outbox
 from queueing.tasks import TaskError, spec
+from tests import jobs
 from tests.jobs import COUNT
 
 
@@ -143,7 +144,7 @@ def test_tasks_lost_by_a_redis_restart_are_queued_again(
     outbox.relay(context.sessions, queue, installation)
     redis.flushdb()  # what a Redis without persistence holds after a restart
     with time_machine.travel(utcnow() + outbox.LOST_AFTER + timedelta(seconds=1)):
-        assert outbox.recover(context.sessions, queue, installation) == 1
+        assert outbox.recover(context.sessions, queue, installation) == (1, 0)
     row = db.scalars(select(OutboxTask)).one()
     assert queue.scheduled_job_registry.get_job_ids() == [outbox.job_id(installation, row.id)]
 
@@ -155,7 +156,7 @@ def test_tasks_still_in_redis_are_not_queued_twice(
     db.commit()
     outbox.relay(context.sessions, queue, installation)
     with time_machine.travel(utcnow() + outbox.LOST_AFTER + timedelta(seconds=1)):
-        assert outbox.recover(context.sessions, queue, installation) == 0
+        assert outbox.recover(context.sessions, queue, installation) == (0, 0)
 
 
 def test_two_databases_sharing_one_redis_use_queues_of_their_own(
@@ -184,3 +185,29 @@ def test_the_backlog_counts_pending_tasks(db: Session) -> None:
     outbox.add(db, COUNT, {"name": "b"})
     db.commit()
     assert outbox.backlog(db) == 2
+
+
+def test_every_queued_task_is_looked_at_in_turn_however_many_there_are(
+    db: Session, context: Context, queue: Queue, installation: str, redis: Redis
+) -> None:
+    for n in range(5):
+        outbox.add(db, COUNT, {"name": f"t{n}"}, run_at=utcnow() + timedelta(hours=2))
+    db.commit()
+    outbox.relay(context.sessions, queue, installation)
+    redis.flushdb()
+    later = utcnow() + outbox.LOST_AFTER + timedelta(seconds=1)
+    with time_machine.travel(later):
+        first, cursor = outbox.recover(context.sessions, queue, installation, 0, limit=3)
+        second, cursor = outbox.recover(context.sessions, queue, installation, cursor, limit=3)
+    assert (first, second, cursor) == (3, 2, 0)
+
+
+def test_a_task_whose_retries_are_spent_is_marked_failed(
+    db: Session, context: Context, queue: Queue, installation: str
+) -> None:
+    outbox.add(db, jobs.BREAK, {"why": "always"})
+    db.commit()
+    outbox.relay(context.sessions, queue, installation)
+    _work(context, queue)  # BREAK allows no retry
+    assert _states(db) == [OutboxState.FAILED]
+    assert outbox.failed(db) == 1

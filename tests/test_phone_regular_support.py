@@ -9,7 +9,16 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Channel, Line, Recording, Ticket, TicketEventKind, TicketStatus
+from models import (
+    Call,
+    CallOutcome,
+    Channel,
+    Line,
+    Recording,
+    Ticket,
+    TicketEventKind,
+    TicketStatus,
+)
 from tests.phone import (
     MAIN,
     MARIE,
@@ -183,3 +192,19 @@ def test_a_ticket_is_followed_up_even_if_the_calls_last_steps_never_arrive(
     assert f"ticket-{ticket.id}-follow-up" not in tasks  # the call's end never came
     assert tasks[f"ticket-{ticket.id}-follow-up-safety-net"].run_at == at(2026, 12, 1, 10, 10)
     assert f"ticket-{ticket.id}-notify" in tasks
+
+
+def test_a_caller_who_hangs_up_before_leaving_a_message_is_logged_as_abandoned(
+    phone_app: Flask, db: Session
+) -> None:
+    call = {"CallSid": "CA" + "5" * 32, "From": MARIE, "To": MAIN}
+    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
+        signed_post(phone_app, "/voice/incoming", call)
+        signed_post(phone_app, "/voice/regular", call)
+        signed_post(phone_app, "/voice/status", {**call, "CallStatus": "completed"})
+    assert the_call_of(db, call["CallSid"]).outcome == CallOutcome.ABANDONED
+
+
+def the_call_of(db: Session, sid: str) -> Call:
+    db.expire_all()
+    return db.scalars(select(Call).where(Call.call_sid == sid)).one()

@@ -53,3 +53,27 @@ def test_an_entry_claimed_just_now_is_left_to_its_process(tmp_path: Path) -> Non
 
 def test_nothing_pending_in_a_folder_that_does_not_exist(tmp_path: Path) -> None:
     assert spool.pending(tmp_path / "nowhere") is False
+
+
+def test_an_entry_that_keeps_failing_for_another_reason_is_set_aside(tmp_path: Path) -> None:
+    spool.write(tmp_path, {"n": 1})
+
+    def a_bug(_entry: dict[str, Any]) -> None:
+        raise KeyError("step")
+
+    for _ in range(spool.MAX_FAILURES):
+        spool.replay(tmp_path, a_bug, transient=lambda _error: False)
+    assert spool.set_aside(tmp_path) == 1
+    assert not spool.pending(tmp_path)
+
+
+def test_an_entry_waiting_for_the_database_is_never_set_aside(tmp_path: Path) -> None:
+    spool.write(tmp_path, {"n": 1})
+
+    def database_away(_entry: dict[str, Any]) -> None:
+        raise ConnectionError("still down")
+
+    for _ in range(spool.MAX_FAILURES * 2):
+        spool.replay(tmp_path, database_away, transient=lambda _error: True)
+    assert spool.set_aside(tmp_path) == 0
+    assert spool.replay(tmp_path, lambda _entry: None) == 1

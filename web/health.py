@@ -58,7 +58,7 @@ def _lines(session: Session, context: Context) -> dict[str, Any]:
             people = []
         reachable = sum(1 for person in people if person.mobile)
         report[line] = {
-            "staffed": bool(people),
+            "staffed": reachable > 0,  # somebody the line can ring and page
             "on_duty": len(people),
             "reachable": reachable,
             "unreachable": len(people) - reachable,
