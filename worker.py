@@ -6,6 +6,7 @@ Run it as ``python worker.py`` (the Procfile does). Several can run at once, on 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -22,6 +23,27 @@ from models import utcnow
 from queueing import heartbeat, outbox, runtime
 
 log = logging.getLogger("worker")
+
+# RQ forks a work horse for every job, and its scheduler. A fork taken while the relay thread is
+# inside SQLite copies into the child SQLite's in-process lock records (and held mutexes) of a
+# connection that does not exist there: the child's first write waits for a lock nobody will
+# release ("database is locked" after the busy timeout), or blocks for good on the mutex when it
+# opens its connection. So the relay holds this lock while in the database, and forks wait for it.
+_relay_in_database = threading.Lock()
+_forks_guarded = False
+
+
+def make_forks_wait_for_the_relay() -> None:
+    """From now on, a fork of this process waits until the relay is out of the database."""
+    global _forks_guarded
+    if _forks_guarded:
+        return
+    os.register_at_fork(
+        before=_relay_in_database.acquire,
+        after_in_parent=_relay_in_database.release,
+        after_in_child=_relay_in_database.release,
+    )
+    _forks_guarded = True
 
 
 class OutboxRelay(threading.Thread):
@@ -44,7 +66,8 @@ class OutboxRelay(threading.Thread):
     def relay_once(self) -> int:
         try:
             heartbeat.beat(self.queue.connection, self.worker_name, utcnow())
-            return outbox.relay(self.session_factory, self.queue)
+            with _relay_in_database:
+                return outbox.relay(self.session_factory, self.queue)
         except Exception:
             # The database or Redis is away: the rows wait, the next round tries again.
             log.exception("outbox relay failed; will retry in %.0f s", self.interval)
@@ -86,6 +109,7 @@ def wait_for_redis(connection: Redis, seconds: float) -> None:
 def main() -> int:
     config = settings.load()
     settings.configure_logging(config)
+    make_forks_wait_for_the_relay()
     worker, relay = make_worker(config)
     wait_for_redis(worker.connection, seconds=30)
     moved = relay.relay_once()

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import Pool
 
 # One engine per database per process, as SQLAlchemy advises: the web app, the worker's jobs and
 # the command line of one process share its pool.
@@ -56,9 +57,16 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+# The pools a forked child inherited from its parent: kept for the child's life and never used.
+# Dropping them would let the garbage collector close the parent's connections in the child, and
+# closing a SQLite connection runs SQLite's own close (locks, WAL checkpoint) on the parent's file.
+_inherited_pools: list[Pool] = []
+
+
 def _forget_pools_in_child() -> None:
-    # A forked process (gunicorn worker, RQ work horse) must not share its parent's sockets.
+    # A forked process (gunicorn worker, RQ work horse) must not share its parent's connections.
     for engine in _engines.values():
+        _inherited_pools.append(engine.pool)
         engine.dispose(close=False)
 
 

@@ -1,0 +1,148 @@
+"""The worker as a real process, against faults: a busy SQLite file, Redis going away."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from rq import Queue
+from rq.job import Job
+from rq.registry import FailedJobRegistry
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from migrations import alembic_config
+from models import Counter, OutboxTask
+from models.db import make_engine, make_session_factory
+from tests.conftest import ROOT
+from tests.services import PrivateRedis
+
+QUEUE = "altilogix-faults"
+# The worker process imports the test task too, so that its relay may queue it.
+WORKER_MAIN = "import sys, tests.jobs, worker; sys.exit(worker.main())"
+
+
+class WorkerProcess:
+    """``worker.main()`` in a process of its own, its output kept in a file."""
+
+    def __init__(self, database_url: str, redis_url: str, log_path: Path, relay: str) -> None:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "RQ_QUEUE": QUEUE,
+            "OUTBOX_RELAY_SECONDS": relay,
+            "LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", WORKER_MAIN],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> int:
+        """SIGTERM (a warm stop), then SIGKILL if it is still there after 15 s."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._log.close()
+        return self.process.returncode
+
+
+def wait_until(condition: Callable[[], bool], seconds: float, why: Callable[[], str]) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(why())
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    server = PrivateRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'worker.db'}"
+    command.upgrade(alembic_config(url), "head")
+    return url
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    started: list[WorkerProcess] = []
+
+    def start(database_url: str, redis_url: str, relay: str = "0.5") -> WorkerProcess:
+        process = WorkerProcess(
+            database_url, redis_url, tmp_path / f"worker-{len(started)}.log", relay
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def _counted(sessions: sessionmaker[Session]) -> int:
+    with sessions() as db:
+        return db.scalar(select(func.count(Counter.name))) or 0
+
+
+def test_jobs_run_on_sqlite_while_the_relay_is_busy_in_the_database(
+    sqlite_file: str, private_redis: PrivateRedis, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    """Work horses are forked while the relay thread writes the same SQLite file; no job may
+    fail with "database is locked" nor hang in its connection set-up."""
+    sessions = make_session_factory(make_engine(sqlite_file))
+    with sessions.begin() as db:
+        # Rows of a task nobody knows stay pending: the relay rewrites all of them every round,
+        # which keeps it inside SQLite nearly all the time.
+        db.add_all(OutboxTask(task="test.gone", args={}) for _ in range(200))
+    redis = private_redis.client()
+    queue = Queue(QUEUE, connection=redis)
+    total = 300
+    for index in range(total):
+        queue.enqueue("tests.jobs.count", name=f"job-{index}", job_timeout=60)
+    worker = start_worker(sqlite_file, private_redis.url, relay="0.001")
+    failed = FailedJobRegistry(QUEUE, connection=redis)
+    wait_until(
+        lambda: _counted(sessions) == total or failed.count > 0,
+        60,
+        lambda: f"{_counted(sessions)} of {total} jobs ran in 60 s; see {worker.log_path}",
+    )
+    assert _failures(failed) == []
+    assert worker.stop() == 0
+
+
+def _failures(registry: FailedJobRegistry) -> list[str]:
+    """The exception of each failed job (the last line of its traceback that names one)."""
+    jobs = Job.fetch_many(registry.get_job_ids(), connection=registry.connection)
+    results = [job.latest_result() for job in jobs if job is not None]
+    texts = [(result.exc_string or "") for result in results if result is not None]
+    return [[line for line in text.splitlines() if "Error" in line][-1] for text in texts]
