@@ -5,17 +5,23 @@ Run it as ``python worker.py`` (the Procfile does). Several can run at once, on 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import sys
 import threading
 import time
 from collections.abc import Mapping
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
+from rq.exceptions import StopRequested
+from rq.scheduler import RQScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 import settings
@@ -81,11 +87,78 @@ class OutboxRelay(threading.Thread):
         self.stopped.set()
 
 
-def make_worker(config: Mapping[str, Any]) -> tuple[Worker, OutboxRelay]:
+# RQ restarts a dead scheduler only in its maintenance round, every 10 minutes; and a scheduler
+# dies on the first Redis error. This worker wakes up this often, even when idle, to restart it.
+SCHEDULER_CHECK_SECONDS = 5
+
+
+class SupportScheduler(RQScheduler):
+    """RQ's scheduler, which also beats in our heartbeats while it holds its queues' lock."""
+
+    def heartbeat(self) -> None:
+        super().heartbeat()  # type: ignore[no-untyped-call]
+        if self.acquired_locks:
+            heartbeat.beat_scheduler(self.connection, self.name, utcnow())
+
+
+class SupportWorker(Worker):
+    """RQ's forking worker, which keeps its scheduler running within seconds of any failure."""
+
+    # When Redis is away, RQ waits 1 s, 2 s, 4 s… up to this between attempts (RQ's: 60 s).
+    max_connection_wait_time = float(SCHEDULER_CHECK_SECONDS)
+
+    @property
+    def dequeue_timeout(self) -> int:
+        # An idle worker's blocking dequeue returns this often, so that heartbeat() runs.
+        return SCHEDULER_CHECK_SECONDS
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        super().heartbeat(timeout, pipeline)
+        if pipeline is None:  # not the pipelined beat taken while a job runs
+            self.restart_scheduler_if_dead()
+
+    def restart_scheduler_if_dead(self) -> None:
+        """Start the scheduler again if it died, or take over one that stopped beating."""
+        scheduler: RQScheduler | None = self.scheduler
+        if scheduler is None:
+            return
+        process: BaseProcess | None = scheduler._process
+        if process is not None and process.is_alive():
+            return
+        if scheduler.acquire_locks(auto_start=True):  # type: ignore[no-untyped-call]
+            log.info("scheduler (re)started for %s", ", ".join(sorted(scheduler.acquired_locks)))
+
+    def _start_scheduler(
+        self,
+        burst: bool = False,
+        logging_level: str | None = "INFO",
+        date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
+        log_format: str = DEFAULT_LOGGING_FORMAT,
+    ) -> None:
+        # RQ's own, with our scheduler class (burst mode is not used here).
+        self.scheduler = SupportScheduler(
+            self.queues,
+            connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format,
+            log_format=log_format,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()  # type: ignore[no-untyped-call]
+        if self.scheduler.acquired_locks:
+            self.scheduler.start()  # type: ignore[no-untyped-call]
+
+    @property
+    def stop_was_requested(self) -> bool:
+        """True once SIGTERM or SIGINT reached RQ's handlers (a warm or cold stop)."""
+        return self._shutdown_requested_date is not None
+
+
+def make_worker(config: Mapping[str, Any]) -> tuple[SupportWorker, OutboxRelay]:
     connection = Redis.from_url(config["REDIS_URL"])
     queue = Queue(config["RQ_QUEUE"], connection=connection)
     runtime.configure(config)
-    worker = Worker([queue], connection=connection)
+    worker = SupportWorker([queue], connection=connection)
     relay = OutboxRelay(
         runtime.session_factory(), queue, config["OUTBOX_RELAY_SECONDS"], name=worker.name
     )
@@ -106,6 +179,61 @@ def wait_for_redis(connection: Redis, seconds: float) -> None:
             time.sleep(0.5)
 
 
+class StopSignal:
+    """SIGTERM or SIGINT while no RQ worker is running (waiting for Redis between two workers)."""
+
+    def __init__(self) -> None:
+        self.received = threading.Event()
+
+    def install(self) -> None:
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, self._receive)
+
+    def _receive(self, _number: int, _frame: Any) -> None:
+        self.received.set()
+
+
+def wait_for_redis_again(connection: Redis, stop: StopSignal) -> bool:
+    """Wait as long as it takes for Redis to answer; False if told to stop meanwhile."""
+    log.warning("waiting for Redis to answer again…")
+    while not stop.received.is_set():
+        try:
+            connection.ping()
+            return True
+        except RedisError:
+            stop.received.wait(1)
+    return False
+
+
+def work_one_round(worker: SupportWorker, log_level: str) -> None:
+    """Run ``worker`` until it stops: on request, or on a Redis error it does not survive."""
+    try:
+        worker.work(with_scheduler=True, logging_level=log_level)
+    except RedisError as error:  # from RQ's own shutdown, which talks to Redis too
+        log.warning("worker %s stopped on a Redis error: %s", worker.name, error)
+        with contextlib.suppress(RedisError):
+            worker.unsubscribe()  # type: ignore[no-untyped-call]
+    if worker.horse_pid:  # the job it was running when Redis went away
+        worker.wait_for_horse()
+
+
+def work_until_stopped(first: SupportWorker, log_level: str) -> None:
+    """RQ's worker quits on most Redis errors; start a new one each time Redis answers again."""
+    worker = first
+    stop = StopSignal()
+    while True:
+        try:
+            work_one_round(worker, log_level)
+        except StopRequested:  # a signal that reached the last worker's handlers late
+            return
+        if worker.stop_was_requested:
+            return
+        stop.install()  # RQ's handlers are the last worker's until the next one starts
+        if not wait_for_redis_again(worker.connection, stop):
+            return
+        worker = SupportWorker(worker.queues, connection=worker.connection)
+
+
 def main() -> int:
     config = settings.load()
     settings.configure_logging(config)
@@ -116,7 +244,7 @@ def main() -> int:
     log.info("outbox relay at start-up: %d task(s) queued", moved)
     relay.start()
     try:
-        worker.work(with_scheduler=True, logging_level=config["LOG_LEVEL"])
+        work_until_stopped(worker, config["LOG_LEVEL"])
     finally:
         relay.stop()
     return 0

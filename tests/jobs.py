@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import update
 
 from models import Counter
@@ -18,3 +20,8 @@ def count(name: str) -> None:
             session.execute(
                 update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
             )
+
+
+def pause(seconds: float) -> None:
+    """Keep the worker busy for a while."""
+    time.sleep(seconds)

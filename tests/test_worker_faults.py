@@ -8,10 +8,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from alembic import command
+from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
@@ -21,8 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from migrations import alembic_config
 from models import Counter, OutboxTask
 from models.db import make_engine, make_session_factory
+from queueing import heartbeat
 from tests.conftest import ROOT
 from tests.services import PrivateRedis
+from worker import SCHEDULER_CHECK_SECONDS
 
 QUEUE = "altilogix-faults"
 # The worker process imports the test task too, so that its relay may queue it.
@@ -146,3 +151,66 @@ def _failures(registry: FailedJobRegistry) -> list[str]:
     results = [job.latest_result() for job in jobs if job is not None]
     texts = [(result.exc_string or "") for result in results if result is not None]
     return [[line for line in text.splitlines() if "Error" in line][-1] for text in texts]
+
+
+def _ran(sessions: sessionmaker[Session], name: str) -> bool:
+    with sessions() as db:
+        return db.get(Counter, name) is not None
+
+
+def _worker_started(redis: Redis) -> bool:
+    try:
+        return bool(heartbeat.last_beats(redis)) and bool(heartbeat.last_scheduler_beats(redis))
+    except RedisError:
+        return False
+
+
+def test_a_busy_worker_survives_a_redis_outage_and_takes_new_jobs(
+    sqlite_file: str, private_redis: PrivateRedis, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    sessions = make_session_factory(make_engine(sqlite_file))
+    redis = private_redis.client()
+    worker = start_worker(sqlite_file, private_redis.url)
+    wait_until(lambda: _worker_started(redis), 20, lambda: f"no start; see {worker.log_path}")
+    queue = Queue(QUEUE, connection=redis)
+    busy = queue.enqueue("tests.jobs.pause", seconds=2)
+    wait_until(lambda: busy.get_status() == "started", 10, lambda: "the job never started")
+
+    private_redis.stop()  # while the worker is busy
+    time.sleep(3)
+    private_redis.start()
+
+    assert worker.process.poll() is None, worker.log()
+    queue.enqueue("tests.jobs.count", name="after")
+    wait_until(
+        lambda: _ran(sessions, "after"),
+        30,
+        lambda: f"no job ran after Redis came back; see {worker.log_path}",
+    )
+    assert worker.stop() == 0
+
+
+def test_the_scheduler_comes_back_within_seconds_after_a_redis_outage(
+    sqlite_file: str, private_redis: PrivateRedis, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    sessions = make_session_factory(make_engine(sqlite_file))
+    redis = private_redis.client()
+    worker = start_worker(sqlite_file, private_redis.url)
+    wait_until(lambda: _worker_started(redis), 20, lambda: f"no start; see {worker.log_path}")
+
+    private_redis.stop()  # an idle worker: its scheduler dies on the first Redis error
+    time.sleep(3)
+    private_redis.start()
+
+    wait_until(
+        lambda: _worker_started(redis),
+        SCHEDULER_CHECK_SECONDS * 3,
+        lambda: f"the scheduler did not beat again; see {worker.log_path}",
+    )
+    Queue(QUEUE, connection=redis).enqueue_in(timedelta(seconds=1), "tests.jobs.count", "timed")
+    wait_until(
+        lambda: _ran(sessions, "timed"),
+        SCHEDULER_CHECK_SECONDS * 2,
+        lambda: f"the timed job did not run; see {worker.log_path}",
+    )
+    assert worker.stop() == 0
