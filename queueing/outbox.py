@@ -55,6 +55,13 @@ def backlog(session: Session) -> int:
     return count or 0
 
 
+def oldest_pending(session: Session) -> datetime | None:
+    """When the oldest task still waiting for the relay was written; None when none waits."""
+    return session.scalar(
+        select(func.min(OutboxTask.created_at)).where(OutboxTask.state == OutboxState.PENDING)
+    )
+
+
 def relay(session_factory: sessionmaker[Session], queue: Queue, limit: int = 200) -> int:
     """Move pending tasks to RQ; return how many moved. Safe to run in several workers at once."""
     with session_factory.begin() as session:

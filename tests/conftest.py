@@ -80,6 +80,15 @@ def redis() -> Iterator[Redis]:
     client.close()
 
 
+@pytest.fixture
+def back_office_alive(redis: Redis) -> None:
+    """A worker's relay and an RQ scheduler that have just beaten, as /healthz wants to see."""
+    from queueing import heartbeat
+
+    heartbeat.beat(redis, "worker-1", models.utcnow())
+    heartbeat.beat_scheduler(redis, "scheduler-1", models.utcnow())
+
+
 def app_config(database_url: str, **extra: Any) -> dict[str, Any]:
     return {
         "TESTING": True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
 from redis import Redis
 from sqlalchemy import delete
@@ -83,6 +84,7 @@ def test_health_reports_staffed_lines(client: FlaskClient, db: Session, redis: R
     }
 
 
+@pytest.mark.usefixtures("back_office_alive")
 def test_health_reports_an_unstaffed_line(client: FlaskClient, db: Session, redis: Redis) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200  # messages are still taken
