@@ -13,6 +13,23 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import Pool
 
+# Give up quickly rather than hold a webhook or a job: Twilio waits 15 s for an answer, gunicorn
+# kills a request after 10 s (Procfile), and a database that has not answered within these few
+# seconds will not answer in time. A failed job is retried by RQ; a failed webhook gets Twilio's
+# fallback. Every transaction here lasts milliseconds, so these never cut a healthy one.
+#
+# SQLite: how long a writer waits for another's lock. 5 s (it was 15 s): a lock held longer
+# than that is a stuck process, not a busy one, and 15 s outlived both gunicorn and Twilio.
+SQLITE_BUSY_TIMEOUT_SECONDS = 5
+# PostgreSQL: opening a connection (a server or network that is down fails here, not after
+# the operating system's minutes-long TCP timeout).
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 3
+# PostgreSQL: the server cancels any statement that runs longer (a lock wait, a runaway query).
+# Migrations lift it for their own transaction (migrations/env.py).
+POSTGRES_STATEMENT_TIMEOUT_MS = 5000
+# How long a request waits for a free connection of its process's pool.
+POOL_TIMEOUT_SECONDS = 2
+
 # One engine per database per process, as SQLAlchemy advises: the web app, the worker's jobs and
 # the command line of one process share its pool.
 _engines: dict[str, Engine] = {}
@@ -29,13 +46,22 @@ def make_engine(url: str, **options: Any) -> Engine:
 def _create(url: str, **options: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        connect_args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        options.setdefault("connect_args", {"timeout": 15})
+            options.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
+        options["connect_args"] = connect_args | options.get("connect_args", {})
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    if parsed.get_backend_name() == "postgresql":
+        connect_args = {
+            "connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS,
+            "options": f"-c statement_timeout={POSTGRES_STATEMENT_TIMEOUT_MS}",
+        }
+        options["connect_args"] = connect_args | options.get("connect_args", {})
     options.setdefault("pool_pre_ping", True)
+    options.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
     return create_engine(url, **options)
 
 
