@@ -216,12 +216,26 @@ def configure_logging(settings: Settings) -> None:
     """One log format for the web app, the worker and the command line, redacted: whatever
     fails, no phone number, email address or secret reaches a log line."""
     logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
-    smtp_password = urlparse(settings.smtp_url).password or ""
-    secrets = (settings.twilio_auth_token, settings.secret_key, smtp_password)
+    passwords = [urlparse(url).password or "" for url in (settings.smtp_url, settings.imap_url)] + [
+        _database_password(settings.database_url)
+    ]
+    secrets = (
+        settings.twilio_auth_token,
+        settings.secret_key,
+        settings.inbound_email_secret,
+        *passwords,
+    )
     for handler in logging.getLogger().handlers:
         handler.setFormatter(RedactingFormatter(LOG_FORMAT, secrets))
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _database_password(url: str) -> str:
+    try:
+        return urlparse(url).password or ""
+    except ValueError:  # an odd URL: the database driver will say what is wrong with it
+        return ""
 
 
 def check_production(settings: Settings) -> None:

@@ -272,7 +272,7 @@ def _record(
     if state == DeliveryState.SENT:
         values.update(provider_id=provider_id, sent_at=utcnow(), last_error="")
     if error is not None:
-        # The error's type and text, never its arguments: they could carry the message.
+        # Kept in the database for whoever looks into it (log lines are redacted, rows are not).
         values["last_error"] = f"{type(error).__name__}: {error}"[:500]
     with context.transaction() as session:
         session.execute(

@@ -236,6 +236,24 @@ def change_priority(
     if ticket.first_response_at is None and not ticket.to_verify:
         ticket.sla_due_at, _ = deadline(session, hours, priority, now)
         _watch(session, hours, ticket, now, moved=True)
+        if priority == Line.URGENT:
+            _alert_urgent_team(session, hours, ticket, now)
+
+
+def _alert_urgent_team(
+    session: Session, hours: BusinessHours, ticket: Ticket, now: datetime
+) -> None:
+    """A ticket made urgent is the urgent team's: they are told (at the CATA's next opening
+    when it is closed), and the supervisors are paged if it stays unanswered."""
+    rule = hours.line(Line.URGENT.value)
+    calendar = business_time.calendar_for(session, hours, rule.schedule, now)
+    status = calendar.status(now)
+    staff = business_time.people_on_duty(session, hours, Line.URGENT, now)
+    occasion = f"urgent-{int(now.timestamp())}"
+    run_at = now if status.is_open else status.opens_at
+    tasks.notify(session, ticket.id, staff, tasks.Notice.NEW, occasion=occasion, run_at=run_at)
+    if rule.escalate_after:
+        tasks.escalate(session, ticket.id, sla.deadline(calendar, now, rule.escalate_after))
 
 
 def _watch(

@@ -11,6 +11,24 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import Pool
+
+# Give up quickly rather than hold a webhook or a job: Twilio waits 15 s for an answer, gunicorn
+# kills a request after 10 s (Procfile), and a database that has not answered within these few
+# seconds will not answer in time. A failed job is retried by RQ; a failed webhook gets the
+# last-resort answer (a message, spooled). Every transaction here lasts milliseconds, so these
+# never cut a healthy one.
+#
+# SQLite: how long a writer waits for another's lock. A lock held longer is a stuck process.
+SQLITE_BUSY_TIMEOUT_SECONDS = 5
+# PostgreSQL: opening a connection (a server or network that is down fails here, not after the
+# operating system's minutes-long TCP timeout). 2 s is libpq's shortest.
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 2
+# PostgreSQL: the server cancels any statement that runs longer (a lock wait, a runaway query).
+# Migrations lift it for their own transaction (migrations/env.py).
+POSTGRES_STATEMENT_TIMEOUT_MS = 5000
+# How long a request waits for a free connection of its process's pool.
+POOL_TIMEOUT_SECONDS = 2
 
 # One engine per database per process, as SQLAlchemy advises: the web app, the worker's jobs and
 # the command line of one process share its pool.
@@ -28,13 +46,22 @@ def make_engine(url: str, **options: Any) -> Engine:
 def _create(url: str, **options: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        connect_args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        options.setdefault("connect_args", {"timeout": 15})
+            options.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
+        options["connect_args"] = connect_args | options.get("connect_args", {})
         engine = create_engine(url, hide_parameters=True, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    if parsed.get_backend_name() == "postgresql":
+        connect_args = {
+            "connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS,
+            "options": f"-c statement_timeout={POSTGRES_STATEMENT_TIMEOUT_MS}",
+        }
+        options["connect_args"] = connect_args | options.get("connect_args", {})
     options.setdefault("pool_pre_ping", True)
+    options.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
     # Errors never print the statement's values: they carry phone numbers and addresses.
     return create_engine(url, hide_parameters=True, **options)
 
@@ -73,9 +100,16 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+# The pools a forked child inherited from its parent: kept for the child's life and never used.
+# Dropping them would let the garbage collector close the parent's connections in the child, and
+# closing a SQLite connection runs SQLite's own close (locks, WAL checkpoint) on the parent's file.
+_inherited_pools: list[Pool] = []
+
+
 def _forget_pools_in_child() -> None:
-    # A forked process (gunicorn worker, RQ work horse) must not share its parent's sockets.
+    # A forked process (gunicorn worker, RQ work horse) must not share its parent's connections.
     for engine in _engines.values():
+        _inherited_pools.append(engine.pool)
         engine.dispose(close=False)
 
 

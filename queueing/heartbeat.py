@@ -1,25 +1,49 @@
-"""Workers' heartbeats in Redis: each worker's relay beats every round; /healthz reads them.
+"""Heartbeats in Redis: each worker's relay and each running RQ scheduler beat; /healthz reads them.
 
-RQ's own heartbeat only moves when a worker takes a job or its long dequeue times out (minutes
-when idle); this one moves every few seconds, and says that the relay is alive too.
+RQ's own worker heartbeat only moves when a worker takes a job or its dequeue times out; these
+move every few seconds (the relay's round, the scheduler's one-second loop). Each kind is one
+sorted set (name → time of the last beat), so /healthz reads it in one round trip, however many
+keys Redis holds.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from redis import Redis
 
-PREFIX = "altilogix:worker-heartbeat:"
-TTL_SECONDS = 60  # a worker silent this long disappears from the list
+WORKERS = "altilogix:heartbeats:worker"
+SCHEDULERS = "altilogix:heartbeats:scheduler"
+TTL_SECONDS = 60  # a process silent this long disappears from the list
 
 
 def beat(connection: Redis, worker_name: str, moment: datetime) -> None:
-    connection.set(PREFIX + worker_name, moment.isoformat(), ex=TTL_SECONDS)
+    """The relay of ``worker_name`` is alive at ``moment``."""
+    _beat(connection, WORKERS, worker_name, moment)
+
+
+def beat_scheduler(connection: Redis, scheduler_name: str, moment: datetime) -> None:
+    """The RQ scheduler ``scheduler_name`` is alive (and holds its queues' lock) at ``moment``."""
+    _beat(connection, SCHEDULERS, scheduler_name, moment)
 
 
 def last_beats(connection: Redis) -> list[datetime]:
-    keys = list(connection.scan_iter(match=PREFIX + "*", count=100))
-    values = connection.mget(keys) if keys else []
-    texts = [v.decode() if isinstance(v, bytes) else str(v) for v in values if v is not None]
-    return [datetime.fromisoformat(text) for text in texts]
+    return _last_beats(connection, WORKERS)
+
+
+def last_scheduler_beats(connection: Redis) -> list[datetime]:
+    return _last_beats(connection, SCHEDULERS)
+
+
+def _beat(connection: Redis, key: str, name: str, moment: datetime) -> None:
+    stamp = moment.timestamp()
+    with connection.pipeline() as pipeline:
+        pipeline.zadd(key, {name: stamp})
+        pipeline.zremrangebyscore(key, "-inf", stamp - TTL_SECONDS)
+        pipeline.expire(key, TTL_SECONDS)
+        pipeline.execute()
+
+
+def _last_beats(connection: Redis, key: str) -> list[datetime]:
+    beats: list[tuple[bytes, float]] = connection.zrange(key, 0, -1, withscores=True)  # type: ignore[assignment]
+    return [datetime.fromtimestamp(score, UTC) for _, score in beats]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import socket
+import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -83,8 +86,21 @@ def redis() -> Iterator[Redis]:
     client.close()
 
 
+@pytest.fixture
+def back_office_alive(redis: Redis) -> None:
+    """A worker's relay and an RQ scheduler that have just beaten, as /healthz wants to see."""
+    from queueing import heartbeat
+
+    heartbeat.beat(redis, "worker-1", models.utcnow())
+    heartbeat.beat_scheduler(redis, "scheduler-1", models.utcnow())
+
+
 def app_config(database_url: str, **extra: Any) -> dict[str, Any]:
+    spool = (
+        Path(tempfile.gettempdir()) / f"altilogix-test-spool-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    )
     return {
+        "SPOOL_DIR": str(spool),
         "TESTING": True,
         "DATABASE_URL": database_url,
         "REDIS_URL": services.REDIS_TEST_URL,

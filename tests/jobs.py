@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import update
 
 from helpdesk.context import Context
@@ -24,3 +26,11 @@ def count(context: Context, name: str) -> None:
 
 def fail(context: Context, why: str) -> None:
     raise RuntimeError(f"this task fails {why}")
+
+
+PAUSE = define("test.pause", "tests.jobs.pause")
+
+
+def pause(context: Context, seconds: float) -> None:
+    """Keep the worker busy for a while."""
+    time.sleep(seconds)

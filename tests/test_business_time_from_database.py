@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
 from redis import Redis
 from sqlalchemy import delete, select
@@ -94,6 +95,7 @@ def test_health_reports_on_duty_staff_nobody_can_ring_or_page(
     assert (lines["urgent"]["reachable"], lines["urgent"]["unreachable"]) == (2, 1)
 
 
+@pytest.mark.usefixtures("back_office_alive")
 def test_health_reports_an_unstaffed_line(client: FlaskClient, db: Session, redis: Redis) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200  # messages are still taken

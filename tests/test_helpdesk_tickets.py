@@ -78,6 +78,21 @@ def test_a_change_to_urgent_counts_the_urgent_promise_from_the_change(
     assert [w.run_at for w in watches] == [at(2026, 12, 1, 11, 45)]
 
 
+def test_a_ticket_made_urgent_is_the_urgent_teams_and_escalates_if_unanswered(
+    db: Session, context: Context
+) -> None:
+    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
+        ticket = _open(db, context)
+    with time_machine.travel(at(2026, 12, 1, 11), tick=False):
+        tickets.change_priority(
+            db, context.hours, ticket, Line.URGENT, reason="server down", staff_member_id=None
+        )
+        db.commit()
+    rows = {row.task: row for row in db.scalars(select(OutboxTask))}
+    assert len(rows["ticket.notify"].args["staff_ids"]) == 3  # the urgent team
+    assert rows["ticket.escalate"].run_at == at(2026, 12, 1, 11, 20)
+
+
 def test_a_change_of_priority_needs_a_reason(db: Session, context: Context) -> None:
     ticket = _open(db, context)
     with pytest.raises(ValueError, match="reason"):

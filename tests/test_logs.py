@@ -97,3 +97,28 @@ def test_the_logging_set_up_redacts_every_handler() -> None:
     finally:
         for handler, formatter in saved:
             handler.setFormatter(formatter)
+
+
+def test_every_secret_of_the_settings_is_masked() -> None:
+    root = logging.getLogger()
+    saved = [(h, h.formatter) for h in root.handlers]
+    try:
+        settings.configure_logging(
+            settings.load(
+                {},
+                {
+                    "INBOUND_EMAIL_SECRET": "hook-s3cret",
+                    "IMAP_URL": "imaps://support:imap-s3cret@mail.altilogix.example",
+                    "DATABASE_URL": "postgresql+psycopg://app:db-s3cret@db.altilogix.example/x",
+                },
+            )
+        )
+        formatter = root.handlers[0].formatter
+        assert isinstance(formatter, RedactingFormatter)
+        record = logging.LogRecord(
+            "t", logging.INFO, "", 0, "hook-s3cret imap-s3cret db-s3cret", None, None
+        )
+        assert "s3cret" not in formatter.format(record)
+    finally:
+        for handler, formatter in saved:
+            handler.setFormatter(formatter)

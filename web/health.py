@@ -1,7 +1,15 @@
-"""``/healthz``: can the phone line take calls, and is the back office keeping up?"""
+"""``/healthz``: can the phone line take calls, and is the back office keeping up?
+
+200 when every part is well; 503 when any is not, with "failing" naming which. The phone line
+answers as long as the database does ("degraded" then: notifications and timed tasks wait);
+"can_take_calls" says so. Counts only: no names or numbers here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
@@ -9,46 +17,91 @@ from flask.typing import ResponseReturnValue
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from helpdesk import business_time
 from helpdesk.context import Context
-from models import utcnow
-from queueing import heartbeat, outbox
+from models import DeliveryState, Notification, utcnow
+from queueing import heartbeat, outbox, spool
 from routing.duty import Unstaffed
 
 bp = Blueprint("health", __name__)
 
 # A worker whose relay has not beaten for this long is taken for stuck (it beats every round).
 WORKER_STALE_SECONDS = 30
+# The RQ scheduler beats every second; silent this long, it is dead and timed tasks wait.
+SCHEDULER_STALE_SECONDS = 30
+# The relay moves the outbox every OUTBOX_RELAY_SECONDS (2 s): a task due and still waiting after
+# this long means no relay is moving it (no worker, a database or Redis fault).
+OUTBOX_LATE_SECONDS = 120
+# A notification claimed for sending this long ago and never recorded sent: its worker died
+# between the two, and whether it left is unknown (it is never sent twice).
+SENDING_UNSURE_AFTER = timedelta(minutes=10)
+
+# The parts that must be well for a 200, in the order "failing" names them.
+CHECKS = ("database", "redis", "worker", "scheduler", "outbox")
 
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
     context: Context = current_app.extensions["helpdesk"]
-    report: dict[str, Any] = {"redis": _redis()}
+    report: dict[str, Any] = {"redis": _redis(context)}
     try:
         with context.transaction() as session:
-            report["database"] = _database(session)
+            session.execute(text("SELECT 1"))
+            report["database"] = {"ok": True}
+            report["outbox"] = _outbox(session, context)
             report["lines"] = _lines(session, context)
     except Exception as error:
         report["database"] = {"ok": False, "error": type(error).__name__}
-    report["worker"] = _worker() if report["redis"]["ok"] else {"ok": False, "last_heartbeat": None}
-    # The phone line answers as long as the database does; Redis and the worker only delay
-    # notifications, which wait in the outbox meanwhile.
-    can_take_calls = report["database"]["ok"]
-    report["status"] = "ok" if can_take_calls else "down"
-    return jsonify(report), 200 if can_take_calls else 503
+    unknown = {"ok": False, "last_heartbeat": None, "error": "redis"}
+    redis_ok = report["redis"]["ok"]
+    report["worker"] = _beats(context, heartbeat.last_beats, WORKER_STALE_SECONDS, "workers")
+    report["scheduler"] = _beats(
+        context, heartbeat.last_scheduler_beats, SCHEDULER_STALE_SECONDS, "schedulers"
+    )
+    if not redis_ok:
+        report["worker"], report["scheduler"] = unknown, unknown
+    report["failing"] = [name for name in CHECKS if not report.get(name, {}).get("ok", True)]
+    report["can_take_calls"] = report["database"]["ok"]
+    if not report["failing"]:
+        report["status"] = "ok"
+    else:
+        report["status"] = "degraded" if report["can_take_calls"] else "down"
+    return jsonify(report), 503 if report["failing"] else 200
 
 
-def _database(session: Session) -> dict[str, Any]:
-    session.execute(text("SELECT 1"))
-    return {"ok": True, "outbox_backlog": outbox.backlog(session)}
+def _outbox(session: Session, context: Context) -> dict[str, Any]:
+    """Tasks waiting for the relay, whether the oldest due waits too long, what failed for good,
+    and what waits in this host's spool."""
+    oldest = outbox.oldest_pending(session)
+    waited = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+    folder = Path(context.settings.spool_dir)
+    return {
+        "ok": waited <= OUTBOX_LATE_SECONDS,
+        "backlog": outbox.backlog(session),
+        "oldest_due_seconds": round(max(waited, 0.0), 1),
+        "late_after_seconds": OUTBOX_LATE_SECONDS,
+        "failed_for_good": outbox.failed(session),
+        "notifications_unsure": _unsure_notifications(session),
+        "spool_waiting": spool.pending(folder),
+        "spool_set_aside": spool.set_aside(folder),
+    }
+
+
+def _unsure_notifications(session: Session) -> int:
+    count = session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.state == DeliveryState.SENDING,
+            Notification.created_at < utcnow() - SENDING_UNSURE_AFTER,
+        )
+    )
+    return count or 0
 
 
 def _lines(session: Session, context: Context) -> dict[str, Any]:
-    """Whether each line has somebody to ring and page now, on a mobile (counts only)."""
+    """Whether each line has somebody to ring and page now, on a mobile."""
     hours = context.hours
     report = {}
     for line, rule in hours.lines.items():
@@ -67,12 +120,12 @@ def _lines(session: Session, context: Context) -> dict[str, Any]:
     return report
 
 
-def _redis_client() -> Redis:
+def _redis_client(context: Context) -> Redis:
     client: Redis | None = current_app.extensions.get("health_redis")
     if client is None:
         # A health check answers fast: no retries, no backoff.
         client = Redis.from_url(
-            current_app.extensions["helpdesk"].settings.redis_url,
+            context.settings.redis_url,
             socket_timeout=0.5,
             socket_connect_timeout=0.5,
             retry=Retry(NoBackoff(), 0),
@@ -81,26 +134,29 @@ def _redis_client() -> Redis:
     return client
 
 
-def _redis() -> dict[str, Any]:
+def _redis(context: Context) -> dict[str, Any]:
     try:
-        _redis_client().ping()
+        _redis_client(context).ping()
         return {"ok": True}
     except Exception as error:
         return {"ok": False, "error": type(error).__name__}
 
 
-def _worker() -> dict[str, Any]:
+def _beats(
+    context: Context, read: Callable[[Redis], list[datetime]], stale: float, count: str
+) -> dict[str, Any]:
+    """Alive when the latest of these heartbeats is younger than ``stale`` seconds."""
     try:
-        beats = heartbeat.last_beats(_redis_client())
+        beats = read(_redis_client(context))
     except Exception as error:
         return {"ok": False, "last_heartbeat": None, "error": type(error).__name__}
     if not beats:
-        return {"ok": False, "last_heartbeat": None, "workers": 0}
+        return {"ok": False, "last_heartbeat": None, count: 0}
     last = max(beats)
     age = (utcnow() - last).total_seconds()
     return {
-        "ok": age < WORKER_STALE_SECONDS,
+        "ok": age < stale,
         "last_heartbeat": last.isoformat(),
         "age_seconds": round(age, 1),
-        "workers": len(beats),
+        count: len(beats),
     }

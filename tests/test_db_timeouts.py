@@ -1,0 +1,135 @@
+"""The database gives up within seconds when it is locked, slow, or out of reach."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from models.db import (
+    POSTGRES_CONNECT_TIMEOUT_SECONDS,
+    POSTGRES_STATEMENT_TIMEOUT_MS,
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    make_engine,
+)
+
+
+class TcpProxy:
+    """A TCP proxy on loopback in front of a real server, which a test can cut or silence."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.silent = False  # accept connections but pass nothing on
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # cut
+            with self.lock:
+                self.sockets.append(client)
+            if self.silent:  # hang up after 10 s, so that a client without a timeout fails too
+                threading.Timer(10, client.close).start()
+                continue
+            server = socket.create_connection(self.target, timeout=5)
+            with self.lock:
+                self.sockets.append(server)
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for end in (source, sink):
+            end.close()
+
+    def cut(self) -> None:
+        """The network goes: every connection is closed and no new one is accepted."""
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept(): close alone does not
+        self.listener.close()
+        with self.lock:
+            for end in self.sockets:
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+                end.close()
+
+
+@pytest.fixture
+def proxy(postgresql_url: str) -> Iterator[TcpProxy]:
+    url = make_url(postgresql_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    yield proxy
+    proxy.cut()
+
+
+@pytest.fixture
+def proxied_engine(postgresql_url: str, proxy: TcpProxy) -> Iterator[Engine]:
+    url = make_url(postgresql_url).set(host="127.0.0.1", port=proxy.port)
+    engine = make_engine(url.render_as_string(hide_password=False))
+    yield engine
+    engine.dispose()
+
+
+def _seconds_to_fail(engine: Engine, statement: str) -> float:
+    start = time.monotonic()
+    with pytest.raises(OperationalError), engine.connect() as connection:
+        connection.execute(text(statement))
+    return time.monotonic() - start
+
+
+def test_a_locked_sqlite_file_fails_after_the_busy_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (x INTEGER)"))
+    holder = sqlite3.connect(path)
+    holder.execute("BEGIN IMMEDIATE")  # another process's writer that does not let go
+    try:
+        waited = _seconds_to_fail(engine, "INSERT INTO t VALUES (1)")
+    finally:
+        holder.close()
+        engine.dispose()
+    assert SQLITE_BUSY_TIMEOUT_SECONDS - 0.5 < waited < SQLITE_BUSY_TIMEOUT_SECONDS + 2
+
+
+def test_a_slow_statement_is_cancelled_by_postgresql(proxied_engine: Engine) -> None:
+    limit = POSTGRES_STATEMENT_TIMEOUT_MS / 1000
+    waited = _seconds_to_fail(proxied_engine, f"SELECT pg_sleep({limit * 3})")
+    assert limit - 0.5 < waited < limit + 2
+
+
+def test_a_server_that_does_not_answer_fails_the_connection(
+    proxied_engine: Engine, proxy: TcpProxy
+) -> None:
+    proxy.silent = True
+    waited = _seconds_to_fail(proxied_engine, "SELECT 1")
+    assert waited < POSTGRES_CONNECT_TIMEOUT_SECONDS + 2
+
+
+def test_a_cut_network_fails_at_once_even_with_pooled_connections(
+    proxied_engine: Engine, proxy: TcpProxy
+) -> None:
+    with proxied_engine.connect() as connection:
+        assert connection.execute(text("SELECT 1")).scalar() == 1  # one connection in the pool
+    proxy.cut()
+    assert _seconds_to_fail(proxied_engine, "SELECT 1") < 1

@@ -1,0 +1,239 @@
+"""The worker as a real process, against faults: a busy SQLite file, Redis going away."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from alembic import command
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+from rq.job import Job
+from rq.registry import FailedJobRegistry
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from migrations import alembic_config
+from models import Counter, OutboxTask, utcnow
+from models.db import make_engine, make_session_factory
+from queueing import heartbeat, outbox
+from tests import jobs
+from tests.conftest import ROOT
+from tests.services import PrivateRedis
+from worker import SCHEDULER_CHECK_SECONDS
+
+QUEUE = "altilogix-faults"
+# The worker process imports the test task too, so that its relay may queue it.
+WORKER_MAIN = "import sys, tests.jobs, worker; sys.exit(worker.main())"
+
+
+class WorkerProcess:
+    """``worker.main()`` in a process of its own, its output kept in a file."""
+
+    def __init__(self, database_url: str, redis_url: str, log_path: Path, relay: str) -> None:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "RQ_QUEUE": QUEUE,
+            "OUTBOX_RELAY_SECONDS": relay,
+            "LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", WORKER_MAIN],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> int:
+        """SIGTERM (a warm stop), then SIGKILL if it is still there after 15 s."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._log.close()
+        return self.process.returncode
+
+
+def wait_until(condition: Callable[[], bool], seconds: float, why: Callable[[], str]) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(why())
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    server = PrivateRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'worker.db'}"
+    command.upgrade(alembic_config(url), "head")
+    return url
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    started: list[WorkerProcess] = []
+
+    def start(database_url: str, redis_url: str, relay: str = "0.5") -> WorkerProcess:
+        process = WorkerProcess(
+            database_url, redis_url, tmp_path / f"worker-{len(started)}.log", relay
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def _queue_of(sessions: sessionmaker[Session], redis: Redis) -> Queue:
+    """The queue the worker serves: its database's own."""
+    with sessions.begin() as db:
+        installation = outbox.installation_key(db)
+    return Queue(outbox.queue_name(QUEUE, installation), connection=redis)
+
+
+def _add(sessions: sessionmaker[Session], task: object, **args: object) -> int:
+    """A task written to the outbox, as the web app writes them; its relay hands it over."""
+    with sessions.begin() as db:
+        outbox.add(db, task, args, run_at=args.pop("run_at", None))  # type: ignore[arg-type]
+        return db.scalars(select(func.max(OutboxTask.id))).one()
+
+
+def _counted(sessions: sessionmaker[Session]) -> int:
+    with sessions() as db:
+        return db.scalar(select(func.count(Counter.name))) or 0
+
+
+def test_jobs_run_on_sqlite_while_the_relay_is_busy_in_the_database(
+    sqlite_file: str, private_redis: PrivateRedis, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    """Work horses are forked while the relay thread writes the same SQLite file; no job may
+    fail with "database is locked" nor hang in its connection set-up."""
+    sessions = make_session_factory(make_engine(sqlite_file))
+    total = 300
+    with sessions.begin() as db:
+        for index in range(total):
+            outbox.add(db, jobs.COUNT, {"name": f"job-{index}"})
+        # Rows of a task nobody knows stay pending: the relay rewrites them every round, which
+        # keeps it inside SQLite nearly all the time.
+        db.add_all(OutboxTask(task="test.gone", args={}) for _ in range(200))
+    redis = private_redis.client()
+    queue = _queue_of(sessions, redis)
+    worker = start_worker(sqlite_file, private_redis.url, relay="0.001")
+    failed = FailedJobRegistry(queue.name, connection=redis)
+    wait_until(
+        lambda: _counted(sessions) == total or failed.count > 0,
+        60,
+        lambda: f"{_counted(sessions)} of {total} jobs ran in 60 s; see {worker.log_path}",
+    )
+    assert _failures(failed) == []
+    assert worker.stop() == 0
+
+
+def _failures(registry: FailedJobRegistry) -> list[str]:
+    """The exception of each failed job (the last line of its traceback that names one)."""
+    jobs = Job.fetch_many(registry.get_job_ids(), connection=registry.connection)
+    results = [job.latest_result() for job in jobs if job is not None]
+    texts = [(result.exc_string or "") for result in results if result is not None]
+    return [[line for line in text.splitlines() if "Error" in line][-1] for text in texts]
+
+
+def _ran(sessions: sessionmaker[Session], name: str) -> bool:
+    with sessions() as db:
+        return db.get(Counter, name) is not None
+
+
+def _worker_started(redis: Redis) -> bool:
+    try:
+        return bool(heartbeat.last_beats(redis)) and bool(heartbeat.last_scheduler_beats(redis))
+    except RedisError:
+        return False
+
+
+def test_a_busy_worker_survives_a_redis_outage_and_takes_new_jobs(
+    sqlite_file: str, private_redis: PrivateRedis, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    sessions = make_session_factory(make_engine(sqlite_file))
+    redis = private_redis.client()
+    worker = start_worker(sqlite_file, private_redis.url)
+    wait_until(lambda: _worker_started(redis), 20, lambda: f"no start; see {worker.log_path}")
+    queue = _queue_of(sessions, redis)
+    with sessions.begin() as db:
+        installation = outbox.installation_key(db)
+    busy_id = outbox.job_id(installation, _add(sessions, jobs.PAUSE, seconds=2))
+
+    def busy_started() -> bool:
+        job = Job.fetch(busy_id, connection=redis) if Job.exists(busy_id, redis) else None
+        return job is not None and job.get_status() == "started"
+
+    wait_until(busy_started, 10, lambda: "the job never started")
+
+    private_redis.stop()  # while the worker is busy
+    time.sleep(3)
+    private_redis.start()
+
+    assert worker.process.poll() is None, worker.log()
+    assert queue.name
+    _add(sessions, jobs.COUNT, name="after")
+    wait_until(
+        lambda: _ran(sessions, "after"),
+        30,
+        lambda: f"no job ran after Redis came back; see {worker.log_path}",
+    )
+    assert worker.stop() == 0
+
+
+def test_the_scheduler_comes_back_within_seconds_after_a_redis_outage(
+    sqlite_file: str, private_redis: PrivateRedis, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    sessions = make_session_factory(make_engine(sqlite_file))
+    redis = private_redis.client()
+    worker = start_worker(sqlite_file, private_redis.url)
+    wait_until(lambda: _worker_started(redis), 20, lambda: f"no start; see {worker.log_path}")
+
+    private_redis.stop()  # an idle worker: its scheduler dies on the first Redis error
+    time.sleep(3)
+    private_redis.start()
+
+    wait_until(
+        lambda: _worker_started(redis),
+        SCHEDULER_CHECK_SECONDS * 3,
+        lambda: f"the scheduler did not beat again; see {worker.log_path}",
+    )
+    _add(sessions, jobs.COUNT, name="timed", run_at=utcnow() + timedelta(seconds=1))
+    wait_until(
+        lambda: _ran(sessions, "timed"),
+        SCHEDULER_CHECK_SECONDS * 2,
+        lambda: f"the timed job did not run; see {worker.log_path}",
+    )
+    assert worker.stop() == 0
