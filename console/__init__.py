@@ -45,7 +45,7 @@ def register(app: Flask, context: Context) -> None:
     """Put the console on ``app``: sessions, CSRF, languages, its blueprints and headers."""
     from console import auth, calls, supervise, tickets
     from ivr import steps
-    from web import email_hook, health
+    from web import email_hook, health, sms
 
     values = context.settings
     app.config.update(
@@ -60,10 +60,11 @@ def register(app: Flask, context: Context) -> None:
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
     )
     csrf = CSRFProtect(app)
-    # Twilio signs its webhooks instead; the inbound-mail hook has its bearer secret and no
-    # cookie; /healthz only reads.
+    # Twilio signs its webhooks (voice and SMS) instead; the inbound-mail hook has its bearer
+    # secret and no cookie; /healthz only reads.
     csrf.exempt(steps.bp)
     csrf.exempt(email_hook.bp)
+    csrf.exempt(sms.bp)
     csrf.exempt(health.bp)
     Babel(app, locale_selector=_locale)
     for blueprint in (auth.bp, tickets.bp, calls.bp, supervise.bp):

@@ -50,6 +50,19 @@ NOTICE_TEXTS = i18n.keys(
     verify_email_body="client phone subject",
     email_subject="client number",
     email_body="excerpt line number sender subject",
+    pager_help="",
+    pager_taken="client number",
+    pager_already_yours="number",
+    pager_taken_by_other="name number",
+    pager_no_ticket="number",
+    pager_off="",
+    pager_on="",
+    pager_status="count tickets",
+    pager_status_ticket="client due line number",
+    pager_status_none="",
+    pager_line_regular="",
+    pager_line_urgent="",
+    taken_sms="client name number",
 )
 
 # Every text the helpdesk emails to clients' contacts, with the placeholders it fills in.

@@ -36,6 +36,8 @@ ANSWER_UNAUTHORIZED = define(
 )
 # Email a ticket opened by phone to its contact: its number and deadline, in writing.
 CONFIRM_BY_EMAIL = define("ticket.confirm_by_email", "helpdesk.client_mail.confirm_ticket")
+# Tell the others paged for a ticket that a technician took it by SMS.
+TELL_TAKEN = define("ticket.tell_taken", "helpdesk.pager.tell_taken")
 # Read the IMAP folder's unseen mail into the intake.
 POLL_IMAP = define("email.poll_imap", "helpdesk.imap_poll.poll")
 
@@ -133,3 +135,9 @@ def confirm_by_email(session: Session, ticket_id: int) -> bool:
 def poll_imap(session: Session, slot: int) -> bool:
     """One poll per time slot, however many workers ask for it."""
     return outbox.add(session, POLL_IMAP, {}, key=f"imap-poll-{slot}")
+
+
+def tell_taken(session: Session, ticket_id: int, staff_member_id: int) -> bool:
+    args = {"ticket_id": ticket_id, "staff_member_id": staff_member_id}
+    key = f"ticket-{ticket_id}-taken-by-{staff_member_id}"
+    return outbox.add(session, TELL_TAKEN, args, key=key)
