@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from models import Ticket
 from queueing import outbox
 from queueing.tasks import define
 
@@ -38,6 +39,8 @@ ANSWER_UNAUTHORIZED = define(
 CONFIRM_BY_EMAIL = define("ticket.confirm_by_email", "helpdesk.client_mail.confirm_ticket")
 # Tell the others paged for a ticket that a technician took it by SMS.
 TELL_TAKEN = define("ticket.tell_taken", "helpdesk.pager.tell_taken")
+# Email a ticket's contact the notice of one intervention (a callback, a public note...).
+NOTIFY_CONTACT = define("ticket.notify_contact", "helpdesk.contact_notices.send_notice")
 # Read the IMAP folder's unseen mail into the intake.
 POLL_IMAP = define("email.poll_imap", "helpdesk.imap_poll.poll")
 
@@ -141,3 +144,16 @@ def tell_taken(session: Session, ticket_id: int, staff_member_id: int) -> bool:
     args = {"ticket_id": ticket_id, "staff_member_id": staff_member_id}
     key = f"ticket-{ticket_id}-taken-by-{staff_member_id}"
     return outbox.add(session, TELL_TAKEN, args, key=key)
+
+
+def notify_contact(
+    ticket: Ticket, kind: str, occasion: str, *, event_id: int | None = None
+) -> bool:
+    """One notice per intervention: ``occasion`` names it (a history entry, a callback)."""
+    session = object_session(ticket)
+    assert session is not None, "the ticket must belong to a session"
+    args: dict[str, object] = {"ticket_id": ticket.id, "kind": kind, "occasion": occasion}
+    if event_id is not None:
+        args["event_id"] = event_id
+    key = f"ticket-{ticket.id}-notice-{occasion}"
+    return outbox.add(session, NOTIFY_CONTACT, args, key=key)
