@@ -41,6 +41,8 @@ CONFIRM_BY_EMAIL = define("ticket.confirm_by_email", "helpdesk.client_mail.confi
 TELL_TAKEN = define("ticket.tell_taken", "helpdesk.pager.tell_taken")
 # Email a ticket's contact the notice of one intervention (a callback, a public note...).
 NOTIFY_CONTACT = define("ticket.notify_contact", "helpdesk.contact_notices.send_notice")
+# Email a closed ticket's contact the link to its satisfaction survey.
+INVITE_TO_SURVEY = define("ticket.survey", "helpdesk.contact_notices.invite_to_survey")
 # Read the IMAP folder's unseen mail into the intake.
 POLL_IMAP = define("email.poll_imap", "helpdesk.imap_poll.poll")
 
@@ -157,3 +159,8 @@ def notify_contact(
         args["event_id"] = event_id
     key = f"ticket-{ticket.id}-notice-{occasion}"
     return outbox.add(session, NOTIFY_CONTACT, args, key=key)
+
+
+def invite_to_survey(session: Session, survey_id: int) -> bool:
+    args = {"survey_id": survey_id}
+    return outbox.add(session, INVITE_TO_SURVEY, args, key=f"survey-{survey_id}-invitation")

@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, object_session
 
-from helpdesk import business_time, interventions, tasks
+from helpdesk import business_time, interventions, surveys, tasks
 from helpdesk.interventions import Intervention
 from models import (
     Channel,
@@ -276,6 +276,7 @@ def close(ticket: Ticket, staff_member_id: int, *, now: datetime | None = None) 
     ticket.resolved_at = ticket.resolved_at or moment
     ticket.status, ticket.closed_at = TicketStatus.CLOSED, moment
     _announce(ticket, Intervention.CLOSED, note(ticket, TicketEventKind.CLOSED, staff_member_id))
+    surveys.invite(ticket, now=moment)
 
 
 def reopen(ticket: Ticket, staff_member_id: int | None, *, why: str) -> None:
