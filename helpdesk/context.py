@@ -55,6 +55,7 @@ NOTICE_TEXTS = i18n.keys(
     pager_already_yours="number",
     pager_taken_by_other="name number",
     pager_no_ticket="number",
+    pager_not_yours="number",
     pager_off="",
     pager_on="",
     pager_status="count tickets",

@@ -116,8 +116,23 @@ def _take(session: Session, texts: Texts, staff: StaffMember, rest: list[str]) -
     if ticket.assignee_id is not None:
         holder = session.get(StaffMember, ticket.assignee_id)
         return render("pager_taken_by_other", language, number=number, name=_name(holder))
+    if not may_take(session, staff, ticket):
+        return render("pager_not_yours", language, number=number)
     take(session, ticket, staff)
     return render("pager_taken", language, number=number, client=_client(session, ticket))
+
+
+def may_take(session: Session, staff: StaffMember, ticket: Ticket) -> bool:
+    """The console's rule, by SMS: supervisors take any ticket; a technician, one they were
+    told of, or one of a line they are on duty for now."""
+    if staff.role == Role.SUPERVISOR or ticket.priority in lines_of(session, staff, utcnow()):
+        return True
+    told = session.scalar(
+        select(Notification.id)
+        .where(Notification.ticket_id == ticket.id, Notification.staff_member_id == staff.id)
+        .limit(1)
+    )
+    return told is not None
 
 
 def take(session: Session, ticket: Ticket, staff: StaffMember) -> None:

@@ -15,6 +15,7 @@ from helpdesk import business_time, notify, pager
 from helpdesk.context import Context
 from models import Line, OutboxTask, PagerReply, StaffMember, Ticket, TicketStatus
 from tests.phone import (
+    CATA,
     MAIN,
     RecordingTwilioHttp,
     at,
@@ -27,6 +28,7 @@ from tests.phone import (
 LUC = "+15145550171"  # technician, French, urgent and regular duty
 SOPHIE = "+15145550172"  # technician, French, urgent and regular duty
 DAVID = "+15145550176"  # supervisor, English
+JULIE = "+14385550174"  # technician, French, regular duty only
 STRANGER = "+15145550199"
 MORNING = at(2026, 12, 1, 10)
 
@@ -220,3 +222,26 @@ def test_a_forged_sms_is_refused_and_does_nothing(
     db.expire_all()
     assert ticket.assignee_id is None
     assert db.scalar(select(func.count(PagerReply.id))) == 0
+
+
+def test_a_technician_cannot_take_a_ticket_of_another_line_they_were_not_told_of(
+    phone_app: Flask, db: Session
+) -> None:
+    urgent = the_ticket(db, place_call(phone_app, MORNING, to=CATA, techs=("ignore",) * 3))
+    assert urgent.priority == Line.URGENT
+    assert answer(sms(phone_app, JULIE, f"OK {urgent.number}")) == (
+        f"Le billet {urgent.number} n'est pas d'une de vos lignes."
+    )
+    db.expire_all()
+    assert urgent.assignee_id is None
+
+
+def test_a_supervisor_may_take_any_open_ticket(
+    phone_app: Flask, db: Session, worker: Context
+) -> None:
+    ticket = _paged_ticket(phone_app, db, worker)
+    assert answer(sms(phone_app, DAVID, "OK 1001")) == (
+        "Ticket 1001 (Boulangerie Saint-Denis) is yours. The others are told."
+    )
+    db.expire_all()
+    assert ticket.assignee_id == _staff(db, DAVID).id
