@@ -104,6 +104,10 @@ def test_closing_a_ticket_emails_its_contact_the_survey_link(
         "Merci\n"
         "L’équipe de support technique d’AltiLogix Inc.\n"
     )
+    link = f"https://support.altilogix.example/survey/{token}?lang=fr"
+    html = invitation.get_body(preferencelist=("html",))
+    assert isinstance(html, MimeMessage)
+    assert f'<a href="{link}">{link}</a>' in html.get_content()
     assert len(token) == 43  # secrets.token_urlsafe(32): 256 random bits
     assert the_survey(db).token == token
 
