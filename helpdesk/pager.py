@@ -64,21 +64,23 @@ def receive(session: Session, texts: Texts, sms: Sms) -> str:
     if seen is not None:
         return seen.answer
     staff = _sender(session, sms.sender)
-    if staff is None:
-        answer = "\n".join(texts.catalog.render("pager_help", lang) for lang in i18n.LANGUAGES)
-    else:
-        answer = _command(session, texts, staff, sms.body)
-    session.add(
-        PagerReply(
-            message_sid=sms.message_sid,
-            from_number=sms.sender[:32],
-            staff_member_id=staff.id if staff else None,
-            body=sms.body[:BODY_MAX_CHARS],
-            answer=answer,
-        )
+    # Written before the act: a copy of this SMS arriving meanwhile waits on the MessageSid's
+    # unique key, then fails, and its door answers with what this one stored.
+    reply = PagerReply(
+        message_sid=sms.message_sid,
+        from_number=sms.sender[:32],
+        staff_member_id=staff.id if staff else None,
+        body=sms.body[:BODY_MAX_CHARS],
     )
+    session.add(reply)
     session.flush()
-    return answer
+    if staff is None:
+        reply.answer = "\n".join(
+            texts.catalog.render("pager_help", lang) for lang in i18n.LANGUAGES
+        )
+    else:
+        reply.answer = _command(session, texts, staff, sms.body)
+    return reply.answer
 
 
 def _sender(session: Session, number: str) -> StaffMember | None:

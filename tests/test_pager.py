@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -245,3 +246,28 @@ def test_a_supervisor_may_take_any_open_ticket(
     )
     db.expire_all()
     assert ticket.assignee_id == _staff(db, DAVID).id
+
+
+def test_two_copies_of_one_sms_at_once_act_once_and_get_the_same_answer(
+    phone_app: Flask, db: Session, worker: Context
+) -> None:
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL's row locks (SQLite has one writer at once)")
+    _paged_ticket(phone_app, db, worker)
+    context = helpdesk(phone_app)
+    texts = pager.Texts(context.notices, context.hours.timezone)
+    copy: list[str] = []
+    with context.transaction() as first:  # the first copy is acting, not yet committed...
+        sent = pager.Sms("SM" + "7" * 32, LUC, "OK 1001")
+        first_answer = pager.receive(first, texts, sent)
+        second = threading.Thread(
+            target=lambda: copy.append(answer(sms(phone_app, LUC, "OK 1001", sid=sent.message_sid)))
+        )
+        second.start()  # ...when the second arrives: it waits on the MessageSid
+        second.join(timeout=0.5)
+        assert second.is_alive()
+    second.join(timeout=10)
+    assert copy == [first_answer]
+    assert db.scalar(select(func.count(PagerReply.id))) == 1
+    tasks = db.scalars(select(OutboxTask).where(OutboxTask.task == "ticket.tell_taken")).all()
+    assert len(tasks) == 1

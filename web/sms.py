@@ -8,6 +8,7 @@ one <Message> back to the sender.
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import IntegrityError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from helpdesk import pager
@@ -29,8 +30,13 @@ def incoming() -> Response:
     if not sms.message_sid:
         return Response("MessageSid is required", 400, mimetype="text/plain")
     texts = pager.Texts(context.notices, context.hours.timezone)
-    with context.transaction() as session:
-        answer = pager.receive(session, texts, sms)
+    try:
+        with context.transaction() as session:
+            answer = pager.receive(session, texts, sms)
+    except IntegrityError:
+        # A copy of this SMS acted meanwhile (Twilio sent it twice at once): its answer.
+        with context.transaction() as session:
+            answer = pager.receive(session, texts, sms)
     reply = MessagingResponse()
     reply.message(answer)
     return Response(str(reply), mimetype="application/xml")
