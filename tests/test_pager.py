@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -271,3 +272,17 @@ def test_two_copies_of_one_sms_at_once_act_once_and_get_the_same_answer(
     assert db.scalar(select(func.count(PagerReply.id))) == 1
     tasks = db.scalars(select(OutboxTask).where(OutboxTask.task == "ticket.tell_taken")).all()
     assert len(tasks) == 1
+
+
+def test_supervisors_see_who_is_off_duty_on_the_staff_page(phone_app: Flask, db: Session) -> None:
+    from tests.console_world import HELENE, Staff, give_passwords
+
+    give_passwords(db)
+    sms(phone_app, LUC, "OFF")
+    helene = Staff(phone_app)
+    helene.sign_in(HELENE)
+    page = helene.text("/console/staff")
+    assert page.count("hors garde depuis le") == 1
+    assert re.findall(r"hors garde depuis le [^<]*", page) == [
+        "hors garde depuis le 01/12/2026 10:00"
+    ]
