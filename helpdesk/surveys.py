@@ -48,21 +48,21 @@ class Month:
     average: float
 
 
-def invite(ticket: Ticket, *, now: datetime | None = None) -> Survey | None:
-    """The ticket's survey, made and emailed the first time it is closed; none for a message to
-    verify or a ticket without a contact. A ticket closed again keeps its one survey."""
+def invite(ticket: Ticket, *, now: datetime | None = None) -> bool:
+    """Make the ticket's survey and email its link, the first time it is closed; True then.
+    Nothing for a message to verify or a ticket without a contact; a ticket closed again keeps
+    its one survey."""
     session = object_session(ticket)
     assert session is not None, "the ticket must belong to a session"
     if ticket.to_verify or ticket.contact_id is None:
-        return None
-    survey = session.scalar(select(Survey).where(Survey.ticket_id == ticket.id))
-    if survey is not None:
-        return survey
+        return False
+    if session.scalar(select(Survey.id).where(Survey.ticket_id == ticket.id)) is not None:
+        return False
     survey = Survey(ticket_id=ticket.id, token=secrets.token_urlsafe(32), sent_at=now or utcnow())
     session.add(survey)
     session.flush()
     tasks.invite_to_survey(session, survey.id)
-    return survey
+    return True
 
 
 def find(session: Session, token: str, *, lock: bool = False) -> Survey | None:

@@ -275,8 +275,11 @@ def close(ticket: Ticket, staff_member_id: int, *, now: datetime | None = None) 
     moment = now or utcnow()
     ticket.resolved_at = ticket.resolved_at or moment
     ticket.status, ticket.closed_at = TicketStatus.CLOSED, moment
-    _announce(ticket, Intervention.CLOSED, note(ticket, TicketEventKind.CLOSED, staff_member_id))
-    surveys.invite(ticket, now=moment)
+    event = note(ticket, TicketEventKind.CLOSED, staff_member_id)
+    # The survey's email says the ticket is closed: it is the closing's notice, one email less
+    # under the hourly cap. A ticket closed again (its survey made already) gets a notice.
+    if not surveys.invite(ticket, now=moment):
+        _announce(ticket, Intervention.CLOSED, event)
 
 
 def reopen(ticket: Ticket, staff_member_id: int | None, *, why: str) -> None:

@@ -106,32 +106,33 @@ def test_a_private_note_is_not_emailed(sending: Context, smtp_inbox: SmtpInbox) 
     assert smtp_inbox.messages == []
 
 
-@pytest.mark.parametrize(
-    ("acts", "said"),
-    [
-        ([tickets.resolve], ["Votre billet 1001 est résolu."]),
-        ([tickets.close], ["Votre billet 1001 est fermé."]),
-        (
-            [tickets.resolve, tickets.close],
-            ["Votre billet 1001 est résolu.", "Votre billet 1001 est fermé."],
-        ),
-    ],
-)
-def test_each_change_of_status_is_a_notice_of_its_own(
-    sending: Context, smtp_inbox: SmtpInbox, acts: list[Callable[..., None]], said: list[str]
+def test_a_resolved_ticket_is_a_notice(sending: Context, smtp_inbox: SmtpInbox) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, lambda _s, ticket, staff: tickets.resolve(ticket, staff))
+    [notice] = smtp_inbox.messages
+    assert plain(notice) == "Bonjour,\n\nVotre billet 1001 est résolu.\n\n" + FOOTER_FR
+
+
+def test_the_first_closing_s_notice_is_the_survey_s_email(
+    sending: Context, smtp_inbox: SmtpInbox
 ) -> None:
     emailed_ticket(sending, smtp_inbox)
-    for status_change in acts:
+    act(sending, lambda _s, ticket, staff: tickets.close(ticket, staff))
+    assert [m["Subject"] for m in smtp_inbox.messages] == [
+        "[#1001] Votre avis sur notre intervention"
+    ]
+    assert plain(smtp_inbox.messages[0]).startswith("Bonjour,\n\nVotre billet 1001 est fermé.")
 
-        def change(
-            _s: Session, ticket: Ticket, staff: int, how: Callable[..., None] = status_change
-        ) -> None:
-            how(ticket, staff)
 
-        act(sending, change)
+def test_a_ticket_closed_again_is_a_notice(sending: Context, smtp_inbox: SmtpInbox) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, lambda _s, ticket, staff: tickets.close(ticket, staff))
+    act(sending, lambda _s, ticket, staff: tickets.reopen(ticket, staff, why="revient"))
+    act(sending, lambda _s, ticket, staff: tickets.close(ticket, staff))
     notices = [m for m in smtp_inbox.messages if m["Subject"] == NOTICE_SUBJECT]
-    assert [plain(m) for m in notices] == [
-        f"Bonjour,\n\n{sentence}\n\n" + FOOTER_FR for sentence in said
+    assert [plain(m).splitlines()[2] for m in notices] == [
+        "Votre billet 1001 est rouvert : nous poursuivons notre intervention.",
+        "Votre billet 1001 est fermé.",
     ]
 
 
