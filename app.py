@@ -13,7 +13,7 @@ from cli import register_commands
 from helpdesk import context as helpdesk_context
 from ivr import menu, prompts, steps
 from ivr.twiml import Voice
-from web import email_hook, health
+from web import email_hook, health, sms
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     steps.register(app, context, load_voice(values))
     app.register_blueprint(health.bp)
     app.register_blueprint(email_hook.bp)
+    app.register_blueprint(sms.bp)
     console.register(app, context)
     register_commands(app)
     return app

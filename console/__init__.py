@@ -43,9 +43,9 @@ SECURITY_HEADERS = {
 
 def register(app: Flask, context: Context) -> None:
     """Put the console on ``app``: sessions, CSRF, languages, its blueprints and headers."""
-    from console import auth, calls, supervise, tickets
+    from console import auth, calls, supervise, survey, tickets
     from ivr import steps
-    from web import email_hook, health
+    from web import email_hook, health, sms
 
     values = context.settings
     app.config.update(
@@ -60,13 +60,14 @@ def register(app: Flask, context: Context) -> None:
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
     )
     csrf = CSRFProtect(app)
-    # Twilio signs its webhooks instead; the inbound-mail hook has its bearer secret and no
-    # cookie; /healthz only reads.
+    # Twilio signs its webhooks (voice and SMS) instead; the inbound-mail hook has its bearer
+    # secret and no cookie; /healthz only reads.
     csrf.exempt(steps.bp)
     csrf.exempt(email_hook.bp)
+    csrf.exempt(sms.bp)
     csrf.exempt(health.bp)
     Babel(app, locale_selector=_locale)
-    for blueprint in (auth.bp, tickets.bp, calls.bp, supervise.bp):
+    for blueprint in (auth.bp, tickets.bp, calls.bp, supervise.bp, survey.bp):
         app.register_blueprint(blueprint)
     filters.register(app)
     app.add_url_rule("/", "home", access.allow(access.ANYONE)(_home))
@@ -97,6 +98,7 @@ def _csrf_refused(error: CSRFError) -> ResponseReturnValue:
 def _security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.path.startswith("/console") and not (request.endpoint or "").endswith(".static"):
+    private = request.path.startswith(("/console", "/survey"))
+    if private and not (request.endpoint or "").endswith(".static"):
         response.headers.setdefault("Cache-Control", "no-store")
     return response

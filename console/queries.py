@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from console.access import Viewer
 from console.deadlines import Clocks, Deadline
-from helpdesk import business_time
+from helpdesk import business_time, surveys
 from models import (
     Call,
     CallbackRequest,
@@ -23,6 +23,7 @@ from models import (
     Line,
     Recording,
     StaffMember,
+    Survey,
     Ticket,
     TicketEvent,
     TicketStatus,
@@ -147,6 +148,7 @@ class TicketPage:
     staff: dict[int, str]
     deadline: Deadline
     recordings_by_url: dict[str, Recording] = field(default_factory=dict)
+    survey: Survey | None = None  # the client's satisfaction survey, once the ticket closed
 
 
 def find_ticket(session: Session, number: int) -> Ticket | None:
@@ -196,6 +198,7 @@ def ticket_page(
         staff_names(session),
         _deadline(clock, ticket),
         {r.url: r for r in recordings},
+        surveys.of_ticket(session, ticket.id),
     )
 
 

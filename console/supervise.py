@@ -1,4 +1,4 @@
-"""Supervisors' pages: messages to verify, the SLA board, and staff passwords."""
+"""Supervisors' pages: messages to verify, the SLA board, satisfaction, staff passwords."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from console import access, queries
 from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
-from helpdesk import staff_access, tickets
+from helpdesk import staff_access, surveys, tickets
 from models import StaffMember, Ticket, utcnow
 
 bp = Blueprint("supervise", __name__, url_prefix="/console")
@@ -99,6 +99,15 @@ def sla() -> ResponseReturnValue:
     with context.transaction() as session:
         rows = queries.sla_board(session, context.hours, utcnow())
     return render_template("sla.html", rows=rows, refresh=SLA_REFRESH_SECONDS)
+
+
+@bp.get("/surveys")
+@allow(SUPERVISORS)
+def survey_results() -> ResponseReturnValue:
+    context = helpdesk()
+    with context.transaction() as session:
+        months = surveys.by_month(session, context.hours.timezone)
+    return render_template("surveys.html", months=months)
 
 
 @bp.get("/staff")

@@ -43,7 +43,16 @@ def on_duty(
 ) -> list[duty.Person]:
     """The people to ring and notify for ``line`` at ``moment``; raises duty.Unstaffed."""
     people = [
-        duty.Person(m.id, m.name, m.role.value, m.active, m.email, m.mobile, m.language.value)
+        duty.Person(
+            m.id,
+            m.name,
+            m.role.value,
+            m.active,
+            m.email,
+            m.mobile,
+            m.language.value,
+            off_duty=m.off_duty_since is not None,
+        )
         for m in session.scalars(select(StaffMember).order_by(StaffMember.id))
     ]
     assignments = [

@@ -16,8 +16,9 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import calllog, senders, tasks, tickets
+from helpdesk import calllog, interventions, senders, tasks, tickets
 from helpdesk.context import Context
+from helpdesk.interventions import Intervention
 from models import (
     Call,
     CallbackRequest,
@@ -183,6 +184,7 @@ def client_answered(
     ticket = session.get(Ticket, request.ticket_id)
     assert ticket is not None
     tickets.first_response(ticket, moment, request.staff_member_id)
+    interventions.announce(ticket, Intervention.CALLBACK, f"callback-{request.request_id}")
     if call is not None:
         call.outcome = CallOutcome.CALLBACK_REACHED
         calllog.record(call, CallEventKind.CALLBACK_CLIENT_ANSWERED)

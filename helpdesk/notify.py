@@ -81,7 +81,8 @@ def sla_watch(context: Context, ticket_id: int, due: str | None = None) -> None:
 
 
 def escalate(context: Context, ticket_id: int) -> None:
-    """Job: page the supervisors if an urgent ticket is still unanswered."""
+    """Job: page the supervisors if an urgent ticket is still unanswered and nobody took it (a
+    technician who answered the page "OK" by SMS, or took it in the console, is on it)."""
     _to_supervisors_if_unanswered(context, ticket_id, "escalation", None)
 
 
@@ -104,6 +105,8 @@ def _to_supervisors_if_unanswered(
         if ticket is None or ticket.first_response_at is not None:
             return
         if ticket.status != TicketStatus.OPEN or ticket.to_verify:
+            return
+        if notice == "escalation" and ticket.assignee_id is not None:
             return
         if due is not None and ticket.sla_due_at != datetime.fromisoformat(due):
             return

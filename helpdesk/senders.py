@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from settings import Settings
 
 log = logging.getLogger(__name__)
 REST_TIMEOUT_SECONDS = 15
+# A line that is nothing but a web address (the survey's link), made clickable in HTML mail.
+_LINK = re.compile(r"https?://[^\s<>\"']+")
 LOGGED = "logged"  # the provider id of a message written to the log instead of sent
 
 
@@ -87,14 +90,22 @@ def compose(settings: Settings, letter: Letter) -> EmailMessage:
 
 
 def as_html(text: str) -> str:
-    """The text as HTML: one paragraph per block, its lines kept."""
+    """The text as HTML: one paragraph per block, its lines kept, its https links clickable."""
     blocks = [block for block in text.strip().split("\n\n") if block.strip()]
     paragraphs = "".join(
-        "<p>" + "<br>\n".join(html.escape(line) for line in block.splitlines()) + "</p>\n"
+        "<p>" + "<br>\n".join(_html_line(line) for line in block.splitlines()) + "</p>\n"
         for block in blocks
     )
     head = '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n'
     return f"{head}{paragraphs}</body></html>\n"
+
+
+def _html_line(line: str) -> str:
+    """One line, escaped; a line that is a link alone (the survey's) becomes an anchor."""
+    escaped = html.escape(line)
+    if _LINK.fullmatch(line.strip()):
+        return f'<a href="{escaped.strip()}">{escaped.strip()}</a>'
+    return escaped
 
 
 def _smtp(url: str) -> smtplib.SMTP:

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from models import Ticket
 from queueing import outbox
 from queueing.tasks import define
 
@@ -36,6 +37,12 @@ ANSWER_UNAUTHORIZED = define(
 )
 # Email a ticket opened by phone to its contact: its number and deadline, in writing.
 CONFIRM_BY_EMAIL = define("ticket.confirm_by_email", "helpdesk.client_mail.confirm_ticket")
+# Tell the others paged for a ticket that a technician took it by SMS.
+TELL_TAKEN = define("ticket.tell_taken", "helpdesk.pager.tell_taken")
+# Email a ticket's contact the notice of one intervention (a callback, a public note...).
+NOTIFY_CONTACT = define("ticket.notify_contact", "helpdesk.contact_notices.send_notice")
+# Email a closed ticket's contact the link to its satisfaction survey.
+INVITE_TO_SURVEY = define("ticket.survey", "helpdesk.contact_notices.invite_to_survey")
 # Read the IMAP folder's unseen mail into the intake.
 POLL_IMAP = define("email.poll_imap", "helpdesk.imap_poll.poll")
 
@@ -136,3 +143,27 @@ def confirm_by_email(session: Session, ticket_id: int) -> bool:
 def poll_imap(session: Session, slot: int) -> bool:
     """One poll per time slot, however many workers ask for it."""
     return outbox.add(session, POLL_IMAP, {}, key=f"imap-poll-{slot}")
+
+
+def tell_taken(session: Session, ticket_id: int, staff_member_id: int) -> bool:
+    args = {"ticket_id": ticket_id, "staff_member_id": staff_member_id}
+    key = f"ticket-{ticket_id}-taken-by-{staff_member_id}"
+    return outbox.add(session, TELL_TAKEN, args, key=key)
+
+
+def notify_contact(
+    ticket: Ticket, kind: str, occasion: str, *, event_id: int | None = None
+) -> bool:
+    """One notice per intervention: ``occasion`` names it (a history entry, a callback)."""
+    session = object_session(ticket)
+    assert session is not None, "the ticket must belong to a session"
+    args: dict[str, object] = {"ticket_id": ticket.id, "kind": kind, "occasion": occasion}
+    if event_id is not None:
+        args["event_id"] = event_id
+    key = f"ticket-{ticket.id}-notice-{occasion}"
+    return outbox.add(session, NOTIFY_CONTACT, args, key=key)
+
+
+def invite_to_survey(session: Session, survey_id: int) -> bool:
+    args = {"survey_id": survey_id}
+    return outbox.add(session, INVITE_TO_SURVEY, args, key=f"survey-{survey_id}-invitation")

@@ -15,7 +15,8 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, object_session
 
-from helpdesk import business_time, tasks
+from helpdesk import business_time, interventions, surveys, tasks
+from helpdesk.interventions import Intervention
 from models import (
     Channel,
     Client,
@@ -157,22 +158,35 @@ def _new(
 
 def note(
     ticket: Ticket, kind: TicketEventKind, staff_member_id: int | None = None, **data: Any
-) -> None:
+) -> TicketEvent:
     """Add an entry to the ticket's history (without loading the history so far)."""
     session = object_session(ticket)
     assert session is not None, "the ticket must belong to a session"
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id, kind=kind, at=utcnow(), staff_member_id=staff_member_id, data=data
-        )
+    event = TicketEvent(
+        ticket_id=ticket.id, kind=kind, at=utcnow(), staff_member_id=staff_member_id, data=data
     )
+    session.add(event)
+    return event
+
+
+def _announce(ticket: Ticket, kind: Intervention, event: TicketEvent) -> None:
+    """The client's notice of the intervention that ``event`` records: one per history entry."""
+    session = object_session(ticket)
+    assert session is not None, "the ticket must belong to a session"
+    session.flush()  # the entry's id names the intervention
+    quoted = event.id if kind == Intervention.NOTE else None
+    interventions.announce(ticket, kind, f"event-{event.id}", event_id=quoted)
 
 
 def add_note(ticket: Ticket, staff_member_id: int, text: str, *, public: bool) -> None:
-    """A technician's note; a public one is meant for the client too."""
+    """A technician's note; a public one is meant for the client too, and emailed to them."""
     if not text.strip():
         raise ValueError("a note needs some text")
-    note(ticket, TicketEventKind.NOTE, staff_member_id, text=text.strip()[:10_000], public=public)
+    event = note(
+        ticket, TicketEventKind.NOTE, staff_member_id, text=text.strip()[:10_000], public=public
+    )
+    if public:
+        _announce(ticket, Intervention.NOTE, event)
 
 
 def open_tickets_of(session: Session, contact_id: int) -> list[Ticket]:
@@ -269,7 +283,9 @@ def _watch(
 def resolve(ticket: Ticket, staff_member_id: int, *, now: datetime | None = None) -> None:
     _require(ticket, {TicketStatus.OPEN}, "resolve")
     ticket.status, ticket.resolved_at = TicketStatus.RESOLVED, now or utcnow()
-    note(ticket, TicketEventKind.RESOLVED, staff_member_id)
+    _announce(
+        ticket, Intervention.RESOLVED, note(ticket, TicketEventKind.RESOLVED, staff_member_id)
+    )
 
 
 def close(ticket: Ticket, staff_member_id: int, *, now: datetime | None = None) -> None:
@@ -277,13 +293,19 @@ def close(ticket: Ticket, staff_member_id: int, *, now: datetime | None = None) 
     moment = now or utcnow()
     ticket.resolved_at = ticket.resolved_at or moment
     ticket.status, ticket.closed_at = TicketStatus.CLOSED, moment
-    note(ticket, TicketEventKind.CLOSED, staff_member_id)
+    event = note(ticket, TicketEventKind.CLOSED, staff_member_id)
+    # The survey's email says the ticket is closed: it is the closing's notice, one email less
+    # under the hourly cap. A ticket closed again (its survey made already) gets a notice.
+    if not surveys.invite(ticket, now=moment):
+        _announce(ticket, Intervention.CLOSED, event)
 
 
 def reopen(ticket: Ticket, staff_member_id: int | None, *, why: str) -> None:
     _require(ticket, {TicketStatus.RESOLVED, TicketStatus.CLOSED}, "reopen")
     ticket.status, ticket.resolved_at, ticket.closed_at = TicketStatus.OPEN, None, None
-    note(ticket, TicketEventKind.REOPENED, staff_member_id, why=why[:500])
+    event = note(ticket, TicketEventKind.REOPENED, staff_member_id, why=why[:500])
+    if staff_member_id is not None:  # the client's own email reopening it needs no notice
+        _announce(ticket, Intervention.REOPENED, event)
 
 
 def settle_verification(

@@ -36,7 +36,7 @@ from models.enums import (
 )
 from models.integrity import IntegrityRuleError
 from models.mail import EmailMessage, Quarantine
-from models.messaging import Installation, Notification, OutboxTask
+from models.messaging import Installation, Notification, OutboxTask, PagerReply
 from models.tickets import BankTransaction, Counter, Survey, Ticket, TicketEvent, TimeEntry
 
 __all__ = [
@@ -71,6 +71,7 @@ __all__ = [
     "OutboxState",
     "OutboxTask",
     "OverrideState",
+    "PagerReply",
     "Quarantine",
     "Recording",
     "Role",

@@ -82,6 +82,9 @@ class StaffMember(Base):
     role: Mapped[Role] = mapped_column(default=Role.TECHNICIAN)
     active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Set by a technician's "OFF" by SMS, cleared by "ON": meanwhile the roster passes them by
+    # (no ring, no page); their duty rows are kept, so "ON" puts them back in their place.
+    off_duty_since: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     duties: Mapped[list[Duty]] = relationship(

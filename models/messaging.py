@@ -70,3 +70,18 @@ class Installation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PagerReply(Base):
+    """An SMS a technician sent to the support number, once per Twilio MessageSid: a reply
+    Twilio delivers twice acts once, and gets the answer the first one got."""
+
+    __tablename__ = "pager_reply"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    from_number: Mapped[str] = mapped_column(String(32))
+    staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    body: Mapped[str] = mapped_column(Text, default="")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

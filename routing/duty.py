@@ -22,6 +22,13 @@ class Person:
     email: str = ""
     mobile: str | None = None
     language: str = "fr"
+    # Off duty by their own word (an "OFF" by SMS): passed by on every line, standing order and
+    # rotations alike, and never filled in as a supervisor, until they say "ON".
+    off_duty: bool = False
+
+    @property
+    def available(self) -> bool:
+        return self.active and not self.off_duty
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,8 @@ def on_duty(
     people: Sequence[Person],
     needed: int,
 ) -> list[Person]:
-    """The first ``needed`` active people on duty for ``line`` at ``moment``, in order.
+    """The first ``needed`` available people (active, not off duty) on duty for ``line`` at
+    ``moment``, in order.
 
     A rotation in force goes before the standing order; when fewer are on duty than needed,
     active supervisors fill in; when nobody at all is left, Unstaffed is raised.
@@ -66,7 +74,7 @@ def on_duty(
     candidates = [by_id.get(a.person_id) for a in in_force]
     candidates += [p for p in people if p.role == "supervisor"]
     for person in candidates:
-        if person is not None and person.active and person not in chosen:
+        if person is not None and person.available and person not in chosen:
             chosen.append(person)
         if len(chosen) == needed:
             break

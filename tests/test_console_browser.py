@@ -1,6 +1,7 @@
 """The console in a real browser: Debian's Chromium driven by Playwright, against the app served
 on 127.0.0.1. Sign in, filter the call log, open a call's timeline, take a ticket, add a note,
-resolve and close it. ``SCREENSHOTS=docs/screenshots`` keeps the pictures for the README.
+resolve and close it; answer a satisfaction survey as the client does.
+``SCREENSHOTS=docs/screenshots`` keeps the pictures for the README.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from models import Ticket, TicketStatus
+from helpdesk import tickets
+from models import StaffMember, Survey, Ticket, TicketStatus
 from tests import services
 from tests.console_world import HELENE, LUC, PASSWORD, give_passwords
 from tests.phone import at, place_call
@@ -132,4 +134,27 @@ def test_a_technician_takes_notes_resolves_and_closes_a_ticket(
     db.expire_all()
     ticket = db.scalars(select(Ticket).where(Ticket.number == 1001)).one()
     assert ticket.status == TicketStatus.CLOSED and ticket.assignee_id is not None
+    assert not [v for v in violations if "Content Security Policy" in v]
+
+
+def test_a_client_answers_the_satisfaction_survey(
+    browser: Any, served: str, shots: Path, db: Session
+) -> None:
+    ticket = db.scalars(select(Ticket).where(Ticket.number == 1001)).one()
+    luc = db.scalars(select(StaffMember).where(StaffMember.email == LUC)).one()
+    tickets.close(ticket, luc.id)
+    db.commit()
+    token = db.scalars(select(Survey.token).where(Survey.ticket_id == ticket.id)).one()
+    page = browser.new_page(viewport={"width": 1024, "height": 700})
+    violations = _watch_policy(page)
+    page.goto(f"{served}/survey/{token}?lang=fr")
+    assert page.locator("h1").inner_text() == "Sondage de satisfaction, billet 1001"
+    page.check("input[name=score][value='5']")
+    page.fill("textarea[name=comment]", "Rappel rapide, problème réglé.")
+    page.screenshot(path=str(shots / "survey.png"), full_page=True)
+    page.click("button:has-text('Envoyer ma réponse')")
+    assert page.locator("#survey-thanks").inner_text() == "Merci : votre réponse est enregistrée."
+    db.expire_all()
+    survey = db.scalars(select(Survey).where(Survey.token == token)).one()
+    assert (survey.score, survey.comment) == (5, "Rappel rapide, problème réglé.")
     assert not [v for v in violations if "Content Security Policy" in v]

@@ -16,10 +16,10 @@ from tests.console_world import HELENE, LUC, Staff, give_passwords
 from tests.phone import at, place_call
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "console" / "templates"
-# Outside the console's rule: Twilio signs /voice, the inbound-mail hook checks its bearer
+# Outside the console's rule: Twilio signs /voice and /sms, the inbound-mail hook checks its bearer
 # secret (tests/test_email_*), /healthz only reads, assets are public.
-NOT_CONSOLE = ("ivr.", "email_hook.", "health.")
-VALUES = {"number": 1001, "call_id": 1, "staff_id": 1}
+NOT_CONSOLE = ("ivr.", "sms.", "email_hook.", "health.")
+VALUES = {"number": 1001, "call_id": 1, "staff_id": 1, "token": "no-such-survey"}
 
 
 @pytest.fixture

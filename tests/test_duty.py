@@ -78,3 +78,23 @@ def test_nobody_at_all_is_a_clear_error() -> None:
 def test_a_naive_instant_is_refused() -> None:
     with pytest.raises(CalendarError, match="naive"):
         on_duty("urgent", datetime(2026, 12, 1), STANDING, PEOPLE, 3)  # noqa: DTZ001
+
+
+def test_somebody_off_duty_is_passed_by_and_the_next_one_rung() -> None:
+    luc_off = Person(1, "Luc Gagnon", "technician", off_duty=True)
+    people = [luc_off, SOPHIE, KARIM, JULIE, HELENE]
+    assert names(on_duty("urgent", NOW, STANDING, people, 3)) == [
+        "Sophie Lavoie",
+        "Karim Haddad",
+        "Hélène Bergeron",
+    ]
+
+
+def test_a_supervisor_off_duty_does_not_fill_in() -> None:
+    helene_off = Person(5, "Hélène Bergeron", "supervisor", off_duty=True)
+    people = [LUC, SOPHIE, KARIM, JULIE, helene_off]
+    assert names(on_duty("urgent", NOW, STANDING, people, 4)) == [
+        "Luc Gagnon",
+        "Sophie Lavoie",
+        "Karim Haddad",
+    ]

@@ -1,0 +1,96 @@
+"""Jobs: the client's email notice of one intervention on their ticket (a callback that
+reached them, a public note, the ticket resolved, closed or reopened, time logged), and the
+invitation to the satisfaction survey of a closed ticket.
+
+Sent to the ticket's contact in their language, through ``client_mail.write``: once per
+intervention (the notification's key), marked automatic, capped per hour like the other
+automatic mail, and threaded under the ticket's first message (In-Reply-To and References), so
+that the client's mail program shows the whole ticket as one conversation.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk import client_mail, notify, surveys
+from helpdesk.context import Context
+from models import Contact, EmailMessage, Survey, Ticket, TicketEvent
+from settings import Settings
+
+
+def send_notice(
+    context: Context, ticket_id: int, kind: str, occasion: str, event_id: int | None = None
+) -> None:
+    """Job: email the notice of intervention ``occasion`` to the ticket's contact."""
+    with context.transaction() as session:
+        ticket = session.get(Ticket, ticket_id)
+        contact = session.get(Contact, ticket.contact_id) if ticket and ticket.contact_id else None
+        if ticket is None or contact is None or not contact.email:
+            return
+        texts, language = context.client_texts, contact.language.value
+        values = {"number": ticket.number}
+        what = texts.render(f"notice_{kind}", language, **values)
+        draft = client_mail.Draft(
+            key=f"ticket-{ticket_id}-notice-{occasion}",
+            to=contact.email.lower(),
+            subject=texts.render("notice_subject", language, **values),
+            text=texts.render(
+                "notice_body", language, **values, what=what, note=_quoted(session, event_id)
+            ),
+            in_reply_to=first_message_id(session, ticket_id),
+        )
+        ids = client_mail.write(session, context, ticket, draft, f"notice-{kind}")
+    notify.deliver(context, ids)
+
+
+def invite_to_survey(context: Context, survey_id: int) -> None:
+    """Job: email the closed ticket's contact the link to its survey, in their language."""
+    with context.transaction() as session:
+        survey = session.get(Survey, survey_id)
+        ticket = session.get(Ticket, survey.ticket_id) if survey else None
+        contact = session.get(Contact, ticket.contact_id) if ticket and ticket.contact_id else None
+        if survey is None or ticket is None or contact is None or not contact.email:
+            return
+        texts, language = context.client_texts, contact.language.value
+        values = {"number": ticket.number}
+        draft = client_mail.Draft(
+            key=f"ticket-{ticket.id}-survey",
+            to=contact.email.lower(),
+            subject=texts.render("survey_subject", language, **values),
+            text=texts.render(
+                "survey_body",
+                language,
+                **values,
+                link=survey_link(context.settings, survey.token, language),
+                days=surveys.LINK_LIFETIME.days,
+            ),
+            in_reply_to=first_message_id(session, ticket.id),
+        )
+        ids = client_mail.write(session, context, ticket, draft, "survey")
+    notify.deliver(context, ids)
+
+
+def survey_link(settings: Settings, token: str, language: str) -> str:
+    """The survey's public page, under PUBLIC_BASE_URL (a developer's machine: its own port)."""
+    base = settings.public_base_url.rstrip("/") or f"http://127.0.0.1:{settings.port}"
+    return f"{base}/survey/{token}?lang={language}"
+
+
+def first_message_id(session: Session, ticket_id: int) -> str | None:
+    """The Message-ID of the ticket's first email, in or out: the root its mail threads on."""
+    return session.scalar(
+        select(EmailMessage.message_id)
+        .where(EmailMessage.ticket_id == ticket_id)
+        .order_by(EmailMessage.received_at, EmailMessage.id)
+        .limit(1)
+    )
+
+
+def _quoted(session: Session, event_id: int | None) -> str:
+    """A public note's text, set off as a quotation; nothing for other interventions."""
+    event = session.get(TicketEvent, event_id) if event_id is not None else None
+    if event is None:
+        return ""
+    text = str(event.data.get("text", ""))
+    return "\n" + "\n".join(f"> {line}" for line in text.splitlines()) + "\n"

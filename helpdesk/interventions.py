@@ -1,0 +1,40 @@
+"""A notice to the client for each intervention on their ticket, as the policy promises ("un
+courriel de notification vous est envoyé pour chacune de nos interventions").
+
+The acts call ``announce`` in their own transaction; it writes one task per intervention (its
+key names the intervention, so a twice-sent webhook or a retried act queues one notice), and
+the job (``helpdesk.contact_notices``) emails the ticket's contact.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from helpdesk import tasks
+from models import Ticket
+
+
+class Intervention(StrEnum):
+    CALLBACK = "callback"  # a technician's callback reached the client
+    NOTE = "note"  # a public note
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    TIME_ENTRY = "time_entry"  # time logged on the ticket
+
+
+def announce(
+    ticket: Ticket, kind: Intervention, occasion: str, *, event_id: int | None = None
+) -> bool:
+    """Queue the notice of one intervention (``occasion`` tells it apart from the others);
+    nothing for a message to verify or a ticket without a contact. ``event_id``: the history
+    entry whose text the notice quotes (a public note)."""
+    if ticket.to_verify or ticket.contact_id is None:
+        return False
+    return tasks.notify_contact(ticket, kind.value, occasion, event_id=event_id)
+
+
+def announce_time_entry(ticket: Ticket, time_entry_id: int) -> bool:
+    """For the time-entry service: time logged on the ticket is an intervention the client is
+    told of, once per entry."""
+    return announce(ticket, Intervention.TIME_ENTRY, f"time-entry-{time_entry_id}")

@@ -1,0 +1,243 @@
+"""A notice to the client for each intervention, as a real SMTP server receives it: a callback
+that reached them, a public note, the ticket resolved, closed or reopened."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from email.message import EmailMessage as MimeMessage
+
+import pytest
+import time_machine
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk import callbacks, email_intake, tickets
+from helpdesk.context import Context
+from helpdesk.interventions import announce_time_entry
+from models import (
+    CallbackRequest,
+    DeliveryState,
+    Notification,
+    OutboxTask,
+    StaffMember,
+    Ticket,
+)
+from tests.conftest import SmtpInbox
+from tests.mailing import EMILY, MARIE, letter, prepare, run_due_tasks, worker
+from tests.phone import RecordingTwilioHttp, at, place_call
+
+TUESDAY_10H = at(2026, 12, 1, 10)
+LATER = at(2026, 12, 1, 11)
+MARIE_ADDRESS = "marie.tremblay@boulangerie.example"
+NOTICE_SUBJECT = "[#1001] Suivi de votre demande de support"  # the survey's has its own
+FOOTER_FR = (
+    "Numéro de billet : 1001\n"
+    "*** SVP, ne pas répondre à ce message, il s’agit d’un message automatisé ***\n"
+    "\n"
+    "Merci\n"
+    "L’équipe de support technique d’AltiLogix Inc.\n"
+)
+
+Act = Callable[[Session, Ticket, int], None]
+
+
+@pytest.fixture
+def sending(phone_app: Flask, db: Session, smtp_inbox: SmtpInbox) -> Context:
+    prepare(db)
+    return worker(phone_app, smtp_inbox).replace(twilio_http=RecordingTwilioHttp())
+
+
+def emailed_ticket(context: Context, smtp: SmtpInbox, sender: str = MARIE) -> str:
+    """Ticket 1001 opened by the contact's email, acknowledged; its Message-ID."""
+    with time_machine.travel(TUESDAY_10H, tick=False):
+        intake = email_intake.receive(context, letter(sender=sender), source="pipe")
+        run_due_tasks(context)
+    smtp.messages.clear()
+    assert intake.message_id is not None
+    return intake.message_id
+
+
+def act(context: Context, what: Act) -> None:
+    """A technician's act on ticket 1001 in one unit of work, then the worker runs."""
+    with time_machine.travel(LATER, tick=False):
+        with context.transaction() as session:
+            ticket = session.scalars(select(Ticket).where(Ticket.number == 1001)).one()
+            luc = session.scalars(select(StaffMember).where(StaffMember.name == "Luc Gagnon"))
+            what(session, ticket, luc.one().id)
+        run_due_tasks(context)
+
+
+def plain(message: MimeMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert isinstance(part, MimeMessage)
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+def public_note(_s: Session, ticket: Ticket, staff_id: int) -> None:
+    tickets.add_note(
+        ticket, staff_id, "Réinstallez la mise à jour 2026.1.\nPuis redémarrez.", public=True
+    )
+
+
+def test_a_public_note_is_emailed_to_the_contact_threaded_on_the_ticket(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    first = emailed_ticket(sending, smtp_inbox)
+    act(sending, public_note)
+    [notice] = smtp_inbox.messages
+    assert notice["To"] == MARIE_ADDRESS
+    assert notice["From"] == "support-regulier@altilogix.example"
+    assert notice["Subject"] == "[#1001] Suivi de votre demande de support"
+    assert notice["In-Reply-To"] == notice["References"] == f"<{first}>"
+    assert notice["Auto-Submitted"] == "auto-replied"
+    assert notice["X-AltiLogix-Ticket"] == "1001"
+    assert plain(notice) == (
+        "Bonjour,\n\n"
+        "Un technicien d’AltiLogix a ajouté une note à votre billet 1001 :\n\n"
+        "> Réinstallez la mise à jour 2026.1.\n"
+        "> Puis redémarrez.\n\n" + FOOTER_FR
+    )
+
+
+def test_a_private_note_is_not_emailed(sending: Context, smtp_inbox: SmtpInbox) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, lambda _s, t, staff: tickets.add_note(t, staff, "Client pressé", public=False))
+    assert smtp_inbox.messages == []
+
+
+def test_a_resolved_ticket_is_a_notice(sending: Context, smtp_inbox: SmtpInbox) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, lambda _s, ticket, staff: tickets.resolve(ticket, staff))
+    [notice] = smtp_inbox.messages
+    assert plain(notice) == "Bonjour,\n\nVotre billet 1001 est résolu.\n\n" + FOOTER_FR
+
+
+def test_the_first_closing_s_notice_is_the_survey_s_email(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, lambda _s, ticket, staff: tickets.close(ticket, staff))
+    assert [m["Subject"] for m in smtp_inbox.messages] == [
+        "[#1001] Votre avis sur notre intervention"
+    ]
+    assert plain(smtp_inbox.messages[0]).startswith("Bonjour,\n\nVotre billet 1001 est fermé.")
+
+
+def test_a_ticket_closed_again_is_a_notice(sending: Context, smtp_inbox: SmtpInbox) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, lambda _s, ticket, staff: tickets.close(ticket, staff))
+    act(sending, lambda _s, ticket, staff: tickets.reopen(ticket, staff, why="revient"))
+    act(sending, lambda _s, ticket, staff: tickets.close(ticket, staff))
+    notices = [m for m in smtp_inbox.messages if m["Subject"] == NOTICE_SUBJECT]
+    assert [plain(m).splitlines()[2] for m in notices] == [
+        "Votre billet 1001 est rouvert : nous poursuivons notre intervention.",
+        "Votre billet 1001 est fermé.",
+    ]
+
+
+def test_a_ticket_reopened_by_a_technician_is_a_notice(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, lambda _s, ticket, staff: tickets.resolve(ticket, staff))
+    act(sending, lambda _s, ticket, staff: tickets.reopen(ticket, staff, why="revient"))
+    assert plain(smtp_inbox.messages[-1]) == (
+        "Bonjour,\n\n"
+        "Votre billet 1001 est rouvert : nous poursuivons notre intervention.\n\n" + FOOTER_FR
+    )
+
+
+def test_a_callback_that_reached_the_client_is_a_notice(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    place_call(phone_app, TUESDAY_10H, press="6")
+    with time_machine.travel(at(2026, 12, 1, 10, 2), tick=False):
+        run_due_tasks(sending)
+    [confirmation] = [m for m in smtp_inbox.messages if m["To"] == MARIE_ADDRESS]
+    smtp_inbox.messages.clear()
+
+    def reached(session: Session, ticket: Ticket, staff_id: int) -> None:
+        staff = session.get(StaffMember, staff_id)
+        assert staff is not None
+        request = callbacks.request_callback(session, ticket, staff)
+        callbacks.client_answered(session, request, None, LATER)
+        callbacks.client_answered(session, request, None, LATER)  # Twilio's retry
+
+    act(sending, reached)
+    [notice] = smtp_inbox.messages
+    assert notice["In-Reply-To"] == confirmation["Message-ID"]
+    assert plain(notice) == (
+        "Bonjour,\n\n"
+        "Un technicien d’AltiLogix vous a joint par téléphone au sujet de votre billet 1001.\n\n"
+        + FOOTER_FR
+    )
+    assert db.scalars(select(CallbackRequest)).one().state == "reached"
+
+
+def test_an_english_contact_reads_the_notice_in_english(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox, sender=EMILY)
+    act(sending, lambda _s, ticket, staff: tickets.resolve(ticket, staff))
+    [notice] = smtp_inbox.messages
+    assert notice["Subject"] == "[#1001] Update on your support request"
+    assert plain(notice) == (
+        "Hello,\n\n"
+        "Your ticket 1001 is resolved.\n\n"
+        "Ticket number: 1001\n"
+        "*** Please do not reply to this message; it is an automated message ***\n"
+        "\n"
+        "Thank you\n"
+        "The AltiLogix Inc. technical support team\n"
+    )
+
+
+def test_a_notice_job_run_twice_sends_once(
+    sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, public_note)
+    db.expire_all()
+    task = db.scalars(select(OutboxTask).where(OutboxTask.task == "ticket.notify_contact")).one()
+    from helpdesk import contact_notices
+
+    contact_notices.send_notice(sending, **task.args)
+    assert len(smtp_inbox.messages) == 1
+
+
+def test_notices_are_capped_like_the_other_automatic_mail(
+    phone_app: Flask, db: Session, smtp_inbox: SmtpInbox
+) -> None:
+    prepare(db)
+    capped = worker(phone_app, smtp_inbox, mail_replies_per_hour=1).replace(
+        twilio_http=RecordingTwilioHttp()
+    )  # the acknowledgement takes the hour's one automatic email
+    emailed_ticket(capped, smtp_inbox)
+    act(capped, public_note)
+    assert smtp_inbox.messages == []
+    db.expire_all()
+    withheld = db.scalars(
+        select(Notification).where(Notification.state == DeliveryState.WITHHELD)
+    ).one()
+    assert (withheld.recipient, withheld.subject) == (
+        MARIE_ADDRESS,
+        "[#1001] Suivi de votre demande de support",
+    )
+    assert withheld.last_error == "over 1 automatic emails an hour"
+
+
+def test_the_time_entry_service_can_announce_an_entry_once(
+    sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+
+    def logged(_s: Session, ticket: Ticket, _staff: int) -> None:
+        assert announce_time_entry(ticket, 7) is True
+        assert announce_time_entry(ticket, 7) is False
+
+    act(sending, logged)
+    [notice] = smtp_inbox.messages
+    assert plain(notice).startswith(
+        "Bonjour,\n\nUn technicien d’AltiLogix a consigné une intervention sur votre billet 1001.\n"
+    )

@@ -1,0 +1,275 @@
+"""The satisfaction survey: the link emailed when a ticket closes, its public page (one answer,
+30 days), and the answers in the console."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from email.message import EmailMessage as MimeMessage
+
+import pytest
+import time_machine
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from helpdesk import email_intake, tickets
+from helpdesk.context import Context
+from models import StaffMember, Survey, Ticket
+from tests.conftest import SmtpInbox
+from tests.console_world import DAVID, HELENE, LUC, Staff, give_passwords
+from tests.mailing import EMILY, MARIE, letter, prepare, run_due_tasks, worker
+from tests.phone import BASE, RecordingTwilioHttp, at
+
+TUESDAY_10H = at(2026, 12, 1, 10)
+CLOSED_AT = at(2026, 12, 1, 15)
+MARIE_ADDRESS = "marie.tremblay@boulangerie.example"
+LINK = re.compile(r"https://support\.altilogix\.example/survey/([A-Za-z0-9_-]+)\?lang=(fr|en)")
+
+
+@pytest.fixture
+def sending(phone_app: Flask, db: Session, smtp_inbox: SmtpInbox) -> Context:
+    prepare(db)
+    give_passwords(db)
+    return worker(phone_app, smtp_inbox).replace(twilio_http=RecordingTwilioHttp())
+
+
+def closed_ticket(context: Context, smtp: SmtpInbox, sender: str = MARIE) -> str:
+    """Ticket 1001, emailed by the contact, closed by Luc; the survey's token."""
+    with time_machine.travel(TUESDAY_10H, tick=False):
+        email_intake.receive(context, letter(sender=sender), source="pipe")
+        run_due_tasks(context)
+    smtp.messages.clear()
+    with time_machine.travel(CLOSED_AT, tick=False):
+        with context.transaction() as session:
+            close(session)
+        run_due_tasks(context)
+    links = [LINK.search(plain(m)) for m in smtp.messages]
+    [found] = [link for link in links if link is not None]
+    return found.group(1)
+
+
+def plain(message: MimeMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert isinstance(part, MimeMessage)
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+def close(session: Session) -> None:
+    ticket = session.scalars(select(Ticket).where(Ticket.number == 1001)).one()
+    luc = session.scalars(select(StaffMember).where(StaffMember.email == LUC)).one()
+    tickets.close(ticket, luc.id)
+
+
+def survey_page(
+    app: Flask, token: str, when: datetime = CLOSED_AT, **query: str
+) -> tuple[int, str]:
+    with time_machine.travel(when, tick=False):
+        response = app.test_client().get(f"/survey/{token}", query_string=query, base_url=BASE)
+    return response.status_code, response.get_data(as_text=True)
+
+
+def send_answer(
+    app: Flask, token: str, score: str, comment: str = "", when: datetime = CLOSED_AT
+) -> tuple[int, str]:
+    """Fill in the form as a browser does: its page first (the CSRF token), then the answer."""
+    visitor = Staff(app)
+    with time_machine.travel(when, tick=False):
+        csrf = visitor.token(f"/survey/{token}")
+        response = visitor.client.post(
+            f"/survey/{token}", data={"score": score, "comment": comment, "csrf_token": csrf}
+        )
+    return response.status_code, response.get_data(as_text=True)
+
+
+def the_survey(db: Session) -> Survey:
+    db.expire_all()
+    return db.scalars(select(Survey)).one()
+
+
+def test_closing_a_ticket_emails_its_contact_the_survey_link(
+    sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    token = closed_ticket(sending, smtp_inbox)
+    [invitation] = [m for m in smtp_inbox.messages if "Votre avis" in str(m["Subject"])]
+    assert invitation["To"] == MARIE_ADDRESS
+    assert invitation["Subject"] == "[#1001] Votre avis sur notre intervention"
+    assert plain(invitation) == (
+        "Bonjour,\n\n"
+        "Votre billet 1001 est fermé. Comme votre opinion et votre niveau de satisfaction nous "
+        "tiennent à cœur, nous vous invitons à répondre à un petit sondage (une note de 1 à 5 et, "
+        "si vous le souhaitez, un commentaire) :\n\n"
+        f"https://support.altilogix.example/survey/{token}?lang=fr\n\n"
+        "Ce lien est valable 30 jours.\n\n"
+        "Merci\n"
+        "L’équipe de support technique d’AltiLogix Inc.\n"
+    )
+    link = f"https://support.altilogix.example/survey/{token}?lang=fr"
+    html = invitation.get_body(preferencelist=("html",))
+    assert isinstance(html, MimeMessage)
+    assert f'<a href="{link}">{link}</a>' in html.get_content()
+    assert len(token) == 43  # secrets.token_urlsafe(32): 256 random bits
+    assert the_survey(db).token == token
+
+
+def test_a_ticket_closed_again_keeps_its_one_survey(
+    sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    closed_ticket(sending, smtp_inbox)
+    with time_machine.travel(CLOSED_AT + timedelta(hours=1), tick=False):
+        with sending.transaction() as session:
+            ticket = session.scalars(select(Ticket).where(Ticket.number == 1001)).one()
+            luc = session.scalars(select(StaffMember).where(StaffMember.email == LUC)).one()
+            tickets.reopen(ticket, luc.id, why="encore")
+            close(session)
+        run_due_tasks(sending)
+    assert db.scalar(select(func.count(Survey.id))) == 1
+    invitations = [m for m in smtp_inbox.messages if "Votre avis" in str(m["Subject"])]
+    assert len(invitations) == 1
+
+
+def test_the_link_shows_the_form_in_the_contact_s_language(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    token = closed_ticket(sending, smtp_inbox, sender=EMILY)
+    status, page = survey_page(phone_app, token)
+    assert status == 200
+    assert "<h1>Satisfaction survey, ticket 1001</h1>" in page
+    assert 'name="csrf_token"' in page and page.count('type="radio" name="score"') == 5
+    status, french = survey_page(phone_app, token, lang="fr")
+    assert "<h1>Sondage de satisfaction, billet 1001</h1>" in french
+
+
+def test_an_answer_is_stored_and_thanked(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    token = closed_ticket(sending, smtp_inbox)
+    status, page = send_answer(phone_app, token, "4", "Rapide et efficace.")
+    assert status == 200
+    assert "Merci : votre réponse est enregistrée." in page
+    survey = the_survey(db)
+    assert (survey.score, survey.comment, survey.answered_at) == (
+        4,
+        "Rapide et efficace.",
+        CLOSED_AT,
+    )
+
+
+def test_a_survey_takes_one_answer(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    token = closed_ticket(sending, smtp_inbox)
+    visitor = Staff(phone_app)  # the form sent twice, from the same page
+    with time_machine.travel(CLOSED_AT, tick=False):
+        csrf = visitor.token(f"/survey/{token}")
+        for score, comment in (("4", "Rapide."), ("1", "Changé d'avis")):
+            response = visitor.client.post(
+                f"/survey/{token}", data={"score": score, "comment": comment, "csrf_token": csrf}
+            )
+    status, page = response.status_code, response.get_data(as_text=True)
+    assert status == 200
+    assert (
+        "Merci : votre réponse est enregistrée." in page and "<form" not in page.split("<main>")[1]
+    )
+    survey = the_survey(db)
+    assert (survey.score, survey.comment) == (4, "Rapide.")
+
+
+def test_the_link_expires_after_30_days(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    token = closed_ticket(sending, smtp_inbox)
+    last_moment = CLOSED_AT + timedelta(days=30) - timedelta(seconds=1)
+    assert survey_page(phone_app, token, last_moment)[0] == 200
+    status, page = survey_page(phone_app, token, CLOSED_AT + timedelta(days=30))
+    assert status == 410
+    assert "Le lien de ce sondage est expiré : il était valable 30 jours" in page
+    assert 'name="score"' not in page
+
+
+def test_an_answer_after_expiry_is_not_stored(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    token = closed_ticket(sending, smtp_inbox)
+    visitor = Staff(phone_app)
+    expiry = CLOSED_AT + timedelta(days=30)
+    with time_machine.travel(expiry - timedelta(minutes=5), tick=False):
+        csrf = visitor.token(f"/survey/{token}")  # the form, opened just in time...
+    with time_machine.travel(expiry, tick=False):  # ...and sent too late
+        response = visitor.client.post(f"/survey/{token}", data={"score": "5", "csrf_token": csrf})
+    assert response.status_code == 410
+    assert the_survey(db).answered_at is None
+
+
+def test_an_unknown_link_is_not_found(phone_app: Flask, sending: Context) -> None:
+    assert survey_page(phone_app, "x" * 43)[0] == 404
+
+
+def test_an_answer_without_the_form_s_token_is_refused(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    token = closed_ticket(sending, smtp_inbox)
+    response = phone_app.test_client().post(f"/survey/{token}", data={"score": "5"})
+    assert response.status_code == 400
+    assert the_survey(db).answered_at is None
+
+
+def test_an_answer_without_a_score_is_asked_again(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    token = closed_ticket(sending, smtp_inbox)
+    status, page = send_answer(phone_app, token, "9")
+    assert status == 400
+    assert "Veuillez choisir une note de 1 à 5." in page
+    assert the_survey(db).answered_at is None
+
+
+def test_the_answer_shows_on_the_ticket_s_page(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    token = closed_ticket(sending, smtp_inbox)
+    send_answer(phone_app, token, "4", "Rapide et efficace.")
+    helene = Staff(phone_app)
+    helene.sign_in(HELENE)
+    page = helene.text("/console/tickets/1001")
+    assert "<h2>Sondage de satisfaction</h2>" in page
+    assert "Note : 4 / 5" in page and "<blockquote>Rapide et efficace.</blockquote>" in page
+
+
+def test_supervisors_read_the_average_per_month(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    token = closed_ticket(sending, smtp_inbox)
+    send_answer(phone_app, token, "4")
+    first = db.scalars(select(Ticket)).one()
+    db.add(  # a November answer, on another ticket (one survey per ticket)
+        Survey(
+            ticket_id=_another_ticket(db, first),
+            token="s" * 43,
+            sent_at=at(2026, 11, 20, 9),
+            answered_at=at(2026, 11, 20, 10),
+            score=3,
+        )
+    )
+    db.commit()
+    david = Staff(phone_app)
+    david.sign_in(DAVID)
+    page = david.text("/console/surveys")
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", page)
+    assert rows == [("2026-12", "1", "4.00"), ("2026-11", "1", "3.00")]
+    luc = Staff(phone_app)
+    luc.sign_in(LUC)
+    assert luc.get("/console/surveys").status_code == 403
+
+
+def _another_ticket(db: Session, model: Ticket) -> int:
+    ticket = Ticket(
+        number=model.number + 1,
+        priority=model.priority,
+        channel=model.channel,
+        client_id=model.client_id,
+        contact_id=model.contact_id,
+    )
+    db.add(ticket)
+    db.flush()
+    return ticket.id
