@@ -122,7 +122,7 @@ def _staff_fields() -> StaffFields:
     )
 
 
-@bp.post("/staff/")
+@bp.post("/staff/new")
 @allow(SUPERVISORS)
 def add_staff() -> ResponseReturnValue:
     try:

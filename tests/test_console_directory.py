@@ -143,7 +143,7 @@ def test_a_supervisor_adds_a_technician(helene: Staff, db: Session) -> None:
         "language": "en",
         "active": "on",
     }
-    helene.post(f"{STAFF}/", form, page=STAFF)
+    helene.post(f"{STAFF}/new", form, page=STAFF)
     member = db.scalars(select(StaffMember).where(StaffMember.name == "Olivier Fortin")).one()
     assert (member.email, member.mobile, member.role, member.language, member.active) == (
         "olivier@altilogix.example",
