@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from directory import entries, sync
@@ -23,6 +23,7 @@ from models import (
     Language,
     Role,
     StaffMember,
+    utcnow,
 )
 from models.directory import MAX_AUTHORIZED_CONTACTS
 from phones import InvalidPhoneNumber, to_e164
@@ -239,9 +240,10 @@ def _mobile(typed: str) -> str | None:
 
 
 def _on_duty(session: Session, staff_id: int) -> bool:
-    return (
-        session.scalars(select(Duty.id).where(Duty.staff_member_id == staff_id)).first() is not None
-    )
+    """On a standing order, or on a rotation not yet over (a past week asks for nothing)."""
+    still = or_(Duty.ends_at.is_(None), Duty.ends_at > utcnow())
+    duty = select(Duty.id).where(Duty.staff_member_id == staff_id, still)
+    return session.scalars(duty).first() is not None
 
 
 def import_file(session: Session, text: str) -> entries.Directory:

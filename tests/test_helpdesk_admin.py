@@ -6,12 +6,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import closures, roster
+from helpdesk import closures, directory_admin, roster
+from helpdesk.directory_admin import StaffFields
 from helpdesk.refusals import Refused
-from models import Duty, Line, OverrideState, ScheduleOverride, StaffMember
+from models import Duty, Language, Line, OverrideState, Role, ScheduleOverride, StaffMember
 from routing import config
 
 MONTREAL = ZoneInfo("America/Toronto")
@@ -61,3 +63,21 @@ def test_nobody_may_be_listed_twice_in_a_standing_order(db: Session) -> None:
         roster.set_standing_order(db, Line.URGENT, [member.id, member.id])
     assert refused.value.key == "listed_twice"
     assert db.scalars(select(Duty)).all() == []
+
+
+def test_a_technician_whose_rotations_are_over_may_lose_their_mobile(db: Session) -> None:
+    member = StaffMember(name="Julie Côté", email="julie@altilogix.example", mobile="4385550174")
+    db.add(member)
+    db.flush()
+    db.add(Duty(line=Line.URGENT, staff_member_id=member.id, starts_at=at(1, 8), ends_at=at(2, 8)))
+    fields = StaffFields(
+        name="Julie Côté",
+        email="julie@altilogix.example",
+        mobile="",
+        role=Role.TECHNICIAN,
+        language=Language.FR,
+        active=True,
+    )
+    with time_machine.travel(at(3, 9), tick=False):
+        directory_admin.save_staff(db, member.id, fields)
+    assert member.mobile is None
