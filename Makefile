@@ -49,7 +49,7 @@ $(STAMP): pyproject.toml constraints.txt
 translations: $(STAMP)
 	mkdir -p build
 	$(BIN)/pybabel extract -F console/babel.cfg -k lazy_gettext --no-location -o build/console.pot .
-	$(BIN)/pybabel update -i build/console.pot -d console/translations --width 100
+	$(BIN)/pybabel update -i build/console.pot -d console/translations --no-fuzzy-matching --width 100
 	$(BIN)/pybabel compile -d console/translations
 
 # Re-pin every dependency to the newest release pyproject.toml allows.

@@ -43,7 +43,7 @@ SECURITY_HEADERS = {
 
 def register(app: Flask, context: Context) -> None:
     """Put the console on ``app``: sessions, CSRF, languages, its blueprints and headers."""
-    from console import auth, calls, supervise, survey, tickets
+    from console import auth, calls, closures, directory, roster, supervise, survey, tickets
     from ivr import steps
     from web import email_hook, health, sms
 
@@ -67,7 +67,17 @@ def register(app: Flask, context: Context) -> None:
     csrf.exempt(sms.bp)
     csrf.exempt(health.bp)
     Babel(app, locale_selector=_locale)
-    for blueprint in (auth.bp, tickets.bp, calls.bp, supervise.bp, survey.bp):
+    blueprints = (
+        auth.bp,
+        tickets.bp,
+        calls.bp,
+        supervise.bp,
+        survey.bp,
+        roster.bp,
+        closures.bp,
+        directory.bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     filters.register(app)
     app.add_url_rule("/", "home", access.allow(access.ANYONE)(_home))

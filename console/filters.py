@@ -3,11 +3,11 @@ model's vocabularies, in the reader's language."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_datetime, gettext, lazy_gettext
+from flask_babel import format_date, format_datetime, gettext, lazy_gettext
 
 from console.deadlines import spoken
 
@@ -57,6 +57,18 @@ LABELS: dict[str, Any] = {
     "at_risk": _("at risk"),
     "late": _("late"),
     "no_promise": _("no promise"),
+    # why a schedule is closed (routing.calendar.Reason; "after_hours" is above)
+    "manual": _("switched by a supervisor"),
+    "closure": _("company closure"),
+    "holiday": _("statutory holiday"),
+    "weekend": _("weekend"),
+    "day_off": _("no hours that day"),
+    "before_hours": _("before opening"),
+    "between_windows": _("between two opening windows"),
+    # schedules
+    "office": _("office"),
+    "cata": _("urgent support (CATA)"),
+    "*": _("every schedule"),
 }
 
 CALL_EVENTS: dict[str, Any] = {
@@ -125,6 +137,11 @@ def when(moment: datetime | None) -> str:
     return "" if moment is None else str(format_datetime(moment, "short"))
 
 
+def day(value: date | None) -> str:
+    """A calendar day (a closure's), in the reader's language."""
+    return "" if value is None else str(format_date(value, "full"))
+
+
 def time_left(left: timedelta | None) -> str:
     """Business time left, or past the deadline."""
     if left is None:
@@ -144,5 +161,6 @@ def register(app: Flask) -> None:
         call_event=call_event,
         ticket_event=ticket_event,
         when=when,
+        day=day,
         time_left=time_left,
     )

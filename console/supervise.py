@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from console import access, queries
 from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import staff_access, surveys, tickets
-from models import StaffMember, Ticket, utcnow
+from models import Language, Role, StaffMember, Ticket, utcnow
 
 bp = Blueprint("supervise", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)
@@ -115,7 +115,7 @@ def survey_results() -> ResponseReturnValue:
 def staff() -> ResponseReturnValue:
     with helpdesk().transaction() as session:
         people = queries.staff(session)
-    return render_template("staff.html", people=people)
+    return render_template("staff.html", people=people, roles=list(Role), languages=list(Language))
 
 
 @bp.post("/staff/<int:staff_id>/password")

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -68,3 +72,13 @@ class Staff:
         """Post a form with the token of ``page`` (the console's home by default)."""
         token = self.token(page or "/console/")
         return self.client.post(path, data={**(data or {}), "csrf_token": token})
+
+
+@contextmanager
+def signed_in_at(app: Flask, email: str, when: datetime) -> Iterator[Staff]:
+    """A staff member signed in at a frozen moment (a session signed at another time would
+    have expired, or not yet begun)."""
+    with time_machine.travel(when, tick=False):
+        person = Staff(app)
+        assert person.sign_in(email).status_code == 302
+        yield person

@@ -1,6 +1,8 @@
 """The console in a real browser: Debian's Chromium driven by Playwright, against the app served
 on 127.0.0.1. Sign in, filter the call log, open a call's timeline, take a ticket, add a note,
-resolve and close it; answer a satisfaction survey as the client does.
+resolve and close it; answer a satisfaction survey as the client does; a supervisor adds a
+closure (and a call hears it), changes the roster (and the CATA rings the new order), and is told
+why a 5th authorized contact is refused.
 ``SCREENSHOTS=docs/screenshots`` keeps the pictures for the README.
 """
 
@@ -23,7 +25,7 @@ from helpdesk import tickets
 from models import StaffMember, Survey, Ticket, TicketStatus
 from tests import services
 from tests.console_world import HELENE, LUC, PASSWORD, give_passwords
-from tests.phone import at, place_call
+from tests.phone import CATA, at, place_call
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -158,3 +160,65 @@ def test_a_client_answers_the_satisfaction_survey(
     survey = db.scalars(select(Survey).where(Survey.token == token)).one()
     assert (survey.score, survey.comment) == (5, "Rappel rapide, problème réglé.")
     assert not [v for v in violations if "Content Security Policy" in v]
+
+
+def test_a_supervisor_adds_a_closure_and_the_phone_line_announces_it(
+    browser: Any, served: str, shots: Path, phone_app: Flask
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    violations = _watch_policy(page)
+    _sign_in(page, served, HELENE)
+    page.click("nav >> text=Fermetures")
+    page.fill("form.add-closure input[name=day]", "2026-12-24")
+    page.fill("form.add-closure input[name=from_time]", "12:00")
+    page.fill("form.add-closure input[name=reason]", "Veille de Noël")
+    page.click("form.add-closure button[type=submit]")
+    assert "La fermeture est ajoutée" in page.locator(".flash").inner_text()
+    assert "Veille de Noël" in page.locator("table.closures").inner_text()
+    page.screenshot(path=str(shots / "closures.png"), full_page=True)
+    heard = place_call(phone_app, at(2026, 12, 24, 13), to=CATA).heard()
+    assert heard[1] == "Nous sommes exceptionnellement fermés."
+    assert not [v for v in violations if "Content Security Policy" in v]
+
+
+def test_a_supervisor_changes_the_roster_and_sees_who_answers(
+    browser: Any, served: str, shots: Path, phone_app: Flask
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    violations = _watch_policy(page)
+    _sign_in(page, served, HELENE)
+    page.click("nav >> text=Garde")
+    urgent = page.locator("form.order").nth(1)
+    urgent.locator("input[aria-label='Rang de Karim Haddad']").fill("1")
+    urgent.locator("input[aria-label='Rang de Luc Gagnon']").fill("2")
+    urgent.locator("input[aria-label='Rang de Sophie Lavoie']").fill("")
+    urgent.locator("button[type=submit]").click()
+    assert "L'ordre permanent est enregistré." in page.locator(".flash").inner_text()
+    page.fill("input[name=at]", "2026-12-01T10:00")
+    page.click("form.inline >> text=Afficher")
+    page.wait_for_url("**at=2026-12-01T10**")
+    row = page.locator("table.who-answers tr[data-line=urgent]").inner_text()
+    assert row.split("\t") == ["urgent", "ouvert", "Karim Haddad, Luc Gagnon, Hélène Bergeron"]
+    page.screenshot(path=str(shots / "roster.png"), full_page=True)
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), to=CATA, techs=("accept",))
+    rung = [e.text for e in transcript.entries if e.kind == "ring"]
+    assert rung == ["+15145550173 (accept)", "+15145550171 (ring)", "+15145550175 (ring)"]
+    assert not [v for v in violations if "Content Security Policy" in v]
+
+
+def test_a_supervisor_is_told_why_a_fifth_authorized_contact_is_refused(
+    browser: Any, served: str, shots: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    _sign_in(page, served, HELENE)
+    page.click("nav >> text=Clients")
+    page.click("text=1001")
+    for name in ("Paul Gravel", "Lise Ouellet", "Marc Dion"):
+        page.fill("form.new-contact input[name=name]", name)
+        page.click("form.new-contact button[type=submit]")
+    flash = page.locator(".flash").inner_text()
+    assert flash == (
+        "Refusé : Boulangerie Saint-Denis a déjà 4 contacts autorisés : la politique en permet "
+        "au plus 4. Retirez d'abord l'autorisation de l'un d'eux."
+    )
+    page.screenshot(path=str(shots / "client.png"), full_page=True)

@@ -19,7 +19,18 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "console" / "templates"
 # Outside the console's rule: Twilio signs /voice and /sms, the inbound-mail hook checks its bearer
 # secret (tests/test_email_*), /healthz only reads, assets are public.
 NOT_CONSOLE = ("ivr.", "sms.", "email_hook.", "health.")
-VALUES = {"number": 1001, "call_id": 1, "staff_id": 1, "token": "no-such-survey"}
+VALUES = {
+    "number": 1001,
+    "call_id": 1,
+    "staff_id": 1,
+    "token": "no-such-survey",
+    "line": "regular",
+    "duty_id": 1,
+    "closure_id": 1,
+    "override_id": 1,
+    "client_id": 1,
+    "contact_id": 1,
+}
 
 
 @pytest.fixture

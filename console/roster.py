@@ -1,0 +1,105 @@
+"""Supervisors' roster page: each line's standing order, dated rotations, and who answers at a
+chosen moment (the phone line's own computation)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from console import forms
+from console.access import SUPERVISORS, allow, helpdesk, refuse_unmarked
+from helpdesk import directory_admin, roster
+from helpdesk.refusals import Refused
+from models import Line, utcnow
+
+bp = Blueprint("roster", __name__, url_prefix="/console/roster")
+bp.before_request(refuse_unmarked)
+
+
+@bp.get("/")
+@allow(SUPERVISORS)
+def index() -> ResponseReturnValue:
+    context = helpdesk()
+    zone = context.hours.timezone
+    try:
+        moment = (
+            forms.local_moment(request.args["at"], zone) if request.args.get("at") else utcnow()
+        )
+    except Refused as refused:
+        forms.refuse(refused)
+        moment = utcnow()
+    with context.transaction() as session:
+        orders = {line: roster.standing_order(session, line) for line in Line}
+        people = directory_admin.staff(session)
+        rotations = roster.rotations(session, utcnow())
+        answers = roster.who_answers(session, context.hours, moment)
+    return render_template(
+        "roster.html",
+        lines=list(Line),
+        orders=orders,
+        people=people,
+        rotations=rotations,
+        answers=answers,
+        moment=moment,
+        moment_input=forms.local_input(moment, zone),
+        now_input=forms.local_input(utcnow(), zone),
+    )
+
+
+def _back() -> ResponseReturnValue:
+    return redirect(url_for("roster.index"))
+
+
+@bp.post("/order/<any(regular, urgent):line>")
+@allow(SUPERVISORS)
+def set_order(line: str) -> ResponseReturnValue:
+    """The form gives each person a rank (blank: not on this line); ranks give the order."""
+    ranked: list[tuple[int, int]] = []
+    for key, value in request.form.items():
+        if key.startswith("rank-") and value.strip():
+            try:
+                ranked.append((int(value), int(key.removeprefix("rank-"))))
+            except ValueError:
+                forms.refuse(Refused("bad_choice", "unknown value %(value)s", value=value))
+                return _back()
+    order = [staff_id for _rank, staff_id in sorted(ranked)]
+    try:
+        with helpdesk().transaction() as session:
+            roster.set_standing_order(session, Line(line), order)
+    except Refused as refused:
+        forms.refuse(refused)
+    else:
+        flash(_("The standing order is saved."), "info")
+    return _back()
+
+
+@bp.post("/rotations")
+@allow(SUPERVISORS)
+def add_rotation() -> ResponseReturnValue:
+    zone = helpdesk().hours.timezone
+    try:
+        line = forms.choice("line", Line)
+        staff_id = forms.number("staff")
+        starts = forms.local_moment(forms.field("starts_at"), zone)
+        ends = forms.local_moment(forms.field("ends_at"), zone)
+        with helpdesk().transaction() as session:
+            roster.add_rotation(session, line, staff_id, starts, ends)
+    except Refused as refused:
+        forms.refuse(refused)
+    else:
+        flash(_("The rotation is added."), "info")
+    return _back()
+
+
+@bp.post("/rotations/<int:duty_id>/remove")
+@allow(SUPERVISORS)
+def remove_rotation(duty_id: int) -> ResponseReturnValue:
+    try:
+        with helpdesk().transaction() as session:
+            roster.remove_rotation(session, duty_id)
+    except Refused as refused:
+        forms.refuse(refused)
+    else:
+        flash(_("The rotation is removed."), "info")
+    return _back()

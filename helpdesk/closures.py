@@ -1,0 +1,103 @@
+"""Company closures (a day or part of one) and the manual open/closed switch of the schedules.
+
+The phone line reads these rows on every call (helpdesk.business_time.calendar_for), so a
+closure added or an override ended here applies to the next call at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk.business_time import ALL_SCHEDULES
+from helpdesk.refusals import Refused
+from models import Closure, OverrideState, ScheduleOverride
+from routing.config import BusinessHours
+
+REASON_MAX = 200  # the column's length
+
+
+def upcoming_closures(session: Session, today: date) -> Sequence[Closure]:
+    """Closures from ``today`` (local date) on, soonest first."""
+    return session.scalars(
+        select(Closure).where(Closure.day >= today).order_by(Closure.day, Closure.from_time)
+    ).all()
+
+
+def add_closure(
+    session: Session, day: date, from_time: time | None, until_time: time | None, reason: str
+) -> Closure:
+    """Close the company on ``day``: all day, from a time, until a time, or between two."""
+    if from_time is not None and until_time is not None and until_time <= from_time:
+        raise Refused("closure_ends_before_start", "a closure must end after it starts")
+    closure = Closure(day=day, from_time=from_time, until_time=until_time, reason=_reason(reason))
+    session.add(closure)
+    session.flush()
+    return closure
+
+
+def remove_closure(session: Session, closure_id: int) -> None:
+    closure = session.get(Closure, closure_id)
+    if closure is None:
+        raise Refused("no_such_closure", "no such closure")
+    session.delete(closure)
+
+
+def overrides_in_force(session: Session, now: datetime) -> Sequence[ScheduleOverride]:
+    """The switches not yet ended, soonest end first."""
+    return session.scalars(
+        select(ScheduleOverride)
+        .where(ScheduleOverride.ends_at > now)
+        .order_by(ScheduleOverride.ends_at, ScheduleOverride.id)
+    ).all()
+
+
+def set_override(
+    session: Session,
+    hours: BusinessHours,
+    *,
+    schedule: str,
+    is_open: bool,
+    now: datetime,
+    ends_at: datetime,
+    reason: str,
+    staff_member_id: int | None,
+) -> ScheduleOverride:
+    """ "Open now until …" or "closed now until …" for one schedule, or "*" for all of them."""
+    if schedule != ALL_SCHEDULES and schedule not in hours.schedules:
+        raise Refused("unknown_schedule", "unknown schedule %(schedule)s", schedule=schedule)
+    if ends_at <= now:
+        raise Refused("override_ends_in_past", "the switch must end later than now")
+    override = ScheduleOverride(
+        schedule=schedule,
+        state=OverrideState.OPEN if is_open else OverrideState.CLOSED,
+        starts_at=now,
+        ends_at=ends_at,
+        reason=_reason(reason),
+        staff_member_id=staff_member_id,
+    )
+    session.add(override)
+    session.flush()
+    return override
+
+
+def end_override(session: Session, override_id: int, now: datetime) -> None:
+    """End a switch early: it stops now (and its past stays on record for the SLA clock)."""
+    override = session.get(ScheduleOverride, override_id)
+    if override is None or override.ends_at <= now:
+        raise Refused("no_such_override", "no such switch in force")
+    if override.starts_at >= now:
+        # Not begun: nothing of it happened; an override may not end before it starts.
+        session.delete(override)
+    else:
+        override.ends_at = now
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if len(reason) > REASON_MAX:
+        raise Refused("reason_too_long", "the reason is longer than %(n)d characters", n=REASON_MAX)
+    return reason
