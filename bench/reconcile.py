@@ -29,6 +29,7 @@ from directory import entries
 from models import (
     Call,
     CallDirection,
+    Contact,
     DeliveryState,
     Installation,
     Line,
@@ -53,6 +54,9 @@ class Expected:
 
     numbered: dict[int, PlacedCall] = field(default_factory=dict)
     to_verify: dict[str, PlacedCall] = field(default_factory=dict)
+    # A message saved after the apology: an authorized caller's opens their support ticket,
+    # anybody else's is a ticket to verify (helpdesk.phone.message_after_error).
+    after_error: dict[str, PlacedCall] = field(default_factory=dict)
 
 
 def expectations(calls: list[PlacedCall]) -> Expected:
@@ -60,9 +64,10 @@ def expectations(calls: list[PlacedCall]) -> Expected:
     for call in calls:
         for number in call.ticket_numbers:
             expected.numbered[number] = call
-        # "We will review your message", or a message saved after the apology (the voicemail).
-        if call.will_verify or (call.message_saved and not call.ticket_numbers):
+        if call.will_verify:  # "We will review your message"
             expected.to_verify[call.call_sid] = call
+        elif call.message_saved and not call.ticket_numbers:
+            expected.after_error[call.call_sid] = call
     return expected
 
 
@@ -73,6 +78,7 @@ class Policy:
     on_call: dict[Line, list[int]]  # the first `notify` people of each line's order
     supervisors: list[int]
     mobiles: set[int]
+    contacts_with_email: set[int]  # whose phone tickets are confirmed by email
 
     @classmethod
     def load(cls, session: Session, hours: BusinessHours) -> Policy:
@@ -84,15 +90,18 @@ class Policy:
             for line in Line
         }
         supervisors = sorted(ids[s.email] for s in active if s.role == Role.SUPERVISOR)
-        return cls(on_call, supervisors, {ids[s.email] for s in active if s.mobile})
+        emailed = set(session.scalars(select(Contact.id).where(Contact.email.is_not(None))))
+        return cls(on_call, supervisors, {ids[s.email] for s in active if s.mobile}, emailed)
 
     def notices(self, ticket: Ticket, connected: bool) -> set[str]:
         """The notification keys this ticket must have produced."""
         if ticket.to_verify:
             return {f"ticket-{ticket.id}-verify-{who}-email" for who in self.supervisors}
-        if connected:  # a technician took the CATA call: nobody is paged
-            return set()
+        if connected:  # a technician took the CATA call: nobody is paged (and the confirmation
+            return set()  # comes with the safety net, ten minutes later: after the run)
         keys = set()
+        if ticket.contact_id in self.contacts_with_email:  # every phone ticket, written down
+            keys.add(f"ticket-{ticket.id}-confirmation")
         for who in self.on_call[ticket.priority]:
             keys.add(f"ticket-{ticket.id}-new-{who}-email")
             if who in self.mobiles:
@@ -104,9 +113,12 @@ def outbox_keys(ticket: Ticket, connected: bool) -> set[str]:
     """The outbox rows this ticket must have produced (helpdesk/tasks.py names them)."""
     if ticket.to_verify:
         return {f"ticket-{ticket.id}-verify"}
+    # Written when the ticket opens: the safety net (ten minutes later: after the run).
+    keys = {f"ticket-{ticket.id}-follow-up-safety-net"}
     if connected:
-        return set()
-    keys = {f"ticket-{ticket.id}-{kind}" for kind in ("follow-up", "notify", "sla-watch")}
+        return keys
+    kinds = ("follow-up", "notify", "sla-watch", "confirm-by-email")
+    keys |= {f"ticket-{ticket.id}-{kind}" for kind in kinds}
     if ticket.priority == Line.URGENT:
         keys.add(f"ticket-{ticket.id}-escalate")
     return keys
@@ -188,7 +200,9 @@ class TicketMatch:
 
 def reconcile_tickets(expected: Expected, stored: Stored) -> TicketMatch:
     by_number = {t.number: t for t in stored.tickets.values()}
-    tally = Tally(expected=len(expected.numbered) + len(expected.to_verify))
+    tally = Tally(
+        expected=len(expected.numbered) + len(expected.to_verify) + len(expected.after_error)
+    )
     matched: list[tuple[Ticket, bool]] = []
     for number, call in expected.numbered.items():
         ticket = by_number.get(number)
@@ -201,6 +215,13 @@ def reconcile_tickets(expected: Expected, stored: Stored) -> TicketMatch:
         ticket = stored.tickets.get(row.ticket_id) if row and row.ticket_id else None
         if ticket is None or not ticket.to_verify:
             tally.missing.append(f"to verify for {sid[:10]}… ({call.scenario})")
+        else:
+            matched.append((ticket, False))
+    for sid, call in expected.after_error.items():
+        row = stored.calls.get(sid)
+        ticket = stored.tickets.get(row.ticket_id) if row and row.ticket_id else None
+        if ticket is None or ticket.to_verify != (call.scenario == "anonymous"):
+            tally.missing.append(f"message after the apology for {sid[:10]}… ({call.scenario})")
         else:
             matched.append((ticket, False))
     tally.found = len(matched)
