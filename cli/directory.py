@@ -8,16 +8,11 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from cli import helpdesk
 from directory import entries, sync
 from models import Client, IntegrityRuleError, StaffMember
 from phones import InvalidPhoneNumber
-
-
-def _sessions() -> sessionmaker[Session]:
-    return helpdesk().sessions
 
 
 @click.group()
@@ -32,7 +27,7 @@ def load(path: Path) -> None:
     """Load PATH; a file with any error is refused whole."""
     try:
         parsed = entries.parse(path.read_text(encoding="utf-8"))
-        with _sessions().begin() as session:
+        with helpdesk().transaction() as session:
             sync.load(session, parsed)
     except (entries.DirectoryFileError, IntegrityRuleError, InvalidPhoneNumber) as error:
         raise click.ClickException(f"{path}: {error}") from None
@@ -56,7 +51,7 @@ def load(path: Path) -> None:
 @with_appcontext
 def dump(output: Path | None) -> None:
     """Write the current directory in the format ``load`` reads."""
-    with _sessions()() as session:
+    with helpdesk().transaction() as session:
         text = sync.dump(session)
     if output is None:
         sys.stdout.write(text)
@@ -70,7 +65,7 @@ def dump(output: Path | None) -> None:
 @with_appcontext
 def load_if_empty(ctx: click.Context, path: Path) -> None:
     """Load PATH only when the database has no client and no staff (first run)."""
-    with _sessions()() as session:
+    with helpdesk().transaction() as session:
         empty = session.scalar(select(Client.id).limit(1)) is None and (
             session.scalar(select(StaffMember.id).limit(1)) is None
         )

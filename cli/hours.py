@@ -6,10 +6,10 @@ from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy.orm import Session, sessionmaker
 
 from cli import helpdesk
 from helpdesk import business_time
+from helpdesk.context import Context
 from models import utcnow
 from routing import sla
 from routing.config import BusinessHours
@@ -25,9 +25,9 @@ def _parse_at(text: str | None, hours: BusinessHours) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=hours.timezone)
 
 
-def _context() -> tuple[BusinessHours, sessionmaker[Session]]:
+def _context() -> tuple[BusinessHours, Context]:
     context = helpdesk()
-    return context.hours, context.sessions
+    return context.hours, context
 
 
 def _local(moment: datetime | None, hours: BusinessHours) -> str:
@@ -46,9 +46,9 @@ def hours() -> None:
 @with_appcontext
 def status(at_text: str | None) -> None:
     """Open or closed, why, and until when, for every schedule."""
-    hours_, sessions = _context()
+    hours_, context = _context()
     moment = _parse_at(at_text, hours_)
-    with sessions() as session:
+    with context.transaction() as session:
         for name in sorted(hours_.schedules):
             found = business_time.calendar_for(session, hours_, name, moment).status(moment)
             state = "open" if found.is_open else "closed"
@@ -67,9 +67,9 @@ def status(at_text: str | None) -> None:
 @with_appcontext
 def deadline(line: str, at_text: str | None) -> None:
     """The callback deadline of a request on LINE."""
-    hours_, sessions = _context()
+    hours_, context = _context()
     moment = _parse_at(at_text, hours_)
     rule = hours_.line(line)
-    with sessions() as session:
+    with context.transaction() as session:
         calendar = business_time.calendar_for(session, hours_, rule.schedule, moment)
     click.echo(_local(sla.deadline(calendar, moment, rule.callback_within), hours_))
