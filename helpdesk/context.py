@@ -50,6 +50,8 @@ NOTICE_TEXTS = i18n.keys(
     verify_email_body="client phone subject",
     email_subject="client number",
     email_body="excerpt line number sender subject",
+    bank_low_subject="client",
+    bank_low_body="balance client threshold",
 )
 
 # Every text the helpdesk emails to clients' contacts, with the placeholders it fills in.

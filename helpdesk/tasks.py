@@ -36,6 +36,8 @@ ANSWER_UNAUTHORIZED = define(
 )
 # Email a ticket opened by phone to its contact: its number and deadline, in writing.
 CONFIRM_BY_EMAIL = define("ticket.confirm_by_email", "helpdesk.client_mail.confirm_ticket")
+# Tell a client's authorized contacts and the supervisors that its hour bank runs low.
+BANK_LOW = define("bank.low", "helpdesk.bank_alerts.alert_low_balance")
 # Read the IMAP folder's unseen mail into the intake.
 POLL_IMAP = define("email.poll_imap", "helpdesk.imap_poll.poll")
 
@@ -133,3 +135,9 @@ def confirm_by_email(session: Session, ticket_id: int) -> bool:
 def poll_imap(session: Session, slot: int) -> bool:
     """One poll per time slot, however many workers ask for it."""
     return outbox.add(session, POLL_IMAP, {}, key=f"imap-poll-{slot}")
+
+
+def bank_low(session: Session, client_id: int, transaction_id: int) -> bool:
+    """Once per crossing of the threshold: the ledger line that crossed it names the alert."""
+    args = {"client_id": client_id, "transaction_id": transaction_id}
+    return outbox.add(session, BANK_LOW, args, key=f"bank-{client_id}-low-{transaction_id}")

@@ -76,6 +76,7 @@ class BankReason(StrEnum):
     PURCHASE = "purchase"
     USAGE = "usage"
     ADJUSTMENT = "adjustment"
+    REVERSAL = "reversal"  # a usage line given back when its time entry is corrected
 
 
 class OverrideState(StrEnum):
@@ -168,3 +169,5 @@ class TicketEventKind(StrEnum):
     REOPENED = "reopened"
     VERIFIED = "verified"
     VERIFICATION_CLOSED = "verification_closed"
+    TIME_POSTED = "time_posted"
+    TIME_CORRECTED = "time_corrected"
