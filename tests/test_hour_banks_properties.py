@@ -82,4 +82,4 @@ def test_the_balance_is_purchases_minus_debits_and_never_below_zero(
         _sum(db, owner.id, BankReason.PURCHASE),
         _sum(db, owner.id, BankReason.USAGE),
     )
-    assert banks.balance(db, owner.id) == purchases + debits == hours * 60 - paid
+    assert banks.balance(db, owner.id) == purchases + debits == hours * 60 - int(paid or 0)
