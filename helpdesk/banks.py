@@ -101,7 +101,7 @@ def debit(
         reason=BankReason.USAGE,
         time_entry_id=entry.id,
         staff_member_id=entry.posted_by_id,
-        note=f"ticket entry {entry.id}",
+        at=entry.created_at,  # the same moment: a statement puts both in the same month
     )
     return _append(session, row, low_minutes)
 
@@ -133,7 +133,7 @@ def reverse_debits(session: Session, entry: TimeEntry, staff_member_id: int, why
 def _append(session: Session, row: BankTransaction, low_minutes: int) -> BankTransaction:
     """Write one ledger line; when it takes the balance below the threshold, alert (once)."""
     before = balance(session, row.client_id)
-    row.at = utcnow()
+    row.at = row.at or utcnow()
     session.add(row)
     session.flush()
     if before >= low_minutes > before + row.minutes:
