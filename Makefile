@@ -48,7 +48,7 @@ $(STAMP): pyproject.toml constraints.txt
 # no step, and a test fails when the .mo lags behind the .po or a text lacks its translation.
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F console/babel.cfg -k lazy_gettext --no-location -o build/console.pot .
-	$(BIN)/pybabel update -i build/console.pot -d console/translations --no-location --width 100
+	$(BIN)/pybabel update -i build/console.pot -d console/translations --width 100
 	$(BIN)/pybabel compile -d console/translations
 
 # Re-pin every dependency to the newest release pyproject.toml allows.

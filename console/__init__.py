@@ -43,7 +43,7 @@ SECURITY_HEADERS = {
 
 def register(app: Flask, context: Context) -> None:
     """Put the console on ``app``: sessions, CSRF, languages, its blueprints and headers."""
-    from console import auth, calls, supervise, tickets
+    from console import auth, banks, calls, supervise, tickets, timesheet
     from ivr import steps
     from web import email_hook, health
 
@@ -66,7 +66,7 @@ def register(app: Flask, context: Context) -> None:
     csrf.exempt(email_hook.bp)
     csrf.exempt(health.bp)
     Babel(app, locale_selector=_locale)
-    for blueprint in (auth.bp, tickets.bp, calls.bp, supervise.bp):
+    for blueprint in (auth.bp, tickets.bp, timesheet.bp, calls.bp, supervise.bp, banks.bp):
         app.register_blueprint(blueprint)
     filters.register(app)
     app.add_url_rule("/", "home", access.allow(access.ANYONE)(_home))
