@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk import banks
-from models import BankReason, BankTransaction, Client, Ticket, TimeEntry
+from models import BankPayment, BankReason, BankTransaction, Client, Ticket, TimeEntry
 
 ENTRIES_SHOWN = 200
 
@@ -25,7 +25,8 @@ class BankRow:
 class LedgerLine:
     line: BankTransaction
     balance: int  # after this line
-    overdue: bool
+    overdue: bool  # a purchase unpaid past its due date
+    paid_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,12 @@ def overview(session: Session, today: date) -> list[BankRow]:
     held = banks.balances(session)
     late: dict[int, int] = {}
     for client_id in session.scalars(
-        select(BankTransaction.client_id).where(
-            BankTransaction.reason == BankReason.PURCHASE, BankTransaction.due_on < today
+        select(BankTransaction.client_id)
+        .outerjoin(BankPayment, BankPayment.purchase_id == BankTransaction.id)
+        .where(
+            BankTransaction.reason == BankReason.PURCHASE,
+            BankTransaction.due_on < today,
+            BankPayment.id.is_(None),
         )
     ):
         late[client_id] = late.get(client_id, 0) + 1
@@ -56,22 +61,27 @@ def overview(session: Session, today: date) -> list[BankRow]:
     ]
 
 
+def _overdue(row: BankTransaction, paid_on: date | None, today: date) -> bool:
+    due = row.due_on
+    return row.reason == BankReason.PURCHASE and paid_on is None and due is not None and due < today
+
+
 def find_client(session: Session, account: str) -> Client | None:
     return session.scalars(select(Client).where(Client.account == account)).one_or_none()
 
 
 def client_bank(session: Session, client: Client, today: date) -> ClientBank:
     """A client's ledger with the running balance, its purchases and its recent entries."""
-    rows = session.scalars(
-        select(BankTransaction)
+    rows = session.execute(
+        select(BankTransaction, BankPayment.paid_on)
+        .outerjoin(BankPayment, BankPayment.purchase_id == BankTransaction.id)
         .where(BankTransaction.client_id == client.id)
         .order_by(BankTransaction.at, BankTransaction.id)
     )
     running, lines = 0, []
-    for row in rows:
+    for row, paid_on in rows:
         running += row.minutes
-        late = row.reason == BankReason.PURCHASE and row.due_on is not None and row.due_on < today
-        lines.append(LedgerLine(row, running, late))
+        lines.append(LedgerLine(row, running, _overdue(row, paid_on, today), paid_on))
     entries = session.execute(
         select(TimeEntry, Ticket.number)
         .join(Ticket, Ticket.id == TimeEntry.ticket_id)

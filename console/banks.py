@@ -15,7 +15,7 @@ from billing.rates import price_list
 from console import bank_queries, time_form
 from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import banks, statements, time_entries
-from models import Client, Line, TimeEntry, utcnow
+from models import BankTransaction, Client, Line, TimeEntry, utcnow
 
 bp = Blueprint("banks", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)
@@ -84,6 +84,32 @@ def purchase(account: str) -> ResponseReturnValue:
     else:
         flash(_("%(hours)s h recorded, due %(due)s.", hours=hours, due=due), "info")
     return redirect(url_for("banks.show", account=account))
+
+
+@bp.post("/banks/<account>/purchases/<int:purchase_id>/paid")
+@allow(SUPERVISORS)
+def paid(account: str, purchase_id: int) -> ResponseReturnValue:
+    viewer = _viewer()
+    try:
+        paid_on = _day(request.form.get("paid_on", ""))
+        with helpdesk().transaction() as session:
+            client = _client(session, account)
+            purchase = session.get(BankTransaction, purchase_id)
+            if purchase is None or purchase.client_id != client.id:
+                abort(404)
+            banks.record_payment(session, purchase_id, paid_on, viewer.id)
+    except InvalidEntry as refused:
+        flash(_("Refused: %(why)s", why=str(refused)), "error")
+    else:
+        flash(_("Payment recorded."), "info")
+    return redirect(url_for("banks.show", account=account))
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidEntry(f"paid_on: {text!r} is not a date") from None
 
 
 def _whole_hours(text: str) -> int:

@@ -11,7 +11,7 @@ Functions take the caller's session and never commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from billing import InvalidEntry
 from billing.rates import price
 from helpdesk import tasks
-from models import BankReason, BankTransaction, Client, TimeEntry, utcnow
+from models import BankPayment, BankReason, BankTransaction, Client, TimeEntry, utcnow
 
 INVOICE_MAX_CHARS = 40
 
@@ -87,6 +87,26 @@ def record_purchase(
         note=f"{purchase.hours} h",
     )
     return _append(session, row, low_minutes)
+
+
+def record_payment(
+    session: Session, purchase_id: int, paid_on: date, staff_member_id: int
+) -> BankPayment:
+    """Note that a purchase's invoice is paid; once only."""
+    purchase = session.get(BankTransaction, purchase_id)
+    if purchase is None or purchase.reason != BankReason.PURCHASE:
+        raise InvalidEntry(f"purchase: no purchase {purchase_id}")
+    paid = session.scalar(select(BankPayment).where(BankPayment.purchase_id == purchase_id))
+    if paid is not None:
+        raise InvalidEntry(
+            f"purchase: invoice {purchase.invoice} was already paid on {paid.paid_on}"
+        )
+    if paid_on > utcnow().date() + timedelta(days=1):  # a day of slack for time zones
+        raise InvalidEntry(f"paid_on: {paid_on} is in the future")
+    row = BankPayment(purchase_id=purchase_id, paid_on=paid_on, staff_member_id=staff_member_id)
+    session.add(row)
+    session.flush()
+    return row
 
 
 def debit(

@@ -133,6 +133,19 @@ class BankTransaction(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class BankPayment(Base):
+    """A purchase's invoice, paid: written once, never edited. An unpaid purchase past its due
+    date (net 30 days) is overdue."""
+
+    __tablename__ = "bank_payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("bank_transaction.id"), unique=True)
+    paid_on: Mapped[date]
+    staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Survey(Base):
     __tablename__ = "survey"
 

@@ -116,6 +116,19 @@ def test_a_purchase_past_its_due_date_is_flagged(desk: Flask) -> None:
     assert '<tr class="overdue">' in page
 
 
+def test_a_paid_purchase_is_no_longer_flagged(desk: Flask) -> None:
+    with time_machine.travel(at(2027, 1, 15, 10), tick=False):
+        helene = _signed_in(desk, HELENE)
+        bank = f"/console/banks/{BOULANGERIE}"
+        purchase = re.search(r"/purchases/(\d+)/paid", helene.text(bank))
+        assert purchase is not None
+        paid = f"{bank}/purchases/{purchase.group(1)}/paid"
+        assert helene.post(paid, {"paid_on": "2027-01-14"}, page=bank).status_code == 302
+        page = helene.text(bank)
+    assert '<tr class="overdue">' not in page
+    assert "<td>2027-01-14</td>" in page
+
+
 def test_a_purchase_of_no_hours_is_refused_in_the_console(desk: Flask, db: Session) -> None:
     helene = _signed_in(desk, HELENE)
     helene.post(

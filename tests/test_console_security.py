@@ -25,6 +25,7 @@ VALUES = {
     "staff_id": 1,
     "account": "1001",
     "entry_id": 1,
+    "purchase_id": 1,
     "year": 2026,
     "month": 12,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -358,3 +359,22 @@ def test_the_ledger_has_no_refund_and_no_transfer() -> None:
         "reversal",
     }
     assert not hasattr(banks, "refund") and not hasattr(banks, "transfer")
+
+
+def test_a_purchases_payment_is_recorded_once(db: Session, context: Context) -> None:
+    row = buy(db, DENTAL, 10, invoice="F-2026-0141")
+    with time_machine.travel(at(2026, 12, 15, 10), tick=False):
+        banks.record_payment(db, row.id, date(2026, 12, 10), helene(db))
+        db.commit()
+        with pytest.raises(InvalidEntry, match="F-2026-0141 was already paid on 2026-12-10"):
+            banks.record_payment(db, row.id, date(2026, 12, 11), helene(db))
+
+
+def test_a_payment_dated_in_the_future_is_refused(db: Session, context: Context) -> None:
+    row = buy(db, DENTAL, 10)
+    future = "paid_on: 2026-12-20 is in the future"
+    with (
+        time_machine.travel(at(2026, 12, 15, 10), tick=False),
+        pytest.raises(InvalidEntry, match=future),
+    ):
+        banks.record_payment(db, row.id, date(2026, 12, 20), helene(db))

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import models
+
 revision: str = "0008"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
@@ -22,6 +24,26 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "bank_payment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("purchase_id", sa.Integer(), nullable=False),
+        sa.Column("paid_on", sa.Date(), nullable=False),
+        sa.Column("staff_member_id", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["purchase_id"],
+            ["bank_transaction.id"],
+            name=op.f("fk_bank_payment_purchase_id_bank_transaction"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_member_id"],
+            ["staff_member.id"],
+            name=op.f("fk_bank_payment_staff_member_id_staff_member"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bank_payment")),
+        sa.UniqueConstraint("purchase_id", name=op.f("uq_bank_payment_purchase_id")),
+    )
     with op.batch_alter_table("bank_transaction", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reverses_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("staff_member_id", sa.Integer(), nullable=True))
@@ -121,3 +143,5 @@ def downgrade() -> None:
         batch_op.drop_column("invoice")
         batch_op.drop_column("staff_member_id")
         batch_op.drop_column("reverses_id")
+
+    op.drop_table("bank_payment")
