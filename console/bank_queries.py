@@ -18,7 +18,8 @@ ENTRIES_SHOWN = 200
 class BankRow:
     client: Client
     balance: int
-    overdue: int  # purchases past their due date
+    overdue: int  # purchases unpaid past their due date
+    has_bank: bool
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class ClientBank:
 
 
 def overview(session: Session, today: date) -> list[BankRow]:
-    """Every client with a bank or a ledger, by account."""
+    """Every client, by account: its balance, whether it has a bank, its overdue purchases."""
     held = banks.balances(session)
     late: dict[int, int] = {}
     for client_id in session.scalars(
@@ -55,9 +56,8 @@ def overview(session: Session, today: date) -> list[BankRow]:
         late[client_id] = late.get(client_id, 0) + 1
     clients = session.scalars(select(Client).order_by(Client.account))
     return [
-        BankRow(c, held.get(c.id, 0), late.get(c.id, 0))
+        BankRow(c, held.get(c.id, 0), late.get(c.id, 0), c.hour_bank or c.id in held)
         for c in clients
-        if c.hour_bank or c.id in held
     ]
 
 

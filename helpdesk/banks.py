@@ -54,6 +54,17 @@ def balance(session: Session, client_id: int, *, until: datetime | None = None) 
     return int(session.scalar(query) or 0)
 
 
+def has_bank(session: Session, client: Client) -> bool:
+    """The directory says so, or the client bought hours (whatever the directory file says
+    later: the ledger is the truth of a purchase)."""
+    if client.hour_bank:
+        return True
+    bought = select(BankTransaction.id).where(
+        BankTransaction.client_id == client.id, BankTransaction.reason == BankReason.PURCHASE
+    )
+    return session.scalar(bought.limit(1)) is not None
+
+
 def balances(session: Session) -> dict[int, int]:
     """Every client's balance, by client id (clients with no ledger line are absent)."""
     rows = session.execute(
@@ -75,7 +86,6 @@ def record_purchase(
         raise InvalidEntry(f"invoice: at most {INVOICE_MAX_CHARS} characters")
     cost = price(purchase.hours, purchase.bought_on)
     client = locked_client(session, purchase.client_id)
-    client.hour_bank = True  # buying hours makes the client a client with a bank
     row = BankTransaction(
         client_id=client.id,
         minutes=purchase.hours * 60,

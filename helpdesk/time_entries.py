@@ -252,7 +252,7 @@ def _reason(field: str, text: str, *, required: bool) -> str:
 
 
 def _priced(session: Session, checked: Checked, form: EntryForm) -> Preview:
-    has_bank = checked.client.hour_bank
+    has_bank = banks.has_bank(session, checked.client)
     charged = billing.charge(
         checked.urgency.value, checked.kind.value, checked.minutes, has_bank, checked.category
     )

@@ -88,10 +88,17 @@ def test_a_technician_may_not_open_the_bank_pages(desk: Flask) -> None:
     assert luc.get(f"/console/banks/{BOULANGERIE}").status_code == 403
 
 
-def test_the_balances_page_lists_every_client_with_a_bank(desk: Flask) -> None:
+def test_the_balances_page_lists_every_clients_balance(desk: Flask) -> None:
     page = _signed_in(desk, HELENE).text("/console/banks")
-    assert re.findall(r'href="/console/banks/(\d+)"', page) == ["1001", "1003"]
-    assert '<td class="balance">1 h</td>' in page
+    balances = re.findall(
+        r'href="/console/banks/(\d+)".*?<td class="balance">([^<]*)</td>', page, re.S
+    )
+    assert balances == [
+        ("1001", "1 h"),
+        ("1002", "pas de banque"),
+        ("1003", "0 min"),
+        ("1004", "pas de banque"),
+    ]
 
 
 def test_a_supervisor_records_a_purchase_priced_and_due_in_30_days(
