@@ -23,6 +23,8 @@ def alert_low_balance(context: Context, client_id: int, transaction_id: int) -> 
             return
         left = banks.balance(session, client_id)
         threshold = context.settings.bank_low_minutes
+        if left >= threshold:
+            return  # hours were bought before the job ran: nothing low to tell
         contacts = session.scalars(
             select(Contact)
             .where(Contact.client_id == client_id, Contact.authorized.is_(True))

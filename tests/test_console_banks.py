@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from helpdesk import banks
 from models import TimeEntry
 from tests.banking import BOULANGERIE, buy, client, ledger
-from tests.console_world import HELENE, LUC, Staff, give_passwords
+from tests.console_world import HELENE, KARIM, LUC, Staff, give_passwords
 from tests.phone import at, place_call
 
 TICKET = "/console/tickets/1001"
@@ -80,6 +80,15 @@ def test_a_refused_entry_says_why_and_keeps_the_ledger(desk: Flask, db: Session)
     assert response.status_code == 422
     assert "minutes: 0 is not between 1 and 1440 minutes" in response.get_data(as_text=True)
     assert ledger(db, BOULANGERIE) == [("purchase", 60)]
+
+
+def test_a_technician_may_not_post_time_on_a_ticket_they_may_not_open(
+    desk: Flask, db: Session
+) -> None:
+    karim = _signed_in(desk, KARIM)  # on the urgent line only; 1001 is regular
+    assert karim.post(f"{TICKET}/time", WORK).status_code == 403
+    assert karim.post(f"{TICKET}/time/preview", WORK).status_code == 403
+    assert _entries(db) == []
 
 
 def test_a_technician_may_not_open_the_bank_pages(desk: Flask) -> None:
