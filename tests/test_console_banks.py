@@ -65,6 +65,27 @@ def test_the_preview_shows_the_charge_and_what_the_bank_pays_without_posting(
     assert 'name="minutes" min="1" max="1440" value="70"' in page  # the form stays filled
 
 
+def test_the_preview_of_on_site_work_beyond_25_km_charges_travel_outside_the_bank(
+    desk: Flask,
+) -> None:
+    onsite = {
+        **WORK,
+        "kind": "onsite",
+        "minutes": "45",
+        "distance_km": "31,5",
+        "travel_minutes": "50",
+        "expenses": "21,50",
+    }
+    luc = _signed_in(desk, LUC)
+    page = luc.post(f"{TICKET}/time/preview", onsite, page=TICKET).get_data(as_text=True)
+    assert (_dd(page, "charged"), _dd(page, "bank-paid"), _dd(page, "overage")) == (
+        "1 h",
+        "1 h",
+        "0 min",
+    )
+    assert _dd(page, "travel").startswith("50 min, 21,50")
+
+
 def test_posting_time_debits_the_bank_and_lists_the_entry(desk: Flask, db: Session) -> None:
     luc = _signed_in(desk, LUC)
     response = luc.post(f"{TICKET}/time", WORK, page=TICKET)
