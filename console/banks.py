@@ -178,7 +178,9 @@ def save_correction(entry_id: int) -> ResponseReturnValue:
             why = request.form.get("why", "")
             low = context.settings.bank_low_minutes
             time_entries.correct(session, entry_id, form, viewer.id, why, low_minutes=low)
-            account = session.get(Client, old.client_id).account  # type: ignore[union-attr]
+            owner = session.get(Client, old.client_id)
+            assert owner is not None  # a foreign key
+            account = owner.account
     except InvalidEntry as refused:
         return _render_correction(entry_id, time_form.values(request.form), str(refused))
     flash(_("Entry corrected."), "info")
