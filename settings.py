@@ -105,6 +105,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WEB_CONCURRENCY", "4", _positive_int, "gunicorn processes in the Procfile"),
     Setting("MAX_CONTENT_LENGTH", "262144", _positive_int, "largest request body, in bytes"),
     Setting("CONSOLE_SESSION_MINUTES", "480", _positive_int, "a console sign-in lasts this long"),
+    Setting("BANK_LOW_MINUTES", "120", _positive_int, "hour bank balance that sets off an alert"),
 )
 
 # Without these a production process would accept forged webhooks or forgeable sessions.
@@ -153,6 +154,7 @@ class Settings:
     web_concurrency: int
     max_content_length: int
     console_session_minutes: int
+    bank_low_minutes: int
 
     @property
     def development(self) -> bool:

@@ -43,7 +43,18 @@ SECURITY_HEADERS = {
 
 def register(app: Flask, context: Context) -> None:
     """Put the console on ``app``: sessions, CSRF, languages, its blueprints and headers."""
-    from console import auth, calls, closures, directory, roster, supervise, survey, tickets
+    from console import (
+        auth,
+        banks,
+        calls,
+        closures,
+        directory,
+        roster,
+        supervise,
+        survey,
+        tickets,
+        timesheet,
+    )
     from ivr import steps
     from web import email_hook, health, sms
 
@@ -70,12 +81,14 @@ def register(app: Flask, context: Context) -> None:
     blueprints = (
         auth.bp,
         tickets.bp,
+        timesheet.bp,
         calls.bp,
         supervise.bp,
         survey.bp,
         roster.bp,
         closures.bp,
         directory.bp,
+        banks.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

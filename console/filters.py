@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, gettext, lazy_gettext
+from flask_babel import format_currency, format_date, format_datetime, gettext, lazy_gettext
 
 from console.deadlines import spoken
 
@@ -69,6 +69,24 @@ LABELS: dict[str, Any] = {
     "office": _("office"),
     "cata": _("urgent support (CATA)"),
     "*": _("every schedule"),
+    # time entries: where, what, and the bank's ledger
+    "onsite": _("on site"),
+    "support": _("support"),
+    "training": _("training"),
+    "change_request": _("change request (DDM)"),
+    "purchase": _("purchase"),
+    "usage": _("time entry"),
+    "entry": _("time entry"),
+    "reversal": _("reversal (correction)"),
+    "adjustment": _("adjustment"),
+    # why a charge differs from the time worked
+    "planned_counts_as_regular": _("planned work counts as regular"),
+    "no_bank": _("no hour bank: blocks without a bank"),
+    "category_not_bankable": _("training and change requests are not paid from a bank"),
+    "minimum_applied": _("the minimum applies"),
+    "rounded_to_block": _("rounded up to the block"),
+    "travel_within_radius": _("within 25 km: no travel charged"),
+    "travel_beyond_radius": _("beyond 25 km: travel charged on top"),
 }
 
 CALL_EVENTS: dict[str, Any] = {
@@ -114,6 +132,8 @@ TICKET_EVENTS: dict[str, Any] = {
     "reopened": _("reopened"),
     "verified": _("verified"),
     "verification_closed": _("closed without a ticket"),
+    "time_posted": _("time posted"),
+    "time_corrected": _("time entry corrected"),
 }
 
 
@@ -155,6 +175,22 @@ def time_left(left: timedelta | None) -> str:
     return str(gettext("%(amount)s left", amount=amount))
 
 
+def duration(minutes: int | None) -> str:
+    """Minutes as hours and minutes, "1 h 30", "45 min"; negative for a debit."""
+    if minutes is None:
+        return ""
+    sign = "-" if minutes < 0 else ""
+    hours, rest = divmod(abs(minutes), 60)
+    if not hours:
+        return f"{sign}{rest} min"
+    return f"{sign}{hours} h {rest:02d}" if rest else f"{sign}{hours} h"
+
+
+def money(cents: int | None) -> str:
+    """Cents as Canadian dollars in the reader's language."""
+    return "" if cents is None else str(format_currency(cents / 100, "CAD"))
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         label=label,
@@ -163,4 +199,6 @@ def register(app: Flask) -> None:
         when=when,
         day=day,
         time_left=time_left,
+        duration=duration,
+        money=money,
     )

@@ -13,9 +13,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from console import queries
+from billing import InvalidEntry
+from console import queries, time_form
 from console.access import STAFF, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
-from helpdesk import callbacks, tickets
+from helpdesk import callbacks, tickets, time_entries
 from models import Line, StaffMember, Ticket, utcnow
 
 bp = Blueprint("tickets", __name__, url_prefix="/console")
@@ -50,11 +51,42 @@ def _ticket(session: Session, number: int, viewer: Viewer) -> Ticket:
 @bp.get("/tickets/<int:number>")
 @allow(STAFF)
 def show(number: int) -> ResponseReturnValue:
+    return render_ticket(number, time_form.values({}))
+
+
+# What a time-entry form does on the ticket page before it is shown: a preview, or nothing.
+Extra = Callable[[Session, Ticket, Viewer], object]
+
+
+def render_ticket(
+    number: int, time: dict[str, str], extra: Extra | None = None, error: str = ""
+) -> ResponseReturnValue:
+    """The ticket's page, its time entries, and the time-entry form filled with ``time``;
+    ``extra`` (read-only) runs in the same transaction and its result is shown as a preview."""
     context, viewer = helpdesk(), _viewer()
+    preview = None
     with context.transaction() as session:
         ticket = _ticket(session, number, viewer)
+        if extra is not None:
+            try:
+                preview = extra(session, ticket, viewer)
+            except InvalidEntry as refused:
+                error = str(refused)
         page = queries.ticket_page(session, context.hours, ticket, utcnow())
-    return render_template("ticket.html", page=page, t=page.ticket, lines=list(Line))
+        entries = time_entries.of_ticket(session, ticket.id)
+    corrected = {e.corrects_id for e in entries if e.corrects_id}
+    html = render_template(
+        "ticket.html",
+        page=page,
+        t=page.ticket,
+        lines=list(Line),
+        entries=entries,
+        corrected=corrected,
+        time=time,
+        preview=preview,
+        time_error=error,
+    )
+    return html, 422 if error else 200
 
 
 Act = Callable[[Session, Ticket, Viewer], None]

@@ -43,6 +43,8 @@ TELL_TAKEN = define("ticket.tell_taken", "helpdesk.pager.tell_taken")
 NOTIFY_CONTACT = define("ticket.notify_contact", "helpdesk.contact_notices.send_notice")
 # Email a closed ticket's contact the link to its satisfaction survey.
 INVITE_TO_SURVEY = define("ticket.survey", "helpdesk.contact_notices.invite_to_survey")
+# Tell a client's authorized contacts and the supervisors that its hour bank runs low.
+BANK_LOW = define("bank.low", "helpdesk.bank_alerts.alert_low_balance")
 # Read the IMAP folder's unseen mail into the intake.
 POLL_IMAP = define("email.poll_imap", "helpdesk.imap_poll.poll")
 
@@ -167,3 +169,9 @@ def notify_contact(
 def invite_to_survey(session: Session, survey_id: int) -> bool:
     args = {"survey_id": survey_id}
     return outbox.add(session, INVITE_TO_SURVEY, args, key=f"survey-{survey_id}-invitation")
+
+
+def bank_low(session: Session, client_id: int, transaction_id: int) -> bool:
+    """Once per crossing of the threshold: the ledger line that crossed it names the alert."""
+    args = {"client_id": client_id, "transaction_id": transaction_id}
+    return outbox.add(session, BANK_LOW, args, key=f"bank-{client_id}-low-{transaction_id}")

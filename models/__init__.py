@@ -37,10 +37,19 @@ from models.enums import (
 from models.integrity import IntegrityRuleError
 from models.mail import EmailMessage, Quarantine
 from models.messaging import Installation, Notification, OutboxTask, PagerReply
-from models.tickets import BankTransaction, Counter, Survey, Ticket, TicketEvent, TimeEntry
+from models.tickets import (
+    BankPayment,
+    BankTransaction,
+    Counter,
+    Survey,
+    Ticket,
+    TicketEvent,
+    TimeEntry,
+)
 
 __all__ = [
     "MAX_AUTHORIZED_CONTACTS",
+    "BankPayment",
     "BankReason",
     "BankTransaction",
     "Base",

@@ -77,6 +77,7 @@ class BankReason(StrEnum):
     PURCHASE = "purchase"
     USAGE = "usage"
     ADJUSTMENT = "adjustment"
+    REVERSAL = "reversal"  # a usage line given back when its time entry is corrected
 
 
 class OverrideState(StrEnum):
@@ -169,3 +170,5 @@ class TicketEventKind(StrEnum):
     REOPENED = "reopened"
     VERIFIED = "verified"
     VERIFICATION_CLOSED = "verification_closed"
+    TIME_POSTED = "time_posted"
+    TIME_CORRECTED = "time_corrected"

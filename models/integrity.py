@@ -8,7 +8,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from models.directory import MAX_AUTHORIZED_CONTACTS, Client, Contact
-from models.tickets import BankTransaction
+from models.tickets import BankPayment, BankTransaction, TimeEntry
 
 
 class IntegrityRuleError(ValueError):
@@ -18,11 +18,12 @@ class IntegrityRuleError(ValueError):
 @event.listens_for(Session, "before_flush")
 def _bank_ledger_is_append_only(session: Session, _ctx: UOWTransaction, _i: Any) -> None:
     for obj in [*session.dirty, *session.deleted]:
-        if isinstance(obj, BankTransaction) and (
+        if isinstance(obj, BankTransaction | BankPayment | TimeEntry) and (
             obj in session.deleted or session.is_modified(obj)
         ):
             raise IntegrityRuleError(
-                "hour bank transactions are append-only: record a correcting transaction instead"
+                f"{obj.__tablename__} rows are append-only: "
+                "record a correcting entry or transaction instead"
             )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
@@ -77,25 +77,45 @@ class TicketEvent(Base):
 
 
 class TimeEntry(Base):
-    """Time worked on a ticket: raw minutes, and minutes billed after the policy's rounding."""
+    """Time worked on a ticket: raw minutes, minutes charged after the policy's rounding, and who
+    pays them (the bank, or the client outside it). Never edited: a correction is a new entry
+    that names the one it replaces (``corrects_id``), with who made it, when and why."""
 
     __tablename__ = "time_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
     staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    posted_by_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
     kind: Mapped[WorkKind]
     category: Mapped[WorkCategory] = mapped_column(default=WorkCategory.SUPPORT)
+    urgency: Mapped[Line]
+    urgency_reason: Mapped[str] = mapped_column(Text, default="")
     started_at: Mapped[datetime]
-    minutes: Mapped[int]
-    billed_minutes: Mapped[int]
+    minutes: Mapped[int]  # raw: as worked
+    billed_minutes: Mapped[int]  # charged: after minimums and blocks
+    bank_minutes: Mapped[int] = mapped_column(default=0)  # what the bank paid
+    overage_minutes: Mapped[int] = mapped_column(default=0)  # charged outside the bank
     travel_km: Mapped[float] = mapped_column(default=0.0)
+    travel_minutes: Mapped[int] = mapped_column(default=0)
+    travel_billed_minutes: Mapped[int] = mapped_column(default=0)
+    expenses_cents: Mapped[int] = mapped_column(default=0)
+    expenses_billed_cents: Mapped[int] = mapped_column(default=0)
+    corrects_id: Mapped[int | None] = mapped_column(
+        ForeignKey("time_entry.id"), unique=True, index=True
+    )
+    correction_reason: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class BankTransaction(Base):
-    """One line of a client's hour bank: append-only, the balance is their sum."""
+    """One line of a client's hour bank: append-only, the balance is their sum.
+
+    A purchase carries its invoice, its price per hour and its due date (net 30 days); a usage
+    line is the bank's part of one time entry; a reversal gives back a usage line when its entry
+    is corrected. There is no refund and no transfer: no such line exists."""
 
     __tablename__ = "bank_transaction"
 
@@ -105,7 +125,25 @@ class BankTransaction(Base):
     minutes: Mapped[int]
     reason: Mapped[BankReason]
     time_entry_id: Mapped[int | None] = mapped_column(ForeignKey("time_entry.id"), index=True)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("bank_transaction.id"), unique=True)
+    staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    invoice: Mapped[str] = mapped_column(String(40), default="")
+    price_per_hour_cents: Mapped[int | None]
+    due_on: Mapped[date | None]
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class BankPayment(Base):
+    """A purchase's invoice, paid: written once, never edited. An unpaid purchase past its due
+    date (net 30 days) is overdue."""
+
+    __tablename__ = "bank_payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("bank_transaction.id"), unique=True)
+    paid_on: Mapped[date]
+    staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Survey(Base):

@@ -222,3 +222,28 @@ def test_a_supervisor_is_told_why_a_fifth_authorized_contact_is_refused(
         "au plus 4. Retirez d'abord l'autorisation de l'un d'eux."
     )
     page.screenshot(path=str(shots / "client.png"), full_page=True)
+
+
+def test_a_technician_previews_then_posts_time_on_a_ticket(
+    browser: Any, served: str, shots: Path, db: Session
+) -> None:
+    from tests.banking import BOULANGERIE, buy, ledger
+
+    buy(db, BOULANGERIE, 1)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    violations = _watch_policy(page)
+    _sign_in(page, served, LUC)
+    page.goto(f"{served}/console/tickets/1001")
+    page.fill("form.time-entry input[name=minutes]", "70")
+    page.click("form.time-entry button[value=preview]")
+    page.wait_for_selector(".preview")
+    assert page.locator(".preview dd.charged").inner_text() == "1 h 15"
+    assert page.locator(".preview dd.bank-paid").inner_text() == "1 h"
+    assert page.locator(".preview dd.overage").inner_text() == "15 min"
+    page.screenshot(path=str(shots / "time-preview.png"), full_page=True)
+    page.click("form.time-entry button[value=post]")
+    page.wait_for_selector("p.flash.info")
+    assert page.locator("p.flash.info").inner_text() == "Temps saisi."
+    assert page.locator("table.entries tbody tr").count() == 1
+    assert ledger(db, BOULANGERIE) == [("purchase", 60), ("usage", -60)]
+    assert not [v for v in violations if "Content Security Policy" in v]

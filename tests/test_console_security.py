@@ -30,6 +30,11 @@ VALUES = {
     "override_id": 1,
     "client_id": 1,
     "contact_id": 1,
+    "account": "1001",
+    "entry_id": 1,
+    "purchase_id": 1,
+    "year": 2026,
+    "month": 12,
 }
 
 

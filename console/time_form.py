@@ -1,0 +1,95 @@
+"""A time entry as the console's form sends it: text fields read into the service's EntryForm.
+
+A value that is not a number is refused here with the field's name, as the service refuses the
+rest; the start and end are Montreal times (``datetime-local`` fields carry no zone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from billing import InvalidEntry
+from helpdesk.time_entries import EntryForm
+
+# The form's fields, each with its default: the page refills them after a preview.
+FIELDS = {
+    "kind": "phone",
+    "category": "support",
+    "urgency": "",
+    "urgency_reason": "",
+    "minutes": "",
+    "started_at": "",
+    "ended_at": "",
+    "distance_km": "",
+    "travel_minutes": "",
+    "expenses": "",
+    "note": "",
+}
+
+
+def values(form: Mapping[str, str]) -> dict[str, str]:
+    """The form's fields as sent (trimmed), defaults for those missing."""
+    return {name: str(form.get(name, default)).strip() for name, default in FIELDS.items()}
+
+
+def read(form: Mapping[str, str], ticket_id: int, technician_id: int, zone: ZoneInfo) -> EntryForm:
+    """The service's EntryForm from the form's text; InvalidEntry naming a field that is not
+    a number or a time."""
+    v = values(form)
+    return EntryForm(
+        ticket_id=ticket_id,
+        technician_id=technician_id,
+        kind=v["kind"],
+        category=v["category"],
+        urgency=v["urgency"] or None,
+        urgency_reason=v["urgency_reason"],
+        minutes=_whole("minutes", v["minutes"]),
+        started_at=_moment("started_at", v["started_at"], zone),
+        ended_at=_moment("ended_at", v["ended_at"], zone),
+        distance_km=_kilometres(v["distance_km"]),
+        travel_minutes=_whole("travel_minutes", v["travel_minutes"]) or 0,
+        expenses_cents=_cents(v["expenses"]),
+        note=v["note"],
+    )
+
+
+def _whole(field: str, text: str) -> int | None:
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidEntry(f"{field}: {text!r} is not a whole number of minutes") from None
+
+
+def _kilometres(text: str) -> float | None:
+    if not text:
+        return None
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        raise InvalidEntry(f"distance_km: {text!r} is not a distance in kilometres") from None
+
+
+def _cents(text: str) -> int:
+    if not text:
+        return 0
+    try:
+        amount = Decimal(text.replace(",", ".").replace("$", "").strip())
+    except InvalidOperation:
+        raise InvalidEntry(f"expenses: {text!r} is not an amount in dollars") from None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        raise InvalidEntry(f"expenses: {text!r} is not an amount in dollars and cents")
+    return int(amount * 100)
+
+
+def _moment(field: str, text: str, zone: ZoneInfo) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=zone)
+    except ValueError:
+        raise InvalidEntry(f"{field}: {text!r} is not a date and time") from None

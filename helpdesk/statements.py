@@ -1,0 +1,186 @@
+"""A client's monthly statement: every time entry (raw and charged time, what the bank paid,
+overage and travel charged outside it), every purchase and reversal, and the running balance.
+
+Built from the ledger and the time entries alone, so its closing balance is the ledger's.
+The month is Montreal's calendar month.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from billing import InvalidEntry
+from helpdesk import banks
+from models import BankReason, BankTransaction, Client, StaffMember, Ticket, TimeEntry
+
+
+@dataclass(frozen=True)
+class Row:
+    at: datetime
+    what: str  # "purchase", "entry" or "reversal"
+    ticket: int | None = None
+    technician: str = ""
+    work: str = ""  # "regular phone support", as codes: "regular/phone/support"
+    raw_minutes: int = 0
+    charged_minutes: int = 0
+    bank_minutes: int = 0  # the balance's movement: + purchase or reversal, - debit
+    overage_minutes: int = 0
+    travel_minutes: int = 0
+    expenses_cents: int = 0
+    invoice: str = ""
+    note: str = ""
+    balance: int = 0  # after this row
+
+
+@dataclass(frozen=True)
+class Statement:
+    client: Client
+    month: date  # its first day
+    opening: int
+    rows: list[Row]
+
+    @property
+    def closing(self) -> int:
+        return self.rows[-1].balance if self.rows else self.opening
+
+    def total(self, field: str) -> int:
+        return sum(int(getattr(row, field)) for row in self.rows)
+
+
+def month_bounds(year: int, month: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The month's first instant and the next month's, in Montreal time."""
+    if not 1 <= month <= 12:
+        raise InvalidEntry(f"month: {month} is not between 1 and 12")
+    first = datetime.combine(date(year, month, 1), time(), zone)
+    after = date(year + month // 12, month % 12 + 1, 1)
+    return first, datetime.combine(after, time(), zone)
+
+
+def statement(session: Session, client_id: int, year: int, month: int, zone: ZoneInfo) -> Statement:
+    """The client's statement for one month."""
+    client = session.get(Client, client_id)
+    if client is None:
+        raise InvalidEntry(f"client: no client with id {client_id}")
+    start, end = month_bounds(year, month, zone)
+    opening = banks.balance(session, client_id, until=start)
+    rows = sorted(
+        [
+            *_ledger_rows(session, client_id, start, end),
+            *_entry_rows(session, client_id, start, end),
+        ],
+        key=lambda row: row[0],
+    )
+    running, done = opening, []
+    for _, row in rows:
+        running += row.bank_minutes
+        done.append(replace(row, balance=running))
+    return Statement(client, date(year, month, 1), opening, done)
+
+
+def _ledger_rows(
+    session: Session, client_id: int, start: datetime, end: datetime
+) -> list[tuple[tuple[datetime, int, int], Row]]:
+    lines = session.scalars(
+        select(BankTransaction).where(
+            BankTransaction.client_id == client_id,
+            BankTransaction.at >= start,
+            BankTransaction.at < end,
+            BankTransaction.reason != BankReason.USAGE,  # shown on their entry's row
+        )
+    )
+    return [
+        (
+            (line.at, 0, line.id),
+            Row(
+                at=line.at,
+                what=line.reason.value,
+                bank_minutes=line.minutes,
+                invoice=line.invoice,
+                note=line.note,
+            ),
+        )
+        for line in lines
+    ]
+
+
+def _entry_rows(
+    session: Session, client_id: int, start: datetime, end: datetime
+) -> list[tuple[tuple[datetime, int, int], Row]]:
+    found = session.execute(
+        select(TimeEntry, Ticket.number, StaffMember.name)
+        .join(Ticket, Ticket.id == TimeEntry.ticket_id)
+        .join(StaffMember, StaffMember.id == TimeEntry.staff_member_id)
+        .where(
+            TimeEntry.client_id == client_id,
+            TimeEntry.created_at >= start,
+            TimeEntry.created_at < end,
+        )
+    )
+    return [((e.created_at, 1, e.id), _entry_row(e, number, name)) for e, number, name in found]
+
+
+def _entry_row(entry: TimeEntry, number: int, technician: str) -> Row:
+    return Row(
+        at=entry.created_at,
+        what="entry",
+        ticket=number,
+        technician=technician,
+        work=f"{entry.urgency.value}/{entry.kind.value}/{entry.category.value}",
+        raw_minutes=entry.minutes,
+        charged_minutes=entry.billed_minutes,
+        bank_minutes=-entry.bank_minutes,
+        overage_minutes=entry.overage_minutes,
+        travel_minutes=entry.travel_billed_minutes,
+        expenses_cents=entry.expenses_billed_cents,
+        note=f"corrects entry {entry.corrects_id}: {entry.correction_reason}"
+        if entry.corrects_id
+        else entry.note,
+    )
+
+
+CSV_FIELDS = (
+    "at",
+    "what",
+    "ticket",
+    "technician",
+    "work",
+    "raw_minutes",
+    "charged_minutes",
+    "bank_minutes",
+    "overage_minutes",
+    "travel_minutes",
+    "expenses_cents",
+    "invoice",
+    "note",
+    "balance",
+)
+
+
+def csv_text(sheet: Statement, zone: ZoneInfo) -> str:
+    """The statement as CSV, times in Montreal, minutes and cents as whole numbers."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_FIELDS)
+    writer.writerow([sheet.month.isoformat(), "opening", *[""] * 11, sheet.opening])
+    for row in sheet.rows:
+        values = [getattr(row, field) for field in CSV_FIELDS]
+        values[0] = row.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        writer.writerow(_cell(value) for value in values)
+    writer.writerow([sheet.month.isoformat(), "closing", *[""] * 11, sheet.closing])
+    return out.getvalue()
+
+
+def _cell(value: object) -> object:
+    """Free text that a spreadsheet would run as a formula is written as text."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value

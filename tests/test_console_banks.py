@@ -1,0 +1,207 @@
+"""The console's hour-bank pages: a ticket's time form with its preview, posting time, and the
+supervisors' balances, ledger, purchases, corrections and statements."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import time_machine
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk import banks
+from models import TimeEntry
+from tests.banking import BOULANGERIE, buy, client, ledger
+from tests.console_world import HELENE, KARIM, LUC, Staff, give_passwords
+from tests.phone import at, place_call
+
+TICKET = "/console/tickets/1001"
+WORK = {"kind": "phone", "category": "support", "minutes": "40"}
+
+
+@pytest.fixture
+def desk(phone_app: Flask, db: Session) -> Flask:
+    """Ticket 1001: regular, the bakery (hour bank of 1 h), by phone."""
+    give_passwords(db)
+    place_call(phone_app, at(2026, 12, 1, 10), press="6")
+    buy(db, BOULANGERIE, 1)
+    return phone_app
+
+
+def _signed_in(app: Flask, email: str) -> Staff:
+    person = Staff(app)
+    assert person.sign_in(email).status_code == 302
+    return person
+
+
+def _entries(db: Session) -> list[tuple[int, int, int, int]]:
+    db.expire_all()
+    rows = db.scalars(select(TimeEntry).order_by(TimeEntry.id))
+    return [(e.minutes, e.billed_minutes, e.bank_minutes, e.overage_minutes) for e in rows]
+
+
+def _dd(page: str, css: str) -> str:
+    found = re.search(rf'<dd class="{css}">([^<]*)</dd>', page)
+    assert found, f"no {css} in the preview"
+    return found.group(1)
+
+
+def test_the_preview_shows_the_charge_and_what_the_bank_pays_without_posting(
+    desk: Flask, db: Session
+) -> None:
+    luc = _signed_in(desk, LUC)
+    response = luc.post(f"{TICKET}/time/preview", {**WORK, "minutes": "70"}, page=TICKET)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert (_dd(page, "raw"), _dd(page, "charged"), _dd(page, "bank-paid")) == (
+        "1 h 10",
+        "1 h 15",
+        "1 h",
+    )
+    assert (_dd(page, "overage"), _dd(page, "balance")) == ("15 min", "1 h → 0 min")
+    assert _entries(db) == []
+    assert 'name="minutes" min="1" max="1440" value="70"' in page  # the form stays filled
+
+
+def test_the_preview_of_on_site_work_beyond_25_km_charges_travel_outside_the_bank(
+    desk: Flask,
+) -> None:
+    onsite = {
+        **WORK,
+        "kind": "onsite",
+        "minutes": "45",
+        "distance_km": "31,5",
+        "travel_minutes": "50",
+        "expenses": "21,50",
+    }
+    luc = _signed_in(desk, LUC)
+    page = luc.post(f"{TICKET}/time/preview", onsite, page=TICKET).get_data(as_text=True)
+    assert (_dd(page, "charged"), _dd(page, "bank-paid"), _dd(page, "overage")) == (
+        "1 h",
+        "1 h",
+        "0 min",
+    )
+    assert _dd(page, "travel").startswith("50 min, 21,50")
+
+
+def test_posting_time_debits_the_bank_and_lists_the_entry(desk: Flask, db: Session) -> None:
+    luc = _signed_in(desk, LUC)
+    response = luc.post(f"{TICKET}/time", WORK, page=TICKET)
+    assert response.status_code == 302
+    assert _entries(db) == [(40, 45, 45, 0)]
+    assert ledger(db, BOULANGERIE) == [("purchase", 60), ("usage", -45)]
+    assert '<tr id="entry-' in luc.text(TICKET)
+
+
+def test_a_refused_entry_says_why_and_keeps_the_ledger(desk: Flask, db: Session) -> None:
+    luc = _signed_in(desk, LUC)
+    response = luc.post(f"{TICKET}/time", {**WORK, "minutes": "0"}, page=TICKET)
+    assert response.status_code == 422
+    assert "minutes: 0 is not between 1 and 1440 minutes" in response.get_data(as_text=True)
+    assert ledger(db, BOULANGERIE) == [("purchase", 60)]
+
+
+def test_a_technician_may_not_post_time_on_a_ticket_they_may_not_open(
+    desk: Flask, db: Session
+) -> None:
+    karim = _signed_in(desk, KARIM)  # on the urgent line only; 1001 is regular
+    assert karim.post(f"{TICKET}/time", WORK).status_code == 403
+    assert karim.post(f"{TICKET}/time/preview", WORK).status_code == 403
+    assert _entries(db) == []
+
+
+def test_a_technician_may_not_open_the_bank_pages(desk: Flask) -> None:
+    luc = _signed_in(desk, LUC)
+    assert luc.get("/console/banks").status_code == 403
+    assert luc.get(f"/console/banks/{BOULANGERIE}").status_code == 403
+
+
+def test_the_balances_page_lists_every_clients_balance(desk: Flask) -> None:
+    page = _signed_in(desk, HELENE).text("/console/banks")
+    balances = re.findall(
+        r'href="/console/banks/(\d+)".*?<td class="balance">([^<]*)</td>', page, re.S
+    )
+    assert balances == [
+        ("1001", "1 h"),
+        ("1002", "pas de banque"),
+        ("1003", "0 min"),
+        ("1004", "pas de banque"),
+    ]
+
+
+def test_a_supervisor_records_a_purchase_priced_and_due_in_30_days(
+    desk: Flask, db: Session
+) -> None:
+    with time_machine.travel(at(2026, 12, 2, 10), tick=False):
+        helene = _signed_in(desk, HELENE)
+        response = helene.post(
+            f"/console/banks/{BOULANGERIE}/purchases",
+            {"hours": "10", "invoice": "F-2026-0150"},
+            page=f"/console/banks/{BOULANGERIE}",
+        )
+        page = helene.text(f"/console/banks/{BOULANGERIE}")
+    assert response.status_code == 302
+    assert ledger(db, BOULANGERIE) == [("purchase", 60), ("purchase", 600)]
+    assert "F-2026-0150" in page and "2027-01-01" in page
+
+
+def test_a_purchase_past_its_due_date_is_flagged(desk: Flask) -> None:
+    with time_machine.travel(at(2027, 1, 15, 10), tick=False):
+        page = _signed_in(desk, HELENE).text(f"/console/banks/{BOULANGERIE}")
+    assert '<tr class="overdue">' in page
+
+
+def test_a_paid_purchase_is_no_longer_flagged(desk: Flask) -> None:
+    with time_machine.travel(at(2027, 1, 15, 10), tick=False):
+        helene = _signed_in(desk, HELENE)
+        bank = f"/console/banks/{BOULANGERIE}"
+        purchase = re.search(r"/purchases/(\d+)/paid", helene.text(bank))
+        assert purchase is not None
+        paid = f"{bank}/purchases/{purchase.group(1)}/paid"
+        assert helene.post(paid, {"paid_on": "2027-01-14"}, page=bank).status_code == 302
+        page = helene.text(bank)
+    assert '<tr class="overdue">' not in page
+    assert "<td>2027-01-14</td>" in page
+
+
+def test_a_purchase_of_no_hours_is_refused_in_the_console(desk: Flask, db: Session) -> None:
+    helene = _signed_in(desk, HELENE)
+    helene.post(
+        f"/console/banks/{BOULANGERIE}/purchases",
+        {"hours": "0", "invoice": "F-1"},
+        page=f"/console/banks/{BOULANGERIE}",
+    )
+    assert "hours: 0 is not between 1 and 1000" in helene.text(f"/console/banks/{BOULANGERIE}")
+    assert ledger(db, BOULANGERIE) == [("purchase", 60)]
+
+
+def test_a_supervisor_corrects_an_entry(desk: Flask, db: Session) -> None:
+    _signed_in(desk, LUC).post(f"{TICKET}/time", WORK, page=TICKET)
+    entry = db.scalars(select(TimeEntry)).one()
+    helene = _signed_in(desk, HELENE)
+    form = f"/console/time/{entry.id}/correct"
+    assert 'name="minutes" min="1" max="1440" value="40"' in helene.text(form)
+    response = helene.post(form, {**WORK, "minutes": "20", "why": "20 min en fait"}, page=form)
+    assert response.status_code == 302
+    assert _entries(db) == [(40, 45, 45, 0), (20, 30, 30, 0)]
+    assert ledger(db, BOULANGERIE) == [
+        ("purchase", 60),
+        ("usage", -45),
+        ("reversal", 45),
+        ("usage", -30),
+    ]
+
+
+def test_the_statement_page_and_its_csv(desk: Flask, db: Session) -> None:
+    with time_machine.travel(at(2026, 12, 2, 10), tick=False):
+        _signed_in(desk, LUC).post(f"{TICKET}/time", WORK, page=TICKET)
+    helene = _signed_in(desk, HELENE)
+    page = helene.text(f"/console/banks/{BOULANGERIE}/statements/2026-12")
+    assert "Relevé de banque d’heures" in page  # noqa: RUF001
+    response = helene.get(f"/console/banks/{BOULANGERIE}/statements/2026-12.csv")
+    lines = response.get_data(as_text=True).splitlines()
+    assert response.mimetype == "text/csv"
+    assert lines[-1] == "2026-12-01,closing,,,,,,,,,,,,15"
+    assert banks.balance(db, client(db, BOULANGERIE).id) == 15

@@ -1,0 +1,79 @@
+"""A bank falling below the threshold is told to the client's authorized contacts and the
+supervisors, once per crossing."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk import bank_alerts, time_entries
+from helpdesk.context import Context
+from models import DeliveryState, Notification, OutboxTask
+from tests.banking import BOULANGERIE, LOW, buy, form, luc, open_ticket
+from tests.phone import helpdesk
+
+
+@pytest.fixture
+def context(phone_app: Flask) -> Context:
+    return helpdesk(phone_app)
+
+
+def _cross(db: Session, context: Context) -> OutboxTask:
+    buy(db, BOULANGERIE, 2)
+    ticket = open_ticket(db, context)
+    time_entries.post(db, form(ticket, luc(db), minutes=30), luc(db), low_minutes=LOW)
+    db.commit()
+    return db.scalars(select(OutboxTask).where(OutboxTask.task == "bank.low")).one()
+
+
+def test_the_alert_goes_to_the_authorized_contacts_and_the_supervisors(
+    db: Session, context: Context
+) -> None:
+    task = _cross(db, context)
+    bank_alerts.alert_low_balance(context, **task.args)
+    db.expire_all()
+    sent = db.scalars(select(Notification).order_by(Notification.id)).all()
+    assert [(n.recipient, n.state) for n in sent] == [
+        ("marie@boulangerie.example", DeliveryState.SENT),
+        ("jacques@boulangerie.example", DeliveryState.SENT),
+        ("helene@altilogix.example", DeliveryState.SENT),
+        ("david@altilogix.example", DeliveryState.SENT),
+    ]
+
+
+def test_the_alert_says_the_balance_and_the_threshold_in_the_readers_language(
+    db: Session, context: Context
+) -> None:
+    task = _cross(db, context)
+    bank_alerts.alert_low_balance(context, **task.args)
+    marie = db.scalars(
+        select(Notification).where(Notification.recipient == "marie@boulangerie.example")
+    ).one()
+    assert marie.subject == "[AltiLogix] Banque d’heures presque épuisée : Boulangerie Saint-Denis"  # noqa: RUF001
+    assert "ne contient plus que 1 h 30, sous le seuil d’alerte de 2 h." in marie.body  # noqa: RUF001
+
+
+def test_an_alert_run_twice_sends_each_message_once(db: Session, context: Context) -> None:
+    task = _cross(db, context)
+    bank_alerts.alert_low_balance(context, **task.args)
+    bank_alerts.alert_low_balance(context, **task.args)
+    assert len(db.scalars(select(Notification)).all()) == 4
+
+
+def test_a_bank_topped_up_before_the_alert_ran_sends_nothing(db: Session, context: Context) -> None:
+    task = _cross(db, context)
+    buy(db, BOULANGERIE, 10)
+    bank_alerts.alert_low_balance(context, **task.args)
+    assert db.scalars(select(Notification)).all() == []
+
+
+def test_falling_again_after_a_purchase_is_a_new_crossing(db: Session, context: Context) -> None:
+    _cross(db, context)  # 120 -> 90
+    buy(db, BOULANGERIE, 1)  # 150
+    ticket = open_ticket(db, context)
+    time_entries.post(db, form(ticket, luc(db), minutes=45), luc(db), low_minutes=LOW)  # 105
+    db.commit()
+    alerts = db.scalars(select(OutboxTask).where(OutboxTask.task == "bank.low")).all()
+    assert len(alerts) == 2

@@ -1,0 +1,96 @@
+"""A client's monthly statement: entries, purchases, corrections, and totals that match the
+ledger."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from helpdesk import banks, statements, time_entries
+from helpdesk.context import Context
+from tests.banking import BOULANGERIE, LOW, client, form, helene, luc, open_ticket
+from tests.phone import at, helpdesk
+
+MONTREAL = ZoneInfo("America/Toronto")
+
+
+@pytest.fixture
+def context(phone_app: Flask) -> Context:
+    return helpdesk(phone_app)
+
+
+def _december(db: Session, context: Context) -> None:
+    """November: 10 h bought, 30 min used. December: 3 entries, one corrected. January: one."""
+    owner = client(db, BOULANGERIE).id
+    with time_machine.travel(at(2026, 11, 20, 10), tick=False):
+        purchase = banks.Purchase(owner, 10, "F-2026-0101", date(2026, 11, 20))
+        banks.record_purchase(db, purchase, helene(db), low_minutes=LOW)
+        ticket = open_ticket(db, context)
+        time_entries.post(db, form(ticket, luc(db), minutes=30), luc(db), low_minutes=LOW)
+        db.commit()
+    with time_machine.travel(at(2026, 12, 2, 9), tick=False):
+        first = time_entries.post(db, form(ticket, luc(db), minutes=20), luc(db), low_minutes=LOW)
+        time_entries.post(
+            db, form(ticket, luc(db), minutes=40, category="training"), luc(db), low_minutes=LOW
+        )
+        db.commit()
+    with time_machine.travel(at(2026, 12, 31, 23, 30), tick=False):
+        time_entries.correct(
+            db, first.id, form(ticket, luc(db), minutes=50), helene(db), "50 min", low_minutes=LOW
+        )
+        db.commit()
+    with time_machine.travel(at(2027, 1, 1, 0, 30), tick=False):
+        time_entries.post(db, form(ticket, luc(db), minutes=15), luc(db), low_minutes=LOW)
+        db.commit()
+
+
+def test_a_statement_lists_the_months_entries_and_reversals_with_the_running_balance(
+    db: Session, context: Context
+) -> None:
+    _december(db, context)
+    sheet = statements.statement(db, client(db, BOULANGERIE).id, 2026, 12, MONTREAL)
+    assert sheet.opening == 570
+    assert [
+        (r.what, r.raw_minutes, r.charged_minutes, r.bank_minutes, r.overage_minutes, r.balance)
+        for r in sheet.rows
+    ] == [
+        ("entry", 20, 30, -30, 0, 540),
+        ("entry", 40, 60, 0, 60, 540),
+        ("reversal", 0, 0, 30, 0, 570),
+        ("entry", 50, 60, -60, 0, 510),
+    ]
+
+
+def test_a_statements_closing_balance_and_totals_match_the_ledger(
+    db: Session, context: Context
+) -> None:
+    _december(db, context)
+    owner = client(db, BOULANGERIE).id
+    sheet = statements.statement(db, owner, 2026, 12, MONTREAL)
+    until = statements.month_bounds(2027, 1, MONTREAL)[0]
+    assert sheet.closing == banks.balance(db, owner, until=until) == 510
+    assert sheet.opening + sheet.total("bank_minutes") == sheet.closing
+    assert (sheet.total("charged_minutes"), sheet.total("overage_minutes")) == (150, 60)
+
+
+def test_a_statement_in_csv_has_one_line_per_row_between_opening_and_closing(
+    db: Session, context: Context
+) -> None:
+    _december(db, context)
+    sheet = statements.statement(db, client(db, BOULANGERIE).id, 2026, 12, MONTREAL)
+    lines = statements.csv_text(sheet, MONTREAL).splitlines()
+    assert lines[0] == (
+        "at,what,ticket,technician,work,raw_minutes,charged_minutes,bank_minutes,"
+        "overage_minutes,travel_minutes,expenses_cents,invoice,note,balance"
+    )
+    assert lines[1] == "2026-12-01,opening,,,,,,,,,,,,570"
+    assert lines[2].startswith(
+        "2026-12-02 09:00,entry,1001,Luc Gagnon,regular/phone/support,20,30,-30,0,0,0,,,540"
+    )
+    assert lines[-1] == "2026-12-01,closing,,,,,,,,,,,,510"
+    assert len(lines) == 7

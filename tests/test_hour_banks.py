@@ -1,0 +1,380 @@
+"""Posting time on tickets and paying it from hour banks, through the helpdesk services."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from billing import InvalidEntry
+from helpdesk import banks, tickets, time_entries
+from helpdesk.context import Context
+from models import BankReason, BankTransaction, Line, OutboxTask, TicketEventKind, TimeEntry
+from tests.banking import (
+    BOULANGERIE,
+    DENTAL,
+    LOW,
+    QUINCAILLERIE,
+    buy,
+    client,
+    form,
+    helene,
+    ledger,
+    luc,
+    open_ticket,
+)
+from tests.phone import at, helpdesk
+
+
+@pytest.fixture
+def context(phone_app: Flask) -> Context:
+    return helpdesk(phone_app)
+
+
+def _post(db: Session, entry: time_entries.EntryForm) -> TimeEntry:
+    posted = time_entries.post(db, entry, entry.technician_id, low_minutes=LOW)
+    db.commit()
+    return posted
+
+
+@pytest.mark.parametrize(
+    ("line", "kind", "raw", "charged"),
+    [
+        (Line.REGULAR, "phone", 15, 15),
+        (Line.REGULAR, "phone", 16, 30),
+        (Line.REGULAR, "onsite", 59, 60),
+        (Line.REGULAR, "onsite", 61, 90),
+        (Line.URGENT, "phone", 60, 60),
+        (Line.URGENT, "phone", 61, 90),
+        (Line.URGENT, "onsite", 5, 120),
+        (Line.URGENT, "onsite", 121, 180),
+    ],
+)
+def test_a_bank_is_debited_the_charged_time_at_the_block_boundaries(
+    db: Session, context: Context, line: Line, kind: str, raw: int, charged: int
+) -> None:
+    buy(db, BOULANGERIE, 10)
+    ticket = open_ticket(db, context, line=line)
+    entry = _post(db, form(ticket, luc(db), kind=kind, minutes=raw))
+    assert (entry.minutes, entry.billed_minutes, entry.bank_minutes) == (raw, charged, charged)
+    assert ledger(db, BOULANGERIE) == [("purchase", 600), ("usage", -charged)]
+
+
+def test_a_client_without_a_bank_is_charged_the_larger_blocks_outside_any_bank(
+    db: Session, context: Context
+) -> None:
+    ticket = open_ticket(db, context, QUINCAILLERIE)
+    entry = _post(db, form(ticket, luc(db), minutes=31))
+    assert (entry.billed_minutes, entry.bank_minutes, entry.overage_minutes) == (60, 0, 60)
+    assert ledger(db, QUINCAILLERIE) == []
+
+
+def test_a_bank_that_runs_out_mid_entry_pays_what_it_holds_and_the_rest_is_overage(
+    db: Session, context: Context
+) -> None:
+    buy(db, BOULANGERIE, 1)
+    ticket = open_ticket(db, context)
+    _post(db, form(ticket, luc(db), minutes=40))  # 45 charged: 15 left
+    entry = _post(db, form(ticket, luc(db), minutes=40))
+    assert (entry.billed_minutes, entry.bank_minutes, entry.overage_minutes) == (45, 15, 30)
+    assert banks.balance(db, client(db, BOULANGERIE).id) == 0
+
+
+def test_an_empty_bank_pays_nothing_and_the_balance_never_goes_below_zero(
+    db: Session, context: Context
+) -> None:
+    buy(db, BOULANGERIE, 1)
+    ticket = open_ticket(db, context)
+    _post(db, form(ticket, luc(db), minutes=60))
+    entry = _post(db, form(ticket, luc(db), minutes=30))
+    assert (entry.bank_minutes, entry.overage_minutes) == (0, 30)
+    assert ledger(db, BOULANGERIE) == [("purchase", 60), ("usage", -60)]
+
+
+def test_training_is_never_paid_from_the_bank(db: Session, context: Context) -> None:
+    buy(db, BOULANGERIE, 5)
+    ticket = open_ticket(db, context)
+    entry = _post(db, form(ticket, luc(db), minutes=20, category="training"))
+    assert (entry.billed_minutes, entry.bank_minutes, entry.overage_minutes) == (30, 0, 30)
+    assert ledger(db, BOULANGERIE) == [("purchase", 300)]
+
+
+def test_a_change_request_is_never_paid_from_the_bank(db: Session, context: Context) -> None:
+    buy(db, BOULANGERIE, 5)
+    ticket = open_ticket(db, context)
+    entry = _post(db, form(ticket, luc(db), minutes=20, category="ddm"))
+    assert (entry.category.value, entry.bank_minutes, entry.overage_minutes) == (
+        "change_request",
+        0,
+        30,
+    )
+
+
+def test_travel_within_25_km_is_not_charged(db: Session, context: Context) -> None:
+    buy(db, BOULANGERIE, 5)
+    ticket = open_ticket(db, context)  # the bakery is 12.5 km from downtown
+    entry = _post(
+        db, form(ticket, luc(db), kind="onsite", minutes=60, travel_minutes=30, expenses_cents=900)
+    )
+    assert (entry.travel_km, entry.travel_billed_minutes, entry.expenses_billed_cents) == (
+        12.5,
+        0,
+        0,
+    )
+
+
+def test_travel_beyond_25_km_is_charged_on_top_and_never_from_the_bank(
+    db: Session, context: Context
+) -> None:
+    buy(db, BOULANGERIE, 5)
+    ticket = open_ticket(db, context)
+    entry = _post(
+        db,
+        form(
+            ticket,
+            luc(db),
+            kind="onsite",
+            minutes=60,
+            distance_km=31.0,
+            travel_minutes=50,
+            expenses_cents=2150,
+        ),
+    )
+    assert (entry.bank_minutes, entry.travel_billed_minutes, entry.expenses_billed_cents) == (
+        60,
+        50,
+        2150,
+    )
+    assert ledger(db, BOULANGERIE) == [("purchase", 300), ("usage", -60)]
+
+
+def test_a_site_at_exactly_25_km_is_inside_the_free_radius(db: Session, context: Context) -> None:
+    ticket = open_ticket(db, context)
+    entry = _post(
+        db, form(ticket, luc(db), kind="onsite", minutes=60, distance_km=25.0, travel_minutes=40)
+    )
+    assert entry.travel_billed_minutes == 0
+
+
+def test_the_duration_may_be_given_as_a_start_and_an_end(db: Session, context: Context) -> None:
+    ticket = open_ticket(db, context)
+    start = at(2026, 12, 1, 9, 0)
+    entry = _post(
+        db,
+        form(
+            ticket, luc(db), minutes=None, started_at=start, ended_at=start + timedelta(minutes=47)
+        ),
+    )
+    assert (entry.minutes, entry.billed_minutes, entry.started_at) == (47, 60, start)
+
+
+def test_an_urgency_changed_from_the_tickets_is_charged_as_changed_with_its_reason(
+    db: Session, context: Context
+) -> None:
+    buy(db, BOULANGERIE, 5)
+    ticket = open_ticket(db, context, line=Line.REGULAR)
+    entry = _post(
+        db,
+        form(ticket, luc(db), minutes=20, urgency="urgent", urgency_reason="Paie bloquée ce matin"),
+    )
+    assert (entry.urgency, entry.urgency_reason, entry.billed_minutes) == (
+        Line.URGENT,
+        "Paie bloquée ce matin",
+        60,
+    )
+
+
+def test_correcting_an_entry_reverses_its_debit_and_posts_the_corrected_one(
+    db: Session, context: Context
+) -> None:
+    buy(db, BOULANGERIE, 5)
+    ticket = open_ticket(db, context)
+    first = _post(db, form(ticket, luc(db), minutes=30))
+    second = time_entries.correct(
+        db,
+        first.id,
+        form(ticket, luc(db), minutes=50),
+        helene(db),
+        "Oubli de 20 min",
+        low_minutes=LOW,
+    )
+    db.commit()
+    assert ledger(db, BOULANGERIE) == [
+        ("purchase", 300),
+        ("usage", -30),
+        ("reversal", 30),
+        ("usage", -60),
+    ]
+    assert (second.corrects_id, second.posted_by_id, second.correction_reason) == (
+        first.id,
+        helene(db),
+        "Oubli de 20 min",
+    )
+    assert time_entries.corrected_by(db, first.id) == second
+    assert [e.kind for e in ticket.events][-2:] == [
+        TicketEventKind.TIME_POSTED,
+        TicketEventKind.TIME_CORRECTED,
+    ]
+
+
+def test_an_entry_already_corrected_cannot_be_corrected_again(
+    db: Session, context: Context
+) -> None:
+    buy(db, BOULANGERIE, 5)
+    ticket = open_ticket(db, context)
+    first = _post(db, form(ticket, luc(db), minutes=30))
+    time_entries.correct(
+        db, first.id, form(ticket, luc(db), minutes=45), helene(db), "x", low_minutes=LOW
+    )
+    db.commit()
+    with pytest.raises(InvalidEntry, match="already corrected"):
+        time_entries.correct(
+            db, first.id, form(ticket, luc(db), minutes=15), helene(db), "y", low_minutes=LOW
+        )
+
+
+def test_a_correction_without_a_reason_is_refused(db: Session, context: Context) -> None:
+    ticket = open_ticket(db, context)
+    first = _post(db, form(ticket, luc(db), minutes=30))
+    with pytest.raises(InvalidEntry, match="why: say why"):
+        time_entries.correct(db, first.id, form(ticket, luc(db)), helene(db), " ", low_minutes=LOW)
+
+
+BAD_ENTRIES = [
+    ({"minutes": 0}, "minutes: 0 is not between 1 and 1440"),
+    ({"minutes": -15}, "minutes: -15 is not between 1 and 1440"),
+    ({"minutes": 1441}, "minutes: 1441 is not between 1 and 1440"),
+    (
+        {"minutes": None, "started_at": at(2026, 12, 1, 10), "ended_at": at(2026, 12, 1, 9)},
+        "ended_at: the end is not after the start",
+    ),
+    (
+        {"minutes": None, "started_at": at(2026, 12, 1, 10), "ended_at": at(2026, 12, 2, 10, 1)},
+        "minutes: 1441 is not between 1 and 1440",
+    ),
+    ({"minutes": None}, "minutes: give the minutes worked, or a start and an end"),
+    ({"kind": "onsite", "distance_km": 0.0}, "distance_km: on-site work needs the site"),
+    ({"category": "consulting"}, "category: unknown value 'consulting'"),
+    ({"kind": "remote"}, "kind: unknown value 'remote'"),
+    ({"urgency": "urgent"}, "urgency_reason: say why"),
+    ({"urgency": "critical"}, "urgency: unknown value 'critical'"),
+    ({"travel_minutes": 20}, "travel: phone work has no travel"),
+]
+
+
+@pytest.mark.parametrize(("fields", "message"), BAD_ENTRIES)
+def test_a_bad_entry_is_refused_with_what_is_wrong_and_the_ledger_unchanged(
+    db: Session, context: Context, fields: dict[str, object], message: str
+) -> None:
+    buy(db, BOULANGERIE, 2)
+    ticket = open_ticket(db, context)
+    with pytest.raises(InvalidEntry, match=message):
+        time_entries.post(db, form(ticket, luc(db), **fields), luc(db), low_minutes=LOW)
+    db.rollback()
+    assert ledger(db, BOULANGERIE) == [("purchase", 120)]
+    assert db.scalars(select(TimeEntry)).all() == []
+
+
+def test_an_entry_on_a_closed_ticket_is_refused(db: Session, context: Context) -> None:
+    buy(db, BOULANGERIE, 2)
+    ticket = open_ticket(db, context)
+    tickets.close(ticket, luc(db))
+    db.commit()
+    with pytest.raises(InvalidEntry, match=f"ticket: ticket {ticket.number} is closed"):
+        time_entries.post(db, form(ticket, luc(db)), luc(db), low_minutes=LOW)
+    db.rollback()
+    assert ledger(db, BOULANGERIE) == [("purchase", 120)]
+
+
+def test_an_entry_on_another_clients_ticket_is_refused(db: Session, context: Context) -> None:
+    buy(db, BOULANGERIE, 2)
+    ticket = open_ticket(db, context, DENTAL)
+    entry = form(ticket, luc(db), client_id=client(db, BOULANGERIE).id)
+    with pytest.raises(InvalidEntry, match=f"ticket {ticket.number} belongs to another client"):
+        time_entries.post(db, entry, luc(db), low_minutes=LOW)
+    db.rollback()
+    assert ledger(db, BOULANGERIE) == [("purchase", 120)]
+    assert ledger(db, DENTAL) == []
+
+
+@pytest.mark.parametrize("hours", [0, -3])
+def test_a_purchase_of_no_hours_is_refused(db: Session, context: Context, hours: int) -> None:
+    with pytest.raises(InvalidEntry, match=f"hours: {hours} is not between 1 and 1000"):
+        buy(db, BOULANGERIE, hours)
+    db.rollback()
+    assert ledger(db, BOULANGERIE) == []
+
+
+def test_a_purchase_without_an_invoice_is_refused(db: Session, context: Context) -> None:
+    with pytest.raises(InvalidEntry, match="invoice: the invoice reference is required"):
+        buy(db, BOULANGERIE, 10, invoice="  ")
+
+
+def test_a_purchase_is_priced_from_the_rate_table_and_due_net_30_days(
+    db: Session, context: Context
+) -> None:
+    row = buy(db, DENTAL, 20, invoice="F-2026-0140")
+    assert (row.minutes, row.price_per_hour_cents, row.due_on, row.invoice) == (
+        1200,
+        12500,
+        date(2026, 12, 31),
+        "F-2026-0140",
+    )
+
+
+def test_a_purchase_makes_a_client_without_a_bank_a_client_with_one(
+    db: Session, context: Context
+) -> None:
+    buy(db, QUINCAILLERIE, 10)
+    ticket = open_ticket(db, context, QUINCAILLERIE)
+    entry = _post(db, form(ticket, luc(db), minutes=20))
+    assert (entry.billed_minutes, entry.bank_minutes) == (30, 30)
+
+
+def test_falling_below_the_threshold_queues_one_alert_per_crossing(
+    db: Session, context: Context
+) -> None:
+    buy(db, BOULANGERIE, 3)  # 180 min
+    ticket = open_ticket(db, context)
+    _post(db, form(ticket, luc(db), minutes=45))  # 135: above 120
+    crossing = _post(db, form(ticket, luc(db), minutes=30))  # 105: crosses
+    _post(db, form(ticket, luc(db), minutes=30))  # 75: still below, no new alert
+    debit = db.scalars(
+        select(BankTransaction).where(BankTransaction.time_entry_id == crossing.id)
+    ).one()
+    alerts = db.scalars(select(OutboxTask).where(OutboxTask.task == "bank.low")).all()
+    owner = client(db, BOULANGERIE).id
+    assert [a.key for a in alerts] == [f"bank-{owner}-low-{debit.id}"]
+
+
+def test_the_ledger_has_no_refund_and_no_transfer() -> None:
+    assert {reason.value for reason in BankReason} == {
+        "purchase",
+        "usage",
+        "adjustment",
+        "reversal",
+    }
+    assert not hasattr(banks, "refund") and not hasattr(banks, "transfer")
+
+
+def test_a_purchases_payment_is_recorded_once(db: Session, context: Context) -> None:
+    row = buy(db, DENTAL, 10, invoice="F-2026-0141")
+    with time_machine.travel(at(2026, 12, 15, 10), tick=False):
+        banks.record_payment(db, row.id, date(2026, 12, 10), helene(db))
+        db.commit()
+        with pytest.raises(InvalidEntry, match="F-2026-0141 was already paid on 2026-12-10"):
+            banks.record_payment(db, row.id, date(2026, 12, 11), helene(db))
+
+
+def test_a_payment_dated_in_the_future_is_refused(db: Session, context: Context) -> None:
+    row = buy(db, DENTAL, 10)
+    future = "paid_on: 2026-12-20 is in the future"
+    with (
+        time_machine.travel(at(2026, 12, 15, 10), tick=False),
+        pytest.raises(InvalidEntry, match=future),
+    ):
+        banks.record_payment(db, row.id, date(2026, 12, 20), helene(db))
