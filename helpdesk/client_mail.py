@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from helpdesk import notify, tickets
 from helpdesk.context import Context
 from helpdesk.email_intake import NO_SUBJECT, message_id_domain
-from ivr.speech import clock, day_and_date
 from models import (
     Contact,
     DeliveryState,
@@ -33,6 +32,7 @@ from models import (
     TicketEventKind,
     utcnow,
 )
+from time_words import clock, day_and_date
 
 log = logging.getLogger(__name__)
 CAP_WINDOW = timedelta(hours=1)

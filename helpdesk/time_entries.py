@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 import billing
 from billing import Charge, InvalidEntry, Split, TravelCharge
-from helpdesk import banks
+from helpdesk import banks, interventions
 from models import (
     Client,
     Line,
@@ -101,7 +101,9 @@ def preview(session: Session, form: EntryForm) -> Preview:
 def post(session: Session, form: EntryForm, posted_by_id: int, *, low_minutes: int) -> TimeEntry:
     """Post a time entry on an open ticket and debit the client's bank for its part."""
     checked = check(session, form, allow_closed=False)
-    return _write(session, checked, form, posted_by_id, low_minutes)
+    entry = _write(session, checked, form, posted_by_id, low_minutes)
+    interventions.announce_time_entry(checked.ticket, entry.id)  # the client is told of it
+    return entry
 
 
 def correct(

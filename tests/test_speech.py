@@ -12,6 +12,7 @@ import i18n
 from ivr import menu, prompts, speech
 from routing import config
 from routing.schedules import Schedule
+from time_words import clock
 
 MONTREAL = ZoneInfo("America/Toronto")
 NOW = datetime(2026, 11, 27, 10, tzinfo=MONTREAL)  # a Friday
@@ -28,7 +29,7 @@ CATALOG = prompts.load()
     ],
 )
 def test_the_clock_reads_as_people_say_it(minutes: int, fr: str, en: str) -> None:
-    assert (speech.clock(minutes, "fr"), speech.clock(minutes, "en")) == (fr, en)
+    assert (clock(minutes, "fr"), clock(minutes, "en")) == (fr, en)
 
 
 def test_a_deadline_today_tomorrow_or_later() -> None:
