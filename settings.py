@@ -105,6 +105,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WEB_CONCURRENCY", "4", _positive_int, "gunicorn processes in the Procfile"),
     Setting("MAX_CONTENT_LENGTH", "262144", _positive_int, "largest request body, in bytes"),
     Setting("CONSOLE_SESSION_MINUTES", "480", _positive_int, "a console sign-in lasts this long"),
+    Setting("RECORDINGS_DIR", "instance/recordings", _text, "where callers' messages are kept"),
+    Setting("RECORDINGS_DELETE_AT_TWILIO", "false", _flag, "delete it at Twilio once copied"),
 )
 
 # Without these a production process would accept forged webhooks or forgeable sessions.
@@ -153,6 +155,8 @@ class Settings:
     web_concurrency: int
     max_content_length: int
     console_session_minutes: int
+    recordings_dir: str
+    recordings_delete_at_twilio: bool
 
     @property
     def development(self) -> bool:

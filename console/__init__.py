@@ -20,14 +20,14 @@ TRANSLATIONS = Path(__file__).with_name("translations")
 LANGUAGES = ("fr", "en")  # French first: the default for anybody not signed in who asks for none
 
 # Pages load only what the app itself serves: no inline script or style, no other origin.
-# Recordings are played from Twilio until a job copies them here.
+# Recordings are played from the app's own copy (console/recordings.py), never from Twilio.
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self'",
-        "media-src 'self' https://api.twilio.com",
+        "media-src 'self'",
         "form-action 'self'",
         "frame-ancestors 'none'",
         "base-uri 'none'",
@@ -43,7 +43,7 @@ SECURITY_HEADERS = {
 
 def register(app: Flask, context: Context) -> None:
     """Put the console on ``app``: sessions, CSRF, languages, its blueprints and headers."""
-    from console import auth, calls, supervise, tickets
+    from console import auth, calls, recordings, supervise, tickets
     from ivr import steps
     from web import email_hook, health
 
@@ -66,7 +66,7 @@ def register(app: Flask, context: Context) -> None:
     csrf.exempt(email_hook.bp)
     csrf.exempt(health.bp)
     Babel(app, locale_selector=_locale)
-    for blueprint in (auth.bp, tickets.bp, calls.bp, supervise.bp):
+    for blueprint in (auth.bp, tickets.bp, calls.bp, supervise.bp, recordings.bp):
         app.register_blueprint(blueprint)
     filters.register(app)
     app.add_url_rule("/", "home", access.allow(access.ANYONE)(_home))

@@ -146,7 +146,7 @@ class TicketPage:
     callbacks: Sequence[CallbackRequest]
     staff: dict[int, str]
     deadline: Deadline
-    recordings_by_url: dict[str, Recording] = field(default_factory=dict)
+    recordings_by_sid: dict[str, Recording] = field(default_factory=dict)
 
 
 def find_ticket(session: Session, number: int) -> Ticket | None:
@@ -195,7 +195,7 @@ def ticket_page(
         callbacks,
         staff_names(session),
         _deadline(clock, ticket),
-        {r.url: r for r in recordings},
+        {r.sid: r for r in recordings},
     )
 
 

@@ -38,6 +38,8 @@ ANSWER_UNAUTHORIZED = define(
 CONFIRM_BY_EMAIL = define("ticket.confirm_by_email", "helpdesk.client_mail.confirm_ticket")
 # Read the IMAP folder's unseen mail into the intake.
 POLL_IMAP = define("email.poll_imap", "helpdesk.imap_poll.poll")
+# Copy a caller's message from Twilio into RECORDINGS_DIR (and delete Twilio's, if set).
+COPY_RECORDING = define("recording.copy", "helpdesk.recordings.copy_recording")
 
 
 class Notice(StrEnum):
@@ -133,3 +135,8 @@ def confirm_by_email(session: Session, ticket_id: int) -> bool:
 def poll_imap(session: Session, slot: int) -> bool:
     """One poll per time slot, however many workers ask for it."""
     return outbox.add(session, POLL_IMAP, {}, key=f"imap-poll-{slot}")
+
+
+def copy_recording(session: Session, recording_id: int) -> bool:
+    args = {"recording_id": recording_id}
+    return outbox.add(session, COPY_RECORDING, args, key=f"recording-{recording_id}-copy")

@@ -103,6 +103,13 @@ class Recording(Base):
     sid: Mapped[str] = mapped_column(String(64), default="")
     seconds: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Our own copy (helpdesk.recordings): a file name in RECORDINGS_DIR, made from the row's id.
+    stored_path: Mapped[str | None] = mapped_column(String(100))
+    stored_bytes: Mapped[int | None]
+    stored_sha256: Mapped[str | None] = mapped_column(String(64))
+    stored_at: Mapped[datetime | None]
+    # When Twilio's copy was deleted (RECORDINGS_DELETE_AT_TWILIO), ours being safe.
+    deleted_at_twilio: Mapped[datetime | None]
 
 
 class CallbackRequest(Base):

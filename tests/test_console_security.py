@@ -19,7 +19,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "console" / "templates"
 # Outside the console's rule: Twilio signs /voice, the inbound-mail hook checks its bearer
 # secret (tests/test_email_*), /healthz only reads, assets are public.
 NOT_CONSOLE = ("ivr.", "email_hook.", "health.")
-VALUES = {"number": 1001, "call_id": 1, "staff_id": 1}
+VALUES = {"number": 1001, "call_id": 1, "staff_id": 1, "recording_id": 1}
 
 
 @pytest.fixture
