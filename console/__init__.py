@@ -27,6 +27,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self'",
+        "connect-src 'self'",  # the SLA board's and the dashboard's scripts read their data here
         "media-src 'self'",
         "form-action 'self'",
         "frame-ancestors 'none'",

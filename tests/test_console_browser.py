@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from models import Ticket, TicketStatus
 from tests import services
 from tests.console_world import HELENE, LUC, PASSWORD, give_passwords
-from tests.phone import at, place_call
+from tests.phone import EMILY, at, place_call
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -132,4 +132,27 @@ def test_a_technician_takes_notes_resolves_and_closes_a_ticket(
     db.expire_all()
     ticket = db.scalars(select(Ticket).where(Ticket.number == 1001)).one()
     assert ticket.status == TicketStatus.CLOSED and ticket.assignee_id is not None
+    assert not [v for v in violations if "Content Security Policy" in v]
+
+
+def test_the_sla_board_shows_a_new_ticket_without_a_reload(
+    browser: Any, served: str, phone_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.sync_api import expect
+
+    from console import supervise
+
+    monkeypatch.setattr(supervise, "SLA_REFRESH_SECONDS", 1)  # the board asks every second
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    violations = _watch_policy(page)
+    _sign_in(page, served, HELENE)
+    page.goto(f"{served}/console/sla")
+    rows = page.locator("table.sla tbody tr")
+    shown = rows.count()
+    assert page.locator("a[href='/console/tickets/1003']").count() == 0
+    page.evaluate("window.notReloaded = true")  # gone if the page were loaded again
+    place_call(phone_app, at(2026, 12, 1, 10, 30), press="6", caller=EMILY)
+    expect(page.locator("a[href='/console/tickets/1003']")).to_have_count(1, timeout=10_000)
+    assert rows.count() == shown + 1
+    assert page.evaluate("window.notReloaded") is True
     assert not [v for v in violations if "Content Security Policy" in v]
