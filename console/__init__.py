@@ -44,7 +44,7 @@ SECURITY_HEADERS = {
 
 def register(app: Flask, context: Context) -> None:
     """Put the console on ``app``: sessions, CSRF, languages, its blueprints and headers."""
-    from console import auth, calls, recordings, supervise, tickets
+    from console import auth, calls, dashboard, recordings, supervise, tickets
     from ivr import steps
     from web import email_hook, health
 
@@ -67,7 +67,8 @@ def register(app: Flask, context: Context) -> None:
     csrf.exempt(email_hook.bp)
     csrf.exempt(health.bp)
     Babel(app, locale_selector=_locale)
-    for blueprint in (auth.bp, tickets.bp, calls.bp, supervise.bp, recordings.bp):
+    blueprints = (auth.bp, tickets.bp, calls.bp, supervise.bp, recordings.bp, dashboard.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     filters.register(app)
     app.add_url_rule("/", "home", access.allow(access.ANYONE)(_home))

@@ -3,11 +3,11 @@ model's vocabularies, in the reader's language."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_datetime, gettext, lazy_gettext
+from flask_babel import format_date, format_datetime, gettext, lazy_gettext
 
 from console.deadlines import spoken
 
@@ -57,6 +57,9 @@ LABELS: dict[str, Any] = {
     "at_risk": _("at risk"),
     "late": _("late"),
     "no_promise": _("no promise"),
+    # the dashboard's outcomes (with "message", "after_hours" and "abandoned" above)
+    "answered": _("answered"),
+    "other": _("other"),
 }
 
 CALL_EVENTS: dict[str, Any] = {
@@ -125,6 +128,11 @@ def when(moment: datetime | None) -> str:
     return "" if moment is None else str(format_datetime(moment, "short"))
 
 
+def day(value: date) -> str:
+    """A calendar day (already a Montreal day), in the reader's language."""
+    return str(format_date(value, "short"))
+
+
 def time_left(left: timedelta | None) -> str:
     """Business time left, or past the deadline."""
     if left is None:
@@ -144,5 +152,6 @@ def register(app: Flask) -> None:
         call_event=call_event,
         ticket_event=ticket_event,
         when=when,
+        day=day,
         time_left=time_left,
     )

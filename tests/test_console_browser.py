@@ -156,3 +156,26 @@ def test_the_sla_board_shows_a_new_ticket_without_a_reload(
     assert rows.count() == shown + 1
     assert page.evaluate("window.notReloaded") is True
     assert not [v for v in violations if "Content Security Policy" in v]
+
+
+def test_a_supervisor_sees_the_dashboards_charts_drawn(
+    browser: Any, served: str, shots: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    violations = _watch_policy(page)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _sign_in(page, served, HELENE)
+    page.click("text=Tableau de bord")
+    page.wait_for_url("**/console/dashboard/")
+    page.goto(f"{served}/console/dashboard/?from=2026-11-30&to=2026-12-06")
+    assert page.evaluate("Chart.version") == "4.6.1"  # the vendored library, loaded
+    drawn = page.evaluate(
+        "Array.from(document.querySelectorAll('canvas[data-chart]'))"
+        ".map(c => [c.width, c.height, Chart.getChart(c) !== undefined])"
+    )
+    assert len(drawn) == 5
+    assert all(width > 0 and height > 0 and chart for width, height, chart in drawn), drawn
+    page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
+    assert errors == []
+    assert not [v for v in violations if "Content Security Policy" in v]
