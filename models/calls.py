@@ -80,7 +80,8 @@ class CallRing(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
-    staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
+    # Indexed for the call log's technician filter (the calls they were rung for).
+    staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
     position: Mapped[int] = mapped_column(default=0)
     rung_at: Mapped[datetime] = mapped_column(default=utcnow)
     answer: Mapped[WhisperAnswer | None]

@@ -214,6 +214,40 @@ def test_the_sla_boards_rows_come_alone_for_its_script_and_only_to_supervisors(
     assert phone_app.test_client().get("/console/sla/rows").status_code == 302  # to sign in
 
 
+def _counted(helene: Staff, db: Session, path: str) -> tuple[str, int]:
+    with statements(db.get_bind()) as seen:
+        text = helene.text(path)
+    return text, len(seen)
+
+
+def test_the_sla_board_and_its_rows_run_the_same_queries_for_1_or_5_tickets(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), press="6")
+    _page, few = _counted(helene, db, "/console/sla")
+    _rows, few_rows = _counted(helene, db, "/console/sla/rows")
+    for minute in (10, 20, 30, 40):
+        place_call(phone_app, at(2026, 12, 1, 11, minute), press="7", techs=("accept",))
+    page, many = _counted(helene, db, "/console/sla")
+    rows, many_rows = _counted(helene, db, "/console/sla/rows")
+    assert page.count('href="/console/tickets/') == rows.count('href="/console/tickets/') == 5
+    assert 0 < many == few and 0 < many_rows == few_rows
+
+
+def test_messages_to_verify_run_the_same_queries_for_1_or_3_messages(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), caller=NADIA, press="6,1001#")
+    with statements(db.get_bind()) as few:
+        helene.text("/console/verify")
+    for minute in (10, 20):
+        place_call(phone_app, at(2026, 12, 1, 11, minute), caller=NADIA, press="6,1001#")
+    with statements(db.get_bind()) as many:
+        page = helene.text("/console/verify")
+    assert page.count('/settle"') == 3
+    assert 0 < len(many) == len(few)
+
+
 def test_a_supervisor_sets_a_staff_members_password(
     phone_app: Flask, db: Session, helene: Staff
 ) -> None:

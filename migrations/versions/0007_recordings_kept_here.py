@@ -1,4 +1,5 @@
-"""recordings kept here: where the worker stored its copy of each message, and Twilio's deletion
+"""recordings kept here: where the worker stored its copy of each message, and Twilio's deletion;
+an index of the technicians rung, for the call log's technician filter
 
 Revision ID: 0007
 Revises: 0005
@@ -31,9 +32,15 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("deleted_at_twilio", models.base.UTCDateTime(timezone=True), nullable=True)
         )
+    with op.batch_alter_table("call_ring", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_call_ring_staff_member_id"), ["staff_member_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("call_ring", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_call_ring_staff_member_id"))
     with op.batch_alter_table("recording", schema=None) as batch_op:
         for column in ("deleted_at_twilio", "stored_at", "stored_sha256", "stored_bytes"):
             batch_op.drop_column(column)
