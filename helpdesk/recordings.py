@@ -13,6 +13,8 @@ import hashlib
 import logging
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +33,7 @@ log = logging.getLogger(__name__)
 AUDIO_SUFFIX = ".mp3"
 AUDIO_TYPE = "audio/mpeg"
 RESOURCE_SUFFIX = ".json"
-TIMEOUT_SECONDS = (10, 60)  # to connect, then between two reads
+TIMEOUT_SECONDS = 30  # to connect, and between two reads: a job never hangs on the network
 CHUNK_BYTES = 64 * 1024
 
 
@@ -66,10 +68,10 @@ def copy_recording(context: Context, recording_id: int) -> None:
         log.info("no Twilio credentials: recording %s NOT copied", recording_id)
         return
     if not pending.copied:
-        copy = fetch(settings, pending.url, Path(settings.recordings_dir), recording_id)
+        copy = fetch(context, pending.url, Path(settings.recordings_dir), recording_id)
         _record_copy(context, recording_id, copy)
     if settings.recordings_delete_at_twilio and not pending.deleted:
-        delete_at_twilio(settings, pending.url)
+        delete_at_twilio(context, pending.url)
         _record_deletion(context, recording_id)
 
 
@@ -86,24 +88,15 @@ def _auth(settings: Settings) -> tuple[str, str]:
     return settings.twilio_account_sid, settings.twilio_auth_token
 
 
-def fetch(settings: Settings, url: str, folder: Path, recording_id: int) -> Copy:
-    """Download the audio into ``folder``; raise (for RQ to retry) on any failure.
-
-    requests drops the Authorization header when Twilio redirects to another host (its media
-    storage), so the credentials go to Twilio alone."""
+def fetch(context: Context, url: str, folder: Path, recording_id: int) -> Copy:
+    """Download the audio into ``folder``; raise (for RQ to retry) on any failure."""
     folder.mkdir(parents=True, exist_ok=True)
     name = file_name(recording_id)
     digest, size = hashlib.sha256(), 0
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
     try:
-        with (
-            os.fdopen(handle, "wb") as out,
-            requests.get(
-                url + AUDIO_SUFFIX, auth=_auth(settings), timeout=TIMEOUT_SECONDS, stream=True
-            ) as response,
-        ):
-            response.raise_for_status()
-            for chunk in response.iter_content(CHUNK_BYTES):
+        with os.fdopen(handle, "wb") as out, _download(context, url + AUDIO_SUFFIX) as chunks:
+            for chunk in chunks:
                 digest.update(chunk)
                 size += len(chunk)
                 out.write(chunk)
@@ -116,11 +109,35 @@ def fetch(settings: Settings, url: str, folder: Path, recording_id: int) -> Copy
     return Copy(name, size, digest.hexdigest())
 
 
-def delete_at_twilio(settings: Settings, url: str) -> None:
-    """DELETE the recording resource; one already gone (404) is as good as deleted."""
-    response = requests.delete(url + RESOURCE_SUFFIX, auth=_auth(settings), timeout=TIMEOUT_SECONDS)
-    if response.status_code != 404:
+@contextmanager
+def _download(context: Context, url: str) -> Iterator[Iterable[bytes]]:
+    """The audio's bytes, streamed. requests drops the Authorization header when Twilio
+    redirects to another host (its media storage), so the credentials go to Twilio alone."""
+    auth = _auth(context.settings)
+    if context.twilio_http is not None:  # a test's recorder of Twilio's API: no network
+        answer = context.twilio_http.request("GET", url, auth=auth, timeout=TIMEOUT_SECONDS)
+        _check(answer.status_code, url)
+        yield [str(answer.content).encode()]
+        return
+    with requests.get(url, auth=auth, timeout=TIMEOUT_SECONDS, stream=True) as response:
         response.raise_for_status()
+        yield response.iter_content(CHUNK_BYTES)
+
+
+def delete_at_twilio(context: Context, url: str) -> None:
+    """DELETE the recording resource; one already gone (404) is as good as deleted."""
+    auth, resource = _auth(context.settings), url + RESOURCE_SUFFIX
+    if context.twilio_http is not None:
+        status = context.twilio_http.request("DELETE", resource, auth=auth).status_code
+    else:
+        status = requests.delete(resource, auth=auth, timeout=TIMEOUT_SECONDS).status_code
+    if status != 404:
+        _check(status, resource)
+
+
+def _check(status: int, url: str) -> None:
+    if not 200 <= status < 300:
+        raise RuntimeError(f"Twilio answered {status} to {url}")
 
 
 def _record_copy(context: Context, recording_id: int, copy: Copy) -> None:
