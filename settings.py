@@ -106,6 +106,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_CONTENT_LENGTH", "262144", _positive_int, "largest request body, in bytes"),
     Setting("CONSOLE_SESSION_MINUTES", "480", _positive_int, "a console sign-in lasts this long"),
     Setting("BANK_LOW_MINUTES", "120", _positive_int, "hour bank balance that sets off an alert"),
+    Setting("RECORDINGS_DIR", "instance/recordings", _text, "where callers' messages are kept"),
+    Setting("RECORDINGS_DELETE_AT_TWILIO", "false", _flag, "delete it at Twilio once copied"),
 )
 
 # Without these a production process would accept forged webhooks or forgeable sessions.
@@ -155,6 +157,8 @@ class Settings:
     max_content_length: int
     console_session_minutes: int
     bank_low_minutes: int
+    recordings_dir: str
+    recordings_delete_at_twilio: bool
 
     @property
     def development(self) -> bool:

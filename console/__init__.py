@@ -20,14 +20,15 @@ TRANSLATIONS = Path(__file__).with_name("translations")
 LANGUAGES = ("fr", "en")  # French first: the default for anybody not signed in who asks for none
 
 # Pages load only what the app itself serves: no inline script or style, no other origin.
-# Recordings are played from Twilio until a job copies them here.
+# Recordings are played from the app's own copy (console/recordings.py), never from Twilio.
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self'",
-        "media-src 'self' https://api.twilio.com",
+        "connect-src 'self'",  # the SLA board's and the dashboard's scripts read their data here
+        "media-src 'self'",
         "form-action 'self'",
         "frame-ancestors 'none'",
         "base-uri 'none'",
@@ -48,7 +49,9 @@ def register(app: Flask, context: Context) -> None:
         banks,
         calls,
         closures,
+        dashboard,
         directory,
+        recordings,
         roster,
         supervise,
         survey,
@@ -89,6 +92,8 @@ def register(app: Flask, context: Context) -> None:
         closures.bp,
         directory.bp,
         banks.bp,
+        recordings.bp,
+        dashboard.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

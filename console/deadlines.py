@@ -16,6 +16,10 @@ from routing.calendar import BusinessCalendar
 # A ticket is at risk this close to its deadline at least, even on a line that warns later.
 AT_RISK_AT_LEAST = timedelta(minutes=15)
 
+# The policy's resolution aims, counted from the call: non-urgent problems "ont, d'ordinaire,
+# besoin d'être solutionnés dans les 72 heures (ou plus) suivant l'appel". Urgent ones have none.
+RESOLUTION_AIMS: Mapping[str, timedelta] = {"regular": timedelta(hours=72)}
+
 
 class Standing(StrEnum):
     REACHED = "reached"  # the client was reached: the promise is kept or missed for good
@@ -68,6 +72,21 @@ class Clocks:
             return Deadline(due, None, Standing.REACHED)
         left = business_left(self.calendars[line], self.now, due)
         return Deadline(due, left, standing(self.now, due, left, self.warnings[line]))
+
+
+@dataclass(frozen=True)
+class Aim:
+    """When the ticket should be resolved by, and whether that moment has passed."""
+
+    at: datetime
+    passed: bool
+
+
+def resolution_aim(line: str, opened: datetime, now: datetime) -> Aim | None:
+    span = RESOLUTION_AIMS.get(line)
+    if span is None:
+        return None
+    return Aim(opened + span, now >= opened + span)
 
 
 def spoken(left: timedelta) -> tuple[int, int]:

@@ -87,6 +87,9 @@ LABELS: dict[str, Any] = {
     "rounded_to_block": _("rounded up to the block"),
     "travel_within_radius": _("within 25 km: no travel charged"),
     "travel_beyond_radius": _("beyond 25 km: travel charged on top"),
+    # the dashboard's outcomes (with "message", "after_hours" and "abandoned" above)
+    "answered": _("answered"),
+    "other": _("other"),
 }
 
 CALL_EVENTS: dict[str, Any] = {
@@ -162,6 +165,11 @@ def day(value: date | None) -> str:
     return "" if value is None else str(format_date(value, "full"))
 
 
+def short_day(value: date) -> str:
+    """A calendar day (already a Montreal day), short, in the reader's language."""
+    return str(format_date(value, "short"))
+
+
 def time_left(left: timedelta | None) -> str:
     """Business time left, or past the deadline."""
     if left is None:
@@ -198,6 +206,7 @@ def register(app: Flask) -> None:
         ticket_event=ticket_event,
         when=when,
         day=day,
+        short_day=short_day,
         time_left=time_left,
         duration=duration,
         money=money,

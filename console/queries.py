@@ -12,7 +12,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from console.access import Viewer
-from console.deadlines import Clocks, Deadline
+from console.deadlines import Aim, Clocks, Deadline, resolution_aim
 from helpdesk import business_time, surveys
 from models import (
     Call,
@@ -40,6 +40,7 @@ class TicketRow:
     contact: str | None
     assignee: str | None
     deadline: Deadline
+    aim: Aim | None = None  # the resolution aim of its line, if it has one
 
 
 def clocks(session: Session, hours: BusinessHours, now: datetime, since: datetime) -> Clocks:
@@ -93,8 +94,13 @@ def _ticket_rows(
     dues = [row[0].sla_due_at for row in rows if row[0].sla_due_at is not None]
     clock = clocks(session, hours, now, min(dues, default=now))
     return [
-        TicketRow(t, client, contact, who, _deadline(clock, t)) for t, client, contact, who in rows
+        TicketRow(t, client, contact, who, _deadline(clock, t), _aim(t, now))
+        for t, client, contact, who in rows
     ]
+
+
+def _aim(ticket: Ticket, now: datetime) -> Aim | None:
+    return resolution_aim(ticket.priority.value, ticket.created_at, now)
 
 
 def _deadline(clock: Clocks, ticket: Ticket) -> Deadline:
@@ -147,6 +153,7 @@ class TicketPage:
     callbacks: Sequence[CallbackRequest]
     staff: dict[int, str]
     deadline: Deadline
+    aim: Aim | None
     recordings_by_url: dict[str, Recording] = field(default_factory=dict)
     survey: Survey | None = None  # the client's satisfaction survey, once the ticket closed
 
@@ -197,6 +204,7 @@ def ticket_page(
         callbacks,
         staff_names(session),
         _deadline(clock, ticket),
+        _aim(ticket, now),
         {r.url: r for r in recordings},
         surveys.of_ticket(session, ticket.id),
     )

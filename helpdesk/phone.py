@@ -190,8 +190,10 @@ def keep_recording(
         seconds=message.seconds,
         created_at=utcnow(),
     )
-    if session.execute(statement.returning(Recording.id)).first() is None:
+    inserted = session.execute(statement.returning(Recording.id)).first()
+    if inserted is None:
         return False
+    tasks.copy_recording(session, inserted[0])
     calllog.record(call, CallEventKind.MESSAGE_RECORDED, seconds=message.seconds)
     return True
 

@@ -47,6 +47,8 @@ INVITE_TO_SURVEY = define("ticket.survey", "helpdesk.contact_notices.invite_to_s
 BANK_LOW = define("bank.low", "helpdesk.bank_alerts.alert_low_balance")
 # Read the IMAP folder's unseen mail into the intake.
 POLL_IMAP = define("email.poll_imap", "helpdesk.imap_poll.poll")
+# Copy a caller's message from Twilio into RECORDINGS_DIR (and delete Twilio's, if set).
+COPY_RECORDING = define("recording.copy", "helpdesk.recordings.copy_recording")
 
 
 class Notice(StrEnum):
@@ -175,3 +177,8 @@ def bank_low(session: Session, client_id: int, transaction_id: int) -> bool:
     """Once per crossing of the threshold: the ledger line that crossed it names the alert."""
     args = {"client_id": client_id, "transaction_id": transaction_id}
     return outbox.add(session, BANK_LOW, args, key=f"bank-{client_id}-low-{transaction_id}")
+
+
+def copy_recording(session: Session, recording_id: int) -> bool:
+    args = {"recording_id": recording_id}
+    return outbox.add(session, COPY_RECORDING, args, key=f"recording-{recording_id}-copy")

@@ -80,7 +80,8 @@ class CallRing(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
-    staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
+    # Indexed for the call log's technician filter (the calls they were rung for).
+    staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
     position: Mapped[int] = mapped_column(default=0)
     rung_at: Mapped[datetime] = mapped_column(default=utcnow)
     answer: Mapped[WhisperAnswer | None]
@@ -103,6 +104,13 @@ class Recording(Base):
     sid: Mapped[str] = mapped_column(String(64), default="")
     seconds: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Our own copy (helpdesk.recordings): a file name in RECORDINGS_DIR, made from the row's id.
+    stored_path: Mapped[str | None] = mapped_column(String(100))
+    stored_bytes: Mapped[int | None]
+    stored_sha256: Mapped[str | None] = mapped_column(String(64))
+    stored_at: Mapped[datetime | None]
+    # When Twilio's copy was deleted (RECORDINGS_DELETE_AT_TWILIO), ours being safe.
+    deleted_at_twilio: Mapped[datetime | None]
 
 
 class CallbackRequest(Base):

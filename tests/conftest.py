@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import shutil
 import socket
 import tempfile
 import uuid
@@ -33,6 +34,14 @@ from tests import services
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIRECTORY = ROOT / "examples" / "directory.toml"
+# Where the tests' workers keep the recordings they copy (never the project's instance/).
+RECORDINGS = Path(tempfile.gettempdir()) / f"altilogix-test-recordings-{os.getpid()}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _recordings_folder() -> Iterator[None]:
+    yield
+    shutil.rmtree(RECORDINGS, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +117,7 @@ def app_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "TWILIO_AUTH_TOKEN": "test-auth-token",
         "PUBLIC_BASE_URL": "https://support.altilogix.example",
+        "RECORDINGS_DIR": str(RECORDINGS),
         **extra,
     }
 

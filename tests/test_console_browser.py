@@ -25,7 +25,7 @@ from helpdesk import tickets
 from models import StaffMember, Survey, Ticket, TicketStatus
 from tests import services
 from tests.console_world import HELENE, LUC, PASSWORD, give_passwords
-from tests.phone import CATA, at, place_call
+from tests.phone import CATA, EMILY, at, place_call
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -246,4 +246,50 @@ def test_a_technician_previews_then_posts_time_on_a_ticket(
     assert page.locator("p.flash.info").inner_text() == "Temps saisi."
     assert page.locator("table.entries tbody tr").count() == 1
     assert ledger(db, BOULANGERIE) == [("purchase", 60), ("usage", -60)]
+    assert not [v for v in violations if "Content Security Policy" in v]
+
+
+def test_the_sla_board_shows_a_new_ticket_without_a_reload(
+    browser: Any, served: str, phone_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.sync_api import expect
+
+    from console import supervise
+
+    monkeypatch.setattr(supervise, "SLA_REFRESH_SECONDS", 1)  # the board asks every second
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    violations = _watch_policy(page)
+    _sign_in(page, served, HELENE)
+    page.goto(f"{served}/console/sla")
+    rows = page.locator("table.sla tbody tr")
+    shown = rows.count()
+    assert page.locator("a[href='/console/tickets/1003']").count() == 0
+    page.evaluate("window.notReloaded = true")  # gone if the page were loaded again
+    place_call(phone_app, at(2026, 12, 1, 10, 30), press="6", caller=EMILY)
+    expect(page.locator("a[href='/console/tickets/1003']")).to_have_count(1, timeout=10_000)
+    assert rows.count() == shown + 1
+    assert page.evaluate("window.notReloaded") is True
+    assert not [v for v in violations if "Content Security Policy" in v]
+
+
+def test_a_supervisor_sees_the_dashboards_charts_drawn(
+    browser: Any, served: str, shots: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    violations = _watch_policy(page)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _sign_in(page, served, HELENE)
+    page.click("text=Tableau de bord")
+    page.wait_for_url("**/console/dashboard/")
+    page.goto(f"{served}/console/dashboard/?from=2026-11-30&to=2026-12-06")
+    assert page.evaluate("Chart.version") == "4.6.1"  # the vendored library, loaded
+    drawn = page.evaluate(
+        "Array.from(document.querySelectorAll('canvas[data-chart]'))"
+        ".map(c => [c.width, c.height, Chart.getChart(c) !== undefined])"
+    )
+    assert len(drawn) == 5
+    assert all(width > 0 and height > 0 and chart for width, height, chart in drawn), drawn
+    page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
+    assert errors == []
     assert not [v for v in violations if "Content Security Policy" in v]

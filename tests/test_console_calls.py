@@ -189,9 +189,63 @@ def test_the_sla_board_shows_each_open_ticket_and_reloads_itself(
     with time_machine.travel(at(2026, 12, 1, 13, 30), tick=False):
         helene.sign_in(HELENE)
         page = helene.text("/console/sla")
-    assert '<meta http-equiv="refresh" content="60">' in page
+    assert '<script src="/console/static/sla.js" defer></script>' in page
+    assert 'data-rows-url="/console/sla/rows" data-refresh-seconds="30"' in page
     assert 'href="/console/tickets/1001"' in page and '<tr class="at_risk">' in page
     assert "encore 30 min" in page
+    # the regular line's 72-hour resolution aim, beside the callback promise
+    assert '<td><span class="aim">04/12/2026 10:00</span></td>' in page
+
+
+def test_the_sla_boards_rows_come_alone_for_its_script_and_only_to_supervisors(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), press="7", techs=("accept",))
+    with time_machine.travel(at(2026, 12, 4, 11), tick=False):
+        helene.sign_in(HELENE)
+        rows = helene.text("/console/sla/rows")
+        luc = Staff(phone_app)
+        luc.sign_in(LUC)
+        refused = luc.get("/console/sla/rows").status_code
+    assert rows.lstrip().startswith('<tr class="') and "<html" not in rows
+    assert 'href="/console/tickets/1001"' in rows
+    assert '<td><span class="aim none">aucun</span></td>' in rows  # urgent: no 72-hour aim
+    assert refused == 403
+    assert phone_app.test_client().get("/console/sla/rows").status_code == 302  # to sign in
+
+
+def _counted(helene: Staff, db: Session, path: str) -> tuple[str, int]:
+    with statements(db.get_bind()) as seen:
+        text = helene.text(path)
+    return text, len(seen)
+
+
+def test_the_sla_board_and_its_rows_run_the_same_queries_for_1_or_5_tickets(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), press="6")
+    _page, few = _counted(helene, db, "/console/sla")
+    _rows, few_rows = _counted(helene, db, "/console/sla/rows")
+    for minute in (10, 20, 30, 40):
+        place_call(phone_app, at(2026, 12, 1, 11, minute), press="7", techs=("accept",))
+    page, many = _counted(helene, db, "/console/sla")
+    rows, many_rows = _counted(helene, db, "/console/sla/rows")
+    assert page.count('href="/console/tickets/') == rows.count('href="/console/tickets/') == 5
+    assert 0 < many == few and 0 < many_rows == few_rows
+
+
+def test_messages_to_verify_run_the_same_queries_for_1_or_3_messages(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), caller=NADIA, press="6,1001#")
+    with statements(db.get_bind()) as few:
+        helene.text("/console/verify")
+    for minute in (10, 20):
+        place_call(phone_app, at(2026, 12, 1, 11, minute), caller=NADIA, press="6,1001#")
+    with statements(db.get_bind()) as many:
+        page = helene.text("/console/verify")
+    assert page.count('/settle"') == 3
+    assert 0 < len(many) == len(few)
 
 
 def test_a_supervisor_sets_a_staff_members_password(

@@ -175,7 +175,10 @@ def test_the_worker_delivers_what_the_call_queued(
         "marie@boulangerie.example",  # the ticket in writing, to the caller
         "sophie@altilogix.example",
     ]
-    assert len(twilio_api.requests) == 3
+    # the 3 pages, and the copy of the caller's message (its audio fetched from Twilio)
+    assert [r["method"] for r in twilio_api.requests].count("POST") == 3
+    fetched = [r["url"] for r in twilio_api.requests if r["method"] == "GET"]
+    assert len(fetched) == 1 and fetched[0].endswith(".mp3")
     # Waiting in RQ's scheduler: the SLA watch, the escalation, and the follow-up's safety net
     # (which will find the follow-up done).
     assert len(queue.scheduled_job_registry.get_job_ids()) == 3

@@ -66,7 +66,8 @@ def test_an_unauthorized_message_is_a_ticket_to_verify_with_no_promise_and_no_pa
     assert ticket.to_verify and ticket.sla_due_at is None
     assert ticket.client_id is not None  # account 1001 was recognized
     assert not any("rappellera" in line for line in transcript.heard())
-    assert [row.task for row in queued(phone_app, db).values()] == ["ticket.verify"]
+    tasks = [row.task for row in queued(phone_app, db).values()]
+    assert tasks == ["ticket.verify", "recording.copy"]  # nobody paged; the message is kept
     assert the_call(db, transcript).outcome == "unauthorized"
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import create_app
-from models import Call, OutboxTask, Ticket, TicketEventKind
+from models import Call, OutboxTask, Recording, Ticket, TicketEventKind
 from settings import ConfigError
 from tests.conftest import app_config
 from tests.phone import BASE, MAIN, MARIE, TOKEN, at, place_call, signed_post, the_call
@@ -99,7 +99,12 @@ def test_a_twice_sent_webhook_gets_the_same_twiml_and_one_ticket(
     ticket = db.scalars(select(Ticket)).one()
     assert [e.kind for e in ticket.events].count(TicketEventKind.MESSAGE) == 1
     tasks = sorted(key or "" for key in db.scalars(select(OutboxTask.key)))
-    assert tasks == [f"ticket-{ticket.id}-follow-up", f"ticket-{ticket.id}-follow-up-safety-net"]
+    recording_id = db.scalars(select(Recording.id)).one()
+    assert tasks == [
+        f"recording-{recording_id}-copy",
+        f"ticket-{ticket.id}-follow-up",
+        f"ticket-{ticket.id}-follow-up-safety-net",
+    ]
 
 
 def test_every_gather_is_followed_by_another_verb(phone_app: Flask) -> None:

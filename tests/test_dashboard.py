@@ -1,0 +1,129 @@
+"""The supervisors' dashboard: its figures, exact, from a fixed number of queries."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+
+import pytest
+from flask import Flask
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from console import stats
+from models import Ticket
+from tests.console_world import HELENE, LUC, Staff, give_passwords
+from tests.counting import statements
+from tests.phone import MONTREAL, at, place_call
+
+WEEK = stats.Period(date(2026, 11, 30), date(2026, 12, 6))  # Monday to Sunday
+TUESDAY, WEDNESDAY, THURSDAY = 1, 2, 3
+
+
+def _reached(db: Session, number: int, when: datetime) -> None:
+    db.execute(update(Ticket).where(Ticket.number == number).values(first_response_at=when))
+    db.commit()
+
+
+@pytest.fixture
+def week(phone_app: Flask, db: Session) -> Flask:
+    """Five inbound calls of one week, and who reached the clients of their tickets when."""
+    place_call(phone_app, at(2026, 12, 1, 10), press="6")  # 1001 regular, message, due 14:00
+    place_call(phone_app, at(2026, 12, 1, 10, 5), press="7", techs=("accept",))  # 1002 answered
+    place_call(phone_app, at(2026, 12, 1, 20, 30), press="6")  # 1003 after hours, due 12:30
+    place_call(phone_app, at(2026, 12, 2, 9), press="hangup")  # abandoned, no ticket
+    place_call(phone_app, at(2026, 12, 3, 9), press="7", techs=("ring",) * 3)  # 1004, due 10:00
+    _reached(db, 1001, at(2026, 12, 1, 11, 30))  # kept, after 1 h 30
+    _reached(db, 1003, at(2026, 12, 2, 13))  # missed, after 16 h 30
+    return phone_app
+
+
+def test_the_dashboards_figures(week: Flask, db: Session) -> None:
+    board = stats.dashboard(db, WEEK, MONTREAL, at(2026, 12, 3, 9, 30))
+    assert board.per_day == [
+        (date(2026, 11, 30), 0),
+        (date(2026, 12, 1), 3),
+        (date(2026, 12, 2), 1),
+        (date(2026, 12, 3), 1),
+        (date(2026, 12, 4), 0),
+        (date(2026, 12, 5), 0),
+        (date(2026, 12, 6), 0),
+    ]
+    busy = {
+        (day, hour): n
+        for day, hours in enumerate(board.per_hour)
+        for hour, n in enumerate(hours)
+        if n
+    }
+    assert busy == {(TUESDAY, 10): 2, (TUESDAY, 20): 1, (WEDNESDAY, 9): 1, (THURSDAY, 9): 1}
+    assert board.outcomes == {
+        "answered": 1,
+        "message": 2,
+        "after_hours": 1,
+        "abandoned": 1,
+        "other": 0,
+    }
+    assert board.weeks == [date(2026, 11, 30)]
+    assert board.promises == {
+        "regular": [stats.Promises(kept=1, missed=1, pending=0)],
+        "urgent": [stats.Promises(kept=1, missed=0, pending=1)],  # 1004's hour is not over
+    }
+    assert [p.percent_kept for p in board.promises["regular"]] == [50]
+    # < 15 min, 15-30, 30-60, 1-2 h, 2-4 h, 4-8 h, ≥ 8 h
+    assert board.responses == {"regular": [0, 0, 0, 1, 0, 0, 1], "urgent": [1, 0, 0, 0, 0, 0, 0]}
+
+
+def test_a_period_is_read_in_montreal_days_and_kept_within_a_year() -> None:
+    today = date(2026, 12, 4)
+    assert stats.read_period({}, today) == stats.Period(date(2026, 11, 7), today)
+    asked = {"from": "2026-12-06", "to": "2026-11-30"}
+    assert stats.read_period(asked, today) == WEEK  # given the wrong way round
+    assert stats.read_period({"from": "2020-01-01", "to": "2026-12-04"}, today) == stats.Period(
+        date(2025, 12, 4), today
+    )
+    assert stats.read_period({"from": "nonsense"}, today).first == date(2026, 11, 7)
+
+
+def _charts(page: str) -> dict[str, dict[str, object]]:
+    found = re.findall(
+        r"<section class=\"card chart-card\" id=\"([\w-]+)\">.*?data-chart='([^']*)'", page, re.S
+    )
+    return {name: json.loads(chart.replace("&#34;", '"')) for name, chart in found}
+
+
+def test_supervisors_see_charts_with_their_figures_in_tables(week: Flask, db: Session) -> None:
+    give_passwords(db)
+    helene, luc = Staff(week), Staff(week)
+    helene.sign_in(HELENE)
+    luc.sign_in(LUC)
+    assert luc.get("/console/dashboard/").status_code == 403
+    page = helene.text("/console/dashboard/?from=2026-11-30&to=2026-12-06")
+    charts = _charts(page)
+    assert list(charts) == ["per-day", "per-hour", "outcomes", "promises", "responses"]
+    assert charts["per-day"]["datasets"] == [
+        {"label": "Appels reçus", "data": [0, 3, 1, 1, 0, 0, 0]}
+    ]
+    assert charts["outcomes"]["labels"] == [
+        "répondu",
+        "message laissé",
+        "hors des heures",
+        "abandonné",
+        "autre",
+    ]
+    assert '<tr><td>01/12/2026</td><td class="number">3</td></tr>' in page
+    assert '<tr><td>répondu</td><td class="number">1</td></tr>' in page
+    assert page.count("<canvas ") == 5
+
+
+def test_the_dashboard_runs_the_same_queries_for_a_week_or_a_year(week: Flask, db: Session) -> None:
+    give_passwords(db)
+    helene = Staff(week)
+    helene.sign_in(HELENE)
+    with statements(db.get_bind()) as a_week:
+        helene.text("/console/dashboard/?from=2026-11-30&to=2026-12-06")
+    place_call(week, at(2026, 12, 8, 10), press="6")
+    with statements(db.get_bind()) as a_year:
+        helene.text("/console/dashboard/?from=2026-01-01&to=2026-12-31")
+    assert 0 < len(a_year) == len(a_week)
+    assert sum("FROM call" in s or "FROM ticket" in s for s in a_week) == 2
