@@ -154,7 +154,8 @@ class TicketPage:
     staff: dict[int, str]
     deadline: Deadline
     aim: Aim | None
-    recordings_by_url: dict[str, Recording] = field(default_factory=dict)
+    # By Twilio's recording sid, and by URL for messages kept before sids were (no sid).
+    recordings_by_key: dict[str, Recording] = field(default_factory=dict)
     survey: Survey | None = None  # the client's satisfaction survey, once the ticket closed
 
 
@@ -205,7 +206,7 @@ def ticket_page(
         staff_names(session),
         _deadline(clock, ticket),
         _aim(ticket, now),
-        {r.url: r for r in recordings},
+        {**{r.url: r for r in recordings}, **{r.sid: r for r in recordings if r.sid}},
         surveys.of_ticket(session, ticket.id),
     )
 
