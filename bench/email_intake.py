@@ -35,7 +35,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage as MimeMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -166,7 +166,8 @@ def authorized_senders(context: Context) -> list[str]:
             .where(Contact.authorized, Contact.email.is_not(None))
             .order_by(Contact.id)
         ).all()
-    return [f"{name} <{address}>" for name, address in rows]
+    # formataddr encodes a name with accents as RFC 2047 words, as a mail client does.
+    return [formataddr((name, address)) for name, address in rows if address]
 
 
 def parse_all(messages: Sequence[bytes]) -> float:
