@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.sla_clock
 	$(BIN)/python -m bench.phone_line
 	$(BIN)/python -m bench.console_pages
+	$(BIN)/python -m bench.email_intake
 
 # 50 callers for a minute while Redis restarts empty, a worker is SIGKILLed and PostgreSQL is
 # unreachable (through a proxy: the machine's server is never touched); then a reconciliation.
