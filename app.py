@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import console
 import settings
@@ -33,6 +34,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=values.max_content_length,
         SETTINGS=values,
     )
+    if values.trusted_proxies:
+        # The client's address as the proxies in front saw it (sign-in limits per address).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=values.trusted_proxies)  # type: ignore[method-assign]
     context = helpdesk_context.build(values)
     steps.register(app, context, load_voice(values))
     app.register_blueprint(health.bp)

@@ -48,6 +48,13 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _count(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError(f"expected 0 or more, got {raw!r}")
+    return value
+
+
 def _positive_int(raw: str) -> int:
     value = int(raw)
     if value <= 0:
@@ -89,6 +96,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_FROM", "support@altilogix.example", _text, "sender of automatic mail"),
     Setting("SUPPORT_EMAIL_REGULAR", "support-regulier@altilogix.example", _text, "regular"),
     Setting("SUPPORT_EMAIL_URGENT", "support-urgent@altilogix.example", _text, "urgent"),
+    Setting("TRUSTED_PROXIES", "0", _count, "proxies in front of the web app (X-Forwarded-For)"),
     Setting("SPOOL_DIR", "instance/spool", _text, "where webhooks keep what the database missed"),
     Setting("INBOUND_EMAIL_SECRET", "", _text, "shared secret of POST /email/inbound; empty: off"),
     Setting("MAIL_MAX_BYTES", "10485760", _positive_int, "largest incoming email kept whole"),
@@ -140,6 +148,7 @@ class Settings:
     mail_from: str
     support_email_regular: str
     support_email_urgent: str
+    trusted_proxies: int
     spool_dir: str
     inbound_email_secret: str
     mail_max_bytes: int

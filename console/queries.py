@@ -215,6 +215,7 @@ def ticket_page(
 class ToVerify:
     ticket: Ticket
     recordings: list[Recording]
+    account_given: str | None  # what the caller keyed in as their account number
 
 
 def messages_to_verify(session: Session) -> list[ToVerify]:
@@ -230,7 +231,13 @@ def messages_to_verify(session: Session) -> list[ToVerify]:
         select(Recording).where(Recording.ticket_id.in_(ids)).order_by(Recording.id)
     ):
         recordings.setdefault(recording.ticket_id or 0, []).append(recording)
-    return [ToVerify(t, recordings.get(t.id, [])) for t in tickets]
+    given = session.execute(
+        select(Call.ticket_id, Call.account_given).where(
+            Call.ticket_id.in_(ids), Call.account_given.is_not(None)
+        )
+    )
+    accounts = {ticket_id: account for ticket_id, account in given}
+    return [ToVerify(t, recordings.get(t.id, []), accounts.get(t.id)) for t in tickets]
 
 
 def clients_with_contacts(session: Session) -> Sequence[Client]:

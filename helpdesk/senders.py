@@ -121,6 +121,13 @@ def _smtp(url: str) -> smtplib.SMTP:
         if smtp.has_extn("starttls"):
             smtp.starttls(context=ssl.create_default_context())
             smtp.ehlo()
+        elif target.username:
+            # A password never crosses the network in clear: a server that offers no STARTTLS
+            # (or an attacker who removed the offer) gets no login.
+            smtp.close()
+            raise smtplib.SMTPNotSupportedError(
+                "the mail server offers no STARTTLS: credentials not sent (use smtps://)"
+            )
     if target.username:
         smtp.login(unquote(target.username), unquote(target.password or ""))
     return smtp

@@ -73,7 +73,7 @@ def sign_in(
     email, address = normalize_email(email), address[:64]
     session.execute(delete(SignInAttempt).where(SignInAttempt.at < now - KEEP_ATTEMPTS))
     if throttled(session, email, address, now):
-        session.add(SignInAttempt(at=now, email=email, address=address, succeeded=False))
+        # Not counted: the lock ends 15 minutes after the last real failure, whatever follows.
         raise SignInRefused("too many failed attempts: wait 15 minutes", throttled=True)
     staff = session.scalars(
         select(StaffMember).where(func.lower(StaffMember.email) == email)

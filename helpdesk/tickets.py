@@ -232,7 +232,8 @@ def change_priority(
     now: datetime | None = None,
 ) -> None:
     """Regular ⇄ urgent. Until the client is reached, the deadline is the new line's promise
-    counted from the moment of the change, and it is watched anew."""
+    counted from the moment of the change (made urgent: that, or the deadline it had, whichever
+    comes first), and it is watched anew."""
     if not reason.strip():
         raise ValueError("a change of priority needs a reason")
     if ticket.priority == priority:
@@ -248,7 +249,10 @@ def change_priority(
         reason=reason.strip()[:500],
     )
     if ticket.first_response_at is None and not ticket.to_verify:
-        ticket.sla_due_at, _ = deadline(session, hours, priority, now)
+        due, _ = deadline(session, hours, priority, now)
+        if priority == Line.URGENT and ticket.sla_due_at is not None:
+            due = min(due, ticket.sla_due_at)  # made urgent, it never waits longer than before
+        ticket.sla_due_at = due
         _watch(session, hours, ticket, now, moved=True)
         if priority == Line.URGENT:
             _alert_urgent_team(session, hours, ticket, now)

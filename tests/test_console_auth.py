@@ -160,3 +160,19 @@ def test_make_runs_banner_says_how_to_sign_in(capsys: pytest.CaptureFixture[str]
     assert "helene@altilogix.example" in shown and staff_access.DEMO_PASSWORD in shown
     local_run._banner(settings.load({}, {"DEBUG": "false"}), "5000", "up")
     assert staff_access.DEMO_PASSWORD not in capsys.readouterr().out
+
+
+def test_behind_a_proxy_one_locked_address_does_not_lock_every_client(
+    phone_app: Flask, db: Session, engine_url: str
+) -> None:
+    give_passwords(db)
+    behind = create_app(app_config(engine_url, TRUSTED_PROXIES=1))
+    for attempt in range(20):
+        db.add(SignInAttempt(at=utcnow(), email=f"x{attempt}@a.example", address="198.51.100.7"))
+    db.commit()
+    from_there = Staff(behind)
+    from_there.client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.7"
+    assert from_there.sign_in(HELENE).status_code == 429
+    elsewhere = Staff(behind)
+    elsewhere.client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+    assert elsewhere.sign_in(HELENE).status_code == 302

@@ -157,6 +157,8 @@ def test_a_message_to_verify_is_attached_to_a_client_and_contact(
     assert ticket.to_verify
     page = helene.text("/console/verify")
     assert f'action="/console/verify/{ticket.number}/settle"' in page
+    assert "Numéro de compte donné : 1001" in page
+    assert "api.twilio" not in page  # the message plays from the app's own copy, once made
     marie_id = db.scalars(select(Contact.id).where(Contact.name == "Marie Tremblay")).one()
     helene.post(f"/console/verify/{ticket.number}/settle", {"contact": str(marie_id)})
     db.expire_all()

@@ -93,6 +93,18 @@ def test_a_ticket_made_urgent_is_the_urgent_teams_and_escalates_if_unanswered(
     assert rows["ticket.escalate"].run_at == at(2026, 12, 1, 11, 20)
 
 
+def test_a_ticket_made_urgent_near_its_deadline_keeps_the_earlier_one(
+    db: Session, context: Context
+) -> None:
+    with time_machine.travel(at(2026, 12, 1, 9), tick=False):
+        ticket = _open(db, context)  # due at 13:00
+    with time_machine.travel(at(2026, 12, 1, 12, 45), tick=False):
+        tickets.change_priority(
+            db, context.hours, ticket, Line.URGENT, reason="worse", staff_member_id=None
+        )
+    assert ticket.sla_due_at == at(2026, 12, 1, 13)  # not 13:45
+
+
 def test_a_change_of_priority_needs_a_reason(db: Session, context: Context) -> None:
     ticket = _open(db, context)
     with pytest.raises(ValueError, match="reason"):

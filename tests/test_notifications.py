@@ -194,3 +194,17 @@ def test_a_notice_claimed_for_sending_is_never_sent_again_by_a_retry(
     db.commit()
     notify.notify_ticket(sending, ticket.id, staff)  # RQ's retry
     assert len(smtp_inbox.messages) == 1
+
+
+def test_credentials_are_never_sent_to_a_mail_server_without_encryption(
+    phone_app: Flask, db: Session, smtp_inbox: SmtpInbox, twilio_api: RecordingTwilioHttp
+) -> None:
+    import smtplib
+
+    from helpdesk import senders
+
+    url = f"smtp://support:s3cret@127.0.0.1:{smtp_inbox.port}"  # the server offers no STARTTLS
+    settings = helpdesk(phone_app).settings.replace(smtp_url=url)
+    with pytest.raises(smtplib.SMTPNotSupportedError, match="no STARTTLS"):
+        senders.send_email(settings, "luc@altilogix.example", "Objet", "Texte")
+    assert smtp_inbox.messages == []
