@@ -78,6 +78,7 @@ LABELS: dict[str, Any] = {
     "usage": _("time entry"),
     "entry": _("time entry"),
     "reversal": _("reversal (correction)"),
+    "correction": _("corrected entry, taken back"),
     "adjustment": _("adjustment"),
     # why a charge differs from the time worked
     "planned_counts_as_regular": _("planned work counts as regular"),

@@ -24,7 +24,7 @@ from models import BankReason, BankTransaction, Client, StaffMember, Ticket, Tim
 @dataclass(frozen=True)
 class Row:
     at: datetime
-    what: str  # "purchase", "entry" or "reversal"
+    what: str  # "purchase", "entry", "reversal" (the bank's part given back) or "correction"
     ticket: int | None = None
     technician: str = ""
     work: str = ""  # "regular phone support", as codes: "regular/phone/support"
@@ -37,6 +37,7 @@ class Row:
     invoice: str = ""
     note: str = ""
     balance: int = 0  # after this row
+    corrects: int | None = None  # the entry this one corrects
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,48 @@ def _entry_rows(
             TimeEntry.created_at < end,
         )
     )
-    return [((e.created_at, 1, e.id), _entry_row(e, number, name)) for e, number, name in found]
+    rows = [((e.created_at, 1, e.id), _entry_row(e, number, name)) for e, number, name in found]
+    return rows + _corrections(session, rows)
+
+
+def _corrections(
+    session: Session, rows: list[tuple[tuple[datetime, int, int], Row]]
+) -> list[tuple[tuple[datetime, int, int], Row]]:
+    """A corrected entry is taken back in the month of its correction: a row of the corrected
+    entry's amounts, negative, so that the month's totals count the corrected entry alone (the
+    bank's part is the ledger's reversal line, on its own row)."""
+    correcting = {row.corrects: key[0] for key, row in rows if row.corrects is not None}
+    if not correcting:
+        return []
+    found = session.execute(
+        select(TimeEntry, Ticket.number, StaffMember.name)
+        .join(Ticket, Ticket.id == TimeEntry.ticket_id)
+        .join(StaffMember, StaffMember.id == TimeEntry.staff_member_id)
+        .where(TimeEntry.id.in_(list(correcting)))
+    )
+    taken_back = []
+    for old, number, name in found:
+        row = _entry_row(old, number, name)
+        at = correcting[old.id]
+        taken_back.append(
+            (
+                (at, 0, 2**62),  # after the ledger's reversal line, before the new entry
+                replace(
+                    row,
+                    at=at,
+                    what="correction",
+                    raw_minutes=-row.raw_minutes,
+                    charged_minutes=-row.charged_minutes,
+                    bank_minutes=0,
+                    overage_minutes=-row.overage_minutes,
+                    travel_minutes=-row.travel_minutes,
+                    expenses_cents=-row.expenses_cents,
+                    note=f"entry {old.id} taken back",
+                    corrects=None,
+                ),
+            )
+        )
+    return taken_back
 
 
 def _entry_row(entry: TimeEntry, number: int, technician: str) -> Row:
@@ -142,6 +184,7 @@ def _entry_row(entry: TimeEntry, number: int, technician: str) -> Row:
         note=f"corrects entry {entry.corrects_id}: {entry.correction_reason}"
         if entry.corrects_id
         else entry.note,
+        corrects=entry.corrects_id,
     )
 
 

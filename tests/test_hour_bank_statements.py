@@ -62,6 +62,7 @@ def test_a_statement_lists_the_months_entries_and_reversals_with_the_running_bal
         ("entry", 20, 30, -30, 0, 540),
         ("entry", 40, 60, 0, 60, 540),
         ("reversal", 0, 0, 30, 0, 570),
+        ("correction", -20, -30, 0, 0, 570),
         ("entry", 50, 60, -60, 0, 510),
     ]
 
@@ -75,7 +76,8 @@ def test_a_statements_closing_balance_and_totals_match_the_ledger(
     until = statements.month_bounds(2027, 1, MONTREAL)[0]
     assert sheet.closing == banks.balance(db, owner, until=until) == 510
     assert sheet.opening + sheet.total("bank_minutes") == sheet.closing
-    assert (sheet.total("charged_minutes"), sheet.total("overage_minutes")) == (150, 60)
+    # The corrected entry counts once: 60 (the correction of 30) + 60 (training, outside the bank).
+    assert (sheet.total("charged_minutes"), sheet.total("overage_minutes")) == (120, 60)
 
 
 def test_a_statement_in_csv_has_one_line_per_row_between_opening_and_closing(
@@ -93,4 +95,4 @@ def test_a_statement_in_csv_has_one_line_per_row_between_opening_and_closing(
         "2026-12-02 09:00,entry,1001,Luc Gagnon,regular/phone/support,20,30,-30,0,0,0,,,540"
     )
     assert lines[-1] == "2026-12-01,closing,,,,,,,,,,,,510"
-    assert len(lines) == 7
+    assert len(lines) == 8
