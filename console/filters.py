@@ -131,6 +131,7 @@ TICKET_EVENTS: dict[str, Any] = {
     "callback_logged": _("callback logged (no Twilio)"),
     "callback_dialing": _("callback: dialling the client"),
     "callback_not_reached": _("callback: client not reached"),
+    "callback_made": _("called back from their own phone"),
     "resolved": _("resolved"),
     "closed": _("closed"),
     "reopened": _("reopened"),

@@ -133,8 +133,7 @@ def call_back(number: int) -> ResponseReturnValue:
 @allow(STAFF)
 def called_back(number: int) -> ResponseReturnValue:
     def act(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
-        if not tickets.first_response(ticket, utcnow(), viewer.id):
-            raise tickets.TicketStateError(_("the client was already reached"))
+        callbacks.called_back_from_own_phone(ticket, viewer.id, utcnow())
 
     return _act(number, act, _("Noted: the client was reached."))
 

@@ -209,3 +209,11 @@ def leg_ended(request: CallbackRequest, call: Call, status: str, duration: str) 
     call.outcome = call.outcome or CallOutcome.CALLBACK_NOT_REACHED
     if request.state in (CallbackState.PLACED, CallbackState.DIALING):
         request.state = CallbackState.NOT_REACHED
+
+
+def called_back_from_own_phone(ticket: Ticket, staff_member_id: int, moment: datetime) -> None:
+    """A technician says they reached the client from their own phone: the first response (if
+    it is one, so supervisors get no false warning), in the history, and the client's notice."""
+    tickets.first_response(ticket, moment, staff_member_id)
+    tickets.note(ticket, TicketEventKind.CALLBACK_MADE, staff_member_id)
+    interventions.announce(ticket, Intervention.CALLBACK, f"own-phone-{int(moment.timestamp())}")

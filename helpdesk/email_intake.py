@@ -218,13 +218,15 @@ def _reply(
     ticket: Ticket,
     message: InboundMessage,
 ) -> Intake:
-    """A message on a ticket: added to it, a resolved one reopened, whoever handles it told.
-    Never a second ticket, never a second acknowledgement."""
+    """A message on a ticket: added to it, a resolved one reopened (by the client's own people),
+    whoever handles it told. Never a second ticket, never a second acknowledgement."""
     row.outcome, row.ticket_id = Outcome.REPLY.value, ticket.id
     tickets.note(ticket, TicketEventKind.EMAIL_IN, email_id=row.id, sender=message.from_address)
     if ticket.to_verify:
         return Intake(Outcome.REPLY, ticket.number, row.message_id)
-    if ticket.status != TicketStatus.OPEN:
+    if ticket.status == TicketStatus.RESOLVED and _of_the_client(session, ticket, message):
+        # A closed ticket stays closed (a "merci" to the survey mail is only noted), and only
+        # the client's own people reopen a resolved one: a third party in copy does not.
         tickets.reopen(ticket, None, why=f"email from {message.from_address}")
     staff = (
         [ticket.assignee_id]
@@ -235,6 +237,11 @@ def _reply(
         session, ticket.id, staff, tasks.Notice.EMAIL, occasion=f"email-{row.id}", email_id=row.id
     )
     return Intake(Outcome.REPLY, ticket.number, row.message_id)
+
+
+def _of_the_client(session: Session, ticket: Ticket, message: InboundMessage) -> bool:
+    contact = sender(session, message.from_address)
+    return contact is not None and contact.client_id == ticket.client_id
 
 
 def _new_ticket(

@@ -165,6 +165,7 @@ class TicketEventKind(StrEnum):
     CALLBACK_LOGGED = "callback_logged"
     CALLBACK_DIALING = "callback_dialing"
     CALLBACK_NOT_REACHED = "callback_not_reached"
+    CALLBACK_MADE = "callback_made"  # a technician called the client back from their own phone
     RESOLVED = "resolved"
     CLOSED = "closed"
     REOPENED = "reopened"

@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import CallbackRequest, Line, Ticket, TicketEventKind, TicketStatus
+from models import CallbackRequest, Line, OutboxTask, Ticket, TicketEventKind, TicketStatus
 from tests.console_world import JULIE, KARIM, LUC, Staff, give_passwords, staff_id
 from tests.counting import statements
 from tests.phone import at, place_call
@@ -133,6 +133,17 @@ def test_i_called_back_from_my_own_phone_is_the_first_response(desk: Flask, db: 
     ticket = _ticket(db)
     assert ticket.first_response_at is not None
     assert TicketEventKind.FIRST_RESPONSE.value in _kinds(ticket)
+
+
+def test_a_callback_from_my_own_phone_is_an_intervention_the_client_is_told_of(
+    desk: Flask, db: Session
+) -> None:
+    luc = _signed_in(desk, LUC)
+    luc.post("/console/tickets/1001/called-back")
+    ticket = _ticket(db)
+    assert TicketEventKind.CALLBACK_MADE.value in _kinds(ticket)
+    notices = db.scalars(select(OutboxTask).where(OutboxTask.task == "ticket.notify_contact"))
+    assert [row.args["kind"] for row in notices] == ["callback"]
 
 
 def test_call_back_now_queues_a_callback_for_my_mobile(desk: Flask, db: Session) -> None:

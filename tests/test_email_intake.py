@@ -3,6 +3,7 @@ a reply, a message to verify, automatic mail left unanswered, or bytes in quaran
 
 from __future__ import annotations
 
+import email
 import os
 import subprocess
 import sys
@@ -281,6 +282,39 @@ def test_a_reply_reopens_a_resolved_ticket(mail_app: Flask, db: Session) -> None
     assert reopened is not None and reopened.status == TicketStatus.OPEN
     kinds = [event.kind for event in reopened.events]
     assert kinds[-2:] == [TicketEventKind.EMAIL_IN, TicketEventKind.REOPENED]
+
+
+def test_a_reply_to_a_closed_ticket_is_kept_without_reopening_it(
+    mail_app: Flask, db: Session
+) -> None:
+    first = letter()
+    ticket = _ticket(mail_app, db, first)
+    technician = db.scalars(select(StaffMember)).first()
+    assert technician is not None
+    tickets.close(ticket, technician.id)
+    db.commit()
+    message_id = email.message_from_bytes(first)["Message-ID"]
+    through_http(mail_app, letter(subject="Re: merci !", In_Reply_To=message_id))
+    db.expire_all()
+    kept = db.get(Ticket, ticket.id)
+    assert kept is not None and kept.status == TicketStatus.CLOSED
+    assert kept.events[-1].kind == TicketEventKind.EMAIL_IN
+
+
+def test_a_third_party_in_copy_does_not_reopen_a_resolved_ticket(
+    mail_app: Flask, db: Session
+) -> None:
+    first = letter()
+    ticket = _ticket(mail_app, db, first)
+    technician = db.scalars(select(StaffMember)).first()
+    assert technician is not None
+    tickets.resolve(ticket, technician.id)
+    db.commit()
+    message_id = email.message_from_bytes(first)["Message-ID"]
+    reply = letter(sender=STRANGER, subject="Re: Sage 50", In_Reply_To=message_id)
+    assert through_http(mail_app, reply) == "reply"
+    db.expire_all()
+    assert db.get(Ticket, ticket.id).status == TicketStatus.RESOLVED  # type: ignore[union-attr]
 
 
 def test_a_stranger_s_email_is_kept_to_verify_and_answered_politely(
