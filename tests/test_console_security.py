@@ -40,6 +40,7 @@ VALUES = {
     "year": 2026,
     "month": 12,
     "recording_id": 1,
+    "quarantine_id": 1,
 }
 
 
