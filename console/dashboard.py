@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from console import stats
 from console.access import SUPERVISORS, allow, helpdesk, refuse_unmarked
 from console.filters import label
+from helpdesk import surveys
 from models import Line, utcnow
 
 bp = Blueprint("dashboard", __name__, url_prefix="/console/dashboard")
@@ -76,9 +77,11 @@ def index() -> ResponseReturnValue:
     period = stats.read_period(request.args, now.astimezone(zone).date())
     with context.transaction() as session:
         board = stats.dashboard(session, period, zone, now)
+        satisfaction = surveys.by_month(session, zone)
     return render_template(
         "dashboard.html",
         board=board,
+        satisfaction=satisfaction,
         charts=charts(board),
         weekdays=weekdays(),
         lines=[line.value for line in Line],

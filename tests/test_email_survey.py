@@ -273,3 +273,15 @@ def _another_ticket(db: Session, model: Ticket) -> int:
     db.add(ticket)
     db.flush()
     return ticket.id
+
+
+def test_the_answers_appear_in_the_supervisors_dashboard(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    token = closed_ticket(sending, smtp_inbox)
+    send_answer(phone_app, token, "4")
+    david = Staff(phone_app)
+    david.sign_in(DAVID)
+    page = david.text("/console/dashboard/")
+    section = page[page.index('id="satisfaction"') :]
+    assert '<td class="number">1</td><td class="number">4.00</td>' in section
