@@ -34,7 +34,7 @@ def _more_of_everything(db: Session, first: int) -> None:
         contact = Contact(client_id=client.id, name=f"Contact {n}", email=f"c{n}@client.example")
         db.add(contact)
         db.flush()
-        db.add(ContactPhone(contact_id=contact.id, number=f"+181955501{n:02d}"))
+        db.add(ContactPhone(contact_id=contact.id, number=f"+187355501{n:02d}"))
         db.add(StaffMember(name=f"Tech {n}", email=f"tech{n}@altilogix.example"))
         db.add(Closure(day=date(2026, 12, 1 + n % 20), from_time=time(12), reason=f"r{n}"))
         db.add(Quarantine(sha256=f"{n:064d}", reason="not_a_message", raw=b"x", size=1))
