@@ -32,6 +32,9 @@ from settings import Settings
 log = logging.getLogger("ivr")
 
 bp = Blueprint("ivr", __name__, url_prefix="/voice")
+
+# How many spooled webhooks a web process writes back after one of its answers.
+WEB_REPLAY_LIMIT = 2
 bp.before_request(check_signature)
 
 
@@ -110,7 +113,9 @@ def call_step(view: Callable[[Turn], VoiceResponse]) -> Callable[[], Response]:
 
 def _replay_quietly(context: Context) -> None:
     try:
-        replay.replay_spool(context, limit=20)
+        # A few per webhook: the worker writes the rest, and this web process stays free to
+        # answer the calls that come in once the database is back.
+        replay.replay_spool(context, limit=WEB_REPLAY_LIMIT)
     except Exception as error:  # the worker and the next webhook will try again
         log.warning("spool replay failed: %s", type(error).__name__)
 
