@@ -20,12 +20,15 @@ from queueing import spool
 log = logging.getLogger(__name__)
 
 
-def replay_spool(context: Context, limit: int = 50) -> int:
-    """Apply what waits in the spool; return how many entries were written."""
+def replay_spool(context: Context, limit: int = 50, older_than: float = 0.0) -> int:
+    """Apply what waits in the spool (written more than ``older_than`` seconds ago); return
+    how many entries were written."""
     folder = Path(context.settings.spool_dir)
     if not spool.pending(folder):
         return 0
-    done = spool.replay(folder, lambda entry: apply(context, entry), limit, _database_away)
+    done = spool.replay(
+        folder, lambda entry: apply(context, entry), limit, _database_away, older_than
+    )
     if done:
         log.info("%d spooled webhook(s) written to the database", done)
     return done

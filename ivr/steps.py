@@ -33,8 +33,12 @@ log = logging.getLogger("ivr")
 
 bp = Blueprint("ivr", __name__, url_prefix="/voice")
 
-# How many spooled webhooks a web process writes back after one of its answers.
+# How many spooled webhooks a web process writes back after one of its answers, and how old
+# they must be: the worker writes them back within seconds when the database returns; the web
+# process only takes over the ones a worker did not (a host without a worker), so that it stays
+# free for the calls that come in at that moment.
 WEB_REPLAY_LIMIT = 2
+WEB_REPLAY_AFTER_SECONDS = 30.0
 bp.before_request(check_signature)
 
 
@@ -115,7 +119,7 @@ def _replay_quietly(context: Context) -> None:
     try:
         # A few per webhook: the worker writes the rest, and this web process stays free to
         # answer the calls that come in once the database is back.
-        replay.replay_spool(context, limit=WEB_REPLAY_LIMIT)
+        replay.replay_spool(context, limit=WEB_REPLAY_LIMIT, older_than=WEB_REPLAY_AFTER_SECONDS)
     except Exception as error:  # the worker and the next webhook will try again
         log.warning("spool replay failed: %s", type(error).__name__)
 

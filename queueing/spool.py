@@ -64,12 +64,13 @@ def replay(
     apply: Callable[[dict[str, Any]], None],
     limit: int = 50,
     transient: Callable[[Exception], bool] = lambda _error: True,
+    older_than: float = 0.0,
 ) -> int:
     """Apply waiting entries, oldest first; an entry is removed once applied. Returns how many
     were applied. One that fails stays for the next replay; one that fails ``MAX_FAILURES``
     times for a reason that is not ``transient`` is set aside in ``failed/``."""
     done = 0
-    for claimed in _claim(folder, limit):
+    for claimed in _claim(folder, limit, older_than):
         try:
             apply(json.loads(claimed.read_text(encoding="utf-8")))
         except Exception as error:
@@ -100,11 +101,14 @@ def set_aside(folder: Path) -> int:
     return sum(1 for _ in failed.glob(f"*{SUFFIX}")) if failed.is_dir() else 0
 
 
-def _claim(folder: Path, limit: int) -> Iterator[Path]:
+def _claim(folder: Path, limit: int, older_than: float = 0.0) -> Iterator[Path]:
     if not folder.is_dir():
         return
     _release_stale(folder)
-    for path in sorted(folder.glob(f"*{SUFFIX}"))[:limit]:
+    # Names begin with the time they were written, in nanoseconds.
+    before = int((time.time() - older_than) * 1e9)
+    waiting = [p for p in sorted(folder.glob(f"*{SUFFIX}")) if int(p.name[:20]) < before]
+    for path in waiting[:limit]:
         claimed = path.with_name(path.name + CLAIMED)
         try:
             path.rename(claimed)
