@@ -1,13 +1,17 @@
 """The console in a real browser: Debian's Chromium driven by Playwright, against the app served
-on 127.0.0.1. Sign in, filter the call log, open a call's timeline, take a ticket, add a note,
-resolve and close it; answer a satisfaction survey as the client does; a supervisor adds a
-closure (and a call hears it), changes the roster (and the CATA rings the new order), and is told
-why a 5th authorized contact is refused.
+on 127.0.0.1. Sign in, filter the call log, export it as CSV, open a call's timeline and play
+its message; take a ticket, add a note, resolve and close it, ask to be called back now; answer
+a satisfaction survey as the client does; a supervisor adds a closure (and a call hears it),
+changes the roster (and the CATA rings the new order), attaches a message to verify to a
+client's contact, and is told why a 5th authorized contact is refused.
 ``SCREENSHOTS=docs/screenshots`` keeps the pictures for the README.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import os
 import shutil
 import threading
@@ -21,10 +25,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from helpdesk import tickets
-from models import StaffMember, Survey, Ticket, TicketStatus
-from tests import services
-from tests.console_world import HELENE, LUC, PASSWORD, give_passwords
+from helpdesk import recordings, tickets
+from models import (
+    Call,
+    CallbackRequest,
+    Client,
+    Contact,
+    Line,
+    OutboxTask,
+    Recording,
+    StaffMember,
+    Survey,
+    Ticket,
+    TicketStatus,
+    utcnow,
+)
+from tests import phone, services
+from tests.console_world import HELENE, LUC, PASSWORD, give_passwords, staff_id
 from tests.phone import CATA, EMILY, at, place_call
 
 CHROMIUM = "/usr/bin/chromium"
@@ -292,4 +309,127 @@ def test_a_supervisor_sees_the_dashboards_charts_drawn(
     assert all(width > 0 and height > 0 and chart for width, height, chart in drawn), drawn
     page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
     assert errors == []
+    assert not [v for v in violations if "Content Security Policy" in v]
+
+
+# One second of silence as MPEG-1 Layer III (128 kbit/s, 44.1 kHz): frames whose side
+# information is all zeros decode to silence, so Chromium can really load and play it.
+SILENT_MP3 = (bytes.fromhex("fffb9064") + bytes(413)) * 38
+
+
+def _copied(phone_app: Flask, db: Session, recording: Recording) -> None:
+    """The recording as the copy job leaves it: the audio in RECORDINGS_DIR, the row told so."""
+    name = recordings.file_name(recording.id)
+    folder = Path(phone.helpdesk(phone_app).settings.recordings_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(SILENT_MP3)
+    recording.stored_path, recording.stored_bytes = name, len(SILENT_MP3)
+    recording.stored_sha256 = hashlib.sha256(SILENT_MP3).hexdigest()
+    recording.stored_at = utcnow()
+    db.commit()
+
+
+def test_a_supervisor_exports_the_filtered_call_log_as_csv(
+    browser: Any, served: str, db: Session
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    violations = _watch_policy(page)
+    _sign_in(page, served, HELENE)
+    page.click("text=Journal d'appels")
+    page.select_option("select[name=line]", "urgent")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**line=urgent**")
+    with page.expect_download() as download_info:
+        page.click("text=Exporter en CSV")
+    download = download_info.value
+    assert download.suggested_filename == "calls.csv"
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    urgent = db.scalars(select(Call).where(Call.line == Line.URGENT)).one()
+    assert rows[0][:3] == ["started", "ended", "direction"]
+    assert [(r[0], r[3], r[12], r[13]) for r in rows[1:]] == [
+        ("2026-12-01 10:05:00", "urgent", "Sophie Lavoie", urgent.call_sid)
+    ]
+    assert not [v for v in violations if "Content Security Policy" in v]
+
+
+def test_a_supervisor_plays_a_calls_message_from_the_apps_copy(
+    browser: Any, served: str, phone_app: Flask, db: Session
+) -> None:
+    recording = db.scalars(select(Recording)).one()
+    _copied(phone_app, db, recording)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    violations = _watch_policy(page)
+    heard: list[tuple[str, int]] = []
+    page.on("response", lambda r: heard.append((r.url, r.status)))
+    _sign_in(page, served, HELENE)
+    page.goto(f"{served}/console/calls/{recording.call_id}")
+    assert "message enregistré" in page.locator("ol.timeline").inner_text()
+    audio = page.locator("section.card audio")
+    route = f"{served}/console/recordings/{recording.id}"
+    assert audio.get_attribute("src") == route.removeprefix(served)
+    # The test's own script (not the page's, which the policy keeps to files): play, and wait
+    # for `canplay`, when the browser has decoded enough of the app's copy to play it.
+    ready = audio.evaluate(
+        "a => new Promise(done => {"
+        " a.oncanplay = () => done(a.readyState); a.onerror = () => done(-a.error.code);"
+        " a.play(); })"
+    )
+    assert ready >= 2  # a negative number is the MediaError's code: the audio did not decode
+    assert audio.evaluate("audio => [audio.currentSrc, audio.error]") == [route, None]
+    assert [status for url, status in heard if url == route][:1] in ([200], [206])
+    assert not [v for v in violations if "Content Security Policy" in v]
+
+
+def test_a_technician_asks_to_be_called_back_now(browser: Any, served: str, db: Session) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    violations = _watch_policy(page)
+    _sign_in(page, served, LUC)
+    page.click("a[href='/console/tickets/1001']")
+    page.click("button:has-text('Rappeler maintenant')")
+    flash = page.locator("p.flash.info").inner_text()
+    assert flash == "Rappel planifié : votre cellulaire va sonner, appuyez sur 1."
+    request = db.scalars(select(CallbackRequest)).one()
+    ticket = db.scalars(select(Ticket).where(Ticket.number == 1001)).one()
+    assert (request.ticket_id, request.staff_member_id) == (ticket.id, staff_id(db, LUC))
+    task = db.scalars(select(OutboxTask).where(OutboxTask.task == "call.callback")).one()
+    assert (task.key, task.args) == (
+        f"callback-{request.request_id}",
+        {"request_id": request.request_id},
+    )
+    assert not [v for v in violations if "Content Security Policy" in v]
+
+
+def test_a_supervisor_attaches_a_message_to_verify_to_a_clients_contact(
+    browser: Any, served: str, shots: Path, phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(
+        phone_app, at(2026, 12, 1, 10, 20), caller="anonymous", press="-,6,1001#"
+    )
+    ticket = phone.the_ticket(db, transcript)
+    assert ticket.to_verify and ticket.sla_due_at is None
+    _copied(
+        phone_app, db, db.scalars(select(Recording).where(Recording.ticket_id == ticket.id)).one()
+    )
+    marie = db.scalars(
+        select(Contact).join(Client).where(Client.account == "1001").order_by(Contact.id)
+    ).first()
+    assert marie is not None
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    violations = _watch_policy(page)
+    _sign_in(page, served, HELENE)
+    page.click("nav >> text=À vérifier")
+    waiting = page.locator("article.verify", has=page.locator(f"a:text-is('{ticket.number}')"))
+    assert waiting.locator("audio").get_attribute("src") == "/console/recordings/" + str(
+        db.scalars(select(Recording.id).where(Recording.ticket_id == ticket.id)).one()
+    )
+    page.screenshot(path=str(shots / "verify.png"), full_page=True)
+    waiting.locator("select[name=contact]").select_option(str(marie.id))
+    waiting.locator("button:has-text('Rattacher')").click()
+    flash = page.locator("p.flash.info").inner_text()
+    assert flash == "Le message est maintenant un billet de ce client."
+    assert page.locator("article.verify").count() == 0
+    db.expire_all()
+    settled = db.get(Ticket, ticket.id)
+    assert settled is not None and not settled.to_verify and settled.sla_due_at is not None
+    assert (settled.client_id, settled.contact_id) == (marie.client_id, marie.id)
     assert not [v for v in violations if "Content Security Policy" in v]

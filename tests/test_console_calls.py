@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console import calllog
-from models import Call, CallDirection, Contact, Ticket, TicketStatus
+from models import Call, CallDirection, Contact, Line, Ticket, TicketStatus
 from tests.console_world import HELENE, LUC, Staff, give_passwords, staff_id
 from tests.counting import statements
 from tests.phone import NADIA, at, place_call, the_call
@@ -88,6 +89,29 @@ def test_the_csv_export_holds_what_is_filtered(
     assert [(r[0], r[4], r[6]) for r in rows[1:]] == [
         ("2026-12-01 11:00:00", "+15145550121", "Westmount Dental Clinic")
     ]
+
+
+def test_the_csv_export_streams_every_row_in_order_across_chunks(
+    db: Session, helene: Staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(calllog, "EXPORT_CHUNK", 4)
+    start = at(2026, 12, 1, 9)
+    for i in range(11):  # two calls a minute: a chunk ends between two calls of the same minute
+        moment = start + timedelta(minutes=i // 2)
+        db.add(Call(call_sid=f"CA{i:032d}", line=Line.REGULAR, started_at=moment, status="done"))
+    db.add(Call(call_sid="CA-urgent", line=Line.URGENT, started_at=start, status="done"))
+    db.commit()
+    response = helene.get("/console/calls/export.csv?line=regular")
+    assert (response.status_code, response.is_streamed) == (200, True)
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == calllog.CSV_HEADER
+    expected = sorted(db.scalars(select(Call).where(Call.line == Line.REGULAR)), key=_newest_first)
+    assert [r[-1] for r in rows[1:]] == [c.call_sid for c in expected]
+    assert len(rows) - 1 == 11 > calllog.EXPORT_CHUNK
+
+
+def _newest_first(call: Call) -> tuple[float, int]:
+    return (-call.started_at.timestamp(), -call.id)
 
 
 def test_a_cell_that_a_spreadsheet_would_run_is_defused() -> None:
