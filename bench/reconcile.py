@@ -37,6 +37,7 @@ from models import (
     NotificationChannel,
     OutboxState,
     OutboxTask,
+    Recording,
     Role,
     StaffMember,
     Ticket,
@@ -158,6 +159,7 @@ class Stored:
     notifications: dict[str, Notification]  # by key
     outbox: list[OutboxTask]
     installation: str
+    recordings: list[int]  # each message kept, whose copy from Twilio is a task
 
     @classmethod
     def read(cls, session: Session) -> Stored:
@@ -168,6 +170,7 @@ class Stored:
             notifications={n.key: n for n in session.scalars(select(Notification))},
             outbox=list(session.scalars(select(OutboxTask).order_by(OutboxTask.id))),
             installation=session.scalars(select(Installation.key)).one(),
+            recordings=list(session.scalars(select(Recording.id))),
         )
 
 
@@ -314,6 +317,7 @@ def reconcile_outbox(
     wanted: set[str] = set()
     for ticket, connected in tickets.matched:
         wanted |= outbox_keys(ticket, connected)
+    wanted |= {f"recording-{recording}-copy" for recording in stored.recordings}
     keys = {row.key for row in stored.outbox if row.key}
     tally = Tally(expected=len(wanted), found=len(wanted & keys))
     tally.missing = sorted(wanted - keys)
