@@ -72,9 +72,11 @@ def purchase(account: str) -> ResponseReturnValue:
     context, viewer = helpdesk(), _viewer()
     try:
         hours = _whole_hours(request.form.get("hours", ""))
+        given = request.form.get("bought_on", "")
+        bought_on = _day(given, "bought_on") if given else _today()
         with context.transaction() as session:
             client = _client(session, account)
-            bought = banks.Purchase(client.id, hours, request.form.get("invoice", ""), _today())
+            bought = banks.Purchase(client.id, hours, request.form.get("invoice", ""), bought_on)
             row = banks.record_purchase(
                 session, bought, viewer.id, low_minutes=context.settings.bank_low_minutes
             )
@@ -91,7 +93,7 @@ def purchase(account: str) -> ResponseReturnValue:
 def paid(account: str, purchase_id: int) -> ResponseReturnValue:
     viewer = _viewer()
     try:
-        paid_on = _day(request.form.get("paid_on", ""))
+        paid_on = _day(request.form.get("paid_on", ""), "paid_on")
         with helpdesk().transaction() as session:
             client = _client(session, account)
             purchase = session.get(BankTransaction, purchase_id)
@@ -105,11 +107,11 @@ def paid(account: str, purchase_id: int) -> ResponseReturnValue:
     return redirect(url_for("banks.show", account=account))
 
 
-def _day(text: str) -> date:
+def _day(text: str, field: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidEntry(f"paid_on: {text!r} is not a date") from None
+        raise InvalidEntry(f"{field}: {text!r} is not a date") from None
 
 
 def _whole_hours(text: str) -> int:

@@ -85,7 +85,9 @@ def record_purchase(
     if len(invoice) > INVOICE_MAX_CHARS:
         raise InvalidEntry(f"invoice: at most {INVOICE_MAX_CHARS} characters")
     cost = price(purchase.hours, purchase.bought_on)
-    client = locked_client(session, purchase.client_id)
+    client = locked_client(session, purchase.client_id)  # also: one of two twin forms waits
+    if _invoiced(session, client.id, invoice):
+        raise InvalidEntry(f"invoice: {invoice} is already recorded for this client")
     row = BankTransaction(
         client_id=client.id,
         minutes=purchase.hours * 60,
@@ -97,6 +99,18 @@ def record_purchase(
         note=f"{purchase.hours} h",
     )
     return _append(session, row, low_minutes)
+
+
+def _invoiced(session: Session, client_id: int, invoice: str) -> bool:
+    """A purchase with this invoice is already on the client's ledger (a form sent twice)."""
+    found = session.scalar(
+        select(BankTransaction.id).where(
+            BankTransaction.client_id == client_id,
+            BankTransaction.reason == BankReason.PURCHASE,
+            BankTransaction.invoice == invoice,
+        )
+    )
+    return found is not None
 
 
 def record_payment(

@@ -64,14 +64,14 @@ def test_an_alert_run_twice_sends_each_message_once(db: Session, context: Contex
 
 def test_a_bank_topped_up_before_the_alert_ran_sends_nothing(db: Session, context: Context) -> None:
     task = _cross(db, context)
-    buy(db, BOULANGERIE, 10)
+    buy(db, BOULANGERIE, 10, invoice="F-2026-0102")
     bank_alerts.alert_low_balance(context, **task.args)
     assert db.scalars(select(Notification)).all() == []
 
 
 def test_falling_again_after_a_purchase_is_a_new_crossing(db: Session, context: Context) -> None:
     _cross(db, context)  # 120 -> 90
-    buy(db, BOULANGERIE, 1)  # 150
+    buy(db, BOULANGERIE, 1, invoice="F-2026-0102")  # 150
     ticket = open_ticket(db, context)
     time_entries.post(db, form(ticket, luc(db), minutes=45), luc(db), low_minutes=LOW)  # 105
     db.commit()

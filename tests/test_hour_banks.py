@@ -378,3 +378,22 @@ def test_a_payment_dated_in_the_future_is_refused(db: Session, context: Context)
         pytest.raises(InvalidEntry, match=future),
     ):
         banks.record_payment(db, row.id, date(2026, 12, 20), helene(db))
+
+
+def test_a_purchase_recorded_twice_by_the_same_invoice_is_refused(
+    db: Session, context: Context
+) -> None:
+    buy(db, BOULANGERIE, 10, invoice="F-2026-0777")
+    with pytest.raises(InvalidEntry, match="F-2026-0777 is already recorded"):
+        buy(db, BOULANGERIE, 10, invoice="F-2026-0777")
+    assert ledger(db, BOULANGERIE) == [("purchase", 600)]
+
+
+def test_a_purchase_keeps_its_invoice_date_and_is_due_30_days_later(
+    db: Session, context: Context
+) -> None:
+    owner = client(db, BOULANGERIE).id
+    row = banks.record_purchase(
+        db, banks.Purchase(owner, 5, "F-2026-0888", date(2026, 11, 2)), helene(db), low_minutes=LOW
+    )
+    assert row.due_on == date(2026, 12, 2)
