@@ -26,16 +26,24 @@ FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
 def find_or_start(
-    session: Session, call_sid: str, direction: CallDirection = CallDirection.INBOUND
+    session: Session,
+    call_sid: str,
+    direction: CallDirection = CallDirection.INBOUND,
+    *,
+    lock: bool = True,
 ) -> tuple[Call, bool]:
-    """The call with this CallSid, locked for this unit of work, and whether this request made it
-    (first sight).
+    """The call with this CallSid, and whether this request made it (first sight).
 
-    Twice-sent or concurrent webhooks of one call make one row (the insert yields on conflict),
-    and take their turns: each sees what the one before committed, so they answer alike.
+    Twice-sent or concurrent webhooks of one call make one row (the insert yields on conflict).
+    With ``lock``, the row is locked for this unit of work: copies of a step that opens or
+    settles something take their turns, each seeing what the one before committed, so they
+    answer alike and open one ticket.
     """
-    lock_row(session, Call, Call.call_sid == call_sid)
-    locked = select(Call).where(Call.call_sid == call_sid).with_for_update()
+    if lock:
+        lock_row(session, Call, Call.call_sid == call_sid)
+    locked = select(Call).where(Call.call_sid == call_sid)
+    if lock:
+        locked = locked.with_for_update()
     call = session.scalars(locked).first()
     if call is not None:
         return call, False

@@ -7,7 +7,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from helpdesk import phone
 from ivr import menu
-from ivr.steps import Turn, bp, call_step, voice
+from ivr.steps import Turn, bp, call_step, prompt_step, voice
 from ivr.twiml import arg, field, last_resort, url
 from models import Language, Line
 
@@ -15,7 +15,7 @@ ENGLISH_KEY = "9"
 
 
 @bp.post("/incoming")
-@call_step
+@prompt_step
 def incoming(turn: Turn) -> VoiceResponse:
     response = VoiceResponse()
     cata = turn.call.line == Line.URGENT
@@ -31,7 +31,7 @@ def incoming(turn: Turn) -> VoiceResponse:
 
 
 @bp.post("/language")
-@call_step
+@prompt_step
 def language(turn: Turn) -> VoiceResponse:
     digits = field("Digits", 10)
     chosen = Language.EN if digits == ENGLISH_KEY else Language.FR
@@ -50,7 +50,7 @@ def language(turn: Turn) -> VoiceResponse:
 
 
 @bp.post("/menu", endpoint="menu")
-@call_step
+@prompt_step
 def menu_prompt(turn: Turn) -> VoiceResponse:
     the_menu = turn.voice.menu
     silent, invalid = arg("silent"), arg("invalid")
@@ -87,7 +87,7 @@ def _say_options(turn: Turn, gather: Gather, the_menu: menu.Menu, skip_language:
 
 
 @bp.post("/menu/choice")
-@call_step
+@prompt_step
 def choice(turn: Turn) -> VoiceResponse:
     the_menu = turn.voice.menu
     silent, invalid = arg("silent"), arg("invalid")

@@ -6,7 +6,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from helpdesk import phone
 from ivr import speech
-from ivr.steps import Turn, bp, call_step
+from ivr.steps import Turn, bp, call_step, prompt_step
 from ivr.twiml import arg, field, record_message, text_arg, url
 from models import Line
 from phones import parse_caller_id
@@ -19,7 +19,7 @@ def _line() -> Line:
 
 
 @bp.post("/account")
-@call_step
+@prompt_step
 def account(turn: Turn) -> VoiceResponse:
     """Ask for the client's account number (keys, # to finish)."""
     line, tries = _line(), arg("tries")
@@ -49,7 +49,7 @@ def account_entered(turn: Turn) -> VoiceResponse:
 
 
 @bp.post("/reception")
-@call_step
+@prompt_step
 def reception(turn: Turn) -> VoiceResponse:
     """Ring the office during office hours; otherwise, the general voicemail."""
     status = phone.line_status(turn.session, turn.hours, "office")
@@ -83,7 +83,7 @@ def reception_dialed(turn: Turn) -> VoiceResponse:
 
 
 @bp.post("/voicemail")
-@call_step
+@prompt_step
 def voicemail(turn: Turn) -> VoiceResponse:
     """The general voicemail: its messages become tickets for a supervisor to verify."""
     phone.to_voicemail(turn.call, text_arg("reason", 30))

@@ -92,9 +92,19 @@ def voice() -> twiml.Voice:
 
 
 def call_step(view: Callable[[Turn], VoiceResponse]) -> Callable[[], Response]:
-    """A webhook that is a step of a call: the view gets the call's Turn; a request without a
-    CallSid gets a polite end instead of an error."""
+    """A webhook that is a step of a call and opens or settles something (a ticket, a message,
+    the call's end): the call's row is locked for the step, so copies of it take turns. The view
+    gets the call's Turn; a request without a CallSid gets a polite end instead of an error."""
+    return _step(view, lock=True)
 
+
+def prompt_step(view: Callable[[Turn], VoiceResponse]) -> Callable[[], Response]:
+    """A step of a call that only says something and notes it (greeting, menu, a prompt): its
+    copies answer alike without taking turns, so it takes no lock."""
+    return _step(view, lock=False)
+
+
+def _step(view: Callable[[Turn], VoiceResponse], *, lock: bool) -> Callable[[], Response]:
     @functools.wraps(view)
     def step() -> Response:
         context, the_voice = helpdesk_context(), voice()
@@ -102,7 +112,7 @@ def call_step(view: Callable[[Turn], VoiceResponse]) -> Callable[[], Response]:
         if not sid:
             return twiml.answer(twiml.polite_end(the_voice.speaker))
         with context.transaction() as session:
-            call, first_sight = calllog.find_or_start(session, sid)
+            call, first_sight = calllog.find_or_start(session, sid, lock=lock)
             if first_sight:
                 _arrive(session, call, context)
             response = view(Turn(session, context, the_voice, call, first_sight))
