@@ -98,10 +98,10 @@ def answer_unauthorized(context: Context, email_id: int) -> None:
 def confirm_ticket(context: Context, ticket_id: int) -> None:
     """Job: a ticket opened by phone, in writing to its contact (when they have an email)."""
     with context.transaction() as session:
-        ticket = session.get(Ticket, ticket_id)
-        contact = session.get(Contact, ticket.contact_id) if ticket and ticket.contact_id else None
-        if ticket is None or contact is None or not contact.email:
+        found = addressee(session, ticket_id)
+        if found is None:
             return
+        ticket, contact, email = found
         texts, language = context.client_texts, contact.language.value
         values = {
             "number": ticket.number,
@@ -110,12 +110,21 @@ def confirm_ticket(context: Context, ticket_id: int) -> None:
         }
         draft = Draft(
             key=f"ticket-{ticket_id}-confirmation",
-            to=contact.email.lower(),
+            to=email,
             subject=texts.render("confirm_subject", language, **values),
             text=texts.render("confirm_body", language, **values),
         )
         ids = write(session, context, ticket, draft, "confirmation")
     notify.deliver(context, ids)
+
+
+def addressee(session: Session, ticket_id: int | None) -> tuple[Ticket, Contact, str] | None:
+    """The ticket, its contact and the address to write to; None when there is none."""
+    ticket = session.get(Ticket, ticket_id) if ticket_id else None
+    contact = session.get(Contact, ticket.contact_id) if ticket and ticket.contact_id else None
+    if ticket is None or contact is None or not contact.email:
+        return None
+    return ticket, contact, contact.email.lower()
 
 
 def due(context: Context, ticket: Ticket, language: str) -> str:

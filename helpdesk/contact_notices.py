@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk import client_mail, notify, surveys
 from helpdesk.context import Context
-from models import Contact, EmailMessage, Survey, Ticket, TicketEvent
+from models import EmailMessage, Survey, TicketEvent
 from settings import Settings
 
 
@@ -24,16 +24,16 @@ def send_notice(
 ) -> None:
     """Job: email the notice of intervention ``occasion`` to the ticket's contact."""
     with context.transaction() as session:
-        ticket = session.get(Ticket, ticket_id)
-        contact = session.get(Contact, ticket.contact_id) if ticket and ticket.contact_id else None
-        if ticket is None or contact is None or not contact.email:
+        found = client_mail.addressee(session, ticket_id)
+        if found is None:
             return
+        ticket, contact, email = found
         texts, language = context.client_texts, contact.language.value
         values = {"number": ticket.number}
         what = texts.render(f"notice_{kind}", language, **values)
         draft = client_mail.Draft(
             key=f"ticket-{ticket_id}-notice-{occasion}",
-            to=contact.email.lower(),
+            to=email,
             subject=texts.render("notice_subject", language, **values),
             text=texts.render(
                 "notice_body", language, **values, what=what, note=_quoted(session, event_id)
@@ -48,15 +48,15 @@ def invite_to_survey(context: Context, survey_id: int) -> None:
     """Job: email the closed ticket's contact the link to its survey, in their language."""
     with context.transaction() as session:
         survey = session.get(Survey, survey_id)
-        ticket = session.get(Ticket, survey.ticket_id) if survey else None
-        contact = session.get(Contact, ticket.contact_id) if ticket and ticket.contact_id else None
-        if survey is None or ticket is None or contact is None or not contact.email:
+        found = client_mail.addressee(session, survey.ticket_id if survey else None)
+        if survey is None or found is None:
             return
+        ticket, contact, email = found
         texts, language = context.client_texts, contact.language.value
         values = {"number": ticket.number}
         draft = client_mail.Draft(
             key=f"ticket-{ticket.id}-survey",
-            to=contact.email.lower(),
+            to=email,
             subject=texts.render("survey_subject", language, **values),
             text=texts.render(
                 "survey_body",
