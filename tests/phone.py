@@ -69,8 +69,12 @@ def signed_post(app: Flask, path: str, params: dict[str, str], token: str = TOKE
 
 
 def the_call(db: Session, transcript: Transcript) -> Call:
+    return call_by_sid(db, transcript.call_sid)
+
+
+def call_by_sid(db: Session, sid: str) -> Call:
     db.expire_all()
-    return db.scalars(select(Call).where(Call.call_sid == transcript.call_sid)).one()
+    return db.scalars(select(Call).where(Call.call_sid == sid)).one()
 
 
 def the_ticket(db: Session, transcript: Transcript) -> Ticket:

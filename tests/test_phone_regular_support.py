@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import (
-    Call,
     CallOutcome,
     Channel,
     Line,
@@ -23,6 +22,7 @@ from tests.phone import (
     MAIN,
     MARIE,
     at,
+    call_by_sid,
     event_kinds,
     place_call,
     queued,
@@ -202,9 +202,4 @@ def test_a_caller_who_hangs_up_before_leaving_a_message_is_logged_as_abandoned(
         signed_post(phone_app, "/voice/incoming", call)
         signed_post(phone_app, "/voice/regular", call)
         signed_post(phone_app, "/voice/status", {**call, "CallStatus": "completed"})
-    assert the_call_of(db, call["CallSid"]).outcome == CallOutcome.ABANDONED
-
-
-def the_call_of(db: Session, sid: str) -> Call:
-    db.expire_all()
-    return db.scalars(select(Call).where(Call.call_sid == sid)).one()
+    assert call_by_sid(db, call["CallSid"]).outcome == CallOutcome.ABANDONED

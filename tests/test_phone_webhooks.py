@@ -14,7 +14,17 @@ from app import create_app
 from models import Call, OutboxTask, Recording, Ticket, TicketEventKind
 from settings import ConfigError
 from tests.conftest import app_config
-from tests.phone import BASE, MAIN, MARIE, TOKEN, at, place_call, signed_post, the_call
+from tests.phone import (
+    BASE,
+    MAIN,
+    MARIE,
+    TOKEN,
+    at,
+    call_by_sid,
+    place_call,
+    signed_post,
+    the_call,
+)
 
 CALL = {"CallSid": "CA" + "1" * 32, "AccountSid": "AC" + "0" * 32, "From": MARIE, "To": MAIN}
 
@@ -314,7 +324,7 @@ def test_hostile_values_in_signed_urls_never_reach_a_job(phone_app: Flask, db: S
     )
     assert done.status_code == 200 and "<Say" in done.get_data(as_text=True)
     ticket = db.scalars(select(Ticket)).one()
-    assert the_call_of(db, call["CallSid"]).account_given == "1001"
+    assert call_by_sid(db, call["CallSid"]).account_given == "1001"
     notify.ask_verification(helpdesk(phone_app), ticket.id)
 
 
@@ -331,8 +341,3 @@ def test_a_call_first_seen_at_its_recording_still_names_its_caller(
     signed_post(phone_app, "/voice/recorded?kind=voicemail", recording)
     ticket = db.scalars(select(Ticket)).one()
     assert (ticket.requester, ticket.subject) == ("+15145550199", "+15145550199: message")
-
-
-def the_call_of(db: Session, sid: str) -> Call:
-    db.expire_all()
-    return db.scalars(select(Call).where(Call.call_sid == sid)).one()
