@@ -86,8 +86,7 @@ def lock_row(session: Session, model: type[Any], *where: Any) -> None:
 
 def insert_or_skip(session: Session, model: type[Any], **values: Any) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING`` for the session's database (PostgreSQL or SQLite)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    return insert(model).values(**values).on_conflict_do_nothing()
+    return insert_many_or_skip(session, model, [values])
 
 
 def insert_many_or_skip(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> Any:
