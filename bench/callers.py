@@ -230,16 +230,16 @@ class CallerPlan:
 def caller_main(plan: CallerPlan, barrier: Any) -> None:
     """One caller's process: wait for every caller to be ready, then call for ``seconds``."""
     rng = random.Random(plan.index)
-    transport = TimedTransport(plan.base, plan.think, plan.phrases.apology)
-    simulator = Simulator(transport, plan.token)
-    barrier.wait()
-    time.sleep(rng.uniform(0, 2))  # callers do not all dial in the same millisecond
-    stop_at = time.monotonic() + plan.seconds
     calls = []
     names, weights = list(SCENARIOS), list(SCENARIOS.values())
-    while time.monotonic() < stop_at:
-        scenario = rng.choices(names, weights)[0]
-        calls.append(place(simulator, transport, plan.base, scenario, rng, plan.phrases))
+    with TimedTransport(plan.base, plan.think, plan.phrases.apology) as transport:
+        simulator = Simulator(transport, plan.token)
+        barrier.wait()
+        time.sleep(rng.uniform(0, 2))  # callers do not all dial in the same millisecond
+        stop_at = time.monotonic() + plan.seconds
+        while time.monotonic() < stop_at:
+            scenario = rng.choices(names, weights)[0]
+            calls.append(place(simulator, transport, plan.base, scenario, rng, plan.phrases))
     Path(plan.out).write_text(json.dumps([asdict(call) for call in calls]))
 
 

@@ -98,12 +98,12 @@ def server(database_url: str, workers: int) -> Iterator[str]:
 
 def one_caller(base: str, index: int, count: int, think: float) -> dict[str, list[float]]:
     """One caller, in its own process (so the callers' Python does not share one GIL)."""
-    transport = TimedTransport(base, think)
-    simulator = Simulator(transport, TOKEN)
-    for _ in range(count):
-        script = Script(inputs=["6", "2"], record_seconds=10)
-        number = CALLERS[index % len(CALLERS)]
-        simulator.place_call(f"{base}/voice/incoming", number, "+15149826161", script)
+    with TimedTransport(base, think) as transport:
+        simulator = Simulator(transport, TOKEN)
+        for _ in range(count):
+            script = Script(inputs=["6", "2"], record_seconds=10)
+            number = CALLERS[index % len(CALLERS)]
+            simulator.place_call(f"{base}/voice/incoming", number, "+15149826161", script)
     return dict(transport.latencies)
 
 
@@ -150,11 +150,12 @@ def one_static_caller(base: str, requests: int) -> list[float]:
     url = f"{base}/voice/static"
     params = {"CallSid": "CA" + "0" * 32, "From": "+15145550101", "To": "+15149826161"}
     signature = RequestValidator(TOKEN).compute_signature(url, params)
-    transport, latencies = OverHttp(base), []
-    for _ in range(requests):
-        began = time.perf_counter()
-        transport.post(url, params, signature)
-        latencies.append(time.perf_counter() - began)
+    latencies: list[float] = []
+    with OverHttp(base) as transport:
+        for _ in range(requests):
+            began = time.perf_counter()
+            transport.post(url, params, signature)
+            latencies.append(time.perf_counter() - began)
     return latencies
 
 

@@ -115,6 +115,9 @@ def simulate(
         raise click.ClickException(
             f"the server at {server} failed during the call ({error!r}): see its output"
         ) from None
+    finally:
+        if isinstance(transport, OverHttp):
+            transport.close()
     _print(transcript, caller, called, tech)
 
 

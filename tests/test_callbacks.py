@@ -201,12 +201,13 @@ def test_the_simulator_calls_a_running_server_over_http(phone_app: Flask, db: Se
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        transport = OverHttp(f"http://127.0.0.1:{server.server_port}")
-        transcript = Simulator(transport, TOKEN).place_call(
-            f"{BASE}/voice/incoming", "+15145550101", MAIN, Script(inputs=["0"])
-        )
+        with OverHttp(f"http://127.0.0.1:{server.server_port}") as transport:
+            transcript = Simulator(transport, TOKEN).place_call(
+                f"{BASE}/voice/incoming", "+15145550101", MAIN, Script(inputs=["0"])
+            )
     finally:
         server.shutdown()
+        server.server_close()
     assert transcript.heard()[0] == "Bienvenue au soutien technique d'AltiLogix."
     assert transcript.kinds()[-1] == "status"
     assert not any(e.kind == "error" for e in transcript.entries)

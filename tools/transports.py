@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+from typing import Self
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask
@@ -28,7 +29,7 @@ class InProcess:
 
 class OverHttp:
     """Requests go to a running server, on one kept-alive connection; URLs keep the public
-    address they were signed with."""
+    address they were signed with. A context manager: leaving it closes the connection."""
 
     def __init__(self, server: str, timeout: float = 10) -> None:
         self.server = urlsplit(server)
@@ -62,6 +63,12 @@ class OverHttp:
             host = self.server.hostname or "127.0.0.1"
             self.connection = kind(host, self.server.port, timeout=self.timeout)
         return self.connection
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def close(self) -> None:
         if self.connection is not None:
