@@ -47,17 +47,15 @@ def find_or_start(
     call = session.scalars(locked).first()
     if call is not None:
         return call, False
-    statement = insert_or_skip(
-        session,
-        Call,
-        call_sid=call_sid,
-        direction=direction,
-        started_at=utcnow(),
-        status="in-progress",
-        from_number="",
-        to_number="",
-    )
-    made = session.scalars(statement.returning(Call)).first()
+    row = {
+        "call_sid": call_sid,
+        "direction": direction,
+        "started_at": utcnow(),
+        "status": "in-progress",
+        "from_number": "",
+        "to_number": "",
+    }
+    made = session.scalars(insert_or_skip(session, Call).returning(Call), row).first()
     if made is not None:
         return made, True
     return session.scalars(locked).one(), False

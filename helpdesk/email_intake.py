@@ -127,17 +127,15 @@ def quarantine(
     session: Session, raw: bytes, reason: str, source: str, *, keep: int | None = None
 ) -> Intake:
     """Keep unreadable bytes (the same bytes once), cut to ``keep`` bytes when too big."""
-    statement = insert_or_skip(
-        session,
-        Quarantine,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        reason=reason,
-        source=source,
-        raw=raw if keep is None else raw[:keep],
-        size=len(raw),
-        received_at=utcnow(),
-    )
-    session.execute(statement)
+    row = {
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "reason": reason,
+        "source": source,
+        "raw": raw if keep is None else raw[:keep],
+        "size": len(raw),
+        "received_at": utcnow(),
+    }
+    session.execute(insert_or_skip(session, Quarantine), row)
     return Intake(Outcome.QUARANTINED)
 
 
@@ -145,22 +143,21 @@ def _store(
     session: Session, message: InboundMessage, raw: bytes, source: str
 ) -> EmailMessage | None:
     """The message's row, or None when its Message-ID is already stored (a re-delivery)."""
-    statement = insert_or_skip(
-        session,
-        EmailMessage,
-        message_id=message.message_id,
-        direction=MailDirection.IN,
-        from_address=message.from_address,
-        to_addresses=", ".join(message.recipients)[:10_000],
-        subject=message.subject[:300],
-        text=message.text,
-        outcome="",
-        source=source,
-        raw=raw,
-        size=len(raw),
-        received_at=utcnow(),
-    )
-    new_id = session.execute(statement.returning(EmailMessage.id)).scalar()
+    row = {
+        "message_id": message.message_id,
+        "direction": MailDirection.IN,
+        "from_address": message.from_address,
+        "to_addresses": ", ".join(message.recipients)[:10_000],
+        "subject": message.subject[:300],
+        "text": message.text,
+        "outcome": "",
+        "source": source,
+        "raw": raw,
+        "size": len(raw),
+        "received_at": utcnow(),
+    }
+    statement = insert_or_skip(session, EmailMessage).returning(EmailMessage.id)
+    new_id = session.execute(statement, row).scalar()
     return None if new_id is None else session.get(EmailMessage, new_id)
 
 

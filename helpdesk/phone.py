@@ -27,12 +27,13 @@ from models import (
     Language,
     Line,
     Recording,
+    StaffMember,
     Ticket,
     TicketEventKind,
     WhisperAnswer,
     utcnow,
 )
-from models.db import insert_many_or_skip, insert_or_skip
+from models.db import insert_or_skip
 from phones import parse_caller_id
 from routing.calendar import Status
 from routing.config import BusinessHours
@@ -58,8 +59,8 @@ def arrive(
     session: Session, call: Call, from_raw: str, to_raw: str, cata_numbers: tuple[str, ...]
 ) -> None:
     """First sight of a call: who is calling (caller ID), on which line."""
+    contact = identify(session, from_raw)  # first: the call's new values then go out in one UPDATE
     call.from_number, call.to_number = from_raw, to_raw
-    contact = identify(session, from_raw)
     if contact is not None:
         call.contact_id, call.client_id = contact.id, contact.client_id
         call.language = contact.language
@@ -180,17 +181,17 @@ def keep_recording(
     if message is None:
         calllog.record(call, CallEventKind.NO_MESSAGE)
         return False
-    statement = insert_or_skip(
-        session,
-        Recording,
-        call_id=call.id,
-        ticket_id=ticket_id or call.ticket_id,
-        url=message.url,
-        sid=message.sid,
-        seconds=message.seconds,
-        created_at=utcnow(),
-    )
-    inserted = session.execute(statement.returning(Recording.id)).first()
+    row = {
+        "call_id": call.id,
+        "ticket_id": ticket_id or call.ticket_id,
+        "url": message.url,
+        "sid": message.sid,
+        "seconds": message.seconds,
+        "created_at": utcnow(),
+    }
+    statement = insert_or_skip(session, Recording).returning(Recording.id)
+    # On the connection, like the outbox's rows: the call's pending events are flushed once.
+    inserted = session.connection().execute(statement, row).first()
     if inserted is None:
         return False
     tasks.copy_recording(session, inserted[0])
@@ -342,8 +343,20 @@ def ring_team(session: Session, call: Call, people: list[Person]) -> None:
         {"call_id": call.id, "staff_member_id": p.id, "position": i, "rung_at": now}
         for i, p in enumerate(people)
     ]
-    session.execute(insert_many_or_skip(session, CallRing, rows))
+    session.connection().execute(insert_or_skip(session, CallRing), rows)
     calllog.record(call, CallEventKind.TECHNICIANS_RUNG, staff_ids=[p.id for p in people])
+
+
+def rung_for(session: Session, parent_sid: str, staff_id: int) -> tuple[Call, StaffMember] | None:
+    """The CATA call that rang this technician, and the technician, in one query; None when
+    they were not rung for it."""
+    row = session.execute(
+        select(Call, StaffMember)
+        .join(CallRing, CallRing.call_id == Call.id)
+        .join(StaffMember, StaffMember.id == CallRing.staff_member_id)
+        .where(Call.call_sid == parent_sid, CallRing.staff_member_id == staff_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def whisper_answered(

@@ -89,10 +89,10 @@ def whisper(step: Step) -> VoiceResponse:
 @bp.post("/whisper/answer")
 @leg_step
 def whisper_answer(step: Step) -> VoiceResponse:
-    person = step.session.get(StaffMember, arg("staff"))
-    parent = _parent_call(step)
-    if person is None or parent is None:
+    rung = phone.rung_for(step.session, text_arg("parent"), arg("staff"))
+    if rung is None:
         return polite_end(step.speaker)
+    parent, person = rung
     response = VoiceResponse()
     digits, leg = field("Digits", 10), field("CallSid", 64)
     if phone.whisper_answered(step.session, parent, person.id, digits, leg):

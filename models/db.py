@@ -84,15 +84,14 @@ def lock_row(session: Session, model: type[Any], *where: Any) -> None:
         session.execute(update(model).where(*where).values({key.name: key}))
 
 
-def insert_or_skip(session: Session, model: type[Any], **values: Any) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` for the session's database (PostgreSQL or SQLite)."""
-    return insert_many_or_skip(session, model, [values])
+def insert_or_skip(session: Session, model: type[Any]) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` for the session's database (PostgreSQL or SQLite).
 
-
-def insert_many_or_skip(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> Any:
-    """One ``INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING`` for several rows."""
+    The values go with the execution (one dict, or a list for several rows), not into the
+    statement: its structure is then the same every time, and SQLAlchemy compiles it once.
+    """
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    return insert(model).values(rows).on_conflict_do_nothing()
+    return insert(model).on_conflict_do_nothing()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -53,8 +53,10 @@ def add(
         "last_error": "",
         "created_at": utcnow(),
     }
-    statement = insert_or_skip(session, OutboxTask, **values)
-    return session.execute(statement.returning(OutboxTask.id)).first() is not None
+    statement = insert_or_skip(session, OutboxTask).returning(OutboxTask.id)
+    # On the session's connection, not through the ORM: nothing the ORM holds needs flushing
+    # first (a task carries ids), so the step's pending rows still go out in one flush.
+    return session.connection().execute(statement, values).first() is not None
 
 
 def backlog(session: Session) -> int:
@@ -98,7 +100,7 @@ def failed(session: Session) -> int:
 
 def installation_key(session: Session) -> str:
     """This database's own identity (made once): queues and job ids carry it."""
-    session.execute(insert_or_skip(session, Installation, id=1, key=uuid.uuid4().hex))
+    session.execute(insert_or_skip(session, Installation), {"id": 1, "key": uuid.uuid4().hex})
     return session.scalars(select(Installation.key).where(Installation.id == 1)).one()
 
 

@@ -7,6 +7,7 @@ task is written, not when the worker runs it.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import json
@@ -33,10 +34,15 @@ class Task:
         function: Callable[..., Any] = getattr(importlib.import_module(module), attribute)
         return function
 
+    @functools.cached_property
+    def signature(self) -> inspect.Signature:
+        """The job function's signature, read once: every task written is checked against it."""
+        return inspect.signature(self.resolve())
+
     def check(self, args: Mapping[str, Any]) -> None:
         """Refuse arguments the function would refuse, or that JSON cannot carry."""
         try:
-            inspect.signature(self.resolve()).bind(None, **args)
+            self.signature.bind(None, **args)
             json.dumps(args)
         except TypeError as error:
             raise TaskError(f"task {self.name!r}: {error}") from None
