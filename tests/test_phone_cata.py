@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import time_machine
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Line, StaffMember
-from tests.phone import CATA, at, event_kinds, place_call, queued, the_call, the_ticket
+from models import Call, CallRing, Line, StaffMember
+from tests.phone import (
+    CATA,
+    MARIE,
+    at,
+    event_kinds,
+    place_call,
+    queued,
+    signed_post,
+    the_call,
+    the_ticket,
+)
 
 WHISPER = (
     "Appel urgent de la CATA. Client Boulangerie Saint-Denis. Contact Marie Tremblay. "
@@ -135,3 +147,24 @@ def test_a_technician_who_answers_and_ignores_the_whisper_is_not_connected(
         _staff_id(db, "Luc Gagnon")
     ]
     assert the_ticket(db, transcript).assignee_id == _staff_id(db, "Sophie Lavoie")
+
+
+def test_a_whisper_answer_from_someone_who_was_not_rung_connects_nobody(
+    phone_app: Flask, db: Session
+) -> None:
+    sid = "CA" + "7" * 32
+    call = {"CallSid": sid, "From": MARIE, "To": CATA}
+    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
+        signed_post(phone_app, "/voice/incoming", call)
+        signed_post(phone_app, "/voice/urgent", call)
+        rung = set(db.scalars(select(CallRing.staff_member_id)))
+        stranger = db.scalars(select(StaffMember.id).where(StaffMember.id.not_in(rung))).first()
+        assert stranger is not None
+        leg = {"CallSid": "CA" + "6" * 32, "Digits": "1"}
+        response = signed_post(
+            phone_app, f"/voice/whisper/answer?staff={stranger}&parent={sid}", leg
+        )
+    assert "<Hangup" in response.get_data(as_text=True)
+    db.expire_all()
+    assert "whisper_accepted" not in event_kinds(db.scalars(select(Call)).one())
+    assert all(ring.answer is None for ring in db.scalars(select(CallRing)))
