@@ -74,6 +74,7 @@ class PrivateRedis:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
+        self._clients: list[Redis] = []
 
     def start(self) -> None:
         if shutil.which("redis-server") is None:
@@ -101,4 +102,15 @@ class PrivateRedis:
             self.process = None
 
     def client(self) -> Redis:
-        return Redis(port=self.port, socket_timeout=5, socket_connect_timeout=1)
+        """A client of this server, closed by ``close``: a client left open leaves its socket
+        to the garbage collector, which warns about it at a moment nobody chose."""
+        client = Redis(port=self.port, socket_timeout=5, socket_connect_timeout=1)
+        self._clients.append(client)
+        return client
+
+    def close(self) -> None:
+        """Close every client handed out, then stop the server."""
+        for client in self._clients:
+            client.close()
+        self._clients.clear()
+        self.stop()

@@ -89,7 +89,7 @@ def private_redis() -> Iterator[PrivateRedis]:
     try:
         yield server
     finally:
-        server.stop()
+        server.close()
 
 
 @pytest.fixture
