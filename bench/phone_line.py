@@ -12,6 +12,10 @@ probed at the same time: the floor, under the same load. Targets: median webhook
 5 times the static route's, p99 under 50 ms.
 
 Run with ``make bench`` or ``python -m bench.phone_line`` (PostgreSQL and Redis on 127.0.0.1).
+
+``--baseline REV`` compares with an earlier revision in the same run: the same callers (this
+checkout's simulator) call that revision's server, then this one's, in turn (``--pairs`` times),
+each on its own database migrated by its own code; the report puts the medians side by side.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -61,7 +66,8 @@ class TimedTransport(OverHttp):
 
 
 @contextmanager
-def server(database_url: str, workers: int) -> Iterator[str]:
+def server(database_url: str, workers: int, root: Path = ROOT) -> Iterator[str]:
+    """gunicorn serving ``root``'s app (this checkout's, or a baseline's)."""
     port = harness.free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -73,7 +79,10 @@ def server(database_url: str, workers: int) -> Iterator[str]:
         "SECRET_KEY": "bench",
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(root),
     }
+    # Before the benchmark had its own wrapper, the app itself served the static route.
+    wrapped = (root / "bench/static_app.py").exists()
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -83,9 +92,9 @@ def server(database_url: str, workers: int) -> Iterator[str]:
             str(workers),
             "--log-level",
             "warning",
-            "bench.static_app:create_app()",
+            "bench.static_app:create_app()" if wrapped else "app:create_app()",
         ],
-        cwd=ROOT,
+        cwd=root,
         env=env,
     )
     try:
@@ -163,13 +172,86 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98] if len(values) > 1 else values[0]
 
 
+# Run by a baseline checkout's own Python code: its migrations and its directory loader.
+PREPARE = """
+import sys
+from pathlib import Path
+from alembic import command
+from directory import entries, sync
+from migrations import alembic_config
+from models.db import make_engine, make_session_factory
+url = sys.argv[1]
+command.upgrade(alembic_config(url), "head")
+engine = make_engine(url)
+with make_session_factory(engine).begin() as session:
+    sync.load(session, entries.parse(Path("examples/directory.toml").read_text()))
+engine.dispose()
+"""
+
+
+@contextmanager
+def checkout(revision: str) -> Iterator[Path]:
+    """That revision's files in a temporary folder (``git archive``: no worktree to clean up)."""
+    with tempfile.TemporaryDirectory(prefix="phone-line-baseline-") as folder:
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", revision], cwd=ROOT, check=True, capture_output=True
+        )
+        subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+        yield Path(folder)
+
+
+@contextmanager
+def baseline_database(root: Path) -> Iterator[str]:
+    with services.postgres_database() as url:
+        env = {**os.environ, "PYTHONPATH": str(root)}
+        subprocess.run([sys.executable, "-c", PREPARE, url], cwd=root, env=env, check=True)
+        yield url
+
+
+def latency_round(base: str, args: argparse.Namespace) -> Round:
+    one_static_caller(base, 20)  # warm-up
+    think = args.think_ms / 1000
+    return run_round(
+        f"latency ({args.think_ms} ms pauses)", base, args.callers, args.calls_per_caller, think
+    )
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Baseline and this checkout in turn, the same callers against each."""
+    rounds: dict[str, list[Round]] = {"baseline": [], "this": []}
+    with checkout(args.baseline) as root:
+        for _ in range(args.pairs):
+            with baseline_database(root) as url, server(url, args.workers, root) as base:
+                rounds["baseline"].append(latency_round(base, args))
+            with harness.demo_database() as url, server(url, args.workers) as base:
+                rounds["this"].append(latency_round(base, args))
+    print(f"\nmedian ms, {args.baseline} -> this checkout, {args.pairs} pairs in turn")
+    paths = sorted(set(rounds["this"][0].latencies) | {"/voice/static (floor)"})
+    for path in paths:
+        cells = [
+            f"{_median_ms(old, path):6.1f} -> {_median_ms(new, path):6.1f}"
+            for old, new in zip(rounds["baseline"], rounds["this"], strict=True)
+        ]
+        print(f"{path:28} " + "   ".join(cells))
+
+
+def _median_ms(round_: Round, path: str) -> float:
+    values = round_.static if path.startswith("/voice/static") else round_.latencies.get(path)
+    return statistics.median(values) * 1000 if values else float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--callers", type=int, default=8)
     parser.add_argument("--calls-per-caller", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--think-ms", type=int, default=100)
+    parser.add_argument("--baseline", help="a git revision to compare with, in the same run")
+    parser.add_argument("--pairs", type=int, default=2, help="with --baseline: rounds of each")
     args = parser.parse_args()
+    if args.baseline:
+        compare(args)
+        return
     with harness.demo_database() as url, server(url, args.workers) as base:
         one_static_caller(base, 20)  # warm-up
         rounds = [
