@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import select
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, update
+from sqlalchemy import Engine, create_engine, event, exc, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -60,10 +61,33 @@ def _create(url: str, **options: Any) -> Engine:
             "options": f"-c statement_timeout={POSTGRES_STATEMENT_TIMEOUT_MS}",
         }
         options["connect_args"] = connect_args | options.get("connect_args", {})
+        # A pooled connection is checked without a round trip (_drop_if_hung_up) rather than
+        # pinged: a ping is one more round trip, on every webhook, for every step of a call.
+        options.setdefault("pool_pre_ping", False)
     options.setdefault("pool_pre_ping", True)
     options.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
     # Errors never print the statement's values: they carry phone numbers and addresses.
-    return create_engine(url, hide_parameters=True, **options)
+    engine = create_engine(url, hide_parameters=True, **options)
+    if parsed.get_backend_name() == "postgresql":
+        event.listen(engine, "checkout", _drop_if_hung_up)
+    return engine
+
+
+def _drop_if_hung_up(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Before a pooled connection is lent: a server that restarted, or ended this session, has
+    closed its end, so the idle socket is readable (its last words and the end of the stream).
+    Such a connection is dropped and the pool opens another, so no request fails on it; nothing
+    is sent to the server to find out.
+
+    An idle connection has nothing else to read: the app never LISTENs. A server that vanished
+    without closing (its machine's power cut) is not seen here; a ping did not see it either, it
+    waited like any statement."""
+    if dbapi_connection.closed:
+        raise exc.DisconnectionError("the connection was closed")
+    poller = select.poll()  # not select.select: it fails on a descriptor past 1023
+    poller.register(dbapi_connection.fileno(), select.POLLIN)
+    if poller.poll(0):
+        raise exc.DisconnectionError("the server closed the connection")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

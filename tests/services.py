@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -114,3 +116,58 @@ class PrivateRedis:
             client.close()
         self._clients.clear()
         self.stop()
+
+
+class TcpProxy:
+    """A TCP proxy on loopback in front of a real server, which a test can cut or silence."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.silent = False  # accept connections but pass nothing on
+        self.sockets: list[socket.socket] = []
+        self.sent = 0  # bytes passed on from the clients to the server
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # cut
+            with self.lock:
+                self.sockets.append(client)
+            if self.silent:  # hang up after 10 s, so that a client without a timeout fails too
+                threading.Timer(10, client.close).start()
+                continue
+            server = socket.create_connection(self.target, timeout=5)
+            with self.lock:
+                self.sockets.append(server)
+            for source, sink in ((client, server), (server, client)):
+                pipe = (source, sink, sink is server)
+                threading.Thread(target=self._pipe, args=pipe, daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, to_server: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if to_server:
+                    with self.lock:
+                        self.sent += len(data)
+                sink.sendall(data)
+        except OSError:
+            pass
+        for end in (source, sink):
+            end.close()
+
+    def cut(self) -> None:
+        """The network goes: every connection is closed and no new one is accepted."""
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept(): close alone does not
+        self.listener.close()
+        with self.lock:
+            for end in self.sockets:
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+                end.close()

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
@@ -21,57 +19,8 @@ from models.db import (
     SQLITE_BUSY_TIMEOUT_SECONDS,
     make_engine,
 )
-
-
-class TcpProxy:
-    """A TCP proxy on loopback in front of a real server, which a test can cut or silence."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port: int = self.listener.getsockname()[1]
-        self.silent = False  # accept connections but pass nothing on
-        self.sockets: list[socket.socket] = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return  # cut
-            with self.lock:
-                self.sockets.append(client)
-            if self.silent:  # hang up after 10 s, so that a client without a timeout fails too
-                threading.Timer(10, client.close).start()
-                continue
-            server = socket.create_connection(self.target, timeout=5)
-            with self.lock:
-                self.sockets.append(server)
-            for source, sink in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        for end in (source, sink):
-            end.close()
-
-    def cut(self) -> None:
-        """The network goes: every connection is closed and no new one is accepted."""
-        with contextlib.suppress(OSError):
-            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept(): close alone does not
-        self.listener.close()
-        with self.lock:
-            for end in self.sockets:
-                with contextlib.suppress(OSError):
-                    end.shutdown(socket.SHUT_RDWR)
-                end.close()
+from tests import services
+from tests.services import TcpProxy
 
 
 @pytest.fixture
@@ -133,3 +82,27 @@ def test_a_cut_network_fails_at_once_even_with_pooled_connections(
         assert connection.execute(text("SELECT 1")).scalar() == 1  # one connection in the pool
     proxy.cut()
     assert _seconds_to_fail(proxied_engine, "SELECT 1") < 1
+
+
+def test_lending_a_pooled_connection_sends_nothing_to_the_server(
+    proxied_engine: Engine, proxy: TcpProxy
+) -> None:
+    with proxied_engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    sent = proxy.sent
+    for _ in range(3):
+        with proxied_engine.connect():
+            pass
+    assert proxy.sent == sent
+
+
+def test_a_connection_the_server_closed_is_replaced_before_a_request_uses_it(
+    postgresql_url: str,
+) -> None:
+    engine = make_engine(postgresql_url)
+    with engine.connect() as connection:
+        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+    with psycopg.connect(services.POSTGRES_ADMIN_URL, autocommit=True) as admin:  # a restart
+        admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != pid
