@@ -13,9 +13,11 @@ probed at the same time: the floor, under the same load. Targets: median webhook
 
 Run with ``make bench`` or ``python -m bench.phone_line`` (PostgreSQL and Redis on 127.0.0.1).
 
-``--baseline REV`` compares with an earlier revision in the same run: the same callers (this
-checkout's simulator) call that revision's server, then this one's, in turn (``--pairs`` times),
-each on its own database migrated by its own code; the report puts the medians side by side.
+``--baseline REV`` compares with an earlier revision in the same run: that revision's server
+and this checkout's run side by side, each on its own database migrated by its own code, and
+each caller (this checkout's simulator) places its calls on one and the other in turn. Both
+servers then share every moment of the run, the machine's other work included; the report
+gives each webhook's median and p99 on both, over ``--rounds`` latency rounds.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from multiprocessing import Manager
 from pathlib import Path
@@ -47,6 +49,7 @@ from tools.transports import OverHttp
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"
 CALLERS = ["+15145550101", "+15145550103", "+14505550111", "+15145550121", "+15145550122"]
+FLOOR = "/voice/static (floor)"
 
 
 class TimedTransport(OverHttp):
@@ -105,15 +108,21 @@ def server(database_url: str, workers: int, root: Path = ROOT) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def one_caller(base: str, index: int, count: int, think: float) -> dict[str, list[float]]:
-    """One caller, in its own process (so the callers' Python does not share one GIL)."""
-    with TimedTransport(base, think) as transport:
-        simulator = Simulator(transport, TOKEN)
-        for _ in range(count):
+def one_caller(
+    bases: Sequence[str], index: int, count: int, think: float
+) -> list[dict[str, list[float]]]:
+    """One caller, in its own process (so the callers' Python does not share one GIL); with
+    several servers, its calls go to each in turn. Each server's latencies, by path."""
+    with ExitStack() as stack:
+        transports = [stack.enter_context(TimedTransport(base, think)) for base in bases]
+        for call in range(count):
+            which = (index + call) % len(bases)  # half the callers begin with each server
             script = Script(inputs=["6", "2"], record_seconds=10)
             number = CALLERS[index % len(CALLERS)]
-            simulator.place_call(f"{base}/voice/incoming", number, "+15149826161", script)
-    return dict(transport.latencies)
+            Simulator(transports[which], TOKEN).place_call(
+                f"{bases[which]}/voice/incoming", number, "+15149826161", script
+            )
+    return [dict(transport.latencies) for transport in transports]
 
 
 @dataclass
@@ -124,33 +133,36 @@ class Round:
     static: list[float]
 
 
-def run_round(name: str, base: str, callers: int, per_caller: int, think: float) -> Round:
-    """The callers' latencies and calls per second, with the static route probed meanwhile."""
-    latencies: dict[str, list[float]] = defaultdict(list)
+def run_round(
+    name: str, bases: Sequence[str], args: argparse.Namespace, think: float
+) -> list[Round]:
+    """Each server's latencies and calls per second, the static route probed meanwhile."""
+    callers, per_caller = args.callers, args.calls_per_caller
+    latencies: list[dict[str, list[float]]] = [defaultdict(list) for _ in bases]
     with Manager() as manager, ProcessPoolExecutor(callers + 1) as pool:
         done = manager.Event()
-        probe = pool.submit(static_probe, base, done)
+        probe = pool.submit(static_probe, bases, done)
         began = time.perf_counter()
         runs = pool.map(
-            one_caller,
-            [base] * callers,
-            range(callers),
-            [per_caller] * callers,
-            [think] * callers,
+            one_caller, [bases] * callers, range(callers), [per_caller] * callers, [think] * callers
         )
         for run in runs:
-            for path, values in run.items():
-                latencies[path] += values
-        rate = callers * per_caller / (time.perf_counter() - began)
+            for each, latencies_by_path in zip(latencies, run, strict=True):
+                for path, values in latencies_by_path.items():
+                    each[path] += values
+        rate = callers * per_caller / (time.perf_counter() - began) / len(bases)
         done.set()
-        return Round(name, latencies, rate, probe.result())
+        floors = probe.result()
+    return [Round(name, each, rate, floor) for each, floor in zip(latencies, floors, strict=True)]
 
 
-def static_probe(base: str, done: Any) -> list[float]:
-    """The static route, asked every 20 ms while the calls run: the floor under that load."""
-    latencies = []
+def static_probe(bases: Sequence[str], done: Any) -> list[list[float]]:
+    """The static route of each server in turn, every 20 ms while the calls run: the floor
+    under that load."""
+    latencies: list[list[float]] = [[] for _ in bases]
     while not done.is_set():
-        latencies += one_static_caller(base, 1)
+        for each, base in zip(latencies, bases, strict=True):
+            each += one_static_caller(base, 1)
         time.sleep(0.02)
     return latencies
 
@@ -163,8 +175,10 @@ def one_static_caller(base: str, requests: int) -> list[float]:
     with OverHttp(base) as transport:
         for _ in range(requests):
             began = time.perf_counter()
-            transport.post(url, params, signature)
+            status, body = transport.post(url, params, signature)
             latencies.append(time.perf_counter() - began)
+            if status != 200:  # the floor is a TwiML answer, not a refusal
+                raise RuntimeError(f"/voice/static answered {status}: {body[:200]}")
     return latencies
 
 
@@ -208,35 +222,59 @@ def baseline_database(root: Path) -> Iterator[str]:
         yield url
 
 
-def latency_round(base: str, args: argparse.Namespace) -> Round:
-    one_static_caller(base, 20)  # warm-up
-    think = args.think_ms / 1000
-    return run_round(
-        f"latency ({args.think_ms} ms pauses)", base, args.callers, args.calls_per_caller, think
-    )
+def latency_rounds(bases: Sequence[str], args: argparse.Namespace) -> list[list[Round]]:
+    for base in bases:
+        one_static_caller(base, 20)  # warm-up
+    name = f"latency ({args.think_ms} ms pauses)"
+    return [run_round(name, bases, args, args.think_ms / 1000) for _ in range(args.rounds)]
 
 
 def compare(args: argparse.Namespace) -> None:
-    """Baseline and this checkout in turn, the same callers against each."""
-    rounds: dict[str, list[Round]] = {"baseline": [], "this": []}
-    with checkout(args.baseline) as root:
-        for _ in range(args.pairs):
-            with baseline_database(root) as url, server(url, args.workers, root) as base:
-                rounds["baseline"].append(latency_round(base, args))
-            with harness.demo_database() as url, server(url, args.workers) as base:
-                rounds["this"].append(latency_round(base, args))
-    print(f"\nmedian ms, {args.baseline} -> this checkout, {args.pairs} pairs in turn")
-    paths = sorted(set(rounds["this"][0].latencies) | {"/voice/static (floor)"})
-    for path in paths:
-        cells = [
-            f"{_median_ms(old, path):6.1f} -> {_median_ms(new, path):6.1f}"
-            for old, new in zip(rounds["baseline"], rounds["this"], strict=True)
-        ]
-        print(f"{path:28} " + "   ".join(cells))
+    """The baseline's server and this checkout's side by side, the same callers on both."""
+    with ExitStack() as stack:
+        root = stack.enter_context(checkout(args.baseline))
+        old_url = stack.enter_context(baseline_database(root))
+        old = stack.enter_context(server(old_url, args.workers, root))
+        new_url = stack.enter_context(harness.demo_database())
+        new = stack.enter_context(server(new_url, args.workers))
+        rounds = latency_rounds([old, new], args)
+    print(
+        f"\n{args.baseline} -> this checkout: {args.callers} callers, each calling one server "
+        f"then the other; gunicorn ({args.workers} workers each) on PostgreSQL and Redis; "
+        f"{args.rounds} latency rounds ({args.think_ms} ms pauses)"
+    )
+    pooled = [_pool([each[side] for each in rounds]) for side in (0, 1)]
+    print(f"{'webhook':28} {'n':>5} {'median ms':>16} {'p99 ms':>16}  by round (medians)")
+    slower = []
+    for path in sorted(pooled[1]):
+        old_values, new_values = pooled[0].get(path, []), pooled[1][path]
+        if not old_values:
+            continue
+        medians = [statistics.median(values) * 1000 for values in (old_values, new_values)]
+        if medians[1] > medians[0]:
+            slower.append(path)
+        by_round = "  ".join(
+            f"{_median_ms(each[0], path):.1f}->{_median_ms(each[1], path):.1f}" for each in rounds
+        )
+        print(
+            f"{path:28} {len(new_values):5} {medians[0]:7.2f} -> {medians[1]:5.2f} "
+            f"{p99(old_values) * 1000:7.1f} -> {p99(new_values) * 1000:5.1f}  {by_round}"
+        )
+    print(f"slower median than {args.baseline}: {', '.join(slower) or 'none'}")
+
+
+def _pool(rounds: Sequence[Round]) -> dict[str, list[float]]:
+    """One server's latencies over several rounds, by path; the static route as the floor."""
+    pooled: dict[str, list[float]] = defaultdict(list)
+    for round_ in rounds:
+        for path, values in round_.latencies.items():
+            pooled[path] += values
+        pooled[FLOOR] += round_.static
+    return pooled
 
 
 def _median_ms(round_: Round, path: str) -> float:
-    values = round_.static if path.startswith("/voice/static") else round_.latencies.get(path)
+    values = round_.static if path == FLOOR else round_.latencies.get(path)
     return statistics.median(values) * 1000 if values else float("nan")
 
 
@@ -247,7 +285,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--think-ms", type=int, default=100)
     parser.add_argument("--baseline", help="a git revision to compare with, in the same run")
-    parser.add_argument("--pairs", type=int, default=2, help="with --baseline: rounds of each")
+    parser.add_argument("--rounds", type=int, default=2, help="with --baseline: latency rounds")
     args = parser.parse_args()
     if args.baseline:
         compare(args)
@@ -255,14 +293,8 @@ def main() -> None:
     with harness.demo_database() as url, server(url, args.workers) as base:
         one_static_caller(base, 20)  # warm-up
         rounds = [
-            run_round("capacity (no pause)", base, args.callers, args.calls_per_caller, 0),
-            run_round(
-                f"latency ({args.think_ms} ms pauses)",
-                base,
-                args.callers,
-                args.calls_per_caller,
-                args.think_ms / 1000,
-            ),
+            *run_round("capacity (no pause)", [base], args, 0),
+            *run_round(f"latency ({args.think_ms} ms pauses)", [base], args, args.think_ms / 1000),
         ]
     print(
         f"{args.callers} callers at once; gunicorn ({args.workers} workers) on PostgreSQL and Redis"
@@ -276,7 +308,7 @@ def report(round_: Round) -> None:
     print(f"\n{round_.name}: {round_.calls_per_second:.1f} complete calls per second")
     print(f"{'webhook':28} {'n':>6} {'median ms':>10} {'p99 ms':>8} {'x static':>9}")
     print(
-        f"{'/voice/static (floor)':28} {len(round_.static):6} {floor * 1000:10.1f} "
+        f"{FLOOR:28} {len(round_.static):6} {floor * 1000:10.1f} "
         f"{p99(round_.static) * 1000:8.1f} {1:9.1f}"
     )
     worst_ratio, worst_p99 = 0.0, 0.0
