@@ -1,0 +1,41 @@
+"""The web server's own settings, read the way gunicorn reads them."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gunicorn.app.base import Application
+from gunicorn.config import Config
+
+CONFIG_FILE = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+
+
+class ConfigReader(Application):  # type: ignore[misc]
+    """gunicorn's own reading of a settings file, without its command line or an app."""
+
+    def __init__(self) -> None:
+        self.cfg = Config()
+
+    def load(self) -> None:
+        raise AssertionError("only the settings are read")
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    yield
+    gc.unfreeze()
+
+
+def test_gunicorn_reads_the_settings_file_from_the_projects_root_by_default() -> None:
+    assert Config().config == f"./{CONFIG_FILE.name}"
+
+
+def test_a_web_worker_puts_the_loaded_app_out_of_the_collectors_sight(unfrozen: None) -> None:
+    reader = ConfigReader()
+    reader.load_config_from_file(str(CONFIG_FILE))
+    frozen_before = gc.get_freeze_count()
+    reader.cfg.post_worker_init(object())
+    assert gc.get_freeze_count() > frozen_before
