@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import select
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,11 @@ POSTGRES_CONNECT_TIMEOUT_SECONDS = 2
 POSTGRES_STATEMENT_TIMEOUT_MS = 5000
 # How long a request waits for a free connection of its process's pool.
 POOL_TIMEOUT_SECONDS = 2
+# A pooled PostgreSQL connection idle longer than this is pinged before it is lent; one used
+# more recently (a busy line's) is only checked on its socket (see _check_on_lending).
+PING_AFTER_IDLE_SECONDS = 1.0
+POSTGRES_KEEPALIVES = {"keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+RETURNED_AT = "returned_at"
 
 # One engine per database per process, as SQLAlchemy advises: the web app, the worker's jobs and
 # the command line of one process share its pool.
@@ -55,39 +62,60 @@ def _create(url: str, **options: Any) -> Engine:
         engine = create_engine(url, hide_parameters=True, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    if parsed.get_backend_name() == "postgresql":
+    postgres = parsed.get_backend_name() == "postgresql"
+    if postgres:
         connect_args = {
             "connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS,
             "options": f"-c statement_timeout={POSTGRES_STATEMENT_TIMEOUT_MS}",
+            # Idle connections keep their flow alive through NATs and firewalls, and a server
+            # that is gone is found within a minute, not the system's two hours.
+            **POSTGRES_KEEPALIVES,
         }
         options["connect_args"] = connect_args | options.get("connect_args", {})
-        # A pooled connection is checked without a round trip (_drop_if_hung_up) rather than
-        # pinged: a ping is one more round trip, on every webhook, for every step of a call.
-        options.setdefault("pool_pre_ping", False)
-    options.setdefault("pool_pre_ping", True)
+    # PostgreSQL's are checked by _check_on_lending: no round trip for one in steady use.
+    options.setdefault("pool_pre_ping", not postgres)
     options.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
     # Errors never print the statement's values: they carry phone numbers and addresses.
     engine = create_engine(url, hide_parameters=True, **options)
-    if parsed.get_backend_name() == "postgresql":
-        event.listen(engine, "checkout", _drop_if_hung_up)
+    if postgres:
+        event.listen(engine, "checkin", _note_return)
+        event.listen(engine, "checkout", _check_on_lending(engine))
     return engine
 
 
-def _drop_if_hung_up(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    """Before a pooled connection is lent: a server that restarted, or ended this session, has
-    closed its end, so the idle socket is readable (its last words and the end of the stream).
-    Such a connection is dropped and the pool opens another, so no request fails on it; nothing
-    is sent to the server to find out.
+def _note_return(_dbapi_connection: Any, record: Any) -> None:
+    record.info[RETURNED_AT] = time.monotonic()
 
-    An idle connection has nothing else to read: the app never LISTENs. A server that vanished
-    without closing (its machine's power cut) is not seen here; a ping did not see it either, it
-    waited like any statement."""
-    if dbapi_connection.closed:
-        raise exc.DisconnectionError("the connection was closed")
+
+def _check_on_lending(engine: Engine) -> Callable[[Any, Any, Any], None]:
+    """Before the pool lends a PostgreSQL connection, make sure it still works.
+
+    A connection the server closed (a restart, a session ended or timed out) shows it on its
+    idle socket, readable with the server's last words and the end of the stream: that costs no
+    round trip, and a connection in steady use (every webhook of a busy line) is lent on that
+    alone. One idle for longer is pinged as well, as pool_pre_ping does: a NAT or a firewall
+    that dropped its flow, or an address moved to another host, shows nothing on the socket
+    until the next packet. A failed check drops the connection, and the pool opens another, so
+    no request fails on it. (An idle connection has nothing else to read: the app never LISTENs.)
+    """
+
+    def check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if dbapi_connection.closed or _readable(dbapi_connection.fileno()):
+            raise exc.DisconnectionError("the server closed the connection")
+        returned_at = record.info.get(RETURNED_AT)
+        if returned_at is not None and time.monotonic() - returned_at > PING_AFTER_IDLE_SECONDS:
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+            except engine.dialect.loaded_dbapi.Error as error:
+                raise exc.DisconnectionError("the connection does not answer") from error
+
+    return check
+
+
+def _readable(descriptor: int) -> bool:
     poller = select.poll()  # not select.select: it fails on a descriptor past 1023
-    poller.register(dbapi_connection.fileno(), select.POLLIN)
-    if poller.poll(0):
-        raise exc.DisconnectionError("the server closed the connection")
+    poller.register(descriptor, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

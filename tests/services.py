@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -128,6 +129,7 @@ class TcpProxy:
         self.silent = False  # accept connections but pass nothing on
         self.sockets: list[socket.socket] = []
         self.sent = 0  # bytes passed on from the clients to the server
+        self.forgotten: set[socket.socket] = set()  # flows a firewall dropped (forget_flows)
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -155,11 +157,23 @@ class TcpProxy:
                 if to_server:
                     with self.lock:
                         self.sent += len(data)
+                        forgotten = source in self.forgotten
+                    if forgotten:  # answered with a reset; the server never hears it
+                        source.setsockopt(
+                            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                        )
+                        break
                 sink.sendall(data)
         except OSError:
             pass
         for end in (source, sink):
             end.close()
+
+    def forget_flows(self) -> None:
+        """A NAT or a firewall forgets the open connections, silently: nothing shows until a
+        client sends on one, and then it gets a reset."""
+        with self.lock:
+            self.forgotten.update(self.sockets)
 
     def cut(self) -> None:
         """The network goes: every connection is closed and no new one is accepted."""

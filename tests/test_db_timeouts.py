@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from models import db
 from models.db import (
     POSTGRES_CONNECT_TIMEOUT_SECONDS,
     POSTGRES_STATEMENT_TIMEOUT_MS,
@@ -84,9 +85,10 @@ def test_a_cut_network_fails_at_once_even_with_pooled_connections(
     assert _seconds_to_fail(proxied_engine, "SELECT 1") < 1
 
 
-def test_lending_a_pooled_connection_sends_nothing_to_the_server(
-    proxied_engine: Engine, proxy: TcpProxy
+def test_lending_a_connection_in_steady_use_sends_nothing_to_the_server(
+    proxied_engine: Engine, proxy: TcpProxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 60)
     with proxied_engine.connect() as connection:
         connection.execute(text("SELECT 1"))
     sent = proxy.sent
@@ -97,12 +99,28 @@ def test_lending_a_pooled_connection_sends_nothing_to_the_server(
 
 
 def test_a_connection_the_server_closed_is_replaced_before_a_request_uses_it(
-    postgresql_url: str,
+    postgresql_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = make_engine(postgresql_url)
-    with engine.connect() as connection:
-        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
-    with psycopg.connect(services.POSTGRES_ADMIN_URL, autocommit=True) as admin:  # a restart
-        admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
-    with engine.connect() as connection:
-        assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 60)  # seen on the socket, not by a ping
+    # An engine of its own (another URL, the same database): its pool holds one connection.
+    engine = make_engine(postgresql_url + "?application_name=closed-by-server")
+    try:
+        with engine.connect() as connection:
+            pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+        with psycopg.connect(services.POSTGRES_ADMIN_URL, autocommit=True) as admin:  # a restart
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_idle_for_a_while_is_pinged_so_a_dropped_flow_fails_no_request(
+    proxied_engine: Engine, proxy: TcpProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0)  # any pause is "a while"
+    with proxied_engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    proxy.forget_flows()
+    with proxied_engine.connect() as connection:
+        assert connection.execute(text("SELECT 1")).scalar() == 1
