@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from gunicorn.app.base import Application
-from gunicorn.config import Config
+from gunicorn.config import Config, get_default_config_file
 
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 
@@ -29,8 +29,11 @@ def unfrozen() -> Iterator[None]:
     gc.unfreeze()
 
 
-def test_gunicorn_reads_the_settings_file_from_the_projects_root_by_default() -> None:
-    assert Config().config == f"./{CONFIG_FILE.name}"
+def test_gunicorn_started_in_the_projects_folder_reads_this_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(CONFIG_FILE.parent)
+    assert get_default_config_file() == str(CONFIG_FILE)
 
 
 def test_a_web_worker_puts_the_loaded_app_out_of_the_collectors_sight(unfrozen: None) -> None:
