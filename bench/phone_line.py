@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"
 CALLERS = ["+15145550101", "+15145550103", "+14505550111", "+15145550121", "+15145550122"]
 FLOOR = "/voice/static (floor)"
+RESAMPLES = 1000
+RESAMPLING_SEED = 2026
 
 
 class TimedTransport(OverHttp):
@@ -209,7 +212,7 @@ def one_static_caller(base: str, requests: int) -> list[float]:
     return latencies
 
 
-def p99(values: list[float]) -> float:
+def p99(values: Sequence[float]) -> float:
     return statistics.quantiles(values, n=100)[98] if len(values) > 1 else values[0]
 
 
@@ -270,26 +273,59 @@ def compare(args: argparse.Namespace) -> None:
         f"then the other; gunicorn ({args.workers} workers each) on PostgreSQL and Redis; "
         f"{args.rounds} latency rounds ({args.think_ms} ms pauses)"
     )
+    report_comparison(args.baseline, rounds)
+
+
+def report_comparison(baseline: str, rounds: Sequence[Sequence[Round]]) -> None:
+    """Each webhook's median and p99 on both servers, pooled over the rounds, with the 95%
+    interval of each change (a p99 rests on its few slowest calls, so it moves from run to run
+    by more than a median); then the medians of each round."""
     pooled = [_pool([each[side] for each in rounds]) for side in (0, 1)]
-    print(f"{'webhook':28} {'n':>11} {'median ms':>16} {'p99 ms':>16}  by round (medians)")
+    paths = sorted(set(pooled[0]) | set(pooled[1]))
+    heading = ("webhook", "n old/new", "median ms (95% interval)", "p99 ms (95% interval)")
+    print("{:28} {:>9}  {:32} {:32}".format(*heading))
     slower = []
-    for path in sorted(set(pooled[0]) | set(pooled[1])):
-        old_values, new_values = pooled[0].get(path, []), pooled[1].get(path, [])
-        if not (old_values and new_values):
-            print(f"{path:28} {len(old_values):5} {len(new_values):5}  (called on one side only)")
+    for path in paths:
+        old, new = pooled[0].get(path, []), pooled[1].get(path, [])
+        if not (old and new):
+            print(f"{path:28} {len(old):4}/{len(new):<4}  (called on one side only)")
             continue
-        medians = [statistics.median(values) * 1000 for values in (old_values, new_values)]
-        p99s = [p99(values) * 1000 for values in (old_values, new_values)]
-        if path != FLOOR and (medians[1] > medians[0] or p99s[1] > p99s[0]):
+        cells, verdicts = [], []
+        for statistic in (statistics.median, p99):
+            low, high = change_interval(old, new, statistic)
+            cells.append(
+                f"{statistic(old) * 1000:6.2f} -> {statistic(new) * 1000:6.2f} "
+                f"({low * 1000:+.2f}..{high * 1000:+.2f})"
+            )
+            verdicts.append("slower" if low > 0 else "faster" if high < 0 else "same")
+        verdict = "slower" if "slower" in verdicts else verdicts[0]
+        if verdict == "slower" and path != FLOOR:
             slower.append(path)
-        by_round = "  ".join(
-            f"{_median_ms(each[0], path):.1f}->{_median_ms(each[1], path):.1f}" for each in rounds
-        )
-        print(
-            f"{path:28} {len(old_values):5} {len(new_values):5} {medians[0]:7.2f} -> "
-            f"{medians[1]:5.2f} {p99s[0]:7.1f} -> {p99s[1]:5.1f}  {by_round}"
-        )
-    print(f"webhooks slower than {args.baseline} (median or p99): {', '.join(slower) or 'none'}")
+        print(f"{path:28} {len(old):4}/{len(new):<4}  {cells[0]:32} {cells[1]:32} {verdict}")
+    print(
+        f"slower than {baseline} beyond the 95% interval (median or p99): "
+        f"{', '.join(slower) or 'none'}"
+    )
+    print("\nmedians of each round, ms")
+    for path in paths:
+        cells = [
+            f"{_median_ms(each[0], path):5.1f} ->{_median_ms(each[1], path):5.1f}"
+            for each in rounds
+        ]
+        print(f"{path:28} " + "   ".join(cells))
+
+
+def change_interval(
+    old: Sequence[float], new: Sequence[float], statistic: Callable[[Sequence[float]], float]
+) -> tuple[float, float]:
+    """The 95% interval of ``statistic(new) - statistic(old)``: each side resampled with
+    replacement (a bootstrap), 1,000 times, with a fixed seed so a report reads the same twice."""
+    draw = random.Random(RESAMPLING_SEED)
+    changes = sorted(
+        statistic(draw.choices(new, k=len(new))) - statistic(draw.choices(old, k=len(old)))
+        for _ in range(RESAMPLES)
+    )
+    return changes[int(RESAMPLES * 0.025)], changes[int(RESAMPLES * 0.975) - 1]
 
 
 def _pool(rounds: Sequence[Round]) -> dict[str, list[float]]:
