@@ -91,12 +91,13 @@ def _check_on_lending(engine: Engine) -> Callable[[Any, Any, Any], None]:
     """Before the pool lends a PostgreSQL connection, make sure it still works.
 
     A connection the server closed (a restart, a session ended or timed out) shows it on its
-    idle socket, readable with the server's last words and the end of the stream: that costs no
-    round trip, and a connection in steady use (every webhook of a busy line) is lent on that
-    alone. One idle for longer is pinged as well, as pool_pre_ping does: a NAT or a firewall
-    that dropped its flow, or an address moved to another host, shows nothing on the socket
-    until the next packet. A failed check drops the connection, and the pool opens another, so
-    no request fails on it. (An idle connection has nothing else to read: the app never LISTENs.)
+    idle socket, readable with the server's last words and the end of the stream. That costs
+    no round trip, and a connection in steady use (every webhook of a busy line) is lent on
+    that alone. One idle for over ``PING_AFTER_IDLE_SECONDS`` (a quiet line's, in no hurry) is
+    pinged as well, as pool_pre_ping does: a NAT or a firewall that dropped its flow, or an
+    address moved to another host, shows nothing on the socket until the next packet. A failed
+    check drops the connection and the pool opens another, so no request fails on it. (An idle
+    connection has nothing else to read: the app never LISTENs.)
     """
 
     def check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
