@@ -74,11 +74,16 @@ class Staff:
         return self.client.post(path, data={**(data or {}), "csrf_token": token})
 
 
+def signed_in(app: Flask, email: str) -> Staff:
+    """A staff member signed in (with PASSWORD, see give_passwords)."""
+    person = Staff(app)
+    assert person.sign_in(email).status_code == 302
+    return person
+
+
 @contextmanager
 def signed_in_at(app: Flask, email: str, when: datetime) -> Iterator[Staff]:
     """A staff member signed in at a frozen moment (a session signed at another time would
     have expired, or not yet begun)."""
     with time_machine.travel(when, tick=False):
-        person = Staff(app)
-        assert person.sign_in(email).status_code == 302
-        yield person
+        yield signed_in(app, email)

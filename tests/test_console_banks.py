@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from helpdesk import banks
 from models import TimeEntry
 from tests.banking import BOULANGERIE, buy, client, ledger
-from tests.console_world import HELENE, KARIM, LUC, Staff, give_passwords
+from tests.console_world import HELENE, KARIM, LUC, give_passwords, signed_in
 from tests.phone import at, place_call
 
 TICKET = "/console/tickets/1001"
@@ -28,12 +28,6 @@ def desk(phone_app: Flask, db: Session) -> Flask:
     place_call(phone_app, at(2026, 12, 1, 10), press="6")
     buy(db, BOULANGERIE, 1)
     return phone_app
-
-
-def _signed_in(app: Flask, email: str) -> Staff:
-    person = Staff(app)
-    assert person.sign_in(email).status_code == 302
-    return person
 
 
 def _entries(db: Session) -> list[tuple[int, int, int, int]]:
@@ -51,7 +45,7 @@ def _dd(page: str, css: str) -> str:
 def test_the_preview_shows_the_charge_and_what_the_bank_pays_without_posting(
     desk: Flask, db: Session
 ) -> None:
-    luc = _signed_in(desk, LUC)
+    luc = signed_in(desk, LUC)
     response = luc.post(f"{TICKET}/time/preview", {**WORK, "minutes": "70"}, page=TICKET)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -76,7 +70,7 @@ def test_the_preview_of_on_site_work_beyond_25_km_charges_travel_outside_the_ban
         "travel_minutes": "50",
         "expenses": "21,50",
     }
-    luc = _signed_in(desk, LUC)
+    luc = signed_in(desk, LUC)
     page = luc.post(f"{TICKET}/time/preview", onsite, page=TICKET).get_data(as_text=True)
     assert (_dd(page, "charged"), _dd(page, "bank-paid"), _dd(page, "overage")) == (
         "1 h",
@@ -87,7 +81,7 @@ def test_the_preview_of_on_site_work_beyond_25_km_charges_travel_outside_the_ban
 
 
 def test_posting_time_debits_the_bank_and_lists_the_entry(desk: Flask, db: Session) -> None:
-    luc = _signed_in(desk, LUC)
+    luc = signed_in(desk, LUC)
     response = luc.post(f"{TICKET}/time", WORK, page=TICKET)
     assert response.status_code == 302
     assert _entries(db) == [(40, 45, 45, 0)]
@@ -96,7 +90,7 @@ def test_posting_time_debits_the_bank_and_lists_the_entry(desk: Flask, db: Sessi
 
 
 def test_a_refused_entry_says_why_and_keeps_the_ledger(desk: Flask, db: Session) -> None:
-    luc = _signed_in(desk, LUC)
+    luc = signed_in(desk, LUC)
     response = luc.post(f"{TICKET}/time", {**WORK, "minutes": "0"}, page=TICKET)
     assert response.status_code == 422
     assert "minutes: 0 is not between 1 and 1440 minutes" in response.get_data(as_text=True)
@@ -106,20 +100,20 @@ def test_a_refused_entry_says_why_and_keeps_the_ledger(desk: Flask, db: Session)
 def test_a_technician_may_not_post_time_on_a_ticket_they_may_not_open(
     desk: Flask, db: Session
 ) -> None:
-    karim = _signed_in(desk, KARIM)  # on the urgent line only; 1001 is regular
+    karim = signed_in(desk, KARIM)  # on the urgent line only; 1001 is regular
     assert karim.post(f"{TICKET}/time", WORK).status_code == 403
     assert karim.post(f"{TICKET}/time/preview", WORK).status_code == 403
     assert _entries(db) == []
 
 
 def test_a_technician_may_not_open_the_bank_pages(desk: Flask) -> None:
-    luc = _signed_in(desk, LUC)
+    luc = signed_in(desk, LUC)
     assert luc.get("/console/banks").status_code == 403
     assert luc.get(f"/console/banks/{BOULANGERIE}").status_code == 403
 
 
 def test_the_balances_page_lists_every_clients_balance(desk: Flask) -> None:
-    page = _signed_in(desk, HELENE).text("/console/banks")
+    page = signed_in(desk, HELENE).text("/console/banks")
     balances = re.findall(
         r'href="/console/banks/(\d+)".*?<td class="balance">([^<]*)</td>', page, re.S
     )
@@ -135,7 +129,7 @@ def test_a_supervisor_records_a_purchase_priced_and_due_in_30_days(
     desk: Flask, db: Session
 ) -> None:
     with time_machine.travel(at(2026, 12, 2, 10), tick=False):
-        helene = _signed_in(desk, HELENE)
+        helene = signed_in(desk, HELENE)
         response = helene.post(
             f"/console/banks/{BOULANGERIE}/purchases",
             {"hours": "10", "invoice": "F-2026-0150"},
@@ -149,13 +143,13 @@ def test_a_supervisor_records_a_purchase_priced_and_due_in_30_days(
 
 def test_a_purchase_past_its_due_date_is_flagged(desk: Flask) -> None:
     with time_machine.travel(at(2027, 1, 15, 10), tick=False):
-        page = _signed_in(desk, HELENE).text(f"/console/banks/{BOULANGERIE}")
+        page = signed_in(desk, HELENE).text(f"/console/banks/{BOULANGERIE}")
     assert '<tr class="overdue">' in page
 
 
 def test_a_paid_purchase_is_no_longer_flagged(desk: Flask) -> None:
     with time_machine.travel(at(2027, 1, 15, 10), tick=False):
-        helene = _signed_in(desk, HELENE)
+        helene = signed_in(desk, HELENE)
         bank = f"/console/banks/{BOULANGERIE}"
         purchase = re.search(r"/purchases/(\d+)/paid", helene.text(bank))
         assert purchase is not None
@@ -167,7 +161,7 @@ def test_a_paid_purchase_is_no_longer_flagged(desk: Flask) -> None:
 
 
 def test_a_purchase_of_no_hours_is_refused_in_the_console(desk: Flask, db: Session) -> None:
-    helene = _signed_in(desk, HELENE)
+    helene = signed_in(desk, HELENE)
     helene.post(
         f"/console/banks/{BOULANGERIE}/purchases",
         {"hours": "0", "invoice": "F-1"},
@@ -178,9 +172,9 @@ def test_a_purchase_of_no_hours_is_refused_in_the_console(desk: Flask, db: Sessi
 
 
 def test_a_supervisor_corrects_an_entry(desk: Flask, db: Session) -> None:
-    _signed_in(desk, LUC).post(f"{TICKET}/time", WORK, page=TICKET)
+    signed_in(desk, LUC).post(f"{TICKET}/time", WORK, page=TICKET)
     entry = db.scalars(select(TimeEntry)).one()
-    helene = _signed_in(desk, HELENE)
+    helene = signed_in(desk, HELENE)
     form = f"/console/time/{entry.id}/correct"
     assert 'name="minutes" min="1" max="1440" value="40"' in helene.text(form)
     response = helene.post(form, {**WORK, "minutes": "20", "why": "20 min en fait"}, page=form)
@@ -196,8 +190,8 @@ def test_a_supervisor_corrects_an_entry(desk: Flask, db: Session) -> None:
 
 def test_the_statement_page_and_its_csv(desk: Flask, db: Session) -> None:
     with time_machine.travel(at(2026, 12, 2, 10), tick=False):
-        _signed_in(desk, LUC).post(f"{TICKET}/time", WORK, page=TICKET)
-    helene = _signed_in(desk, HELENE)
+        signed_in(desk, LUC).post(f"{TICKET}/time", WORK, page=TICKET)
+    helene = signed_in(desk, HELENE)
     page = helene.text(f"/console/banks/{BOULANGERIE}/statements/2026-12")
     assert "Relevé de banque d’heures" in page  # noqa: RUF001
     response = helene.get(f"/console/banks/{BOULANGERIE}/statements/2026-12.csv")

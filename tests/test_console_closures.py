@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Closure, OverrideState, ScheduleOverride
-from tests.console_world import HELENE, Staff, give_passwords, signed_in_at
+from tests.console_world import HELENE, Staff, give_passwords, signed_in, signed_in_at
 from tests.phone import CATA, EMILY, at, place_call
 from tools.simulator import Transcript
 
@@ -39,9 +39,7 @@ def desk(phone_app: Flask, db: Session) -> Flask:
 
 @pytest.fixture
 def helene(desk: Flask) -> Staff:
-    person = Staff(desk)
-    assert person.sign_in(HELENE).status_code == 302
-    return person
+    return signed_in(desk, HELENE)
 
 
 def test_a_closure_added_in_the_console_is_announced_on_the_next_call(

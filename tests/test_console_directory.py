@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from directory import entries, sync
 from models import Client, Contact, Duty, Language, Role, StaffMember
 from tests.conftest import DEMO_DIRECTORY
-from tests.console_world import HELENE, Staff, give_passwords, staff_id
+from tests.console_world import HELENE, Staff, give_passwords, signed_in, staff_id
 
 CLIENTS = "/console/clients/"
 STAFF = "/console/staff"
@@ -25,9 +25,7 @@ JULIE = "julie@altilogix.example"
 @pytest.fixture
 def helene(phone_app: Flask, db: Session) -> Staff:
     give_passwords(db)
-    person = Staff(phone_app)
-    assert person.sign_in(HELENE).status_code == 302
-    return person
+    return signed_in(phone_app, HELENE)
 
 
 def _client(db: Session, account: str) -> Client:

@@ -20,6 +20,7 @@ from tests.console_world import (
     LUC,
     Staff,
     give_passwords,
+    signed_in,
     signed_in_at,
     staff_id,
 )
@@ -38,9 +39,7 @@ def desk(phone_app: Flask, db: Session) -> Flask:
 
 @pytest.fixture
 def helene(desk: Flask) -> Staff:
-    person = Staff(desk)
-    assert person.sign_in(HELENE).status_code == 302
-    return person
+    return signed_in(desk, HELENE)
 
 
 def _on_duty(app: Flask, db: Session, line: str, year: int, month: int, day: int) -> list[str]:

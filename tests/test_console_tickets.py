@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import CallbackRequest, Line, OutboxTask, Ticket, TicketEventKind, TicketStatus
-from tests.console_world import JULIE, KARIM, LUC, Staff, give_passwords, staff_id
+from tests.console_world import JULIE, KARIM, LUC, give_passwords, signed_in, staff_id
 from tests.counting import statements
 from tests.phone import at, place_call
 
@@ -22,12 +22,6 @@ def desk(phone_app: Flask, db: Session) -> Flask:
     return phone_app
 
 
-def _signed_in(app: Flask, email: str) -> Staff:
-    person = Staff(app)
-    assert person.sign_in(email).status_code == 302
-    return person
-
-
 def _ticket(db: Session, number: int = 1001) -> Ticket:
     db.expire_all()
     return db.scalars(select(Ticket).where(Ticket.number == number)).one()
@@ -38,17 +32,17 @@ def _kinds(ticket: Ticket) -> list[str]:
 
 
 def test_the_work_list_shows_the_unassigned_tickets_of_my_lines(desk: Flask) -> None:
-    assert 'href="/console/tickets/1001"' in _signed_in(desk, LUC).text("/console/")
-    assert 'href="/console/tickets/1001"' in _signed_in(desk, JULIE).text("/console/")
-    assert "1001" not in _signed_in(desk, KARIM).text("/console/")  # urgent line only
+    assert 'href="/console/tickets/1001"' in signed_in(desk, LUC).text("/console/")
+    assert 'href="/console/tickets/1001"' in signed_in(desk, JULIE).text("/console/")
+    assert "1001" not in signed_in(desk, KARIM).text("/console/")  # urgent line only
 
 
 def test_a_taken_ticket_leaves_the_others_lists(desk: Flask, db: Session) -> None:
-    luc = _signed_in(desk, LUC)
+    luc = signed_in(desk, LUC)
     luc.post("/console/tickets/1001/take")
     assert _ticket(db).assignee_id == staff_id(db, LUC)
     assert "1001" in luc.text("/console/")
-    assert "1001" not in _signed_in(desk, JULIE).text("/console/")
+    assert "1001" not in signed_in(desk, JULIE).text("/console/")
 
 
 def test_the_work_list_is_sorted_by_deadline_with_business_time_left(
@@ -56,7 +50,7 @@ def test_the_work_list_is_sorted_by_deadline_with_business_time_left(
 ) -> None:
     place_call(desk, at(2026, 12, 1, 10, 30), press="7", techs=("ignore",) * 3)
     with time_machine.travel(at(2026, 12, 1, 10, 45), tick=False):
-        page = _signed_in(desk, LUC).text("/console/")
+        page = signed_in(desk, LUC).text("/console/")
     # the urgent ticket (due 11:30) comes before the regular one (due 14:00)
     assert page.index("/console/tickets/1002") < page.index("/console/tickets/1001")
     assert "01/12/2026 14:00" in page
@@ -67,7 +61,7 @@ def test_the_work_list_is_sorted_by_deadline_with_business_time_left(
 def test_a_technician_opens_only_tickets_of_their_lines_or_their_own(
     desk: Flask, db: Session
 ) -> None:
-    karim = _signed_in(desk, KARIM)
+    karim = signed_in(desk, KARIM)
     assert karim.get("/console/tickets/1001").status_code == 403
     ticket = _ticket(db)
     ticket.assignee_id = staff_id(db, KARIM)
@@ -79,7 +73,7 @@ def test_a_technician_opens_only_tickets_of_their_lines_or_their_own(
 def test_the_ticket_page_shows_the_parties_the_deadline_and_the_whole_history(
     desk: Flask,
 ) -> None:
-    page = _signed_in(desk, LUC).text("/console/tickets/1001")
+    page = signed_in(desk, LUC).text("/console/tickets/1001")
     for expected in (
         "Boulangerie Saint-Denis (1001)",
         "Marie Tremblay — français",
@@ -94,7 +88,7 @@ def test_the_ticket_page_shows_the_parties_the_deadline_and_the_whole_history(
 
 
 def test_notes_are_public_or_private_and_escaped(desk: Flask, db: Session) -> None:
-    luc = _signed_in(desk, LUC)
+    luc = signed_in(desk, LUC)
     luc.post("/console/tickets/1001/notes", {"text": "<b>Sage 50</b> reinstalled"})
     luc.post("/console/tickets/1001/notes", {"text": "Client told", "visibility": "public"})
     notes = [e.data for e in _ticket(db).events if e.kind == TicketEventKind.NOTE]
@@ -107,7 +101,7 @@ def test_notes_are_public_or_private_and_escaped(desk: Flask, db: Session) -> No
 
 
 def test_an_empty_note_is_refused_with_the_services_reason(desk: Flask, db: Session) -> None:
-    luc = _signed_in(desk, LUC)
+    luc = signed_in(desk, LUC)
     answer = luc.post("/console/tickets/1001/notes", {"text": "   "})
     assert answer.headers["Location"] == "/console/tickets/1001"
     assert "Refusé : a note needs some text" in luc.text("/console/tickets/1001")
@@ -117,7 +111,7 @@ def test_an_empty_note_is_refused_with_the_services_reason(desk: Flask, db: Sess
 def test_a_change_of_priority_needs_a_reason_and_moves_the_deadline(
     desk: Flask, db: Session
 ) -> None:
-    luc = _signed_in(desk, LUC)
+    luc = signed_in(desk, LUC)
     before = _ticket(db).sla_due_at
     luc.post("/console/tickets/1001/priority", {"priority": "urgent", "reason": ""})
     assert _ticket(db).priority == Line.REGULAR
@@ -128,7 +122,7 @@ def test_a_change_of_priority_needs_a_reason_and_moves_the_deadline(
 
 
 def test_i_called_back_from_my_own_phone_is_the_first_response(desk: Flask, db: Session) -> None:
-    luc = _signed_in(desk, LUC)
+    luc = signed_in(desk, LUC)
     luc.post("/console/tickets/1001/called-back")
     ticket = _ticket(db)
     assert ticket.first_response_at is not None
@@ -138,7 +132,7 @@ def test_i_called_back_from_my_own_phone_is_the_first_response(desk: Flask, db: 
 def test_a_callback_from_my_own_phone_is_an_intervention_the_client_is_told_of(
     desk: Flask, db: Session
 ) -> None:
-    luc = _signed_in(desk, LUC)
+    luc = signed_in(desk, LUC)
     luc.post("/console/tickets/1001/called-back")
     ticket = _ticket(db)
     assert TicketEventKind.CALLBACK_MADE.value in _kinds(ticket)
@@ -147,13 +141,13 @@ def test_a_callback_from_my_own_phone_is_an_intervention_the_client_is_told_of(
 
 
 def test_call_back_now_queues_a_callback_for_my_mobile(desk: Flask, db: Session) -> None:
-    _signed_in(desk, LUC).post("/console/tickets/1001/call-back")
+    signed_in(desk, LUC).post("/console/tickets/1001/call-back")
     request = db.scalars(select(CallbackRequest)).one()
     assert request.staff_member_id == staff_id(db, LUC)
 
 
 def test_resolve_close_and_reopen(desk: Flask, db: Session) -> None:
-    luc = _signed_in(desk, LUC)
+    luc = signed_in(desk, LUC)
     luc.post("/console/tickets/1001/resolve")
     assert _ticket(db).status == TicketStatus.RESOLVED
     luc.post("/console/tickets/1001/close")
@@ -167,7 +161,7 @@ def test_resolve_close_and_reopen(desk: Flask, db: Session) -> None:
 
 
 def test_the_work_list_runs_the_same_queries_for_2_or_6_tickets(desk: Flask, db: Session) -> None:
-    luc = _signed_in(desk, LUC)
+    luc = signed_in(desk, LUC)
     place_call(desk, at(2026, 12, 1, 10, 10), press="6", caller="+15145550121")
     with statements(db.get_bind()) as few:
         luc.text("/console/")
