@@ -3,7 +3,7 @@ each schedule ("closed now until …", "open now until …"). The phone line fol
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -11,7 +11,6 @@ from console import forms
 from console.access import SUPERVISORS, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import closures
 from helpdesk.business_time import ALL_SCHEDULES
-from helpdesk.refusals import Refused
 from models import utcnow
 
 bp = Blueprint("closures", __name__, url_prefix="/console/closures")
@@ -42,7 +41,7 @@ def _back() -> ResponseReturnValue:
 @bp.post("/")
 @allow(SUPERVISORS)
 def add() -> ResponseReturnValue:
-    try:
+    with forms.reported(_("The closure is added: the phone line follows it now.")):
         day = forms.day(forms.field("day"))
         start, end = (
             forms.wall_time(forms.field("from_time")),
@@ -50,23 +49,14 @@ def add() -> ResponseReturnValue:
         )
         with helpdesk().transaction() as session:
             closures.add_closure(session, day, start, end, forms.field("reason"))
-    except Refused as refused:
-        forms.refuse(refused)
-    else:
-        flash(_("The closure is added: the phone line follows it now."), "info")
     return _back()
 
 
 @bp.post("/<int:closure_id>/remove")
 @allow(SUPERVISORS)
 def remove(closure_id: int) -> ResponseReturnValue:
-    try:
-        with helpdesk().transaction() as session:
-            closures.remove_closure(session, closure_id)
-    except Refused as refused:
-        forms.refuse(refused)
-    else:
-        flash(_("The closure is removed."), "info")
+    with forms.reported(_("The closure is removed.")), helpdesk().transaction() as session:
+        closures.remove_closure(session, closure_id)
     return _back()
 
 
@@ -74,7 +64,7 @@ def remove(closure_id: int) -> ResponseReturnValue:
 @allow(SUPERVISORS)
 def switch() -> ResponseReturnValue:
     context, viewer = helpdesk(), current_viewer()
-    try:
+    with forms.reported(_("The switch is on: the phone line follows it now.")):
         ends = forms.local_moment(forms.field("ends_at"), context.hours.timezone)
         with context.transaction() as session:
             closures.set_override(
@@ -87,21 +77,13 @@ def switch() -> ResponseReturnValue:
                 reason=forms.field("reason"),
                 staff_member_id=viewer.id if viewer else None,
             )
-    except Refused as refused:
-        forms.refuse(refused)
-    else:
-        flash(_("The switch is on: the phone line follows it now."), "info")
     return _back()
 
 
 @bp.post("/switches/<int:override_id>/end")
 @allow(SUPERVISORS)
 def end_switch(override_id: int) -> ResponseReturnValue:
-    try:
-        with helpdesk().transaction() as session:
-            closures.end_override(session, override_id, utcnow())
-    except Refused as refused:
-        forms.refuse(refused)
-    else:
-        flash(_("The switch is ended: the schedules apply again."), "info")
+    done = _("The switch is ended: the schedules apply again.")
+    with forms.reported(done), helpdesk().transaction() as session:
+        closures.end_override(session, override_id, utcnow())
     return _back()

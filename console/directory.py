@@ -68,13 +68,8 @@ def add_client() -> ResponseReturnValue:
 @bp.post("/clients/<int:client_id>")
 @allow(SUPERVISORS)
 def save_client(client_id: int) -> ResponseReturnValue:
-    try:
-        with helpdesk().transaction() as session:
-            directory_admin.save_client(session, client_id, _client_fields())
-    except Refused as refused:
-        forms.refuse(refused)
-    else:
-        flash(_("The client is saved."), "info")
+    with forms.reported(_("The client is saved.")), helpdesk().transaction() as session:
+        directory_admin.save_client(session, client_id, _client_fields())
     return redirect(url_for("directory.client", client_id=client_id))
 
 
@@ -89,13 +84,8 @@ def _contact_fields() -> ContactFields:
 
 
 def _save_contact(client_id: int, contact_id: int | None) -> ResponseReturnValue:
-    try:
-        with helpdesk().transaction() as session:
-            directory_admin.save_contact(session, client_id, contact_id, _contact_fields())
-    except Refused as refused:
-        forms.refuse(refused)
-    else:
-        flash(_("The contact is saved."), "info")
+    with forms.reported(_("The contact is saved.")), helpdesk().transaction() as session:
+        directory_admin.save_contact(session, client_id, contact_id, _contact_fields())
     return redirect(url_for("directory.client", client_id=client_id))
 
 
@@ -125,26 +115,16 @@ def _staff_fields() -> StaffFields:
 @bp.post("/staff/new")
 @allow(SUPERVISORS)
 def add_staff() -> ResponseReturnValue:
-    try:
-        with helpdesk().transaction() as session:
-            directory_admin.save_staff(session, None, _staff_fields())
-    except Refused as refused:
-        forms.refuse(refused)
-    else:
-        flash(_("The staff member is added."), "info")
+    with forms.reported(_("The staff member is added.")), helpdesk().transaction() as session:
+        directory_admin.save_staff(session, None, _staff_fields())
     return redirect(url_for("supervise.staff"))
 
 
 @bp.post("/staff/<int:staff_id>")
 @allow(SUPERVISORS)
 def save_staff(staff_id: int) -> ResponseReturnValue:
-    try:
-        with helpdesk().transaction() as session:
-            directory_admin.save_staff(session, staff_id, _staff_fields())
-    except Refused as refused:
-        forms.refuse(refused)
-    else:
-        flash(_("The staff member is saved."), "info")
+    with forms.reported(_("The staff member is saved.")), helpdesk().transaction() as session:
+        directory_admin.save_staff(session, staff_id, _staff_fields())
     return redirect(url_for("supervise.staff"))
 
 

@@ -3,6 +3,8 @@ reader's language. A value that does not parse is a refusal shown on the page, n
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -56,6 +58,18 @@ def refuse(refusal: Refused) -> None:
     text = REFUSALS.get(refusal.key)
     why = str(text) % refusal.values if text is not None else str(refusal)
     flash(gettext("Refused: %(why)s", why=why), "error")
+
+
+@contextmanager
+def reported(done: str) -> Iterator[None]:
+    """Around a form's act (reading its fields, its unit of work): at the top of the next page,
+    the act's refusal if it was refused, else ``done``."""
+    try:
+        yield
+    except Refused as refusal:
+        refuse(refusal)
+    else:
+        flash(done, "info")
 
 
 def field(name: str) -> str:

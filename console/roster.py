@@ -3,7 +3,7 @@ chosen moment (the phone line's own computation)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -64,13 +64,8 @@ def set_order(line: str) -> ResponseReturnValue:
                 forms.refuse(Refused("bad_choice", "unknown value %(value)s", value=value))
                 return _back()
     order = [staff_id for _rank, staff_id in sorted(ranked)]
-    try:
-        with helpdesk().transaction() as session:
-            roster.set_standing_order(session, Line(line), order)
-    except Refused as refused:
-        forms.refuse(refused)
-    else:
-        flash(_("The standing order is saved."), "info")
+    with forms.reported(_("The standing order is saved.")), helpdesk().transaction() as session:
+        roster.set_standing_order(session, Line(line), order)
     return _back()
 
 
@@ -78,28 +73,19 @@ def set_order(line: str) -> ResponseReturnValue:
 @allow(SUPERVISORS)
 def add_rotation() -> ResponseReturnValue:
     zone = helpdesk().hours.timezone
-    try:
+    with forms.reported(_("The rotation is added.")):
         line = forms.choice("line", Line)
         staff_id = forms.number("staff")
         starts = forms.local_moment(forms.field("starts_at"), zone)
         ends = forms.local_moment(forms.field("ends_at"), zone)
         with helpdesk().transaction() as session:
             roster.add_rotation(session, line, staff_id, starts, ends)
-    except Refused as refused:
-        forms.refuse(refused)
-    else:
-        flash(_("The rotation is added."), "info")
     return _back()
 
 
 @bp.post("/rotations/<int:duty_id>/remove")
 @allow(SUPERVISORS)
 def remove_rotation(duty_id: int) -> ResponseReturnValue:
-    try:
-        with helpdesk().transaction() as session:
-            roster.remove_rotation(session, duty_id)
-    except Refused as refused:
-        forms.refuse(refused)
-    else:
-        flash(_("The rotation is removed."), "info")
+    with forms.reported(_("The rotation is removed.")), helpdesk().transaction() as session:
+        roster.remove_rotation(session, duty_id)
     return _back()
