@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import http.client
-import secrets
-from datetime import datetime
+import time
+from datetime import UTC, datetime, timedelta
 
 import click
-import time_machine
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from cli import helpdesk
+from cli import helpdesk, require
 from helpdesk import callbacks
-from models import StaffMember, Ticket
+from models import Clock, StaffMember, Ticket
 from phones import InvalidPhoneNumber, to_e164
 from settings import Settings
 from tools.simulator import TECH_CHOICES, Script, Simulator, Transcript, iter_inputs
@@ -69,13 +68,8 @@ def simulate(
     interactive: bool,
 ) -> None:
     """Place a call and print its transcript."""
+    require("TWILIO_AUTH_TOKEN")  # the calls are signed with it, as Twilio signs them
     settings = helpdesk().settings
-    if not server and not settings.twilio_auth_token:
-        if not settings.development:
-            raise click.UsageError("TWILIO_AUTH_TOKEN is not set: the calls could not be signed")
-        # In-process, on a developer's machine: sign with a token of this process alone.
-        settings = settings.replace(twilio_auth_token=secrets.token_hex(16))
-        current_app.extensions["helpdesk"] = helpdesk().replace(settings=settings)
     script = Script(
         inputs=list(iter_inputs(press)),
         technicians=list(tech),
@@ -94,15 +88,14 @@ def simulate(
         raise click.UsageError(
             "--at moves the clock of this process, not the server's: place the call in-process, "
             "without --url, on the same database: "
-            "DEBUG=true .venv/bin/flask --app app call simulate --at '2026-12-01 19:59' --press 6"
+            "make call ARGS='--at 2026-12-01T19:59 --press 6'"
         )
+    if at_text:
+        # The app's clock starts at that moment and runs from there, for this call alone.
+        moved = helpdesk().with_clock(running_from(_local_time(at_text)))
+        current_app.extensions["helpdesk"] = moved
     try:
-        if at_text:
-            moment = _local_time(at_text)
-            with time_machine.travel(moment, tick=True):
-                transcript = simulator.place_call(f"{base}/voice/incoming", caller, called, script)
-        else:
-            transcript = simulator.place_call(f"{base}/voice/incoming", caller, called, script)
+        transcript = simulator.place_call(f"{base}/voice/incoming", caller, called, script)
     except ConnectionRefusedError:
         if not server:
             raise
@@ -155,6 +148,12 @@ def _called(settings: Settings, line: str) -> str:
         raise click.BadParameter(str(error)) from None
 
 
+def running_from(moment: datetime) -> Clock:
+    """A clock that reads ``moment`` now and runs at the host's pace from there."""
+    start = time.monotonic()
+    return lambda: (moment + timedelta(seconds=time.monotonic() - start)).astimezone(UTC)
+
+
 def _local_time(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
@@ -165,10 +164,13 @@ def _local_time(text: str) -> datetime:
     return moment
 
 
-def _ask(prompt: str) -> str:
+def _ask(heard: str) -> str:
+    """What the caller heard since the last question, then their answer."""
+    for line in heard.splitlines():
+        click.echo(f"  heard: {line}")
     return str(
         click.prompt(
-            f"  (menu: {prompt[:80]}…) keys, '-' for silence, 'say:…'",
+            "  your keys (e.g. 6, 1001#), '-' for silence, 'say:…' to speak, 'hangup'",
             default="-",
             show_default=False,
         )
@@ -184,5 +186,5 @@ def _print(
         click.echo(
             "(--tech was given but nobody was rung: the line was closed, or nobody is on duty "
             "with a mobile. Place the call in its hours, in-process: "
-            "flask --app app call simulate --at '2026-12-01 10:00' …)"
+            "make call ARGS='--at 2026-12-01T10:00 --press 7 --tech accept')"
         )

@@ -10,14 +10,13 @@ from flask.cli import with_appcontext
 from cli import helpdesk
 from helpdesk import business_time
 from helpdesk.context import Context
-from models import utcnow
 from routing import sla
 from routing.config import BusinessHours
 
 
 def _parse_at(text: str | None, hours: BusinessHours) -> datetime:
     if text is None:
-        return utcnow()
+        return helpdesk().now()
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

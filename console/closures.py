@@ -11,7 +11,6 @@ from console import forms
 from console.access import SUPERVISORS, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import closures
 from helpdesk.business_time import ALL_SCHEDULES
-from models import utcnow
 
 bp = Blueprint("closures", __name__, url_prefix="/console/closures")
 bp.before_request(refuse_unmarked)
@@ -21,7 +20,7 @@ bp.before_request(refuse_unmarked)
 @allow(SUPERVISORS)
 def index() -> ResponseReturnValue:
     context = helpdesk()
-    now = utcnow()
+    now = helpdesk().now()
     with context.transaction() as session:
         days = closures.upcoming_closures(session, now.astimezone(context.hours.timezone).date())
         switches = closures.overrides_in_force(session, now)
@@ -72,7 +71,7 @@ def switch() -> ResponseReturnValue:
                 context.hours,
                 schedule=forms.field("schedule"),
                 is_open=forms.field("state") == "open",
-                now=utcnow(),
+                now=helpdesk().now(),
                 ends_at=ends,
                 reason=forms.field("reason"),
                 staff_member_id=viewer.id if viewer else None,
@@ -85,5 +84,5 @@ def switch() -> ResponseReturnValue:
 def end_switch(override_id: int) -> ResponseReturnValue:
     done = _("The switch is ended: the schedules apply again.")
     with forms.reported(done), helpdesk().transaction() as session:
-        closures.end_override(session, override_id, utcnow())
+        closures.end_override(session, override_id, helpdesk().now())
     return _back()

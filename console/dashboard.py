@@ -15,7 +15,7 @@ from console import stats
 from console.access import SUPERVISORS, allow, helpdesk, refuse_unmarked
 from console.filters import label
 from helpdesk import surveys
-from models import Line, utcnow
+from models import Line
 
 bp = Blueprint("dashboard", __name__, url_prefix="/console/dashboard")
 bp.before_request(refuse_unmarked)
@@ -73,7 +73,7 @@ def charts(board: stats.Dashboard) -> dict[str, dict[str, Any]]:
 @allow(SUPERVISORS)
 def index() -> ResponseReturnValue:
     context = helpdesk()
-    zone, now = context.hours.timezone, utcnow()
+    zone, now = context.hours.timezone, helpdesk().now()
     period = stats.read_period(request.args, now.astimezone(zone).date())
     with context.transaction() as session:
         board = stats.dashboard(session, period, zone, now)

@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from console import queries
 from console.access import STAFF, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import recordings
-from models import Recording, Ticket, utcnow
+from models import Recording, Ticket
 
 bp = Blueprint("recordings", __name__, url_prefix="/console/recordings")
 bp.before_request(refuse_unmarked)
@@ -29,7 +29,7 @@ def play(recording_id: int) -> ResponseReturnValue:
             abort(404)
         ticket = session.get(Ticket, recording.ticket_id) if recording.ticket_id else None
         allowed = (
-            queries.may_open(session, viewer, ticket, utcnow())
+            queries.may_open(session, viewer, ticket, helpdesk().now())
             if ticket is not None
             else viewer.supervisor
         )

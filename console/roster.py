@@ -11,7 +11,7 @@ from console import forms
 from console.access import SUPERVISORS, allow, helpdesk, refuse_unmarked
 from helpdesk import directory_admin, roster
 from helpdesk.refusals import Refused
-from models import Line, utcnow
+from models import Line
 
 bp = Blueprint("roster", __name__, url_prefix="/console/roster")
 bp.before_request(refuse_unmarked)
@@ -24,15 +24,17 @@ def index() -> ResponseReturnValue:
     zone = context.hours.timezone
     try:
         moment = (
-            forms.local_moment(request.args["at"], zone) if request.args.get("at") else utcnow()
+            forms.local_moment(request.args["at"], zone)
+            if request.args.get("at")
+            else helpdesk().now()
         )
     except Refused as refused:
         forms.refuse(refused)
-        moment = utcnow()
+        moment = helpdesk().now()
     with context.transaction() as session:
         orders = {line: roster.standing_order(session, line) for line in Line}
         people = directory_admin.staff(session)
-        rotations = roster.rotations(session, utcnow())
+        rotations = roster.rotations(session, helpdesk().now())
         answers = roster.who_answers(session, context.hours, moment)
     return render_template(
         "roster.html",
@@ -43,7 +45,7 @@ def index() -> ResponseReturnValue:
         answers=answers,
         moment=moment,
         moment_input=forms.local_input(moment, zone),
-        now_input=forms.local_input(utcnow(), zone),
+        now_input=forms.local_input(helpdesk().now(), zone),
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from console import access, queries
 from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import staff_access, surveys, tickets
-from models import Language, Role, StaffMember, Ticket, utcnow
+from models import Language, Role, StaffMember, Ticket
 
 bp = Blueprint("supervise", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)
@@ -95,7 +95,7 @@ def close_verification(number: int) -> ResponseReturnValue:
 def _sla_rows() -> list[queries.TicketRow]:
     context = helpdesk()
     with context.transaction() as session:
-        return queries.sla_board(session, context.hours, utcnow())
+        return queries.sla_board(session, context.hours, helpdesk().now())
 
 
 @bp.get("/sla")

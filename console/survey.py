@@ -13,7 +13,6 @@ from flask_babel import force_locale
 from console import LANGUAGES
 from console.access import ANYONE, allow, helpdesk, refuse_unmarked
 from helpdesk import surveys
-from models import utcnow
 
 bp = Blueprint("survey", __name__, url_prefix="/survey")
 bp.before_request(refuse_unmarked)
@@ -35,7 +34,7 @@ def _render(page: surveys.Page, status: int = 200, **values: object) -> Response
 @allow(ANYONE)
 def show(token: str) -> ResponseReturnValue:
     with helpdesk().transaction() as session:
-        page = surveys.page(session, token, utcnow())
+        page = surveys.page(session, token, helpdesk().now())
     if page is None:
         abort(404)
     return _render(page, 410 if page.state == surveys.SurveyState.EXPIRED else 200)
@@ -56,13 +55,13 @@ def answer(token: str) -> ResponseReturnValue:
     except ValueError:
         return _invalid(token)
     with helpdesk().transaction() as session:
-        page = surveys.page(session, token, utcnow())
+        page = surveys.page(session, token, helpdesk().now())
     assert page is not None
     return _render(page, 410 if page.state == surveys.SurveyState.EXPIRED else 200)
 
 
 def _invalid(token: str) -> ResponseReturnValue:
     with helpdesk().transaction() as session:
-        page = surveys.page(session, token, utcnow())
+        page = surveys.page(session, token, helpdesk().now())
     assert page is not None
     return _render(page, 400, missing_score=True)

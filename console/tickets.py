@@ -17,7 +17,7 @@ from billing import InvalidEntry
 from console import queries, time_form
 from console.access import STAFF, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import callbacks, tickets, time_entries
-from models import Line, StaffMember, Ticket, utcnow
+from models import Line, StaffMember, Ticket
 
 bp = Blueprint("tickets", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)
@@ -34,7 +34,7 @@ def _viewer() -> Viewer:
 def index() -> ResponseReturnValue:
     context, viewer = helpdesk(), _viewer()
     with context.transaction() as session:
-        rows = queries.worklist(session, context.hours, viewer, utcnow())
+        rows = queries.worklist(session, context.hours, viewer, helpdesk().now())
     return render_template("worklist.html", rows=rows)
 
 
@@ -43,7 +43,7 @@ def _ticket(session: Session, number: int, viewer: Viewer) -> Ticket:
     ticket = queries.find_ticket(session, number)
     if ticket is None:
         abort(404)
-    if not queries.may_open(session, viewer, ticket, utcnow()):
+    if not queries.may_open(session, viewer, ticket, helpdesk().now()):
         abort(403)
     return ticket
 
@@ -72,7 +72,7 @@ def render_ticket(
                 preview = extra(session, ticket, viewer)
             except InvalidEntry as refused:
                 error = str(refused)
-        page = queries.ticket_page(session, context.hours, ticket, utcnow())
+        page = queries.ticket_page(session, context.hours, ticket, helpdesk().now())
         entries = time_entries.of_ticket(session, ticket.id)
     corrected = {e.corrects_id for e in entries if e.corrects_id}
     html = render_template(
@@ -133,7 +133,7 @@ def call_back(number: int) -> ResponseReturnValue:
 @allow(STAFF)
 def called_back(number: int) -> ResponseReturnValue:
     def act(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
-        callbacks.called_back_from_own_phone(ticket, viewer.id, utcnow())
+        callbacks.called_back_from_own_phone(ticket, viewer.id, helpdesk().now())
 
     return _act(number, act, _("Noted: the client was reached."))
 

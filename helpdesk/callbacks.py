@@ -29,7 +29,7 @@ from models import (
     StaffMember,
     Ticket,
     TicketEventKind,
-    utcnow,
+    current_time,
 )
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def _placed(context: Context, request_id: str, call_sid: str | None, state: Call
     with context.transaction() as session:
         request = find(session, request_id)
         assert request is not None
-        request.placed_at = utcnow()
+        request.placed_at = current_time(session)
         if state == CallbackState.LOGGED:  # PLACED was claimed; a webhook may have moved it on
             request.state = state
         ticket = session.get(Ticket, request.ticket_id)

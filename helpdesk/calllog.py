@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from models import Call, CallDirection, CallEvent, CallEventKind, utcnow
+from models import Call, CallDirection, CallEvent, CallEventKind, current_time
 from models.db import insert_or_skip, lock_row
 
 # Twilio's call statuses; anything else is stored as "unknown" with the raw value in the event.
@@ -50,7 +50,7 @@ def find_or_start(
     row = {
         "call_sid": call_sid,
         "direction": direction,
-        "started_at": utcnow(),
+        "started_at": current_time(session),
         "status": "in-progress",
         "from_number": "",
         "to_number": "",
@@ -65,7 +65,7 @@ def record(call: Call, kind: CallEventKind, **data: Any) -> None:
     """Add a typed event to the call's timeline (without loading the timeline so far)."""
     session = object_session(call)
     assert session is not None, "the call must belong to a session"
-    session.add(CallEvent(call_id=call.id, kind=kind, at=utcnow(), data=data))
+    session.add(CallEvent(call_id=call.id, kind=kind, at=current_time(session), data=data))
 
 
 def set_status(call: Call, raw: str, duration: str) -> bool:
@@ -75,7 +75,7 @@ def set_status(call: Call, raw: str, duration: str) -> bool:
         call.duration_seconds = int(duration)
     if call.status not in FINAL_STATUSES:
         return False
-    call.ended_at = call.ended_at or utcnow()
+    call.ended_at = call.ended_at or current_time(call)
     record(call, CallEventKind.HUNG_UP, status=raw[:40])
     return True
 

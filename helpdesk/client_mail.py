@@ -30,7 +30,7 @@ from models import (
     NotificationChannel,
     Ticket,
     TicketEventKind,
-    utcnow,
+    current_time,
 )
 from time_words import clock, day_and_date
 
@@ -179,7 +179,7 @@ def write(session: Session, context: Context, ticket: Ticket, draft: Draft, kind
             text=draft.text,
             outcome="withheld" if capped else "sent",
             source="job",
-            received_at=utcnow(),
+            received_at=current_time(session),
         )
     )
     session.flush()
@@ -203,7 +203,7 @@ def _over_cap(session: Session, address: str, cap: int) -> bool:
             Notification.recipient == address,
             Notification.staff_member_id.is_(None),
             Notification.state != DeliveryState.WITHHELD,
-            Notification.created_at >= utcnow() - CAP_WINDOW,
+            Notification.created_at >= current_time(session) - CAP_WINDOW,
         )
     )
     return (sent or 0) >= cap

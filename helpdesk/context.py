@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from twilio.http import HttpClient
 
 import i18n
-from models import utcnow
+from models import Clock, utcnow
 from models.db import make_engine, make_session_factory
 from routing import config as business_hours
 from routing.config import BusinessHours
@@ -104,6 +105,16 @@ class Context:
     # Twilio's REST API is reached through this client; None means twilio's own (the network).
     # Tests put a recorder here.
     twilio_http: HttpClient | None = None
+    # What the helpdesk takes for "now": the host's clock, or a simulation's (``with_clock``).
+    clock: Clock = utcnow
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def with_clock(self, clock: Clock) -> Context:
+        """This context, telling time by ``clock``: its sessions too (same engine and pool)."""
+        engine = self.sessions.kw["bind"]
+        return self.replace(clock=clock, sessions=make_session_factory(engine, clock))
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

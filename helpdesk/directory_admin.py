@@ -23,7 +23,7 @@ from models import (
     Language,
     Role,
     StaffMember,
-    utcnow,
+    current_time,
 )
 from models.directory import MAX_AUTHORIZED_CONTACTS
 from phones import InvalidPhoneNumber, to_e164
@@ -241,7 +241,7 @@ def _mobile(typed: str) -> str | None:
 
 def _on_duty(session: Session, staff_id: int) -> bool:
     """On a standing order, or on a rotation not yet over (a past week asks for nothing)."""
-    still = or_(Duty.ends_at.is_(None), Duty.ends_at > utcnow())
+    still = or_(Duty.ends_at.is_(None), Duty.ends_at > current_time(session))
     duty = select(Duty.id).where(Duty.staff_member_id == staff_id, still)
     return session.scalars(duty).first() is not None
 

@@ -32,7 +32,7 @@ from models import (
     Ticket,
     TicketEventKind,
     TicketStatus,
-    utcnow,
+    current_time,
 )
 from models.db import insert_or_skip
 from routing.config import BusinessHours
@@ -133,7 +133,7 @@ def quarantine(
         "source": source,
         "raw": raw if keep is None else raw[:keep],
         "size": len(raw),
-        "received_at": utcnow(),
+        "received_at": current_time(session),
     }
     session.execute(insert_or_skip(session, Quarantine), row)
     return Intake(Outcome.QUARANTINED)
@@ -154,7 +154,7 @@ def _store(
         "source": source,
         "raw": raw,
         "size": len(raw),
-        "received_at": utcnow(),
+        "received_at": current_time(session),
     }
     statement = insert_or_skip(session, EmailMessage).returning(EmailMessage.id)
     new_id = session.execute(statement, row).scalar()
@@ -228,7 +228,7 @@ def _reply(
     staff = (
         [ticket.assignee_id]
         if ticket.assignee_id
-        else business_time.people_on_duty(session, hours, ticket.priority, utcnow())
+        else business_time.people_on_duty(session, hours, ticket.priority, current_time(session))
     )
     tasks.notify(
         session, ticket.id, staff, tasks.Notice.EMAIL, occasion=f"email-{row.id}", email_id=row.id

@@ -12,7 +12,16 @@ from sqlalchemy.orm import Session
 from helpdesk import business_time, tasks
 from helpdesk.context import Context
 from helpdesk.tickets import note
-from models import Call, CallRing, Channel, Line, Ticket, TicketEventKind, WhisperAnswer, utcnow
+from models import (
+    Call,
+    CallRing,
+    Channel,
+    Line,
+    Ticket,
+    TicketEventKind,
+    WhisperAnswer,
+    current_time,
+)
 from routing import sla
 
 # A technician who accepted a CATA call may talk with the client longer than the safety net
@@ -37,7 +46,7 @@ def follow_up(context: Context, ticket_id: int, since: str | None = None, round_
         if ticket.first_response_at is not None:
             return
         if _a_technician_is_talking(session, ticket):
-            later = utcnow() + STILL_TALKING_RECHECK
+            later = current_time(session) + STILL_TALKING_RECHECK
             tasks.follow_up(session, ticket.id, safety_net_at=later, round_=round_ + 1)
             return
         start = datetime.fromisoformat(since) if since else ticket.created_at
@@ -56,7 +65,7 @@ def _a_technician_is_talking(session: Session, ticket: Ticket) -> bool:
         .where(
             Call.ticket_id == ticket.id,
             Call.ended_at.is_(None),
-            Call.started_at > utcnow() - LONGEST_CALL,
+            Call.started_at > current_time(session) - LONGEST_CALL,
             CallRing.answer == WhisperAnswer.ACCEPTED,
         )
         .limit(1)

@@ -32,7 +32,7 @@ from models import (
     StaffMember,
     Ticket,
     TicketStatus,
-    utcnow,
+    current_time,
 )
 from phones import to_e164
 
@@ -127,7 +127,9 @@ def _take(session: Session, texts: Texts, staff: StaffMember, rest: list[str]) -
 def may_take(session: Session, staff: StaffMember, ticket: Ticket) -> bool:
     """The console's rule, by SMS: supervisors take any ticket; a technician, one they were
     told of, or one of a line they are on duty for now."""
-    if staff.role == Role.SUPERVISOR or ticket.priority in lines_of(session, staff, utcnow()):
+    if staff.role == Role.SUPERVISOR or ticket.priority in lines_of(
+        session, staff, current_time(session)
+    ):
         return True
     told = session.scalar(
         select(Notification.id)
@@ -145,7 +147,7 @@ def take(session: Session, ticket: Ticket, staff: StaffMember) -> None:
 
 
 def _off(session: Session, texts: Texts, staff: StaffMember, _rest: list[str]) -> str:
-    staff.off_duty_since = staff.off_duty_since or utcnow()
+    staff.off_duty_since = staff.off_duty_since or current_time(session)
     return texts.catalog.render("pager_off", staff.language.value)
 
 
@@ -162,7 +164,7 @@ def _status(session: Session, texts: Texts, staff: StaffMember, _rest: list[str]
             .where(
                 Ticket.status == TicketStatus.OPEN,
                 Ticket.to_verify.is_(False),
-                Ticket.priority.in_(lines_of(session, staff, utcnow())),
+                Ticket.priority.in_(lines_of(session, staff, current_time(session))),
             )
             .order_by(Ticket.sla_due_at, Ticket.number)
         )

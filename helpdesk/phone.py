@@ -31,7 +31,7 @@ from models import (
     Ticket,
     TicketEventKind,
     WhisperAnswer,
-    utcnow,
+    current_time,
 )
 from models.db import insert_or_skip
 from phones import parse_caller_id
@@ -147,7 +147,9 @@ def open_support_ticket(session: Session, hours: BusinessHours, call: Call, line
     # A message, or its absence (abandoned), is known at the end of the call; after hours is now.
     call.outcome = None if status.is_open else CallOutcome.AFTER_HOURS
     # Should the call's last steps never reach us, the ticket is followed up all the same.
-    tasks.follow_up(session, opened.ticket.id, safety_net_at=utcnow() + FOLLOW_UP_SAFETY_NET)
+    tasks.follow_up(
+        session, opened.ticket.id, safety_net_at=current_time(session) + FOLLOW_UP_SAFETY_NET
+    )
     calllog.record(call, CallEventKind.TICKET_OPENED, number=opened.ticket.number, line=line.value)
     if not status.is_open:
         holiday = status.holiday.code if status.holiday else None
@@ -167,7 +169,7 @@ def _requester(call: Call) -> Requester:
 
 
 def line_status(session: Session, hours: BusinessHours, schedule: str) -> Status:
-    now = utcnow()
+    now = current_time(session)
     return business_time.calendar_for(session, hours, schedule, now).status(now)
 
 
@@ -187,7 +189,7 @@ def keep_recording(
         "url": message.url,
         "sid": message.sid,
         "seconds": message.seconds,
-        "created_at": utcnow(),
+        "created_at": current_time(session),
     }
     statement = insert_or_skip(session, Recording).returning(Recording.id)
     # On the connection, like the outbox's rows: the call's pending events are flushed once.
@@ -338,7 +340,7 @@ def reachable_team(session: Session, hours: BusinessHours, ticket: Ticket) -> li
 
 def ring_team(session: Session, call: Call, people: list[Person]) -> None:
     """Who is rung for this call, in order: they are paged if nobody accepts."""
-    now = utcnow()
+    now = current_time(session)
     rows = [
         {"call_id": call.id, "staff_member_id": p.id, "position": i, "rung_at": now}
         for i, p in enumerate(people)
@@ -373,7 +375,7 @@ def whisper_answered(
         )
         .values(
             answer=WhisperAnswer.ACCEPTED if accepted else WhisperAnswer.REFUSED,
-            answered_at=utcnow(),
+            answered_at=current_time(session),
             leg_sid=leg_sid,
         )
     )
@@ -399,7 +401,7 @@ def ring_group_ended(session: Session, call: Call, dial_status: str, dial_sid: s
         return None
     staff_id = winner.staff_member_id
     tickets.assign(ticket, staff_id, why="accepted the CATA call")
-    tickets.first_response(ticket, winner.answered_at or utcnow(), staff_id)
+    tickets.first_response(ticket, winner.answered_at or current_time(session), staff_id)
     call.outcome = CallOutcome.CONNECTED
     calllog.record(call, CallEventKind.CONNECTED, staff_id=staff_id)
     return staff_id

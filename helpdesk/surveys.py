@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from helpdesk import tasks
-from models import Contact, Survey, Ticket, utcnow
+from models import Contact, Survey, Ticket, current_time
 
 LINK_LIFETIME = timedelta(days=30)
 SCORES = range(1, 6)
@@ -58,7 +58,9 @@ def invite(ticket: Ticket, *, now: datetime | None = None) -> bool:
         return False
     if session.scalar(select(Survey.id).where(Survey.ticket_id == ticket.id)) is not None:
         return False
-    survey = Survey(ticket_id=ticket.id, token=secrets.token_urlsafe(32), sent_at=now or utcnow())
+    survey = Survey(
+        ticket_id=ticket.id, token=secrets.token_urlsafe(32), sent_at=now or current_time(session)
+    )
     session.add(survey)
     session.flush()
     tasks.invite_to_survey(session, survey.id)
@@ -108,7 +110,7 @@ def answer(
     survey = find(session, token, lock=True)
     if survey is None:
         raise LookupError("no such survey")
-    moment = now or utcnow()
+    moment = now or current_time(session)
     current = state(survey, moment)
     if current != SurveyState.OPEN:
         raise SurveyClosed(current)

@@ -28,7 +28,7 @@ from models import (
     TicketEvent,
     TicketEventKind,
     TicketStatus,
-    utcnow,
+    current_time,
 )
 from routing import sla
 from routing.calendar import Status
@@ -96,7 +96,7 @@ def open_ticket(
     opened_at: datetime | None = None,
 ) -> Opened:
     """A request from an authorized contact: numbered, with the line's promise as deadline."""
-    now = opened_at or utcnow()
+    now = opened_at or current_time(session)
     due, status = deadline(session, hours, priority, now)
     ticket = _new(session, requester, priority, channel, subject, now, due=due)
     return Opened(ticket, status)
@@ -113,7 +113,7 @@ def open_to_verify(
 ) -> Ticket:
     """A request from somebody the directory does not authorize: no promise, nobody paged; the
     supervisors are told, and settle it."""
-    ticket = _new(session, requester, priority, channel, subject, utcnow(), due=None)
+    ticket = _new(session, requester, priority, channel, subject, current_time(session), due=None)
     if account:
         note(ticket, TicketEventKind.ACCOUNT_GIVEN, account=account)
     tasks.ask_verification(session, ticket.id)
@@ -163,7 +163,11 @@ def note(
     session = object_session(ticket)
     assert session is not None, "the ticket must belong to a session"
     event = TicketEvent(
-        ticket_id=ticket.id, kind=kind, at=utcnow(), staff_member_id=staff_member_id, data=data
+        ticket_id=ticket.id,
+        kind=kind,
+        at=current_time(session),
+        staff_member_id=staff_member_id,
+        data=data,
     )
     session.add(event)
     return event
@@ -238,7 +242,7 @@ def change_priority(
         raise ValueError("a change of priority needs a reason")
     if ticket.priority == priority:
         return
-    now = now or utcnow()
+    now = now or current_time(session)
     before, ticket.priority = ticket.priority, priority
     note(
         ticket,
@@ -286,7 +290,7 @@ def _watch(
 
 def resolve(ticket: Ticket, staff_member_id: int, *, now: datetime | None = None) -> None:
     _require(ticket, {TicketStatus.OPEN}, "resolve")
-    ticket.status, ticket.resolved_at = TicketStatus.RESOLVED, now or utcnow()
+    ticket.status, ticket.resolved_at = TicketStatus.RESOLVED, now or current_time(ticket)
     _announce(
         ticket, Intervention.RESOLVED, note(ticket, TicketEventKind.RESOLVED, staff_member_id)
     )
@@ -294,7 +298,7 @@ def resolve(ticket: Ticket, staff_member_id: int, *, now: datetime | None = None
 
 def close(ticket: Ticket, staff_member_id: int, *, now: datetime | None = None) -> None:
     _require(ticket, {TicketStatus.OPEN, TicketStatus.RESOLVED}, "close")
-    moment = now or utcnow()
+    moment = now or current_time(ticket)
     ticket.resolved_at = ticket.resolved_at or moment
     ticket.status, ticket.closed_at = TicketStatus.CLOSED, moment
     event = note(ticket, TicketEventKind.CLOSED, staff_member_id)
@@ -329,7 +333,7 @@ def settle_verification(
     contact = session.get(Contact, contact_id)
     if contact is None or contact.client_id != client_id:
         raise TicketStateError("that contact is not one of that client's")
-    now = now or utcnow()
+    now = now or current_time(session)
     ticket.to_verify, ticket.client_id, ticket.contact_id = False, client_id, contact_id
     ticket.sla_due_at, _ = deadline(session, hours, ticket.priority, now)
     note(ticket, TicketEventKind.VERIFIED, staff_member_id, contact_id=contact_id)
@@ -343,7 +347,7 @@ def close_verification(ticket: Ticket, staff_member_id: int, *, reason: str) -> 
     if not reason.strip():
         raise ValueError("closing a message to verify needs a reason")
     note(ticket, TicketEventKind.VERIFICATION_CLOSED, staff_member_id, reason=reason[:500])
-    ticket.status, ticket.closed_at = TicketStatus.CLOSED, utcnow()
+    ticket.status, ticket.closed_at = TicketStatus.CLOSED, current_time(ticket)
 
 
 def _require(ticket: Ticket, allowed: set[TicketStatus], act: str) -> None:

@@ -33,7 +33,7 @@ from models import (
     TimeEntry,
     WorkCategory,
     WorkKind,
-    utcnow,
+    current_time,
 )
 
 REASON_MAX_CHARS = 500
@@ -148,7 +148,7 @@ def check(session: Session, form: EntryForm, *, allow_closed: bool) -> Checked:
     kind = _word(WorkKind, "kind", form.kind)
     category = _word(WorkCategory, "category", form.category, CATEGORY_WORDS)
     urgency = _urgency(ticket, form)
-    started_at, minutes = _duration(form)
+    started_at, minutes = _duration(form, current_time(session))
     return Checked(
         ticket, client, kind, category, urgency, started_at, minutes, _distance(form, kind, client)
     )
@@ -209,7 +209,7 @@ def _urgency(ticket: Ticket, form: EntryForm) -> Line:
     return urgency
 
 
-def _duration(form: EntryForm) -> tuple[datetime, int]:
+def _duration(form: EntryForm, now: datetime) -> tuple[datetime, int]:
     """(start, raw minutes) from minutes or from start and end; more than a day is refused."""
     if form.started_at is not None and form.ended_at is not None:
         if form.ended_at <= form.started_at:
@@ -220,7 +220,7 @@ def _duration(form: EntryForm) -> tuple[datetime, int]:
     if form.minutes is None:
         raise InvalidEntry("minutes: give the minutes worked, or a start and an end")
     minutes = _minutes(form.minutes)
-    return form.started_at or utcnow() - timedelta(minutes=minutes), minutes
+    return form.started_at or now - timedelta(minutes=minutes), minutes
 
 
 def _minutes(value: object) -> int:
@@ -300,7 +300,7 @@ def _write(
         corrects_id=old.id if old else None,
         correction_reason=why,
         note=_reason("note", form.note, required=False),
-        created_at=utcnow(),
+        created_at=current_time(session),
     )
     session.add(entry)
     session.flush()

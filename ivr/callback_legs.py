@@ -13,7 +13,7 @@ from helpdesk import callbacks, tickets
 from ivr import speech
 from ivr.steps import Step, bp, leg_step
 from ivr.twiml import field, polite_end, text_arg, url
-from models import Call, CallbackRequest, StaffMember, Ticket, utcnow
+from models import Call, CallbackRequest, StaffMember, Ticket, current_time
 
 ANSWERED = {"in-progress", "answered"}
 
@@ -94,7 +94,7 @@ def callback_answered(step: Step) -> VoiceResponse:
     if found is not None and field("CallStatus", 20) in ANSWERED:
         request = found[0]
         call = step.session.get(Call, request.call_id) if request.call_id else None
-        callbacks.client_answered(step.session, request, call, utcnow())
+        callbacks.client_answered(step.session, request, call, current_time(step.session))
     return VoiceResponse()
 
 

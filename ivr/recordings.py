@@ -11,7 +11,7 @@ from helpdesk import phone
 from ivr import speech
 from ivr.steps import Turn, bp, call_step
 from ivr.twiml import arg, field, text_arg
-from models import Line, Ticket, utcnow
+from models import Line, Ticket, current_time
 
 PROMISE_PROMPTS = {Line.REGULAR: "callback_by", Line.URGENT: "urgent_callback_by"}
 
@@ -53,7 +53,7 @@ def _support(turn: Turn, response: VoiceResponse, message: phone.Message | None)
 
 def _promise(turn: Turn, response: VoiceResponse, ticket: Ticket) -> None:
     assert ticket.sla_due_at is not None
-    now = utcnow().astimezone(turn.hours.timezone)
+    now = current_time(turn.session).astimezone(turn.hours.timezone)
     when = speech.when(turn.speaker.catalog, ticket.sla_due_at, now, turn.language)
     turn.say(response, PROMISE_PROMPTS[ticket.priority], when=when)
 

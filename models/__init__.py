@@ -2,7 +2,7 @@
 
 from models import integrity
 from models.access import SignInAttempt
-from models.base import Base, UTCDateTime, utcnow
+from models.base import Base, Clock, UTCDateTime, current_time, utcnow
 from models.calendar import Closure, ScheduleOverride
 from models.calls import Call, CallbackRequest, CallEvent, CallRing, Recording
 from models.directory import (
@@ -63,6 +63,7 @@ __all__ = [
     "CallbackState",
     "Channel",
     "Client",
+    "Clock",
     "Closure",
     "Contact",
     "ContactPhone",
@@ -97,6 +98,7 @@ __all__ = [
     "WhisperAnswer",
     "WorkCategory",
     "WorkKind",
+    "current_time",
     "integrity",
     "utcnow",
 ]

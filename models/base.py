@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Dialect, Enum, MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, object_session
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints let Alembic alter them later, on SQLite too.
@@ -47,8 +48,33 @@ class UTCDateTime(TypeDecorator[datetime]):
         return moment.astimezone(UTC)
 
 
+Clock = Callable[[], datetime]
+# The execution option, and the session's info key, that carry a unit of work's clock.
+CLOCK = "clock"
+
+
 def utcnow() -> datetime:
+    """This host's clock, in UTC: for what runs the machinery (heartbeats, the outbox's timing),
+    never for what the helpdesk decides; that asks the unit of work's clock (``now``)."""
     return datetime.now(UTC)
+
+
+def current_time(of: Session | object) -> datetime:
+    """The moment, by the clock of whoever opened this unit of work (a session, or the session
+    an object belongs to): the context's, which is the host's unless a simulation moved it
+    (``flask call simulate --at``)."""
+    session = of if isinstance(of, Session) else object_session(of)
+    if session is None:
+        raise ValueError(f"{of!r} belongs to no session: no unit of work to tell the time of")
+    clock: Clock = session.info.get(CLOCK, utcnow)
+    return clock()
+
+
+def default_now(context: Any) -> datetime:
+    """A column's default: the clock of the statement's unit of work (its execution option,
+    set by the session factory), so defaults and ``now`` agree."""
+    clock: Clock = context.execution_options.get(CLOCK, utcnow)
+    return clock()
 
 
 def _enum_values(enum_class: type[enum.Enum]) -> list[str]:

@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, utcnow
+from models.base import Base, default_now
 from models.enums import OverrideState
 
 
@@ -35,7 +35,7 @@ class ScheduleOverride(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     schedule: Mapped[str] = mapped_column(String(40), index=True)
     state: Mapped[OverrideState]
-    starts_at: Mapped[datetime] = mapped_column(default=utcnow)
+    starts_at: Mapped[datetime] = mapped_column(default=default_now)
     ends_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(String(200), default="")
     staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))

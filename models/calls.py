@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, event_kind, text_enum, utcnow
+from models.base import Base, default_now, event_kind, text_enum
 from models.enums import (
     CallbackState,
     CallDirection,
@@ -38,7 +38,7 @@ class Call(Base):
     # The technician of an outbound callback.
     staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"), index=True)
     language: Mapped[Language | None]
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(default=default_now)
     ended_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="in-progress")
     outcome: Mapped[CallOutcome | None] = mapped_column(text_enum(CallOutcome, 30))
@@ -62,7 +62,7 @@ class CallEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=default_now)
     kind: Mapped[CallEventKind] = mapped_column(event_kind(CallEventKind))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
@@ -83,7 +83,7 @@ class CallRing(Base):
     # Indexed for the call log's technician filter (the calls they were rung for).
     staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
     position: Mapped[int] = mapped_column(default=0)
-    rung_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rung_at: Mapped[datetime] = mapped_column(default=default_now)
     answer: Mapped[WhisperAnswer | None]
     answered_at: Mapped[datetime | None]
     leg_sid: Mapped[str | None] = mapped_column(String(64))  # the technician's leg
@@ -103,7 +103,7 @@ class Recording(Base):
     url: Mapped[str] = mapped_column(String(500), unique=True)
     sid: Mapped[str] = mapped_column(String(64), default="")
     seconds: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=default_now)
     # Our own copy (helpdesk.recordings): a file name in RECORDINGS_DIR, made from the row's id.
     stored_path: Mapped[str | None] = mapped_column(String(100))
     stored_bytes: Mapped[int | None]
@@ -123,7 +123,7 @@ class CallbackRequest(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
     staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
     state: Mapped[CallbackState] = mapped_column(default=CallbackState.REQUESTED)
-    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    requested_at: Mapped[datetime] = mapped_column(default=default_now)
     placed_at: Mapped[datetime | None]
     # The outbound call of the technician's leg, once Twilio has it.
     call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id"), index=True)

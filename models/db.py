@@ -16,11 +16,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import Pool
 
+from models.base import CLOCK, Clock, utcnow
+
 # Give up quickly rather than hold a webhook or a job: Twilio waits 15 s for an answer, gunicorn
-# kills a request after 10 s (Procfile), and a database that has not answered within these few
-# seconds will not answer in time. A failed job is retried by RQ; a failed webhook gets the
-# last-resort answer (a message, spooled). Every transaction here lasts milliseconds, so these
-# never cut a healthy one.
+# kills a request after 10 s (gunicorn.conf.py), and a database that has not answered within
+# these few seconds will not answer in time. A failed job is retried by RQ; a failed webhook
+# gets the last-resort answer (a message, spooled). Every transaction here lasts milliseconds,
+# so these never cut a healthy one.
 #
 # SQLite: how long a writer waits for another's lock. A lock held longer is a stuck process.
 SQLITE_BUSY_TIMEOUT_SECONDS = 5
@@ -147,8 +149,13 @@ def insert_or_skip(session: Session, model: type[Any]) -> Any:
     return insert(model).on_conflict_do_nothing()
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, clock: Clock = utcnow) -> sessionmaker[Session]:
+    """Sessions on ``engine`` whose units of work tell time by ``clock``: ``models.now`` and
+    every column default read it (the engine's copy carries it to each statement; it shares the
+    engine's pool)."""
+    # The host's clock is every default already: the engine itself, events and all.
+    bind = engine if clock is utcnow else engine.execution_options(**{CLOCK: clock})
+    return sessionmaker(bind, expire_on_commit=False, info={CLOCK: clock})
 
 
 # The pools a forked child inherited from its parent: kept for the child's life and never used.

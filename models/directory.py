@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from models.base import Base, utcnow
+from models.base import Base, default_now
 from models.enums import Language, Line, Role
 from phones import to_e164
 
@@ -23,7 +23,7 @@ class Client(Base):
     language: Mapped[Language] = mapped_column(default=Language.FR)
     hour_bank: Mapped[bool] = mapped_column(default=False)
     distance_km: Mapped[float] = mapped_column(default=0.0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=default_now)
 
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="client", cascade="all, delete-orphan", order_by="Contact.id"
@@ -85,7 +85,7 @@ class StaffMember(Base):
     # Set by a technician's "OFF" by SMS, cleared by "ON": meanwhile the roster passes them by
     # (no ring, no page); their duty rows are kept, so "ON" puts them back in their place.
     off_duty_since: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=default_now)
 
     duties: Mapped[list[Duty]] = relationship(
         back_populates="staff_member", cascade="all, delete-orphan"

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, utcnow
+from models.base import Base, default_now
 from models.enums import MailDirection
 
 
@@ -30,7 +30,7 @@ class EmailMessage(Base):
     source: Mapped[str] = mapped_column(String(10), default="")  # pipe, http, imap; job out
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     size: Mapped[int] = mapped_column(default=0)
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=default_now)
 
 
 class Quarantine(Base):
@@ -44,4 +44,4 @@ class Quarantine(Base):
     source: Mapped[str] = mapped_column(String(10), default="")
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     size: Mapped[int] = mapped_column(default=0)  # of the bytes received, even when cut
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=default_now)

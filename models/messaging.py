@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, utcnow
+from models.base import Base, default_now
 from models.enums import DeliveryState, NotificationChannel, OutboxState
 
 
@@ -37,7 +37,7 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     provider_id: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=default_now)
     sent_at: Mapped[datetime | None]
 
 
@@ -52,11 +52,11 @@ class OutboxTask(Base):
     args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Two writers of the same logical task (a webhook Twilio sent twice) give one row.
     key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    run_at: Mapped[datetime] = mapped_column(default=default_now)
     state: Mapped[OutboxState] = mapped_column(default=OutboxState.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=default_now)
     relayed_at: Mapped[datetime | None]
 
 
@@ -69,7 +69,7 @@ class Installation(Base):
     # One row: the key is made once, by whichever process gets there first.
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(32), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=default_now)
 
 
 class PagerReply(Base):
@@ -84,4 +84,4 @@ class PagerReply(Base):
     staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     body: Mapped[str] = mapped_column(Text, default="")
     answer: Mapped[str] = mapped_column(Text, default="")
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=default_now)

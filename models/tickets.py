@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, event_kind, utcnow
+from models.base import Base, default_now, event_kind
 from models.enums import (
     BankReason,
     Channel,
@@ -51,7 +51,7 @@ class Ticket(Base):
     requester: Mapped[str] = mapped_column(String(254), default="")
     subject: Mapped[str] = mapped_column(String(300), default="")
     description: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=default_now)
     sla_due_at: Mapped[datetime | None]
     first_response_at: Mapped[datetime | None]
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"), index=True)
@@ -68,7 +68,7 @@ class TicketEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=default_now)
     kind: Mapped[TicketEventKind] = mapped_column(event_kind(TicketEventKind))
     staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -107,7 +107,7 @@ class TimeEntry(Base):
     )
     correction_reason: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=default_now)
 
 
 class BankTransaction(Base):
@@ -121,7 +121,10 @@ class BankTransaction(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the line counts in the ledger: a purchase at the start of its invoice's date (in
+    # Montreal), everything else when it was written; recorded_at is when it was written.
+    at: Mapped[datetime] = mapped_column(default=default_now)
+    recorded_at: Mapped[datetime] = mapped_column(default=default_now)
     minutes: Mapped[int]
     reason: Mapped[BankReason]
     time_entry_id: Mapped[int | None] = mapped_column(ForeignKey("time_entry.id"), index=True)
@@ -143,7 +146,7 @@ class BankPayment(Base):
     purchase_id: Mapped[int] = mapped_column(ForeignKey("bank_transaction.id"), unique=True)
     paid_on: Mapped[date]
     staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(default=default_now)
 
 
 class Survey(Base):

@@ -185,6 +185,9 @@ def test_the_interactive_simulator_asks_at_each_menu(phone_app: Flask, db: Sessi
             f"{BASE}/voice/incoming", "+15145550101", MAIN, script
         )
     assert len(asked) == 1 and "Pour réentendre ces choix" in asked[0]
+    # the whole greeting and menu, before the first question, not its last two lines
+    assert asked[0].startswith("Bienvenue au soutien technique d'AltiLogix.")
+    assert "Pour le soutien régulier, faites le 6." in asked[0].splitlines()
     assert "Nous avons ouvert le billet numéro 1 0 0 1." in transcript.heard()
 
 

@@ -145,6 +145,7 @@ class _Call:
     ):
         self.sim, self.transcript, self.base, self.script = sim, transcript, base, script
         self.requests, self.seconds, self.ended = 0, 0, False
+        self.asked_after = 0  # what the caller heard up to the last question
 
     def follow(self, url: str, params: dict[str, str]) -> None:
         while url and not self.ended:
@@ -191,7 +192,9 @@ class _Call:
         for child in verb:
             if child.tag == "Say":
                 self._say(url, child)
-        answer = self.script.next_input(" / ".join(self.transcript.heard()[-2:]))
+        heard = self.transcript.heard()
+        answer = self.script.next_input("\n".join(heard[self.asked_after :]))
+        self.asked_after = len(heard)
         if answer == HANGUP:
             self.transcript.add("hangup", "caller hangs up")
             self.ended = True
