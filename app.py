@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import click
 from flask import Flask
+from flask.cli import NoAppException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import console
@@ -21,10 +23,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; values in ``config`` (by setting name) override the environment.
 
     Everything is loaded and checked here: settings, business hours, the prompt catalog, the
-    menu and the staff texts. A bad one stops start-up with a message that names it.
+    menu and the staff texts. A bad one stops start-up with a message that names it. A web
+    server (gunicorn) gets the production checks here; the ``flask`` command line loads the app
+    without them, to list its commands, and each command asks for the settings it uses.
     """
-    values = settings.load(None, config)
-    settings.check_production(values)
+    command_line = click.get_current_context(silent=True) is not None
+    try:
+        values = settings.load(None, config)
+        if not command_line:
+            settings.check_production(values)
+    except settings.ConfigError as error:
+        if command_line:  # one line naming the setting, not a traceback
+            raise NoAppException(str(error)) from None
+        raise
     settings.configure_logging(values)
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(
@@ -44,6 +55,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sms.bp)
     console.register(app, context)
     register_commands(app)
+    if command_line:
+        # `flask run` serves requests too: it may not do so without the production checks.
+        app.before_request(lambda: settings.check_production(values))
     return app
 
 

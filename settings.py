@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -41,22 +41,30 @@ def _flag(raw: str) -> bool:
     raise ValueError(f"expected true or false, got {raw!r}")
 
 
+def _number(raw: str, kind: type[int] | type[float]) -> int | float:
+    try:
+        return kind(raw)
+    except ValueError:
+        words = "a whole number" if kind is int else "a number"
+        raise ValueError(f"expected {words}, got {raw!r}") from None
+
+
 def _positive_float(raw: str) -> float:
-    value = float(raw)
+    value = float(_number(raw, float))
     if value <= 0:
         raise ValueError(f"expected a positive number, got {raw!r}")
     return value
 
 
 def _count(raw: str) -> int:
-    value = int(raw)
+    value = int(_number(raw, int))
     if value < 0:
         raise ValueError(f"expected 0 or more, got {raw!r}")
     return value
 
 
 def _positive_int(raw: str) -> int:
-    value = int(raw)
+    value = int(_number(raw, int))
     if value <= 0:
         raise ValueError(f"expected a positive whole number, got {raw!r}")
     return value
@@ -64,62 +72,303 @@ def _positive_int(raw: str) -> int:
 
 @dataclass(frozen=True)
 class Setting:
+    """One environment variable: its default, how it is read, and what it means.
+
+    ``docs/configuration.md``, ``.env.example`` and ``docs/env.production.example`` are written
+    from these (``python -m tools.settings_docs``); a test keeps them equal.
+    """
+
     name: str
-    default: str
+    default: str  # outside development; "" with required=True: production must set it
     parse: Callable[[str], Any]
     help: str
+    group: str
+    development: str | None = None  # the value on a developer's machine or in tests, when unset
+    example: str | None = None  # the production example's value, when it differs from default
+    required: bool = False  # production refuses to start without it
+
+    @property
+    def default_for_development(self) -> str:
+        return self.default if self.development is None else self.development
 
 
-# Every environment variable the product reads. README.md and .env.example document each one.
+DATA = "The database and the queue"
+PHONE = "Twilio and the phone line"
+MAIL = "Email"
+WEB = "The web server and the staff console"
+WORK = "Hour banks and recordings"
+RUN = "Logs and modes"
+
+# Every environment variable the product reads, in the order the documentation shows them.
 SETTINGS: tuple[Setting, ...] = (
-    Setting("DATABASE_URL", "sqlite:///instance/altilogix.db", _text, "SQLAlchemy database URL"),
-    Setting("REDIS_URL", "redis://127.0.0.1:6379/0", _text, "Redis for RQ"),
-    Setting("RQ_QUEUE", "altilogix", _text, "name of the RQ queue the worker serves"),
-    Setting("OUTBOX_RELAY_SECONDS", "2", _positive_float, "how often the worker relays the outbox"),
-    Setting("SECRET_KEY", "", _text, "signs web sessions; required in production"),
-    Setting("TWILIO_ACCOUNT_SID", "", _text, "Twilio account for the REST API"),
-    Setting("TWILIO_AUTH_TOKEN", "", _text, "checks webhook signatures; required in production"),
-    Setting("PUBLIC_BASE_URL", "", _text, "https URL Twilio sees; required in production"),
-    Setting("MAIN_NUMBERS", "+15149826161", _number_list, "numbers that get the menu"),
-    Setting("CATA_NUMBERS", "", _number_list, "numbers that go straight to urgent support"),
-    Setting("OFFICE_NUMBER", "", _text, "reception phone rung by menu option 0"),
     Setting(
-        "TWILIO_SKIP_SIGNATURE", "false", _flag, "debug/testing only: accept unsigned webhooks"
+        "DATABASE_URL",
+        "sqlite:///instance/altilogix.db",
+        _text,
+        "SQLAlchemy URL of the database; PostgreSQL in production: "
+        "postgresql+psycopg://user:pass@host/db",
+        DATA,
+        example="postgresql+psycopg://altilogix:secret@127.0.0.1:5432/altilogix",
     ),
-    Setting("VOICE_FR", "Polly.Chantal", _text, "Twilio voice for French (fr-CA)"),
-    Setting("VOICE_EN", "alice", _text, "Twilio voice for English (en-CA)"),
-    Setting("URGENT_PAGE_AFTER_HOURS", "false", _flag, "page at night instead of at the opening"),
-    Setting("RECORDING_MAX_SECONDS", "180", _positive_int, "longest message a caller may leave"),
-    Setting("TIMEZONE", "America/Toronto", _text, "the company's time zone (Montreal)"),
-    Setting("BUSINESS_HOURS_FILE", "", _text, "schedules and lines (TOML); empty: the policy's"),
-    Setting("SMTP_URL", "", _text, "smtp://user:pass@host:port; empty writes mail to the log"),
-    Setting("MAIL_FROM", "support@altilogix.example", _text, "sender of automatic mail"),
-    Setting("SUPPORT_EMAIL_REGULAR", "support-regulier@altilogix.example", _text, "regular"),
-    Setting("SUPPORT_EMAIL_URGENT", "support-urgent@altilogix.example", _text, "urgent"),
-    Setting("TRUSTED_PROXIES", "0", _count, "proxies in front of the web app (X-Forwarded-For)"),
-    Setting("SPOOL_DIR", "instance/spool", _text, "where webhooks keep what the database missed"),
-    Setting("INBOUND_EMAIL_SECRET", "", _text, "shared secret of POST /email/inbound; empty: off"),
-    Setting("MAIL_MAX_BYTES", "10485760", _positive_int, "largest incoming email kept whole"),
-    Setting("MAIL_REPLIES_PER_HOUR", "5", _positive_int, "automatic mails to one address an hour"),
-    Setting("IMAP_URL", "", _text, "imaps://user:pass@host:993 or imap:// (STARTTLS); empty: off"),
-    Setting("IMAP_FOLDER", "INBOX", _text, "the IMAP folder whose unseen mail is read"),
-    Setting("IMAP_DONE_FOLDER", "", _text, "move read mail there; empty: flag it \\Seen"),
-    Setting("IMAP_POLL_SECONDS", "60", _positive_float, "how often the worker reads IMAP"),
-    Setting("IMAP_CA_FILE", "", _text, "CA certificates the IMAP server is checked against"),
-    Setting("LOG_LEVEL", "INFO", _text, "logging level"),
-    Setting("DEBUG", "false", _flag, "development mode: relaxes the production checks"),
-    Setting("TESTING", "false", _flag, "the test suite: relaxes the production checks"),
-    Setting("PORT", "5000", _positive_int, "port of `make run` and of the Procfile's web"),
-    Setting("WEB_CONCURRENCY", "4", _positive_int, "gunicorn processes in the Procfile"),
-    Setting("MAX_CONTENT_LENGTH", "262144", _positive_int, "largest request body, in bytes"),
-    Setting("CONSOLE_SESSION_MINUTES", "480", _positive_int, "a console sign-in lasts this long"),
-    Setting("BANK_LOW_MINUTES", "120", _positive_int, "hour bank balance that sets off an alert"),
-    Setting("RECORDINGS_DIR", "instance/recordings", _text, "where callers' messages are kept"),
-    Setting("RECORDINGS_DELETE_AT_TWILIO", "false", _flag, "delete it at Twilio once copied"),
+    Setting("REDIS_URL", "redis://127.0.0.1:6379/0", _text, "Redis, for RQ", DATA),
+    Setting("RQ_QUEUE", "altilogix", _text, "the RQ queue the app fills and workers serve", DATA),
+    Setting(
+        "OUTBOX_RELAY_SECONDS",
+        "2",
+        _positive_float,
+        "how often each worker moves due outbox rows to RQ, in seconds",
+        DATA,
+    ),
+    Setting(
+        "SECRET_KEY",
+        "",
+        _text,
+        "signs the console's sessions and forms",
+        WEB,
+        example="<python3 -c 'import secrets; print(secrets.token_hex(32))'>",
+        required=True,
+    ),
+    Setting(
+        "TWILIO_ACCOUNT_SID",
+        "",
+        _text,
+        "the Twilio account, for SMS pages and callback calls; empty: they are written to the log",
+        PHONE,
+        example="AC<your account SID>",
+    ),
+    Setting(
+        "TWILIO_AUTH_TOKEN",
+        "",
+        _text,
+        "checks the signature of Twilio's webhooks, and sends with the account SID",
+        PHONE,
+        development="local-development-only",
+        example="<your Twilio auth token>",
+        required=True,
+    ),
+    Setting(
+        "PUBLIC_BASE_URL",
+        "",
+        _text,
+        "the https address Twilio and clients reach the app at; signatures are checked against "
+        "it, and links in emails point there",
+        PHONE,
+        example="https://support.altilogix.example",
+        required=True,
+    ),
+    Setting(
+        "MAIN_NUMBERS",
+        "",
+        _number_list,
+        "comma-separated numbers whose callers get the menu; the first is the SMS sender and "
+        "the caller ID technicians see",
+        PHONE,
+        development="+15149826161",
+        example="+15149826161",
+        required=True,
+    ),
+    Setting(
+        "CATA_NUMBERS",
+        "",
+        _number_list,
+        "comma-separated numbers that go straight to urgent support (the CATA)",
+        PHONE,
+    ),
+    Setting("OFFICE_NUMBER", "", _text, "the reception's phone, rung by menu option 0", PHONE),
+    Setting(
+        "TWILIO_SKIP_SIGNATURE",
+        "false",
+        _flag,
+        "accept unsigned webhooks; refused outside development",
+        PHONE,
+    ),
+    Setting("VOICE_FR", "Polly.Chantal", _text, "Twilio voice for French (fr-CA)", PHONE),
+    Setting("VOICE_EN", "alice", _text, "Twilio voice for English (en-CA)", PHONE),
+    Setting(
+        "URGENT_PAGE_AFTER_HOURS",
+        "false",
+        _flag,
+        "page the urgent team at night instead of at the CATA's opening",
+        PHONE,
+    ),
+    Setting(
+        "RECORDING_MAX_SECONDS",
+        "180",
+        _positive_int,
+        "the longest message a caller may leave",
+        PHONE,
+    ),
+    Setting("TIMEZONE", "America/Toronto", _text, "the company's time zone (Montreal)", PHONE),
+    Setting(
+        "BUSINESS_HOURS_FILE",
+        "",
+        _text,
+        "schedules, holiday choices and the lines' promises (TOML); empty: "
+        "routing/business_hours.toml, the policy's",
+        PHONE,
+    ),
+    Setting(
+        "SMTP_URL",
+        "",
+        _text,
+        "outgoing mail: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465; "
+        "empty: mail is written to the log",
+        MAIL,
+        example="smtp://altilogix:secret@smtp.altilogix.example:587",
+    ),
+    Setting(
+        "MAIL_FROM",
+        "",
+        _text,
+        "the sender of automatic mail",
+        MAIL,
+        development="support@altilogix.example",
+        example="support@altilogix.example",
+        required=True,
+    ),
+    Setting(
+        "SUPPORT_EMAIL_REGULAR",
+        "",
+        _text,
+        "the regular support address: mail to it opens regular tickets",
+        MAIL,
+        development="support-regulier@altilogix.example",
+        example="support-regulier@altilogix.example",
+        required=True,
+    ),
+    Setting(
+        "SUPPORT_EMAIL_URGENT",
+        "",
+        _text,
+        "the urgent support address: mail to it opens urgent tickets",
+        MAIL,
+        development="support-urgent@altilogix.example",
+        example="support-urgent@altilogix.example",
+        required=True,
+    ),
+    Setting(
+        "INBOUND_EMAIL_SECRET",
+        "",
+        _text,
+        "the bearer secret of POST /email/inbound; empty: the HTTP door refuses everything",
+        MAIL,
+        example="<a long random secret shared with the inbound mail provider>",
+    ),
+    Setting(
+        "MAIL_MAX_BYTES",
+        "10485760",
+        _positive_int,
+        "the largest incoming email kept whole, in bytes",
+        MAIL,
+    ),
+    Setting(
+        "MAIL_REPLIES_PER_HOUR",
+        "5",
+        _positive_int,
+        "automatic emails to one address in an hour, at most (a backstop against mail loops)",
+        MAIL,
+    ),
+    Setting(
+        "IMAP_URL",
+        "",
+        _text,
+        "IMAP polling by the worker: imaps://user:pass@host:993, or imap://…:143 with "
+        "STARTTLS; empty: no polling",
+        MAIL,
+    ),
+    Setting("IMAP_FOLDER", "INBOX", _text, "the IMAP folder whose unseen mail is read", MAIL),
+    Setting(
+        "IMAP_DONE_FOLDER",
+        "",
+        _text,
+        "where read mail is moved once stored; empty: it is flagged \\Seen where it is",
+        MAIL,
+    ),
+    Setting("IMAP_POLL_SECONDS", "60", _positive_float, "how often the IMAP folder is read", MAIL),
+    Setting(
+        "IMAP_CA_FILE",
+        "",
+        _text,
+        "CA certificates the IMAP server is checked against; empty: the system's",
+        MAIL,
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        "0",
+        _count,
+        "how many proxies stand in front of the web app (a TLS-ending proxy: 1); "
+        "X-Forwarded-For is read from that many; 0 trusts no header",
+        WEB,
+        example="1",
+    ),
+    Setting(
+        "SPOOL_DIR",
+        "instance/spool",
+        _text,
+        "where a webhook keeps what the database could not take, until it is back "
+        "(local to each web host)",
+        WEB,
+    ),
+    Setting("PORT", "5000", _positive_int, "the port the web server listens on", WEB),
+    Setting(
+        "WEB_CONCURRENCY",
+        "4",
+        _positive_int,
+        "gunicorn's worker processes (gunicorn.conf.py)",
+        WEB,
+        development="2",
+    ),
+    Setting(
+        "MAX_CONTENT_LENGTH",
+        "262144",
+        _positive_int,
+        "the largest request body accepted, in bytes (Twilio's are a few kilobytes)",
+        WEB,
+    ),
+    Setting(
+        "CONSOLE_SESSION_MINUTES",
+        "480",
+        _positive_int,
+        "how long a sign-in to the staff console lasts, in minutes",
+        WEB,
+    ),
+    Setting(
+        "BANK_LOW_MINUTES",
+        "120",
+        _positive_int,
+        "an hour bank below this many minutes alerts its client's contacts and the "
+        "supervisors, once per crossing",
+        WORK,
+    ),
+    Setting(
+        "RECORDINGS_DIR",
+        "instance/recordings",
+        _text,
+        "where the worker keeps its copy of each caller's message, fetched from Twilio",
+        WORK,
+    ),
+    Setting(
+        "RECORDINGS_DELETE_AT_TWILIO",
+        "false",
+        _flag,
+        "once our copy is kept, delete the recording at Twilio",
+        WORK,
+    ),
+    Setting("LOG_LEVEL", "INFO", _text, "the logging level", RUN),
+    Setting(
+        "DEBUG",
+        "false",
+        _flag,
+        "a developer's machine: development defaults, and the production checks relaxed "
+        "(`make run` sets it unless told otherwise)",
+        RUN,
+    ),
+    Setting("TESTING", "false", _flag, "the test suite's own switch", RUN),
 )
 
-# Without these a production process would accept forged webhooks or forgeable sessions.
-REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL")
+# Without these a production process would accept forged webhooks or forgeable sessions, or
+# answer and write from addresses and numbers that are not the company's.
+REQUIRED_IN_PRODUCTION = tuple(s.name for s in SETTINGS if s.required)
 
 
 @dataclass(frozen=True)
@@ -188,7 +437,8 @@ def load(
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Read every setting: overrides first, then the environment, then the default."""
+    """Read every setting: overrides first, then the environment, then the default (the
+    development one on a developer's machine or in tests, where the setting has one)."""
     if environ is None:
         # A .env file beside the process fills what the environment leaves out (gunicorn, the
         # worker and the CLI alike); the environment always wins.
@@ -198,19 +448,35 @@ def load(
     unknown = sorted(set(overrides) - {s.name for s in SETTINGS})
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+    development = any(_flag_of(name, environ, overrides) for name in ("DEBUG", "TESTING"))
     values: dict[str, Any] = {}
     for setting in SETTINGS:
-        values[setting.name.lower()] = _value(setting, environ, overrides)
+        values[setting.name.lower()] = _value(setting, environ, overrides, development)
     return Settings(**values)
 
 
-def _value(setting: Setting, environ: Mapping[str, str], overrides: Mapping[str, Any]) -> Any:
+def _flag_of(name: str, environ: Mapping[str, str], overrides: Mapping[str, Any]) -> bool:
+    if name in overrides and not isinstance(overrides[name], str):
+        return bool(overrides[name])
+    raw = overrides.get(name, environ.get(name, "false"))
+    try:
+        return _flag(str(raw))
+    except ValueError as error:
+        raise ConfigError(f"{name}: {error}") from None
+
+
+def _value(
+    setting: Setting, environ: Mapping[str, str], overrides: Mapping[str, Any], development: bool
+) -> Any:
     if setting.name in overrides:
         value = overrides[setting.name]
         if isinstance(value, str):
             return _parse(setting, value)
         return tuple(value) if isinstance(value, list) else value
-    return _parse(setting, environ.get(setting.name, setting.default))
+    raw = environ.get(setting.name)
+    if development and setting.development is not None and not (raw or "").strip():
+        raw = setting.development  # an empty line of .env means "the usual", here
+    return _parse(setting, setting.default if raw is None else raw)
 
 
 def _parse(setting: Setting, raw: str) -> Any:
@@ -254,7 +520,8 @@ def _database_password(url: str) -> str:
 
 
 def check_production(settings: Settings) -> None:
-    """Refuse to start a production process without its secrets, or with signatures off."""
+    """Refuse to start a production process (web, worker) without what it needs, or with
+    signatures off."""
     if settings.development:
         return
     if settings.twilio_skip_signature:
@@ -262,10 +529,18 @@ def check_production(settings: Settings) -> None:
             "TWILIO_SKIP_SIGNATURE: the webhook signature check may be switched off only in "
             "debug or testing"
         )
-    missing = [name for name in REQUIRED_IN_PRODUCTION if not getattr(settings, name.lower())]
+    require(settings, REQUIRED_IN_PRODUCTION)
+
+
+def require(settings: Settings, names: Iterable[str]) -> None:
+    """Outside development, refuse in one line, naming each, the settings among ``names`` that
+    are missing."""
+    if settings.development:
+        return
+    missing = [name for name in names if not getattr(settings, name.lower())]
     if missing:
         raise ConfigError(
-            "missing required setting(s) outside debug and testing: "
+            "missing setting(s) outside debug and testing: "
             + ", ".join(missing)
-            + " (set them in the environment or in .env; see README.md)"
+            + " (set them in the environment or in .env; see docs/configuration.md)"
         )

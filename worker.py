@@ -306,7 +306,12 @@ def main(argv: list[str] | None = None) -> int:
         "--burst", action="store_true", help="run what is due, then exit (rq worker --burst)"
     )
     options = parser.parse_args(argv)
-    config = settings.load()
+    try:
+        config = settings.load()
+        settings.check_production(config)  # it sends the mail and the pages: the same needs
+    except settings.ConfigError as error:
+        print(f"worker: {error}", file=sys.stderr)
+        return 1
     settings.configure_logging(config)
     app.load_voice(config)  # the phone line's catalog and menu: a bad one stops here too
     context = helpdesk_context.build(config)

@@ -26,6 +26,13 @@ from tests import services
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DIRECTORY_FILE = ROOT / "examples/directory.toml"
+# What production requires beside its secrets: the line's numbers and the support addresses.
+PRODUCTION_LINE = {
+    "MAIN_NUMBERS": "+15149826161",
+    "MAIL_FROM": "support@altilogix.example",
+    "SUPPORT_EMAIL_REGULAR": "support-regulier@altilogix.example",
+    "SUPPORT_EMAIL_URGENT": "support-urgent@altilogix.example",
+}
 
 
 def free_port() -> int:

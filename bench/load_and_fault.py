@@ -286,6 +286,7 @@ def environment(
     through_proxy = make_url(url).set(host="127.0.0.1", port=proxy_port)
     return {
         **os.environ,
+        **harness.PRODUCTION_LINE,
         "DATABASE_URL": through_proxy.render_as_string(hide_password=False),
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "RQ_QUEUE": RQ_QUEUE,

@@ -78,6 +78,7 @@ def server(database_url: str, workers: int, root: Path = ROOT) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
+        **harness.PRODUCTION_LINE,
         "DATABASE_URL": database_url,
         "REDIS_URL": services.REDIS_TEST_URL,
         "TWILIO_AUTH_TOKEN": TOKEN,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import click
 from flask import Flask, current_app
 
+import settings
 from helpdesk.context import Context
 
 
@@ -11,6 +13,15 @@ def helpdesk() -> Context:
     """The running app's context: its settings, database and business hours."""
     context: Context = current_app.extensions["helpdesk"]
     return context
+
+
+def require(*names: str) -> None:
+    """This command uses these settings: outside development, refuse in one line, naming the
+    ones missing, rather than fail later (the app is loaded for the command line unchecked)."""
+    try:
+        settings.require(helpdesk().settings, names)
+    except settings.ConfigError as error:
+        raise click.UsageError(str(error)) from None
 
 
 def register_commands(app: Flask) -> None:

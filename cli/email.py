@@ -8,7 +8,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from cli import helpdesk
+from cli import helpdesk, require
 from helpdesk import email_intake
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ def ingest() -> None:
     bytes in quarantine); exit 75 (EX_TEMPFAIL) when it cannot be stored now, so that the mail
     server keeps it and tries again.
     """
+    require("SUPPORT_EMAIL_REGULAR", "SUPPORT_EMAIL_URGENT")  # they decide the line
     raw = sys.stdin.buffer.read()
     try:
         intake = email_intake.receive(helpdesk(), raw, source="pipe")

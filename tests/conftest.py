@@ -117,6 +117,11 @@ def app_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "TWILIO_AUTH_TOKEN": "test-auth-token",
         "PUBLIC_BASE_URL": "https://support.altilogix.example",
+        # What production requires, as a test that turns TESTING off needs them.
+        "MAIN_NUMBERS": "+15149826161",
+        "MAIL_FROM": "support@altilogix.example",
+        "SUPPORT_EMAIL_REGULAR": "support-regulier@altilogix.example",
+        "SUPPORT_EMAIL_URGENT": "support-urgent@altilogix.example",
         "RECORDINGS_DIR": str(RECORDINGS),
         **extra,
     }

@@ -45,6 +45,7 @@ class WorkerProcess:
             "REDIS_URL": redis_url,
             "RQ_QUEUE": QUEUE,
             "OUTBOX_RELAY_SECONDS": relay,
+            "TESTING": "true",
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
         }
