@@ -4,18 +4,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run call test lint typecheck pytest bench bench-faults lock clean translations
+.PHONY: run call mail sms test test-machine lint typecheck pytest test-moved-clock settings-docs \
+	bench bench-faults lock clean translations
 ARGS ?= --press 6
+MAIL ?= examples/mail/regular-request.eml
 
 run: $(STAMP)
 	$(BIN)/python -m cli.local_run
 
-# A simulated call against `make run`'s server: same PORT (environment, then .env, then 5000),
-# signed with the same local token.
+# Talk to `make run`'s server, as Twilio and a mail server would: same PORT (environment, then
+# .env, then 5000), same secrets. A call (with --at: in-process, at that Montreal time); an email
+# piped into the MTA door; a technician's SMS (ARGS='OK 1001').
 call: $(STAMP)
 	$(BIN)/python -m cli.local_run call $(ARGS)
 
-test: $(STAMP) lint typecheck pytest
+mail: $(STAMP)
+	$(BIN)/python -m cli.local_run mail $(MAIL)
+
+sms: $(STAMP)
+	$(BIN)/python -m cli.local_run sms $(ARGS)
+
+test: $(STAMP) test-machine lint typecheck pytest
+
+# Installs (Debian, as root) and starts what the tests need: PostgreSQL, Redis, Dovecot, openssl,
+# Chromium, faketime.
+test-machine:
+	@bash tools/test_machine.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -26,6 +40,15 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# The whole suite again with the system clock moved (libfaketime) to a moment chosen anew each
+# run; AT='2027-03-14 01:59' (Montreal time) chooses it. .ci/run runs it after `make test`.
+test-moved-clock: $(STAMP) test-machine
+	$(BIN)/python -m tools.moved_clock
+
+# docs/configuration.md, .env.example and docs/env.production.example, from settings.py.
+settings-docs: $(STAMP)
+	$(BIN)/python -m tools.settings_docs
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.sla_clock

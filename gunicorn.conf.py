@@ -1,10 +1,33 @@
-"""gunicorn's settings for the web app, read from the working directory (the project's root) by
-every ``gunicorn 'app:create_app()'``: the Procfile's, ``make run``'s and the benchmarks'."""
+"""gunicorn's settings for the web app, the one place they live: read from the working directory
+(the project's root) by every ``gunicorn 'app:create_app()'``: the Procfile's, ``make run``'s
+and the benchmarks'. The command line may still override one (``--bind``) for a special run.
+"""
 
 from __future__ import annotations
 
 import gc
 from typing import Any
+
+import settings
+
+_config = settings.load()
+
+# A developer's machine listens on loopback only; a production host behind its proxy, on all.
+bind = [f"{'127.0.0.1' if _config.debug else '0.0.0.0'}:{_config.port}"]
+workers = _config.web_concurrency
+worker_class = "sync"
+threads = 1
+# Twilio gives up on a webhook after 15 s: a stuck request is killed well before, and the
+# database gives up sooner still (models/db.py).
+timeout = 10
+graceful_timeout = 5
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+loglevel = _config.log_level.lower()
+# gunicorn's control socket lives in the user's home by default, one for every gunicorn the user
+# runs: two make runs, or a make run beside the tests' servers, would fight over it. Unused.
+control_socket_disable = True
 
 
 def post_worker_init(_worker: Any) -> None:

@@ -141,23 +141,23 @@ class Supervisor:
         self.stop_reason = reason
 
     def _stop_all(self) -> None:
-        """SIGTERM to every session, SIGKILL to what is left after the grace period."""
-        sessions = [child.process.pid for child in self.children if child.process is not None]
-        for session in sessions:
-            _signal_session(session, signal.SIGTERM)
-        deadline = time.monotonic() + self.policy.grace
-        while self.signals < 2 and time.monotonic() < deadline and self._running():
-            time.sleep(0.05)
-        for session in sessions:
-            _signal_session(session, signal.SIGKILL)
-        for child in self.children:
+        """Stop the programs in the reverse of their order (the worker, then the web server,
+        then what they use): SIGTERM to each session, SIGKILL to what is left of it after the
+        grace period, or at once after a second Ctrl-C."""
+        for child in reversed(self.children):
             if child.process is not None:
-                child.process.wait()
+                self.say(f"stopping {child.program.name}")
+                self._stop(child.process)
+                child.process = None
         self.say("every process has stopped")
 
-    def _running(self) -> bool:
-        leaders = [child.process for child in self.children if child.process is not None]
-        return any(p.poll() is None or _session_members(p.pid) for p in leaders)
+    def _stop(self, process: subprocess.Popen[bytes]) -> None:
+        _signal_session(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.policy.grace
+        while self.signals < 2 and time.monotonic() < deadline and _running(process):
+            time.sleep(0.05)
+        _signal_session(process.pid, signal.SIGKILL)
+        process.wait()
 
     def _relay(self, name: str, stream: IO[bytes]) -> None:
         with stream:
@@ -165,9 +165,15 @@ class Supervisor:
                 self._write(name, line.decode(errors="replace").rstrip())
 
     def _write(self, name: str, text: str) -> None:
-        with self.lock:
+        with self.lock, suppress(OSError, ValueError):
+            # A terminal or pipe that went away (`make run | tee` stopped by Ctrl-C) must not
+            # stop the supervisor before it has stopped its programs.
             self.out.write(f"{name:<{self.width}} | {text}\n")
             self.out.flush()
+
+
+def _running(process: subprocess.Popen[bytes]) -> bool:
+    return process.poll() is None or bool(_session_members(process.pid))
 
 
 def _ending(code: int) -> str:

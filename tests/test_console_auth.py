@@ -154,11 +154,12 @@ def test_demo_passwords_are_given_only_in_development(console_app: Flask, db: Se
 def test_make_runs_banner_says_how_to_sign_in(capsys: pytest.CaptureFixture[str]) -> None:
     from cli import local_run
 
-    local_run._banner(settings.load({}, {"DEBUG": "true"}), "5000", "up")
+    local = local_run.Local({"PORT": "5000"}, "development mode (test)", None)
+    local_run._banner(local, settings.load({}, {"DEBUG": "true"}), "up")
     shown = capsys.readouterr().out
     assert "Staff console: http://127.0.0.1:5000/console/" in shown
     assert "helene@altilogix.example" in shown and staff_access.DEMO_PASSWORD in shown
-    local_run._banner(settings.load({}, {"DEBUG": "false"}), "5000", "up")
+    local_run._banner(local, settings.load({}, {"DEBUG": "false"}), "up")
     assert staff_access.DEMO_PASSWORD not in capsys.readouterr().out
 
 

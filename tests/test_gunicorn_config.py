@@ -42,3 +42,18 @@ def test_a_web_worker_puts_the_loaded_app_out_of_the_collectors_sight(unfrozen: 
     frozen_before = gc.get_freeze_count()
     reader.cfg.post_worker_init(object())
     assert gc.get_freeze_count() > frozen_before
+
+
+def test_a_stuck_request_is_killed_before_twilio_gives_up_and_no_control_socket_is_shared() -> None:
+    reader = ConfigReader()
+    reader.load_config_from_file(str(CONFIG_FILE))
+    assert (reader.cfg.timeout, reader.cfg.graceful_timeout) == (10, 5)
+    assert reader.cfg.control_socket_disable is True
+    assert reader.cfg.accesslog == "-"
+
+
+def test_the_procfile_migrates_on_release_and_leaves_the_web_settings_to_this_file() -> None:
+    procfile = (CONFIG_FILE.parent / "Procfile").read_text()
+    assert "release: flask --app app db upgrade" in procfile
+    web = next(line for line in procfile.splitlines() if line.startswith("web:"))
+    assert web == "web: gunicorn 'app:create_app()'"
