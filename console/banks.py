@@ -15,7 +15,7 @@ from billing.rates import price_list
 from console import bank_queries, time_form
 from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import banks, statements, time_entries
-from models import BankTransaction, Client, Line, TimeEntry, utcnow
+from models import BankTransaction, Client, Line, TimeEntry
 
 bp = Blueprint("banks", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)
@@ -28,7 +28,7 @@ def _viewer() -> Viewer:
 
 
 def _today() -> date:
-    return utcnow().astimezone(helpdesk().hours.timezone).date()
+    return helpdesk().now().astimezone(helpdesk().hours.timezone).date()
 
 
 def _client(session: Session, account: str) -> Client:
@@ -78,7 +78,11 @@ def purchase(account: str) -> ResponseReturnValue:
             client = _client(session, account)
             bought = banks.Purchase(client.id, hours, request.form.get("invoice", ""), bought_on)
             row = banks.record_purchase(
-                session, bought, viewer.id, low_minutes=context.settings.bank_low_minutes
+                session,
+                bought,
+                viewer.id,
+                low_minutes=context.settings.bank_low_minutes,
+                zone=context.hours.timezone,
             )
             due = row.due_on
     except InvalidEntry as refused:

@@ -11,7 +11,8 @@ Functions take the caller's session and never commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from billing import InvalidEntry
 from billing.rates import price
 from helpdesk import tasks
-from models import BankPayment, BankReason, BankTransaction, Client, TimeEntry, utcnow
+from models import BankPayment, BankReason, BankTransaction, Client, TimeEntry, current_time
 
 INVOICE_MAX_CHARS = 40
 
@@ -76,14 +77,23 @@ def balances(session: Session) -> dict[int, int]:
 
 
 def record_purchase(
-    session: Session, purchase: Purchase, staff_member_id: int, *, low_minutes: int
+    session: Session,
+    purchase: Purchase,
+    staff_member_id: int,
+    *,
+    low_minutes: int,
+    zone: ZoneInfo,
 ) -> BankTransaction:
-    """Add bought hours to the client's bank at the price list's rate, due net 30 days."""
+    """Add bought hours to the client's bank at the price list's rate, due net 30 days. The
+    hours count from the invoice's date (in Montreal), which may be earlier than today, never
+    later: statements list the purchase on that day."""
     invoice = purchase.invoice.strip()
     if not invoice:
         raise InvalidEntry("invoice: the invoice reference is required")
     if len(invoice) > INVOICE_MAX_CHARS:
         raise InvalidEntry(f"invoice: at most {INVOICE_MAX_CHARS} characters")
+    if purchase.bought_on > current_time(session).astimezone(zone).date():
+        raise InvalidEntry(f"bought_on: {purchase.bought_on} is in the future")
     cost = price(purchase.hours, purchase.bought_on)
     client = locked_client(session, purchase.client_id)  # also: one of two twin forms waits
     if _invoiced(session, client.id, invoice):
@@ -97,6 +107,7 @@ def record_purchase(
         price_per_hour_cents=cost.cents_per_hour,
         due_on=cost.due_on,
         note=f"{purchase.hours} h",
+        at=datetime.combine(purchase.bought_on, time(), zone),
     )
     return _append(session, row, low_minutes)
 
@@ -125,7 +136,7 @@ def record_payment(
         raise InvalidEntry(
             f"purchase: invoice {purchase.invoice} was already paid on {paid.paid_on}"
         )
-    if paid_on > utcnow().date() + timedelta(days=1):  # a day of slack for time zones
+    if paid_on > current_time(session).date() + timedelta(days=1):  # a day of slack for time zones
         raise InvalidEntry(f"paid_on: {paid_on} is in the future")
     row = BankPayment(purchase_id=purchase_id, paid_on=paid_on, staff_member_id=staff_member_id)
     session.add(row)
@@ -177,7 +188,7 @@ def reverse_debits(session: Session, entry: TimeEntry, staff_member_id: int, why
 def _append(session: Session, row: BankTransaction, low_minutes: int) -> BankTransaction:
     """Write one ledger line; when it takes the balance below the threshold, alert (once)."""
     before = balance(session, row.client_id)
-    row.at = row.at or utcnow()
+    row.at = row.at or current_time(session)
     session.add(row)
     session.flush()
     if before >= low_minutes > before + row.minutes:

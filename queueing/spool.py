@@ -31,11 +31,15 @@ FAILED = "failed"
 def write(folder: Path, entry: dict[str, Any]) -> Path:
     """Keep ``entry`` on disk for good before returning (fsync of the file and its folder)."""
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+    now = time.time_ns()
+    name = f"{now:020d}-{uuid.uuid4().hex[:8]}"
     temporary, final = folder / f".{name}.tmp", folder / f"{name}{SUFFIX}"
     with open(temporary, "w", encoding="utf-8") as file:
         json.dump(entry, file)
         file.flush()
+        # Every age here is read from this process's clock (names, claims), never the file
+        # system's: the two may disagree (a moved clock, a network file system's server).
+        os.utime(file.fileno(), ns=(now, now))
         os.fsync(file.fileno())
     os.replace(temporary, final)
     _sync_folder(folder)
@@ -114,7 +118,8 @@ def _claim(folder: Path, limit: int, older_than: float = 0.0) -> Iterator[Path]:
             path.rename(claimed)
         except FileNotFoundError:  # another process took it
             continue
-        os.utime(claimed)  # the claim's age, for _release_stale
+        now = time.time_ns()
+        os.utime(claimed, ns=(now, now))  # the claim's age, for _release_stale
         yield claimed
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from models import (
 )
 
 LOW = 120  # the default alert threshold, in minutes
+MONTREAL = ZoneInfo("America/Toronto")
 
 BOULANGERIE = "1001"  # hour bank, 12.5 km from downtown
 QUINCAILLERIE = "1002"  # no hour bank, 31 km
@@ -62,7 +64,7 @@ def open_ticket(
 
 def buy(db: Session, account: str, hours: int, invoice: str = "F-2026-0101") -> BankTransaction:
     purchase = banks.Purchase(client(db, account).id, hours, invoice, date(2026, 12, 1))
-    row = banks.record_purchase(db, purchase, helene(db), low_minutes=LOW)
+    row = banks.record_purchase(db, purchase, helene(db), low_minutes=LOW, zone=MONTREAL)
     db.commit()
     return row
 

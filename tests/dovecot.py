@@ -175,7 +175,10 @@ def _started(program: str, folder: Path) -> Iterator[Dovecot]:
     )
     with (folder / "output.log").open("wb") as output:
         process = subprocess.Popen(
-            [program, "-F", "-c", str(conf)], stdout=output, stderr=subprocess.STDOUT
+            [program, "-F", "-c", str(conf)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=services.real_clock_environment(),  # Dovecot dies when time moves backwards
         )
     try:
         _wait_for(server.imaps_port, process, folder)

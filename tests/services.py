@@ -25,6 +25,17 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+# libfaketime's variables (`make test-moved-clock` runs the suite with the clock moved).
+FAKETIME_VARIABLES = ("LD_PRELOAD", "FAKETIME", "FAKETIME_NO_CACHE", "DONT_FAKE_MONOTONIC")
+
+
+def real_clock_environment() -> dict[str, str]:
+    """The environment for a server the tests start (Redis, Dovecot, Chromium): it keeps the
+    machine's real clock, as PostgreSQL does; only the code under test lives at a moved date,
+    as the app's hosts and the servers they talk to may disagree in production too."""
+    return {k: v for k, v in os.environ.items() if k not in FAKETIME_VARIABLES}
+
+
 def missing(service: str, reason: str) -> None:
     """A test needs ``service``: under CI it must be there; elsewhere skip and say why."""
     message = f"{service} is not available: {reason}"
@@ -84,7 +95,9 @@ class PrivateRedis:
             missing("redis-server", "not installed; the fault tests start their own")
         command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
         command += ["--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, env=real_clock_environment()
+        )
         client = Redis(port=self.port, socket_connect_timeout=0.2)
         deadline = time.monotonic() + 10
         while True:

@@ -4,7 +4,7 @@ its message; take a ticket, add a note, resolve and close it, ask to be called b
 a satisfaction survey as the client does; a supervisor adds a closure (and a call hears it),
 changes the roster (and the CATA rings the new order), attaches a message to verify to a
 client's contact, and is told why a 5th authorized contact is refused.
-``SCREENSHOTS=docs/screenshots`` keeps the pictures for the README.
+``SCREENSHOTS=docs/screenshots`` keeps the pictures for the documentation.
 """
 
 from __future__ import annotations
@@ -58,7 +58,9 @@ def browser() -> Iterator[Any]:
     if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
         services.missing("Chromium", f"{CHROMIUM} not found (apt-get install chromium)")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=ARGS, env=dict(services.real_clock_environment())
+        )
         try:
             yield launched
         finally:

@@ -9,7 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import CallbackRequest, Line, OutboxTask, Ticket, TicketEventKind, TicketStatus
-from tests.console_world import JULIE, KARIM, LUC, give_passwords, signed_in, staff_id
+from tests.console_world import (
+    JULIE,
+    KARIM,
+    LUC,
+    give_passwords,
+    signed_in,
+    signed_in_at,
+    staff_id,
+)
 from tests.counting import statements
 from tests.phone import at, place_call
 
@@ -111,14 +119,16 @@ def test_an_empty_note_is_refused_with_the_services_reason(desk: Flask, db: Sess
 def test_a_change_of_priority_needs_a_reason_and_moves_the_deadline(
     desk: Flask, db: Session
 ) -> None:
-    luc = signed_in(desk, LUC)
-    before = _ticket(db).sla_due_at
-    luc.post("/console/tickets/1001/priority", {"priority": "urgent", "reason": ""})
-    assert _ticket(db).priority == Line.REGULAR
-    luc.post("/console/tickets/1001/priority", {"priority": "urgent", "reason": "payroll down"})
-    ticket = _ticket(db)
-    assert ticket.priority == Line.URGENT and ticket.sla_due_at != before
-    assert luc.post("/console/tickets/1001/priority", {"priority": "x"}).status_code == 400
+    before = _ticket(db).sla_due_at  # 14:00, 4 business hours after the call at 10:00
+    with signed_in_at(desk, LUC, at(2026, 12, 1, 10, 15)) as luc:
+        luc.post("/console/tickets/1001/priority", {"priority": "urgent", "reason": ""})
+        assert _ticket(db).priority == Line.REGULAR
+        luc.post("/console/tickets/1001/priority", {"priority": "urgent", "reason": "payroll"})
+        ticket = _ticket(db)
+        # made urgent at 10:15: the CATA's hour from then, sooner than 14:00
+        assert ticket.priority == Line.URGENT and ticket.sla_due_at == at(2026, 12, 1, 11, 15)
+        assert before is not None and ticket.sla_due_at < before
+        assert luc.post("/console/tickets/1001/priority", {"priority": "x"}).status_code == 400
 
 
 def test_i_called_back_from_my_own_phone_is_the_first_response(desk: Flask, db: Session) -> None:

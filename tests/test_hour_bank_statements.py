@@ -29,7 +29,7 @@ def _december(db: Session, context: Context) -> None:
     owner = client(db, BOULANGERIE).id
     with time_machine.travel(at(2026, 11, 20, 10), tick=False):
         purchase = banks.Purchase(owner, 10, "F-2026-0101", date(2026, 11, 20))
-        banks.record_purchase(db, purchase, helene(db), low_minutes=LOW)
+        banks.record_purchase(db, purchase, helene(db), low_minutes=LOW, zone=MONTREAL)
         ticket = open_ticket(db, context)
         time_entries.post(db, form(ticket, luc(db), minutes=30), luc(db), low_minutes=LOW)
         db.commit()

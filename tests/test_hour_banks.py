@@ -18,6 +18,7 @@ from tests.banking import (
     BOULANGERIE,
     DENTAL,
     LOW,
+    MONTREAL,
     QUINCAILLERIE,
     buy,
     client,
@@ -394,6 +395,10 @@ def test_a_purchase_keeps_its_invoice_date_and_is_due_30_days_later(
 ) -> None:
     owner = client(db, BOULANGERIE).id
     row = banks.record_purchase(
-        db, banks.Purchase(owner, 5, "F-2026-0888", date(2026, 11, 2)), helene(db), low_minutes=LOW
+        db,
+        banks.Purchase(owner, 5, "F-2026-0888", date(2026, 11, 2)),
+        helene(db),
+        low_minutes=LOW,
+        zone=MONTREAL,
     )
     assert row.due_on == date(2026, 12, 2)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from helpdesk import banks, time_entries
 from helpdesk.context import Context
 from models import BankReason, BankTransaction, Channel, Client, Line, Ticket, TimeEntry
-from tests.banking import LOW, form, helene, luc
+from tests.banking import LOW, MONTREAL, form, helene, luc
 from tests.phone import helpdesk
 
 ACCOUNTS = itertools.count(9000)  # a fresh client per example
@@ -66,7 +66,7 @@ def test_the_balance_is_purchases_minus_debits_and_never_below_zero(
 ) -> None:
     owner, ticket = _client_and_ticket(db)
     purchase = banks.Purchase(owner.id, hours, "F-PROP", ticket.created_at.date())
-    banks.record_purchase(db, purchase, helene(db), low_minutes=LOW)
+    banks.record_purchase(db, purchase, helene(db), low_minutes=LOW, zone=MONTREAL)
     for fields in posted:
         reason = "" if fields["urgency"] == "regular" else "urgent"
         entry = form(ticket, luc(db), urgency_reason=reason, **fields)
