@@ -1,4 +1,5 @@
-"""Every request under /voice must carry Twilio's signature, checked against PUBLIC_BASE_URL."""
+"""Every request from Twilio (under /voice and /sms) must carry its signature, checked against
+PUBLIC_BASE_URL."""
 
 from __future__ import annotations
 

@@ -18,8 +18,8 @@ from email.utils import parseaddr
 
 from mail.headers import message_ids, raw_values
 
-# The header our own outgoing mail carries (helpdesk/senders.py should set it with the ticket
-# number), so that our mail coming back through a forward or a bounce is recognized.
+# The header our own outgoing mail carries (helpdesk/senders.py sets it to the ticket number),
+# so that our mail coming back through a forward or a bounce is recognized.
 OWN_HEADER = "X-AltiLogix-Ticket"
 
 PRESENT = re.compile(r"")  # any value, even an empty one

@@ -1,1 +1,2 @@
-"""The web side: health check, and later the technicians' and supervisors' pages."""
+"""The web doors that are neither the phone line nor the console: the health check, the inbound
+mail hook and the SMS webhook."""
