@@ -96,7 +96,7 @@ DATA = "The database and the queue"
 PHONE = "Twilio and the phone line"
 MAIL = "Email"
 WEB = "The web server and the staff console"
-WORK = "Hour banks and recordings"
+WORK = "Tickets, hour banks and recordings"
 RUN = "Logs and modes"
 
 # Every environment variable the product reads, in the order the documentation shows them.
@@ -258,15 +258,41 @@ SETTINGS: tuple[Setting, ...] = (
         "MAIL_MAX_BYTES",
         "10485760",
         _positive_int,
-        "the largest incoming email kept whole, in bytes",
+        "the most of one incoming email kept, in bytes: its text and the attachments that fit; "
+        "the others are set aside, and the client is told which",
         MAIL,
     ),
     Setting(
-        "MAIL_REPLIES_PER_HOUR",
-        "5",
+        "MAIL_ACCEPT_MAX_BYTES",
+        "52428800",
         _positive_int,
-        "automatic emails to one address in an hour, at most (a backstop against mail loops)",
+        "the largest incoming email the doors take, in bytes; a bigger one is refused (HTTP "
+        "413, or the pipe's exit 69), so the sender's mail server bounces it to them",
         MAIL,
+    ),
+    Setting(
+        "MAIL_LOOP_BURST",
+        "4",
+        _positive_int,
+        "this many emails from one sender within MAIL_LOOP_MINUTES look like a mail loop: "
+        "the automatic answers to them are held for a supervisor",
+        MAIL,
+    ),
+    Setting(
+        "MAIL_LOOP_MINUTES",
+        "10",
+        _positive_int,
+        "the window of MAIL_LOOP_BURST, in minutes",
+        MAIL,
+    ),
+    Setting(
+        "REOPEN_DAYS",
+        "14",
+        _positive_int,
+        "a resolved ticket the client answers within this many days is reopened; after them it "
+        "is closed (internally: the client was told at its resolution), and an answer opens a "
+        "new ticket",
+        WORK,
     ),
     Setting(
         "IMAP_URL",
@@ -401,7 +427,10 @@ class Settings:
     spool_dir: str
     inbound_email_secret: str
     mail_max_bytes: int
-    mail_replies_per_hour: int
+    mail_accept_max_bytes: int
+    mail_loop_burst: int
+    mail_loop_minutes: int
+    reopen_days: int
     imap_url: str
     imap_folder: str
     imap_done_folder: str

@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 # sysexits.h: the MTA keeps the message and delivers it again later.
 EX_TEMPFAIL = 75
+# sysexits.h: the MTA gives up and bounces the message to its sender.
+EX_UNAVAILABLE = 69
 
 
 @click.group()
@@ -32,7 +34,12 @@ def ingest() -> None:
     server keeps it and tries again.
     """
     require("SUPPORT_EMAIL_REGULAR", "SUPPORT_EMAIL_URGENT")  # they decide the line
-    raw = sys.stdin.buffer.read()
+    limit = helpdesk().settings.mail_accept_max_bytes
+    raw = sys.stdin.buffer.read(limit + 1)
+    if len(raw) > limit:
+        # The mail server bounces it to the sender, who learns it was too big to take.
+        click.echo(f"email refused: bigger than MAIL_ACCEPT_MAX_BYTES ({limit} bytes)", err=True)
+        sys.exit(EX_UNAVAILABLE)
     try:
         intake = email_intake.receive(helpdesk(), raw, source="pipe")
     except Exception as error:  # the database is away, or worse: never lose the message

@@ -51,6 +51,7 @@ def register(app: Flask, context: Context) -> None:
         closures,
         dashboard,
         directory,
+        messages,
         quarantine,
         recordings,
         roster,
@@ -95,6 +96,7 @@ def register(app: Flask, context: Context) -> None:
         quarantine.bp,
         banks.bp,
         recordings.bp,
+        messages.bp,
         dashboard.bp,
     )
     for blueprint in blueprints:

@@ -7,9 +7,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_currency, format_date, format_datetime, gettext, lazy_gettext
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    gettext,
+    lazy_gettext,
+)
 
 from console.deadlines import spoken
+from mail.quoting import split_quoted
 
 _ = lazy_gettext
 
@@ -139,12 +147,54 @@ TICKET_EVENTS: dict[str, Any] = {
     "verification_closed": _("closed without a ticket"),
     "time_posted": _("time posted"),
     "time_corrected": _("time entry corrected"),
+    "email_in": _("email from the client"),
+    "email_out": _("email to the client"),
+    "follows": _("follows a closed ticket"),
+    "followed_by": _("the client wrote again: a new ticket"),
+}
+
+# A message's delivery state, and why an answer was held.
+DELIVERY: dict[str, Any] = {
+    "pending": _("waiting to be sent"),
+    "sending": _("being sent"),
+    "sent": _("sent"),
+    "failed": _("failed, tried again"),
+    "refused": _("refused by the server"),
+    "held": _("held"),
+    "logged": _("logged, not sent (no mail server or Twilio configured)"),
+    "burst": _("many emails from this sender within minutes (a possible mail loop)"),
+    "repeated": _("the same text again from this sender (a possible mail loop)"),
 }
 
 
 def label(value: Any) -> str:
     key = str(getattr(value, "value", value) or "")
     return str(LABELS.get(key, key))
+
+
+def delivery(value: Any) -> str:
+    key = str(getattr(value, "value", value) or "")
+    return str(DELIVERY.get(key, key))
+
+
+def filesize(size: int | None) -> str:
+    """Bytes as a reader counts them: "850 o", "12 Ko", "3,4 Mo" (in the reader's language)."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return str(gettext("%(n)s bytes", n=size))
+    if size < 1024 * 1024:
+        return str(gettext("%(n)s KB", n=format_decimal(round(size / 1024))))
+    return str(gettext("%(n)s MB", n=format_decimal(round(size / 1_048_576, 1))))
+
+
+def fresh(text: str | None) -> str:
+    """What the writer wrote, without the history their mail program quoted."""
+    return split_quoted(text or "")[0]
+
+
+def quoted(text: str | None) -> str:
+    return split_quoted(text or "")[1]
 
 
 def call_event(value: Any) -> str:
@@ -206,6 +256,10 @@ def register(app: Flask) -> None:
         label=label,
         call_event=call_event,
         ticket_event=ticket_event,
+        delivery=delivery,
+        filesize=filesize,
+        fresh=fresh,
+        quoted=quoted,
         when=when,
         day=day,
         short_day=short_day,

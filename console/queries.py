@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from console import conversation
 from console.access import Viewer
 from console.deadlines import Aim, Clocks, Deadline, resolution_aim
 from helpdesk import business_time, surveys
@@ -19,8 +20,10 @@ from models import (
     CallbackRequest,
     Client,
     Contact,
+    DeliveryState,
     Duty,
     Line,
+    Notification,
     Recording,
     StaffMember,
     Survey,
@@ -157,6 +160,7 @@ class TicketPage:
     # By Twilio's recording sid, and by URL for messages kept before sids were (no sid).
     recordings_by_key: dict[str, Recording] = field(default_factory=dict)
     survey: Survey | None = None  # the client's satisfaction survey, once the ticket closed
+    conversation: list[conversation.Entry] = field(default_factory=list)
 
 
 def find_ticket(session: Session, number: int) -> Ticket | None:
@@ -195,6 +199,7 @@ def ticket_page(
         .order_by(CallbackRequest.id)
     ).all()
     clock = clocks(session, hours, now, ticket.sla_due_at or now)
+    by_key = {**{r.url: r for r in recordings}, **{r.sid: r for r in recordings if r.sid}}
     return TicketPage(
         ticket,
         client,
@@ -206,8 +211,9 @@ def ticket_page(
         staff_names(session),
         _deadline(clock, ticket),
         _aim(ticket, now),
-        {**{r.url: r for r in recordings}, **{r.sid: r for r in recordings if r.sid}},
+        by_key,
         surveys.of_ticket(session, ticket.id),
+        conversation.read(session, ticket.id, events, by_key),
     )
 
 
@@ -260,3 +266,41 @@ def staff(session: Session, ids: Iterable[int] | None = None) -> Sequence[StaffM
 
 def contact(session: Session, contact_id: int) -> Contact | None:
     return session.get(Contact, contact_id)
+
+
+# What the undelivered page lists: answers held for a supervisor, and notices that could not
+# be sent (refused for good, or failing still).
+UNDELIVERED_STATES = (DeliveryState.HELD, DeliveryState.REFUSED, DeliveryState.FAILED)
+UNDELIVERED_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    notification: Notification
+    ticket_number: int | None
+    staff_name: str | None  # the staff member it was for; None: the client
+
+
+def undelivered(session: Session) -> list[Undelivered]:
+    """Held answers and failed notices, newest first (one statement)."""
+    rows = session.execute(
+        select(Notification, Ticket.number, StaffMember.name)
+        .outerjoin(Ticket, Ticket.id == Notification.ticket_id)
+        .outerjoin(StaffMember, StaffMember.id == Notification.staff_member_id)
+        .where(Notification.state.in_(UNDELIVERED_STATES))
+        .order_by(Notification.id.desc())
+        .limit(UNDELIVERED_LIMIT)
+    )
+    return [Undelivered(notification, number, name) for notification, number, name in rows]
+
+
+def undelivered_counts(session: Session) -> dict[str, int]:
+    """How many messages are held, refused and failing, by state (one statement)."""
+    rows = session.execute(
+        select(Notification.state, func.count(Notification.id))
+        .where(Notification.state.in_(UNDELIVERED_STATES))
+        .group_by(Notification.state)
+    )
+    counts = {state.value: 0 for state in UNDELIVERED_STATES}
+    counts.update({state.value: int(count) for state, count in rows})
+    return counts

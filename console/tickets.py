@@ -7,6 +7,7 @@ does not allow it, a missing reason) comes back as a message on the ticket's pag
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -174,18 +175,22 @@ def change_priority(number: int) -> ResponseReturnValue:
 @allow(STAFF)
 def resolve(number: int) -> ResponseReturnValue:
     def act(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
-        tickets.resolve(ticket, viewer.id)
+        tickets.resolve(ticket, viewer.id, reopen_within=_reopen_within())
 
-    return _act(number, act, _("Ticket resolved."))
+    return _act(number, act, _("Ticket resolved: the client is told, and invited to the survey."))
 
 
 @bp.post("/tickets/<int:number>/close")
 @allow(STAFF)
 def close(number: int) -> ResponseReturnValue:
     def act(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
-        tickets.close(ticket, viewer.id)
+        tickets.close(ticket, viewer.id, reopen_within=_reopen_within())
 
     return _act(number, act, _("Ticket closed."))
+
+
+def _reopen_within() -> timedelta:
+    return timedelta(days=helpdesk().settings.reopen_days)
 
 
 @bp.post("/tickets/<int:number>/reopen")

@@ -3,39 +3,45 @@ somebody not authorized, the written trace of a ticket opened by phone.
 
 Each email is a Notification row with a unique key (a retried job writes and sends nothing
 twice) and a Message-ID made in advance and stored as an outgoing ``email_message``, so that a
-reply threads onto its ticket. Automatic mail to one address is capped per hour: past the cap
-the row is written WITHHELD and never sent, a backstop against a mail loop nobody recognized.
+reply threads onto its ticket. Only an answer to mail (the acknowledgement, the reply to a
+stranger) can be the next turn of a mail loop: when its email looks like one
+(``helpdesk.mail_loops``), it is written HELD, shown on the ticket with the reason, and sent if
+a supervisor says so. Nothing else the policy promises a client is ever held.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 from email.utils import make_msgid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import notify, tickets
+from helpdesk import mail_loops, notify, tasks, tickets
 from helpdesk.context import Context
 from helpdesk.email_intake import NO_SUBJECT, message_id_domain
 from models import (
+    Call,
+    CallRing,
     Contact,
     DeliveryState,
+    EmailAttachment,
     EmailMessage,
     Line,
     MailDirection,
     Notification,
     NotificationChannel,
+    StaffMember,
     Ticket,
     TicketEventKind,
+    WhisperAnswer,
     current_time,
 )
 from time_words import clock, day_and_date
 
 log = logging.getLogger(__name__)
-CAP_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,8 @@ class Draft:
 
 def acknowledge(context: Context, email_id: int) -> None:
     """Job: the policy's acknowledgement of an authorized contact's email, in their language,
-    with the ticket's number and its deadline."""
+    with the ticket's number and its deadline, and the files set aside if any. It says staff
+    were told by email and pager: it is queued once their notices have left (or failed)."""
     with context.transaction() as session:
         inbound = session.get(EmailMessage, email_id)
         ticket = _ticket_of(session, inbound)
@@ -61,15 +68,31 @@ def acknowledge(context: Context, email_id: int) -> None:
         text += "\n" + texts.render(
             "ticket_facts", language, **values, due=due(context, ticket, language)
         )
+        text += _set_aside(session, context, inbound, language)
         draft = Draft(
             key=f"email-{email_id}-acknowledgement",
-            to=inbound.from_address,
+            to=inbound.answer_to,
             subject=texts.render("ack_subject", language, **values),
             text=text,
             in_reply_to=inbound.message_id,
         )
-        ids = write(session, context, ticket, draft, "acknowledgement")
+        ids = write(session, context, ticket, draft, "acknowledgement", answers=inbound)
     notify.deliver(context, ids)
+
+
+def _set_aside(session: Session, context: Context, inbound: EmailMessage, language: str) -> str:
+    """The sentence that tells the client which files did not fit, if any did not."""
+    names = session.scalars(
+        select(EmailAttachment.filename)
+        .where(EmailAttachment.email_id == inbound.id, EmailAttachment.content.is_(None))
+        .order_by(EmailAttachment.position)
+    ).all()
+    if not names:
+        return ""
+    megabytes = f"{context.settings.mail_max_bytes / 1_048_576:.0f}"
+    return "\n" + context.client_texts.render(
+        "set_aside", language, files=", ".join(names), limit=megabytes
+    )
 
 
 def answer_unauthorized(context: Context, email_id: int) -> None:
@@ -84,19 +107,21 @@ def answer_unauthorized(context: Context, email_id: int) -> None:
         languages = [_language(session, ticket)] if ticket.contact_id else ["fr", "en"]
         draft = Draft(
             key=f"email-{email_id}-unauthorized",
-            to=inbound.from_address,
+            to=inbound.answer_to,
             subject=" / ".join(
                 texts.render("unauthorized_subject", lang, subject=subject) for lang in languages
             )[:300],
             text="\n----\n\n".join(texts.render("unauthorized_body", lang) for lang in languages),
             in_reply_to=inbound.message_id,
         )
-        ids = write(session, context, ticket, draft, "unauthorized")
+        ids = write(session, context, ticket, draft, "unauthorized", answers=inbound)
     notify.deliver(context, ids)
 
 
 def confirm_ticket(context: Context, ticket_id: int) -> None:
-    """Job: a ticket opened by phone, in writing to its contact (when they have an email)."""
+    """Job: a ticket opened by phone, in writing to its contact (when they have an email): its
+    number and the callback promise; or, when a technician took the call and talked with the
+    client, who did and when, and no promise (the client was reached)."""
     with context.transaction() as session:
         found = addressee(session, ticket_id)
         if found is None:
@@ -108,14 +133,41 @@ def confirm_ticket(context: Context, ticket_id: int) -> None:
             "due": due(context, ticket, language),
             "line": texts.render(f"line_{ticket.priority.value}", language),
         }
+        answered = answered_live(session, ticket)
+        body = "confirm_body"
+        if answered is not None:
+            name, moment = answered
+            local = moment.astimezone(context.hours.timezone)
+            values |= {"name": name, "time": clock(local.hour * 60 + local.minute, language)}
+            body = "confirm_answered_body"
         draft = Draft(
             key=f"ticket-{ticket_id}-confirmation",
             to=email,
             subject=texts.render("confirm_subject", language, **values),
-            text=texts.render("confirm_body", language, **values),
+            text=texts.render(body, language, **values),
         )
         ids = write(session, context, ticket, draft, "confirmation")
     notify.deliver(context, ids)
+
+
+def answered_live(session: Session, ticket: Ticket) -> tuple[str, datetime] | None:
+    """The technician who accepted a call of the ticket and the moment they answered: the
+    client talked with them, which is the ticket's first response."""
+    found = session.execute(
+        select(StaffMember.name, CallRing.answered_at)
+        .join(CallRing, CallRing.staff_member_id == StaffMember.id)
+        .join(Call, Call.id == CallRing.call_id)
+        .where(
+            Call.ticket_id == ticket.id,
+            CallRing.answer == WhisperAnswer.ACCEPTED,
+            CallRing.answered_at.is_not(None),
+        )
+        .order_by(CallRing.answered_at)
+        .limit(1)
+    ).first()
+    if found is None or found.answered_at is None or ticket.first_response_at is None:
+        return None
+    return str(found.name), found.answered_at
 
 
 def addressee(session: Session, ticket_id: int | None) -> tuple[Ticket, Contact, str] | None:
@@ -141,16 +193,32 @@ def due(context: Context, ticket: Ticket, language: str) -> str:
     )
 
 
-def write(session: Session, context: Context, ticket: Ticket, draft: Draft, kind: str) -> list[int]:
+def write(
+    session: Session,
+    context: Context,
+    ticket: Ticket,
+    draft: Draft,
+    kind: str,
+    *,
+    answers: EmailMessage | None = None,
+) -> list[int]:
     """The notification of ``draft`` (once), its outgoing email row, a line in the ticket's
-    history; WITHHELD past the hourly cap. Returns the ids to deliver."""
+    history. ``answers``: the email this one answers, whose signs of a mail loop hold it for a
+    supervisor. Returns the ids to deliver (none when there is nobody to write to)."""
     existing = session.scalar(select(Notification).where(Notification.key == draft.key))
     if existing is not None:
         return [existing.id]
+    if not draft.to:
+        # The email gave no address we may answer (a malformed From, no valid Reply-To).
+        tickets.note(ticket, TicketEventKind.EMAIL_OUT, what=kind, unsent="no_valid_address")
+        return []
     settings = context.settings
     message_id = make_msgid(str(ticket.number), domain=message_id_domain(settings)).strip("<>")
     sender = address_of_line(context, ticket.priority)
-    capped = _over_cap(session, draft.to, settings.mail_replies_per_hour)
+    hold = None
+    if answers is not None:
+        burst, minutes = settings.mail_loop_burst, settings.mail_loop_minutes
+        hold = mail_loops.hold_reason(session, answers, burst=burst, minutes=minutes)
     row = Notification(
         key=draft.key,
         channel=NotificationChannel.EMAIL,
@@ -162,10 +230,8 @@ def write(session: Session, context: Context, ticket: Ticket, draft: Draft, kind
         in_reply_to=draft.in_reply_to,
         subject=draft.subject[:300],
         body=draft.text,
-        state=DeliveryState.WITHHELD if capped else DeliveryState.PENDING,
-        last_error=f"over {settings.mail_replies_per_hour} automatic emails an hour"
-        if capped
-        else "",
+        state=DeliveryState.PENDING if hold is None else DeliveryState.HELD,
+        hold_reason=hold,
     )
     session.add(row)
     session.add(
@@ -177,36 +243,36 @@ def write(session: Session, context: Context, ticket: Ticket, draft: Draft, kind
             to_addresses=draft.to,
             subject=draft.subject[:300],
             text=draft.text,
-            outcome="withheld" if capped else "sent",
+            outcome="held" if hold else "sent",
             source="job",
             received_at=current_time(session),
         )
     )
     session.flush()
-    tickets.note(
-        ticket, TicketEventKind.EMAIL_OUT, what=kind, notification_id=row.id, capped=capped
-    )
-    if capped:
-        log.warning("automatic email %s withheld: the hourly cap for its address is reached", kind)
+    tickets.note(ticket, TicketEventKind.EMAIL_OUT, what=kind, notification_id=row.id)
+    if hold is not None:
+        log.warning("answer %s held for a supervisor: %s (a possible mail loop)", kind, hold)
     return [row.id]
+
+
+def release(session: Session, notification_id: int, staff_member_id: int) -> bool:
+    """A supervisor sends a held answer anyway: it is delivered as any other. False when it is
+    not held (sent already, or never held)."""
+    row = session.scalars(
+        select(Notification).where(Notification.id == notification_id).with_for_update()
+    ).first()
+    if row is None or row.state != DeliveryState.HELD:
+        return False
+    row.state, row.released_by_id = DeliveryState.PENDING, staff_member_id
+    row.released_at = current_time(session)
+    tasks.deliver(session, row.id)
+    return True
 
 
 def address_of_line(context: Context, line: Line) -> str:
     """Client mail comes from the address of the ticket's line, the one the client writes to."""
     settings = context.settings
     return settings.support_email_urgent if line == Line.URGENT else settings.support_email_regular
-
-
-def _over_cap(session: Session, address: str, cap: int) -> bool:
-    sent = session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.recipient == address,
-            Notification.staff_member_id.is_(None),
-            Notification.state != DeliveryState.WITHHELD,
-            Notification.created_at >= current_time(session) - CAP_WINDOW,
-        )
-    )
-    return (sent or 0) >= cap
 
 
 def _ticket_of(session: Session, inbound: EmailMessage | None) -> Ticket | None:

@@ -1,11 +1,11 @@
 """Jobs: the client's email notice of one intervention on their ticket (a callback that
-reached them, a public note, the ticket resolved, closed or reopened, time logged), and the
-invitation to the satisfaction survey of a closed ticket.
+reached them, a public note, the ticket resolved again or reopened, time logged), and the email
+that says a ticket is resolved (and so "closed", for the client) with the link to its survey.
 
 Sent to the ticket's contact in their language, through ``client_mail.write``: once per
-intervention (the notification's key), marked automatic, capped per hour like the other
-automatic mail, and threaded under the ticket's first message (In-Reply-To and References), so
-that the client's mail program shows the whole ticket as one conversation.
+intervention (the notification's key), marked automatic, never held (they follow a staff act,
+not a client's email), and threaded under the ticket's first message (In-Reply-To and
+References), so that the client's mail program shows the whole ticket as one conversation.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ def send_notice(
 
 
 def invite_to_survey(context: Context, survey_id: int) -> None:
-    """Job: email the closed ticket's contact the link to its survey, in their language."""
+    """Job: tell the resolved ticket's contact it is resolved, with the link to its survey and
+    the window in which an answer reopens it, in their language."""
     with context.transaction() as session:
         survey = session.get(Survey, survey_id)
         found = client_mail.addressee(session, survey.ticket_id if survey else None)
@@ -64,6 +65,7 @@ def invite_to_survey(context: Context, survey_id: int) -> None:
                 **values,
                 link=survey_link(context.settings, survey.token, language),
                 days=surveys.LINK_LIFETIME.days,
+                reopen=context.settings.reopen_days,
             ),
             in_reply_to=first_message_id(session, ticket.id),
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, select
@@ -21,9 +22,11 @@ from helpdesk import business_time, tasks, tickets
 from helpdesk.context import Context
 from helpdesk.tickets import Requester
 from mail import InboundMessage, Unreadable, read_message
+from mail.headers import deliverable
 from models import (
     Channel,
     Contact,
+    EmailAttachment,
     EmailMessage,
     Language,
     Line,
@@ -39,6 +42,8 @@ from routing.config import BusinessHours
 from settings import Settings
 
 NO_SUBJECT = "(sans objet)"
+# The acknowledgement waits for the technicians' notice to leave, but never longer than this.
+ACKNOWLEDGE_AT_LATEST = timedelta(minutes=2)
 
 
 class Outcome(StrEnum):
@@ -67,7 +72,8 @@ class Mailboxes:
     urgent: str
     own_addresses: frozenset[str]  # our own senders: mail from them is never answered
     own_domains: frozenset[str]  # the domains of the Message-IDs we make
-    max_bytes: int
+    max_bytes: int  # kept of one message: its text and the attachments that fit
+    accept_bytes: int  # the largest message read at all
 
     @classmethod
     def of(cls, settings: Settings) -> Mailboxes:
@@ -79,6 +85,7 @@ class Mailboxes:
             own_addresses=own,
             own_domains=frozenset({message_id_domain(settings)}),
             max_bytes=settings.mail_max_bytes,
+            accept_bytes=settings.mail_accept_max_bytes,
         )
 
 
@@ -100,12 +107,12 @@ def take(
     """Store one incoming email and act on it, in the caller's transaction. Never raises on
     bad input: what cannot be read goes to quarantine."""
     boxes = Mailboxes.of(settings)
-    if len(raw) > boxes.max_bytes:
+    if len(raw) > boxes.accept_bytes:  # the doors refuse these; IMAP can only set them aside
         return quarantine(session, raw, "too_big", source, keep=boxes.max_bytes)
     message = read_message(raw, own_domains=boxes.own_domains)
     if isinstance(message, Unreadable):
         return quarantine(session, raw, message.reason, source)
-    row = _store(session, message, raw, source)
+    row = _store(session, message, raw, source, boxes.max_bytes)
     if row is None:
         return Intake(Outcome.DUPLICATE, message_id=message.message_id)
     automatic = message.automatic or (
@@ -114,12 +121,15 @@ def take(
     ticket = thread_of(session, message)
     if automatic is not None:
         return _automatic(row, ticket, automatic)
-    if ticket is not None:
-        return _reply(session, hours, row, ticket, message)
     contact = sender(session, message.from_address)
     line = line_of(message, boxes)
+    if ticket is not None:
+        reopen_within = timedelta(days=settings.reopen_days)
+        if not _answer_opens_a_new_ticket(session, ticket, contact, reopen_within):
+            return _reply(session, hours, row, ticket, message, reopen_within)
+        line = ticket.priority
     if contact is not None and contact.authorized:
-        return _new_ticket(session, hours, row, message, contact, line)
+        return _new_ticket(session, hours, row, message, contact, line, follows=ticket)
     return _to_verify(session, row, message, contact, line)
 
 
@@ -140,9 +150,11 @@ def quarantine(
 
 
 def _store(
-    session: Session, message: InboundMessage, raw: bytes, source: str
+    session: Session, message: InboundMessage, raw: bytes, source: str, max_bytes: int
 ) -> EmailMessage | None:
-    """The message's row, or None when its Message-ID is already stored (a re-delivery)."""
+    """The message's row and its files, or None when its Message-ID is already stored (a
+    re-delivery). A message bigger than ``max_bytes`` keeps its text and the files that fit;
+    the others are set aside (the ticket and the acknowledgement say which)."""
     row = {
         "message_id": message.message_id,
         "direction": MailDirection.IN,
@@ -152,13 +164,48 @@ def _store(
         "text": message.text,
         "outcome": "",
         "source": source,
-        "raw": raw,
+        "raw": raw if len(raw) <= max_bytes else None,
         "size": len(raw),
+        "answer_to": answer_address(message),
         "received_at": current_time(session),
     }
     statement = insert_or_skip(session, EmailMessage).returning(EmailMessage.id)
     new_id = session.execute(statement, row).scalar()
-    return None if new_id is None else session.get(EmailMessage, new_id)
+    if new_id is None:
+        return None
+    _store_attachments(session, new_id, message, max_bytes - len(message.text.encode()))
+    return session.get(EmailMessage, new_id)
+
+
+def _store_attachments(
+    session: Session, email_id: int, message: InboundMessage, room: int
+) -> None:
+    """Each file, in the message's order, while there is room; the rest set aside."""
+    for position, file in enumerate([*message.attachments, *message.refused_attachments], 1):
+        fits = file.content is not None and file.size <= room
+        room -= file.size if fits else 0
+        session.add(
+            EmailAttachment(
+                email_id=email_id,
+                position=position,
+                filename=file.filename,
+                content_type=file.content_type,
+                size=file.size,
+                sha256=file.sha256,
+                content=file.content if fits else None,
+                set_aside=None if fits else "too_big",
+                content_id=file.content_id,
+            )
+        )
+
+
+def answer_address(message: InboundMessage) -> str:
+    """Where answers to this message may go: the first deliverable Reply-To, else a
+    deliverable From; "" when there is none (never "<>" or a broken address)."""
+    for address in (*message.reply_to, message.from_address):
+        if deliverable(address):
+            return address
+    return ""
 
 
 def thread_of(session: Session, message: InboundMessage) -> Ticket | None:
@@ -208,22 +255,38 @@ def _automatic(row: EmailMessage, ticket: Ticket | None, reason: str) -> Intake:
     return Intake(Outcome.AUTOMATIC, ticket.number, row.message_id)
 
 
+def _answer_opens_a_new_ticket(
+    session: Session, ticket: Ticket, contact: Contact | None, reopen_within: timedelta
+) -> bool:
+    """An authorized contact of the ticket's client answering a ticket that is closed, or
+    resolved longer ago than the window: the request is new, and gets a ticket of its own
+    (a note on the old one says so) rather than a line nobody reads."""
+    if ticket.to_verify or ticket.status == TicketStatus.OPEN:
+        return False
+    if contact is None or not contact.authorized or contact.client_id != ticket.client_id:
+        return False
+    return not tickets.may_reopen_by_answer(ticket, current_time(session), reopen_within)
+
+
 def _reply(
     session: Session,
     hours: BusinessHours,
     row: EmailMessage,
     ticket: Ticket,
     message: InboundMessage,
+    reopen_within: timedelta,
 ) -> Intake:
-    """A message on a ticket: added to it, a resolved one reopened (by the client's own people),
-    whoever handles it told. Never a second ticket, never a second acknowledgement."""
+    """A message on a ticket: added to it, a resolved one reopened within the window (by the
+    client's own people), whoever handles it told. Never a second acknowledgement."""
     row.outcome, row.ticket_id = Outcome.REPLY.value, ticket.id
     tickets.note(ticket, TicketEventKind.EMAIL_IN, email_id=row.id, sender=message.from_address)
     if ticket.to_verify:
         return Intake(Outcome.REPLY, ticket.number, row.message_id)
-    if ticket.status == TicketStatus.RESOLVED and _of_the_client(session, ticket, message):
-        # A closed ticket stays closed (a "merci" to the survey mail is only noted), and only
-        # the client's own people reopen a resolved one: a third party in copy does not.
+    now = current_time(session)
+    if tickets.may_reopen_by_answer(ticket, now, reopen_within) and _of_the_client(
+        session, ticket, message
+    ):
+        # Only the client's own people reopen a resolved one: a third party in copy does not.
         tickets.reopen(ticket, None, why=f"email from {message.from_address}")
     staff = (
         [ticket.assignee_id]
@@ -248,9 +311,12 @@ def _new_ticket(
     message: InboundMessage,
     contact: Contact,
     line: Line,
+    *,
+    follows: Ticket | None = None,
 ) -> Intake:
     """An authorized contact's request: a ticket with the line's promise, the technicians on
-    duty told as for a call, and the acknowledgement the policy promises."""
+    duty told as for a call, and the acknowledgement the policy promises, once they are.
+    ``follows``: the closed ticket the client answered, which this one continues."""
     requester = Requester(contact.client_id, contact.id, message.from_address, contact.language)
     opened = tickets.open_ticket(
         session,
@@ -264,8 +330,13 @@ def _new_ticket(
     ticket.description = message.text
     row.outcome, row.ticket_id = Outcome.NEW_TICKET.value, ticket.id
     tickets.note(ticket, TicketEventKind.EMAIL_IN, email_id=row.id, sender=message.from_address)
+    if follows is not None:
+        tickets.note(ticket, TicketEventKind.FOLLOWS, number=follows.number)
+        tickets.note(follows, TicketEventKind.FOLLOWED_BY, number=ticket.number)
     tasks.follow_up(session, ticket.id)
-    tasks.acknowledge(session, row.id)
+    # The technicians' notice queues the acknowledgement once it has left; this one is there in
+    # case that notice never runs (the acknowledgement is one email however often it runs).
+    tasks.acknowledge(session, row.id, fallback_at=current_time(session) + ACKNOWLEDGE_AT_LATEST)
     return Intake(Outcome.NEW_TICKET, ticket.number, row.message_id)
 
 

@@ -91,27 +91,23 @@ def plan(
 ) -> None:
     """Notify the people on duty, watch the deadline, and (urgent) escalate; once per ticket.
 
-    Outside the line's hours the notices go out at the next opening, not at night, unless
-    URGENT_PAGE_AFTER_HOURS asks for urgent pages at once; an emailed request's notice is
-    emailed at once all the same.
+    A call's notices go out at the line's next opening outside its hours, not at night, unless
+    URGENT_PAGE_AFTER_HOURS asks for urgent pages at once. An emailed request's go at once, at
+    any hour, email and page: its acknowledgement (queued once they have left) says staff were
+    told by both, and the page carries the deadline, so nobody gets up at night for a ticket
+    due tomorrow.
     """
     hours = context.hours
     rule = hours.line(ticket.priority.value)
     calendar = business_time.calendar_for(session, hours, rule.schedule, start)
     status = calendar.status(start)
-    page_now = status.is_open or (
-        ticket.priority == Line.URGENT and context.settings.urgent_page_after_hours
+    page_now = (
+        status.is_open
+        or ticket.channel == Channel.EMAIL
+        or (ticket.priority == Line.URGENT and context.settings.urgent_page_after_hours)
     )
-    new = tasks.Notice.NEW
-    if page_now:
-        first_time = tasks.notify(session, ticket.id, staff_ids, new, run_at=start)
-    elif ticket.channel == Channel.EMAIL:
-        # An emailed request's acknowledgement says staff were told by email and pager: the
-        # email goes at once, at any hour; the pages follow the line's schedule.
-        first_time = tasks.notify(session, ticket.id, staff_ids, new, only="email", run_at=start)
-        tasks.notify(session, ticket.id, staff_ids, new, only="sms", run_at=status.opens_at)
-    else:
-        first_time = tasks.notify(session, ticket.id, staff_ids, new, run_at=status.opens_at)
+    run_at = start if page_now else status.opens_at
+    first_time = tasks.notify(session, ticket.id, staff_ids, tasks.Notice.NEW, run_at=run_at)
     if rule.warn_before and ticket.sla_due_at is not None:
         warn_at = sla.deadline(calendar, start, rule.callback_within - rule.warn_before)
         tasks.sla_watch(session, ticket.id, ticket.sla_due_at, warn_at)

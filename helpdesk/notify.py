@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from helpdesk import senders
+from helpdesk import senders, tasks
 from helpdesk.context import Context
+from mail.quoting import first_lines
 from models import (
     Call,
     Channel,
@@ -35,6 +36,7 @@ from models import (
     TicketStatus,
     utcnow,
 )
+from settings import Settings
 
 log = logging.getLogger(__name__)
 EXCERPT_CHARS = 2000  # of a client's email, in the technicians' notice
@@ -71,7 +73,25 @@ def notify_ticket(
         people = session.scalars(select(StaffMember).where(StaffMember.id.in_(staff_ids))).all()
         ordered = sorted(people, key=lambda p: staff_ids.index(p.id))
         ids = _write(session, context, ticket, ordered, notice, tag, only, email_id)
-    deliver(context, ids)
+    try:
+        deliver(context, ids)
+    finally:
+        if notice == "new" and not tag:
+            _then_acknowledge(context, ticket_id)
+
+
+def _then_acknowledge(context: Context, ticket_id: int) -> None:
+    """An emailed request's acknowledgement says its staff were told by email and pager: it is
+    queued once their notice has left, or failed (a failure is the supervisors' to see, and the
+    client is not kept waiting for it)."""
+    with context.transaction() as session:
+        email_id = session.scalar(
+            select(EmailMessage.id)
+            .where(EmailMessage.ticket_id == ticket_id, EmailMessage.outcome == "new_ticket")
+            .limit(1)
+        )
+        if email_id is not None:
+            tasks.acknowledge(session, email_id)
 
 
 def sla_watch(context: Context, ticket_id: int, due: str | None = None) -> None:
@@ -173,8 +193,8 @@ def facts(session: Session, context: Context, ticket: Ticket, language: str) -> 
     client = session.get(Client, ticket.client_id) if ticket.client_id else None
     contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
     unknown = render("unknown", language)
-    recording = session.scalar(
-        select(Recording.url)
+    seconds = session.scalar(
+        select(Recording.seconds)
         .where(Recording.ticket_id == ticket.id)
         .order_by(Recording.id.desc())
         .limit(1)
@@ -192,18 +212,33 @@ def facts(session: Session, context: Context, ticket: Ticket, language: str) -> 
         "phone": ticket.requester or unknown,
         "due": _local(ticket.sla_due_at, zone) or unknown,
         "opened": _local(ticket.created_at, zone),
-        "recording": recording or render("none", language),
+        "message": _message(context, ticket, seconds, language),
+        "link": console_link(context.settings, ticket.number),
         "account": account or unknown,
         "subject": ticket.subject,
     }
 
 
+def _message(context: Context, ticket: Ticket, seconds: int | None, language: str) -> str:
+    """The client's own words, as far as a notice can carry them: the first lines of their
+    email, or the length of the message they recorded (it plays in the console)."""
+    if ticket.description.strip():
+        return first_lines(ticket.description)
+    if seconds is not None:
+        return context.notices.render("voice_message", language, seconds=seconds)
+    return context.notices.render("none", language)
+
+
+def console_link(settings: Settings, number: int) -> str:
+    """The ticket's page in the console, under PUBLIC_BASE_URL (a developer's: its own port)."""
+    base = settings.public_base_url.rstrip("/") or f"http://127.0.0.1:{settings.port}"
+    return f"{base}/console/tickets/{number}"
+
+
 def _email_facts(email: EmailMessage | None) -> dict[str, Any]:
     if email is None:
         return {}
-    excerpt = email.text.strip()
-    if len(excerpt) > EXCERPT_CHARS:
-        excerpt = excerpt[:EXCERPT_CHARS].rstrip() + " …"
+    excerpt = first_lines(email.text, lines=40, chars=EXCERPT_CHARS)
     return {"sender": email.from_address, "subject": email.subject, "excerpt": excerpt}
 
 
@@ -223,6 +258,21 @@ def deliver(context: Context, notification_ids: list[int]) -> None:
         raise RuntimeError("; ".join(failures))
 
 
+def deliver_one(context: Context, notification_id: int) -> None:
+    """Job: send one notification (a held answer a supervisor released)."""
+    deliver(context, [notification_id])
+
+
+# States in which a notification is not sent (again): done, being sent, or waiting for a person.
+_NOT_TO_SEND = (
+    DeliveryState.SENT,
+    DeliveryState.SENDING,
+    DeliveryState.HELD,
+    DeliveryState.REFUSED,
+    DeliveryState.LOGGED,
+)
+
+
 def _deliver_one(context: Context, notification_id: int) -> None:
     message = _claim(context, notification_id)
     if message is None:
@@ -232,10 +282,15 @@ def _deliver_one(context: Context, notification_id: int) -> None:
             provider_id = senders.send_letter(context.settings, message)
         else:
             provider_id = senders.send_sms(context, *message)
+    except senders.Refused as refused:
+        # The mail server said no for good: trying again would only say no again.
+        _record(context, notification_id, DeliveryState.REFUSED, error=refused)
+        return
     except Exception as error:
         _record(context, notification_id, DeliveryState.FAILED, error=error)
         raise
-    _record(context, notification_id, DeliveryState.SENT, provider_id=provider_id)
+    state = DeliveryState.LOGGED if provider_id == senders.LOGGED else DeliveryState.SENT
+    _record(context, notification_id, state, provider_id=provider_id)
 
 
 def _claim(context: Context, notification_id: int) -> senders.Letter | tuple[str, str] | None:
@@ -245,7 +300,7 @@ def _claim(context: Context, notification_id: int) -> senders.Letter | tuple[str
         row = session.scalars(
             select(Notification).where(Notification.id == notification_id).with_for_update()
         ).one()
-        if row.state in (DeliveryState.SENT, DeliveryState.SENDING, DeliveryState.WITHHELD):
+        if row.state in _NOT_TO_SEND:
             return None
         row.state, row.attempts = DeliveryState.SENDING, row.attempts + 1
         if row.channel == NotificationChannel.SMS:
@@ -272,7 +327,7 @@ def _record(
     error: Exception | None = None,
 ) -> None:
     values: dict[str, Any] = {"state": state}
-    if state == DeliveryState.SENT:
+    if state in (DeliveryState.SENT, DeliveryState.LOGGED):
         values.update(provider_id=provider_id, sent_at=utcnow(), last_error="")
     if error is not None:
         # Kept in the database for whoever looks into it (log lines are redacted, rows are not).

@@ -11,11 +11,13 @@ import logging
 import re
 import smtplib
 import ssl
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 from urllib.parse import unquote, urlparse
 
+from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient as TimeoutHttpClient
 from twilio.rest import Client
 
@@ -29,6 +31,11 @@ REST_TIMEOUT_SECONDS = 15
 # A line that is nothing but a web address (the survey's link), made clickable in HTML mail.
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 LOGGED = "logged"  # the provider id of a message written to the log instead of sent
+
+
+class Refused(Exception):
+    """The mail server or Twilio refused the message for good (an address that does not exist,
+    a number that cannot take SMS): sending it again would be refused again."""
 
 
 @dataclass(frozen=True)
@@ -62,9 +69,25 @@ def send_letter(settings: Settings, letter: Letter) -> str:
             letter.subject,
         )
         return LOGGED
-    with _smtp(url) as smtp:
-        smtp.send_message(message)
+    try:
+        with _smtp(url) as smtp:
+            smtp.send_message(message)
+    except smtplib.SMTPRecipientsRefused as refused:
+        raise Refused(_refusal(refused.recipients.values())) from refused
+    except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+        if error.smtp_code < 500:  # 4xx: try again later
+            raise
+        raise Refused(_refusal([(error.smtp_code, error.smtp_error)])) from error
     return str(message["Message-ID"])
+
+
+def _refusal(answers: Iterable[tuple[int, bytes | str]]) -> str:
+    """The server's own words, for the ticket's page (they name no one but the address)."""
+    said = [
+        f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+        for code, text in answers
+    ]
+    return "; ".join(said)[:300]
 
 
 def compose(settings: Settings, letter: Letter) -> EmailMessage:
@@ -142,7 +165,14 @@ def send_sms(context: Context, to: str, body: str) -> str:
         log.info("no Twilio credentials: SMS NOT sent, logged instead: to=%s%s", masked(to), text)
         return LOGGED
     settings = context.settings
-    message = twilio_client(context).messages.create(to=to, from_=settings.sender_number, body=body)
+    try:
+        message = twilio_client(context).messages.create(
+            to=to, from_=settings.sender_number, body=body
+        )
+    except TwilioRestException as error:
+        if error.status != 400:  # Twilio away, or too many requests: try again later
+            raise
+        raise Refused(f"Twilio {error.code}: {error.msg}"[:300]) from error
     return str(message.sid)
 
 

@@ -1,4 +1,4 @@
-"""The satisfaction survey: closing a ticket invites its contact, by a link, to rate it 1 to 5.
+"""The satisfaction survey: resolving a ticket invites its contact, by a link, to rate it 1 to 5.
 
 The policy: "une fois le problème … résolu et donc « fermé », vous serez invité à compléter un
 petit sondage de satisfaction via un hyperlien". One survey, and one answer, per ticket; the
@@ -49,9 +49,9 @@ class Month:
 
 
 def invite(ticket: Ticket, *, now: datetime | None = None) -> bool:
-    """Make the ticket's survey and email its link, the first time it is closed; True then.
-    Nothing for a message to verify or a ticket without a contact; a ticket closed again keeps
-    its one survey."""
+    """Make the ticket's survey and email its link, the first time it is resolved; True then.
+    Nothing for a message to verify or a ticket without a contact; a ticket resolved again
+    keeps its one survey."""
     session = object_session(ticket)
     assert session is not None, "the ticket must belong to a session"
     if ticket.to_verify or ticket.contact_id is None:

@@ -41,7 +41,7 @@ CONFIRM_BY_EMAIL = define("ticket.confirm_by_email", "helpdesk.client_mail.confi
 TELL_TAKEN = define("ticket.tell_taken", "helpdesk.pager.tell_taken")
 # Email a ticket's contact the notice of one intervention (a callback, a public note...).
 NOTIFY_CONTACT = define("ticket.notify_contact", "helpdesk.contact_notices.send_notice")
-# Email a closed ticket's contact the link to its satisfaction survey.
+# Email a resolved ticket's contact that it is resolved, with the link to its survey.
 INVITE_TO_SURVEY = define("ticket.survey", "helpdesk.contact_notices.invite_to_survey")
 # Tell a client's authorized contacts and the supervisors that its hour bank runs low.
 BANK_LOW = define("bank.low", "helpdesk.bank_alerts.alert_low_balance")
@@ -49,6 +49,10 @@ BANK_LOW = define("bank.low", "helpdesk.bank_alerts.alert_low_balance")
 POLL_IMAP = define("email.poll_imap", "helpdesk.imap_poll.poll")
 # Copy a caller's message from Twilio into RECORDINGS_DIR (and delete Twilio's, if set).
 COPY_RECORDING = define("recording.copy", "helpdesk.recordings.copy_recording")
+# Send one notification a supervisor released (a held answer sent anyway).
+DELIVER = define("notification.deliver", "helpdesk.notify.deliver_one")
+# Close a resolved ticket the client did not answer within REOPEN_DAYS (internally: nothing sent).
+AUTO_CLOSE = define("ticket.auto_close", "helpdesk.tickets.auto_close")
 
 
 class Notice(StrEnum):
@@ -129,9 +133,13 @@ def place_callback(session: Session, request_id: str) -> bool:
     return outbox.add(session, CALLBACK, args, key=f"callback-{request_id}")
 
 
-def acknowledge(session: Session, email_id: int) -> bool:
+def acknowledge(session: Session, email_id: int, *, fallback_at: datetime | None = None) -> bool:
+    """Queued by the technicians' notice once it has left (the acknowledgement says they were
+    told); ``fallback_at``: the intake's own, in case that notice never runs (the job is one
+    email however often it runs)."""
     args = {"email_id": email_id}
-    return outbox.add(session, ACKNOWLEDGE, args, key=f"email-{email_id}-acknowledge")
+    key = f"email-{email_id}-acknowledge" + ("-fallback" if fallback_at else "")
+    return outbox.add(session, ACKNOWLEDGE, args, key=key, run_at=fallback_at)
 
 
 def answer_unauthorized(session: Session, email_id: int) -> bool:
@@ -177,6 +185,19 @@ def bank_low(session: Session, client_id: int, transaction_id: int) -> bool:
     """Once per crossing of the threshold: the ledger line that crossed it names the alert."""
     args = {"client_id": client_id, "transaction_id": transaction_id}
     return outbox.add(session, BANK_LOW, args, key=f"bank-{client_id}-low-{transaction_id}")
+
+
+def deliver(session: Session, notification_id: int) -> bool:
+    args = {"notification_id": notification_id}
+    return outbox.add(session, DELIVER, args, key=f"notification-{notification_id}-release")
+
+
+def auto_close(session: Session, ticket_id: int, resolved_at: datetime, run_at: datetime) -> bool:
+    """Carries the resolution it closes: a ticket reopened and resolved again since keeps open
+    until its own later closing."""
+    args = {"ticket_id": ticket_id, "resolved_at": resolved_at.isoformat()}
+    key = f"ticket-{ticket_id}-auto-close-{int(resolved_at.timestamp())}"
+    return outbox.add(session, AUTO_CLOSE, args, key=key, run_at=run_at)
 
 
 def copy_recording(session: Session, recording_id: int) -> bool:

@@ -8,7 +8,7 @@ sets going in that one transaction, and returns what the door needs to answer. N
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text
@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, object_session
 
 from helpdesk import business_time, interventions, surveys, tasks
+from helpdesk.context import Context
 from helpdesk.interventions import Intervention
 from models import (
     Channel,
@@ -288,24 +289,54 @@ def _watch(
         tasks.sla_watch(session, ticket.id, ticket.sla_due_at, warn_at, moved=moved)
 
 
-def resolve(ticket: Ticket, staff_member_id: int, *, now: datetime | None = None) -> None:
+def resolve(
+    ticket: Ticket,
+    staff_member_id: int | None,
+    *,
+    reopen_within: timedelta,
+    now: datetime | None = None,
+) -> None:
+    """The problem is solved: for the client the ticket is "résolu et donc « fermé »". They are
+    told, and invited to the survey (one email, the first time; a notice when resolved again).
+    An answer within ``reopen_within`` reopens it; after that it is closed, internally."""
     _require(ticket, {TicketStatus.OPEN}, "resolve")
-    ticket.status, ticket.resolved_at = TicketStatus.RESOLVED, now or current_time(ticket)
-    _announce(
-        ticket, Intervention.RESOLVED, note(ticket, TicketEventKind.RESOLVED, staff_member_id)
-    )
+    moment = now or current_time(ticket)
+    ticket.status, ticket.resolved_at = TicketStatus.RESOLVED, moment
+    event = note(ticket, TicketEventKind.RESOLVED, staff_member_id)
+    if not surveys.invite(ticket, now=moment):
+        _announce(ticket, Intervention.RESOLVED, event)
+    session = object_session(ticket)
+    assert session is not None, "the ticket must belong to a session"
+    tasks.auto_close(session, ticket.id, moment, moment + reopen_within)
 
 
-def close(ticket: Ticket, staff_member_id: int, *, now: datetime | None = None) -> None:
+def close(
+    ticket: Ticket,
+    staff_member_id: int | None,
+    *,
+    reopen_within: timedelta,
+    now: datetime | None = None,
+) -> None:
+    """Close a ticket for good, internally: a resolved one sends nothing more (the client was
+    told at its resolution); an open one is resolved first, which tells the client."""
     _require(ticket, {TicketStatus.OPEN, TicketStatus.RESOLVED}, "close")
     moment = now or current_time(ticket)
-    ticket.resolved_at = ticket.resolved_at or moment
+    if ticket.status == TicketStatus.OPEN:
+        resolve(ticket, staff_member_id, reopen_within=reopen_within, now=moment)
     ticket.status, ticket.closed_at = TicketStatus.CLOSED, moment
-    event = note(ticket, TicketEventKind.CLOSED, staff_member_id)
-    # The survey's email says the ticket is closed: it is the closing's notice, one email less
-    # under the hourly cap. A ticket closed again (its survey made already) gets a notice.
-    if not surveys.invite(ticket, now=moment):
-        _announce(ticket, Intervention.CLOSED, event)
+    note(ticket, TicketEventKind.CLOSED, staff_member_id)
+
+
+def auto_close(context: Context, ticket_id: int, resolved_at: str) -> None:
+    """Job: close a resolved ticket nobody reopened within the window; nothing is sent."""
+    with context.transaction() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None or ticket.status != TicketStatus.RESOLVED:
+            return
+        if ticket.resolved_at != datetime.fromisoformat(resolved_at):
+            return  # reopened and resolved again since: that resolution has its own closing
+        ticket.status, ticket.closed_at = TicketStatus.CLOSED, current_time(session)
+        note(ticket, TicketEventKind.CLOSED, None, automatic=True)
 
 
 def reopen(ticket: Ticket, staff_member_id: int | None, *, why: str) -> None:
@@ -314,6 +345,14 @@ def reopen(ticket: Ticket, staff_member_id: int | None, *, why: str) -> None:
     event = note(ticket, TicketEventKind.REOPENED, staff_member_id, why=why[:500])
     if staff_member_id is not None:  # the client's own email reopening it needs no notice
         _announce(ticket, Intervention.REOPENED, event)
+
+
+def may_reopen_by_answer(ticket: Ticket, now: datetime, reopen_within: timedelta) -> bool:
+    """Whether the client's answer reopens the ticket: resolved, within the window."""
+    resolved = ticket.resolved_at
+    return ticket.status == TicketStatus.RESOLVED and (
+        resolved is not None and now - resolved <= reopen_within
+    )
 
 
 def settle_verification(

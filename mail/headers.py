@@ -61,6 +61,27 @@ def _parsed_addresses(message: Message, name: str) -> list[tuple[str, str]]:
         return getaddresses(raw_values(message, name))
 
 
+# An address mail can be sent to: a local part and a domain of dotted labels (letters of any
+# script, digits, hyphens), nothing else. "<>", "undisclosed-recipients:;" and the like are not.
+_LOCAL = re.compile(r"^[^\s@<>()\[\],;:\\\"\x00-\x1f\x7f]{1,64}$")
+_LABEL = re.compile(r"^(?!-)[\w-]{1,63}(?<!-)$", re.UNICODE)
+
+
+def deliverable(spec: str) -> bool:
+    """Whether ``spec`` is an address an answer may be sent to."""
+    if not spec or len(spec) > _MAX_ADDRESS or spec.count("@") != 1:
+        return False
+    local, domain = spec.rsplit("@", 1)
+    labels = domain.split(".")
+    return (
+        bool(_LOCAL.match(local))
+        and not local.startswith(".")
+        and len(labels) >= 2
+        and all(_LABEL.match(label) and "_" not in label for label in labels)
+        and not labels[-1].isdigit()
+    )
+
+
 def message_ids(message: Message, name: str) -> list[str]:
     """The ids in Message-ID, In-Reply-To or References, without <>, in order, no repeats."""
     ids: list[str] = []

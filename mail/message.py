@@ -15,6 +15,7 @@ class Attachment:
     size: int
     sha256: str
     content: bytes | None
+    content_id: str | None = None  # an inline image's Content-ID, without <>
 
 
 @dataclass(frozen=True)

@@ -109,10 +109,11 @@ def read_attachments(
         fits = len(content) <= max_bytes
         attachment = Attachment(
             filename=_filename(part, number),
-            content_type=part.get_content_type(),
+            content_type=part.get_content_type()[:100],
             size=len(content),
             sha256=hashlib.sha256(content).hexdigest(),
             content=content if fits else None,
+            content_id=_content_id(part),
         )
         (kept if fits else refused).append(attachment)
     return kept, refused
@@ -126,6 +127,16 @@ def _is_attachment(part: Message) -> bool:
         return part.get_content_type() not in ("text/plain", "text/html")
     except Exception:  # better to keep an odd part as a file than to lose it
         return True
+
+
+def _content_id(part: Message) -> str | None:
+    """An inline part's Content-ID (what an HTML body's ``cid:`` names), without <>."""
+    try:
+        value = str(part.get("Content-ID") or "")
+    except Exception:  # a malformed header: the part is still a file
+        return None
+    found = one_line(value.strip().strip("<>"), limit=250)
+    return found or None
 
 
 def _raw_filename(part: Message) -> str:

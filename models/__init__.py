@@ -21,6 +21,7 @@ from models.enums import (
     CallOutcome,
     Channel,
     DeliveryState,
+    HoldReason,
     Language,
     Line,
     MailDirection,
@@ -35,7 +36,7 @@ from models.enums import (
     WorkKind,
 )
 from models.integrity import IntegrityRuleError
-from models.mail import EmailMessage, Quarantine
+from models.mail import EmailAttachment, EmailMessage, Quarantine
 from models.messaging import Installation, Notification, OutboxTask, PagerReply
 from models.tickets import (
     BankPayment,
@@ -70,7 +71,9 @@ __all__ = [
     "Counter",
     "DeliveryState",
     "Duty",
+    "EmailAttachment",
     "EmailMessage",
+    "HoldReason",
     "Installation",
     "IntegrityRuleError",
     "Language",

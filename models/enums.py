@@ -47,8 +47,17 @@ class DeliveryState(StrEnum):
     PENDING = "pending"
     SENDING = "sending"  # claimed and committed before the send: a retry never sends it again
     SENT = "sent"
-    FAILED = "failed"
-    WITHHELD = "withheld"  # automatic mail to a client over the hourly cap: never sent
+    FAILED = "failed"  # the last try failed (a server away); the job tries again
+    REFUSED = "refused"  # the mail server refused it for good (5xx): no retry will change that
+    HELD = "held"  # an answer to mail that looks like a loop: sent only if a supervisor says so
+    LOGGED = "logged"  # no SMTP server or Twilio account configured: written to the log instead
+
+
+class HoldReason(StrEnum):
+    """Why an answer to mail was held: the signs of a mail loop, never volume alone."""
+
+    BURST = "burst"  # the sender wrote many messages within minutes
+    REPEATED = "repeated"  # the same text again from the same sender
 
 
 class OutboxState(StrEnum):
@@ -173,3 +182,5 @@ class TicketEventKind(StrEnum):
     VERIFICATION_CLOSED = "verification_closed"
     TIME_POSTED = "time_posted"
     TIME_CORRECTED = "time_corrected"
+    FOLLOWS = "follows"  # opened by the client's answer to a closed ticket: which one
+    FOLLOWED_BY = "followed_by"  # the client answered after closing: the ticket that follows

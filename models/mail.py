@@ -28,9 +28,29 @@ class EmailMessage(Base):
     outcome: Mapped[str] = mapped_column(String(20), default="")
     automatic: Mapped[str | None] = mapped_column(String(40))  # mail.automatic's reason
     source: Mapped[str] = mapped_column(String(10), default="")  # pipe, http, imap; job out
-    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: bigger than MAIL_MAX_BYTES
     size: Mapped[int] = mapped_column(default=0)
+    # Where answers go: a valid Reply-To, else a valid From; "" when neither is an address.
+    answer_to: Mapped[str] = mapped_column(String(254), default="")
     received_at: Mapped[datetime] = mapped_column(default=default_now)
+
+
+class EmailAttachment(Base):
+    """A file that came with an email: kept for staff who may open its ticket, or set aside
+    (too big) with the reason, so the ticket says which and why."""
+
+    __tablename__ = "email_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_id: Mapped[int] = mapped_column(ForeignKey("email_message.id"), index=True)
+    position: Mapped[int]  # in the message, from 1
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: set aside
+    set_aside: Mapped[str | None] = mapped_column(String(40))  # why it was not kept
+    content_id: Mapped[str | None] = mapped_column(String(255))  # cid: an inline image
 
 
 class Quarantine(Base):

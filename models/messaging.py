@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, default_now
-from models.enums import DeliveryState, NotificationChannel, OutboxState
+from models.enums import DeliveryState, HoldReason, NotificationChannel, OutboxState
 
 
 class Notification(Base):
@@ -34,6 +34,10 @@ class Notification(Base):
     subject: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[DeliveryState] = mapped_column(default=DeliveryState.PENDING)
+    hold_reason: Mapped[HoldReason | None]
+    # A held answer a supervisor chose to send anyway: who and when.
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    released_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     provider_id: Mapped[str | None] = mapped_column(String(100))

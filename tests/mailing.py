@@ -3,6 +3,7 @@ and the outbox's due tasks performed the way a burst worker would, without Redis
 
 from __future__ import annotations
 
+from datetime import timedelta
 from email.message import EmailMessage as MimeMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -25,6 +26,7 @@ EMILY = "Emily Carter <emily@dental.example>"  # authorized, English
 NADIA = "Nadia Roy <nadia@boulangerie.example>"  # a contact, not authorized
 STRANGER = "Paul Inconnu <paul@ailleurs.example>"  # not in the directory
 JOSEE = "josee.lavoie@garagelavoie.example"
+REOPEN = timedelta(days=14)  # REOPEN_DAYS's default: an answer within it reopens a ticket
 
 
 def corpus(name: str) -> bytes:

@@ -109,6 +109,7 @@ class RecordingTwilioHttp(HttpClient):  # type: ignore[misc]
     """Twilio's REST API, played by a recorder: requests are kept, answers are made up."""
 
     requests: list[dict[str, Any]] = field(default_factory=list)
+    status: int = 201  # 500: Twilio's API is failing
 
     def request(
         self,
@@ -122,6 +123,8 @@ class RecordingTwilioHttp(HttpClient):  # type: ignore[misc]
         allow_redirects: bool = False,
     ) -> Response:
         self.requests.append({"method": method, "url": url, "data": dict(data or {})})
+        if self.status >= 400:
+            return Response(self.status, json.dumps({"code": 20500, "message": "unavailable"}))
         kind = "SM" if url.endswith("/Messages.json") else "CA"
         body = {"sid": f"{kind}{len(self.requests):032d}", "status": "queued"}
         return Response(201, json.dumps(body))

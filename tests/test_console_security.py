@@ -41,6 +41,8 @@ VALUES = {
     "month": 12,
     "recording_id": 1,
     "quarantine_id": 1,
+    "file_id": 1,
+    "notification_id": 1,
 }
 
 

@@ -1,5 +1,6 @@
 """A notice to the client for each intervention, as a real SMTP server receives it: a callback
-that reached them, a public note, the ticket resolved, closed or reopened."""
+that reached them, a public note, the ticket resolved (with the survey) or reopened; never
+held back."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from models import (
     Ticket,
 )
 from tests.conftest import SmtpInbox
-from tests.mailing import EMILY, MARIE, letter, prepare, run_due_tasks, worker
+from tests.mailing import EMILY, MARIE, REOPEN, letter, prepare, run_due_tasks, worker
 from tests.phone import RecordingTwilioHttp, at, place_call
 
 TUESDAY_10H = at(2026, 12, 1, 10)
@@ -106,33 +107,59 @@ def test_a_private_note_is_not_emailed(sending: Context, smtp_inbox: SmtpInbox) 
     assert smtp_inbox.messages == []
 
 
-def test_a_resolved_ticket_is_a_notice(sending: Context, smtp_inbox: SmtpInbox) -> None:
-    emailed_ticket(sending, smtp_inbox)
-    act(sending, lambda _s, ticket, staff: tickets.resolve(ticket, staff))
-    [notice] = smtp_inbox.messages
-    assert plain(notice) == "Bonjour,\n\nVotre billet 1001 est résolu.\n\n" + FOOTER_FR
+def resolve(_s: Session, ticket: Ticket, staff: int) -> None:
+    tickets.resolve(ticket, staff, reopen_within=REOPEN)
 
 
-def test_the_first_closing_s_notice_is_the_survey_s_email(
+def close(_s: Session, ticket: Ticket, staff: int) -> None:
+    tickets.close(ticket, staff, reopen_within=REOPEN)
+
+
+def reopen(_s: Session, ticket: Ticket, staff: int) -> None:
+    tickets.reopen(ticket, staff, why="revient")
+
+
+def test_the_resolution_is_one_email_that_says_so_and_invites_to_the_survey(
     sending: Context, smtp_inbox: SmtpInbox
 ) -> None:
     emailed_ticket(sending, smtp_inbox)
-    act(sending, lambda _s, ticket, staff: tickets.close(ticket, staff))
+    act(sending, resolve)
     assert [m["Subject"] for m in smtp_inbox.messages] == [
         "[#1001] Votre avis sur notre intervention"
     ]
-    assert plain(smtp_inbox.messages[0]).startswith("Bonjour,\n\nVotre billet 1001 est fermé.")
+    assert plain(smtp_inbox.messages[0]).startswith(
+        "Bonjour,\n\nVotre billet 1001 est résolu, et donc « fermé »."
+    )
 
 
-def test_a_ticket_closed_again_is_a_notice(sending: Context, smtp_inbox: SmtpInbox) -> None:
+def test_closing_a_resolved_ticket_sends_nothing_more(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
     emailed_ticket(sending, smtp_inbox)
-    act(sending, lambda _s, ticket, staff: tickets.close(ticket, staff))
-    act(sending, lambda _s, ticket, staff: tickets.reopen(ticket, staff, why="revient"))
-    act(sending, lambda _s, ticket, staff: tickets.close(ticket, staff))
+    act(sending, resolve)
+    smtp_inbox.messages.clear()
+    act(sending, close)
+    assert smtp_inbox.messages == []
+
+
+def test_closing_an_open_ticket_tells_the_client_it_is_resolved(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, close)
+    [invitation] = smtp_inbox.messages
+    assert plain(invitation).startswith("Bonjour,\n\nVotre billet 1001 est résolu")
+
+
+def test_a_ticket_resolved_again_is_a_notice(sending: Context, smtp_inbox: SmtpInbox) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, resolve)
+    act(sending, reopen)
+    act(sending, resolve)
     notices = [m for m in smtp_inbox.messages if m["Subject"] == NOTICE_SUBJECT]
     assert [plain(m).splitlines()[2] for m in notices] == [
         "Votre billet 1001 est rouvert : nous poursuivons notre intervention.",
-        "Votre billet 1001 est fermé.",
+        "Votre billet 1001 est résolu.",
     ]
 
 
@@ -140,8 +167,8 @@ def test_a_ticket_reopened_by_a_technician_is_a_notice(
     sending: Context, smtp_inbox: SmtpInbox
 ) -> None:
     emailed_ticket(sending, smtp_inbox)
-    act(sending, lambda _s, ticket, staff: tickets.resolve(ticket, staff))
-    act(sending, lambda _s, ticket, staff: tickets.reopen(ticket, staff, why="revient"))
+    act(sending, resolve)
+    act(sending, reopen)
     assert plain(smtp_inbox.messages[-1]) == (
         "Bonjour,\n\n"
         "Votre billet 1001 est rouvert : nous poursuivons notre intervention.\n\n" + FOOTER_FR
@@ -179,17 +206,22 @@ def test_an_english_contact_reads_the_notice_in_english(
     sending: Context, smtp_inbox: SmtpInbox
 ) -> None:
     emailed_ticket(sending, smtp_inbox, sender=EMILY)
-    act(sending, lambda _s, ticket, staff: tickets.resolve(ticket, staff))
+    act(sending, public_note)
     [notice] = smtp_inbox.messages
     assert notice["Subject"] == "[#1001] Update on your support request"
-    assert plain(notice) == (
-        "Hello,\n\n"
-        "Your ticket 1001 is resolved.\n\n"
+    assert plain(notice).startswith(
+        "Hello,\n\nAn AltiLogix technician added a note to your ticket 1001:\n"
+    )
+    assert plain(notice).endswith(
         "Ticket number: 1001\n"
         "*** Please do not reply to this message; it is an automated message ***\n"
         "\n"
         "Thank you\n"
         "The AltiLogix Inc. technical support team\n"
+    )
+    act(sending, resolve)
+    assert plain(smtp_inbox.messages[-1]).startswith(
+        'Hello,\n\nYour ticket 1001 is resolved, and so "closed".'
     )
 
 
@@ -206,25 +238,17 @@ def test_a_notice_job_run_twice_sends_once(
     assert len(smtp_inbox.messages) == 1
 
 
-def test_notices_are_capped_like_the_other_automatic_mail(
-    phone_app: Flask, db: Session, smtp_inbox: SmtpInbox
+def test_notices_that_follow_staff_acts_are_never_held_however_many(
+    sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
-    prepare(db)
-    capped = worker(phone_app, smtp_inbox, mail_replies_per_hour=1).replace(
-        twilio_http=RecordingTwilioHttp()
-    )  # the acknowledgement takes the hour's one automatic email
-    emailed_ticket(capped, smtp_inbox)
-    act(capped, public_note)
-    assert smtp_inbox.messages == []
+    emailed_ticket(sending, smtp_inbox)
+    for _ in range(6):  # six public notes within the hour, then the resolution
+        act(sending, public_note)
+    act(sending, resolve)
+    assert len(smtp_inbox.messages) == 7
     db.expire_all()
-    withheld = db.scalars(
-        select(Notification).where(Notification.state == DeliveryState.WITHHELD)
-    ).one()
-    assert (withheld.recipient, withheld.subject) == (
-        MARIE_ADDRESS,
-        "[#1001] Suivi de votre demande de support",
-    )
-    assert withheld.last_error == "over 1 automatic emails an hour"
+    states = db.scalars(select(Notification.state).where(Notification.staff_member_id.is_(None)))
+    assert set(states) == {DeliveryState.SENT}
 
 
 def test_the_time_entry_service_can_announce_an_entry_once(

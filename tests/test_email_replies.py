@@ -14,17 +14,19 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import email_intake
+from helpdesk import client_mail, email_intake, jobs
 from helpdesk.context import Context
 from helpdesk.email_intake import Intake
 from models import (
     DeliveryState,
     EmailMessage,
+    HoldReason,
     MailDirection,
     Notification,
-    OutboxState,
     OutboxTask,
+    StaffMember,
     Ticket,
+    utcnow,
 )
 from tests.conftest import SmtpInbox
 from tests.mailing import (
@@ -196,15 +198,49 @@ def test_the_technicians_on_duty_are_told_by_email_and_pager(
     assert [r["data"]["To"] for r in twilio_api.requests] == ["+15145550171", "+15145550172"]
 
 
-def test_at_night_technicians_are_emailed_at_once_and_paged_at_the_opening(
+def test_at_night_an_emailed_request_is_emailed_and_paged_at_once_with_its_deadline(
     sending: Context, smtp_inbox: SmtpInbox, twilio_api: RecordingTwilioHttp, db: Session
 ) -> None:
     receive(sending, letter(sender=MARIE), at(2026, 12, 1, 22))
     assert len(to(smtp_inbox, "luc@altilogix.example")) == 1
     assert len(to(smtp_inbox, "marie.tremblay@boulangerie.example")) == 1
-    assert twilio_api.requests == []
-    pages = db.scalars(select(OutboxTask).where(OutboxTask.key.like("%-notify-sms"))).one()
-    assert (pages.state, pages.run_at) == (OutboxState.PENDING, at(2026, 12, 2, 8, 30))
+    pages = [request["data"]["Body"] for request in twilio_api.requests]
+    assert len(pages) == 2  # the acknowledgement says staff were paged: they were
+    assert all("Rappel avant 2026-12-02 12:30" in page for page in pages)  # tomorrow, not now
+
+
+def test_the_acknowledgement_leaves_after_the_technicians_notices(
+    sending: Context, smtp_inbox: SmtpInbox, twilio_api: RecordingTwilioHttp, db: Session
+) -> None:
+    receive(sending, letter(sender=MARIE), at(2026, 12, 1, 22))
+    db.expire_all()
+    staff = db.scalars(select(Notification).where(Notification.staff_member_id.is_not(None)))
+    ack = db.scalars(select(Notification).where(Notification.staff_member_id.is_(None))).one()
+    assert ack.sent_at is not None
+    assert all(n.sent_at is not None and n.sent_at <= ack.sent_at for n in staff)
+    order = [m["To"] for m in smtp_inbox.messages]
+    assert order.index("marie.tremblay@boulangerie.example") == len(order) - 1
+
+
+def test_the_acknowledgement_still_goes_when_a_page_fails_and_supervisors_see_the_failure(
+    sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    failing = sending.replace(twilio_http=RecordingTwilioHttp(status=500))
+    with pytest.raises(RuntimeError, match="TwilioRestException"):  # RQ will try it again
+        receive(failing, letter(sender=MARIE), at(2026, 12, 1, 10))
+    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
+        jobs.perform(failing, _task_id(db, "email.acknowledge"))
+    assert len(to(smtp_inbox, "marie.tremblay@boulangerie.example")) == 1
+    db.expire_all()
+    failed = db.scalars(select(Notification).where(Notification.state == DeliveryState.FAILED))
+    assert {n.channel.value for n in failed} == {"sms"}
+
+
+def _task_id(db: Session, name: str) -> int:
+    db.expire_all()
+    return db.scalars(
+        select(OutboxTask.id).where(OutboxTask.task == name, OutboxTask.run_at <= utcnow())
+    ).one()
 
 
 def test_a_technician_is_told_when_the_client_writes_on_the_ticket(
@@ -220,7 +256,8 @@ def test_a_technician_is_told_when_the_client_writes_on_the_ticket(
         "Le client a écrit au billet 1001 (support régulier).\n"
         "De : marie.tremblay@boulangerie.example\n"
         "Objet : Re: [#1001]\n\n"
-        "Le message d'erreur est E-42.\n"
+        "Le message d'erreur est E-42.\n\n"
+        "Le billet dans la console : https://support.altilogix.example/console/tickets/1001\n"
     )
 
 
@@ -255,20 +292,59 @@ def test_nothing_is_sent_in_answer_to_automatic_mail(
     assert smtp_inbox.messages == []
 
 
-def test_automatic_mail_to_one_address_is_capped_per_hour(
-    phone_app: Flask, db: Session, smtp_inbox: SmtpInbox
+def test_a_sender_that_answers_every_answer_within_minutes_is_held_as_a_loop(
+    sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
-    prepare(db)
-    capped = worker(phone_app, smtp_inbox, mail_replies_per_hour=2)
-    for minute in range(3):  # a responder that does not say it is one, answering each answer
-        receive(capped, letter(sender=STRANGER), at(2026, 12, 1, 10, minute))
+    for minute in range(5):  # a responder that does not say it is one, answering each answer
+        body = f"Réponse automatique {minute}"
+        receive(sending, letter(sender=STRANGER, body=body), at(2026, 12, 1, 10, minute))
+    assert len(to(smtp_inbox, "paul@ailleurs.example")) == 3  # MAIL_LOOP_BURST is 4
+    db.expire_all()
+    held = db.scalars(select(Notification).where(Notification.state == DeliveryState.HELD))
+    assert [(n.recipient, n.hold_reason) for n in held] == [
+        ("paul@ailleurs.example", HoldReason.BURST)
+    ] * 2
+
+
+def test_the_same_text_again_is_held_as_a_loop(
+    sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    receive(sending, letter(sender=STRANGER), at(2026, 12, 1, 10))
+    receive(sending, letter(sender=STRANGER), at(2026, 12, 1, 11))
+    assert len(to(smtp_inbox, "paul@ailleurs.example")) == 1
+    db.expire_all()
+    held = db.scalars(select(Notification).where(Notification.state == DeliveryState.HELD)).one()
+    assert held.hold_reason == HoldReason.REPEATED
+
+
+def test_a_client_with_several_requests_in_an_hour_gets_every_acknowledgement(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    for hour_part in range(3):
+        subject, body = f"Demande {hour_part}", f"Problème numéro {hour_part}"
+        raw = letter(sender=MARIE, subject=subject, body=body)
+        receive(sending, raw, at(2026, 12, 1, 10, 20 * hour_part))
+    acknowledgements = [
+        m for m in to(smtp_inbox, "marie.tremblay@boulangerie.example") if "Accusé" in m["Subject"]
+    ]
+    assert len(acknowledgements) == 3
+
+
+def test_a_supervisor_can_send_a_held_answer_anyway(
+    sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    receive(sending, letter(sender=STRANGER), at(2026, 12, 1, 10))
+    receive(sending, letter(sender=STRANGER), at(2026, 12, 1, 11))
+    db.expire_all()
+    held = db.scalars(select(Notification).where(Notification.state == DeliveryState.HELD)).one()
+    helene = db.scalars(select(StaffMember).where(StaffMember.name == "Hélène Bergeron")).one()
+    with sending.transaction() as session:
+        assert client_mail.release(session, held.id, helene.id) is True
+    run_due_tasks(sending)
     assert len(to(smtp_inbox, "paul@ailleurs.example")) == 2
     db.expire_all()
-    withheld = db.scalars(
-        select(Notification).where(Notification.state == DeliveryState.WITHHELD)
-    ).one()
-    assert withheld.recipient == "paul@ailleurs.example"
-    assert withheld.last_error == "over 2 automatic emails an hour"
+    sent = db.get(Notification, held.id)
+    assert sent is not None and (sent.state, sent.released_by_id) == (DeliveryState.SENT, helene.id)
 
 
 def test_an_acknowledgement_job_run_twice_sends_once(
@@ -278,11 +354,25 @@ def test_an_acknowledgement_job_run_twice_sends_once(
     email_id = db.scalars(
         select(EmailMessage.id).where(EmailMessage.message_id == intake.message_id)
     ).one()
-    from helpdesk import client_mail
-
     client_mail.acknowledge(sending, email_id)
     client_mail.acknowledge(sending, email_id)
     assert len(to(smtp_inbox, "marie.tremblay@boulangerie.example")) == 1
+
+
+def test_a_cata_call_a_technician_took_is_confirmed_as_a_conversation_with_no_promise(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    marie = "marie.tremblay@boulangerie.example"
+    place_call(phone_app, at(2026, 12, 1, 10, 2), press="7", techs=("accept",))
+    with time_machine.travel(at(2026, 12, 1, 10, 20), tick=False):
+        run_due_tasks(sending)
+    [confirmation] = to(smtp_inbox, marie)
+    text = plain(confirmation)
+    assert text.startswith(
+        "Bonjour,\n\nLuc Gagnon, d’AltiLogix, vous a parlé à 10 h 02 au sujet de votre appel "
+        "au support urgent, consigné sous le billet 1001.\n"
+    )
+    assert "au plus tard" not in text and "communiquerons" not in text
 
 
 def test_a_ticket_opened_by_phone_is_confirmed_by_email_to_its_contact(

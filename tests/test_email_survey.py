@@ -1,5 +1,6 @@
-"""The satisfaction survey: the link emailed when a ticket closes, its public page (one answer,
-30 days), and the answers in the console."""
+"""The satisfaction survey: the link emailed when a ticket is resolved ("résolu et donc
+« fermé »" for the client), its public page (one answer, 30 days), and the answers in the
+console."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from helpdesk.context import Context
 from models import StaffMember, Survey, Ticket
 from tests.conftest import SmtpInbox
 from tests.console_world import DAVID, HELENE, LUC, Staff, give_passwords
-from tests.mailing import EMILY, MARIE, letter, prepare, run_due_tasks, worker
+from tests.mailing import EMILY, MARIE, REOPEN, letter, prepare, run_due_tasks, worker
 from tests.phone import BASE, RecordingTwilioHttp, at
 
 TUESDAY_10H = at(2026, 12, 1, 10)
@@ -34,15 +35,15 @@ def sending(phone_app: Flask, db: Session, smtp_inbox: SmtpInbox) -> Context:
     return worker(phone_app, smtp_inbox).replace(twilio_http=RecordingTwilioHttp())
 
 
-def closed_ticket(context: Context, smtp: SmtpInbox, sender: str = MARIE) -> str:
-    """Ticket 1001, emailed by the contact, closed by Luc; the survey's token."""
+def resolved_ticket(context: Context, smtp: SmtpInbox, sender: str = MARIE) -> str:
+    """Ticket 1001, emailed by the contact, resolved by Luc; the survey's token."""
     with time_machine.travel(TUESDAY_10H, tick=False):
         email_intake.receive(context, letter(sender=sender), source="pipe")
         run_due_tasks(context)
     smtp.messages.clear()
     with time_machine.travel(CLOSED_AT, tick=False):
         with context.transaction() as session:
-            close(session)
+            resolve(session)
         run_due_tasks(context)
     links = [LINK.search(plain(m)) for m in smtp.messages]
     [found] = [link for link in links if link is not None]
@@ -55,10 +56,10 @@ def plain(message: MimeMessage) -> str:
     return str(part.get_content()).replace("\r\n", "\n")
 
 
-def close(session: Session) -> None:
+def resolve(session: Session) -> None:
     ticket = session.scalars(select(Ticket).where(Ticket.number == 1001)).one()
     luc = session.scalars(select(StaffMember).where(StaffMember.email == LUC)).one()
-    tickets.close(ticket, luc.id)
+    tickets.resolve(ticket, luc.id, reopen_within=REOPEN)
 
 
 def survey_page(
@@ -87,20 +88,21 @@ def the_survey(db: Session) -> Survey:
     return db.scalars(select(Survey)).one()
 
 
-def test_closing_a_ticket_emails_its_contact_the_survey_link(
+def test_resolving_a_ticket_tells_its_contact_and_emails_the_survey_link(
     sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
-    token = closed_ticket(sending, smtp_inbox)
+    token = resolved_ticket(sending, smtp_inbox)
     [invitation] = [m for m in smtp_inbox.messages if "Votre avis" in str(m["Subject"])]
     assert invitation["To"] == MARIE_ADDRESS
     assert invitation["Subject"] == "[#1001] Votre avis sur notre intervention"
     assert plain(invitation) == (
         "Bonjour,\n\n"
-        "Votre billet 1001 est fermé. Comme votre opinion et votre niveau de satisfaction nous "
-        "tiennent à cœur, nous vous invitons à répondre à un petit sondage (une note de 1 à 5 et, "
-        "si vous le souhaitez, un commentaire) :\n\n"
+        "Votre billet 1001 est résolu, et donc « fermé ». Comme votre opinion et votre niveau de "
+        "satisfaction nous tiennent à cœur, nous vous invitons à répondre à un petit sondage (une "
+        "note de 1 à 5 et, si vous le souhaitez, un commentaire) :\n\n"
         f"https://support.altilogix.example/survey/{token}?lang=fr\n\n"
-        "Ce lien est valable 30 jours.\n\n"
+        "Ce lien est valable 30 jours. Si le problème n’est pas réglé, répondez à ce courriel "
+        "d’ici 14 jours : votre billet sera rouvert.\n\n"
         "Merci\n"
         "L’équipe de support technique d’AltiLogix Inc.\n"
     )
@@ -112,16 +114,16 @@ def test_closing_a_ticket_emails_its_contact_the_survey_link(
     assert the_survey(db).token == token
 
 
-def test_a_ticket_closed_again_keeps_its_one_survey(
+def test_a_ticket_resolved_again_keeps_its_one_survey(
     sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
-    closed_ticket(sending, smtp_inbox)
+    resolved_ticket(sending, smtp_inbox)
     with time_machine.travel(CLOSED_AT + timedelta(hours=1), tick=False):
         with sending.transaction() as session:
             ticket = session.scalars(select(Ticket).where(Ticket.number == 1001)).one()
             luc = session.scalars(select(StaffMember).where(StaffMember.email == LUC)).one()
             tickets.reopen(ticket, luc.id, why="encore")
-            close(session)
+            resolve(session)
         run_due_tasks(sending)
     assert db.scalar(select(func.count(Survey.id))) == 1
     invitations = [m for m in smtp_inbox.messages if "Votre avis" in str(m["Subject"])]
@@ -131,7 +133,7 @@ def test_a_ticket_closed_again_keeps_its_one_survey(
 def test_the_link_shows_the_form_in_the_contact_s_language(
     phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox
 ) -> None:
-    token = closed_ticket(sending, smtp_inbox, sender=EMILY)
+    token = resolved_ticket(sending, smtp_inbox, sender=EMILY)
     status, page = survey_page(phone_app, token)
     assert status == 200
     assert "<h1>Satisfaction survey, ticket 1001</h1>" in page
@@ -143,7 +145,7 @@ def test_the_link_shows_the_form_in_the_contact_s_language(
 def test_an_answer_is_stored_and_thanked(
     phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
-    token = closed_ticket(sending, smtp_inbox)
+    token = resolved_ticket(sending, smtp_inbox)
     status, page = send_answer(phone_app, token, "4", "Rapide et efficace.")
     assert status == 200
     assert "Merci : votre réponse est enregistrée." in page
@@ -158,7 +160,7 @@ def test_an_answer_is_stored_and_thanked(
 def test_a_survey_takes_one_answer(
     phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
-    token = closed_ticket(sending, smtp_inbox)
+    token = resolved_ticket(sending, smtp_inbox)
     visitor = Staff(phone_app)  # the form sent twice, from the same page
     with time_machine.travel(CLOSED_AT, tick=False):
         csrf = visitor.token(f"/survey/{token}")
@@ -178,7 +180,7 @@ def test_a_survey_takes_one_answer(
 def test_the_link_expires_after_30_days(
     phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
-    token = closed_ticket(sending, smtp_inbox)
+    token = resolved_ticket(sending, smtp_inbox)
     last_moment = CLOSED_AT + timedelta(days=30) - timedelta(seconds=1)
     assert survey_page(phone_app, token, last_moment)[0] == 200
     status, page = survey_page(phone_app, token, CLOSED_AT + timedelta(days=30))
@@ -190,7 +192,7 @@ def test_the_link_expires_after_30_days(
 def test_an_answer_after_expiry_is_not_stored(
     phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
-    token = closed_ticket(sending, smtp_inbox)
+    token = resolved_ticket(sending, smtp_inbox)
     visitor = Staff(phone_app)
     expiry = CLOSED_AT + timedelta(days=30)
     with time_machine.travel(expiry - timedelta(minutes=5), tick=False):
@@ -208,7 +210,7 @@ def test_an_unknown_link_is_not_found(phone_app: Flask, sending: Context) -> Non
 def test_an_answer_without_the_form_s_token_is_refused(
     phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
-    token = closed_ticket(sending, smtp_inbox)
+    token = resolved_ticket(sending, smtp_inbox)
     response = phone_app.test_client().post(f"/survey/{token}", data={"score": "5"})
     assert response.status_code == 400
     assert the_survey(db).answered_at is None
@@ -217,7 +219,7 @@ def test_an_answer_without_the_form_s_token_is_refused(
 def test_an_answer_without_a_score_is_asked_again(
     phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
-    token = closed_ticket(sending, smtp_inbox)
+    token = resolved_ticket(sending, smtp_inbox)
     status, page = send_answer(phone_app, token, "9")
     assert status == 400
     assert "Veuillez choisir une note de 1 à 5." in page
@@ -227,7 +229,7 @@ def test_an_answer_without_a_score_is_asked_again(
 def test_the_answer_shows_on_the_ticket_s_page(
     phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox
 ) -> None:
-    token = closed_ticket(sending, smtp_inbox)
+    token = resolved_ticket(sending, smtp_inbox)
     send_answer(phone_app, token, "4", "Rapide et efficace.")
     helene = Staff(phone_app)
     helene.sign_in(HELENE)
@@ -239,7 +241,7 @@ def test_the_answer_shows_on_the_ticket_s_page(
 def test_supervisors_read_the_average_per_month(
     phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
-    token = closed_ticket(sending, smtp_inbox)
+    token = resolved_ticket(sending, smtp_inbox)
     send_answer(phone_app, token, "4")
     first = db.scalars(select(Ticket)).one()
     db.add(  # a November answer, on another ticket (one survey per ticket)
@@ -278,7 +280,7 @@ def _another_ticket(db: Session, model: Ticket) -> int:
 def test_the_answers_appear_in_the_supervisors_dashboard(
     phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
-    token = closed_ticket(sending, smtp_inbox)
+    token = resolved_ticket(sending, smtp_inbox)
     send_answer(phone_app, token, "4")
     david = Staff(phone_app)
     david.sign_in(DAVID)

@@ -38,6 +38,9 @@ def test_healthy_with_database_redis_a_worker_and_a_scheduler(client: FlaskClien
         "late_after_seconds": OUTBOX_LATE_SECONDS,
         "failed_for_good": 0,
         "notifications_unsure": 0,
+        "notifications_held": 0,
+        "notifications_refused": 0,
+        "notifications_failing": 0,
         "spool_waiting": False,
         "spool_set_aside": 0,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from helpdesk import tickets
@@ -22,6 +22,7 @@ from models import (
     TicketEventKind,
     TicketStatus,
 )
+from tests.mailing import REOPEN
 from tests.phone import at, helpdesk
 
 
@@ -115,8 +116,8 @@ def test_a_change_of_priority_needs_a_reason(db: Session, context: Context) -> N
 
 def test_resolve_then_close_then_reopen(db: Session, context: Context) -> None:
     ticket, luc = _open(db, context), _luc(db)
-    tickets.resolve(ticket, luc.id)
-    tickets.close(ticket, luc.id)
+    tickets.resolve(ticket, luc.id, reopen_within=REOPEN)
+    tickets.close(ticket, luc.id, reopen_within=REOPEN)
     assert ticket.status == TicketStatus.CLOSED and ticket.closed_at is not None
     tickets.reopen(ticket, luc.id, why="the client wrote again")
     db.commit()
@@ -130,9 +131,51 @@ def test_resolve_then_close_then_reopen(db: Session, context: Context) -> None:
 
 def test_a_closed_ticket_cannot_be_resolved_and_says_why(db: Session, context: Context) -> None:
     ticket, luc = _open(db, context), _luc(db)
-    tickets.close(ticket, luc.id)
+    tickets.close(ticket, luc.id, reopen_within=REOPEN)
     with pytest.raises(TicketStateError, match="ticket 1001 is closed: cannot resolve it"):
-        tickets.resolve(ticket, luc.id)
+        tickets.resolve(ticket, luc.id, reopen_within=REOPEN)
+
+
+def test_closing_an_open_ticket_resolves_it_first_for_the_client(
+    db: Session, context: Context
+) -> None:
+    ticket, luc = _open(db, context), _luc(db)
+    tickets.close(ticket, luc.id, reopen_within=REOPEN)
+    db.commit()
+    assert ticket.resolved_at == ticket.closed_at
+    assert _kinds(db, ticket)[-2:] == [TicketEventKind.RESOLVED, TicketEventKind.CLOSED]
+
+
+def test_a_resolved_ticket_nobody_reopens_closes_by_itself_after_the_window_sending_nothing(
+    db: Session, context: Context
+) -> None:
+    ticket, luc = _open(db, context), _luc(db)
+    with time_machine.travel(at(2026, 12, 1, 11), tick=False):
+        tickets.resolve(ticket, luc.id, reopen_within=REOPEN)
+        db.commit()
+    closing = db.scalars(select(OutboxTask).where(OutboxTask.task == "ticket.auto_close")).one()
+    assert closing.run_at == at(2026, 12, 15, 11)
+    before = db.scalar(select(func.count(OutboxTask.id)))
+    with time_machine.travel(at(2026, 12, 15, 11), tick=False):
+        tickets.auto_close(context, ticket.id, closing.args["resolved_at"])
+    db.expire_all()
+    assert db.get(Ticket, ticket.id).status == TicketStatus.CLOSED  # type: ignore[union-attr]
+    assert db.scalar(select(func.count(OutboxTask.id))) == before  # no notice, no survey
+
+
+def test_a_ticket_reopened_since_is_not_closed_by_its_old_resolution(
+    db: Session, context: Context
+) -> None:
+    ticket, luc = _open(db, context), _luc(db)
+    with time_machine.travel(at(2026, 12, 1, 11), tick=False):
+        tickets.resolve(ticket, luc.id, reopen_within=REOPEN)
+        db.commit()
+    first = db.scalars(select(OutboxTask).where(OutboxTask.task == "ticket.auto_close")).one()
+    tickets.reopen(ticket, luc.id, why="encore")
+    db.commit()
+    tickets.auto_close(context, ticket.id, first.args["resolved_at"])
+    db.expire_all()
+    assert db.get(Ticket, ticket.id).status == TicketStatus.OPEN  # type: ignore[union-attr]
 
 
 def test_the_first_response_is_kept_once(db: Session, context: Context) -> None:

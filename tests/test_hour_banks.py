@@ -283,7 +283,7 @@ def test_a_bad_entry_is_refused_with_what_is_wrong_and_the_ledger_unchanged(
 def test_an_entry_on_a_closed_ticket_is_refused(db: Session, context: Context) -> None:
     buy(db, BOULANGERIE, 2)
     ticket = open_ticket(db, context)
-    tickets.close(ticket, luc(db))
+    tickets.close(ticket, luc(db), reopen_within=timedelta(days=14))
     db.commit()
     with pytest.raises(InvalidEntry, match=f"ticket: ticket {ticket.number} is closed"):
         time_entries.post(db, form(ticket, luc(db)), luc(db), low_minutes=LOW)

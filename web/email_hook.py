@@ -26,8 +26,9 @@ def inbound() -> tuple[Response, int] | Response:
         response = jsonify(error="unauthorized")
         response.headers["WWW-Authenticate"] = "Bearer"
         return response, 401
-    # A mail is far bigger than a webhook: this route alone takes up to MAIL_MAX_BYTES.
-    request.max_content_length = context.settings.mail_max_bytes
+    # A mail is far bigger than a webhook: this route alone takes up to MAIL_ACCEPT_MAX_BYTES
+    # (a bigger one gets 413, and the provider bounces it to its sender).
+    request.max_content_length = context.settings.mail_accept_max_bytes
     raw = request.get_data(cache=False)
     try:
         intake = email_intake.receive(context, raw, source="http")

@@ -85,6 +85,10 @@ def _outbox(session: Session, context: Context) -> dict[str, Any]:
         "late_after_seconds": OUTBOX_LATE_SECONDS,
         "failed_for_good": outbox.failed(session),
         "notifications_unsure": _unsure_notifications(session),
+        # Messages not sent: held answers wait for a supervisor, refused ones need a person.
+        "notifications_held": _count_state(session, DeliveryState.HELD),
+        "notifications_refused": _count_state(session, DeliveryState.REFUSED),
+        "notifications_failing": _count_state(session, DeliveryState.FAILED),
         "spool_waiting": spool.pending(folder),
         "spool_set_aside": spool.set_aside(folder),
     }
@@ -97,6 +101,11 @@ def _unsure_notifications(session: Session) -> int:
             Notification.created_at < utcnow() - SENDING_UNSURE_AFTER,
         )
     )
+    return count or 0
+
+
+def _count_state(session: Session, state: DeliveryState) -> int:
+    count = session.scalar(select(func.count(Notification.id)).where(Notification.state == state))
     return count or 0
 
 

@@ -1,0 +1,311 @@
+"""The ticket is the conversation: what the client wrote (text, files, quoted history folded),
+their phone messages, the notes, and every message sent, with its delivery state; the staff's
+notices carry the client's words and a link to the ticket; mail that does not fit is kept and
+the client told; answers go only to an address that can take them."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from email.message import EmailMessage as MimeMessage
+from typing import Any
+
+import pytest
+import time_machine
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import create_app
+from helpdesk import email_intake
+from helpdesk.context import Context
+from models import (
+    DeliveryState,
+    EmailAttachment,
+    EmailMessage,
+    Notification,
+    Quarantine,
+    Ticket,
+)
+from tests.conftest import SmtpInbox, app_config
+from tests.console_world import HELENE, KARIM, LUC, give_passwords, signed_in
+from tests.mailing import MARIE, STRANGER, letter, prepare, run_due_tasks, worker
+from tests.phone import RecordingTwilioHttp, at, place_call
+
+TUESDAY_10H = at(2026, 12, 1, 10)
+MARIE_ADDRESS = "marie.tremblay@boulangerie.example"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # the bytes of an image, as far as a browser cares
+REPLY = (
+    "Bonjour,\n\nC'est encore bloqué ce matin.\n\nMarie\n\n"
+    "Le 1 déc. 2026 à 09:15, Support AltiLogix a écrit :\n"
+    "> Nous avons bien reçu votre demande (billet 1001).\n"
+)
+
+
+@pytest.fixture
+def desk(phone_app: Flask, db: Session, smtp_inbox: SmtpInbox) -> Context:
+    """The demo directory with passwords, and a worker that sends to a real SMTP server."""
+    prepare(db)
+    give_passwords(db)
+    return worker(phone_app, smtp_inbox).replace(twilio_http=RecordingTwilioHttp())
+
+
+def arrives(context: Context, raw: bytes) -> None:
+    """An email comes in at 10:00 on a Tuesday, and the worker does what it sets going."""
+    with time_machine.travel(TUESDAY_10H, tick=False):
+        email_intake.receive(context, raw, source="pipe")
+        run_due_tasks(context)
+
+
+def with_files(*files: tuple[str, str, bytes], **fields: Any) -> bytes:
+    """Marie's request with attachments: (file name, content type, bytes)."""
+    message = MimeMessage()
+    message["From"], message["To"] = MARIE, "support-regulier@altilogix.example"
+    message["Subject"], message["Message-ID"] = "Relevé refusé", "<files-1@client.example>"
+    for name, value in fields.items():
+        message[name.replace("_", "-")] = value
+    message.set_content("Bonjour,\n\nVoici la capture et le relevé.\n\nMarie")
+    for filename, kind, content in files:
+        main, sub = kind.split("/")
+        message.add_attachment(content, maintype=main, subtype=sub, filename=filename)
+    return message.as_bytes()
+
+
+def page(app: Flask, who: str, number: int = 1001) -> str:
+    return signed_in(app, who).text(f"/console/tickets/{number}")
+
+
+def test_the_ticket_shows_what_the_client_wrote_with_the_quoted_history_folded(
+    desk: Context, phone_app: Flask
+) -> None:
+    arrives(desk, letter(sender=MARIE, body="Sage 50 refuse de démarrer depuis hier."))
+    arrives(desk, letter(sender=MARIE, subject="Re: [#1001] Sage 50", body=REPLY))
+    shown = page(phone_app, LUC)
+    assert "Sage 50 refuse de démarrer depuis hier." in shown
+    assert "C&#39;est encore bloqué ce matin." in shown
+    assert "<summary>Historique cité</summary>" in shown
+    folded = shown.split("<summary>Historique cité</summary>")[1]
+    assert "Nous avons bien reçu votre demande (billet 1001)." in folded
+
+
+def test_html_mail_is_shown_as_text_never_as_html(desk: Context, phone_app: Flask) -> None:
+    raw = letter(sender=MARIE, body="<p>Bonjour</p><script>alert(1)</script><b>Erreur 104</b>")
+    raw = raw.replace(b"Content-Type: text/plain", b"Content-Type: text/html", 1)
+    arrives(desk, raw)
+    shown = page(phone_app, LUC)
+    assert "Erreur 104" in shown and "<script>alert(1)" not in shown and "<b>Erreur" not in shown
+
+
+def test_files_are_listed_and_downloaded_by_staff_who_may_open_the_ticket(
+    desk: Context, phone_app: Flask, db: Session
+) -> None:
+    arrives(desk, with_files(("relevé mars.csv", "text/csv", b"date;montant\n")))
+    kept = db.scalars(select(EmailAttachment)).one()
+    assert f'href="/console/attachments/{kept.id}"' in page(phone_app, LUC)
+    download = signed_in(phone_app, LUC).get(f"/console/attachments/{kept.id}")
+    assert download.status_code == 200 and download.data == b"date;montant\n"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert download.mimetype == "application/octet-stream"
+    karim = signed_in(phone_app, KARIM)  # urgent line only: not his ticket
+    assert karim.get(f"/console/attachments/{kept.id}").status_code == 403
+
+
+def test_an_image_is_shown_in_the_conversation_and_other_files_never_inline(
+    desk: Context, phone_app: Flask, db: Session
+) -> None:
+    files = (("capture.png", "image/png", PNG), ("page.html", "text/html", b"<script>x</script>"))
+    arrives(desk, with_files(*files))
+    image, html = db.scalars(select(EmailAttachment).order_by(EmailAttachment.position)).all()
+    assert f'src="/console/attachments/{image.id}?inline=1"' in page(phone_app, LUC)
+    luc = signed_in(phone_app, LUC)
+    shown = luc.get(f"/console/attachments/{image.id}?inline=1")
+    assert shown.mimetype == "image/png" and shown.headers["Content-Disposition"].startswith(
+        "inline"
+    )
+    forced = luc.get(f"/console/attachments/{html.id}?inline=1")
+    assert forced.mimetype == "application/octet-stream"
+    assert forced.headers["Content-Disposition"].startswith("attachment;")
+    assert "sandbox" in forced.headers["Content-Security-Policy"]
+
+
+def test_every_message_sent_is_on_the_ticket_with_its_delivery_state(
+    desk: Context, phone_app: Flask
+) -> None:
+    arrives(desk, letter(sender=MARIE))
+    shown = page(phone_app, HELENE)
+    assert "Courriel au client" in shown  # the acknowledgement
+    assert "Courriel à Luc Gagnon" in shown and "Page (SMS) à Luc Gagnon" in shown
+    assert shown.count('class="delivery sent"') >= 4
+    assert "Nous avons bien reçu votre message pour du support régulier" in shown
+
+
+def test_a_message_written_to_the_log_for_want_of_a_mail_server_says_so(
+    phone_app: Flask, db: Session
+) -> None:
+    prepare(db)
+    give_passwords(db)
+    no_smtp = worker(phone_app).replace(twilio_http=RecordingTwilioHttp())
+    arrives(no_smtp, letter(sender=MARIE))
+    assert 'class="delivery logged"' in page(phone_app, HELENE)
+
+
+def test_an_address_the_mail_server_refuses_is_shown_refused_and_not_tried_again(
+    phone_app: Flask, db: Session, refusing_smtp: SmtpInbox
+) -> None:
+    prepare(db)
+    give_passwords(db)
+    context = worker(phone_app, refusing_smtp).replace(twilio_http=RecordingTwilioHttp())
+    arrives(context, letter(sender=MARIE))  # Marie's address, refused by this server
+    db.expire_all()
+    ack = db.scalars(select(Notification).where(Notification.staff_member_id.is_(None))).one()
+    assert ack.state == DeliveryState.REFUSED and "550" in ack.last_error
+    shown = page(phone_app, HELENE)
+    assert 'class="delivery refused"' in shown and "550" in shown
+
+
+@pytest.fixture
+def refusing_smtp() -> Iterator[SmtpInbox]:
+    """A real SMTP server on loopback that knows no client: it refuses their addresses."""
+    from aiosmtpd.controller import Controller
+
+    class RefuseClients:
+        async def handle_RCPT(
+            self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any
+        ) -> str:
+            if address.endswith("@altilogix.example"):
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+            return "550 5.1.1 No such user here"
+
+        async def handle_DATA(self, _server: Any, _session: Any, _envelope: Any) -> str:
+            return "250 Message accepted for delivery"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(RefuseClients(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SmtpInbox(port, [])
+    finally:
+        controller.stop()
+
+
+def test_a_held_answer_shows_why_and_a_supervisor_sends_it_from_the_page(
+    desk: Context, phone_app: Flask, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    arrives(desk, letter(sender=STRANGER))
+    arrives(desk, letter(sender=STRANGER))  # the same text again: a loop, or so it looks
+    db.expire_all()
+    held = db.scalars(select(Notification).where(Notification.state == DeliveryState.HELD)).one()
+    number = db.get(Ticket, held.ticket_id).number  # type: ignore[union-attr]
+    helene = signed_in(phone_app, HELENE)
+    shown = helene.text(f"/console/tickets/{number}")
+    assert "le même texte encore, de cet expéditeur" in shown and "Envoyer quand même" in shown
+    assert str(number) in helene.text("/console/undelivered")
+    answer = helene.post(f"/console/notifications/{held.id}/send")
+    assert answer.status_code == 302
+    run_due_tasks(desk)
+    assert [m["To"] for m in smtp_inbox.messages].count("paul@ailleurs.example") == 2
+    assert "Tous les messages ont été envoyés." in helene.text("/console/undelivered")
+
+
+def test_held_answers_are_counted_in_the_health_report(
+    desk: Context, phone_app: Flask, back_office_alive: None
+) -> None:
+    arrives(desk, letter(sender=STRANGER))
+    arrives(desk, letter(sender=STRANGER))
+    report = phone_app.test_client().get("/healthz").get_json()
+    assert report["outbox"]["notifications_held"] == 1
+
+
+def test_the_technicians_email_carries_the_client_s_words_and_a_link_to_the_ticket(
+    desk: Context, smtp_inbox: SmtpInbox
+) -> None:
+    arrives(desk, letter(sender=MARIE, body="Sage 50 refuse de démarrer.\n\nMarie"))
+    [luc] = [m for m in smtp_inbox.messages if m["To"] == "luc@altilogix.example"]
+    text = luc.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Sage 50 refuse de démarrer." in text
+    assert "https://support.altilogix.example/console/tickets/1001" in text
+
+
+def test_a_phone_ticket_s_notice_points_to_the_console_never_to_twilio(
+    desk: Context, phone_app: Flask, smtp_inbox: SmtpInbox
+) -> None:
+    place_call(phone_app, TUESDAY_10H, press="6")
+    with time_machine.travel(at(2026, 12, 1, 10, 2), tick=False):
+        run_due_tasks(desk)
+    [luc] = [m for m in smtp_inbox.messages if m["To"] == "luc@altilogix.example"]
+    text = luc.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "https://support.altilogix.example/console/tickets/1001" in text
+    assert "api.twilio.com" not in text and "message vocal de 12 s" in text
+
+
+def test_a_message_to_verify_shows_its_text(desk: Context, phone_app: Flask) -> None:
+    arrives(desk, letter(sender=STRANGER, body="Je cherche à joindre le support pour ma licence."))
+    shown = signed_in(phone_app, HELENE).text("/console/verify")
+    assert "Je cherche à joindre le support pour ma licence." in shown
+
+
+def test_a_known_contact_s_message_over_the_limit_is_kept_and_acknowledged_with_files_set_aside(
+    phone_app: Flask, db: Session, smtp_inbox: SmtpInbox, engine_url: str
+) -> None:
+    prepare(db)
+    small = create_app(app_config(engine_url, MAIL_MAX_BYTES=20_000))
+    context = worker(small, smtp_inbox).replace(twilio_http=RecordingTwilioHttp())
+    backup = b"\x00" * 30_000  # the "30 MB backup", in small
+    raw = with_files(
+        ("capture.png", "image/png", PNG), ("sauvegarde.zip", "application/zip", backup)
+    )
+    arrives(context, raw)
+    db.expire_all()
+    ticket = db.scalars(select(Ticket)).one()
+    assert not ticket.to_verify and db.scalar(select(Quarantine.id)) is None
+    files = db.scalars(select(EmailAttachment).order_by(EmailAttachment.position)).all()
+    assert [(f.filename, f.set_aside) for f in files] == [
+        ("capture.png", None),
+        ("sauvegarde.zip", "too_big"),
+    ]
+    assert files[1].content is None and files[1].size == 30_000
+    [ack] = [m for m in smtp_inbox.messages if m["To"] == MARIE_ADDRESS]
+    text = ack.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Pièces jointes trop volumineuses, mises de côté (au-delà de 0 Mo) : sauvegarde.zip" in (
+        text
+    )
+
+
+def test_a_message_bigger_than_the_doors_take_is_refused_so_the_sender_hears_of_it(
+    phone_app: Flask, db: Session, engine_url: str
+) -> None:
+    prepare(db)
+    small = create_app(
+        app_config(engine_url, MAIL_ACCEPT_MAX_BYTES=5_000, INBOUND_EMAIL_SECRET="s")
+    )
+    raw = letter(sender=MARIE, body="x" * 10_000)
+    piped = small.test_cli_runner().invoke(args=["email", "ingest"], input=raw)
+    assert piped.exit_code == 69  # EX_UNAVAILABLE: the mail server bounces it to the sender
+    posted = small.test_client().post(
+        "/email/inbound", data=raw, headers={"Authorization": "Bearer s"}
+    )
+    assert posted.status_code == 413
+    assert db.scalar(select(EmailMessage.id)) is None
+
+
+def test_the_answer_goes_to_a_valid_reply_to(desk: Context, smtp_inbox: SmtpInbox) -> None:
+    arrives(desk, letter(sender=MARIE, Reply_To="Comptabilité <compta@boulangerie.example>"))
+    acks = [m for m in smtp_inbox.messages if "Accusé" in str(m["Subject"])]
+    assert [m["To"] for m in acks] == ["compta@boulangerie.example"]
+
+
+def test_a_malformed_sender_gets_no_answer_and_the_ticket_says_so(
+    desk: Context, smtp_inbox: SmtpInbox, phone_app: Flask, db: Session
+) -> None:
+    raw = letter(sender=STRANGER).replace(
+        b"From: Paul Inconnu <paul@ailleurs.example>", b"From: Paul <paul@ailleurs>"
+    )
+    arrives(desk, raw)
+    assert all(m["To"] not in ("<>", "", "paul@ailleurs") for m in smtp_inbox.messages)
+    assert [m["To"] for m in smtp_inbox.messages if "support d" in str(m["Subject"])] == []
+    number = db.scalars(select(Ticket.number)).one()
+    shown = signed_in(phone_app, HELENE).text(f"/console/tickets/{number}")
+    assert "Aucune réponse automatique envoyée" in shown
