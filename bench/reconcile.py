@@ -57,7 +57,7 @@ class Expected:
     numbered: dict[int, PlacedCall] = field(default_factory=dict)
     to_verify: dict[str, PlacedCall] = field(default_factory=dict)
     # A message saved after the apology: an authorized caller's opens their support ticket,
-    # anybody else's is a ticket to verify (helpdesk.phone.message_after_error).
+    # anybody else's is a ticket to verify (helpdesk.phone.message_left).
     after_error: dict[str, PlacedCall] = field(default_factory=dict)
 
 

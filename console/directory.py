@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from console import forms
 from console.access import SUPERVISORS, allow, helpdesk, refuse_unmarked
 from directory.entries import DirectoryFileError
-from helpdesk import directory_admin
+from helpdesk import directory_admin, personal_codes
 from helpdesk.directory_admin import ClientFields, ContactFields, StaffFields
 from helpdesk.refusals import Refused
 from models import Language, Role
@@ -99,6 +99,23 @@ def add_contact(client_id: int) -> ResponseReturnValue:
 @allow(SUPERVISORS)
 def save_contact(client_id: int, contact_id: int) -> ResponseReturnValue:
     return _save_contact(client_id, contact_id)
+
+
+@bp.post("/clients/<int:client_id>/contacts/<int:contact_id>/code")
+@allow(SUPERVISORS)
+def set_code(client_id: int, contact_id: int) -> ResponseReturnValue:
+    """A contact's personal code for the phone line: read once, stored hashed, never shown."""
+    with forms.reported(_("The personal code is set.")), helpdesk().transaction() as session:
+        personal_codes.set_code(session, client_id, contact_id, forms.field("code"))
+    return redirect(url_for("directory.client", client_id=client_id))
+
+
+@bp.post("/clients/<int:client_id>/contacts/<int:contact_id>/code/clear")
+@allow(SUPERVISORS)
+def clear_code(client_id: int, contact_id: int) -> ResponseReturnValue:
+    with forms.reported(_("The personal code is cleared.")), helpdesk().transaction() as session:
+        personal_codes.clear_code(session, client_id, contact_id)
+    return redirect(url_for("directory.client", client_id=client_id))
 
 
 def _staff_fields() -> StaffFields:

@@ -46,6 +46,10 @@ REFUSALS: dict[str, Any] = {
         "%(client)s already has %(limit)d authorized contacts: the policy allows at most "
         "%(limit)d. Withdraw one's authorization first."
     ),
+    "code_needs_authorized": _("only an authorized contact can have a code"),
+    "bad_code": _("a personal code is %(n)d digits"),
+    "code_too_easy": _("this code is too easy to guess"),
+    "code_taken": _("another contact of this client has this code"),
     "staff_needs_name": _("a staff member needs a name"),
     "email_taken": _("%(email)s is already a staff member's"),
     "bad_date": _("%(value)s is not a date and time"),

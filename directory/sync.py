@@ -1,9 +1,9 @@
 """Bring the database in line with a directory file, and write the database back as one.
 
 Loading is idempotent: the same file twice changes nothing. The file is the truth for what it
-names: a client's contacts absent from it lose their authorization and phone numbers (their
-tickets keep them), and staff absent from it become inactive and leave the permanent on-call
-order. Clients absent from the file are left alone: removing a client is a supervisor's act.
+names: a client's contacts absent from it lose their authorization, phone numbers and personal
+code (their tickets keep them), and staff absent from it become inactive and leave the permanent
+on-call order. Clients absent from the file are left alone: removing a client is a supervisor's act.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _release_numbers(
             if keep is None or phone.number not in keep.phones:
                 contact.phones.remove(phone)
         if keep is None:
-            contact.authorized = False
+            contact.authorized, contact.pin_hash = False, None
 
 
 def _load_client(session: Session, entry: ClientEntry, client: Client | None) -> None:

@@ -7,16 +7,18 @@ the TwiML is the door's (``ivr/``).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from helpdesk import business_time, calllog, tasks, tickets
+from helpdesk import business_time, calllog, personal_codes, tasks, tickets
 from helpdesk.tickets import Opened, Requester
 from models import (
     Call,
+    CallEvent,
     CallEventKind,
     CallOutcome,
     CallRing,
@@ -38,6 +40,8 @@ from phones import parse_caller_id
 from routing.calendar import Status
 from routing.config import BusinessHours
 from routing.duty import Person, Unstaffed
+
+log = logging.getLogger(__name__)
 
 # Longer than any call that opens a ticket: ringing, a message of at most a few minutes.
 FOLLOW_UP_SAFETY_NET = timedelta(minutes=10)
@@ -100,6 +104,9 @@ def authorized_contact(session: Session, call: Call) -> Contact | None:
 
 
 def option_chosen(call: Call, destination: str, **data: object) -> None:
+    if destination in (Line.REGULAR, Line.URGENT):
+        # The line the caller is in, from now: a message left after a failure belongs to it.
+        call.line = Line(destination)
     calllog.record(call, CallEventKind.OPTION_CHOSEN, destination=destination, **data)
 
 
@@ -296,16 +303,24 @@ def _to_verify(
     return ticket
 
 
-def message_after_error(
+def message_line(call: Call) -> Line:
+    """The line a message left on a side path belongs to: the CATA's for a call to a CATA
+    number or in the urgent flow, regular support's otherwise (menu silence, wrong keys, the
+    reception, a failure before any choice)."""
+    return call.line or Line.REGULAR
+
+
+def message_left(
     session: Session, hours: BusinessHours, call: Call, message: Message | None
 ) -> Ticket | None:
-    """A message left after a failure (the app, or its database, was down mid-call): an
-    authorized client's opens their support ticket, or joins the one the call opened, with its
-    promise; anybody else's waits for a supervisor, as the voicemail's do."""
+    """A message left on a side path (the general voicemail, or after a failure, live or
+    replayed from the spool): an authorized client's opens their support ticket on the call's
+    line, or joins the one the call opened, with its promise and follow-up; anybody else's
+    waits for a supervisor."""
     if message is None or authorized_contact(session, call) is None:
         return voicemail(session, call, message)
     if call.ticket_id is None:
-        open_support_ticket(session, hours, call, call.line or Line.REGULAR)
+        open_support_ticket(session, hours, call, message_line(call))
     return support_message(session, call, message)
 
 
@@ -324,6 +339,73 @@ def account_given(session: Session, call: Call, line: Line, digits: str) -> Clie
         known_account=client is not None,
     )
     return client
+
+
+def account_client(session: Session, call: Call) -> Client | None:
+    """The client whose account number the caller gave, if it is one."""
+    if not call.account_given:
+        return None
+    return session.scalars(select(Client).where(Client.account == call.account_given)).first()
+
+
+# -- personal codes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeAnswer:
+    """What a personal code given on the phone did: the contact it names, or the tries left."""
+
+    contact: Contact | None
+    tries_left: int
+
+
+def asks_for_code(session: Session, call: Call, client: Client) -> bool:
+    """Whether a caller who gave this client's account is asked for a personal code: some
+    authorized contact of the client has one, and the account is not locked for the day."""
+    if not personal_codes.holders(session, client.id):
+        return False
+    if personal_codes.locked(session, client.account, current_time(session)):
+        calllog.record(call, CallEventKind.CODES_LOCKED, account=client.account)
+        log.warning("personal codes of account %s refused for the day", client.account)
+        return False
+    return True
+
+
+def code_given(session: Session, call: Call, code: str) -> CodeAnswer:
+    """A personal code keyed after the account number: the contact whose code it is makes the
+    call theirs; a wrong one is counted on the call. The code itself is never kept."""
+    client = account_client(session, call)
+    if client is None or call.code_failures >= personal_codes.TRIES_PER_CALL:
+        return CodeAnswer(None, 0)
+    if personal_codes.locked(session, client.account, current_time(session)):
+        calllog.record(call, CallEventKind.CODES_LOCKED, account=client.account)
+        return CodeAnswer(None, 0)
+    contact = personal_codes.match(personal_codes.holders(session, client.id), code)
+    if contact is not None:
+        identified_by_code(session, call, contact)
+        return CodeAnswer(contact, 0)
+    call.code_failures += 1
+    calllog.record(call, CallEventKind.CODE_REFUSED, failures=call.code_failures)
+    return CodeAnswer(None, personal_codes.TRIES_PER_CALL - call.code_failures)
+
+
+def identified_by_code(session: Session, call: Call, contact: Contact) -> None:
+    """The call is the contact's from now on, as if their number were on file; in their
+    language, unless the caller chose one with a key during this call."""
+    call.contact_id, call.client_id = contact.id, contact.client_id
+    if not _language_chosen_by_caller(session, call):
+        call.language = contact.language
+    calllog.record(call, CallEventKind.IDENTIFIED_BY_CODE, contact_id=contact.id)
+
+
+def _language_chosen_by_caller(session: Session, call: Call) -> bool:
+    last = session.scalars(
+        select(CallEvent.data)
+        .where(CallEvent.call_id == call.id, CallEvent.kind == CallEventKind.LANGUAGE_CHOSEN)
+        .order_by(CallEvent.id.desc())
+        .limit(1)
+    ).first()
+    return last is not None and last.get("why") in ("key", "menu")
 
 
 # -- the CATA's ring group ----------------------------------------------------------------------

@@ -86,17 +86,15 @@ def _message(session: Session, context: Context, entry: dict[str, Any]) -> None:
         message = phone.Message(
             str(entry["recording_url"]), int(entry["seconds"]), str(entry["recording_sid"])
         )
-    kind = entry.get("kind")
-    if entry.get("after_error"):
-        phone.message_after_error(session, hours, call, message)
-    elif kind in ("regular", "urgent") and call.ticket_id is not None:
+    kind = "after_error" if entry.get("after_error") else entry.get("kind")
+    if kind in ("regular", "urgent") and call.ticket_id is not None:
         phone.support_message(session, call, message)
     elif kind == "addition":
         phone.addition(session, hours, call, int(entry.get("ticket") or 0), message)
     elif kind == "verify":
         phone.for_verification(session, call, message, entry.get("client"))
-    else:
-        phone.voicemail(session, call, message)
+    else:  # the general voicemail, or after a failure: an authorized client's opens a ticket
+        phone.message_left(session, hours, call, message)
 
 
 STEPS: dict[str, Callable[[Session, Context, dict[str, Any]], None]] = {

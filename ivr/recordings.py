@@ -21,7 +21,7 @@ PROMISE_PROMPTS = {Line.REGULAR: "callback_by", Line.URGENT: "urgent_callback_by
 def recorded(turn: Turn) -> VoiceResponse:
     message = _message()
     kind = "after_error" if arg("after_error") else text_arg("kind", 20)
-    finish = FINISHERS.get(kind, _voicemail)
+    finish = FINISHERS.get(kind, _side_message)
     response = VoiceResponse()
     finish(turn, response, message)
     turn.say(response, "goodbye")
@@ -45,7 +45,7 @@ def _message() -> phone.Message | None:
 def _support(turn: Turn, response: VoiceResponse, message: phone.Message | None) -> None:
     ticket = phone.support_message(turn.session, turn.call, message)
     if ticket is None:
-        _voicemail(turn, response, message)
+        _side_message(turn, response, message)
         return
     turn.say(response, "message_saved" if message else "no_message")
     _promise(turn, response, ticket)
@@ -72,19 +72,16 @@ def _verify(turn: Turn, response: VoiceResponse, message: phone.Message | None) 
     turn.say(response, "will_verify" if ticket else "no_message")
 
 
-def _voicemail(turn: Turn, response: VoiceResponse, message: phone.Message | None) -> None:
-    ticket = phone.voicemail(turn.session, turn.call, message)
-    turn.say(response, "message_saved" if ticket else "no_message")
-
-
-def _after_error(turn: Turn, response: VoiceResponse, message: phone.Message | None) -> None:
-    """A message left after a failure: an authorized client's opens their ticket, whose
-    promise they hear; anybody else's waits for a supervisor."""
-    ticket = phone.message_after_error(turn.session, turn.hours, turn.call, message)
-    if ticket is None or ticket.to_verify:
+def _side_message(turn: Turn, response: VoiceResponse, message: phone.Message | None) -> None:
+    """A message left at the general voicemail or after a failure: an authorized client's
+    opens their ticket, whose number and promise they hear; anybody else's waits for a
+    supervisor."""
+    ticket = phone.message_left(turn.session, turn.hours, turn.call, message)
+    if ticket is None or ticket.to_verify or ticket.sla_due_at is None:
         turn.say(response, "message_saved" if ticket else "no_message")
         return
     turn.say(response, "message_saved")
+    turn.say(response, "ticket_opened", number=speech.digits(ticket.number))
     _promise(turn, response, ticket)
 
 
@@ -93,6 +90,6 @@ FINISHERS: dict[str, Callable[[Turn, VoiceResponse, phone.Message | None], None]
     "urgent": _support,
     "addition": _addition,
     "verify": _verify,
-    "voicemail": _voicemail,
-    "after_error": _after_error,
+    "voicemail": _side_message,
+    "after_error": _side_message,
 }

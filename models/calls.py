@@ -45,6 +45,9 @@ class Call(Base):
     duration_seconds: Mapped[int | None]
     # What a caller the directory does not authorize gave as their account number.
     account_given: Mapped[str | None] = mapped_column(String(20))
+    # Wrong personal codes given on this call (state on the row: any web process serves the next
+    # try); summed over a day's calls for an account, it stops the guessing of codes.
+    code_failures: Mapped[int] = mapped_column(default=0, server_default="0")
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
 
     events: Mapped[list[CallEvent]] = relationship(

@@ -42,6 +42,9 @@ class Contact(Base):
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     language: Mapped[Language] = mapped_column(default=Language.FR)
     authorized: Mapped[bool] = mapped_column(default=True)
+    # The personal code a supervisor gave the contact, hashed (helpdesk.personal_codes): with it
+    # they identify themselves on the phone line from a number not on file. Never exported.
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
 
     client: Mapped[Client] = relationship(back_populates="contacts")
     phones: Mapped[list[ContactPhone]] = relationship(

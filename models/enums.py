@@ -145,6 +145,9 @@ class CallEventKind(StrEnum):
     CONNECTED = "connected"
     NO_ANSWER = "no_answer"
     UNAUTHORIZED = "unauthorized"
+    IDENTIFIED_BY_CODE = "identified_by_code"  # a caller not on file gave a contact's code
+    CODE_REFUSED = "code_refused"
+    CODES_LOCKED = "codes_locked"  # the account's codes are refused for the day
     VOICEMAIL = "voicemail"
     MESSAGE_RECORDED = "message_recorded"
     NO_MESSAGE = "no_message"

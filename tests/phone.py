@@ -31,6 +31,7 @@ OFFICE = "+15145550160"
 MARIE = "+15145550101"  # authorized, French, Boulangerie Saint-Denis (1001)
 NADIA = "+15145550104"  # known, not authorized
 EMILY = "+15145550121"  # authorized, English, Westmount Dental Clinic (1003)
+STRANGER = "+15145550199"  # a number the directory does not know
 
 
 def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:

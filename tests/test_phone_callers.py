@@ -11,6 +11,7 @@ from tests.phone import (
     EMILY,
     MARIE,
     NADIA,
+    STRANGER,
     at,
     event_kinds,
     place_call,
@@ -141,7 +142,9 @@ def test_saying_urgence_reaches_the_cata(phone_app: Flask, db: Session) -> None:
 def test_a_silent_caller_hears_the_menu_three_times_then_the_voicemail(
     phone_app: Flask, db: Session
 ) -> None:
-    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="-,-,-", record_seconds=0)
+    transcript = place_call(
+        phone_app, at(2026, 12, 1, 10), caller=STRANGER, press="-,-,-,-", record_seconds=0
+    )
     heard = transcript.heard()
     assert heard.count("Pour le soutien régulier, faites le 6.") == 3
     assert heard.count(NO_INPUT) == 3
@@ -156,7 +159,7 @@ def test_a_silent_caller_hears_the_menu_three_times_then_the_voicemail(
 
 
 def test_three_invalid_keys_lead_to_the_voicemail(phone_app: Flask, db: Session) -> None:
-    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="5,8,3")
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), caller=STRANGER, press="-,5,8,3")
     heard = transcript.heard()
     assert heard.count(INVALID) == 3
     assert heard.count("Pour le soutien régulier, faites le 6.") == 3
@@ -171,10 +174,10 @@ def test_no_input_and_invalid_keys_are_counted_apart(phone_app: Flask, db: Sessi
     assert "Nous avons ouvert le billet numéro 1 0 0 1." in heard
 
 
-def test_a_voicemail_message_becomes_a_ticket_for_a_supervisor(
+def test_a_strangers_voicemail_message_becomes_a_ticket_for_a_supervisor(
     phone_app: Flask, db: Session
 ) -> None:
-    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="-,-,-")
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), caller=STRANGER, press="-,-,-,-")
     ticket = the_ticket(db, transcript)
     assert ticket.to_verify
     assert [e.kind for e in ticket.events] == ["opened", "message"]
@@ -200,7 +203,7 @@ def test_an_anonymous_caller_is_shown_to_the_reception_as_the_support_line(
 def test_after_office_hours_the_reception_sends_callers_to_the_voicemail(
     phone_app: Flask, db: Session
 ) -> None:
-    transcript = place_call(phone_app, at(2026, 12, 1, 16, 45), press="0")
+    transcript = place_call(phone_app, at(2026, 12, 1, 16, 45), caller=STRANGER, press="0")
     heard = transcript.heard()
     assert (
         "La réception est fermée. Nos bureaux sont ouverts du lundi au vendredi, de 8 h à 16 h 30."
