@@ -86,6 +86,7 @@ def render_ticket(
         time=time,
         preview=preview,
         time_error=error,
+        reopen_days=context.settings.reopen_days,
     )
     return html, 422 if error else 200
 
