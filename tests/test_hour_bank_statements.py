@@ -11,6 +11,7 @@ import time_machine
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from billing import InvalidEntry
 from helpdesk import banks, statements, time_entries
 from helpdesk.context import Context
 from tests.banking import BOULANGERIE, LOW, client, form, helene, luc, open_ticket
@@ -96,3 +97,29 @@ def test_a_statement_in_csv_has_one_line_per_row_between_opening_and_closing(
     )
     assert lines[-1] == "2026-12-01,closing,,,,,,,,,,,,510"
     assert len(lines) == 8
+
+
+def test_a_purchase_recorded_later_is_listed_at_its_invoice_date(
+    db: Session, context: Context
+) -> None:
+    owner = client(db, BOULANGERIE).id
+    with time_machine.travel(at(2026, 12, 3, 14), tick=False):  # the invoice came in late
+        purchase = banks.Purchase(owner, 5, "F-2026-0130", date(2026, 11, 28))
+        row = banks.record_purchase(db, purchase, helene(db), low_minutes=LOW, zone=MONTREAL)
+        db.commit()
+    assert row.at == at(2026, 11, 28, 0) and row.recorded_at == at(2026, 12, 3, 14)
+    november = statements.statement(db, owner, 2026, 11, MONTREAL)
+    assert [(r.what, r.at, r.bank_minutes) for r in november.rows] == [
+        ("purchase", at(2026, 11, 28, 0), 300)
+    ]
+    assert statements.statement(db, owner, 2026, 12, MONTREAL).opening == 300
+
+
+def test_an_invoice_dated_in_the_future_is_refused(db: Session, context: Context) -> None:
+    owner = client(db, BOULANGERIE).id
+    tomorrow = banks.Purchase(owner, 5, "F-2026-0131", date(2026, 12, 4))
+    with (
+        time_machine.travel(at(2026, 12, 3, 23, 30), tick=False),  # 04:30 on the 4th in UTC
+        pytest.raises(InvalidEntry, match="bought_on: 2026-12-04 is in the future"),
+    ):
+        banks.record_purchase(db, tomorrow, helene(db), low_minutes=LOW, zone=MONTREAL)
