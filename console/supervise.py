@@ -101,7 +101,11 @@ def _sla_rows() -> list[queries.TicketRow]:
 @bp.get("/sla")
 @allow(SUPERVISORS)
 def sla() -> ResponseReturnValue:
-    return render_template("sla.html", rows=_sla_rows(), refresh=SLA_REFRESH_SECONDS)
+    with helpdesk().transaction() as session:
+        not_sent = queries.undelivered_counts(session)
+    return render_template(
+        "sla.html", rows=_sla_rows(), refresh=SLA_REFRESH_SECONDS, not_sent=not_sent
+    )
 
 
 @bp.get("/sla/rows")

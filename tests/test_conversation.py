@@ -203,6 +203,7 @@ def test_a_held_answer_shows_why_and_a_supervisor_sends_it_from_the_page(
     shown = helene.text(f"/console/tickets/{number}")
     assert "le même texte encore, de cet expéditeur" in shown and "Envoyer quand même" in shown
     assert str(number) in helene.text("/console/undelivered")
+    assert "Messages non envoyés : 1 retenus pour un superviseur" in helene.text("/console/sla")
     answer = helene.post(f"/console/notifications/{held.id}/send")
     assert answer.status_code == 302
     run_due_tasks(desk)
