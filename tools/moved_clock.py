@@ -12,9 +12,9 @@ clock and the database's ``now()`` fails here, as it would where hosts and datab
 
 from __future__ import annotations
 
+import glob
 import os
 import random
-import shutil
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -79,21 +79,31 @@ def choose(at_text: str, now: datetime) -> tuple[str, datetime]:
 
 
 def command(moment: datetime, pytest_args: Sequence[str]) -> tuple[list[str], dict[str, str]]:
-    """``faketime`` around the suite, and the environment it runs in."""
-    faketime = shutil.which("faketime")
-    if faketime is None:
-        raise SystemExit("make test-moved-clock: faketime is missing (apt-get install faketime)")
+    """The suite's command, and the environment that moves its clock."""
+    library = _libfaketime()
     # An offset, not a start: every process the suite starts (a worker, a command) then reads the
-    # same moved clock, where "@start" would start each one's clock anew at its own launch.
+    # same moved clock, where "@start" would start each one's clock anew at its own launch. And
+    # libfaketime preloaded directly, not through the `faketime` command: that one shares a
+    # semaphore between processes, which a fork can copy held (a worker's work horse then hangs).
     offset = round((moment - datetime.now(UTC)).total_seconds())
     path = os.pathsep.join(filter(None, [str(SITE), os.environ.get("PYTHONPATH", "")]))
     env = {
         **os.environ,
+        "LD_PRELOAD": " ".join(filter(None, [library, os.environ.get("LD_PRELOAD", "")])),
+        "FAKETIME": f"{offset:+d}",
         "DONT_FAKE_MONOTONIC": "1",  # waits and timeouts keep the real monotonic clock
         "PYTHONPATH": path,  # time.sleep under libfaketime: tools/faketime_site
     }
     pytest = str(Path(sys.executable).parent / "pytest")
-    return [faketime, "-f", f"{offset:+d}", pytest, *pytest_args], env
+    return [pytest, *pytest_args], env
+
+
+def _libfaketime() -> str:
+    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+    found += sorted(glob.glob("/usr/lib/faketime/libfaketime.so.1"))
+    if not found:
+        raise SystemExit("make test-moved-clock: libfaketime is missing (apt-get install faketime)")
+    return found[0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
