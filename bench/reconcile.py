@@ -243,6 +243,7 @@ class NotificationCheck:
     tally: Tally
     not_sent: Counter[str]  # expected rows written but not sent, by state
     sms_sent: int
+    client_mail_held: int  # any email to a client held (as a mail loop): none is expected
 
 
 def reconcile_notifications(
@@ -261,12 +262,11 @@ def reconcile_notifications(
     tally.missing = sorted(wanted - sent)
     tally.unexpected = sorted(key for key in rows if key not in wanted)
     not_sent = Counter(rows[k].state.value for k in wanted - sent if k in rows)
-    sms = sum(
-        1
-        for n in rows.values()
-        if n.channel == NotificationChannel.SMS and n.state in done
+    sms = sum(1 for n in rows.values() if n.channel == NotificationChannel.SMS and n.state in done)
+    held = sum(
+        1 for n in rows.values() if n.staff_member_id is None and n.state == DeliveryState.HELD
     )
-    return NotificationCheck(tally, not_sent, sms)
+    return NotificationCheck(tally, not_sent, sms, held)
 
 
 @dataclass

@@ -103,6 +103,10 @@ class Report:
                 "each email notification received exactly once",
             ),
             (
+                self.notifications.client_mail_held == 0,
+                "no email to a client held back (only a mail loop may hold one)",
+            ),
+            (
                 self.outbox.tally.matches and not self.outbox.due_not_done,
                 "every outbox task written, and done when due",
             ),
