@@ -56,6 +56,7 @@ def register(app: Flask, context: Context) -> None:
         roster,
         supervise,
         survey,
+        ticket_list,
         tickets,
         timesheet,
     )
@@ -85,6 +86,7 @@ def register(app: Flask, context: Context) -> None:
     blueprints = (
         auth.bp,
         tickets.bp,
+        ticket_list.bp,
         timesheet.bp,
         calls.bp,
         supervise.bp,
