@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from console import calllog, queries, ticket_search
+from console import queries, ticket_search
 from console.access import STAFF, allow, current_viewer, helpdesk, refuse_unmarked
 from models import Channel, Line, TicketStatus
 
@@ -21,7 +21,7 @@ def index() -> ResponseReturnValue:
     context, viewer = helpdesk(), current_viewer()
     assert viewer is not None, "@allow(STAFF) lets only signed-in staff through"
     criteria = ticket_search.read_criteria(request.args)
-    after = calllog.read_cursor(request.args.get("after", ""))
+    after = ticket_search.read_cursor(request.args.get("after", ""))
     zone = context.hours.timezone
     with context.transaction() as session:
         rows, next_cursor = ticket_search.page(

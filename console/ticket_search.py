@@ -38,6 +38,24 @@ SEARCH_CHARS = 200  # a longer search is cut: nobody types more, and PostgreSQL 
 NUMBER_DIGITS = 9  # a search of up to this many digits also finds the ticket of that number
 
 
+LARGEST_ID = 2**31 - 1  # an integer column's
+
+
+def _day(raw: str) -> date:
+    """A day of the period, within years a moment can be stored in (a refusal, not a 500)."""
+    day = date.fromisoformat(raw)
+    if not 1900 <= day.year <= 9000:
+        raise ValueError(f"{raw} is out of range")
+    return day
+
+
+def _identifier(raw: str) -> int:
+    ident = int(raw)
+    if not 0 < ident <= LARGEST_ID:
+        raise ValueError(f"{raw} is not an identifier")
+    return ident
+
+
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)
 
@@ -51,13 +69,11 @@ FILTERS: tuple[Filter, ...] = (
     Filter("line", Line, lambda line, _zone: Ticket.priority == line),
     Filter("channel", Channel, lambda channel, _zone: Ticket.channel == channel),
     Filter("client", lambda raw: raw.strip()[:20], lambda account, _zone: _of_client(account)),
-    Filter("contact", int, lambda contact_id, _zone: Ticket.contact_id == contact_id),
-    Filter("technician", int, lambda staff_id, _zone: Ticket.assignee_id == staff_id),
-    Filter("from", date.fromisoformat, lambda day, zone: Ticket.created_at >= _midnight(day, zone)),
+    Filter("contact", _identifier, lambda contact_id, _zone: Ticket.contact_id == contact_id),
+    Filter("technician", _identifier, lambda staff_id, _zone: Ticket.assignee_id == staff_id),
+    Filter("from", _day, lambda day, zone: Ticket.created_at >= _midnight(day, zone)),
     Filter(
-        "to",
-        date.fromisoformat,
-        lambda day, zone: Ticket.created_at < _midnight(day + timedelta(days=1), zone),
+        "to", _day, lambda day, zone: Ticket.created_at < _midnight(day + timedelta(days=1), zone)
     ),
 )
 
@@ -126,6 +142,14 @@ def late(ticket: Ticket, now: datetime) -> bool:
 
 def cursor_of(ticket: Ticket) -> str:
     return f"{ticket.created_at.astimezone(UTC).isoformat()}_{ticket.id}"
+
+
+def read_cursor(raw: str) -> tuple[datetime, int] | None:
+    """The keyset of a "next page" link; None (the first page) for one that is not ours."""
+    cursor = calllog.read_cursor(raw)
+    if cursor is None or not 0 < cursor[1] <= LARGEST_ID or not 1900 <= cursor[0].year <= 9000:
+        return None
+    return cursor
 
 
 def page(

@@ -3,9 +3,10 @@ the queries, so that they cannot drift apart.
 
 A ticket is found by its subject, by the text and subject of the client's emails on it, and by
 its notes. On PostgreSQL each of these texts is a full-text document, ``search_document(text)``,
-matched against ``search_query(words)``: both fold accents and case, then stem the words in
-French and in English (the functions are created by migration 0011, without any extension).
-Each document has its GIN expression index, so a search reads the index, never the table. On
+matched against ``search_query(words)``: both fold accents and case and stem the words in
+French and in English (migration 0011 creates the functions, without any extension; a document
+holds the first 100,000 characters of its text). Each document has its GIN expression index, so
+a search reads the index, never the table. On
 SQLite, a word is a case- and accent-insensitive substring of the same texts (``fold`` below,
 registered on every SQLite connection by ``models.db``).
 """
@@ -19,10 +20,6 @@ from sqlalchemy import Boolean, ColumnElement, Index, and_, func, literal_column
 
 from models.mail import EmailMessage
 from models.tickets import Ticket, TicketEvent
-
-# The email text a document holds: enough for any message a person writes, and far below what
-# PostgreSQL refuses to index (a tsvector of 1 MB). The SQL functions cut at the same length.
-DOCUMENT_CHARS = 100_000
 
 # Constants are written into the SQL, never bound: a prepared statement's generic plan can then
 # still match the index expressions and prove the partial indexes' conditions.
@@ -63,17 +60,12 @@ def fold(text: str | None) -> str | None:
     return plain.casefold().replace("œ", "oe").replace("æ", "ae").replace("ø", "o")
 
 
+# One GIN index per text, PostgreSQL's only (migration 0011, which says why fastupdate is off).
+_GIN: dict[str, Any] = {"postgresql_using": "gin", "postgresql_with": {"fastupdate": "off"}}
 INDEXES = (
-    Index("ix_ticket_search", document(TICKET_TEXT), postgresql_using="gin"),
-    Index(
-        "ix_email_message_search",
-        document(EMAIL_TEXT),
-        postgresql_using="gin",
-        postgresql_where=CLIENT_EMAIL,
-    ),
-    Index(
-        "ix_ticket_event_search", document(NOTE_TEXT), postgresql_using="gin", postgresql_where=NOTE
-    ),
+    Index("ix_ticket_search", document(TICKET_TEXT), **_GIN),
+    Index("ix_email_message_search", document(EMAIL_TEXT), postgresql_where=CLIENT_EMAIL, **_GIN),
+    Index("ix_ticket_event_search", document(NOTE_TEXT), postgresql_where=NOTE, **_GIN),
 )
 for _index in INDEXES:
     _index.ddl_if(dialect="postgresql")

@@ -25,7 +25,8 @@ depends_on: str | Sequence[str] | None = None
 # Accented Latin letters and their plain forms, one for one (œ and æ become two letters below).
 ACCENTED = "ÀÁÂÃÄÅàáâãäåÇçÈÉÊËèéêëÌÍÎÏìíîïÑñÒÓÔÕÖØòóôõöøÙÚÛÜùúûüÝýÿŸ"
 PLAIN = "AAAAAAaaaaaaCcEEEEeeeeIIIIiiiiNnOOOOOOooooooUUUUuuuuYyyY"
-# The characters of an email a document holds (models.search.DOCUMENT_CHARS).
+# The characters of a text a document holds: any message a person writes, and far below the
+# tsvector's limit (1 MB), which would refuse the row.
 DOCUMENT_CHARS = 100_000
 
 
@@ -81,13 +82,18 @@ FUNCTIONS = (
     """,
 )
 
+# fastupdate off: each new row goes into the index at once. With it on, new rows wait in a
+# pending list that every search reads through until the next vacuum (a bulk load made a search
+# for a single reference read the whole index); mail and notes come in far too slowly for the
+# pending list's faster writes to matter.
 INDEXES = (
-    "CREATE INDEX ix_ticket_search ON ticket USING gin (search_document(subject))",
+    "CREATE INDEX ix_ticket_search ON ticket USING gin (search_document(subject)) "
+    "WITH (fastupdate = off)",
     "CREATE INDEX ix_email_message_search ON email_message "
-    "USING gin (search_document(subject || ' ' || text)) "
+    "USING gin (search_document(subject || ' ' || text)) WITH (fastupdate = off) "
     "WHERE direction = 'in' AND ticket_id IS NOT NULL",
     "CREATE INDEX ix_ticket_event_search ON ticket_event "
-    "USING gin (search_document(data ->> 'text')) WHERE kind = 'note'",
+    "USING gin (search_document(data ->> 'text')) WITH (fastupdate = off) WHERE kind = 'note'",
 )
 
 
