@@ -3,7 +3,8 @@
 Every ticket, resolved and closed ones too, newest first by (created_at, id); the next page
 starts strictly after the last row shown, so a ticket opened while somebody pages never shifts
 or repeats a row. A page is one query whatever the filters and the search: the search is a
-subquery over the searchable texts (``models.search``), each read through its own index.
+subquery over the searchable texts (``models.search``), each read through its own index (and on
+PostgreSQL, a statement before it asks for a plan made for its words).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, String, and_, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, String, and_, func, or_, select, text, union
 from sqlalchemy.orm import Session, aliased
 
 from console import calllog, queries
@@ -140,6 +141,14 @@ def late(ticket: Ticket, now: datetime) -> bool:
     return answered > ticket.sla_due_at if answered else now >= ticket.sla_due_at
 
 
+def _plan_for_these_words(session: Session) -> None:
+    """Plan the search for its own words, in this transaction. psycopg prepares a statement
+    run five times on a connection, and PostgreSQL may then keep one generic plan for every
+    search: not knowing the words, it joins every ticket (18 ms at 133,000 tickets) where a
+    ticket's own words need one index lookup (under 1 ms)."""
+    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 def cursor_of(ticket: Ticket) -> str:
     return f"{ticket.created_at.astimezone(UTC).isoformat()}_{ticket.id}"
 
@@ -174,7 +183,10 @@ def page(
         .limit(size + 1)
     )
     if criteria.words:
-        statement = statement.where(found(session.get_bind().dialect.name, criteria.words))
+        dialect = session.get_bind().dialect.name
+        statement = statement.where(found(dialect, criteria.words))
+        if dialect == "postgresql":
+            _plan_for_these_words(session)
     if after is not None:
         moment, ident = after
         # (created_at, id) < (moment, ident), with a bound the created_at index can use

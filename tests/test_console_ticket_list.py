@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from helpdesk import tickets
@@ -18,6 +18,7 @@ from models import (
     Channel,
     Client,
     Contact,
+    Duty,
     EmailMessage,
     Line,
     MailDirection,
@@ -272,9 +273,7 @@ def test_a_technician_sees_their_lines_and_their_own_tickets_never_a_message_to_
 
 
 def test_a_technician_off_duty_sees_only_their_own_tickets(desk: Flask, db: Session) -> None:
-    from models import Duty
-
-    db.query(Duty).filter(Duty.staff_member_id == staff_id(db, KARIM)).delete()
+    db.execute(delete(Duty).where(Duty.staff_member_id == staff_id(db, KARIM)))
     db.commit()
     with signed_in_at(desk, KARIM, NOW) as karim:
         assert _listed(karim) == [1006]
@@ -361,5 +360,8 @@ def test_a_page_runs_as_many_statements_with_many_tickets(desk: Flask, db: Sessi
         tickets.add_note(ticket, staff_id(db, LUC), f"Imprimante {n} redémarrée.", public=False)
     db.commit()
     many = {(who, q): counted(who, q) for who in (HELENE, LUC) for q in queries}
-    # the viewer, the page's tickets, then the filters' clients, contacts and staff
-    assert set(few.values()) == set(many.values()) == {5}
+    # the viewer, the page's tickets, then the filters' clients, contacts and staff; and on
+    # PostgreSQL, before a search, the plan asked for its words
+    postgresql = db.get_bind().dialect.name == "postgresql"
+    expected = {(who, q): 5 + (postgresql and "q=" in q) for who, q in few}
+    assert few == many == expected
