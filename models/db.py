@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import Pool
 
+from models import search
 from models.base import CLOCK, Clock, utcnow
 
 # Give up quickly rather than hold a webhook or a job: Twilio waits 15 s for an answer, gunicorn
@@ -127,6 +128,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the web server read while the worker writes.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+    # The ticket search's accent folding (PostgreSQL has its own, in SQL: models/search.py).
+    dbapi_connection.create_function("search_fold", 1, search.fold, deterministic=True)
 
 
 def lock_row(session: Session, model: type[Any], *where: Any) -> None:
