@@ -5,8 +5,8 @@ own transaction, and only then flagged \\Seen (or moved to IMAP_DONE_FOLDER). A 
 the two reads it again at the next poll, where its Message-ID makes it a duplicate: at least
 once, never twice. TLS always: ``imaps://`` (port 993) or ``imap://`` with STARTTLS.
 
-The worker writes one poll task per IMAP_POLL_SECONDS (``Schedule``); its key is the time slot,
-so several workers poll once between them.
+Each worker's relay writes the poll of the current time slot (``write_due``) as an outbox row;
+its key is the slot, so several workers poll once between them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import imaplib
 import logging
 import re
 import ssl
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -140,31 +139,11 @@ def _quoted(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-class Schedule(threading.Thread):
-    """In the worker: writes one poll task per IMAP_POLL_SECONDS until stopped."""
-
-    def __init__(self, context: Context) -> None:
-        super().__init__(name="imap-poll-schedule", daemon=True)
-        self.context = context
-        self.stopped = threading.Event()
-
-    @property
-    def wanted(self) -> bool:
-        return bool(self.context.settings.imap_url)
-
-    def queue_once(self) -> bool:
-        interval = self.context.settings.imap_poll_seconds
-        try:
-            with self.context.transaction() as session:
-                return tasks.poll_imap(session, int(time.time() // interval))
-        except Exception as error:  # the database is away: the next round tries again
-            log.warning("IMAP poll not scheduled (%s)", type(error).__name__)
-            return False
-
-    def run(self) -> None:
-        self.queue_once()
-        while not self.stopped.wait(self.context.settings.imap_poll_seconds):
-            self.queue_once()
-
-    def stop(self) -> None:
-        self.stopped.set()
+def write_due(context: Context) -> bool:
+    """The poll of the current time slot (IMAP_POLL_SECONDS long), as an outbox row due now:
+    each relay round writes it, and its key lets one row in between all the workers."""
+    if not context.settings.imap_url:
+        return False
+    interval = context.settings.imap_poll_seconds
+    with context.transaction() as session:
+        return tasks.poll_imap(session, int(time.time() // interval))

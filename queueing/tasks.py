@@ -1,8 +1,9 @@
-"""The tasks the outbox may carry: a name, the job function that performs it, its retries.
+"""The tasks an outbox may carry: a name, the job function that performs it, its retries.
 
-Only registered names can be queued, so nothing read from the database can make the worker
-import an arbitrary function; and a task's arguments are checked against its function when the
-task is written, not when the worker runs it.
+The table is declared once, as a value (``helpdesk.tasks.TABLE``), and handed to whoever needs
+it: only its names can be queued, so nothing read from the database makes the worker import an
+arbitrary function; and a task's arguments are checked against its function when the task is
+written, not when the worker runs it.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import functools
 import importlib
 import inspect
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
-# Retries back off: 10 s, 30 s, 1 min, 5 min, 15 min.
-RETRY_INTERVALS = [10, 30, 60, 300, 900]
+# A task that failed is due again after 10 s, 30 s, 1 min, 5 min, then 15 min.
+RETRY_INTERVALS = (10, 30, 60, 300, 900)
 
 
 class TaskError(ValueError):
@@ -47,22 +49,35 @@ class Task:
         except TypeError as error:
             raise TaskError(f"task {self.name!r}: {error}") from None
 
-
-_TASKS: dict[str, Task] = {}
-
-
-def define(name: str, function: str, max_retries: int = 5) -> Task:
-    """Register a task at import time; defining the same name twice must agree."""
-    task = Task(name, function, max_retries)
-    if _TASKS.setdefault(name, task) != task:
-        raise TaskError(f"task {name!r} is defined twice, differently")
-    return task
+    def retry_in(self, attempts: int) -> int | None:
+        """Seconds until a task that failed ``attempts`` times is due again; None: no more."""
+        if attempts > self.max_retries:
+            return None
+        return RETRY_INTERVALS[min(attempts, len(RETRY_INTERVALS)) - 1]
 
 
-def spec(name: str) -> Task:
-    try:
-        return _TASKS[name]
-    except KeyError:
-        raise TaskError(
-            f"unknown task {name!r}; known tasks: {', '.join(sorted(_TASKS))}"
-        ) from None
+class TaskTable:
+    """The tasks known to a process, by name, never changed once made. ``runner``: the dotted
+    path of the job function RQ calls with an outbox row's id."""
+
+    def __init__(self, runner: str, tasks: tuple[Task, ...]) -> None:
+        names = [task.name for task in tasks]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise TaskError(f"task(s) declared twice: {', '.join(twice)}")
+        self.runner = runner
+        self._by_name: Mapping[str, Task] = MappingProxyType({t.name: t for t in tasks})
+
+    def spec(self, name: str) -> Task:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            known = ", ".join(sorted(self._by_name))
+            raise TaskError(f"unknown task {name!r}; known tasks: {known}") from None
+
+    def __iter__(self) -> Iterator[Task]:
+        return iter(self._by_name.values())
+
+    def with_tasks(self, runner: str, *tasks: Task) -> TaskTable:
+        """This table and more tasks (a test's), run by another runner."""
+        return TaskTable(runner, (*self, *tasks))

@@ -8,15 +8,23 @@ import pytest
 import time_machine
 from flask import Flask
 from redis import Redis
-from rq import Queue
+from rq import Queue, SimpleWorker
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-import worker
-from helpdesk import notify
+from helpdesk import jobs, notify
 from helpdesk.context import Context
-from models import DeliveryState, Notification, StaffMember, Ticket, utcnow
-from queueing import outbox
+from helpdesk.tasks import TABLE
+from models import (
+    DeliveryState,
+    Notification,
+    OutboxState,
+    OutboxTask,
+    StaffMember,
+    Ticket,
+    utcnow,
+)
+from queueing.relay import Relay
 from tests.conftest import SmtpInbox
 from tests.phone import RecordingTwilioHttp, at, helpdesk, place_call, the_ticket
 
@@ -155,19 +163,20 @@ def test_a_message_to_verify_reaches_supervisors_by_email_only(
 def test_the_worker_delivers_what_the_call_queued(
     phone_app: Flask,
     sending: Context,
+    monkeypatch: pytest.MonkeyPatch,
     db: Session,
     redis: Redis,
     smtp_inbox: SmtpInbox,
     twilio_api: RecordingTwilioHttp,
 ) -> None:
+    monkeypatch.setattr(jobs, "process_context", lambda: sending)  # the worker's, in this test
     place_call(phone_app, at(2026, 12, 1, 10), press="7")  # nobody accepts: 3 are paged
     queue = Queue("altilogix-test", connection=redis)
+    relay = Relay(sending.sessions, queue, "test", TABLE, "worker-1")
     with time_machine.travel(at(2026, 12, 1, 10, 1), tick=False):
         for _ in range(2):  # the follow-up, then the notices it planned
-            outbox.relay(sending.sessions, queue, "test")
-            burst = worker.HelpdeskSimpleWorker([queue], connection=redis)
-            burst.context = sending
-            burst.work(burst=True)
+            relay.hand_due()
+            SimpleWorker([queue], connection=redis).work(burst=True)
     recipients = sorted(m["To"] for m in smtp_inbox.messages)
     assert recipients == [
         "karim@altilogix.example",
@@ -179,9 +188,10 @@ def test_the_worker_delivers_what_the_call_queued(
     assert [r["method"] for r in twilio_api.requests].count("POST") == 3
     fetched = [r["url"] for r in twilio_api.requests if r["method"] == "GET"]
     assert len(fetched) == 1 and fetched[0].endswith(".mp3")
-    # Waiting in RQ's scheduler: the SLA watch, the escalation, and the follow-up's safety net
-    # (which will find the follow-up done).
-    assert len(queue.scheduled_job_registry.get_job_ids()) == 3
+    # Waiting in the outbox, due later: the SLA watch, the escalation, and the follow-up's
+    # safety net (which will find the follow-up done).
+    later = db.scalars(select(OutboxTask.task).where(OutboxTask.state == OutboxState.PENDING))
+    assert sorted(later) == ["ticket.escalate", "ticket.follow_up", "ticket.sla_watch"]
 
 
 def test_a_notice_claimed_for_sending_is_never_sent_again_by_a_retry(

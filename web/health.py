@@ -30,8 +30,6 @@ bp = Blueprint("health", __name__)
 
 # A worker whose relay has not beaten for this long is taken for stuck (it beats every round).
 WORKER_STALE_SECONDS = 30
-# The RQ scheduler beats every second; silent this long, it is dead and timed tasks wait.
-SCHEDULER_STALE_SECONDS = 30
 # The relay moves the outbox every OUTBOX_RELAY_SECONDS (2 s): a task due and still waiting after
 # this long means no relay is moving it (no worker, a database or Redis fault).
 OUTBOX_LATE_SECONDS = 120
@@ -40,7 +38,7 @@ OUTBOX_LATE_SECONDS = 120
 SENDING_UNSURE_AFTER = timedelta(minutes=10)
 
 # The parts that must be well for a 200, in the order "failing" names them.
-CHECKS = ("database", "redis", "worker", "scheduler", "outbox")
+CHECKS = ("database", "redis", "worker", "outbox")
 
 
 @bp.get("/healthz")
@@ -58,11 +56,8 @@ def healthz() -> ResponseReturnValue:
     unknown = {"ok": False, "last_heartbeat": None, "error": "redis"}
     redis_ok = report["redis"]["ok"]
     report["worker"] = _beats(context, heartbeat.last_beats, WORKER_STALE_SECONDS, "workers")
-    report["scheduler"] = _beats(
-        context, heartbeat.last_scheduler_beats, SCHEDULER_STALE_SECONDS, "schedulers"
-    )
     if not redis_ok:
-        report["worker"], report["scheduler"] = unknown, unknown
+        report["worker"] = unknown
     report["failing"] = [name for name in CHECKS if not report.get(name, {}).get("ok", True)]
     report["can_take_calls"] = report["database"]["ok"]
     if not report["failing"]:
