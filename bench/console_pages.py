@@ -2,7 +2,8 @@
 
 For each size, a fresh PostgreSQL database (migrated, with the demo directory) is filled in bulk
 (``INSERT … SELECT`` over ``generate_series``: calls over a year, their events, tickets with their
-history and recordings; a fixed number of tickets still open, as on a real line), then the app
+history and recordings, the clients' emails and the technicians' notes, in French and English; a
+fixed number of tickets still open, as on a real line), then the app
 serves the pages in-process to a signed-in supervisor and the median server time of each is
 printed, with the ratio of the big database to the small one (target: under 2) and the number of
 SQL statements each page ran (the same at both sizes).
@@ -43,7 +44,63 @@ PAGES = {
     "SLA board": "/console/sla",
     # the worst case of the technician filter: somebody never rung, whose calls are none
     "call log, technician": "/console/calls/?technician={quiet}",
+    "tickets, first page": "/console/tickets",
+    "tickets, one client": "/console/tickets?client=1003",
+    # one ticket's words: "commande" (in half the emails) and the reference its client wrote
+    "tickets, search": "/console/tickets?q=commande+{reference}",
+    # a word in one ticket in eleven (its subject, emails or notes), stemmed and unaccented
+    "tickets, common word": "/console/tickets?q=imprimantes",
 }
+
+# What the tickets say. The lists have prime lengths, so that a ticket's subject, email and
+# note vary independently of each other and of its client.
+SUBJECTS = (
+    "Sage 50 ne démarre plus",
+    "L'imprimante n'imprime plus les factures",
+    "Erreur de synchronisation bancaire",
+    "Mot de passe oublié",
+    "Printer offline after the update",
+    "Relevé de paie incorrect",
+    "Copie de sauvegarde échouée",
+    "Cannot open the company file",
+    "Taxes TPS/TVQ mal calculées",
+    "Installation sur un nouveau poste",
+    "Report takes forever to load",
+)
+EMAILS = (
+    "Bonjour, depuis la mise à jour, Sage 50 affiche un écran blanc au démarrage.",
+    "Hello, the invoices come out twice on the front-desk printer since Monday.",
+    "Le rapprochement bancaire refuse d'importer le relevé de décembre.",
+    "Nous avons changé de poste et le logiciel demande une nouvelle activation.",
+    "The payroll run stopped with an error about the tax tables.",
+    "Les imprimantes réseau ne reçoivent plus les bons de commande.",
+    "La sauvegarde de vendredi s'est arrêtée à 40 %, le disque serait plein.",
+    "Could you call me back? Our accountant needs the year-end report today.",
+    "Le fichier de la société est verrouillé par un autre utilisateur.",
+    "Les taxes sur les factures de novembre ne sont pas les bonnes.",
+    "After the Windows update the program closes by itself.",
+    "Le mot de passe de l'administrateur ne fonctionne plus.",
+    "The bank feed shows the same transactions twice.",
+)
+NOTES = (
+    "Réinstallé Sage 50 et rétabli les droits du dossier partagé.",
+    "Client rappelé, la licence a été réactivée.",
+    "Pilote d'imprimante mis à jour, test d'impression réussi.",
+    "Restored the company file from last night's backup.",
+    "Tables d'impôts mises à jour, paie relancée avec le client.",
+    "Verrou supprimé sur le fichier, tous les postes s'y connectent.",
+    "Walked the client through the bank feed settings.",
+    "Disque de sauvegarde remplacé, copie complète terminée.",
+    "Taxes corrigées dans le profil de la société.",
+    "Mot de passe réinitialisé, le client est reconnecté.",
+    "Rapport optimisé : il s'ouvre maintenant en quelques secondes.",
+    "Escaladé au fournisseur, en attente de leur réponse.",
+    "Sent the client the steps to archive the previous year.",
+    "Installation terminée sur le nouveau poste, données migrées.",
+    "Redémarré le service de base de données sur le serveur.",
+    "Le client confirme que tout fonctionne.",
+    "Checked the printer queue and cleared the stuck jobs.",
+)
 
 # Every third call opens no ticket (after hours, abandoned); the others open ticket n.
 FILL = (
@@ -55,7 +112,7 @@ FILL = (
         (CAST(:contacts AS int[]))[1 + n % :parties],
         CASE WHEN n % 4 = 0 THEN 'urgent' ELSE 'regular' END, 'phone',
         CASE WHEN n <= :open THEN 'open' ELSE 'closed' END, false, 'fr', '+15145550101',
-        'Sage 50 ne démarre plus', '', t, t + interval '4 hours',
+        (CAST(:subjects AS text[]))[1 + n % :n_subjects], '', t, t + interval '4 hours',
         CASE WHEN n <= :open THEN NULL ELSE t + interval '1 hour' END,
         CASE WHEN n <= :open THEN NULL ELSE t + interval '2 hours' END,
         CASE WHEN n <= :open THEN NULL ELSE t + interval '3 hours' END
@@ -90,6 +147,27 @@ FILL = (
     FROM ticket AS t, generate_series(0, 3) AS k
     WHERE k < 2 OR t.status = 'closed'
     """,
+    # Every other ticket has an email from its client (with its order reference), and ours
+    # back; every closed ticket has a technician's note.
+    """
+    INSERT INTO email_message (message_id, direction, ticket_id, from_address, to_addresses,
+        subject, text, outcome, source, size, received_at)
+    SELECT '<' || t.id || '-' || way || '@bench.example>', way, t.id, 'client@bench.example',
+        'support@altilogix.example', t.subject,
+        CASE WHEN way = 'in' THEN (CAST(:emails AS text[]))[1 + t.id % :n_emails]
+            || E'\n\nCommande ' || t.id || E'\n-- \nUn client'
+        ELSE 'Nous avons bien reçu votre demande.' END,
+        CASE WHEN way = 'in' THEN 'new_ticket' ELSE 'sent' END, 'pipe', 400,
+        t.created_at + interval '1 minute'
+    FROM ticket AS t, unnest(ARRAY['in', 'out']) AS way
+    WHERE t.id % 2 = 0
+    """,
+    """
+    INSERT INTO ticket_event (ticket_id, at, kind, data)
+    SELECT t.id, t.created_at + interval '90 minutes', 'note',
+        json_build_object('text', (CAST(:notes AS text[]))[1 + t.id % :n_notes], 'public', false)
+    FROM ticket AS t WHERE t.status = 'closed'
+    """,
     """
     INSERT INTO call_ring (call_id, staff_member_id, position, rung_at, answer, answered_at)
     SELECT c.id, (CAST(:technicians AS int[]))[1 + (c.id / 4) % :staffed], 0, c.started_at,
@@ -107,6 +185,8 @@ FILL = (
 
 
 OPEN_TICKET = "SELECT min(number) FROM ticket WHERE status = 'open'"
+# A ticket in the middle of the history, with an email from its client: its reference.
+REFERENCE = "SELECT min(id) FROM ticket WHERE id % 2 = 0 AND id >= (SELECT max(id) / 2 FROM ticket)"
 QUIET_STAFF = "SELECT id FROM staff_member WHERE role = 'supervisor' ORDER BY id LIMIT 1"
 
 
@@ -128,12 +208,20 @@ def fill(engine: Engine, calls: int) -> None:
         "parties": len(parties),
         "technicians": list(technicians),
         "staffed": len(technicians),
+        "subjects": list(SUBJECTS),
+        "n_subjects": len(SUBJECTS),
+        "emails": list(EMAILS),
+        "n_emails": len(EMAILS),
+        "notes": list(NOTES),
+        "n_notes": len(NOTES),
     }
     first, then = FILL[:2], FILL[2:]
     _insert(engine, first, values)
     with ThreadPoolExecutor(len(then)) as pool:
         list(pool.map(lambda statement: _insert(engine, (statement,), values), then))
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    with engine.begin() as connection:
+        # The search's expression indexes have statistics too: longer than a page's statement.
+        connection.execute(text("SET LOCAL statement_timeout = 0"))
         connection.execute(text("ANALYZE"))
 
 
@@ -142,6 +230,8 @@ def _insert(engine: Engine, statements: Sequence[str], values: Mapping[str, Any]
         # The rows are consistent by construction: skip the foreign keys' triggers, the bulk of
         # the time (a session setting, for the database's owner; this database is the bench's).
         connection.execute(text("SET LOCAL session_replication_role = replica"))
+        # A bulk insert indexes every text for the search: longer than a page's statement.
+        connection.execute(text("SET LOCAL statement_timeout = 0"))
         for statement in statements:
             connection.execute(text(statement), values)
 
@@ -183,10 +273,12 @@ def site(calls: int) -> Iterator[Site]:
             give_passwords(session)
             ticket = session.execute(text(OPEN_TICKET)).scalar_one()
             quiet = session.execute(text(QUIET_STAFF)).scalar_one()
+            reference = session.execute(text(REFERENCE)).scalar_one()
         supervisor = Staff(create_app(_config(url)))
         supervisor.sign_in(HELENE)
+        values = {"ticket": ticket, "quiet": quiet, "reference": reference}
         try:
-            yield Site(calls, engine, supervisor, {"ticket": ticket, "quiet": quiet})
+            yield Site(calls, engine, supervisor, values)
         finally:
             engine.dispose()
 

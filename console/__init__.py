@@ -57,6 +57,7 @@ def register(app: Flask, context: Context) -> None:
         roster,
         supervise,
         survey,
+        ticket_list,
         tickets,
         timesheet,
     )
@@ -86,6 +87,7 @@ def register(app: Flask, context: Context) -> None:
     blueprints = (
         auth.bp,
         tickets.bp,
+        ticket_list.bp,
         timesheet.bp,
         calls.bp,
         supervise.bp,

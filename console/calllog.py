@@ -97,16 +97,17 @@ class Filters:
     values: Mapping[str, Any]  # the filters that were given and read
     raw: Mapping[str, str]  # what the form said, to show it again
     invalid: tuple[str, ...]  # names of the filters whose value could not be read (ignored)
+    table: tuple[Filter, ...] = FILTERS  # the page's filters (the ticket list has its own)
 
     def where(self, zone: ZoneInfo) -> list[ColumnElement[bool]]:
-        return [f.where(self.values[f.name], zone) for f in FILTERS if f.name in self.values]
+        return [f.where(self.values[f.name], zone) for f in self.table if f.name in self.values]
 
 
-def read_filters(args: Mapping[str, str]) -> Filters:
+def read_filters(args: Mapping[str, str], table: tuple[Filter, ...] = FILTERS) -> Filters:
     values: dict[str, Any] = {}
     raw: dict[str, str] = {}
     invalid: list[str] = []
-    for each in FILTERS:
+    for each in table:
         given = (args.get(each.name) or "").strip()
         if not given:
             continue
@@ -115,7 +116,7 @@ def read_filters(args: Mapping[str, str]) -> Filters:
             values[each.name] = each.parse(given)
         except ValueError:
             invalid.append(each.name)
-    return Filters(values, raw, tuple(invalid))
+    return Filters(values, raw, tuple(invalid), table)
 
 
 def cursor_of(call: Call) -> str:

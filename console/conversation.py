@@ -182,9 +182,7 @@ def _emails(session: Session, ticket_id: int) -> dict[int, Email]:
 
 def _sent(session: Session, ticket_id: int) -> dict[int, Sent]:
     rows = session.scalars(
-        select(Notification)
-        .where(Notification.ticket_id == ticket_id)
-        .order_by(Notification.id)
+        select(Notification).where(Notification.ticket_id == ticket_id).order_by(Notification.id)
     )
     sent = {}
     for row in rows:

@@ -177,9 +177,7 @@ def _store(
     return session.get(EmailMessage, new_id)
 
 
-def _store_attachments(
-    session: Session, email_id: int, message: InboundMessage, room: int
-) -> None:
+def _store_attachments(session: Session, email_id: int, message: InboundMessage, room: int) -> None:
     """Each file, in the message's order, while there is room; the rest set aside."""
     for position, file in enumerate([*message.attachments, *message.refused_attachments], 1):
         fits = file.content is not None and file.size <= room

@@ -1,6 +1,6 @@
-"""The SQLAlchemy models. Importing this package registers every table and integrity rule."""
+"""The SQLAlchemy models. Importing this package registers every table, index and integrity rule."""
 
-from models import integrity
+from models import integrity, search
 from models.access import SignInAttempt
 from models.base import Base, Clock, UTCDateTime, current_time, utcnow
 from models.calendar import Closure, ScheduleOverride
@@ -103,5 +103,6 @@ __all__ = [
     "WorkKind",
     "current_time",
     "integrity",
+    "search",
     "utcnow",
 ]

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import integrity
+from models import integrity, search
 from models.base import CLOCK, Clock, utcnow
 
 # Give up quickly rather than hold a webhook or a job: Twilio waits 15 s for an answer, gunicorn
@@ -38,6 +38,7 @@ POOL_TIMEOUT_SECONDS = 2
 PING_AFTER_IDLE_SECONDS = 1.0
 POSTGRES_KEEPALIVES = {"keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 RETURNED_AT = "returned_at"
+
 
 def make_engine(url: str, **options: Any) -> Engine:
     """An engine for ``url``, with its pool: its owner (a context) keeps it, and disposes of it.
@@ -115,6 +116,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the web server read while the worker writes.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+    # The ticket search's accent folding (PostgreSQL has its own, in SQL: models/search.py).
+    dbapi_connection.create_function("search_fold", 1, search.fold, deterministic=True)
 
 
 def lock_row(session: Session, model: type[Any], *where: Any) -> None:

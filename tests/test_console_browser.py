@@ -1,9 +1,10 @@
 """The console in a real browser: Debian's Chromium driven by Playwright, against the app served
 on 127.0.0.1. Sign in, filter the call log, export it as CSV, open a call's timeline and play
-its message; take a ticket, add a note, resolve and close it, ask to be called back now; answer
-a satisfaction survey as the client does; a supervisor adds a closure (and a call hears it),
-changes the roster (and the CATA rings the new order), attaches a message to verify to a
-client's contact, and is told why a 5th authorized contact is refused.
+its message; filter and search the ticket list; take a ticket, add a note, resolve and close
+it, ask to be called back now; answer a satisfaction survey as the client does; a supervisor
+adds a closure (and a call hears it), changes the roster (and the CATA rings the new order),
+attaches a message to verify to a client's contact, and is told why a 5th authorized contact
+is refused.
 ``SCREENSHOTS=docs/screenshots`` keeps the pictures for the documentation.
 """
 
@@ -131,6 +132,35 @@ def test_a_supervisor_filters_the_call_log_and_opens_a_timeline(
     page.screenshot(path=str(shots / "call-timeline.png"), full_page=True)
     page.goto(f"{served}/console/sla")
     page.screenshot(path=str(shots / "sla-board.png"), full_page=True)
+    assert not [v for v in violations if "Content Security Policy" in v]
+
+
+def test_a_supervisor_filters_and_searches_the_ticket_list(
+    browser: Any, served: str, shots: Path, db: Session
+) -> None:
+    first = db.scalars(select(Ticket).where(Ticket.number == 1001)).one()
+    tickets.add_note(first, staff_id(db, LUC), "Pilote d'imprimante réinstallé.", public=False)
+    tickets.resolve(first, staff_id(db, LUC), reopen_within=timedelta(days=14))
+    db.commit()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    violations = _watch_policy(page)
+    _sign_in(page, served, HELENE)
+    page.click("nav a[href='/console/tickets']")
+    rows = page.locator("table.tickets tbody tr")
+    assert rows.count() == 2  # the resolved ticket too
+    page.fill("input[name=q]", "REINSTALLE")  # the note, whatever the case and the accents
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**q=REINSTALLE**")
+    assert rows.count() == 1 and "1001" in rows.first.inner_text()
+    assert "résolu" in rows.first.inner_text()
+    page.fill("input[name=q]", "")
+    page.select_option("select[name=line]", "urgent")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**line=urgent**")
+    assert rows.count() == 1 and "1002" in rows.first.inner_text()
+    page.screenshot(path=str(shots / "tickets.png"), full_page=True)
+    rows.first.locator("td a").first.click()
+    page.wait_for_url("**/console/tickets/1002")
     assert not [v for v in violations if "Content Security Policy" in v]
 
 

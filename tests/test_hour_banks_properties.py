@@ -65,8 +65,10 @@ def test_the_balance_is_purchases_minus_debits_and_never_below_zero(
     db: Session, context: Context, hours: int, posted: list[dict[str, object]]
 ) -> None:
     owner, ticket = _client_and_ticket(db)
-    invoiced = ticket.created_at.astimezone(MONTREAL).date()  # a Montreal day, never tomorrow
-    purchase = banks.Purchase(owner.id, hours, "F-PROP", invoiced)
+    # The invoice's day is Montreal's (the ticket was opened now): in UTC it is already tomorrow
+    # every evening, a day the bank refuses as in the future.
+    opened_on = ticket.created_at.astimezone(MONTREAL).date()
+    purchase = banks.Purchase(owner.id, hours, "F-PROP", opened_on)
     banks.record_purchase(db, purchase, helene(db), low_minutes=LOW, zone=MONTREAL)
     for fields in posted:
         reason = "" if fields["urgency"] == "regular" else "urgent"
