@@ -20,9 +20,10 @@ from rq import Queue, SimpleWorker
 
 import app
 import settings
-from helpdesk import imap_poll, jobs, replay
+from helpdesk import jobs, replay
 from helpdesk.context import Context
 from helpdesk.tasks import TABLE
+from mail import imap
 from queueing import outbox
 from queueing.relay import Relay
 from queueing.tasks import TaskTable
@@ -70,7 +71,7 @@ def make_worker(
         installation = outbox.installation_key(session)
     queue = Queue(outbox.queue_name(context.settings.rq_queue, installation), connection=connection)
     worker = SimpleWorker([queue], connection=connection)
-    chores = (lambda: replay.replay_spool(context), lambda: imap_poll.write_due(context))
+    chores = (lambda: replay.replay_spool(context), lambda: imap.write_due(context))
     return worker, Relay(context.sessions, queue, installation, table, worker.name, chores)
 
 

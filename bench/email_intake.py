@@ -45,9 +45,10 @@ import settings
 import worker
 from bench import harness
 from bench.mailbox import Mailbox, SmtpServer
-from helpdesk import email_intake, jobs
+from helpdesk import jobs
 from helpdesk.context import Context
-from mail import Unreadable, read_message
+from mail import intake as email_intake
+from mail.reading import Unreadable, read_message
 from models import Contact, utcnow
 
 CORPUS = harness.ROOT / "tests/mail_corpus"

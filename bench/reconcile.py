@@ -5,8 +5,8 @@ Expected notifications come from the POLICY, not from the outbox: a ticket annou
 caller on the regular line notifies the first 2 people of the regular on-call order (email and,
 when they have a mobile, SMS), an unanswered CATA ticket the 3 people rung, a CATA call a
 technician took nobody, and a message to verify the active supervisors (email only), as
-docs/phone-line.md and helpdesk/follow_up.py / notify.py say. The on-call order is the demo
-directory's.
+docs/phone-line.md, helpdesk/follow_up.py and sending/staff_notices.py say. The on-call order is
+the demo directory's.
 So a task the app never wrote shows up as missing, which counting the outbox could not show.
 """
 

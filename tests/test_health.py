@@ -12,13 +12,13 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app import create_app
+from health import OUTBOX_LATE_SECONDS
 from helpdesk.context import Context
 from models import OutboxTask, utcnow
 from queueing import heartbeat, outbox
 from queueing.relay import Relay
 from tests import jobs
 from tests.conftest import app_config
-from web.health import OUTBOX_LATE_SECONDS
 
 
 @pytest.mark.usefixtures("back_office_alive")

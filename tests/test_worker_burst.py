@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import worker
-from helpdesk import email_intake, jobs
+from helpdesk import jobs
+from mail import intake as email_intake
 from models import OutboxState, OutboxTask, utcnow
 from tests import services
 from tests.conftest import SmtpInbox
