@@ -25,8 +25,8 @@ from helpdesk.context import Context
 from helpdesk.tasks import TABLE
 from mail import imap
 from queueing import outbox
+from queueing.kinds import TaskTable
 from queueing.relay import Relay
-from queueing.tasks import TaskTable
 
 log = logging.getLogger("worker")
 

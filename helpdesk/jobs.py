@@ -17,7 +17,7 @@ from helpdesk.context import Context
 from helpdesk.tasks import TABLE
 from models import OutboxState, OutboxTask
 from queueing import outbox
-from queueing.tasks import TaskTable
+from queueing.kinds import TaskTable
 
 log = logging.getLogger(__name__)
 

@@ -15,42 +15,42 @@ from sqlalchemy.orm import Session, object_session
 
 from models import Ticket
 from queueing import outbox
-from queueing.tasks import Task, TaskTable
+from queueing.kinds import TaskKind, TaskTable
 
 # Plan what a new support ticket sets going (the notices, the SLA watch, the escalation).
-FOLLOW_UP = Task("ticket.follow_up", "helpdesk.follow_up.follow_up")
+FOLLOW_UP = TaskKind("ticket.follow_up", "helpdesk.follow_up.follow_up")
 # Tell staff about a ticket (email and SMS), once per person, notice and channel.
-NOTIFY = Task("ticket.notify", "sending.staff_notices.notify_ticket")
+NOTIFY = TaskKind("ticket.notify", "sending.staff_notices.notify_ticket")
 # Warn the supervisors when a ticket nears its deadline without a first response.
-SLA_WATCH = Task("ticket.sla_watch", "sending.staff_notices.sla_watch")
+SLA_WATCH = TaskKind("ticket.sla_watch", "sending.staff_notices.sla_watch")
 # Page the supervisors when an urgent ticket is still unanswered.
-ESCALATE = Task("ticket.escalate", "sending.staff_notices.escalate")
+ESCALATE = TaskKind("ticket.escalate", "sending.staff_notices.escalate")
 # Tell the supervisors a message from someone not authorized waits for them.
-VERIFY = Task("ticket.verify", "sending.staff_notices.ask_verification")
+VERIFY = TaskKind("ticket.verify", "sending.staff_notices.ask_verification")
 # Click-to-call: ring the technician, then bridge to the client.
-CALLBACK = Task("call.callback", "helpdesk.callbacks.place_callback")
+CALLBACK = TaskKind("call.callback", "helpdesk.callbacks.place_callback")
 # Acknowledge an authorized contact's email: the policy's text, the ticket and its deadline.
-ACKNOWLEDGE = Task("email.acknowledge", "sending.clients.acknowledge")
+ACKNOWLEDGE = TaskKind("email.acknowledge", "sending.clients.acknowledge")
 # Tell the sender of an email that only a client's designated contacts may open requests.
-ANSWER_UNAUTHORIZED = Task("email.answer_unauthorized", "sending.clients.answer_unauthorized")
+ANSWER_UNAUTHORIZED = TaskKind("email.answer_unauthorized", "sending.clients.answer_unauthorized")
 # Email a ticket opened by phone to its contact: its number and deadline, in writing.
-CONFIRM_BY_EMAIL = Task("ticket.confirm_by_email", "sending.clients.confirm_ticket")
+CONFIRM_BY_EMAIL = TaskKind("ticket.confirm_by_email", "sending.clients.confirm_ticket")
 # Tell the others paged for a ticket that a technician took it by SMS.
-TELL_TAKEN = Task("ticket.tell_taken", "pager.commands.tell_taken")
+TELL_TAKEN = TaskKind("ticket.tell_taken", "pager.commands.tell_taken")
 # Email a ticket's contact the notice of one intervention (a callback, a public note...).
-NOTIFY_CONTACT = Task("ticket.notify_contact", "sending.clients.send_notice")
+NOTIFY_CONTACT = TaskKind("ticket.notify_contact", "sending.clients.send_notice")
 # Email a resolved ticket's contact that it is resolved, with the link to its survey.
-INVITE_TO_SURVEY = Task("ticket.survey", "sending.clients.invite_to_survey")
+INVITE_TO_SURVEY = TaskKind("ticket.survey", "sending.clients.invite_to_survey")
 # Tell a client's authorized contacts and the supervisors that its hour bank runs low.
-BANK_LOW = Task("bank.low", "sending.bank_alerts.alert_low_balance")
+BANK_LOW = TaskKind("bank.low", "sending.bank_alerts.alert_low_balance")
 # Read the IMAP folder's unseen mail into the intake.
-POLL_IMAP = Task("email.poll_imap", "mail.imap.poll")
+POLL_IMAP = TaskKind("email.poll_imap", "mail.imap.poll")
 # Copy a caller's message from Twilio into RECORDINGS_DIR (and delete Twilio's, if set).
-COPY_RECORDING = Task("recording.copy", "helpdesk.recordings.copy_recording")
+COPY_RECORDING = TaskKind("recording.copy", "helpdesk.recordings.copy_recording")
 # Send one notification a supervisor released (a held answer sent anyway).
-DELIVER = Task("notification.deliver", "sending.delivery.deliver_one")
+DELIVER = TaskKind("notification.deliver", "sending.delivery.deliver_one")
 # Close a resolved ticket the client did not answer within REOPEN_DAYS (internally: nothing sent).
-AUTO_CLOSE = Task("ticket.auto_close", "helpdesk.tickets.auto_close")
+AUTO_CLOSE = TaskKind("ticket.auto_close", "helpdesk.tickets.auto_close")
 
 
 # Every task this helpdesk writes, and the one job function RQ runs for each row.

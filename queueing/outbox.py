@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from models import Installation, OutboxState, OutboxTask, utcnow
 from models.db import insert_or_skip
-from queueing.tasks import Task
+from queueing.kinds import TaskKind
 
 
 def add(
     session: Session,
-    task: Task,
+    task: TaskKind,
     args: Mapping[str, Any],
     *,
     key: str | None = None,

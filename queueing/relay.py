@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import OutboxState, OutboxTask, utcnow
 from queueing import heartbeat, outbox
-from queueing.tasks import TaskError, TaskTable
+from queueing.kinds import TaskError, TaskTable
 
 log = logging.getLogger(__name__)
 LOST_AFTER = timedelta(seconds=30)

@@ -10,12 +10,12 @@ from sqlalchemy import update
 from helpdesk import jobs, tasks
 from helpdesk.context import Context
 from models import Counter
-from queueing.tasks import Task
+from queueing.kinds import TaskKind
 
-COUNT = Task("test.count", "tests.jobs.count")
-BREAK = Task("test.break", "tests.jobs.fail", max_retries=0)
-PAUSE = Task("test.pause", "tests.jobs.pause")
-FLAKY = Task("test.flaky", "tests.jobs.flaky")
+COUNT = TaskKind("test.count", "tests.jobs.count")
+BREAK = TaskKind("test.break", "tests.jobs.fail", max_retries=0)
+PAUSE = TaskKind("test.pause", "tests.jobs.pause")
+FLAKY = TaskKind("test.flaky", "tests.jobs.flaky")
 TABLE = tasks.TABLE.with_tasks("tests.jobs.run", COUNT, BREAK, PAUSE, FLAKY)
 
 

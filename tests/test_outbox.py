@@ -21,8 +21,8 @@ from helpdesk import jobs as helpdesk_jobs
 from helpdesk.context import Context
 from models import Counter, Installation, OutboxState, OutboxTask, utcnow
 from queueing import heartbeat, outbox, relay
+from queueing.kinds import TaskError
 from queueing.relay import Relay
-from queueing.tasks import TaskError
 from tests import jobs
 from tests.jobs import COUNT
 

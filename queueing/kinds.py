@@ -1,4 +1,9 @@
-"""The tasks an outbox may carry: a name, the job function that performs it, its retries.
+"""The kinds of task an outbox may carry: a name, the job function that performs it, its
+retries.
+
+The words, each with one meaning: a *task* is a row of the outbox (what to do, with which ids,
+from when); its *kind* says which function does it; a *job* is RQ running one task
+(``helpdesk.jobs.run(task_id)``).
 
 The table is declared once, as a value (``helpdesk.tasks.TABLE``), and handed to whoever needs
 it: only its names can be queued, so nothing read from the database makes the worker import an
@@ -26,7 +31,7 @@ class TaskError(ValueError):
 
 
 @dataclass(frozen=True)
-class Task:
+class TaskKind:
     name: str
     function: str  # dotted path; the function takes the run's context first, then the arguments
     max_retries: int = 5
@@ -60,24 +65,24 @@ class TaskTable:
     """The tasks known to a process, by name, never changed once made. ``runner``: the dotted
     path of the job function RQ calls with an outbox row's id."""
 
-    def __init__(self, runner: str, tasks: tuple[Task, ...]) -> None:
+    def __init__(self, runner: str, tasks: tuple[TaskKind, ...]) -> None:
         names = [task.name for task in tasks]
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
             raise TaskError(f"task(s) declared twice: {', '.join(twice)}")
         self.runner = runner
-        self._by_name: Mapping[str, Task] = MappingProxyType({t.name: t for t in tasks})
+        self._by_name: Mapping[str, TaskKind] = MappingProxyType({t.name: t for t in tasks})
 
-    def spec(self, name: str) -> Task:
+    def spec(self, name: str) -> TaskKind:
         try:
             return self._by_name[name]
         except KeyError:
             known = ", ".join(sorted(self._by_name))
             raise TaskError(f"unknown task {name!r}; known tasks: {known}") from None
 
-    def __iter__(self) -> Iterator[Task]:
+    def __iter__(self) -> Iterator[TaskKind]:
         return iter(self._by_name.values())
 
-    def with_tasks(self, runner: str, *tasks: Task) -> TaskTable:
+    def with_tasks(self, runner: str, *tasks: TaskKind) -> TaskTable:
         """This table and more tasks (a test's), run by another runner."""
         return TaskTable(runner, (*self, *tasks))
