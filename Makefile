@@ -73,9 +73,9 @@ $(STAMP): pyproject.toml constraints.txt
 # no step, and a test fails when the .mo lags behind the .po or a text lacks its translation.
 translations: $(STAMP)
 	mkdir -p build
-	$(BIN)/pybabel extract -F console/babel.cfg -k lazy_gettext --no-location -o build/console.pot .
-	$(BIN)/pybabel update -i build/console.pot -d console/translations --no-fuzzy-matching --width 100
-	$(BIN)/pybabel compile -d console/translations
+	$(BIN)/pybabel extract -F web/babel.cfg -k lazy_gettext --no-location -o build/messages.pot .
+	$(BIN)/pybabel update -i build/messages.pot -d web/translations --no-fuzzy-matching --width 100
+	$(BIN)/pybabel compile -d web/translations
 
 # Re-pin every dependency to the newest release pyproject.toml allows.
 lock:

@@ -11,12 +11,17 @@ from flask.cli import NoAppException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import console
+import health
 import settings
 from cli import register_commands
 from helpdesk import context as helpdesk_context
-from ivr import menu, prompts, steps
+from ivr import menu, prompts, routes, steps
 from ivr.twiml import Voice
-from web import email_hook, health, sms
+from mail import hook, pipe
+from pager import door
+from survey import page
+from web import context as web_context
+from web import languages, security
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -48,13 +53,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if values.trusted_proxies:
         # The client's address as the proxies in front saw it (sign-in limits per address).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=values.trusted_proxies)  # type: ignore[method-assign]
-    context = helpdesk_context.build(values)
-    steps.register(app, context, load_voice(values))
-    app.register_blueprint(health.bp)
-    app.register_blueprint(email_hook.bp)
-    app.register_blueprint(sms.bp)
-    console.register(app, context)
+    web_context.install(app, helpdesk_context.build(values))
+    csrf = security.protect(app, values)
+    languages.speak(app, values, reader_language=console.reader_language)
+    routes.register(app, load_voice(values))  # /voice: Twilio's calls
+    app.register_blueprint(door.bp)  # /sms: the technicians' pager replies
+    app.register_blueprint(hook.bp)  # /email/inbound: an email provider's hook
+    app.register_blueprint(health.bp)  # /healthz
+    app.register_blueprint(page.bp)  # /survey: the clients' satisfaction survey
+    console.register(app)  # /console: the staff's pages
+    # Twilio signs its webhooks, the mail hook has its bearer secret, /healthz only reads.
+    for cookieless in (steps.bp, door.bp, hook.bp, health.bp):
+        csrf.exempt(cookieless)
     register_commands(app)
+    app.cli.add_command(pipe.email)  # `flask email ingest`: the mail server's pipe
     if command_line:
         # `flask run` serves requests too: it may not do so without the production checks.
         app.before_request(lambda: settings.check_production(values))

@@ -30,6 +30,17 @@ loglevel = _config.log_level.lower()
 control_socket_disable = True
 
 
+# Each web worker loads the app itself, after the fork: no worker shares another's database
+# connections. (Preloaded instead, post_fork gives each worker connections of its own.)
+preload_app = False
+
+
+def post_fork(server: Any, _worker: Any) -> None:
+    app = getattr(server.app, "callable", None)  # the Flask app, only when it was preloaded
+    if app is not None:
+        app.extensions["helpdesk"].after_fork()
+
+
 def post_worker_init(_worker: Any) -> None:
     """The app is loaded: its objects (about 150,000: the catalogs, the models, the templates)
     live as long as the worker. Out of the garbage collector's sight, they no longer make each

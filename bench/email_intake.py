@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage as MimeMessage
 from email.utils import format_datetime, formataddr, parseaddr
 
+from redis import Redis as RedisClient
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
@@ -44,10 +45,10 @@ import settings
 import worker
 from bench import harness
 from bench.mailbox import Mailbox, SmtpServer
-from helpdesk import context as helpdesk_context
-from helpdesk import email_intake
+from helpdesk import jobs
 from helpdesk.context import Context
-from mail import Unreadable, read_message
+from mail import intake as email_intake
+from mail.reading import Unreadable, read_message
 from models import Contact, utcnow
 
 CORPUS = harness.ROOT / "tests/mail_corpus"
@@ -155,20 +156,22 @@ def private_redis() -> Iterator[Redis]:
 
 
 def build_context(database_url: str, redis_url: str, smtp_port: int) -> Context:
-    """The worker's context, from these values only (no .env, no Twilio: pages are logged)."""
-    config = settings.load(
-        environ={},
-        overrides={
+    """The worker's context, as a worker process builds it: from its environment (here, these
+    values: no Twilio, pages are logged), once (helpdesk.jobs.process_context)."""
+    os.environ.update(
+        {
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
             "MAIL_LOOP_BURST": str(LOOP_BURST),
             "LOG_LEVEL": "WARNING",
             "DEBUG": "true",
-        },
+            "TWILIO_ACCOUNT_SID": "",
+        }
     )
-    settings.configure_logging(config)
-    return helpdesk_context.build(config)
+    context = jobs.process_context()
+    settings.configure_logging(context.settings)
+    return context
 
 
 def authorized_senders(context: Context) -> list[str]:
@@ -218,12 +221,13 @@ def run_worker(context: Context, redis: Redis, limit: float) -> Burst:
     began = time.perf_counter()
     watchdog.start()
     try:
-        jobs: int | None = worker.burst(context)
+        connection = RedisClient.from_url(redis.url)
+        ran: int | None = worker.burst(*worker.make_worker(context, connection))
     except RedisError:
-        jobs = None
+        ran = None
     finally:
         watchdog.cancel()
-    return Burst(time.perf_counter() - began, jobs)
+    return Burst(time.perf_counter() - began, ran)
 
 
 def measure_memory(context: Context, raw: bytes) -> tuple[int, email_intake.Intake]:

@@ -5,8 +5,8 @@ Expected notifications come from the POLICY, not from the outbox: a ticket annou
 caller on the regular line notifies the first 2 people of the regular on-call order (email and,
 when they have a mobile, SMS), an unanswered CATA ticket the 3 people rung, a CATA call a
 technician took nobody, and a message to verify the active supervisors (email only), as
-docs/phone-line.md and helpdesk/follow_up.py / notify.py say. The on-call order is the demo
-directory's.
+docs/phone-line.md, helpdesk/follow_up.py and sending/staff_notices.py say. The on-call order is
+the demo directory's.
 So a task the app never wrote shows up as missing, which counting the outbox could not show.
 """
 
@@ -19,7 +19,6 @@ from datetime import datetime
 from redis import Redis
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -304,7 +303,7 @@ class OutboxCheck:
     done: int
     due_not_done: Counter[str]  # "task state (RQ: status)" of rows due and not done
     scheduled: int  # rows due after the run (SLA watches, escalations)
-    scheduled_held: int  # of which RQ's scheduled registry holds the job
+    scheduled_waiting: int  # of which the outbox holds as pending rows, the only schedule
     scheduled_lost: list[str]
 
 
@@ -321,12 +320,7 @@ def reconcile_outbox(
     tally.unexpected = sorted(keys - wanted)
     due = [r for r in stored.outbox if r.run_at <= now]
     later = [r for r in stored.outbox if r.run_at > now and r.state != OutboxState.DONE]
-    held = _scheduled_ids(redis, outbox.queue_name(queue_prefix, stored.installation))
-    lost = [
-        f"{r.key} ({r.state.value})"
-        for r in later
-        if outbox.job_id(stored.installation, r.id) not in held
-    ]
+    lost = [f"{r.key} ({r.state.value})" for r in later if r.state != OutboxState.PENDING]
     return OutboxCheck(
         tally=tally,
         total=len(stored.outbox),
@@ -337,14 +331,14 @@ def reconcile_outbox(
             if r.state != OutboxState.DONE
         ),
         scheduled=len(later),
-        scheduled_held=len(later) - len(lost),
+        scheduled_waiting=len(later) - len(lost),
         scheduled_lost=lost,
     )
 
 
 def _rq_status(redis: Redis, installation: str, row: OutboxTask) -> str:
-    """Where RQ has the row's job: scheduled (a retry waiting for the scheduler), failed,
-    queued, started, or gone (the relay's recovery should hand it again)."""
+    """Where RQ has the row's job: failed, queued, started, or gone (the relay's rescue should
+    hand it again)."""
     try:
         job = Job.fetch(outbox.job_id(installation, row.id), connection=redis)
         status = job.get_status()
@@ -353,14 +347,6 @@ def _rq_status(redis: Redis, installation: str, row: OutboxTask) -> str:
         return "gone"
     except Exception:  # Redis not answering
         return "unknown"
-
-
-def _scheduled_ids(redis: Redis, queue_name: str) -> set[str]:
-    try:
-        registry = ScheduledJobRegistry(queue_name, connection=redis)  # type: ignore[no-untyped-call]
-        return set(registry.get_job_ids())
-    except Exception:  # Redis not answering: nothing can be said to be held
-        return set()
 
 
 def due_not_done(session: Session) -> int:

@@ -8,8 +8,8 @@ from flask import Flask, Response
 from twilio.twiml.voice_response import VoiceResponse
 
 import app as product
-from ivr.signature import check_signature
 from ivr.steps import helpdesk_context
+from telephony.signature import check_signature
 
 
 def create_app() -> Flask:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 
 import settings
 from helpdesk.context import Context
+from web import context as web_context
 
 
 def helpdesk() -> Context:
     """The running app's context: its settings, database and business hours."""
-    context: Context = current_app.extensions["helpdesk"]
-    return context
+    return web_context.current()
 
 
 def require(*names: str) -> None:
@@ -25,12 +25,11 @@ def require(*names: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from cli import call, db, directory, email, hours, spool, staff
+    from cli import call, db, directory, hours, spool, staff
 
     app.cli.add_command(call.call)
     app.cli.add_command(db.db)
     app.cli.add_command(hours.hours)
     app.cli.add_command(directory.directory)
     app.cli.add_command(spool.spool)
-    app.cli.add_command(email.email)
     app.cli.add_command(staff.staff)

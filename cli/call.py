@@ -18,6 +18,7 @@ from phones import InvalidPhoneNumber, to_e164
 from settings import Settings
 from tools.simulator import TECH_CHOICES, Script, Simulator, Transcript, iter_inputs
 from tools.transports import InProcess, OverHttp
+from web import context as web_context
 
 
 @click.group()
@@ -93,7 +94,7 @@ def simulate(
     if at_text:
         # The app's clock starts at that moment and runs from there, for this call alone.
         moved = helpdesk().with_clock(running_from(_local_time(at_text)))
-        current_app.extensions["helpdesk"] = moved
+        web_context.install(current_app, moved)
     try:
         transcript = simulator.place_call(f"{base}/voice/incoming", caller, called, script)
     except ConnectionRefusedError:

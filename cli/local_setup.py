@@ -23,6 +23,16 @@ def prepare(config: settings.Settings, demo_directory: Path) -> list[str]:
     """Do it, and say what was done, a line each."""
     lines = [_upgrade(config.database_url)]
     context = helpdesk_context.build(config)
+    try:
+        lines += _directory(context, demo_directory)
+    finally:
+        context.close()  # make run's own process keeps no connection while the others run
+    return lines
+
+
+def _directory(context: helpdesk_context.Context, demo_directory: Path) -> list[str]:
+    lines = []
+    config = context.settings
     with context.transaction() as session:
         empty = session.scalar(select(Client.id).limit(1)) is None and (
             session.scalar(select(StaffMember.id).limit(1)) is None
@@ -51,5 +61,9 @@ def _upgrade(url: str) -> str:
 
 
 def _revision(url: str) -> str | None:
-    with make_engine(url).connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()

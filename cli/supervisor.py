@@ -1,8 +1,8 @@
 """Runs ``make run``'s processes: prefixes their output, restarts one that dies, stops them all.
 
 Each process starts in a session of its own, so that a Ctrl-C at the terminal reaches only the
-supervisor, and stopping a process reaches everything it started: gunicorn's workers, RQ's
-scheduler (same process group) and RQ's work horse (a process group of its own, same session).
+supervisor, and stopping a process reaches everything it started: gunicorn's workers (same
+process group), and any child that made a process group of its own (same session).
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ class Supervisor:
     def _died(self, child: _Child, now: float) -> None:
         assert child.process is not None
         pid, code = child.process.pid, child.process.returncode
-        # What it started (RQ's scheduler and work horse) would otherwise run on, unsupervised.
+        # What it started (gunicorn's workers, a child of its own group) would otherwise run on.
         _signal_session(pid, signal.SIGKILL)
         child.process = None
         child.deaths = [*(t for t in child.deaths if now - t < self.policy.window), now]

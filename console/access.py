@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from helpdesk import staff_access
 from helpdesk.context import Context
 from models import Role, StaffMember
+from web import context as web_context
 
 ANYONE = "anyone"  # the sign-in page itself
 STAFF = "staff"  # technicians and supervisors
@@ -40,8 +41,7 @@ class Viewer:
 
 
 def helpdesk() -> Context:
-    context: Context = current_app.extensions["helpdesk"]
-    return context
+    return web_context.current()
 
 
 def allow(who: str) -> Callable[[View], View]:

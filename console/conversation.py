@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mail.quoting import split_quoted
+from mail.reading.quoting import split_quoted
 from models import (
     DeliveryState,
     EmailAttachment,

@@ -16,8 +16,8 @@ from flask_babel import (
     lazy_gettext,
 )
 
-from console.deadlines import spoken
-from mail.quoting import split_quoted
+from mail.reading.quoting import split_quoted
+from routing.standing import spoken
 
 _ = lazy_gettext
 

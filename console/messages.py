@@ -17,8 +17,8 @@ from flask_babel import gettext as _
 
 from console import conversation, queries
 from console.access import STAFF, SUPERVISORS, allow, current_viewer, helpdesk, refuse_unmarked
-from helpdesk import client_mail
 from models import EmailAttachment, EmailMessage, Notification, Ticket
+from sending import delivery
 
 bp = Blueprint("messages", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)
@@ -73,7 +73,7 @@ def send_anyway(notification_id: int) -> ResponseReturnValue:
     viewer = current_viewer()
     assert viewer is not None
     with helpdesk().transaction() as session:
-        released = client_mail.release(session, notification_id, viewer.id)
+        released = delivery.release(session, notification_id, viewer.id)
         row = session.get(Notification, notification_id)
         ticket = session.get(Ticket, row.ticket_id) if row and row.ticket_id else None
         number = ticket.number if ticket else None

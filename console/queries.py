@@ -8,20 +8,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from console import conversation
 from console.access import Viewer
-from console.deadlines import Aim, Clocks, Deadline, resolution_aim
-from helpdesk import business_time, surveys
+from helpdesk import business_time, surveys, ticket_rules
 from models import (
     Call,
     CallbackRequest,
     Client,
     Contact,
     DeliveryState,
-    Duty,
     Line,
     Notification,
     Recording,
@@ -32,6 +30,7 @@ from models import (
     TicketStatus,
 )
 from routing.config import BusinessHours
+from routing.standing import Aim, Clocks, Deadline, resolution_aim
 
 WORKLIST_LIMIT = 500
 
@@ -57,17 +56,9 @@ def clocks(session: Session, hours: BusinessHours, now: datetime, since: datetim
     return Clocks(now, calendars, warnings)
 
 
-def _duty_lines(staff_id: int, now: datetime) -> Select[Line]:
-    return select(Duty.line).where(
-        Duty.staff_member_id == staff_id,
-        or_(Duty.starts_at.is_(None), Duty.starts_at <= now),
-        or_(Duty.ends_at.is_(None), Duty.ends_at > now),
-    )
-
-
 def lines_on_duty(session: Session, staff_id: int, now: datetime) -> set[Line]:
     """The lines whose on-call order names this person now (a standing place or a rotation)."""
-    return set(session.scalars(_duty_lines(staff_id, now)))
+    return set(session.scalars(ticket_rules.duty_lines(staff_id, now)))
 
 
 def lines_of(session: Session, viewer: Viewer, now: datetime) -> set[Line]:
@@ -76,24 +67,12 @@ def lines_of(session: Session, viewer: Viewer, now: datetime) -> set[Line]:
 
 
 def openable_by(viewer: Viewer, now: datetime) -> ColumnElement[bool]:
-    """The rule of the ticket page, as a condition on tickets: supervisors open any ticket; a
-    technician, a ticket assigned to them, or one of a line they are on duty for now (never a
-    message to verify). The ticket list shows exactly these."""
-    if viewer.supervisor:
-        return true()
-    return or_(
-        Ticket.assignee_id == viewer.id,
-        and_(Ticket.to_verify.is_(False), Ticket.priority.in_(_duty_lines(viewer.id, now))),
-    )
+    """The tickets this viewer may open (``helpdesk.ticket_rules.openable_by``)."""
+    return ticket_rules.openable_by(viewer.id, viewer.supervisor, now)
 
 
 def may_open(session: Session, viewer: Viewer, ticket: Ticket, now: datetime) -> bool:
-    """Whether this viewer may open this ticket (``openable_by``, in one query; none for a
-    supervisor)."""
-    if viewer.supervisor:
-        return True
-    allowed = select(Ticket.id).where(Ticket.id == ticket.id, openable_by(viewer, now))
-    return session.scalar(allowed) is not None
+    return ticket_rules.may_open(session, viewer.id, viewer.supervisor, ticket, now)
 
 
 def _ticket_rows(
@@ -110,13 +89,13 @@ def _ticket_rows(
     dues = [row[0].sla_due_at for row in rows if row[0].sla_due_at is not None]
     clock = clocks(session, hours, now, min(dues, default=now))
     return [
-        TicketRow(t, client, contact, who, _deadline(clock, t), _aim(t, now))
+        TicketRow(t, client, contact, who, _deadline(clock, t), _aim(hours, t, now))
         for t, client, contact, who in rows
     ]
 
 
-def _aim(ticket: Ticket, now: datetime) -> Aim | None:
-    return resolution_aim(ticket.priority.value, ticket.created_at, now)
+def _aim(hours: BusinessHours, ticket: Ticket, now: datetime) -> Aim | None:
+    return resolution_aim(hours.line(ticket.priority.value), ticket.created_at, now)
 
 
 def _deadline(clock: Clocks, ticket: Ticket) -> Deadline:
@@ -223,7 +202,7 @@ def ticket_page(
         callbacks,
         staff_names(session),
         _deadline(clock, ticket),
-        _aim(ticket, now),
+        _aim(hours, ticket, now),
         by_key,
         surveys.of_ticket(session, ticket.id),
         conversation.read(session, ticket.id, events, by_key),

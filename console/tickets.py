@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from billing import InvalidEntry
 from console import queries, time_form
 from console.access import STAFF, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
-from helpdesk import callbacks, tickets, time_entries
+from helpdesk import callbacks, ticket_rules, tickets, time_entries
+from helpdesk.ticket_rules import Act
 from models import Line, StaffMember, Ticket
 
 bp = Blueprint("tickets", __name__, url_prefix="/console")
@@ -75,6 +76,7 @@ def render_ticket(
                 error = str(refused)
         page = queries.ticket_page(session, context.hours, ticket, helpdesk().now())
         entries = time_entries.of_ticket(session, ticket.id)
+        acts = ticket_rules.acts(ticket, viewer.id)
     corrected = {e.corrects_id for e in entries if e.corrects_id}
     html = render_template(
         "ticket.html",
@@ -87,19 +89,23 @@ def render_ticket(
         preview=preview,
         time_error=error,
         reopen_days=context.settings.reopen_days,
+        acts=acts,
     )
     return html, 422 if error else 200
 
 
-Act = Callable[[Session, Ticket, Viewer], None]
+Doing = Callable[[Session, Ticket, Viewer], None]
 
 
-def _act(number: int, act: Act, done: str) -> ResponseReturnValue:
-    """Run one act on the ticket in one transaction; a refusal is rolled back and shown."""
+def _act(number: int, act: Act, doing: Doing, done: str) -> ResponseReturnValue:
+    """Run one act on the ticket in one transaction, if its state allows it (the ticket's
+    rules); a refusal is rolled back and shown."""
     context, viewer = helpdesk(), _viewer()
     try:
         with context.transaction() as session:
-            act(session, _ticket(session, number, viewer), viewer)
+            ticket = _ticket(session, number, viewer)
+            ticket_rules.require(ticket, act)
+            doing(session, ticket, viewer)
     except ValueError as refused:
         flash(_("Refused: %(why)s", why=str(refused)), "error")
     else:
@@ -114,30 +120,30 @@ def _form(name: str) -> str:
 @bp.post("/tickets/<int:number>/take")
 @allow(STAFF)
 def take(number: int) -> ResponseReturnValue:
-    def act(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
+    def doing(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
         tickets.assign(ticket, viewer.id, why="taken in the console")
 
-    return _act(number, act, _("The ticket is yours."))
+    return _act(number, Act.TAKE, doing, _("The ticket is yours."))
 
 
 @bp.post("/tickets/<int:number>/call-back")
 @allow(STAFF)
 def call_back(number: int) -> ResponseReturnValue:
-    def act(session: Session, ticket: Ticket, viewer: Viewer) -> None:
+    def doing(session: Session, ticket: Ticket, viewer: Viewer) -> None:
         staff = session.get(StaffMember, viewer.id)
         assert staff is not None
         callbacks.request_callback(session, ticket, staff)
 
-    return _act(number, act, _("Callback queued: your mobile will ring, press 1."))
+    return _act(number, Act.CALL_BACK, doing, _("Callback queued: your mobile will ring, press 1."))
 
 
 @bp.post("/tickets/<int:number>/called-back")
 @allow(STAFF)
 def called_back(number: int) -> ResponseReturnValue:
-    def act(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
+    def doing(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
         callbacks.called_back_from_own_phone(ticket, viewer.id, helpdesk().now())
 
-    return _act(number, act, _("Noted: the client was reached."))
+    return _act(number, Act.CALLED_BACK, doing, _("Noted: the client was reached."))
 
 
 @bp.post("/tickets/<int:number>/notes")
@@ -145,10 +151,10 @@ def called_back(number: int) -> ResponseReturnValue:
 def add_note(number: int) -> ResponseReturnValue:
     public = _form("visibility") == "public"
 
-    def act(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
+    def doing(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
         tickets.add_note(ticket, viewer.id, _form("text"), public=public)
 
-    return _act(number, act, _("Note added."))
+    return _act(number, Act.NOTE, doing, _("Note added."))
 
 
 @bp.post("/tickets/<int:number>/priority")
@@ -159,7 +165,7 @@ def change_priority(number: int) -> ResponseReturnValue:
     except ValueError:
         abort(400)
 
-    def act(session: Session, ticket: Ticket, viewer: Viewer) -> None:
+    def doing(session: Session, ticket: Ticket, viewer: Viewer) -> None:
         tickets.change_priority(
             session,
             helpdesk().hours,
@@ -169,25 +175,30 @@ def change_priority(number: int) -> ResponseReturnValue:
             staff_member_id=viewer.id,
         )
 
-    return _act(number, act, _("Priority changed."))
+    return _act(number, Act.CHANGE_PRIORITY, doing, _("Priority changed."))
 
 
 @bp.post("/tickets/<int:number>/resolve")
 @allow(STAFF)
 def resolve(number: int) -> ResponseReturnValue:
-    def act(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
+    def doing(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
         tickets.resolve(ticket, viewer.id, reopen_within=_reopen_within())
 
-    return _act(number, act, _("Ticket resolved: the client is told, and invited to the survey."))
+    return _act(
+        number,
+        Act.RESOLVE,
+        doing,
+        _("Ticket resolved: the client is told, and invited to the survey."),
+    )
 
 
 @bp.post("/tickets/<int:number>/close")
 @allow(STAFF)
 def close(number: int) -> ResponseReturnValue:
-    def act(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
+    def doing(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
         tickets.close(ticket, viewer.id, reopen_within=_reopen_within())
 
-    return _act(number, act, _("Ticket closed."))
+    return _act(number, Act.CLOSE, doing, _("Ticket closed."))
 
 
 def _reopen_within() -> timedelta:
@@ -197,7 +208,7 @@ def _reopen_within() -> timedelta:
 @bp.post("/tickets/<int:number>/reopen")
 @allow(STAFF)
 def reopen(number: int) -> ResponseReturnValue:
-    def act(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
+    def doing(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
         tickets.reopen(ticket, viewer.id, why=_form("why").strip())
 
-    return _act(number, act, _("Ticket reopened."))
+    return _act(number, Act.REOPEN, doing, _("Ticket reopened."))

@@ -15,7 +15,8 @@ from billing import InvalidEntry
 from console import time_form
 from console.access import STAFF, Viewer, allow, helpdesk, refuse_unmarked
 from console.tickets import _ticket, _viewer, render_ticket
-from helpdesk import time_entries
+from helpdesk import ticket_rules, time_entries
+from helpdesk.ticket_rules import Act
 from models import Ticket
 
 bp = Blueprint("timesheet", __name__, url_prefix="/console")
@@ -43,13 +44,14 @@ def post(number: int) -> ResponseReturnValue:
     try:
         with context.transaction() as session:
             ticket = _ticket(session, number, viewer)
+            ticket_rules.require(ticket, Act.LOG_TIME)
             time_entries.post(
                 session,
                 _entry(ticket, viewer),
                 viewer.id,
                 low_minutes=context.settings.bank_low_minutes,
             )
-    except InvalidEntry as refused:
+    except (InvalidEntry, ticket_rules.TicketStateError) as refused:
         return render_ticket(number, time_form.values(request.form), error=str(refused))
     flash(_("Time entry posted."), "info")
     return redirect(url_for("tickets.show", number=number))

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import calllog, interventions, senders, tasks, tickets
+from helpdesk import calllog, interventions, tasks, tickets
 from helpdesk.context import Context
 from helpdesk.interventions import Intervention
 from models import (
@@ -31,6 +31,7 @@ from models import (
     TicketEventKind,
     current_time,
 )
+from telephony import rest
 
 log = logging.getLogger(__name__)
 
@@ -72,22 +73,23 @@ def place_callback(context: Context, request_id: str) -> None:
         return
     mobile, query = claimed
     settings = context.settings
-    if not senders.has_twilio(settings):
+    if not rest.has_credentials(settings):
         log.info("no Twilio credentials: callback NOT placed, logged instead (%s)", request_id)
         _placed(context, request_id, None, CallbackState.LOGGED)
         return
     base = settings.public_base_url.rstrip("/")
     try:
-        call = senders.twilio_client(context).calls.create(
+        call_sid = rest.place_call(
+            settings,
+            context.twilio_http,
             to=mobile,
-            from_=settings.sender_number,
             url=f"{base}/voice/callback/technician?{query}",
             status_callback=f"{base}/voice/callback/status?{query}",
         )
     except Exception as error:
         _failed(context, request_id, error)
         raise
-    _placed(context, request_id, str(call.sid), CallbackState.PLACED)
+    _placed(context, request_id, call_sid, CallbackState.PLACED)
 
 
 def _claim(context: Context, request_id: str) -> tuple[str, str] | None:

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from twilio.http import HttpClient
 
@@ -113,6 +114,22 @@ class Context:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @property
+    def engine(self) -> Engine:
+        """The database engine, and its pool: this context's own."""
+        bind = self.sessions.kw["bind"]
+        engine: Engine = bind.engine if hasattr(bind, "engine") else bind
+        return engine
+
+    def after_fork(self) -> None:
+        """In a process forked from the one that built this context (gunicorn's preloaded app):
+        its own connections from now on, the parent's left untouched."""
+        self.engine.dispose(close=False)
+
+    def close(self) -> None:
+        """Close the pool's connections (the end of a command, a test)."""
+        self.engine.dispose()
 
     def with_clock(self, clock: Clock) -> Context:
         """This context, telling time by ``clock``: its sessions too (same engine and pool)."""

@@ -3,7 +3,7 @@ courriel de notification vous est envoyé pour chacune de nos interventions").
 
 The acts call ``announce`` in their own transaction; it writes one task per intervention (its
 key names the intervention, so a twice-sent webhook or a retried act queues one notice), and
-the job (``helpdesk.contact_notices``) emails the ticket's contact.
+the job (``sending.clients.send_notice``) emails the ticket's contact.
 """
 
 from __future__ import annotations

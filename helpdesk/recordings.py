@@ -13,18 +13,15 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
 from sqlalchemy import update
 
-from helpdesk import senders
 from helpdesk.context import Context
 from models import Recording, utcnow
 from settings import Settings
+from telephony import rest
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +30,6 @@ log = logging.getLogger(__name__)
 AUDIO_SUFFIX = ".mp3"
 AUDIO_TYPE = "audio/mpeg"
 RESOURCE_SUFFIX = ".json"
-TIMEOUT_SECONDS = 30  # to connect, and between two reads: a job never hangs on the network
-CHUNK_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -64,7 +59,7 @@ def copy_recording(context: Context, recording_id: int) -> None:
     pending = _pending(context, recording_id)
     if pending is None:
         return
-    if not senders.has_twilio(settings):
+    if not rest.has_credentials(settings):
         log.info("no Twilio credentials: recording %s NOT copied", recording_id)
         return
     if not pending.copied:
@@ -84,10 +79,6 @@ def _pending(context: Context, recording_id: int) -> Pending | None:
         return Pending(row.url, row.stored_at is not None, row.deleted_at_twilio is not None)
 
 
-def _auth(settings: Settings) -> tuple[str, str]:
-    return settings.twilio_account_sid, settings.twilio_auth_token
-
-
 def fetch(context: Context, url: str, folder: Path, recording_id: int) -> Copy:
     """Download the audio into ``folder``; raise (for RQ to retry) on any failure."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -95,7 +86,10 @@ def fetch(context: Context, url: str, folder: Path, recording_id: int) -> Copy:
     digest, size = hashlib.sha256(), 0
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
     try:
-        with os.fdopen(handle, "wb") as out, _download(context, url + AUDIO_SUFFIX) as chunks:
+        with (
+            os.fdopen(handle, "wb") as out,
+            rest.download(context.settings, context.twilio_http, url + AUDIO_SUFFIX) as chunks,
+        ):
             for chunk in chunks:
                 digest.update(chunk)
                 size += len(chunk)
@@ -109,35 +103,9 @@ def fetch(context: Context, url: str, folder: Path, recording_id: int) -> Copy:
     return Copy(name, size, digest.hexdigest())
 
 
-@contextmanager
-def _download(context: Context, url: str) -> Iterator[Iterable[bytes]]:
-    """The audio's bytes, streamed. requests drops the Authorization header when Twilio
-    redirects to another host (its media storage), so the credentials go to Twilio alone."""
-    auth = _auth(context.settings)
-    if context.twilio_http is not None:  # a test's recorder of Twilio's API: no network
-        answer = context.twilio_http.request("GET", url, auth=auth, timeout=TIMEOUT_SECONDS)
-        _check(answer.status_code, url)
-        yield [str(answer.content).encode()]
-        return
-    with requests.get(url, auth=auth, timeout=TIMEOUT_SECONDS, stream=True) as response:
-        response.raise_for_status()
-        yield response.iter_content(CHUNK_BYTES)
-
-
 def delete_at_twilio(context: Context, url: str) -> None:
-    """DELETE the recording resource; one already gone (404) is as good as deleted."""
-    auth, resource = _auth(context.settings), url + RESOURCE_SUFFIX
-    if context.twilio_http is not None:
-        status = context.twilio_http.request("DELETE", resource, auth=auth).status_code
-    else:
-        status = requests.delete(resource, auth=auth, timeout=TIMEOUT_SECONDS).status_code
-    if status != 404:
-        _check(status, resource)
-
-
-def _check(status: int, url: str) -> None:
-    if not 200 <= status < 300:
-        raise RuntimeError(f"Twilio answered {status} to {url}")
+    """DELETE the recording resource (one already gone is as good as deleted)."""
+    rest.delete(context.settings, context.twilio_http, url + RESOURCE_SUFFIX)
 
 
 def _record_copy(context: Context, recording_id: int, copy: Copy) -> None:

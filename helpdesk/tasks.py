@@ -15,44 +15,67 @@ from sqlalchemy.orm import Session, object_session
 
 from models import Ticket
 from queueing import outbox
-from queueing.tasks import define
+from queueing.kinds import TaskKind, TaskTable
 
 # Plan what a new support ticket sets going (the notices, the SLA watch, the escalation).
-FOLLOW_UP = define("ticket.follow_up", "helpdesk.follow_up.follow_up")
+FOLLOW_UP = TaskKind("ticket.follow_up", "helpdesk.follow_up.follow_up")
 # Tell staff about a ticket (email and SMS), once per person, notice and channel.
-NOTIFY = define("ticket.notify", "helpdesk.notify.notify_ticket")
+NOTIFY = TaskKind("ticket.notify", "sending.staff_notices.notify_ticket")
 # Warn the supervisors when a ticket nears its deadline without a first response.
-SLA_WATCH = define("ticket.sla_watch", "helpdesk.notify.sla_watch")
+SLA_WATCH = TaskKind("ticket.sla_watch", "sending.staff_notices.sla_watch")
 # Page the supervisors when an urgent ticket is still unanswered.
-ESCALATE = define("ticket.escalate", "helpdesk.notify.escalate")
+ESCALATE = TaskKind("ticket.escalate", "sending.staff_notices.escalate")
 # Tell the supervisors a message from someone not authorized waits for them.
-VERIFY = define("ticket.verify", "helpdesk.notify.ask_verification")
+VERIFY = TaskKind("ticket.verify", "sending.staff_notices.ask_verification")
 # Click-to-call: ring the technician, then bridge to the client.
-CALLBACK = define("call.callback", "helpdesk.callbacks.place_callback")
+CALLBACK = TaskKind("call.callback", "helpdesk.callbacks.place_callback")
 # Acknowledge an authorized contact's email: the policy's text, the ticket and its deadline.
-ACKNOWLEDGE = define("email.acknowledge", "helpdesk.client_mail.acknowledge")
+ACKNOWLEDGE = TaskKind("email.acknowledge", "sending.clients.acknowledge")
 # Tell the sender of an email that only a client's designated contacts may open requests.
-ANSWER_UNAUTHORIZED = define(
-    "email.answer_unauthorized", "helpdesk.client_mail.answer_unauthorized"
-)
+ANSWER_UNAUTHORIZED = TaskKind("email.answer_unauthorized", "sending.clients.answer_unauthorized")
 # Email a ticket opened by phone to its contact: its number and deadline, in writing.
-CONFIRM_BY_EMAIL = define("ticket.confirm_by_email", "helpdesk.client_mail.confirm_ticket")
+CONFIRM_BY_EMAIL = TaskKind("ticket.confirm_by_email", "sending.clients.confirm_ticket")
 # Tell the others paged for a ticket that a technician took it by SMS.
-TELL_TAKEN = define("ticket.tell_taken", "helpdesk.pager.tell_taken")
+TELL_TAKEN = TaskKind("ticket.tell_taken", "pager.commands.tell_taken")
 # Email a ticket's contact the notice of one intervention (a callback, a public note...).
-NOTIFY_CONTACT = define("ticket.notify_contact", "helpdesk.contact_notices.send_notice")
+NOTIFY_CONTACT = TaskKind("ticket.notify_contact", "sending.clients.send_notice")
 # Email a resolved ticket's contact that it is resolved, with the link to its survey.
-INVITE_TO_SURVEY = define("ticket.survey", "helpdesk.contact_notices.invite_to_survey")
+INVITE_TO_SURVEY = TaskKind("ticket.survey", "sending.clients.invite_to_survey")
 # Tell a client's authorized contacts and the supervisors that its hour bank runs low.
-BANK_LOW = define("bank.low", "helpdesk.bank_alerts.alert_low_balance")
+BANK_LOW = TaskKind("bank.low", "sending.bank_alerts.alert_low_balance")
 # Read the IMAP folder's unseen mail into the intake.
-POLL_IMAP = define("email.poll_imap", "helpdesk.imap_poll.poll")
+POLL_IMAP = TaskKind("email.poll_imap", "mail.imap.poll")
 # Copy a caller's message from Twilio into RECORDINGS_DIR (and delete Twilio's, if set).
-COPY_RECORDING = define("recording.copy", "helpdesk.recordings.copy_recording")
+COPY_RECORDING = TaskKind("recording.copy", "helpdesk.recordings.copy_recording")
 # Send one notification a supervisor released (a held answer sent anyway).
-DELIVER = define("notification.deliver", "helpdesk.notify.deliver_one")
+DELIVER = TaskKind("notification.deliver", "sending.delivery.deliver_one")
 # Close a resolved ticket the client did not answer within REOPEN_DAYS (internally: nothing sent).
-AUTO_CLOSE = define("ticket.auto_close", "helpdesk.tickets.auto_close")
+AUTO_CLOSE = TaskKind("ticket.auto_close", "helpdesk.tickets.auto_close")
+
+
+# Every task this helpdesk writes, and the one job function RQ runs for each row.
+TABLE = TaskTable(
+    "helpdesk.jobs.run",
+    (
+        FOLLOW_UP,
+        NOTIFY,
+        SLA_WATCH,
+        ESCALATE,
+        VERIFY,
+        CALLBACK,
+        ACKNOWLEDGE,
+        ANSWER_UNAUTHORIZED,
+        CONFIRM_BY_EMAIL,
+        TELL_TAKEN,
+        NOTIFY_CONTACT,
+        INVITE_TO_SURVEY,
+        BANK_LOW,
+        POLL_IMAP,
+        COPY_RECORDING,
+        DELIVER,
+        AUTO_CLOSE,
+    ),
+)
 
 
 class Notice(StrEnum):

@@ -15,9 +15,10 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, object_session
 
-from helpdesk import business_time, interventions, surveys, tasks
+from helpdesk import business_time, interventions, surveys, tasks, ticket_rules
 from helpdesk.context import Context
 from helpdesk.interventions import Intervention
+from helpdesk.ticket_rules import Act, TicketStateError
 from models import (
     Channel,
     Client,
@@ -37,10 +38,6 @@ from routing.config import BusinessHours
 
 TICKET_COUNTER = "ticket"
 FIRST_NUMBER = 1001
-
-
-class TicketStateError(ValueError):
-    """An act that the ticket's state does not allow; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -239,6 +236,7 @@ def change_priority(
     """Regular ⇄ urgent. Until the client is reached, the deadline is the new line's promise
     counted from the moment of the change (made urgent: that, or the deadline it had, whichever
     comes first), and it is watched anew."""
+    ticket_rules.require(ticket, Act.CHANGE_PRIORITY)
     if not reason.strip():
         raise ValueError("a change of priority needs a reason")
     if ticket.priority == priority:
@@ -299,7 +297,7 @@ def resolve(
     """The problem is solved: for the client the ticket is "résolu et donc « fermé »". They are
     told, and invited to the survey (one email, the first time; a notice when resolved again).
     An answer within ``reopen_within`` reopens it; after that it is closed, internally."""
-    _require(ticket, {TicketStatus.OPEN}, "resolve")
+    ticket_rules.require(ticket, Act.RESOLVE)
     moment = now or current_time(ticket)
     ticket.status, ticket.resolved_at = TicketStatus.RESOLVED, moment
     event = note(ticket, TicketEventKind.RESOLVED, staff_member_id)
@@ -319,7 +317,7 @@ def close(
 ) -> None:
     """Close a ticket for good, internally: a resolved one sends nothing more (the client was
     told at its resolution); an open one is resolved first, which tells the client."""
-    _require(ticket, {TicketStatus.OPEN, TicketStatus.RESOLVED}, "close")
+    ticket_rules.require(ticket, Act.CLOSE)
     moment = now or current_time(ticket)
     if ticket.status == TicketStatus.OPEN:
         resolve(ticket, staff_member_id, reopen_within=reopen_within, now=moment)
@@ -340,7 +338,7 @@ def auto_close(context: Context, ticket_id: int, resolved_at: str) -> None:
 
 
 def reopen(ticket: Ticket, staff_member_id: int | None, *, why: str) -> None:
-    _require(ticket, {TicketStatus.RESOLVED, TicketStatus.CLOSED}, "reopen")
+    ticket_rules.require(ticket, Act.REOPEN)
     ticket.status, ticket.resolved_at, ticket.closed_at = TicketStatus.OPEN, None, None
     event = note(ticket, TicketEventKind.REOPENED, staff_member_id, why=why[:500])
     if staff_member_id is not None:  # the client's own email reopening it needs no notice
@@ -387,8 +385,3 @@ def close_verification(ticket: Ticket, staff_member_id: int, *, reason: str) -> 
         raise ValueError("closing a message to verify needs a reason")
     note(ticket, TicketEventKind.VERIFICATION_CLOSED, staff_member_id, reason=reason[:500])
     ticket.status, ticket.closed_at = TicketStatus.CLOSED, current_time(ticket)
-
-
-def _require(ticket: Ticket, allowed: set[TicketStatus], act: str) -> None:
-    if ticket.status not in allowed:
-        raise TicketStateError(f"ticket {ticket.number} is {ticket.status.value}: cannot {act} it")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Response, current_app, request
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
@@ -23,15 +23,17 @@ from helpdesk import calllog, phone, replay
 from helpdesk.context import Context
 from ivr import twiml
 from ivr.prompts import Speaker
-from ivr.signature import check_signature
 from models import Call, utcnow
 from queueing import spool
 from routing.config import BusinessHours
 from settings import Settings
+from telephony.signature import check_signature
+from web import context as web_context
 
 log = logging.getLogger("ivr")
 
 bp = Blueprint("ivr", __name__, url_prefix="/voice")
+VOICE = "ivr"  # the app's extension that holds the phone line's voice (ivr.routes.register)
 
 # How many spooled webhooks a web process writes back after one of its answers, and how old
 # they must be: the worker writes them back within seconds when the database returns; the web
@@ -82,12 +84,11 @@ class Turn(Step):
 
 
 def helpdesk_context() -> Context:
-    context: Context = current_app.extensions["helpdesk"]
-    return context
+    return web_context.current()
 
 
 def voice() -> twiml.Voice:
-    the_voice: twiml.Voice = current_app.extensions["ivr"]
+    the_voice: twiml.Voice = current_app.extensions[VOICE]
     return the_voice
 
 
@@ -223,12 +224,3 @@ def _spool(step: str) -> bool:
         return False
     log.warning("database unavailable: %s of the call kept in the spool", step)
     return True
-
-
-def register(app: Flask, context: Context, the_voice: twiml.Voice) -> None:
-    """Put the phone line on ``app``: its context, its voice, and the /voice routes."""
-    from ivr import callback_legs, cata, entry, reception, recordings, regular  # noqa: F401
-
-    app.extensions["helpdesk"] = context
-    app.extensions["ivr"] = the_voice
-    app.register_blueprint(bp)

@@ -15,9 +15,9 @@ from i18n import Catalog
 from ivr import speech
 from ivr.menu import Menu
 from ivr.prompts import LOCALES, Speaker
-from ivr.signature import public_base
 from routing.calendar import Reason, Status
 from routing.config import BusinessHours
+from telephony.signature import public_base
 
 # Caller-supplied values are cut to this before anything looks at them.
 MAX_FIELD = 200

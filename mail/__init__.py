@@ -1,18 +1,11 @@
-"""Reading incoming support email: pure Python, no web layer, no database, no network.
+"""Everything about support email, in the order a message goes through it.
 
-`read_message` turns the raw bytes an MTA pipe, an HTTP hook or IMAP hands over into an
-`InboundMessage`, or an `Unreadable` that the caller quarantines with the bytes.
+- ``mail.reading``: raw bytes to an ``InboundMessage`` (pure Python: no database, no network);
+- the doors that hand the bytes over: ``hook`` (an HTTP post), ``pipe`` (the MTA's pipe,
+  ``flask email ingest``), ``imap`` (the worker polls a mailbox);
+- ``intake``: the message stored, and what it becomes (a ticket, a reply, quarantine);
+- ``loops``: the signs of a mail loop that hold an answer for a supervisor;
+- ``letters``, ``replies`` and ``notices``: the emails written to clients (acknowledgements,
+  confirmations, notices of interventions, the survey), as Notification rows that
+  ``sending`` delivers.
 """
-
-from mail.automatic import OWN_HEADER, automatic_reason
-from mail.message import Attachment, InboundMessage, Unreadable
-from mail.reading import read_message
-
-__all__ = [
-    "OWN_HEADER",
-    "Attachment",
-    "InboundMessage",
-    "Unreadable",
-    "automatic_reason",
-    "read_message",
-]

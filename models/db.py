@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import select
 import time
 from collections.abc import Callable
@@ -14,9 +13,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import Pool
 
-from models import search
+from models import integrity, search
 from models.base import CLOCK, Clock, utcnow
 
 # Give up quickly rather than hold a webhook or a job: Twilio waits 15 s for an answer, gunicorn
@@ -41,20 +39,10 @@ PING_AFTER_IDLE_SECONDS = 1.0
 POSTGRES_KEEPALIVES = {"keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 RETURNED_AT = "returned_at"
 
-# One engine per database per process, as SQLAlchemy advises: the web app, the worker's jobs and
-# the command line of one process share its pool.
-_engines: dict[str, Engine] = {}
-
 
 def make_engine(url: str, **options: Any) -> Engine:
-    """The process's engine for ``url``; a SQLite file gets its folder, foreign keys and a
-    busy timeout."""
-    if url not in _engines:
-        _engines[url] = _create(url, **options)
-    return _engines[url]
-
-
-def _create(url: str, **options: Any) -> Engine:
+    """An engine for ``url``, with its pool: its owner (a context) keeps it, and disposes of it.
+    A SQLite file gets its folder, foreign keys and a busy timeout."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         connect_args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
@@ -158,20 +146,6 @@ def make_session_factory(engine: Engine, clock: Clock = utcnow) -> sessionmaker[
     engine's pool)."""
     # The host's clock is every default already: the engine itself, events and all.
     bind = engine if clock is utcnow else engine.execution_options(**{CLOCK: clock})
-    return sessionmaker(bind, expire_on_commit=False, info={CLOCK: clock})
-
-
-# The pools a forked child inherited from its parent: kept for the child's life and never used.
-# Dropping them would let the garbage collector close the parent's connections in the child, and
-# closing a SQLite connection runs SQLite's own close (locks, WAL checkpoint) on the parent's file.
-_inherited_pools: list[Pool] = []
-
-
-def _forget_pools_in_child() -> None:
-    # A forked process (gunicorn worker, RQ work horse) must not share its parent's connections.
-    for engine in _engines.values():
-        _inherited_pools.append(engine.pool)
-        engine.dispose(close=False)
-
-
-os.register_at_fork(after_in_child=_forget_pools_in_child)
+    factory = sessionmaker(bind, expire_on_commit=False, info={CLOCK: clock})
+    integrity.attach(factory)
+    return factory

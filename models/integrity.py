@@ -1,11 +1,12 @@
-"""Rules the database alone cannot state, checked on every flush of every session."""
+"""Rules the database alone cannot state, checked on every flush of the sessions of a factory
+that ``attach`` was given (every factory ``models.db.make_session_factory`` makes)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from models.directory import MAX_AUTHORIZED_CONTACTS, Client, Contact
 from models.tickets import BankPayment, BankTransaction, TimeEntry
@@ -15,7 +16,12 @@ class IntegrityRuleError(ValueError):
     """A change breaks a rule of the policy; the message says which and for whom."""
 
 
-@event.listens_for(Session, "before_flush")
+def attach(factory: sessionmaker[Session]) -> None:
+    """Check the rules on every flush of the factory's sessions."""
+    event.listen(factory, "before_flush", _bank_ledger_is_append_only)
+    event.listen(factory, "after_flush", _at_most_four_authorized_contacts)
+
+
 def _bank_ledger_is_append_only(session: Session, _ctx: UOWTransaction, _i: Any) -> None:
     for obj in [*session.dirty, *session.deleted]:
         if isinstance(obj, BankTransaction | BankPayment | TimeEntry) and (
@@ -27,7 +33,6 @@ def _bank_ledger_is_append_only(session: Session, _ctx: UOWTransaction, _i: Any)
             )
 
 
-@event.listens_for(Session, "after_flush")
 def _at_most_four_authorized_contacts(session: Session, _ctx: UOWTransaction) -> None:
     # Counted in SQL after the flush, so contacts added by any path (relationship, client_id,
     # several flushes) are all seen.

@@ -26,7 +26,7 @@ class EmailMessage(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     # What the intake made of it: new_ticket, reply, to_verify, automatic, unrouted; "sent" out.
     outcome: Mapped[str] = mapped_column(String(20), default="")
-    automatic: Mapped[str | None] = mapped_column(String(40))  # mail.automatic's reason
+    automatic: Mapped[str | None] = mapped_column(String(40))  # mail.reading.automatic's reason
     source: Mapped[str] = mapped_column(String(10), default="")  # pipe, http, imap; job out
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: bigger than MAIL_MAX_BYTES
     size: Mapped[int] = mapped_column(default=0)

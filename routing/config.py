@@ -32,6 +32,7 @@ class LineRule:
     notify: int
     warn_before: timedelta = timedelta(0)  # before the deadline, in business time
     escalate_after: timedelta | None = None  # after opening, in business time
+    resolution_aim: timedelta | None = None  # after opening, in hours on the clock
 
 
 class BusinessHours:
@@ -123,6 +124,7 @@ def _lines(tables: dict[str, Any]) -> dict[str, LineRule]:
         if warn >= budget:
             raise ScheduleError(f"lines.{line}: warn_before_minutes must be under the budget")
         escalate = _number(table, line, "escalate_after_minutes", minimum=0)
+        aim = _number(table, line, "resolution_aim_hours", minimum=0)
         rules[line] = LineRule(
             line=line,
             schedule=str(table.get("schedule", "")),
@@ -130,6 +132,7 @@ def _lines(tables: dict[str, Any]) -> dict[str, LineRule]:
             notify=_number(table, line, "notify", minimum=1),
             warn_before=warn,
             escalate_after=timedelta(minutes=escalate) if escalate else None,
+            resolution_aim=timedelta(hours=aim) if aim else None,
         )
     return rules
 

@@ -20,7 +20,7 @@ from alembic import command
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from redis import Redis
-from sqlalchemy import Engine, delete, text
+from sqlalchemy import Engine, delete, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import models
@@ -42,6 +42,25 @@ RECORDINGS = Path(tempfile.gettempdir()) / f"altilogix-test-recordings-{os.getpi
 def _recordings_folder() -> Iterator[None]:
     yield
     shutil.rmtree(RECORDINGS, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _engines_closed_after_each_test() -> Iterator[None]:
+    """Each app, context and worker a test makes has an engine of its own: its pool is closed
+    when the test ends, so the tests never pile up the database's connections."""
+    made: list[Engine] = []
+
+    def keep(connection: Any) -> None:
+        if connection.engine not in made:
+            made.append(connection.engine)
+
+    event.listen(Engine, "engine_connect", keep)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "engine_connect", keep)
+        for engine in made:
+            engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -97,11 +116,10 @@ def redis() -> Iterator[Redis]:
 
 @pytest.fixture
 def back_office_alive(redis: Redis) -> None:
-    """A worker's relay and an RQ scheduler that have just beaten, as /healthz wants to see."""
+    """A worker's relay that has just beaten, as /healthz wants to see."""
     from queueing import heartbeat
 
     heartbeat.beat(redis, "worker-1", models.utcnow())
-    heartbeat.beat_scheduler(redis, "scheduler-1", models.utcnow())
 
 
 def app_config(database_url: str, **extra: Any) -> dict[str, Any]:
@@ -132,6 +150,16 @@ def context(engine: Engine, sessions: sessionmaker[Session]) -> Context:
     """The helpdesk context of a worker on the test database."""
     url = engine.url.render_as_string(hide_password=False)
     return helpdesk_context.build(settings.load({}, app_config(url)), sessions)
+
+
+@pytest.fixture
+def serving(context: Context, monkeypatch: pytest.MonkeyPatch) -> Context:
+    """RQ's jobs run in this test's process against the test's context (a worker's own
+    context is built from its settings, see helpdesk.jobs.process_context)."""
+    from helpdesk import jobs
+
+    monkeypatch.setattr(jobs, "process_context", lambda: context)
+    return context
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""A task that exists only for the tests: it counts its runs in the database."""
+"""Tasks that exist only for the tests: one counts its runs in the database, one fails, one
+keeps the worker busy. They are run by ``tests.jobs.run``, with the helpdesk's own."""
 
 from __future__ import annotations
 
@@ -6,12 +7,21 @@ import time
 
 from sqlalchemy import update
 
+from helpdesk import jobs, tasks
 from helpdesk.context import Context
 from models import Counter
-from queueing.tasks import define
+from queueing.kinds import TaskKind
 
-COUNT = define("test.count", "tests.jobs.count")
-BREAK = define("test.break", "tests.jobs.fail", max_retries=0)
+COUNT = TaskKind("test.count", "tests.jobs.count")
+BREAK = TaskKind("test.break", "tests.jobs.fail", max_retries=0)
+PAUSE = TaskKind("test.pause", "tests.jobs.pause")
+FLAKY = TaskKind("test.flaky", "tests.jobs.flaky")
+TABLE = tasks.TABLE.with_tasks("tests.jobs.run", COUNT, BREAK, PAUSE, FLAKY)
+
+
+def run(task_id: int) -> None:
+    """RQ's job for a worker that serves these too (``worker.main(table=TABLE)``)."""
+    jobs.perform(jobs.process_context(), task_id, TABLE)
 
 
 def count(context: Context, name: str) -> None:
@@ -24,11 +34,19 @@ def count(context: Context, name: str) -> None:
             )
 
 
+def flaky(context: Context, name: str) -> None:
+    """Fails the first time, then counts."""
+    with context.transaction() as session:
+        tried = session.get(Counter, f"{name}-tried")
+        if tried is None:
+            session.add(Counter(name=f"{name}-tried", value=1))
+    if tried is None:
+        raise RuntimeError("the first run of a flaky task fails")
+    count(context, name)
+
+
 def fail(context: Context, why: str) -> None:
     raise RuntimeError(f"this task fails {why}")
-
-
-PAUSE = define("test.pause", "tests.jobs.pause")
 
 
 def pause(context: Context, seconds: float) -> None:

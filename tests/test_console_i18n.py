@@ -15,8 +15,14 @@ from models import Language, StaffMember
 from tests.console_world import DAVID, HELENE, LUC, Staff, give_passwords
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOG = ROOT / "console" / "translations" / "fr" / "LC_MESSAGES"
-METHODS = [("console/**.py", "python"), ("console/templates/**.html", "jinja2")]
+CATALOG = ROOT / "web" / "translations" / "fr" / "LC_MESSAGES"
+METHODS = [
+    ("console/**.py", "python"),
+    ("console/templates/**.html", "jinja2"),
+    ("survey/**.py", "python"),
+    ("survey/templates/**.html", "jinja2"),
+    ("web/**.py", "python"),
+]
 
 
 def _po() -> dict[str, str]:

@@ -6,7 +6,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import email_intake
+from mail import intake as email_intake
 from models.mail import Quarantine
 from tests.console_world import HELENE, LUC, Staff, give_passwords
 from tests.phone import helpdesk

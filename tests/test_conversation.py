@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import create_app
-from helpdesk import email_intake
 from helpdesk.context import Context
+from mail import intake as email_intake
 from models import (
     DeliveryState,
     EmailAttachment,

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import create_app
-from helpdesk import imap_poll
 from helpdesk.context import Context
-from helpdesk.email_intake import Outcome
+from mail import imap as imap_poll
+from mail.intake import Outcome
 from models import EmailMessage, Quarantine, Ticket
 from tests import dovecot
 from tests.conftest import app_config

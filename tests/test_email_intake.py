@@ -19,9 +19,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import create_app
-from helpdesk import email_intake, tickets
-from helpdesk.email_intake import Outcome
-from mail import InboundMessage, read_message
+from helpdesk import tickets
+from mail import intake as email_intake
+from mail.intake import Outcome
+from mail.reading import InboundMessage, read_message
 from models import (
     Channel,
     EmailMessage,

@@ -13,9 +13,10 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import callbacks, email_intake, tickets
+from helpdesk import callbacks, tickets
 from helpdesk.context import Context
 from helpdesk.interventions import announce_time_entry
+from mail import intake as email_intake
 from models import (
     CallbackRequest,
     DeliveryState,
@@ -232,9 +233,9 @@ def test_a_notice_job_run_twice_sends_once(
     act(sending, public_note)
     db.expire_all()
     task = db.scalars(select(OutboxTask).where(OutboxTask.task == "ticket.notify_contact")).one()
-    from helpdesk import contact_notices
+    from sending import clients
 
-    contact_notices.send_notice(sending, **task.args)
+    clients.send_notice(sending, **task.args)
     assert len(smtp_inbox.messages) == 1
 
 

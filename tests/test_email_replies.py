@@ -14,9 +14,10 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import client_mail, email_intake, jobs
+from helpdesk import jobs
 from helpdesk.context import Context
-from helpdesk.email_intake import Intake
+from mail import intake as email_intake
+from mail.intake import Intake
 from models import (
     DeliveryState,
     EmailMessage,
@@ -28,6 +29,7 @@ from models import (
     Ticket,
     utcnow,
 )
+from sending import clients, delivery
 from tests.conftest import SmtpInbox
 from tests.mailing import (
     EMILY,
@@ -339,7 +341,7 @@ def test_a_supervisor_can_send_a_held_answer_anyway(
     held = db.scalars(select(Notification).where(Notification.state == DeliveryState.HELD)).one()
     helene = db.scalars(select(StaffMember).where(StaffMember.name == "Hélène Bergeron")).one()
     with sending.transaction() as session:
-        assert client_mail.release(session, held.id, helene.id) is True
+        assert delivery.release(session, held.id, helene.id) is True
     run_due_tasks(sending)
     assert len(to(smtp_inbox, "paul@ailleurs.example")) == 2
     db.expire_all()
@@ -354,8 +356,8 @@ def test_an_acknowledgement_job_run_twice_sends_once(
     email_id = db.scalars(
         select(EmailMessage.id).where(EmailMessage.message_id == intake.message_id)
     ).one()
-    client_mail.acknowledge(sending, email_id)
-    client_mail.acknowledge(sending, email_id)
+    clients.acknowledge(sending, email_id)
+    clients.acknowledge(sending, email_id)
     assert len(to(smtp_inbox, "marie.tremblay@boulangerie.example")) == 1
 
 

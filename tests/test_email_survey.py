@@ -14,8 +14,9 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from helpdesk import email_intake, tickets
+from helpdesk import tickets
 from helpdesk.context import Context
+from mail import intake as email_intake
 from models import StaffMember, Survey, Ticket
 from tests.conftest import SmtpInbox
 from tests.console_world import DAVID, HELENE, LUC, Staff, give_passwords
@@ -175,6 +176,16 @@ def test_a_survey_takes_one_answer(
     )
     survey = the_survey(db)
     assert (survey.score, survey.comment) == (4, "Rapide.")
+
+
+def test_an_answer_posted_without_the_pages_token_is_refused(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    token = resolved_ticket(sending, smtp_inbox)
+    with time_machine.travel(CLOSED_AT, tick=False):
+        response = Staff(phone_app).client.post(f"/survey/{token}", data={"score": "1"})
+    assert response.status_code == 400
+    assert the_survey(db).answered_at is None
 
 
 def test_the_link_expires_after_30_days(

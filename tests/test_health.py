@@ -12,17 +12,17 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app import create_app
+from health import OUTBOX_LATE_SECONDS
 from helpdesk.context import Context
 from models import OutboxTask, utcnow
 from queueing import heartbeat, outbox
+from queueing.relay import Relay
 from tests import jobs
 from tests.conftest import app_config
-from web.health import OUTBOX_LATE_SECONDS
-from worker import OutboxRelay
 
 
 @pytest.mark.usefixtures("back_office_alive")
-def test_healthy_with_database_redis_a_worker_and_a_scheduler(client: FlaskClient) -> None:
+def test_healthy_with_database_redis_and_a_worker(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.get_json()
@@ -46,34 +46,17 @@ def test_healthy_with_database_redis_a_worker_and_a_scheduler(client: FlaskClien
     }
     assert body["worker"]["ok"] is True
     assert body["worker"]["workers"] == 1
-    assert body["scheduler"]["ok"] is True
-    assert body["scheduler"]["schedulers"] == 1
+    assert "scheduler" not in body  # the database is the only scheduler
 
 
-def test_unavailable_without_a_worker_or_a_scheduler(client: FlaskClient, redis: Redis) -> None:
+def test_unavailable_without_a_worker(client: FlaskClient, redis: Redis) -> None:
     response = client.get("/healthz")
     assert response.status_code == 503
     body = response.get_json()
     assert body["status"] == "degraded"
     assert body["can_take_calls"] is True
-    assert body["failing"] == ["worker", "scheduler"]
+    assert body["failing"] == ["worker"]
     assert body["worker"] == {"ok": False, "last_heartbeat": None, "workers": 0}
-    assert body["scheduler"] == {"ok": False, "last_heartbeat": None, "schedulers": 0}
-
-
-def test_unavailable_without_a_scheduler(client: FlaskClient, redis: Redis) -> None:
-    heartbeat.beat(redis, "w1", utcnow())
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.get_json()["failing"] == ["scheduler"]
-
-
-def test_a_scheduler_that_stopped_beating_is_dead(client: FlaskClient, redis: Redis) -> None:
-    heartbeat.beat(redis, "w1", utcnow())
-    heartbeat.beat_scheduler(redis, "s1", utcnow() - timedelta(seconds=45))
-    body = client.get("/healthz").get_json()
-    assert body["scheduler"]["ok"] is False
-    assert body["failing"] == ["scheduler"]
 
 
 @pytest.mark.usefixtures("back_office_alive")
@@ -103,7 +86,7 @@ def test_reports_the_workers_last_heartbeat(
     client: FlaskClient, redis: Redis, context: Context
 ) -> None:
     queue = Queue("altilogix-test", connection=redis)
-    OutboxRelay(context, queue, "test-installation", name="w1").relay_once()
+    Relay(context.sessions, queue, "test-installation", jobs.TABLE, "w1").once()
     body = client.get("/healthz").get_json()
     assert body["worker"]["ok"] is True
     assert body["worker"]["workers"] == 1
@@ -125,7 +108,7 @@ def test_takes_calls_but_is_unavailable_when_redis_is_down(engine_url: str) -> N
     assert body["status"] == "degraded"
     assert body["can_take_calls"] is True
     assert body["redis"] == {"ok": False, "error": "ConnectionError"}
-    assert body["failing"] == ["redis", "worker", "scheduler"]
+    assert body["failing"] == ["redis", "worker"]
 
 
 def test_unavailable_when_the_database_is_down() -> None:

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from helpdesk import tickets
 from helpdesk.context import Context
-from helpdesk.tickets import Requester, TicketStateError
+from helpdesk.ticket_rules import TicketStateError
+from helpdesk.tickets import Requester
 from models import (
     Channel,
     Contact,

@@ -8,9 +8,10 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import bank_alerts, time_entries
+from helpdesk import time_entries
 from helpdesk.context import Context
 from models import DeliveryState, Notification, OutboxTask
+from sending import bank_alerts
 from tests.banking import BOULANGERIE, LOW, buy, form, luc, open_ticket
 from tests.phone import helpdesk
 

@@ -28,8 +28,8 @@ from tests import services
 ROOT = Path(__file__).resolve().parent.parent
 NOBODY = "redis://127.0.0.1:1/0"  # nothing answers on port 1
 
-# A stand-in for the web server or the worker: it starts a child in its own process group, as
-# RQ's work horse does, and a child in its own group, as RQ's scheduler does; prints the pids.
+# A stand-in for the web server or the worker: it starts a child in its process group, as
+# gunicorn's workers are, and a child in a group of its own; prints the pids.
 STAND_IN = """
 import os, subprocess, sys, time
 sleep = [sys.executable, "-c", "import time; time.sleep(60)"]

@@ -12,9 +12,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 import settings
-from helpdesk import notify
 from models import StaffMember
 from redaction import RedactingFormatter, redact
+from sending import staff_notices
 from tests.phone import MAIN, MARIE, TOKEN, at, helpdesk, place_call, signed_post, the_ticket
 
 PERSONAL = ("5550101", "555-0101", "marie@boulangerie.example", "luc@altilogix.example", TOKEN)
@@ -68,7 +68,7 @@ def test_a_bad_day_leaves_no_personal_data_in_the_logs(
     failing = failing.replace(settings=failing.settings.replace(smtp_url="smtp://127.0.0.1:1"))
     luc = db.scalars(select(StaffMember).where(StaffMember.name == "Luc Gagnon")).one()
     with pytest.raises(RuntimeError):
-        notify.notify_ticket(failing, ticket.id, [luc.id])
+        staff_notices.notify_ticket(failing, ticket.id, [luc.id])
 
     def a_database_error(session: Session, raw_from: str) -> None:
         session.execute(text("SELECT * FROM no_such_table WHERE n = :n"), {"n": raw_from})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mail import InboundMessage, automatic_reason, read_message
+from mail.reading import InboundMessage, automatic_reason, read_message
 
 CORPUS = Path(__file__).parent / "mail_corpus"
 PERSON = "From: Marie Tremblay <marie.tremblay@boulangerie.example>\nTo: support-regulier@altilogix.example\nSubject: Sage 50\nMessage-ID: <abc@boulangerie.example>\n"  # noqa: E501

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mail import InboundMessage, Unreadable, read_message
+from mail.reading import InboundMessage, Unreadable, read_message
 
 CORPUS = Path(__file__).parent / "mail_corpus"
 EDT = timezone(timedelta(hours=-4))

@@ -8,15 +8,24 @@ import pytest
 import time_machine
 from flask import Flask
 from redis import Redis
-from rq import Queue
+from rq import Queue, SimpleWorker
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-import worker
-from helpdesk import notify
+from helpdesk import jobs
 from helpdesk.context import Context
-from models import DeliveryState, Notification, StaffMember, Ticket, utcnow
-from queueing import outbox
+from helpdesk.tasks import TABLE
+from models import (
+    DeliveryState,
+    Notification,
+    OutboxState,
+    OutboxTask,
+    StaffMember,
+    Ticket,
+    utcnow,
+)
+from queueing.relay import Relay
+from sending import smtp, staff_notices
 from tests.conftest import SmtpInbox
 from tests.phone import RecordingTwilioHttp, at, helpdesk, place_call, the_ticket
 
@@ -55,7 +64,7 @@ def test_the_technicians_on_duty_get_an_email_and_an_sms(
 ) -> None:
     ticket = _regular_ticket(phone_app, db)
     staff = [m.id for m in db.scalars(select(StaffMember).order_by(StaffMember.id))][:2]
-    notify.notify_ticket(sending, ticket.id, staff)
+    staff_notices.notify_ticket(sending, ticket.id, staff)
     assert sorted(m["To"] for m in smtp_inbox.messages) == [
         "luc@altilogix.example",
         "sophie@altilogix.example",
@@ -79,8 +88,8 @@ def test_a_job_run_twice_sends_nothing_twice(
 ) -> None:
     ticket = _regular_ticket(phone_app, db)
     staff = [m.id for m in db.scalars(select(StaffMember))][:2]
-    notify.notify_ticket(sending, ticket.id, staff)
-    notify.notify_ticket(sending, ticket.id, staff)
+    staff_notices.notify_ticket(sending, ticket.id, staff)
+    staff_notices.notify_ticket(sending, ticket.id, staff)
     assert len(smtp_inbox.messages) == 2 and len(twilio_api.requests) == 2
     states = db.scalars(select(Notification.state)).all()
     assert set(states) == {DeliveryState.SENT}
@@ -93,7 +102,7 @@ def test_a_failed_send_is_kept_and_raised_for_rq_to_retry(
     ticket = _regular_ticket(phone_app, db)
     staff = [m.id for m in db.scalars(select(StaffMember))][:1]
     with pytest.raises(RuntimeError, match="ConnectionRefusedError"):
-        notify.notify_ticket(failing, ticket.id, staff)
+        staff_notices.notify_ticket(failing, ticket.id, staff)
     db.expire_all()
     email = db.scalars(select(Notification).where(Notification.channel == "email")).one()
     assert (email.state, email.attempts) == (DeliveryState.FAILED, 1)
@@ -106,7 +115,7 @@ def test_without_credentials_messages_are_logged_and_the_log_says_so(
     logging_only = _worker(phone_app, RecordingTwilioHttp(), smtp_url="", twilio_account_sid="")
     caplog.set_level(logging.INFO)
     ticket = _regular_ticket(phone_app, db)
-    notify.notify_ticket(
+    staff_notices.notify_ticket(
         logging_only, ticket.id, [m.id for m in db.scalars(select(StaffMember))][:1]
     )
     assert "email NOT sent, logged instead" in caplog.text
@@ -118,7 +127,7 @@ def test_supervisors_are_warned_when_nobody_has_called_back(
     phone_app: Flask, sending: Context, db: Session, smtp_inbox: SmtpInbox
 ) -> None:
     ticket = _regular_ticket(phone_app, db)
-    notify.sla_watch(sending, ticket.id)
+    staff_notices.sla_watch(sending, ticket.id)
     assert sorted(m["To"] for m in smtp_inbox.messages) == [
         "david@altilogix.example",
         "helene@altilogix.example",
@@ -133,8 +142,8 @@ def test_no_warning_once_the_client_was_reached(
     ticket = _regular_ticket(phone_app, db)
     ticket.first_response_at = utcnow()
     db.commit()
-    notify.sla_watch(sending, ticket.id)
-    notify.escalate(sending, ticket.id)
+    staff_notices.sla_watch(sending, ticket.id)
+    staff_notices.escalate(sending, ticket.id)
     assert smtp_inbox.messages == []
 
 
@@ -146,7 +155,7 @@ def test_a_message_to_verify_reaches_supervisors_by_email_only(
     twilio_api: RecordingTwilioHttp,
 ) -> None:
     transcript = place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="-,6,1001#")
-    notify.ask_verification(sending, the_ticket(db, transcript).id)
+    staff_notices.ask_verification(sending, the_ticket(db, transcript).id)
     assert len(smtp_inbox.messages) == 2
     assert twilio_api.requests == []
     assert "Compte indiqué : 1001" in smtp_inbox.messages[0].get_content()
@@ -155,19 +164,20 @@ def test_a_message_to_verify_reaches_supervisors_by_email_only(
 def test_the_worker_delivers_what_the_call_queued(
     phone_app: Flask,
     sending: Context,
+    monkeypatch: pytest.MonkeyPatch,
     db: Session,
     redis: Redis,
     smtp_inbox: SmtpInbox,
     twilio_api: RecordingTwilioHttp,
 ) -> None:
+    monkeypatch.setattr(jobs, "process_context", lambda: sending)  # the worker's, in this test
     place_call(phone_app, at(2026, 12, 1, 10), press="7")  # nobody accepts: 3 are paged
     queue = Queue("altilogix-test", connection=redis)
+    relay = Relay(sending.sessions, queue, "test", TABLE, "worker-1")
     with time_machine.travel(at(2026, 12, 1, 10, 1), tick=False):
         for _ in range(2):  # the follow-up, then the notices it planned
-            outbox.relay(sending.sessions, queue, "test")
-            burst = worker.HelpdeskSimpleWorker([queue], connection=redis)
-            burst.context = sending
-            burst.work(burst=True)
+            relay.hand_due()
+            SimpleWorker([queue], connection=redis).work(burst=True)
     recipients = sorted(m["To"] for m in smtp_inbox.messages)
     assert recipients == [
         "karim@altilogix.example",
@@ -179,9 +189,10 @@ def test_the_worker_delivers_what_the_call_queued(
     assert [r["method"] for r in twilio_api.requests].count("POST") == 3
     fetched = [r["url"] for r in twilio_api.requests if r["method"] == "GET"]
     assert len(fetched) == 1 and fetched[0].endswith(".mp3")
-    # Waiting in RQ's scheduler: the SLA watch, the escalation, and the follow-up's safety net
-    # (which will find the follow-up done).
-    assert len(queue.scheduled_job_registry.get_job_ids()) == 3
+    # Waiting in the outbox, due later: the SLA watch, the escalation, and the follow-up's
+    # safety net (which will find the follow-up done).
+    later = db.scalars(select(OutboxTask.task).where(OutboxTask.state == OutboxState.PENDING))
+    assert sorted(later) == ["ticket.escalate", "ticket.follow_up", "ticket.sla_watch"]
 
 
 def test_a_notice_claimed_for_sending_is_never_sent_again_by_a_retry(
@@ -189,10 +200,10 @@ def test_a_notice_claimed_for_sending_is_never_sent_again_by_a_retry(
 ) -> None:
     ticket = _regular_ticket(phone_app, db)
     staff = [m.id for m in db.scalars(select(StaffMember))][:1]
-    notify.notify_ticket(sending, ticket.id, staff)
+    staff_notices.notify_ticket(sending, ticket.id, staff)
     db.execute(update(Notification).values(state=DeliveryState.SENDING))  # "sent" never recorded
     db.commit()
-    notify.notify_ticket(sending, ticket.id, staff)  # RQ's retry
+    staff_notices.notify_ticket(sending, ticket.id, staff)  # RQ's retry
     assert len(smtp_inbox.messages) == 1
 
 
@@ -201,10 +212,8 @@ def test_credentials_are_never_sent_to_a_mail_server_without_encryption(
 ) -> None:
     import smtplib
 
-    from helpdesk import senders
-
     url = f"smtp://support:s3cret@127.0.0.1:{smtp_inbox.port}"  # the server offers no STARTTLS
     settings = helpdesk(phone_app).settings.replace(smtp_url=url)
     with pytest.raises(smtplib.SMTPNotSupportedError, match="no STARTTLS"):
-        senders.send_email(settings, "luc@altilogix.example", "Objet", "Texte")
+        smtp.send_email(settings, "luc@altilogix.example", "Objet", "Texte")
     assert smtp_inbox.messages == []

@@ -13,9 +13,11 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from helpdesk import business_time, notify, pager
+from helpdesk import business_time
 from helpdesk.context import Context
 from models import Line, OutboxTask, PagerReply, StaffMember, Ticket, TicketStatus
+from pager import commands as pager
+from sending import staff_notices
 from tests.phone import (
     CATA,
     MAIN,
@@ -52,7 +54,7 @@ def _staff(db: Session, mobile: str) -> StaffMember:
 def _paged_ticket(app: Flask, db: Session, worker: Context) -> Ticket:
     """A regular ticket whose page went to Luc and Sophie."""
     ticket = the_ticket(db, place_call(app, MORNING, press="6"))
-    notify.notify_ticket(worker, ticket.id, [_staff(db, LUC).id, _staff(db, SOPHIE).id])
+    staff_notices.notify_ticket(worker, ticket.id, [_staff(db, LUC).id, _staff(db, SOPHIE).id])
     return ticket
 
 
@@ -108,7 +110,7 @@ def test_a_taken_ticket_is_not_escalated(
     ticket = _paged_ticket(phone_app, db, worker)
     sms(phone_app, LUC, "OK 1001")
     twilio_api.requests.clear()
-    notify.escalate(worker, ticket.id)
+    staff_notices.escalate(worker, ticket.id)
     assert twilio_api.requests == []
 
 

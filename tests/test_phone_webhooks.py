@@ -310,7 +310,7 @@ def test_copies_of_a_webhook_at_once_open_one_ticket_even_on_a_busy_machine(
 def test_hostile_values_in_signed_urls_never_reach_a_job(phone_app: Flask, db: Session) -> None:
     """A NUL byte or garbage in a query value (the URL is signed, but Twilio signs what it is
     given) is cleaned before anything is stored; the supervisors' job then runs on it."""
-    from helpdesk import notify
+    from sending import staff_notices
     from tests.phone import helpdesk
 
     call = {**CALL, "CallSid": "CA" + "6" * 32, "From": "anonymous"}
@@ -325,7 +325,7 @@ def test_hostile_values_in_signed_urls_never_reach_a_job(phone_app: Flask, db: S
     assert done.status_code == 200 and "<Say" in done.get_data(as_text=True)
     ticket = db.scalars(select(Ticket)).one()
     assert call_by_sid(db, call["CallSid"]).account_given == "1001"
-    notify.ask_verification(helpdesk(phone_app), ticket.id)
+    staff_notices.ask_verification(helpdesk(phone_app), ticket.id)
 
 
 def test_a_call_first_seen_at_its_recording_still_names_its_caller(

@@ -8,14 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import worker
-from helpdesk import email_intake
-from models import OutboxState, OutboxTask
+from helpdesk import jobs
+from mail import intake as email_intake
+from models import OutboxState, OutboxTask, utcnow
 from tests import services
 from tests.conftest import SmtpInbox
 from tests.mailing import MARIE, letter, prepare
@@ -26,21 +28,27 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_a_burst_runs_what_is_due_and_what_that_queues_then_stops(
-    phone_app: Flask, db: Session, redis: Redis, smtp_inbox: SmtpInbox
+    phone_app: Flask,
+    db: Session,
+    redis: Redis,
+    smtp_inbox: SmtpInbox,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     prepare(db)
     context = worker_context(phone_app, smtp_inbox).replace(twilio_http=RecordingTwilioHttp())
+    monkeypatch.setattr(jobs, "process_context", lambda: context)  # the worker's, in this test
     email_intake.receive(context, letter(sender=MARIE), source="pipe")
-    assert worker.burst(context) >= 3  # the acknowledgement, the follow-up, the notices it plans
+    rq_worker, relay = worker.make_worker(context, redis)
+    assert worker.burst(rq_worker, relay) >= 3  # the follow-up, the notices, the acknowledgement
     assert sorted(m["To"] for m in smtp_inbox.messages) == [
         "luc@altilogix.example",
         "marie.tremblay@boulangerie.example",
         "sophie@altilogix.example",
     ]
     db.expire_all()
-    left = db.scalars(select(OutboxTask).where(OutboxTask.state == OutboxState.PENDING)).all()
-    assert left == []
-    assert worker.burst(context) == 0  # nothing left: a second burst runs nothing
+    due = (OutboxTask.state == OutboxState.PENDING, OutboxTask.run_at <= utcnow())
+    assert db.scalars(select(OutboxTask).where(*due)).all() == []  # later ones wait in the outbox
+    assert worker.burst(rq_worker, relay) == 0  # nothing left: a second burst runs nothing
 
 
 def test_worker_burst_from_the_command_line_exits_once_done(

@@ -1,0 +1,367 @@
+"""Email intake: raw bytes in, stored once, and made into what they are.
+
+Every door (the MTA pipe, the HTTP hook, the IMAP poller) calls ``take`` with the bytes it
+received. In the caller's one transaction the message is stored (once per Message-ID) and
+becomes one of: a new ticket (an authorized contact), a reply on a ticket (threaded by its
+headers or by a ``[#1234]`` token), a message to verify (anybody else), automatic mail that is
+kept and never answered, or bytes in quarantine. What follows (the acknowledgement, the
+technicians' notices) is written to the outbox; nothing here talks to the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from helpdesk import business_time, tasks, tickets
+from helpdesk.context import Context
+from helpdesk.tickets import Requester
+from mail.reading import InboundMessage, Unreadable, read_message
+from mail.reading.headers import deliverable
+from models import (
+    Channel,
+    Contact,
+    EmailAttachment,
+    EmailMessage,
+    Language,
+    Line,
+    MailDirection,
+    Quarantine,
+    Ticket,
+    TicketEventKind,
+    TicketStatus,
+    current_time,
+)
+from models.db import insert_or_skip
+from routing.config import BusinessHours
+from settings import Settings
+
+NO_SUBJECT = "(sans objet)"
+# The acknowledgement waits for the technicians' notice to leave, but never longer than this.
+ACKNOWLEDGE_AT_LATEST = timedelta(minutes=2)
+
+
+class Outcome(StrEnum):
+    NEW_TICKET = "new_ticket"
+    REPLY = "reply"
+    TO_VERIFY = "to_verify"
+    AUTOMATIC = "automatic"  # an auto-reply, a bounce, list mail, our own mail: never answered
+    DUPLICATE = "duplicate"  # a Message-ID already stored: nothing done again
+    QUARANTINED = "quarantined"
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What one message became; the doors report it (exit code, JSON, log line)."""
+
+    outcome: Outcome
+    ticket_number: int | None = None
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Mailboxes:
+    """The addresses that matter to the intake, from the settings."""
+
+    regular: str
+    urgent: str
+    own_addresses: frozenset[str]  # our own senders: mail from them is never answered
+    own_domains: frozenset[str]  # the domains of the Message-IDs we make
+    max_bytes: int  # kept of one message: its text and the attachments that fit
+    accept_bytes: int  # the largest message read at all
+
+    @classmethod
+    def of(cls, settings: Settings) -> Mailboxes:
+        regular, urgent = settings.support_email_regular.lower(), settings.support_email_urgent
+        own = frozenset({regular, urgent.lower(), settings.mail_from.lower()})
+        return cls(
+            regular=regular,
+            urgent=urgent.lower(),
+            own_addresses=own,
+            own_domains=frozenset({message_id_domain(settings)}),
+            max_bytes=settings.mail_max_bytes,
+            accept_bytes=settings.mail_accept_max_bytes,
+        )
+
+
+def message_id_domain(settings: Settings) -> str:
+    """The right-hand side of every Message-ID we make: MAIL_FROM's domain."""
+    return settings.mail_from.rpartition("@")[2].lower() or "altilogix.invalid"
+
+
+def receive(context: Context, raw: bytes, *, source: str) -> Intake:
+    """``take`` in one unit of work of its own: committed when this returns. Raises when the
+    message cannot be stored now (the database is away): the door asks to be sent it again."""
+    with context.transaction() as session:
+        return take(session, context.hours, context.settings, raw, source=source)
+
+
+def take(
+    session: Session, hours: BusinessHours, settings: Settings, raw: bytes, *, source: str
+) -> Intake:
+    """Store one incoming email and act on it, in the caller's transaction. Never raises on
+    bad input: what cannot be read goes to quarantine."""
+    boxes = Mailboxes.of(settings)
+    if len(raw) > boxes.accept_bytes:  # the doors refuse these; IMAP can only set them aside
+        return quarantine(session, raw, "too_big", source, keep=boxes.max_bytes)
+    message = read_message(raw, own_domains=boxes.own_domains)
+    if isinstance(message, Unreadable):
+        return quarantine(session, raw, message.reason, source)
+    row = _store(session, message, raw, source, boxes.max_bytes)
+    if row is None:
+        return Intake(Outcome.DUPLICATE, message_id=message.message_id)
+    automatic = message.automatic or (
+        "own_address" if message.from_address in boxes.own_addresses else None
+    )
+    ticket = thread_of(session, message)
+    if automatic is not None:
+        return _automatic(row, ticket, automatic)
+    contact = sender(session, message.from_address)
+    line = line_of(message, boxes)
+    if ticket is not None:
+        reopen_within = timedelta(days=settings.reopen_days)
+        if not _answer_opens_a_new_ticket(session, ticket, contact, reopen_within):
+            return _reply(session, hours, row, ticket, message, reopen_within)
+        line = ticket.priority
+    if contact is not None and contact.authorized:
+        return _new_ticket(session, hours, row, message, contact, line, follows=ticket)
+    return _to_verify(session, row, message, contact, line)
+
+
+def quarantine(
+    session: Session, raw: bytes, reason: str, source: str, *, keep: int | None = None
+) -> Intake:
+    """Keep unreadable bytes (the same bytes once), cut to ``keep`` bytes when too big."""
+    row = {
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "reason": reason,
+        "source": source,
+        "raw": raw if keep is None else raw[:keep],
+        "size": len(raw),
+        "received_at": current_time(session),
+    }
+    session.execute(insert_or_skip(session, Quarantine), row)
+    return Intake(Outcome.QUARANTINED)
+
+
+def _store(
+    session: Session, message: InboundMessage, raw: bytes, source: str, max_bytes: int
+) -> EmailMessage | None:
+    """The message's row and its files, or None when its Message-ID is already stored (a
+    re-delivery). A message bigger than ``max_bytes`` keeps its text and the files that fit;
+    the others are set aside (the ticket and the acknowledgement say which)."""
+    row = {
+        "message_id": message.message_id,
+        "direction": MailDirection.IN,
+        "from_address": message.from_address,
+        "to_addresses": ", ".join(message.recipients)[:10_000],
+        "subject": message.subject[:300],
+        "text": message.text,
+        "outcome": "",
+        "source": source,
+        "raw": raw if len(raw) <= max_bytes else None,
+        "size": len(raw),
+        "answer_to": answer_address(message),
+        "received_at": current_time(session),
+    }
+    statement = insert_or_skip(session, EmailMessage).returning(EmailMessage.id)
+    new_id = session.execute(statement, row).scalar()
+    if new_id is None:
+        return None
+    _store_attachments(session, new_id, message, max_bytes - len(message.text.encode()))
+    return session.get(EmailMessage, new_id)
+
+
+def _store_attachments(session: Session, email_id: int, message: InboundMessage, room: int) -> None:
+    """Each file, in the message's order, while there is room; the rest set aside."""
+    for position, file in enumerate([*message.attachments, *message.refused_attachments], 1):
+        fits = file.content is not None and file.size <= room
+        room -= file.size if fits else 0
+        session.add(
+            EmailAttachment(
+                email_id=email_id,
+                position=position,
+                filename=file.filename,
+                content_type=file.content_type,
+                size=file.size,
+                sha256=file.sha256,
+                content=file.content if fits else None,
+                set_aside=None if fits else "too_big",
+                content_id=file.content_id,
+            )
+        )
+
+
+def answer_address(message: InboundMessage) -> str:
+    """Where answers to this message may go: the first deliverable Reply-To, else a
+    deliverable From; "" when there is none (never "<>" or a broken address)."""
+    for address in (*message.reply_to, message.from_address):
+        if deliverable(address):
+            return address
+    return ""
+
+
+def thread_of(session: Session, message: InboundMessage) -> Ticket | None:
+    """The ticket this message answers: its In-Reply-To or References name a message of a
+    ticket, or its subject quotes ``[#1234]`` and it comes from an authorized contact of that
+    ticket's client."""
+    ids = [*message.in_reply_to, *message.references]
+    if ids:
+        ticket_id = session.scalar(
+            select(EmailMessage.ticket_id)
+            .where(EmailMessage.message_id.in_(ids), EmailMessage.ticket_id.is_not(None))
+            .order_by(EmailMessage.id.desc())
+            .limit(1)
+        )
+        if ticket_id is not None:
+            return session.get(Ticket, ticket_id)
+    if message.ticket_token is None:
+        return None
+    ticket = session.scalar(select(Ticket).where(Ticket.number == message.ticket_token))
+    contact = sender(session, message.from_address)
+    if ticket is None or contact is None or not contact.authorized:
+        return None
+    return ticket if ticket.client_id == contact.client_id else None
+
+
+def sender(session: Session, address: str) -> Contact | None:
+    """The directory's contact with this email address (any case), authorized ones first."""
+    return session.scalars(
+        select(Contact)
+        .where(func.lower(Contact.email) == address.lower())
+        .order_by(Contact.authorized.desc(), Contact.id)
+        .limit(1)
+    ).first()
+
+
+def line_of(message: InboundMessage, boxes: Mailboxes) -> Line:
+    """Urgent when written to the urgent address (To, Cc or Delivered-To); else regular."""
+    return Line.URGENT if boxes.urgent in message.recipients else Line.REGULAR
+
+
+def _automatic(row: EmailMessage, ticket: Ticket | None, reason: str) -> Intake:
+    row.outcome, row.automatic = Outcome.AUTOMATIC.value, reason
+    if ticket is None:
+        return Intake(Outcome.AUTOMATIC, message_id=row.message_id)
+    row.ticket_id = ticket.id
+    tickets.note(ticket, TicketEventKind.EMAIL_IN, email_id=row.id, automatic=reason)
+    return Intake(Outcome.AUTOMATIC, ticket.number, row.message_id)
+
+
+def _answer_opens_a_new_ticket(
+    session: Session, ticket: Ticket, contact: Contact | None, reopen_within: timedelta
+) -> bool:
+    """An authorized contact of the ticket's client answering a ticket that is closed, or
+    resolved longer ago than the window: the request is new, and gets a ticket of its own
+    (a note on the old one says so) rather than a line nobody reads."""
+    if ticket.to_verify or ticket.status == TicketStatus.OPEN:
+        return False
+    if contact is None or not contact.authorized or contact.client_id != ticket.client_id:
+        return False
+    return not tickets.may_reopen_by_answer(ticket, current_time(session), reopen_within)
+
+
+def _reply(
+    session: Session,
+    hours: BusinessHours,
+    row: EmailMessage,
+    ticket: Ticket,
+    message: InboundMessage,
+    reopen_within: timedelta,
+) -> Intake:
+    """A message on a ticket: added to it, a resolved one reopened within the window (by the
+    client's own people), whoever handles it told. Never a second acknowledgement."""
+    row.outcome, row.ticket_id = Outcome.REPLY.value, ticket.id
+    tickets.note(ticket, TicketEventKind.EMAIL_IN, email_id=row.id, sender=message.from_address)
+    if ticket.to_verify:
+        return Intake(Outcome.REPLY, ticket.number, row.message_id)
+    now = current_time(session)
+    if tickets.may_reopen_by_answer(ticket, now, reopen_within) and _of_the_client(
+        session, ticket, message
+    ):
+        # Only the client's own people reopen a resolved one: a third party in copy does not.
+        tickets.reopen(ticket, None, why=f"email from {message.from_address}")
+    staff = (
+        [ticket.assignee_id]
+        if ticket.assignee_id
+        else business_time.people_on_duty(session, hours, ticket.priority, current_time(session))
+    )
+    tasks.notify(
+        session, ticket.id, staff, tasks.Notice.EMAIL, occasion=f"email-{row.id}", email_id=row.id
+    )
+    return Intake(Outcome.REPLY, ticket.number, row.message_id)
+
+
+def _of_the_client(session: Session, ticket: Ticket, message: InboundMessage) -> bool:
+    contact = sender(session, message.from_address)
+    return contact is not None and contact.client_id == ticket.client_id
+
+
+def _new_ticket(
+    session: Session,
+    hours: BusinessHours,
+    row: EmailMessage,
+    message: InboundMessage,
+    contact: Contact,
+    line: Line,
+    *,
+    follows: Ticket | None = None,
+) -> Intake:
+    """An authorized contact's request: a ticket with the line's promise, the technicians on
+    duty told as for a call, and the acknowledgement the policy promises, once they are.
+    ``follows``: the closed ticket the client answered, which this one continues."""
+    requester = Requester(contact.client_id, contact.id, message.from_address, contact.language)
+    opened = tickets.open_ticket(
+        session,
+        hours,
+        requester,
+        priority=line,
+        channel=Channel.EMAIL,
+        subject=message.subject or NO_SUBJECT,
+    )
+    ticket = opened.ticket
+    ticket.description = message.text
+    row.outcome, row.ticket_id = Outcome.NEW_TICKET.value, ticket.id
+    tickets.note(ticket, TicketEventKind.EMAIL_IN, email_id=row.id, sender=message.from_address)
+    if follows is not None:
+        tickets.note(ticket, TicketEventKind.FOLLOWS, number=follows.number)
+        tickets.note(follows, TicketEventKind.FOLLOWED_BY, number=ticket.number)
+    tasks.follow_up(session, ticket.id)
+    # The technicians' notice queues the acknowledgement once it has left; this one is there in
+    # case that notice never runs (the acknowledgement is one email however often it runs).
+    tasks.acknowledge(session, row.id, fallback_at=current_time(session) + ACKNOWLEDGE_AT_LATEST)
+    return Intake(Outcome.NEW_TICKET, ticket.number, row.message_id)
+
+
+def _to_verify(
+    session: Session,
+    row: EmailMessage,
+    message: InboundMessage,
+    contact: Contact | None,
+    line: Line,
+) -> Intake:
+    """Somebody the directory does not authorize: kept for a supervisor, and told politely
+    who may open requests."""
+    requester = Requester(
+        contact.client_id if contact else None,
+        contact.id if contact else None,
+        message.from_address,
+        contact.language if contact else Language.FR,
+    )
+    ticket = tickets.open_to_verify(
+        session,
+        requester,
+        priority=line,
+        channel=Channel.EMAIL,
+        subject=message.subject or NO_SUBJECT,
+    )
+    ticket.description = message.text
+    row.outcome, row.ticket_id = Outcome.TO_VERIFY.value, ticket.id
+    tickets.note(ticket, TicketEventKind.EMAIL_IN, email_id=row.id, sender=message.from_address)
+    tasks.answer_unauthorized(session, row.id)
+    return Intake(Outcome.TO_VERIFY, ticket.number, row.message_id)

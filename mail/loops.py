@@ -1,0 +1,64 @@
+"""Is an answer to this email the next turn of a mail loop?
+
+Only mail that answers mail can loop: the acknowledgement of a request and the reply to a
+sender who is not authorized. Automatic senders (auto-replies, bounces, lists, our own mail)
+are never answered at all (``mail.reading.automatic``). What is left to catch is a loop with a
+sender that does not say it is automatic: it writes again and again within minutes, or sends the
+same text again. Volume alone is no sign: a client with five tickets in an hour gets five
+acknowledgements, and every notice that follows a staff act is sent, always.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import EmailMessage, HoldReason, MailDirection
+
+SAME_TEXT_WITHIN = timedelta(hours=24)
+# The earlier messages of one sender compared for the same text; a loop repeats fast.
+COMPARED = 50
+_SPACE = re.compile(r"\s+")
+
+
+def hold_reason(
+    session: Session, inbound: EmailMessage, *, burst: int, minutes: int
+) -> HoldReason | None:
+    """Why the answer to ``inbound`` should wait for a supervisor, or None to send it."""
+    sender = inbound.from_address.lower()
+    if not sender:
+        return None
+    window_start = inbound.received_at - timedelta(minutes=minutes)
+    recent = session.scalar(
+        select(func.count(EmailMessage.id)).where(
+            EmailMessage.direction == MailDirection.IN,
+            func.lower(EmailMessage.from_address) == sender,
+            EmailMessage.received_at >= window_start,
+            EmailMessage.received_at <= inbound.received_at,
+        )
+    )
+    if (recent or 0) >= burst:
+        return HoldReason.BURST
+    earlier = session.scalars(
+        select(EmailMessage.text)
+        .where(
+            EmailMessage.direction == MailDirection.IN,
+            func.lower(EmailMessage.from_address) == sender,
+            EmailMessage.id != inbound.id,
+            EmailMessage.received_at >= inbound.received_at - SAME_TEXT_WITHIN,
+            EmailMessage.received_at <= inbound.received_at,
+        )
+        .order_by(EmailMessage.id.desc())
+        .limit(COMPARED)
+    )
+    text = _normalized(inbound.text)
+    if text and any(_normalized(other) == text for other in earlier):
+        return HoldReason.REPEATED
+    return None
+
+
+def _normalized(text: str) -> str:
+    return _SPACE.sub(" ", text).strip().lower()

@@ -1,0 +1,143 @@
+"""The emails a ticket's contact gets without having written: the written trace of a ticket
+opened by phone, the notice of one intervention on their ticket (a callback that reached them,
+a public note, the ticket resolved again or reopened, time logged), and the email that says a
+ticket is resolved (and so "closed", for the client) with the link to its survey.
+
+In the contact's language, once per occasion (the notification's key), marked automatic,
+never held (they follow a staff act, not a client's email), and threaded under the ticket's
+first message, so that the client's mail program shows the whole ticket as one conversation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk import surveys
+from helpdesk.context import Context
+from mail import letters
+from models import Call, CallRing, StaffMember, Survey, Ticket, TicketEvent, WhisperAnswer
+from settings import Settings
+from time_words import clock
+
+
+def confirmation(session: Session, context: Context, ticket_id: int) -> list[int]:
+    """A ticket opened by phone, in writing to its contact (when they have an email): its
+    number and the callback promise; or, when a technician took the call and talked with the
+    client, who did and when, and no promise (the client was reached)."""
+    found = letters.addressee(session, ticket_id)
+    if found is None:
+        return []
+    ticket, contact, email = found
+    texts, language = context.client_texts, contact.language.value
+    values = {
+        "number": ticket.number,
+        "due": letters.due(context, ticket, language),
+        "line": texts.render(f"line_{ticket.priority.value}", language),
+    }
+    answered = answered_live(session, ticket)
+    body = "confirm_body"
+    if answered is not None:
+        name, moment = answered
+        local = moment.astimezone(context.hours.timezone)
+        values |= {"name": name, "time": clock(local.hour * 60 + local.minute, language)}
+        body = "confirm_answered_body"
+    draft = letters.Draft(
+        key=f"ticket-{ticket_id}-confirmation",
+        to=email,
+        subject=texts.render("confirm_subject", language, **values),
+        text=texts.render(body, language, **values),
+    )
+    return letters.write(session, context, ticket, draft, "confirmation")
+
+
+def answered_live(session: Session, ticket: Ticket) -> tuple[str, datetime] | None:
+    """The technician who accepted a call of the ticket and the moment they answered: the
+    client talked with them, which is the ticket's first response."""
+    found = session.execute(
+        select(StaffMember.name, CallRing.answered_at)
+        .join(CallRing, CallRing.staff_member_id == StaffMember.id)
+        .join(Call, Call.id == CallRing.call_id)
+        .where(
+            Call.ticket_id == ticket.id,
+            CallRing.answer == WhisperAnswer.ACCEPTED,
+            CallRing.answered_at.is_not(None),
+        )
+        .order_by(CallRing.answered_at)
+        .limit(1)
+    ).first()
+    if found is None or found.answered_at is None or ticket.first_response_at is None:
+        return None
+    return str(found.name), found.answered_at
+
+
+def intervention(
+    session: Session,
+    context: Context,
+    ticket_id: int,
+    kind: str,
+    occasion: str,
+    event_id: int | None = None,
+) -> list[int]:
+    """The notice of intervention ``occasion`` to the ticket's contact."""
+    found = letters.addressee(session, ticket_id)
+    if found is None:
+        return []
+    ticket, contact, email = found
+    texts, language = context.client_texts, contact.language.value
+    values = {"number": ticket.number}
+    what = texts.render(f"notice_{kind}", language, **values)
+    draft = letters.Draft(
+        key=f"ticket-{ticket_id}-notice-{occasion}",
+        to=email,
+        subject=texts.render("notice_subject", language, **values),
+        text=texts.render(
+            "notice_body", language, **values, what=what, note=_quoted(session, event_id)
+        ),
+        in_reply_to=letters.first_message_id(session, ticket_id),
+    )
+    return letters.write(session, context, ticket, draft, f"notice-{kind}")
+
+
+def survey_invitation(session: Session, context: Context, survey_id: int) -> list[int]:
+    """Tell the resolved ticket's contact it is resolved, with the link to its survey and
+    the window in which an answer reopens it, in their language."""
+    survey = session.get(Survey, survey_id)
+    found = letters.addressee(session, survey.ticket_id if survey else None)
+    if survey is None or found is None:
+        return []
+    ticket, contact, email = found
+    texts, language = context.client_texts, contact.language.value
+    values = {"number": ticket.number}
+    draft = letters.Draft(
+        key=f"ticket-{ticket.id}-survey",
+        to=email,
+        subject=texts.render("survey_subject", language, **values),
+        text=texts.render(
+            "survey_body",
+            language,
+            **values,
+            link=survey_link(context.settings, survey.token, language),
+            days=surveys.LINK_LIFETIME.days,
+            reopen=context.settings.reopen_days,
+        ),
+        in_reply_to=letters.first_message_id(session, ticket.id),
+    )
+    return letters.write(session, context, ticket, draft, "survey")
+
+
+def survey_link(settings: Settings, token: str, language: str) -> str:
+    """The survey's public page, under PUBLIC_BASE_URL (a developer's machine: its own port)."""
+    base = settings.public_base_url.rstrip("/") or f"http://127.0.0.1:{settings.port}"
+    return f"{base}/survey/{token}?lang={language}"
+
+
+def _quoted(session: Session, event_id: int | None) -> str:
+    """A public note's text, set off as a quotation; nothing for other interventions."""
+    event = session.get(TicketEvent, event_id) if event_id is not None else None
+    if event is None:
+        return ""
+    text = str(event.data.get("text", ""))
+    return "\n" + "\n".join(f"> {line}" for line in text.splitlines()) + "\n"

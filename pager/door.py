@@ -1,0 +1,42 @@
+"""``POST /sms/incoming``: Twilio's messaging webhook, a technician's SMS to the support number.
+
+Signed by Twilio like the voice webhooks (the same check, before every request here); it uses
+no cookie or session, so it is exempt from the console's CSRF protection. The answer is TwiML:
+one <Message> back to the sender.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from sqlalchemy.exc import IntegrityError
+from twilio.twiml.messaging_response import MessagingResponse
+
+from pager import commands
+from telephony.signature import check_signature
+from web import context as web_context
+
+bp = Blueprint("sms", __name__, url_prefix="/sms")
+bp.before_request(check_signature)
+
+
+@bp.post("/incoming")
+def incoming() -> Response:
+    context = web_context.current()
+    sms = commands.Sms(
+        message_sid=request.form.get("MessageSid", ""),
+        sender=request.form.get("From", ""),
+        body=request.form.get("Body", ""),
+    )
+    if not sms.message_sid:
+        return Response("MessageSid is required", 400, mimetype="text/plain")
+    texts = commands.Texts(context.notices, context.hours.timezone)
+    try:
+        with context.transaction() as session:
+            answer = commands.receive(session, texts, sms)
+    except IntegrityError:
+        # A copy of this SMS acted meanwhile (Twilio sent it twice at once): its answer.
+        with context.transaction() as session:
+            answer = commands.receive(session, texts, sms)
+    reply = MessagingResponse()
+    reply.message(answer)
+    return Response(str(reply), mimetype="application/xml")

@@ -1,0 +1,95 @@
+"""Where a ticket stands against its line's promises: the business time left before its
+callback deadline (on time, at risk, late), and its resolution aim, if its line has one.
+
+Plain logic over the routing package's calendars and line rules: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from routing import sla
+from routing.calendar import BusinessCalendar
+from routing.config import LineRule
+
+# A ticket is at risk this close to its deadline at least, even on a line that warns later.
+AT_RISK_AT_LEAST = timedelta(minutes=15)
+
+
+class Standing(StrEnum):
+    REACHED = "reached"  # the client was reached: the promise is kept or missed for good
+    ON_TIME = "on_time"
+    AT_RISK = "at_risk"
+    LATE = "late"
+    NO_PROMISE = "no_promise"  # a message to verify, or a ticket without a deadline
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due: datetime | None
+    left: timedelta | None  # business time to the deadline; negative once it has passed
+    standing: Standing
+
+
+def business_left(calendar: BusinessCalendar, now: datetime, due: datetime) -> timedelta:
+    """Open time from now to the deadline; negative (open time since it) once it has passed."""
+    if due > now:
+        return sla.elapsed(calendar, now, due)
+    return -sla.elapsed(calendar, due, now)
+
+
+def standing(
+    now: datetime, due: datetime | None, left: timedelta | None, warn_before: timedelta
+) -> Standing:
+    if due is None or left is None:
+        return Standing.NO_PROMISE
+    if now >= due:
+        return Standing.LATE
+    if left <= max(warn_before, AT_RISK_AT_LEAST):
+        return Standing.AT_RISK
+    return Standing.ON_TIME
+
+
+@dataclass(frozen=True)
+class Clocks:
+    """Each line's calendar and warning, built once for a page whatever its length."""
+
+    now: datetime
+    calendars: Mapping[str, BusinessCalendar]
+    warnings: Mapping[str, timedelta]
+
+    def deadline(
+        self, line: str, due: datetime | None, reached: datetime | None, to_verify: bool
+    ) -> Deadline:
+        if to_verify or due is None:
+            return Deadline(due, None, Standing.NO_PROMISE)
+        if reached is not None:
+            return Deadline(due, None, Standing.REACHED)
+        left = business_left(self.calendars[line], self.now, due)
+        return Deadline(due, left, standing(self.now, due, left, self.warnings[line]))
+
+
+@dataclass(frozen=True)
+class Aim:
+    """When the ticket should be resolved by, and whether that moment has passed."""
+
+    at: datetime
+    passed: bool
+
+
+def resolution_aim(rule: LineRule, opened: datetime, now: datetime) -> Aim | None:
+    """The line's aim counted from the call (``resolution_aim_hours`` in the business hours);
+    None for a line that has none."""
+    if rule.resolution_aim is None:
+        return None
+    at = opened + rule.resolution_aim
+    return Aim(at, now >= at)
+
+
+def spoken(left: timedelta) -> tuple[int, int]:
+    """Hours and minutes of a duration, sign dropped, rounded down to the minute."""
+    minutes = int(abs(left).total_seconds() // 60)
+    return divmod(minutes, 60)

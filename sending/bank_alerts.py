@@ -1,0 +1,75 @@
+"""Job: an hour bank fell below the alert threshold; tell the client's authorized contacts (by
+email) and the supervisors.
+
+Written once per crossing: the ledger line that crossed the threshold names every notification
+(``bank-low-<line>-…``), so a retried job writes and sends nothing twice, and the next crossing
+(after a purchase, a later debit) is a new alert, delivered by ``sending.delivery``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from helpdesk import banks
+from helpdesk.context import Context
+from models import Client, Contact, Notification, NotificationChannel
+from sending import staff_notices
+from sending.delivery import deliver
+
+
+def alert_low_balance(context: Context, client_id: int, transaction_id: int) -> None:
+    """Job: write the alert to each authorized contact with an email and each supervisor."""
+    with context.transaction() as session:
+        client = session.get(Client, client_id)
+        if client is None:
+            return
+        left = banks.balance(session, client_id)
+        threshold = context.settings.bank_low_minutes
+        if left >= threshold:
+            return  # hours were bought before the job ran: nothing low to tell
+        contacts = session.scalars(
+            select(Contact)
+            .where(Contact.client_id == client_id, Contact.authorized.is_(True))
+            .order_by(Contact.id)
+        ).all()
+        people: list[tuple[str, str, int | None, int | None]] = [
+            (c.email.lower(), c.language.value, c.id, None) for c in contacts if c.email
+        ]
+        supervisors = staff_notices.supervisors(session)
+        people += [(s.email, s.language.value, None, s.id) for s in supervisors]
+        ids = []
+        for address, language, contact_id, staff_id in people:
+            key = f"bank-low-{transaction_id}-{address}"
+            row = session.scalar(select(Notification).where(Notification.key == key))
+            if row is None:
+                row = Notification(
+                    key=key,
+                    channel=NotificationChannel.EMAIL,
+                    recipient=address,
+                    contact_id=contact_id,
+                    staff_member_id=staff_id,
+                    sender=context.settings.mail_from if contact_id else "",
+                    **_texts(context, language, client.name, left, threshold),
+                )
+                session.add(row)
+                session.flush()
+            ids.append(row.id)
+    deliver(context, ids)
+
+
+def _texts(
+    context: Context, language: str, client: str, left: int, threshold: int
+) -> dict[str, str]:
+    render = context.notices.render
+    values = {"client": client, "balance": hours(left), "threshold": hours(threshold)}
+    return {
+        "subject": render("bank_low_subject", language, **values),
+        "body": render("bank_low_body", language, **values),
+    }
+
+
+def hours(minutes: int) -> str:
+    """Minutes as hours and minutes, "1 h 45", the same in French and English."""
+    sign = "-" if minutes < 0 else ""
+    whole, rest = divmod(abs(minutes), 60)
+    return f"{sign}{whole} h {rest:02d}" if rest else f"{sign}{whole} h"

@@ -1,0 +1,126 @@
+"""The record of every message sent: claim, send, record.
+
+Each message is a Notification row with a unique key, written before it is sent (a job run
+twice writes nothing twice). Sending is claim, commit, send, record: no transaction is open
+while the mail server or Twilio is talking, and a message claimed for sending is never sent
+again by a retry, even when recording "sent" failed. A held answer waits for a supervisor
+(``release``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from helpdesk import tasks
+from helpdesk.context import Context
+from models import DeliveryState, Notification, NotificationChannel, Ticket, current_time, utcnow
+from sending import LOGGED, Refused, sms, smtp
+
+
+def deliver(context: Context, notification_ids: list[int]) -> None:
+    """Send each notification not sent yet; raise (for RQ to retry) if any failed."""
+    failures = []
+    for notification_id in notification_ids:
+        try:
+            _deliver_one(context, notification_id)
+        except Exception as error:
+            failures.append(f"notification {notification_id}: {type(error).__name__}")
+    if failures:
+        raise RuntimeError("; ".join(failures))
+
+
+def deliver_one(context: Context, notification_id: int) -> None:
+    """Job: send one notification (a held answer a supervisor released)."""
+    deliver(context, [notification_id])
+
+
+# States in which a notification is not sent (again): done, being sent, or waiting for a person.
+_NOT_TO_SEND = (
+    DeliveryState.SENT,
+    DeliveryState.SENDING,
+    DeliveryState.HELD,
+    DeliveryState.REFUSED,
+    DeliveryState.LOGGED,
+)
+
+
+def _deliver_one(context: Context, notification_id: int) -> None:
+    message = _claim(context, notification_id)
+    if message is None:
+        return
+    try:
+        if isinstance(message, smtp.Letter):
+            provider_id = smtp.send_letter(context.settings, message)
+        else:
+            provider_id = sms.send(context, *message)
+    except Refused as refused:
+        # The mail server said no for good: trying again would only say no again.
+        _record(context, notification_id, DeliveryState.REFUSED, error=refused)
+        return
+    except Exception as error:
+        _record(context, notification_id, DeliveryState.FAILED, error=error)
+        raise
+    state = DeliveryState.LOGGED if provider_id == LOGGED else DeliveryState.SENT
+    _record(context, notification_id, state, provider_id=provider_id)
+
+
+def _claim(context: Context, notification_id: int) -> smtp.Letter | tuple[str, str] | None:
+    """Mark the notification as being sent, committed before anything leaves; return the email
+    to send, or the SMS's (number, text)."""
+    with context.transaction() as session:
+        row = session.scalars(
+            select(Notification).where(Notification.id == notification_id).with_for_update()
+        ).one()
+        if row.state in _NOT_TO_SEND:
+            return None
+        row.state, row.attempts = DeliveryState.SENDING, row.attempts + 1
+        if row.channel == NotificationChannel.SMS:
+            return row.recipient, row.body
+        ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
+        return smtp.Letter(
+            to=row.recipient,
+            subject=row.subject,
+            text=row.body,
+            sender=row.sender,
+            message_id=row.message_id,
+            in_reply_to=row.in_reply_to,
+            ticket_number=ticket.number if ticket else None,
+            html=row.staff_member_id is None,  # mail to clients has an HTML part
+        )
+
+
+def _record(
+    context: Context,
+    notification_id: int,
+    state: DeliveryState,
+    *,
+    provider_id: str | None = None,
+    error: Exception | None = None,
+) -> None:
+    values: dict[str, Any] = {"state": state}
+    if state in (DeliveryState.SENT, DeliveryState.LOGGED):
+        values.update(provider_id=provider_id, sent_at=utcnow(), last_error="")
+    if error is not None:
+        # Kept in the database for whoever looks into it (log lines are redacted, rows are not).
+        values["last_error"] = f"{type(error).__name__}: {error}"[:500]
+    with context.transaction() as session:
+        session.execute(
+            update(Notification).where(Notification.id == notification_id).values(**values)
+        )
+
+
+def release(session: Session, notification_id: int, staff_member_id: int) -> bool:
+    """A supervisor sends a held answer anyway: it is delivered as any other. False when it is
+    not held (sent already, or never held)."""
+    row = session.scalars(
+        select(Notification).where(Notification.id == notification_id).with_for_update()
+    ).first()
+    if row is None or row.state != DeliveryState.HELD:
+        return False
+    row.state, row.released_by_id = DeliveryState.PENDING, staff_member_id
+    row.released_at = current_time(session)
+    tasks.deliver(session, row.id)
+    return True

@@ -1,0 +1,149 @@
+"""Email over SMTP: the MIME message (text and HTML, marked automatic), then the server.
+
+With no SMTP_URL a message is written to the log instead, and the log says so: a developer's
+machine never sends for real by accident.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import smtplib
+import ssl
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from urllib.parse import unquote, urlparse
+
+from mail.reading import OWN_HEADER
+from sending import LOGGED, Refused
+from settings import Settings
+
+log = logging.getLogger(__name__)
+# A line that is nothing but a web address (the survey's link), made clickable in HTML mail.
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One automatic email. ``message_id`` (without <>) is made in advance for mail whose
+    replies must thread; ``in_reply_to`` makes it an auto-reply to that message."""
+
+    to: str
+    subject: str
+    text: str
+    sender: str = ""  # empty: MAIL_FROM
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    ticket_number: int | None = None
+    html: bool = False  # add an HTML alternative made from the text
+
+
+def send_email(settings: Settings, to: str, subject: str, body: str) -> str:
+    """Send one automatic email; return its Message-ID."""
+    return send_letter(settings, Letter(to, subject, body))
+
+
+def send_letter(settings: Settings, letter: Letter) -> str:
+    """Send one automatic email; return its Message-ID."""
+    message = compose(settings, letter)
+    url = settings.smtp_url
+    if not url:
+        log.info(
+            "SMTP_URL is not set: email NOT sent, logged instead: to=%s subject=%r",
+            _mask_email(letter.to),
+            letter.subject,
+        )
+        return LOGGED
+    try:
+        with _smtp(url) as smtp:
+            smtp.send_message(message)
+    except smtplib.SMTPRecipientsRefused as refused:
+        raise Refused(_refusal(refused.recipients.values())) from refused
+    except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+        if error.smtp_code < 500:  # 4xx: try again later
+            raise
+        raise Refused(_refusal([(error.smtp_code, error.smtp_error)])) from error
+    return str(message["Message-ID"])
+
+
+def _refusal(answers: Iterable[tuple[int, bytes | str]]) -> str:
+    """The server's own words, for the ticket's page (they name no one but the address)."""
+    said = [
+        f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+        for code, text in answers
+    ]
+    return "; ".join(said)[:300]
+
+
+def compose(settings: Settings, letter: Letter) -> EmailMessage:
+    """The MIME message: UTF-8 text (and HTML), marked automatic, so that auto-responders and
+    our own intake never answer it (RFC 3834)."""
+    message = EmailMessage()
+    sender = letter.sender or settings.mail_from
+    message["From"], message["To"], message["Subject"] = sender, letter.to, letter.subject
+    message["Auto-Submitted"] = "auto-replied" if letter.in_reply_to else "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    domain = settings.mail_from.rpartition("@")[2] or None
+    message["Message-ID"] = (
+        f"<{letter.message_id}>" if letter.message_id else make_msgid(domain=domain)
+    )
+    if letter.in_reply_to:
+        message["In-Reply-To"] = message["References"] = f"<{letter.in_reply_to}>"
+    if letter.ticket_number is not None:
+        message[OWN_HEADER] = str(letter.ticket_number)
+    message.set_content(letter.text)
+    if letter.html:
+        message.add_alternative(as_html(letter.text), subtype="html")
+    return message
+
+
+def as_html(text: str) -> str:
+    """The text as HTML: one paragraph per block, its lines kept, its https links clickable."""
+    blocks = [block for block in text.strip().split("\n\n") if block.strip()]
+    paragraphs = "".join(
+        "<p>" + "<br>\n".join(_html_line(line) for line in block.splitlines()) + "</p>\n"
+        for block in blocks
+    )
+    head = '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n'
+    return f"{head}{paragraphs}</body></html>\n"
+
+
+def _html_line(line: str) -> str:
+    """One line, escaped; a line that is a link alone (the survey's) becomes an anchor."""
+    escaped = html.escape(line)
+    if _LINK.fullmatch(line.strip()):
+        return f'<a href="{escaped.strip()}">{escaped.strip()}</a>'
+    return escaped
+
+
+def _smtp(url: str) -> smtplib.SMTP:
+    target = urlparse(url)
+    host = target.hostname or "127.0.0.1"
+    if target.scheme == "smtps":
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            host, target.port or 465, timeout=20, context=ssl.create_default_context()
+        )
+    else:
+        smtp = smtplib.SMTP(host, target.port or 25, timeout=20)
+        smtp.ehlo()
+        if smtp.has_extn("starttls"):
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+        elif target.username:
+            # A password never crosses the network in clear: a server that offers no STARTTLS
+            # (or an attacker who removed the offer) gets no login.
+            smtp.close()
+            raise smtplib.SMTPNotSupportedError(
+                "the mail server offers no STARTTLS: credentials not sent (use smtps://)"
+            )
+    if target.username:
+        smtp.login(unquote(target.username), unquote(target.password or ""))
+    return smtp
+
+
+def _mask_email(address: str) -> str:
+    user, _, domain = address.partition("@")
+    return f"{user[:1]}…@{domain}"

@@ -1,0 +1,243 @@
+"""Jobs that tell staff about tickets: the technicians on duty, and the supervisors.
+
+Each message is a Notification row with a unique key, written before it is sent (a job run
+twice writes nothing twice), then handed to ``sending.delivery``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk import tasks
+from helpdesk.context import Context
+from mail.reading.quoting import first_lines
+from models import (
+    Call,
+    Channel,
+    Client,
+    Contact,
+    EmailMessage,
+    Notification,
+    NotificationChannel,
+    Recording,
+    Role,
+    StaffMember,
+    Ticket,
+    TicketStatus,
+)
+from sending.delivery import deliver
+from settings import Settings
+
+log = logging.getLogger(__name__)
+EXCERPT_CHARS = 2000  # of a client's email, in the technicians' notice
+
+# Which texts each kind of notice uses: (email subject, email body, SMS or None).
+NOTICES = {
+    "new": ("ticket_subject", "ticket_body", "ticket_sms"),
+    "addition": ("addition_subject", "addition_body", None),
+    "sla_warning": ("sla_warning_subject", "sla_warning_body", "sla_warning_sms"),
+    "escalation": ("escalation_subject", "escalation_body", "escalation_sms"),
+    "verify": ("verify_subject", "verify_body", None),
+    "verify_email": ("verify_subject", "verify_email_body", None),
+    "email": ("email_subject", "email_body", None),
+}
+
+
+def notify_ticket(
+    context: Context,
+    ticket_id: int,
+    staff_ids: list[int],
+    notice: str = "new",
+    tag: str = "",
+    only: str = "",
+    email_id: int | None = None,
+) -> None:
+    """Job: tell the given staff about a ticket, by email and SMS (``only`` one of them)."""
+    if notice not in NOTICES:
+        raise ValueError(f"unknown notice {notice!r}")
+    with context.transaction() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            log.warning("ticket %s is gone; nothing to notify", ticket_id)
+            return
+        people = session.scalars(select(StaffMember).where(StaffMember.id.in_(staff_ids))).all()
+        ordered = sorted(people, key=lambda p: staff_ids.index(p.id))
+        ids = _write(session, context, ticket, ordered, notice, tag, only, email_id)
+    try:
+        deliver(context, ids)
+    finally:
+        if notice == "new" and not tag:
+            _then_acknowledge(context, ticket_id)
+
+
+def _then_acknowledge(context: Context, ticket_id: int) -> None:
+    """An emailed request's acknowledgement says its staff were told by email and pager: it is
+    queued once their notice has left, or failed (a failure is the supervisors' to see, and the
+    client is not kept waiting for it)."""
+    with context.transaction() as session:
+        email_id = session.scalar(
+            select(EmailMessage.id)
+            .where(EmailMessage.ticket_id == ticket_id, EmailMessage.outcome == "new_ticket")
+            .limit(1)
+        )
+        if email_id is not None:
+            tasks.acknowledge(session, email_id)
+
+
+def sla_watch(context: Context, ticket_id: int, due: str | None = None) -> None:
+    """Job: warn the supervisors if the ticket nears its deadline and nobody has reached the
+    client. A watch of a deadline that has moved since does nothing."""
+    _to_supervisors_if_unanswered(context, ticket_id, "sla_warning", due)
+
+
+def escalate(context: Context, ticket_id: int) -> None:
+    """Job: page the supervisors if an urgent ticket is still unanswered and nobody took it (a
+    technician who answered the page "OK" by SMS, or took it in the console, is on it)."""
+    _to_supervisors_if_unanswered(context, ticket_id, "escalation", None)
+
+
+def ask_verification(context: Context, ticket_id: int) -> None:
+    """Job: tell the supervisors (by email only: nobody is paged) of a message to verify."""
+    with context.transaction() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            return
+        notice = "verify_email" if ticket.channel == Channel.EMAIL else "verify"
+        ids = _write(session, context, ticket, supervisors(session), notice, "")
+    deliver(context, ids)
+
+
+def _to_supervisors_if_unanswered(
+    context: Context, ticket_id: int, notice: str, due: str | None
+) -> None:
+    with context.transaction() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None or ticket.first_response_at is not None:
+            return
+        if ticket.status != TicketStatus.OPEN or ticket.to_verify:
+            return
+        if notice == "escalation" and ticket.assignee_id is not None:
+            return
+        if due is not None and ticket.sla_due_at != datetime.fromisoformat(due):
+            return
+        ids = _write(session, context, ticket, supervisors(session), notice, "")
+    deliver(context, ids)
+
+
+def supervisors(session: Session) -> list[StaffMember]:
+    return list(
+        session.scalars(
+            select(StaffMember)
+            .where(StaffMember.role == Role.SUPERVISOR, StaffMember.active.is_(True))
+            .order_by(StaffMember.id)
+        )
+    )
+
+
+def _write(
+    session: Session,
+    context: Context,
+    ticket: Ticket,
+    people: Iterable[StaffMember],
+    notice: str,
+    tag: str,
+    only: str = "",
+    email_id: int | None = None,
+) -> list[int]:
+    """Write the notifications of one notice (the ones not written yet); return their ids."""
+    subject_key, body_key, sms_key = NOTICES[notice]
+    render = context.notices.render
+    email = session.get(EmailMessage, email_id) if email_id is not None else None
+    ids = []
+    for person in people:
+        language = person.language.value
+        values = facts(session, context, ticket, language) | _email_facts(email)
+        wanted = [(NotificationChannel.EMAIL, person.email, subject_key, body_key)]
+        if sms_key and person.mobile:
+            wanted.append((NotificationChannel.SMS, person.mobile, "", sms_key))
+        for channel, recipient, subject, body in wanted:
+            if only and channel.value != only:
+                continue
+            key = f"ticket-{ticket.id}-{notice}{tag}-{person.id}-{channel.value}"
+            row = session.scalar(select(Notification).where(Notification.key == key))
+            if row is None:
+                row = Notification(
+                    key=key,
+                    channel=channel,
+                    recipient=recipient,
+                    staff_member_id=person.id,
+                    ticket_id=ticket.id,
+                    body=render(body, language, **values),
+                    subject=render(subject, language, **values) if subject else "",
+                )
+                session.add(row)
+                session.flush()
+            ids.append(row.id)
+    return ids
+
+
+def facts(session: Session, context: Context, ticket: Ticket, language: str) -> dict[str, Any]:
+    """What the texts say about a ticket, in the reader's language."""
+    render = context.notices.render
+    zone = context.hours.timezone
+    client = session.get(Client, ticket.client_id) if ticket.client_id else None
+    contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
+    unknown = render("unknown", language)
+    seconds = session.scalar(
+        select(Recording.seconds)
+        .where(Recording.ticket_id == ticket.id)
+        .order_by(Recording.id.desc())
+        .limit(1)
+    )
+    account = session.scalar(
+        select(Call.account_given)
+        .where(Call.ticket_id == ticket.id, Call.account_given.is_not(None))
+        .limit(1)
+    )
+    return {
+        "number": ticket.number,
+        "line": render(f"line_{ticket.priority.value}", language),
+        "client": client.name if client else unknown,
+        "contact": contact.name if contact else unknown,
+        "phone": ticket.requester or unknown,
+        "due": _local(ticket.sla_due_at, zone) or unknown,
+        "opened": _local(ticket.created_at, zone),
+        "message": _message(context, ticket, seconds, language),
+        "link": console_link(context.settings, ticket.number),
+        "account": account or unknown,
+        "subject": ticket.subject,
+    }
+
+
+def _message(context: Context, ticket: Ticket, seconds: int | None, language: str) -> str:
+    """The client's own words, as far as a notice can carry them: the first lines of their
+    email, or the length of the message they recorded (it plays in the console)."""
+    if ticket.description.strip():
+        return first_lines(ticket.description)
+    if seconds is not None:
+        return context.notices.render("voice_message", language, seconds=seconds)
+    return context.notices.render("none", language)
+
+
+def console_link(settings: Settings, number: int) -> str:
+    """The ticket's page in the console, under PUBLIC_BASE_URL (a developer's: its own port)."""
+    base = settings.public_base_url.rstrip("/") or f"http://127.0.0.1:{settings.port}"
+    return f"{base}/console/tickets/{number}"
+
+
+def _email_facts(email: EmailMessage | None) -> dict[str, Any]:
+    if email is None:
+        return {}
+    excerpt = first_lines(email.text, lines=40, chars=EXCERPT_CHARS)
+    return {"sender": email.from_address, "subject": email.subject, "excerpt": excerpt}
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
+    return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")

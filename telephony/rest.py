@@ -1,0 +1,87 @@
+"""Twilio's REST API: an SMS sent, a call placed, a recording's audio fetched or deleted.
+
+Every request gives up after a while: a job never hangs on a network that is down. ``http`` is
+the HTTP client to use, None for Twilio's own; tests hand in a recorder of Twilio's API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import requests
+from twilio.http import HttpClient
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from settings import Settings
+
+REST_TIMEOUT_SECONDS = 15
+MEDIA_TIMEOUT_SECONDS = 30  # to connect, and between two reads of a recording's audio
+CHUNK_BYTES = 64 * 1024
+
+
+def has_credentials(settings: Settings) -> bool:
+    """Credentials for Twilio's REST API; without them messages and calls are only logged."""
+    return bool(settings.twilio_account_sid and settings.twilio_auth_token)
+
+
+def client(settings: Settings, http: HttpClient | None) -> Client:
+    return Client(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        http_client=http or TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS),
+    )
+
+
+def send_sms(settings: Settings, http: HttpClient | None, to: str, body: str) -> str:
+    """Send one SMS from SENDER_NUMBER; return its SID. Twilio's refusal raises
+    ``TwilioRestException`` (status 400: refused for good)."""
+    message = client(settings, http).messages.create(to=to, from_=settings.sender_number, body=body)
+    return str(message.sid)
+
+
+def place_call(
+    settings: Settings, http: HttpClient | None, to: str, url: str, status_callback: str
+) -> str:
+    """Ring ``to`` from SENDER_NUMBER; Twilio asks ``url`` what to say. Return the call's SID."""
+    call = client(settings, http).calls.create(
+        to=to, from_=settings.sender_number, url=url, status_callback=status_callback
+    )
+    return str(call.sid)
+
+
+@contextmanager
+def download(settings: Settings, http: HttpClient | None, url: str) -> Iterator[Iterable[bytes]]:
+    """A media file's bytes (a recording's audio), streamed. requests drops the Authorization
+    header when Twilio redirects to another host (its media storage), so the credentials go to
+    Twilio alone."""
+    auth = _auth(settings)
+    if http is not None:
+        answer = http.request("GET", url, auth=auth, timeout=MEDIA_TIMEOUT_SECONDS)
+        _check(answer.status_code, url)
+        yield [str(answer.content).encode()]
+        return
+    with requests.get(url, auth=auth, timeout=MEDIA_TIMEOUT_SECONDS, stream=True) as response:
+        response.raise_for_status()
+        yield response.iter_content(CHUNK_BYTES)
+
+
+def delete(settings: Settings, http: HttpClient | None, url: str) -> None:
+    """DELETE a resource; one already gone (404) is as good as deleted."""
+    auth = _auth(settings)
+    if http is not None:
+        status = http.request("DELETE", url, auth=auth).status_code
+    else:
+        status = requests.delete(url, auth=auth, timeout=MEDIA_TIMEOUT_SECONDS).status_code
+    if status != 404:
+        _check(status, url)
+
+
+def _auth(settings: Settings) -> tuple[str, str]:
+    return settings.twilio_account_sid, settings.twilio_auth_token
+
+
+def _check(status: int, url: str) -> None:
+    if not 200 <= status < 300:
+        raise RuntimeError(f"Twilio answered {status} to {url}")
