@@ -51,8 +51,7 @@ class Relay:
         self.rounds += 1
         try:
             heartbeat.beat(self.queue.connection, self.name, utcnow())
-            for chore in self.chores:
-                chore()
+            self._chores()
             moved = self.hand_due()
             if self.rounds % RESCUE_EVERY == 1:
                 moved += self.rescue()
@@ -60,6 +59,14 @@ class Relay:
         except Exception as error:  # the database or Redis is away: the next round tries again
             log.warning("outbox relay failed (%s); the next round tries again", error)
             return 0
+
+    def _chores(self) -> None:
+        # A chore that fails (a spool folder it may not read) must not hold back the due rows.
+        for chore in self.chores:
+            try:
+                chore()
+            except Exception as error:
+                log.warning("relay chore failed (%s); the round goes on", type(error).__name__)
 
     def run_every(self, seconds: float) -> None:
         """Rounds until ``stop``; in a thread of the worker."""

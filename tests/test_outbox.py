@@ -94,6 +94,20 @@ def test_the_relay_moves_due_tasks_to_rq_under_a_job_id_of_this_database(
     assert hand.hand_due() == 0
 
 
+def test_a_chore_that_fails_does_not_hold_back_the_due_tasks(
+    db: Session, context: Context, queue: Queue, installation: str
+) -> None:
+    def unreadable_spool() -> None:
+        raise PermissionError("spool folder")
+
+    chores = (unreadable_spool,)
+    stuck = Relay(context.sessions, queue, installation, jobs.TABLE, "worker-1", chores)
+    outbox.add(db, COUNT, {"name": "a"})
+    db.commit()
+    assert stuck.once() == 1
+    assert _states(db) == [OutboxState.QUEUED]
+
+
 def test_a_relayed_task_runs_in_the_worker_and_is_marked_done(
     db: Session, queue: Queue, hand: Relay, serving: Context
 ) -> None:
