@@ -307,15 +307,21 @@ def test_the_client_answering_a_closed_ticket_opens_a_new_ticket_that_follows_it
     assert TicketEventKind.FOLLOWS in [event.kind for event in follow.events]
 
 
-def test_an_answer_after_the_reopening_window_opens_a_new_ticket(
-    mail_app: Flask, db: Session
-) -> None:
+def _resolved_on_december_1(app: Flask, db: Session) -> Ticket:
+    """Ticket 1001, opened by email on December 1 at 10:00 and resolved at once."""
     with time_machine.travel(at(2026, 12, 1, 10), tick=False):
-        ticket = _ticket(mail_app, db, letter())
+        ticket = _ticket(app, db, letter())
         technician = db.scalars(select(StaffMember)).first()
         assert technician is not None
         tickets.resolve(ticket, technician.id, reopen_within=REOPEN)
         db.commit()
+    return ticket
+
+
+def test_an_answer_after_the_reopening_window_opens_a_new_ticket(
+    mail_app: Flask, db: Session
+) -> None:
+    ticket = _resolved_on_december_1(mail_app, db)
     with time_machine.travel(at(2026, 12, 16, 10), tick=False):  # 15 days later
         through_http(mail_app, letter(subject="Re: [#1001] ça recommence"))
     db.expire_all()
@@ -326,12 +332,7 @@ def test_an_answer_after_the_reopening_window_opens_a_new_ticket(
 def test_an_answer_within_the_reopening_window_reopens_the_ticket(
     mail_app: Flask, db: Session
 ) -> None:
-    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
-        ticket = _ticket(mail_app, db, letter())
-        technician = db.scalars(select(StaffMember)).first()
-        assert technician is not None
-        tickets.resolve(ticket, technician.id, reopen_within=REOPEN)
-        db.commit()
+    ticket = _resolved_on_december_1(mail_app, db)
     with time_machine.travel(at(2026, 12, 14, 10), tick=False):  # 13 days later
         through_http(mail_app, letter(subject="Re: [#1001] ça recommence"))
     db.expire_all()
