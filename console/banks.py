@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from billing import InvalidEntry
 from billing.rates import price_list
-from console import bank_queries, time_form
+from console import bank_queries, forms, time_form
 from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import banks, statements, time_entries
 from models import BankTransaction, Client, Line, TimeEntry
@@ -86,7 +86,7 @@ def purchase(account: str) -> ResponseReturnValue:
             )
             due = row.due_on
     except InvalidEntry as refused:
-        flash(_("Refused: %(why)s", why=str(refused)), "error")
+        forms.refuse(refused)
     else:
         flash(_("%(hours)s h recorded, due %(due)s.", hours=hours, due=due), "info")
     return redirect(url_for("banks.show", account=account))
@@ -105,7 +105,7 @@ def paid(account: str, purchase_id: int) -> ResponseReturnValue:
                 abort(404)
             banks.record_payment(session, purchase_id, paid_on, viewer.id)
     except InvalidEntry as refused:
-        flash(_("Refused: %(why)s", why=str(refused)), "error")
+        forms.refuse(refused)
     else:
         flash(_("Payment recorded."), "info")
     return redirect(url_for("banks.show", account=account))
@@ -115,14 +115,18 @@ def _day(text: str, field: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidEntry(f"{field}: {text!r} is not a date") from None
+        raise InvalidEntry(
+            "not_a_day", "%(field)s: %(value)r is not a date", field=field, value=text
+        ) from None
 
 
 def _whole_hours(text: str) -> int:
     try:
         return int(text.strip())
     except ValueError:
-        raise InvalidEntry(f"hours: {text!r} is not a whole number of hours") from None
+        raise InvalidEntry(
+            "not_whole_hours", "hours: %(value)r is not a whole number of hours", value=text
+        ) from None
 
 
 def _entry_values(entry: TimeEntry) -> dict[str, str]:
@@ -188,7 +192,9 @@ def save_correction(entry_id: int) -> ResponseReturnValue:
             assert owner is not None  # a foreign key
             account = owner.account
     except InvalidEntry as refused:
-        return _render_correction(entry_id, time_form.values(request.form), str(refused))
+        return _render_correction(
+            entry_id, time_form.values(request.form), forms.refusal_text(refused)
+        )
     flash(_("Entry corrected."), "info")
     return redirect(url_for("banks.show", account=account))
 

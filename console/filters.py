@@ -99,6 +99,35 @@ LABELS: dict[str, Any] = {
     # the dashboard's outcomes (with "message", "after_hours" and "abandoned" above)
     "answered": _("answered"),
     "other": _("other"),
+    # a call's status, as Twilio says it (helpdesk.calllog.CALL_STATUSES; "failed" is above)
+    "queued": _("queued"),
+    "initiated": _("dialling"),
+    "ringing": _("ringing"),
+    "in-progress": _("in progress"),
+    "completed": _("ended"),
+    "busy": _("busy"),
+    "no-answer": _("no answer"),
+    "canceled": _("cancelled"),
+    "unknown": _("unknown"),
+    # where a menu option leads (ivr/menu.toml; "regular" and "urgent" are above)
+    "language": _("change of language"),
+    "reception": _("reception"),
+    "repeat": _("menu repeated"),
+    # why a mail is in quarantine (mail.reading.message.UNREADABLE, and too big)
+    "empty": _("empty message"),
+    "not_a_message": _("not an email message"),
+    "no_sender": _("no sender"),
+    "parse_error": _("unreadable message"),
+    "too_big": _("too big"),
+    # how a mail came in
+    "http": _("web hook"),
+    "imap": _("IMAP mailbox"),
+    "pipe": _("mail server pipe"),
+    # a message's direction and channel, a task's state
+    "in": _("received"),
+    "out": _("sent"),
+    "sms": _("SMS"),
+    "done": _("done"),
 }
 
 CALL_EVENTS: dict[str, Any] = {

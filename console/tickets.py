@@ -15,11 +15,12 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from billing import InvalidEntry
-from console import queries, time_form
+from console import forms, queries, time_form
 from console.access import STAFF, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import callbacks, ticket_rules, tickets, time_entries
 from helpdesk.ticket_rules import Act
 from models import Line, StaffMember, Ticket
+from refusals import Refused
 
 bp = Blueprint("tickets", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)
@@ -73,7 +74,7 @@ def render_ticket(
             try:
                 preview = extra(session, ticket, viewer)
             except InvalidEntry as refused:
-                error = str(refused)
+                error = forms.refusal_text(refused)
         page = queries.ticket_page(session, context.hours, ticket, helpdesk().now())
         entries = time_entries.of_ticket(session, ticket.id)
         acts = ticket_rules.acts(ticket, viewer.id)
@@ -106,8 +107,8 @@ def _act(number: int, act: Act, doing: Doing, done: str) -> ResponseReturnValue:
             ticket = _ticket(session, number, viewer)
             ticket_rules.require(ticket, act)
             doing(session, ticket, viewer)
-    except ValueError as refused:
-        flash(_("Refused: %(why)s", why=str(refused)), "error")
+    except Refused as refused:
+        forms.refuse(refused)
     else:
         flash(done, "info")
     return redirect(url_for("tickets.show", number=number))

@@ -13,7 +13,6 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from directory import entries, sync
-from helpdesk.refusals import Refused
 from models import (
     Client,
     Contact,
@@ -27,6 +26,7 @@ from models import (
 )
 from models.directory import MAX_AUTHORIZED_CONTACTS
 from phones import InvalidPhoneNumber, to_e164
+from refusals import Refused
 
 
 @dataclass(frozen=True)
