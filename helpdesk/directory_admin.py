@@ -255,3 +255,8 @@ def import_file(session: Session, text: str) -> entries.Directory:
 
 def export_file(session: Session) -> str:
     return sync.dump(session)
+
+
+def choose_language(session: Session, staff_id: int, language: Language) -> None:
+    """A staff member's own language: the console's pages and their notices speak it."""
+    _staff_member(session, staff_id).language = language

@@ -205,7 +205,7 @@ def test_status_lists_the_open_tickets_of_the_technicians_lines(
 ) -> None:
     _paged_ticket(phone_app, db, worker)
     assert answer(sms(phone_app, LUC, "STATUS")) == (
-        "1 billet(s) ouvert(s) : 1001 rég. Boulangerie Saint-Denis avant 12-01 14:00"
+        "1 billet(s) ouvert(s) : 1001 rég. Boulangerie Saint-Denis avant mar. 1 déc. 14 h 00"
     )
 
 
