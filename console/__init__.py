@@ -10,7 +10,7 @@ from flask import Flask, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
-from console import access, filters
+from console import access, errors, filters
 from i18n import LANGUAGES
 
 
@@ -52,6 +52,7 @@ def register(app: Flask) -> None:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     filters.register(app)
+    errors.register(app, [blueprint.name for blueprint in blueprints])
     app.add_url_rule("/", "home", access.allow(access.ANYONE)(_home))
     app.context_processor(_page_globals)
 
@@ -67,4 +68,8 @@ def _home() -> ResponseReturnValue:
 
 
 def _page_globals() -> dict[str, object]:
-    return {"viewer": access.current_viewer(), "lang": str(get_locale() or LANGUAGES[0])}
+    return {
+        "viewer": access.current_viewer(),
+        "lang": str(get_locale() or LANGUAGES[0]),
+        "draft": errors.take_draft(),  # what was typed here before the session ended
+    }

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from helpdesk import staff_access
 from helpdesk.context import Context
@@ -57,7 +58,7 @@ def allow(who: str) -> Callable[[View], View]:
                 if viewer is None:
                     return redirect(url_for("auth.sign_in") + "?" + urlencode({"next": _here()}))
                 if who == SUPERVISORS and not viewer.supervisor:
-                    abort(403)
+                    abort(403, description=gettext("this page is for supervisors"))
             return view(*args, **kwargs)
 
         guarded.access = who  # type: ignore[attr-defined]
@@ -106,8 +107,12 @@ def _load_viewer() -> Viewer | None:
 
 
 def start_session(staff: StaffMember) -> None:
-    """A fresh session (no fixation) that expires after CONSOLE_SESSION_MINUTES."""
+    """A fresh session (no fixation) that expires after CONSOLE_SESSION_MINUTES; a form's
+    draft kept when the last session ended (console.errors) stays for its page."""
+    draft = session.get("draft")
     session.clear()
+    if draft is not None:
+        session["draft"] = draft
     session.permanent = True
     session["staff_id"] = staff.id
     session["key"] = staff_access.fingerprint(staff)

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy.orm import Session
 
 from billing import InvalidEntry
 from billing.rates import price_list
-from console import bank_queries, forms, time_form
+from console import bank_queries, forms, spreadsheet, time_form
 from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
+from console.filters import label
 from helpdesk import banks, statements, time_entries
 from models import BankTransaction, Client, Line, TimeEntry
 
@@ -220,10 +222,32 @@ def statement(account: str, year: int, month: int) -> ResponseReturnValue:
 @allow(SUPERVISORS)
 def statement_csv(account: str, year: int, month: int) -> ResponseReturnValue:
     sheet = _statement(account, year, month)
-    text = statements.csv_text(sheet, helpdesk().hours.timezone)
-    name = f"statement-{account}-{year:04d}-{month:02d}.csv"
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    rows = statements.csv_rows(sheet, helpdesk().hours.timezone)
+    header = [str(STATEMENT_HEADERS[field]) for field in statements.CSV_FIELDS]
+    worded = [[*row[:1], label(row[1]), *row[2:4], _work(row[4]), *row[5:]] for row in rows]
+    name = spreadsheet.file_name(_("statement"), account, f"{year:04d}-{month:02d}")
+    return spreadsheet.download(spreadsheet.lines([header, *worded], spreadsheet.separator()), name)
+
+
+# The statement's CSV columns, in the reader's language.
+STATEMENT_HEADERS = {
+    "at": lazy_gettext("date"),
+    "what": lazy_gettext("what"),
+    "ticket": lazy_gettext("ticket"),
+    "technician": lazy_gettext("technician"),
+    "work": lazy_gettext("work"),
+    "raw_minutes": lazy_gettext("minutes worked"),
+    "charged_minutes": lazy_gettext("minutes charged"),
+    "bank_minutes": lazy_gettext("bank minutes"),
+    "overage_minutes": lazy_gettext("minutes over the bank"),
+    "travel_minutes": lazy_gettext("travel minutes"),
+    "expenses_cents": lazy_gettext("expenses (cents)"),
+    "invoice": lazy_gettext("invoice"),
+    "note": lazy_gettext("note"),
+    "balance": lazy_gettext("balance (minutes)"),
+}
+
+
+def _work(codes: object) -> str:
+    """ "regular/phone/support" in words: "régulier / téléphone / soutien"."""
+    return " / ".join(label(code) for code in str(codes).split("/")) if codes else ""

@@ -93,6 +93,8 @@ LABELS: dict[str, Any] = {
     "purchase": _("purchase"),
     "usage": _("time entry"),
     "entry": _("time entry"),
+    "opening": _("opening balance"),
+    "closing": _("closing balance"),
     "reversal": _("reversal (correction)"),
     "correction": _("corrected entry, taken back"),
     "adjustment": _("adjustment"),

@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy.orm import Session
 
 from billing import InvalidEntry
@@ -47,8 +48,17 @@ def _ticket(session: Session, number: int, viewer: Viewer) -> Ticket:
     if ticket is None:
         abort(404)
     if not queries.may_open(session, viewer, ticket, helpdesk().now()):
-        abort(403)
+        why = NOT_YOURS["verify"] if ticket.to_verify else NOT_YOURS[ticket.priority.value]
+        abort(403, description=str(why))
     return ticket
+
+
+# Why a technician may not open a ticket (console/errors.py shows it on the 403 page).
+NOT_YOURS = {
+    "urgent": lazy_gettext("urgent line: you are not on call, and the ticket is not yours"),
+    "regular": lazy_gettext("regular line: you are not on duty, and the ticket is not yours"),
+    "verify": lazy_gettext("a message to verify: a supervisor attaches it to a client first"),
+}
 
 
 @bp.get("/tickets/<int:number>")

@@ -211,13 +211,20 @@ def csv_text(sheet: Statement, zone: ZoneInfo) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_FIELDS)
-    writer.writerow([sheet.month.isoformat(), "opening", *[""] * 11, sheet.opening])
+    writer.writerows(csv_rows(sheet, zone))
+    return out.getvalue()
+
+
+def csv_rows(sheet: Statement, zone: ZoneInfo) -> list[list[object]]:
+    """The statement's lines under CSV_FIELDS (codes in "what" and "work"; a door may word
+    them), between its opening and its closing balance."""
+    rows: list[list[object]] = [[sheet.month.isoformat(), "opening", *[""] * 11, sheet.opening]]
     for row in sheet.rows:
         values = [getattr(row, field) for field in CSV_FIELDS]
         values[0] = row.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        writer.writerow(_cell(value) for value in values)
-    writer.writerow([sheet.month.isoformat(), "closing", *[""] * 11, sheet.closing])
-    return out.getvalue()
+        rows.append([_cell(value) for value in values])
+    rows.append([sheet.month.isoformat(), "closing", *[""] * 11, sheet.closing])
+    return rows
 
 
 def _cell(value: object) -> object:

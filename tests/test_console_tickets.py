@@ -61,7 +61,7 @@ def test_the_work_list_is_sorted_by_deadline_with_business_time_left(
         page = signed_in(desk, LUC).text("/console/")
     # the urgent ticket (due 11:30) comes before the regular one (due 14:00)
     assert page.index("/console/tickets/1002") < page.index("/console/tickets/1001")
-    assert "01/12/2026 14:00" in page
+    assert "mar. 1 déc., 14 h 00" in page
     assert "encore 3 h 15" in page  # business time left, in Luc's French
     assert "encore 45 min" in page
 
@@ -112,7 +112,7 @@ def test_an_empty_note_is_refused_with_the_services_reason(desk: Flask, db: Sess
     luc = signed_in(desk, LUC)
     answer = luc.post("/console/tickets/1001/notes", {"text": "   "})
     assert answer.headers["Location"] == "/console/tickets/1001"
-    assert "Refusé : a note needs some text" in luc.text("/console/tickets/1001")
+    assert "Refusé : une note doit contenir du texte" in luc.text("/console/tickets/1001")
     assert TicketEventKind.NOTE.value not in _kinds(_ticket(db))
 
 
