@@ -52,7 +52,7 @@ def register(app: Flask) -> None:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     filters.register(app)
-    errors.register(app, [blueprint.name for blueprint in blueprints])
+    errors.register(app)
     app.add_url_rule("/", "home", access.allow(access.ANYONE)(_home))
     app.context_processor(_page_globals)
 

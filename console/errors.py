@@ -45,11 +45,11 @@ SECRET_FIELDS = frozenset({"csrf_token", "password", "password2", "confirm"})
 DRAFT_MAX_CHARS = 3000
 
 
-def register(app: Flask, blueprint_names: list[str]) -> None:
-    """Error pages for every console path; the console's blueprints answer a refused form."""
+def register(app: Flask) -> None:
+    """Error pages for every console path. Registered after ``web.security``: on a console
+    path, a refused form (CSRF) gets this page instead of its plain one."""
     app.register_error_handler(HTTPException, _page)
-    for name in blueprint_names:
-        app.blueprints[name].register_error_handler(CSRFError, _form_expired)
+    app.register_error_handler(CSRFError, _form_expired)
 
 
 def _page(error: HTTPException) -> ResponseReturnValue:
@@ -78,6 +78,8 @@ def _told(error: HTTPException) -> bool:
 def _form_expired(error: CSRFError) -> ResponseReturnValue:
     """A form sent without a valid token: its session ended (or was replaced). What was typed
     is kept for the page it came from, and shown here to copy."""
+    if not request.path.startswith("/console"):
+        return error
     fields = {
         name: value
         for name, value in request.form.items()

@@ -137,6 +137,7 @@ LABELS: dict[str, Any] = {
     "in": _("received"),
     "out": _("sent"),
     "sms": _("SMS"),
+    "pending": _("waiting"),
     "done": _("done"),
 }
 
