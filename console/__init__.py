@@ -6,7 +6,7 @@ What every page of the app shares (sessions, CSRF, headers, languages) is ``web`
 
 from __future__ import annotations
 
-from flask import Flask, redirect, url_for
+from flask import Flask, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
@@ -55,12 +55,18 @@ def register(app: Flask) -> None:
     errors.register(app)
     app.add_url_rule("/", "home", access.allow(access.ANYONE)(_home))
     app.context_processor(_page_globals)
+    app.after_request(access.remember_language)
 
 
 def reader_language() -> str | None:
-    """The signed-in staff member's language, which the pages speak; None for a visitor."""
+    """The signed-in staff member's language, which the pages speak; once their session has
+    ended, the one they last read (a cookie, console.access.remember_language); None for a
+    visitor."""
     viewer = access.current_viewer()
-    return viewer.language if viewer is not None else None
+    if viewer is not None:
+        return viewer.language
+    remembered = request.cookies.get(access.LANGUAGE_COOKIE, "")
+    return remembered if remembered in LANGUAGES else None
 
 
 def _home() -> ResponseReturnValue:

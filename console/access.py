@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import Response, abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
@@ -104,6 +104,27 @@ def _load_viewer() -> Viewer | None:
         if session.get("key") != staff_access.fingerprint(staff):
             return None
         return Viewer(staff.id, staff.name, staff.email, staff.role, staff.language.value)
+
+
+# The language a staff member last read the console in, kept past their session: the page that
+# says their session ended (console/errors.py) and the sign-in page speak it. Not a secret.
+LANGUAGE_COOKIE = "console_language"
+LANGUAGE_COOKIE_DAYS = 365
+
+
+def remember_language(response: Response) -> Response:
+    """After a console page read by a signed-in staff member: remember their language."""
+    viewer = g.get("viewer")
+    if viewer is not None and request.cookies.get(LANGUAGE_COOKIE) != viewer.language:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            viewer.language,
+            max_age=LANGUAGE_COOKIE_DAYS * 86400,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
 
 
 def start_session(staff: StaffMember) -> None:

@@ -197,5 +197,12 @@ def test_the_statement_page_and_its_csv(desk: Flask, db: Session) -> None:
     response = helene.get(f"/console/banks/{BOULANGERIE}/statements/2026-12.csv")
     lines = response.get_data(as_text=True).splitlines()
     assert response.mimetype == "text/csv"
-    assert lines[-1] == "2026-12-01,closing,,,,,,,,,,,,15"
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="releve_{BOULANGERIE}_2026-12.csv"'
+    )
+    assert lines[0].startswith("\ufeffdate;quoi;billet;technicien;travail;minutes travaillées")
+    assert lines[1] == "2026-12-01;solde d'ouverture;;;;;;;;;;;;0"
+    entry = "2026-12-02 10:00;saisie de temps;1001;Luc Gagnon;régulier / téléphone / support;"
+    assert [line for line in lines if line.startswith(entry)] != []
+    assert lines[-1] == "2026-12-01;solde de clôture;;;;;;;;;;;;15"
     assert banks.balance(db, client(db, BOULANGERIE).id) == 15
