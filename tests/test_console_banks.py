@@ -93,7 +93,7 @@ def test_a_refused_entry_says_why_and_keeps_the_ledger(desk: Flask, db: Session)
     luc = signed_in(desk, LUC)
     response = luc.post(f"{TICKET}/time", {**WORK, "minutes": "0"}, page=TICKET)
     assert response.status_code == 422
-    assert "minutes: 0 is not between 1 and 1440 minutes" in response.get_data(as_text=True)
+    assert "pas entre 1 et 1440 minutes" in response.get_data(as_text=True)  # in French
     assert ledger(db, BOULANGERIE) == [("purchase", 60)]
 
 
@@ -167,7 +167,7 @@ def test_a_purchase_of_no_hours_is_refused_in_the_console(desk: Flask, db: Sessi
         {"hours": "0", "invoice": "F-1"},
         page=f"/console/banks/{BOULANGERIE}",
     )
-    assert "hours: 0 is not between 1 and 1000" in helene.text(f"/console/banks/{BOULANGERIE}")
+    assert "heures : 0 n" in helene.text(f"/console/banks/{BOULANGERIE}")  # in French
     assert ledger(db, BOULANGERIE) == [("purchase", 60)]
 
 

@@ -223,7 +223,9 @@ def test_a_message_to_verify_is_closed_with_a_reason(
     place_call(phone_app, at(2026, 12, 1, 10), caller=NADIA, press="6,1001#")
     number = db.scalars(select(Ticket.number)).one()
     helene.post(f"/console/verify/{number}/close", {"reason": ""})
-    assert "Refusé : closing a message to verify needs a reason" in helene.text("/console/verify")
+    assert "Refusé : fermer un message à vérifier demande une raison" in helene.text(
+        "/console/verify"
+    )
     helene.post(f"/console/verify/{number}/close", {"reason": "a wrong number"})
     db.expire_all()
     assert db.scalars(select(Ticket.status)).one() == TicketStatus.CLOSED
@@ -246,7 +248,7 @@ def test_the_sla_board_shows_each_open_ticket_and_reloads_itself(
     assert 'href="/console/tickets/1001"' in page and '<tr class="at_risk">' in page
     assert "encore 30 min" in page
     # the regular line's 72-hour resolution aim, beside the callback promise
-    assert '<td><span class="aim">04/12/2026 10:00</span></td>' in page
+    assert '<td><span class="aim">ven. 4 déc., 10 h 00</span></td>' in page
 
 
 def test_the_sla_boards_rows_come_alone_for_its_script_and_only_to_supervisors(
@@ -311,7 +313,7 @@ def test_a_supervisor_sets_a_staff_members_password(
     assert "Nouveau mot de passe pour Luc Gagnon." in helene.text("/console/staff")
     assert Staff(phone_app).sign_in(LUC, "a brand new one").status_code == 302
     helene.post(f"/console/staff/{luc_id}/password", {"password": "short", "confirm": "short"})
-    assert "at least 10 characters" in helene.text("/console/staff")
+    assert "au moins 10 caractères" in helene.text("/console/staff")
 
 
 def test_a_supervisor_who_changes_their_own_password_stays_signed_in(
