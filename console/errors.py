@@ -75,7 +75,7 @@ def _told(error: HTTPException) -> bool:
     return bool(error.description) and error.description != type(error).description
 
 
-def _form_expired(error: CSRFError) -> ResponseReturnValue:
+def _form_expired(error: HTTPException) -> ResponseReturnValue:
     """A form sent without a valid token: its session ended (or was replaced). What was typed
     is kept for the page it came from, and shown here to copy."""
     if not request.path.startswith("/console"):
