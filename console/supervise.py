@@ -69,7 +69,7 @@ def settle(number: int) -> ResponseReturnValue:
     def act(session: Session, ticket: Ticket) -> None:
         contact = queries.contact(session, contact_id)
         if contact is None:
-            raise ValueError(_("no such contact"))
+            raise Refused("no_such_contact", "no such contact")
         tickets.settle_verification(
             session,
             helpdesk().hours,
