@@ -59,3 +59,16 @@ def parse_caller_id(raw: str) -> str | None:
         return to_e164(value, field="From")
     except InvalidPhoneNumber:
         return None
+
+
+def national(e164: str) -> str | None:
+    """``+15145550142`` as people write it at home: ``(514) 555-0142``; None if not a number."""
+    try:
+        parsed = phonenumbers.parse(e164, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    if parsed.country_code != phonenumbers.country_code_for_region(DEFAULT_REGION):
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)

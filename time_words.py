@@ -1,9 +1,12 @@
 """The clock and the calendar in words, French and English: "14 h 30" / "2:30 PM",
-"lundi 30 novembre" / "Monday, November 30". Heard on the phone line, read in emails."""
+"lundi 30 novembre" / "Monday, November 30". Heard on the phone line, read in emails and texts."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
 
 DAY_NAMES = {
     "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
@@ -56,3 +59,34 @@ def day_and_date(day: date, language: str) -> str:
     if language == "fr":
         return f"{weekday} {'1er' if day.day == 1 else day.day} {month}"
     return f"{weekday}, {month} {day.day}"
+
+
+# A moment with its weekday, in each language's own style; the year only when it is not this
+# year's. No all-digit date: "12-01" is January 12 to a French reader and December 1 to others.
+MOMENT_PATTERNS = {
+    "fr": ("EEE d MMM, H 'h' mm", "EEE d MMM y, H 'h' mm"),
+    "en": ("EEE MMM d, h:mm a", "EEE MMM d, y, h:mm a"),
+}
+# The same, without punctuation, for an SMS that must stay short: "lun. 7 déc. 12 h 25".
+SMS_PATTERNS = {
+    "fr": ("EEE d MMM H 'h' mm", "EEE d MMM y H 'h' mm"),
+    "en": ("EEE MMM d h:mm a", "EEE MMM d y h:mm a"),
+}
+
+
+def moment(when: datetime, zone: ZoneInfo, language: str, *, this_year: int) -> str:
+    """ "lun. 7 déc., 12 h 25" / "Mon Dec 7, 12:25 PM" (Babel's CLDR names)."""
+    return _formatted(MOMENT_PATTERNS, when, zone, language, this_year)
+
+
+def sms_moment(when: datetime, zone: ZoneInfo, language: str, *, this_year: int) -> str:
+    """ "lun. 7 déc. 12 h 25" / "Mon Dec 7 12:25 PM": a date no one can misread, in a text."""
+    return _formatted(SMS_PATTERNS, when, zone, language, this_year)
+
+
+def _formatted(
+    patterns: dict[str, tuple[str, str]], when: datetime, zone: ZoneInfo, language: str, year: int
+) -> str:
+    local = when.astimezone(zone)
+    pattern = patterns[language][0 if local.year == year else 1]
+    return format_datetime(local, pattern, tzinfo=zone, locale=language)

@@ -52,7 +52,11 @@ def charge(urgency: str, where: str, minutes: int, has_bank: bool, category: str
     kind = parse(Category, "category", category, CATEGORY_ALIASES)
     raw = whole_minutes("minutes", minutes, minimum=1)
     if not isinstance(has_bank, bool):  # "no" or 0 from a form must not pass for a bank
-        raise InvalidEntry(f"has_bank: expected true or false, not {has_bank!r}")
+        raise InvalidEntry(
+            "not_true_or_false",
+            "has_bank: expected true or false, not %(value)r",
+            value=has_bank,
+        )
     rules = default_rules()
     banked = has_bank and kind not in rules.not_bankable
     why = _context(urgency, has_bank, kind in rules.not_bankable)
@@ -99,6 +103,10 @@ def split_against_balance(charge: Charge, balance_minutes: int) -> Split:
     overage keeps the charge's rounding: the entry is not charged again at other blocks.
     """
     if not isinstance(balance_minutes, int) or isinstance(balance_minutes, bool):
-        raise InvalidEntry(f"balance_minutes: {balance_minutes!r} is not a whole number")
+        raise InvalidEntry(
+            "not_whole_balance",
+            "balance_minutes: %(value)r is not a whole number",
+            value=balance_minutes,
+        )
     paid = min(charge.bank_minutes, max(balance_minutes, 0))
     return Split(bank_paid=paid, overage=charge.charged_minutes - paid)

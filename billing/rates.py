@@ -52,9 +52,16 @@ def price_list() -> PriceList:
 def price(hours: object, bought_on: date) -> Price:
     """What ``hours`` cost per hour and in all, and when it is due; InvalidEntry if not hours."""
     if not isinstance(hours, int) or isinstance(hours, bool):
-        raise InvalidEntry(f"hours: {hours!r} is not a whole number of hours")
+        raise InvalidEntry(
+            "not_whole_hours", "hours: %(value)r is not a whole number of hours", value=hours
+        )
     if not 1 <= hours <= MAX_HOURS:
-        raise InvalidEntry(f"hours: {hours} is not between 1 and {MAX_HOURS}")
+        raise InvalidEntry(
+            "hours_out_of_range",
+            "hours: %(value)s is not between 1 and %(n)d",
+            value=hours,
+            n=MAX_HOURS,
+        )
     prices = price_list()
     rate = [tier for tier in prices.tiers if tier.from_hours <= hours][-1].cents_per_hour
     return Price(hours, rate, rate * hours, bought_on + timedelta(days=prices.net_days))

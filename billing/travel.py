@@ -37,7 +37,7 @@ def travel(
     minutes = whole_minutes("travel_minutes", travel_minutes, minimum=0, maximum=MAX_MINUTES)
     cents = _cents(expenses_cents)
     if parse(Where, "where", where) is Where.PHONE and (minutes or cents):
-        raise InvalidEntry("travel: phone work has no travel time or expenses")
+        raise InvalidEntry("phone_no_travel", "travel: phone work has no travel time or expenses")
     radius = default_rules().free_travel_radius_km
     if distance <= radius:
         return TravelCharge(distance, radius, 0, 0, (Reason.TRAVEL_WITHIN_RADIUS,))
@@ -46,15 +46,21 @@ def travel(
 
 def _distance(value: object) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-        raise InvalidEntry(f"distance_km: {value!r} is not a distance in kilometres")
+        raise InvalidEntry(
+            "not_distance", "distance_km: %(value)r is not a distance in kilometres", value=value
+        )
     if value < 0:
-        raise InvalidEntry(f"distance_km: {value} is negative")
+        raise InvalidEntry("negative_distance", "distance_km: %(value)s is negative", value=value)
     return float(value)
 
 
 def _cents(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidEntry(f"expenses_cents: {value!r} is not a whole number of cents")
+        raise InvalidEntry(
+            "not_cents", "expenses_cents: %(value)r is not a whole number of cents", value=value
+        )
     if value < 0:
-        raise InvalidEntry(f"expenses_cents: {value} is negative")
+        raise InvalidEntry(
+            "negative_expenses", "expenses_cents: %(value)s is negative", value=value
+        )
     return value

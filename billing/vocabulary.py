@@ -6,11 +6,13 @@ from collections.abc import Mapping
 from enum import Enum, StrEnum
 from typing import TypeVar
 
+from refusals import Refused
+
 MAX_MINUTES = 24 * 60  # one entry is at most a day's work; more is a typing mistake
 
 
-class InvalidEntry(ValueError):
-    """A time entry that cannot be charged; the message says which value is wrong and why."""
+class InvalidEntry(Refused):
+    """A time entry that cannot be charged; the key and values say which value is wrong and why."""
 
 
 class Urgency(StrEnum):
@@ -66,7 +68,13 @@ def parse(
         except ValueError:
             pass
     allowed = ", ".join([*(member.value for member in vocabulary), *aliases])
-    raise InvalidEntry(f"{field}: unknown value {value!r} (allowed: {allowed})")
+    raise InvalidEntry(
+        "unknown_value",
+        "%(field)s: unknown value %(value)r (allowed: %(allowed)s)",
+        field=field,
+        value=value,
+        allowed=allowed,
+    )
 
 
 def spelled(value: object) -> object:
@@ -77,7 +85,19 @@ def spelled(value: object) -> object:
 def whole_minutes(field: str, value: object, minimum: int, maximum: int = MAX_MINUTES) -> int:
     """A whole number of minutes between ``minimum`` and ``maximum`` inclusive."""
     if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidEntry(f"{field}: {value!r} is not a whole number of minutes")
+        raise InvalidEntry(
+            "not_whole_minutes",
+            "%(field)s: %(value)r is not a whole number of minutes",
+            field=field,
+            value=value,
+        )
     if not minimum <= value <= maximum:
-        raise InvalidEntry(f"{field}: {value} is not between {minimum} and {maximum} minutes")
+        raise InvalidEntry(
+            "minutes_out_of_range",
+            "%(field)s: %(value)s is not between %(low)d and %(high)d minutes",
+            field=field,
+            value=value,
+            low=minimum,
+            high=maximum,
+        )
     return value

@@ -6,11 +6,11 @@ What every page of the app shares (sessions, CSRF, headers, languages) is ``web`
 
 from __future__ import annotations
 
-from flask import Flask, redirect, url_for
+from flask import Flask, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
-from console import access, filters
+from console import access, errors, filters
 from i18n import LANGUAGES
 
 
@@ -52,14 +52,21 @@ def register(app: Flask) -> None:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     filters.register(app)
+    errors.register(app)
     app.add_url_rule("/", "home", access.allow(access.ANYONE)(_home))
     app.context_processor(_page_globals)
+    app.after_request(access.remember_language)
 
 
 def reader_language() -> str | None:
-    """The signed-in staff member's language, which the pages speak; None for a visitor."""
+    """The signed-in staff member's language, which the pages speak; once their session has
+    ended, the one they last read (a cookie, console.access.remember_language); None for a
+    visitor."""
     viewer = access.current_viewer()
-    return viewer.language if viewer is not None else None
+    if viewer is not None:
+        return viewer.language
+    remembered = request.cookies.get(access.LANGUAGE_COOKIE, "")
+    return remembered if remembered in LANGUAGES else None
 
 
 def _home() -> ResponseReturnValue:
@@ -67,4 +74,8 @@ def _home() -> ResponseReturnValue:
 
 
 def _page_globals() -> dict[str, object]:
-    return {"viewer": access.current_viewer(), "lang": str(get_locale() or LANGUAGES[0])}
+    return {
+        "viewer": access.current_viewer(),
+        "lang": str(get_locale() or LANGUAGES[0]),
+        "draft": errors.take_draft(),  # what was typed here before the session ended
+    }

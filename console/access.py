@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import Response, abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from helpdesk import staff_access
 from helpdesk.context import Context
@@ -57,7 +58,7 @@ def allow(who: str) -> Callable[[View], View]:
                 if viewer is None:
                     return redirect(url_for("auth.sign_in") + "?" + urlencode({"next": _here()}))
                 if who == SUPERVISORS and not viewer.supervisor:
-                    abort(403)
+                    abort(403, description=gettext("this page is for supervisors"))
             return view(*args, **kwargs)
 
         guarded.access = who  # type: ignore[attr-defined]
@@ -105,9 +106,34 @@ def _load_viewer() -> Viewer | None:
         return Viewer(staff.id, staff.name, staff.email, staff.role, staff.language.value)
 
 
+# The language a staff member last read the console in, kept past their session: the page that
+# says their session ended (console/errors.py) and the sign-in page speak it. Not a secret.
+LANGUAGE_COOKIE = "console_language"
+LANGUAGE_COOKIE_DAYS = 365
+
+
+def remember_language(response: Response) -> Response:
+    """After a console page read by a signed-in staff member: remember their language."""
+    viewer = g.get("viewer")
+    if viewer is not None and request.cookies.get(LANGUAGE_COOKIE) != viewer.language:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            viewer.language,
+            max_age=LANGUAGE_COOKIE_DAYS * 86400,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
 def start_session(staff: StaffMember) -> None:
-    """A fresh session (no fixation) that expires after CONSOLE_SESSION_MINUTES."""
+    """A fresh session (no fixation) that expires after CONSOLE_SESSION_MINUTES; a form's
+    draft kept when the last session ended (console.errors) stays for its page."""
+    draft = session.get("draft")
     session.clear()
+    if draft is not None:
+        session["draft"] = draft
     session.permanent = True
     session["staff_id"] = staff.id
     session["key"] = staff_access.fingerprint(staff)

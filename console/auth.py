@@ -6,9 +6,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from console import access
+from console import access, forms
 from console.access import ANYONE, STAFF, allow, refuse_unmarked
-from helpdesk import staff_access
+from helpdesk import directory_admin, staff_access
+from models import Language
+from refusals import Refused
 
 # The templates and the stylesheet of every console page live with this blueprint.
 bp = Blueprint(
@@ -49,6 +51,20 @@ def sign_in_post() -> ResponseReturnValue:
         flash(message, "error")
         status = 429 if refused.throttled else 401
         return render_template("sign_in.html", next=_next_page(), email=email), status
+    return redirect(_next_page() or url_for("tickets.index"))
+
+
+@bp.post("/language")
+@allow(STAFF)
+def choose_language() -> ResponseReturnValue:
+    """The signed-in staff member's own language, kept on their record; back to their page."""
+    viewer = access.current_viewer()
+    assert viewer is not None
+    try:
+        with access.helpdesk().transaction() as session:
+            directory_admin.choose_language(session, viewer.id, forms.choice("language", Language))
+    except Refused as refused:
+        forms.refuse(refused)
     return redirect(_next_page() or url_for("tickets.index"))
 
 

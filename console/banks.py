@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy.orm import Session
 
 from billing import InvalidEntry
 from billing.rates import price_list
-from console import bank_queries, time_form
+from console import bank_queries, forms, spreadsheet, time_form
 from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
+from console.filters import label
 from helpdesk import banks, statements, time_entries
 from models import BankTransaction, Client, Line, TimeEntry
 
@@ -86,7 +88,7 @@ def purchase(account: str) -> ResponseReturnValue:
             )
             due = row.due_on
     except InvalidEntry as refused:
-        flash(_("Refused: %(why)s", why=str(refused)), "error")
+        forms.refuse(refused)
     else:
         flash(_("%(hours)s h recorded, due %(due)s.", hours=hours, due=due), "info")
     return redirect(url_for("banks.show", account=account))
@@ -105,7 +107,7 @@ def paid(account: str, purchase_id: int) -> ResponseReturnValue:
                 abort(404)
             banks.record_payment(session, purchase_id, paid_on, viewer.id)
     except InvalidEntry as refused:
-        flash(_("Refused: %(why)s", why=str(refused)), "error")
+        forms.refuse(refused)
     else:
         flash(_("Payment recorded."), "info")
     return redirect(url_for("banks.show", account=account))
@@ -115,14 +117,18 @@ def _day(text: str, field: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidEntry(f"{field}: {text!r} is not a date") from None
+        raise InvalidEntry(
+            "not_a_day", "%(field)s: %(value)r is not a date", field=field, value=text
+        ) from None
 
 
 def _whole_hours(text: str) -> int:
     try:
         return int(text.strip())
     except ValueError:
-        raise InvalidEntry(f"hours: {text!r} is not a whole number of hours") from None
+        raise InvalidEntry(
+            "not_whole_hours", "hours: %(value)r is not a whole number of hours", value=text
+        ) from None
 
 
 def _entry_values(entry: TimeEntry) -> dict[str, str]:
@@ -188,7 +194,9 @@ def save_correction(entry_id: int) -> ResponseReturnValue:
             assert owner is not None  # a foreign key
             account = owner.account
     except InvalidEntry as refused:
-        return _render_correction(entry_id, time_form.values(request.form), str(refused))
+        return _render_correction(
+            entry_id, time_form.values(request.form), forms.refusal_text(refused)
+        )
     flash(_("Entry corrected."), "info")
     return redirect(url_for("banks.show", account=account))
 
@@ -214,10 +222,32 @@ def statement(account: str, year: int, month: int) -> ResponseReturnValue:
 @allow(SUPERVISORS)
 def statement_csv(account: str, year: int, month: int) -> ResponseReturnValue:
     sheet = _statement(account, year, month)
-    text = statements.csv_text(sheet, helpdesk().hours.timezone)
-    name = f"statement-{account}-{year:04d}-{month:02d}.csv"
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    rows = statements.csv_rows(sheet, helpdesk().hours.timezone)
+    header = [str(STATEMENT_HEADERS[field]) for field in statements.CSV_FIELDS]
+    worded = [[*row[:1], label(row[1]), *row[2:4], _work(row[4]), *row[5:]] for row in rows]
+    name = spreadsheet.file_name(_("statement"), account, f"{year:04d}-{month:02d}")
+    return spreadsheet.download(spreadsheet.lines([header, *worded], spreadsheet.separator()), name)
+
+
+# The statement's CSV columns, in the reader's language.
+STATEMENT_HEADERS = {
+    "at": lazy_gettext("date"),
+    "what": lazy_gettext("what"),
+    "ticket": lazy_gettext("ticket"),
+    "technician": lazy_gettext("technician"),
+    "work": lazy_gettext("work"),
+    "raw_minutes": lazy_gettext("minutes worked"),
+    "charged_minutes": lazy_gettext("minutes charged"),
+    "bank_minutes": lazy_gettext("bank minutes"),
+    "overage_minutes": lazy_gettext("minutes over the bank"),
+    "travel_minutes": lazy_gettext("travel minutes"),
+    "expenses_cents": lazy_gettext("expenses (cents)"),
+    "invoice": lazy_gettext("invoice"),
+    "note": lazy_gettext("note"),
+    "balance": lazy_gettext("balance (minutes)"),
+}
+
+
+def _work(codes: object) -> str:
+    """ "regular/phone/support" in words: "régulier / téléphone / soutien"."""
+    return " / ".join(label(code) for code in str(codes).split("/")) if codes else ""

@@ -13,9 +13,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _
 from sqlalchemy import ColumnElement, and_, or_, select, union
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from console.filters import label
 from models import (
     Call,
     CallDirection,
@@ -189,22 +191,27 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
-# The CSV export's columns: header, and the cell of a row (times in the company's time zone).
-COLUMNS: tuple[tuple[str, Callable[[CallRow, ZoneInfo], Any]], ...] = (
-    ("started", lambda r, zone: _local(r.call.started_at, zone)),
-    ("ended", lambda r, zone: _local(r.call.ended_at, zone)),
-    ("direction", lambda r, _zone: r.call.direction.value),
-    ("line", lambda r, _zone: r.call.line.value if r.call.line else ""),
-    ("from", lambda r, _zone: r.call.from_number),
-    ("to", lambda r, _zone: r.call.to_number),
-    ("client", lambda r, _zone: r.client or ""),
-    ("contact", lambda r, _zone: r.contact or ""),
-    ("outcome", lambda r, _zone: r.call.outcome.value if r.call.outcome else ""),
-    ("status", lambda r, _zone: r.call.status),
-    ("seconds", lambda r, _zone: r.call.duration_seconds or ""),
-    ("ticket", lambda r, _zone: r.ticket or ""),
-    ("technician", lambda r, _zone: r.technician or ""),
-    ("call_sid", lambda r, _zone: r.call.call_sid),
+def _word(value: Any) -> str:
+    return label(value) if value else ""
+
+
+# The CSV export's columns: header, and the cell of a row (times in the company's time zone,
+# codes as the reader's words).
+COLUMNS: tuple[tuple[Any, Callable[[CallRow, ZoneInfo], Any]], ...] = (
+    (_("start"), lambda r, zone: _local(r.call.started_at, zone)),
+    (_("end"), lambda r, zone: _local(r.call.ended_at, zone)),
+    (_("direction"), lambda r, _zone: _word(r.call.direction)),
+    (_("line"), lambda r, _zone: _word(r.call.line)),
+    (_("from"), lambda r, _zone: r.call.from_number),
+    (_("to"), lambda r, _zone: r.call.to_number),
+    (_("client"), lambda r, _zone: r.client or ""),
+    (_("contact"), lambda r, _zone: r.contact or ""),
+    (_("outcome"), lambda r, _zone: _word(r.call.outcome)),
+    (_("status"), lambda r, _zone: _word(r.call.status)),
+    (_("seconds"), lambda r, _zone: r.call.duration_seconds or ""),
+    (_("ticket"), lambda r, _zone: r.ticket or ""),
+    (_("technician"), lambda r, _zone: r.technician or ""),
+    (_("Twilio call SID"), lambda r, _zone: r.call.call_sid),
 )
 
 _PHONE = re.compile(r"^\+?\d+$")
@@ -217,9 +224,11 @@ def safe_cell(value: Any) -> Any:
     return "'" + value if value[0] in "=+-@\t\r" else value
 
 
-CSV_HEADER = [name for name, _ in COLUMNS]
+def csv_header() -> list[str]:
+    """The export's header, in the reader's language."""
+    return [str(name) for name, _cell in COLUMNS]
 
 
 def csv_rows(rows: Sequence[CallRow], zone: ZoneInfo) -> list[list[Any]]:
     """The export's lines for these rows (the header apart)."""
-    return [[safe_cell(cell(row, zone)) for _, cell in COLUMNS] for row in rows]
+    return [[safe_cell(cell(row, zone)) for _name, cell in COLUMNS] for row in rows]

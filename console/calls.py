@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from console import calllog, queries
+from console import calllog, queries, spreadsheet
 from console.access import SUPERVISORS, allow, helpdesk, refuse_unmarked
 from helpdesk.context import Context
 from models import Call, CallDirection, CallOutcome, Client, Contact, Line, Recording, Ticket
@@ -51,38 +49,33 @@ def index() -> ResponseReturnValue:
 def export() -> ResponseReturnValue:
     """The filtered log as CSV, streamed chunk by chunk while the rows are read."""
     filters = calllog.read_filters(request.args)
+    name = spreadsheet.file_name(_("calls"), filters.raw.get("from", ""), filters.raw.get("to", ""))
     return Response(
-        stream_with_context(_csv_chunks(helpdesk(), filters)),
+        stream_with_context(_csv_chunks(helpdesk(), filters, spreadsheet.separator())),
         mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="calls.csv"'},
+        headers=spreadsheet.headers(name),
     )
 
 
-def _csv_chunks(context: Context, filters: calllog.Filters) -> Iterator[str]:
+def _csv_chunks(context: Context, filters: calllog.Filters, delimiter: str) -> Iterator[str]:
     """The header, then one keyset page of the log per read transaction: no transaction stays
     open while a slow client downloads, and a call that arrives meanwhile (newer than every
     cursor) neither shifts nor repeats a row."""
     zone = context.hours.timezone
     with context.transaction() as session:
         names = queries.staff_names(session)
-    yield _csv_text([calllog.CSV_HEADER])
+    yield spreadsheet.BOM + spreadsheet.lines([calllog.csv_header()], delimiter)
     after: tuple[datetime, int] | None = None
     while True:
         with context.transaction() as session:
             rows, cursor = calllog.page(
                 session, filters, zone, names, after, size=calllog.EXPORT_CHUNK
             )
-            text = _csv_text(calllog.csv_rows(rows, zone))
+            text = spreadsheet.lines(calllog.csv_rows(rows, zone), delimiter)
         yield text
         after = calllog.read_cursor(cursor) if cursor else None
         if after is None:
             return
-
-
-def _csv_text(rows: list[list[Any]]) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return out.getvalue()
 
 
 @bp.get("/<int:call_id>")

@@ -12,8 +12,8 @@ from console.access import SUPERVISORS, allow, helpdesk, refuse_unmarked
 from directory.entries import DirectoryFileError
 from helpdesk import directory_admin, personal_codes
 from helpdesk.directory_admin import ClientFields, ContactFields, StaffFields
-from helpdesk.refusals import Refused
 from models import Language, Role
+from refusals import Refused
 
 bp = Blueprint("directory", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)

@@ -3,7 +3,8 @@ model's vocabularies, in the reader's language."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -12,12 +13,19 @@ from flask_babel import (
     format_date,
     format_datetime,
     format_decimal,
+    get_locale,
     gettext,
     lazy_gettext,
+    to_user_timezone,
 )
+from markupsafe import Markup, escape
 
+from mail.intake import NO_SUBJECT
 from mail.reading.quoting import split_quoted
+from models import Channel, Ticket
+from phones import national
 from routing.standing import spoken
+from time_words import MOMENT_PATTERNS
 
 _ = lazy_gettext
 
@@ -85,6 +93,8 @@ LABELS: dict[str, Any] = {
     "purchase": _("purchase"),
     "usage": _("time entry"),
     "entry": _("time entry"),
+    "opening": _("opening balance"),
+    "closing": _("closing balance"),
     "reversal": _("reversal (correction)"),
     "correction": _("corrected entry, taken back"),
     "adjustment": _("adjustment"),
@@ -99,6 +109,36 @@ LABELS: dict[str, Any] = {
     # the dashboard's outcomes (with "message", "after_hours" and "abandoned" above)
     "answered": _("answered"),
     "other": _("other"),
+    # a call's status, as Twilio says it (helpdesk.calllog.CALL_STATUSES; "failed" is above)
+    "queued": _("queued"),
+    "initiated": _("dialling"),
+    "ringing": _("ringing"),
+    "in-progress": _("in progress"),
+    "completed": _("ended"),
+    "busy": _("busy"),
+    "no-answer": _("no answer"),
+    "canceled": _("cancelled"),
+    "unknown": _("unknown"),
+    # where a menu option leads (ivr/menu.toml; "regular" and "urgent" are above)
+    "language": _("change of language"),
+    "reception": _("reception"),
+    "repeat": _("menu repeated"),
+    # why a mail is in quarantine (mail.reading.message.UNREADABLE, and too big)
+    "empty": _("empty message"),
+    "not_a_message": _("not an email message"),
+    "no_sender": _("no sender"),
+    "parse_error": _("unreadable message"),
+    "too_big": _("too big"),
+    # how a mail came in
+    "http": _("web hook"),
+    "imap": _("IMAP mailbox"),
+    "pipe": _("mail server pipe"),
+    # a message's direction and channel, a task's state
+    "in": _("received"),
+    "out": _("sent"),
+    "sms": _("SMS"),
+    "pending": _("waiting"),
+    "done": _("done"),
 }
 
 CALL_EVENTS: dict[str, Any] = {
@@ -211,8 +251,13 @@ def ticket_event(value: Any) -> str:
 
 
 def when(moment: datetime | None) -> str:
-    """A moment in the company's time zone, in the reader's language."""
-    return "" if moment is None else str(format_datetime(moment, "short"))
+    """A moment in the company's time zone with its weekday, in the reader's style:
+    "lun. 7 déc., 12 h 25" / "Mon Dec 7, 12:25 PM"; the year when it is not this one."""
+    if moment is None:
+        return ""
+    local, this_year = to_user_timezone(moment), to_user_timezone(datetime.now(UTC)).year
+    patterns = MOMENT_PATTERNS.get(str(get_locale()), MOMENT_PATTERNS["fr"])
+    return str(format_datetime(moment, patterns[0 if local.year == this_year else 1]))
 
 
 def day(value: date | None) -> str:
@@ -221,8 +266,8 @@ def day(value: date | None) -> str:
 
 
 def short_day(value: date) -> str:
-    """A calendar day (already a Montreal day), short, in the reader's language."""
-    return str(format_date(value, "short"))
+    """A calendar day (already a Montreal day), short, with its weekday: "lun. 7 déc. 2026"."""
+    return str(format_date(value, "EEE d MMM y" if str(get_locale()) == "fr" else "EEE MMM d, y"))
 
 
 def time_left(left: timedelta | None) -> str:
@@ -249,6 +294,39 @@ def duration(minutes: int | None) -> str:
     return f"{sign}{hours} h {rest:02d}" if rest else f"{sign}{hours} h"
 
 
+def phone(value: str | None) -> Markup:
+    """A stored number (E.164) in its national form, as a ``tel:`` link a phone can dial:
+    ``(514) 555-0142``; anything else (an email address, "anonymous") as it is."""
+    text = value or ""
+    shown = national(text) if text.startswith("+") else None
+    if shown is None:
+        return escape(text)
+    return Markup('<a class="tel" href="tel:%s">%s</a>') % (text, shown)
+
+
+# How phone tickets' subjects were stored before they were composed at display, in English:
+# "Marie Tremblay (regular)", "+15145550142: message", "unknown caller: message".
+_STORED_PHONE_SUBJECT = re.compile(r"^(?P<who>.*?)(?: \((?:regular|urgent)\)|: message)$")
+_UNKNOWN_CALLERS = ("", "unknown caller", "None")
+
+
+def subject(ticket: Ticket) -> str:
+    """A ticket's subject in the reader's language: an email's own subject; a phone ticket's,
+    composed from who called and the line ("Marie Tremblay (régulier)", "inconnu : message")."""
+    if ticket.channel != Channel.PHONE:
+        stored = ticket.subject.strip()
+        return stored if stored and stored != NO_SUBJECT else str(gettext("(no subject)"))
+    match = _STORED_PHONE_SUBJECT.match(ticket.subject.strip())
+    who = match.group("who") if match else ticket.subject.strip()
+    if who in _UNKNOWN_CALLERS:
+        who = str(gettext("unknown caller"))
+    elif who.startswith("+"):
+        who = national(who) or who
+    if ticket.to_verify:
+        return str(gettext("%(who)s: message", who=who))
+    return str(gettext("%(who)s (%(line)s)", who=who, line=label(ticket.priority)))
+
+
 def money(cents: int | None) -> str:
     """Cents as Canadian dollars in the reader's language."""
     return "" if cents is None else str(format_currency(cents / 100, "CAD"))
@@ -269,4 +347,6 @@ def register(app: Flask) -> None:
         time_left=time_left,
         duration=duration,
         money=money,
+        phone=phone,
+        subject=subject,
     )

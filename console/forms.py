@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import flash, request
-from flask_babel import gettext, lazy_gettext
+from flask_babel import format_date, gettext, lazy_gettext
 
-from helpdesk.refusals import Refused
+from console.filters import label
+from refusals import Refused
 
 _ = lazy_gettext
 E = TypeVar("E", bound=StrEnum)
@@ -54,14 +55,100 @@ REFUSALS: dict[str, Any] = {
     "email_taken": _("%(email)s is already a staff member's"),
     "bad_date": _("%(value)s is not a date and time"),
     "bad_choice": _("unknown value %(value)s"),
+    # a password
+    "short_password": _("a password needs at least %(n)d characters"),
+    # a ticket's acts its state does not allow (the status is shown by its label)
+    "cannot_take": _("ticket %(number)s is %(status)s: it cannot be taken"),
+    "cannot_call_back": _("ticket %(number)s is %(status)s: its client cannot be called back"),
+    "cannot_called_back": _("ticket %(number)s is %(status)s: a callback cannot be noted on it"),
+    "cannot_note": _("ticket %(number)s is %(status)s: it cannot be annotated"),
+    "cannot_change_priority": _("ticket %(number)s is %(status)s: its priority cannot change"),
+    "cannot_log_time": _("ticket %(number)s is %(status)s: time cannot be logged on it"),
+    "cannot_resolve": _("ticket %(number)s is %(status)s: it cannot be resolved"),
+    "cannot_close": _("ticket %(number)s is %(status)s: it cannot be closed"),
+    "cannot_reopen": _("ticket %(number)s is %(status)s: it cannot be reopened"),
+    "empty_note": _("a note needs some text"),
+    "priority_needs_reason": _("a change of priority needs a reason"),
+    "not_to_verify": _("ticket %(number)s is not waiting for verification"),
+    "not_their_contact": _("that contact is not one of that client's"),
+    "verification_needs_reason": _("closing a message to verify needs a reason"),
+    "no_mobile": _("%(name)s has no mobile number to be rung on"),
+    "no_number_to_call": _("ticket %(number)s has no phone number to call back"),
+    # time entries, hour banks and statements
+    "unknown_value": _("%(field)s: unknown value %(value)s"),
+    "not_whole_minutes": _("%(field)s: %(value)s is not a whole number of minutes"),
+    "minutes_out_of_range": _("%(field)s: %(value)s is not between %(low)d and %(high)d minutes"),
+    "not_true_or_false": _("%(value)s is neither yes nor no"),
+    "not_whole_balance": _("balance: %(value)s is not a whole number"),
+    "not_whole_hours": _("hours: %(value)s is not a whole number of hours"),
+    "hours_out_of_range": _("hours: %(value)s is not between 1 and %(n)d"),
+    "phone_no_travel": _("phone work has no travel time, distance or expenses"),
+    "not_distance": _("distance: %(value)s is not a distance in kilometres"),
+    "negative_expenses": _("expenses: %(value)s is negative"),
+    "not_cents": _("expenses: %(value)s is not a whole number of cents"),
+    "not_dollars": _("expenses: %(value)s is not an amount in dollars and cents"),
+    "not_a_day": _("%(field)s: %(value)s is not a date"),
+    "not_a_moment": _("%(field)s: %(value)s is not a date and time"),
+    "bad_month": _("month: %(value)s is not between 1 and 12"),
+    "invoice_required": _("invoice: the invoice reference is required"),
+    "invoice_too_long": _("invoice: at most %(n)d characters"),
+    "bought_in_future": _("purchase date: %(day)s is in the future"),
+    "invoice_taken": _("invoice: %(invoice)s is already recorded for this client"),
+    "no_such_purchase": _("no such purchase"),
+    "already_paid": _("invoice %(invoice)s was already paid on %(day)s"),
+    "paid_in_future": _("payment date: %(day)s is in the future"),
+    "no_such_entry": _("no such time entry"),
+    "correction_moves_ticket": _("a correction stays on the ticket of the entry it corrects"),
+    "already_corrected": _("this time entry was already corrected"),
+    "no_such_ticket": _("no such ticket"),
+    "time_on_closed": _("ticket %(number)s is closed: time cannot be posted"),
+    "no_client_to_charge": _("ticket %(number)s has no client to charge"),
+    "other_client": _("ticket %(number)s belongs to another client"),
+    "end_before_start": _("end: the end is not after the start"),
+    "minutes_needed": _("minutes: give the minutes worked, or a start and an end"),
+    "onsite_needs_distance": _("distance: on-site work needs the site's distance from downtown"),
+    "say_why": _("%(field)s: say why"),
+    "reason_too_long_field": _("%(field)s: at most %(n)d characters"),
 }
+
+# The fields a refusal may name, as the forms label them.
+FIELD_NAMES: dict[str, Any] = {
+    "kind": _("where"),
+    "category": _("category"),
+    "urgency": _("urgency"),
+    "urgency_reason": _("reason for the urgency"),
+    "minutes": _("minutes"),
+    "started_at": _("start"),
+    "ended_at": _("end"),
+    "travel_minutes": _("travel time"),
+    "why": _("why"),
+    "bought_on": _("purchase date"),
+    "paid_on": _("payment date"),
+}
+
+
+def refusal_text(refusal: Refused) -> str:
+    """Why an act was refused, in the reader's language; the English text if the key is new."""
+    text = REFUSALS.get(refusal.key)
+    if text is None:
+        return str(refusal)
+    return str(text) % {name: _shown(name, value) for name, value in refusal.values.items()}
+
+
+def _shown(name: str, value: Any) -> Any:
+    """A refusal's value as the reader knows it: a field by its label, a status by its word."""
+    if name == "field":
+        return str(FIELD_NAMES.get(value, value))
+    if name == "status":
+        return label(value)
+    if name == "day" and isinstance(value, date):
+        return format_date(value, "long")
+    return value
 
 
 def refuse(refusal: Refused) -> None:
     """Show a refusal at the top of the next page."""
-    text = REFUSALS.get(refusal.key)
-    why = str(text) % refusal.values if text is not None else str(refusal)
-    flash(gettext("Refused: %(why)s", why=why), "error")
+    flash(gettext("Refused: %(why)s", why=refusal_text(refusal)), "error")
 
 
 @contextmanager

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from console import forms
 from console.access import SUPERVISORS, allow, helpdesk, refuse_unmarked
 from helpdesk import directory_admin, roster
-from helpdesk.refusals import Refused
 from models import Line
+from refusals import Refused
 
 bp = Blueprint("roster", __name__, url_prefix="/console/roster")
 bp.before_request(refuse_unmarked)

@@ -9,10 +9,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from console import access, queries
+from console import access, forms, queries
 from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import staff_access, surveys, tickets
 from models import Language, Role, StaffMember, Ticket
+from refusals import Refused
 
 bp = Blueprint("supervise", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)
@@ -52,8 +53,8 @@ def _verification(
             if ticket is None:
                 abort(404)
             act(session, ticket)
-    except ValueError as refused:
-        flash(_("Refused: %(why)s", why=str(refused)), "error")
+    except Refused as refused:
+        forms.refuse(refused)
     else:
         flash(done, "info")
     return redirect(url_for("supervise.verify"))
@@ -68,7 +69,7 @@ def settle(number: int) -> ResponseReturnValue:
     def act(session: Session, ticket: Ticket) -> None:
         contact = queries.contact(session, contact_id)
         if contact is None:
-            raise ValueError(_("no such contact"))
+            raise Refused("no_such_contact", "no such contact")
         tickets.settle_verification(
             session,
             helpdesk().hours,
@@ -148,8 +149,8 @@ def set_password(staff_id: int) -> ResponseReturnValue:
             name = person.name
             if person.id == _viewer().id:
                 access.start_session(person)  # a new password ends the other sessions, not this one
-    except ValueError as refused:
-        flash(_("Refused: %(why)s", why=str(refused)), "error")
+    except Refused as refused:
+        forms.refuse(refused)
     else:
         flash(_("New password set for %(name)s.", name=name), "info")
     return redirect(url_for("supervise.staff"))

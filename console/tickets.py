@@ -12,14 +12,16 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy.orm import Session
 
 from billing import InvalidEntry
-from console import queries, time_form
+from console import forms, queries, time_form
 from console.access import STAFF, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import callbacks, ticket_rules, tickets, time_entries
 from helpdesk.ticket_rules import Act
 from models import Line, StaffMember, Ticket
+from refusals import Refused
 
 bp = Blueprint("tickets", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)
@@ -46,8 +48,17 @@ def _ticket(session: Session, number: int, viewer: Viewer) -> Ticket:
     if ticket is None:
         abort(404)
     if not queries.may_open(session, viewer, ticket, helpdesk().now()):
-        abort(403)
+        why = NOT_YOURS["verify"] if ticket.to_verify else NOT_YOURS[ticket.priority.value]
+        abort(403, description=str(why))
     return ticket
+
+
+# Why a technician may not open a ticket (console/errors.py shows it on the 403 page).
+NOT_YOURS = {
+    "urgent": lazy_gettext("urgent line: you are not on call, and the ticket is not yours"),
+    "regular": lazy_gettext("regular line: you are not on duty, and the ticket is not yours"),
+    "verify": lazy_gettext("a message to verify: a supervisor attaches it to a client first"),
+}
 
 
 @bp.get("/tickets/<int:number>")
@@ -73,7 +84,7 @@ def render_ticket(
             try:
                 preview = extra(session, ticket, viewer)
             except InvalidEntry as refused:
-                error = str(refused)
+                error = forms.refusal_text(refused)
         page = queries.ticket_page(session, context.hours, ticket, helpdesk().now())
         entries = time_entries.of_ticket(session, ticket.id)
         acts = ticket_rules.acts(ticket, viewer.id)
@@ -106,8 +117,8 @@ def _act(number: int, act: Act, doing: Doing, done: str) -> ResponseReturnValue:
             ticket = _ticket(session, number, viewer)
             ticket_rules.require(ticket, act)
             doing(session, ticket, viewer)
-    except ValueError as refused:
-        flash(_("Refused: %(why)s", why=str(refused)), "error")
+    except Refused as refused:
+        forms.refuse(refused)
     else:
         flash(done, "info")
     return redirect(url_for("tickets.show", number=number))

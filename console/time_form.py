@@ -62,7 +62,12 @@ def _whole(field: str, text: str) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise InvalidEntry(f"{field}: {text!r} is not a whole number of minutes") from None
+        raise InvalidEntry(
+            "not_whole_minutes",
+            "%(field)s: %(value)r is not a whole number of minutes",
+            field=field,
+            value=text,
+        ) from None
 
 
 def _kilometres(text: str) -> float | None:
@@ -71,7 +76,9 @@ def _kilometres(text: str) -> float | None:
     try:
         return float(text.replace(",", "."))
     except ValueError:
-        raise InvalidEntry(f"distance_km: {text!r} is not a distance in kilometres") from None
+        raise InvalidEntry(
+            "not_distance", "distance_km: %(value)r is not a distance in kilometres", value=text
+        ) from None
 
 
 def _cents(text: str) -> int:
@@ -80,9 +87,13 @@ def _cents(text: str) -> int:
     try:
         amount = Decimal(text.replace(",", ".").replace("$", "").strip())
     except InvalidOperation:
-        raise InvalidEntry(f"expenses: {text!r} is not an amount in dollars") from None
+        raise InvalidEntry(
+            "not_dollars", "expenses: %(value)r is not an amount in dollars", value=text
+        ) from None
     if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise InvalidEntry(f"expenses: {text!r} is not an amount in dollars and cents")
+        raise InvalidEntry(
+            "not_dollars", "expenses: %(value)r is not an amount in dollars and cents", value=text
+        )
     return int(amount * 100)
 
 
@@ -92,4 +103,6 @@ def _moment(field: str, text: str, zone: ZoneInfo) -> datetime | None:
     try:
         return datetime.fromisoformat(text).replace(tzinfo=zone)
     except ValueError:
-        raise InvalidEntry(f"{field}: {text!r} is not a date and time") from None
+        raise InvalidEntry(
+            "not_a_moment", "%(field)s: %(value)r is not a date and time", field=field, value=text
+        ) from None

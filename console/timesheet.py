@@ -11,13 +11,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from billing import InvalidEntry
-from console import time_form
+from console import forms, time_form
 from console.access import STAFF, Viewer, allow, helpdesk, refuse_unmarked
 from console.tickets import _ticket, _viewer, render_ticket
 from helpdesk import ticket_rules, time_entries
 from helpdesk.ticket_rules import Act
 from models import Ticket
+from refusals import Refused
 
 bp = Blueprint("timesheet", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)
@@ -51,7 +51,8 @@ def post(number: int) -> ResponseReturnValue:
                 viewer.id,
                 low_minutes=context.settings.bank_low_minutes,
             )
-    except (InvalidEntry, ticket_rules.TicketStateError) as refused:
-        return render_ticket(number, time_form.values(request.form), error=str(refused))
+    except Refused as refused:
+        error = forms.refusal_text(refused)
+        return render_ticket(number, time_form.values(request.form), error=error)
     flash(_("Time entry posted."), "info")
     return redirect(url_for("tickets.show", number=number))

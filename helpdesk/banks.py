@@ -41,7 +41,7 @@ def locked_client(session: Session, client_id: int) -> Client:
         select(Client).where(Client.id == client_id).with_for_update()
     ).one_or_none()
     if client is None:
-        raise InvalidEntry(f"client: no client with id {client_id}")
+        raise InvalidEntry("no_such_client", "client: no client with id %(id)s", id=client_id)
     return client
 
 
@@ -89,15 +89,23 @@ def record_purchase(
     later: statements list the purchase on that day."""
     invoice = purchase.invoice.strip()
     if not invoice:
-        raise InvalidEntry("invoice: the invoice reference is required")
+        raise InvalidEntry("invoice_required", "invoice: the invoice reference is required")
     if len(invoice) > INVOICE_MAX_CHARS:
-        raise InvalidEntry(f"invoice: at most {INVOICE_MAX_CHARS} characters")
+        raise InvalidEntry(
+            "invoice_too_long", "invoice: at most %(n)d characters", n=INVOICE_MAX_CHARS
+        )
     if purchase.bought_on > current_time(session).astimezone(zone).date():
-        raise InvalidEntry(f"bought_on: {purchase.bought_on} is in the future")
+        raise InvalidEntry(
+            "bought_in_future", "bought_on: %(day)s is in the future", day=purchase.bought_on
+        )
     cost = price(purchase.hours, purchase.bought_on)
     client = locked_client(session, purchase.client_id)  # also: one of two twin forms waits
     if _invoiced(session, client.id, invoice):
-        raise InvalidEntry(f"invoice: {invoice} is already recorded for this client")
+        raise InvalidEntry(
+            "invoice_taken",
+            "invoice: %(invoice)s is already recorded for this client",
+            invoice=invoice,
+        )
     row = BankTransaction(
         client_id=client.id,
         minutes=purchase.hours * 60,
@@ -130,14 +138,17 @@ def record_payment(
     """Note that a purchase's invoice is paid; once only."""
     purchase = session.get(BankTransaction, purchase_id)
     if purchase is None or purchase.reason != BankReason.PURCHASE:
-        raise InvalidEntry(f"purchase: no purchase {purchase_id}")
+        raise InvalidEntry("no_such_purchase", "purchase: no purchase %(id)s", id=purchase_id)
     paid = session.scalar(select(BankPayment).where(BankPayment.purchase_id == purchase_id))
     if paid is not None:
         raise InvalidEntry(
-            f"purchase: invoice {purchase.invoice} was already paid on {paid.paid_on}"
+            "already_paid",
+            "purchase: invoice %(invoice)s was already paid on %(day)s",
+            invoice=purchase.invoice,
+            day=paid.paid_on,
         )
     if paid_on > current_time(session).date() + timedelta(days=1):  # a day of slack for time zones
-        raise InvalidEntry(f"paid_on: {paid_on} is in the future")
+        raise InvalidEntry("paid_in_future", "paid_on: %(day)s is in the future", day=paid_on)
     row = BankPayment(purchase_id=purchase_id, paid_on=paid_on, staff_member_id=staff_member_id)
     session.add(row)
     session.flush()

@@ -31,21 +31,28 @@ from models import (
     TicketEventKind,
     current_time,
 )
+from refusals import Refused
 from telephony import rest
 
 log = logging.getLogger(__name__)
 
 
-class CallbackRefused(ValueError):
-    """A callback that cannot be placed; the message says why."""
+class CallbackRefused(Refused):
+    """A callback that cannot be placed; the key says why."""
 
 
 def request_callback(session: Session, ticket: Ticket, staff: StaffMember) -> CallbackRequest:
     """Queue a callback of the ticket's client by ``staff``; placed by the worker."""
     if not staff.mobile:
-        raise CallbackRefused(f"{staff.name} has no mobile number to be rung on")
+        raise CallbackRefused(
+            "no_mobile", "%(name)s has no mobile number to be rung on", name=staff.name
+        )
     if not ticket.requester.startswith("+"):
-        raise CallbackRefused(f"ticket {ticket.number} has no phone number to call back")
+        raise CallbackRefused(
+            "no_number_to_call",
+            "ticket %(number)s has no phone number to call back",
+            number=ticket.number,
+        )
     request = CallbackRequest(
         request_id=uuid.uuid4().hex, ticket_id=ticket.id, staff_member_id=staff.id
     )

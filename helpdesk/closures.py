@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk.business_time import ALL_SCHEDULES
-from helpdesk.refusals import Refused
 from models import Closure, OverrideState, ScheduleOverride
+from refusals import Refused
 from routing.config import BusinessHours
 
 REASON_MAX = 200  # the column's length

@@ -13,7 +13,6 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from directory import entries, sync
-from helpdesk.refusals import Refused
 from models import (
     Client,
     Contact,
@@ -27,6 +26,7 @@ from models import (
 )
 from models.directory import MAX_AUTHORIZED_CONTACTS
 from phones import InvalidPhoneNumber, to_e164
+from refusals import Refused
 
 
 @dataclass(frozen=True)
@@ -255,3 +255,8 @@ def import_file(session: Session, text: str) -> entries.Directory:
 
 def export_file(session: Session) -> str:
     return sync.dump(session)
+
+
+def choose_language(session: Session, staff_id: int, language: Language) -> None:
+    """A staff member's own language: the console's pages and their notices speak it."""
+    _staff_member(session, staff_id).language = language

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from helpdesk.refusals import Refused
 from models import Call, Contact
+from refusals import Refused
 
 CODE_LENGTH = 4
 TRIES_PER_CALL = 3

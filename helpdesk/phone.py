@@ -147,7 +147,8 @@ def open_support_ticket(session: Session, hours: BusinessHours, call: Call, line
         _requester(call),
         priority=line,
         channel=Channel.PHONE,
-        subject=f"{contact.name if contact else call.from_number} ({line.value})",
+        # Who called; the console composes the subject from it in its reader's language.
+        subject=contact.name if contact else call.from_number,
     )
     status = opened.status
     call.ticket_id, call.line = opened.ticket.id, line  # the support line the caller reached
@@ -292,7 +293,7 @@ def _to_verify(
             ),
             priority=call.line or Line.REGULAR,
             channel=Channel.PHONE,
-            subject=f"{requester.address or 'unknown caller'}: message",
+            subject=requester.address,  # the console says it is a message, in its reader's language
             account=call.account_given,
         )
         call.ticket_id = ticket.id

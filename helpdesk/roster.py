@@ -14,8 +14,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from helpdesk import business_time
-from helpdesk.refusals import Refused
 from models import Duty, Line, StaffMember
+from refusals import Refused
 from routing import duty
 from routing.calendar import Status
 from routing.config import BusinessHours

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import SignInAttempt, StaffMember, utcnow
+from refusals import Refused
 
 MIN_PASSWORD_LENGTH = 10
 WINDOW = timedelta(minutes=15)
@@ -48,7 +49,11 @@ class SignInRefused(ValueError):
 def hash_password(password: str) -> str:
     """The stored form of a password (werkzeug's scrypt, salted)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise Refused(
+            "short_password",
+            "a password needs at least %(n)d characters",
+            n=MIN_PASSWORD_LENGTH,
+        )
     return generate_password_hash(password)
 
 

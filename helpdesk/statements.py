@@ -58,7 +58,7 @@ class Statement:
 def month_bounds(year: int, month: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The month's first instant and the next month's, in Montreal time."""
     if not 1 <= month <= 12:
-        raise InvalidEntry(f"month: {month} is not between 1 and 12")
+        raise InvalidEntry("bad_month", "month: %(value)s is not between 1 and 12", value=month)
     first = datetime.combine(date(year, month, 1), time(), zone)
     after = date(year + month // 12, month % 12 + 1, 1)
     return first, datetime.combine(after, time(), zone)
@@ -68,7 +68,7 @@ def statement(session: Session, client_id: int, year: int, month: int, zone: Zon
     """The client's statement for one month."""
     client = session.get(Client, client_id)
     if client is None:
-        raise InvalidEntry(f"client: no client with id {client_id}")
+        raise InvalidEntry("no_such_client", "client: no client with id %(id)s", id=client_id)
     start, end = month_bounds(year, month, zone)
     opening = banks.balance(session, client_id, until=start)
     rows = sorted(
@@ -211,13 +211,20 @@ def csv_text(sheet: Statement, zone: ZoneInfo) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_FIELDS)
-    writer.writerow([sheet.month.isoformat(), "opening", *[""] * 11, sheet.opening])
+    writer.writerows(csv_rows(sheet, zone))
+    return out.getvalue()
+
+
+def csv_rows(sheet: Statement, zone: ZoneInfo) -> list[list[object]]:
+    """The statement's lines under CSV_FIELDS (codes in "what" and "work"; a door may word
+    them), between its opening and its closing balance."""
+    rows: list[list[object]] = [[sheet.month.isoformat(), "opening", *[""] * 11, sheet.opening]]
     for row in sheet.rows:
         values = [getattr(row, field) for field in CSV_FIELDS]
         values[0] = row.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        writer.writerow(_cell(value) for value in values)
-    writer.writerow([sheet.month.isoformat(), "closing", *[""] * 11, sheet.closing])
-    return out.getvalue()
+        rows.append([_cell(value) for value in values])
+    rows.append([sheet.month.isoformat(), "closing", *[""] * 11, sheet.closing])
+    return rows
 
 
 def _cell(value: object) -> object:

@@ -16,10 +16,11 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from models import Duty, Line, Ticket, TicketStatus
+from refusals import Refused
 
 
-class TicketStateError(ValueError):
-    """An act that the ticket's state does not allow; the message says which and why."""
+class TicketStateError(Refused):
+    """An act that the ticket's state does not allow; the key says which act, the values why."""
 
 
 class Act(StrEnum):
@@ -69,7 +70,12 @@ def require(ticket: Ticket, act: Act) -> None:
     """Refuse an act the ticket's state does not allow."""
     if act not in ALLOWED[ticket.status]:
         said = _SAID.get(act, act.value)
-        raise TicketStateError(f"ticket {ticket.number} is {ticket.status.value}: cannot {said} it")
+        raise TicketStateError(
+            f"cannot_{act.value}",
+            f"ticket %(number)s is %(status)s: cannot {said} it",
+            number=ticket.number,
+            status=ticket.status.value,
+        )
 
 
 def openable_by(staff_member_id: int, supervisor: bool, now: datetime) -> ColumnElement[bool]:

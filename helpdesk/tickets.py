@@ -32,6 +32,7 @@ from models import (
     TicketStatus,
     current_time,
 )
+from refusals import Refused
 from routing import sla
 from routing.calendar import Status
 from routing.config import BusinessHours
@@ -183,7 +184,7 @@ def _announce(ticket: Ticket, kind: Intervention, event: TicketEvent) -> None:
 def add_note(ticket: Ticket, staff_member_id: int, text: str, *, public: bool) -> None:
     """A technician's note; a public one is meant for the client too, and emailed to them."""
     if not text.strip():
-        raise ValueError("a note needs some text")
+        raise Refused("empty_note", "a note needs some text")
     event = note(
         ticket, TicketEventKind.NOTE, staff_member_id, text=text.strip()[:10_000], public=public
     )
@@ -238,7 +239,7 @@ def change_priority(
     comes first), and it is watched anew."""
     ticket_rules.require(ticket, Act.CHANGE_PRIORITY)
     if not reason.strip():
-        raise ValueError("a change of priority needs a reason")
+        raise Refused("priority_needs_reason", "a change of priority needs a reason")
     if ticket.priority == priority:
         return
     now = now or current_time(session)
@@ -366,10 +367,14 @@ def settle_verification(
     """A supervisor attaches a message to verify to a client and contact: it becomes a normal
     ticket, whose promise starts now, and its follow-up (notices, watch) is queued."""
     if not ticket.to_verify:
-        raise TicketStateError(f"ticket {ticket.number} is not waiting for verification")
+        raise TicketStateError(
+            "not_to_verify",
+            "ticket %(number)s is not waiting for verification",
+            number=ticket.number,
+        )
     contact = session.get(Contact, contact_id)
     if contact is None or contact.client_id != client_id:
-        raise TicketStateError("that contact is not one of that client's")
+        raise TicketStateError("not_their_contact", "that contact is not one of that client's")
     now = now or current_time(session)
     ticket.to_verify, ticket.client_id, ticket.contact_id = False, client_id, contact_id
     ticket.sla_due_at, _ = deadline(session, hours, ticket.priority, now)
@@ -380,8 +385,12 @@ def settle_verification(
 def close_verification(ticket: Ticket, staff_member_id: int, *, reason: str) -> None:
     """A supervisor closes a message to verify without a ticket: the reason is kept."""
     if not ticket.to_verify:
-        raise TicketStateError(f"ticket {ticket.number} is not waiting for verification")
+        raise TicketStateError(
+            "not_to_verify",
+            "ticket %(number)s is not waiting for verification",
+            number=ticket.number,
+        )
     if not reason.strip():
-        raise ValueError("closing a message to verify needs a reason")
+        raise Refused("verification_needs_reason", "closing a message to verify needs a reason")
     note(ticket, TicketEventKind.VERIFICATION_CLOSED, staff_member_id, reason=reason[:500])
     ticket.status, ticket.closed_at = TicketStatus.CLOSED, current_time(ticket)

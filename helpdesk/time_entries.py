@@ -118,12 +118,17 @@ def correct(
     """Replace a posted entry: give back what the bank paid for it, post the corrected one."""
     old = session.get(TimeEntry, entry_id)
     if old is None:
-        raise InvalidEntry(f"entry: no time entry {entry_id}")
+        raise InvalidEntry("no_such_entry", "entry: no time entry %(id)s", id=entry_id)
     reason = _reason("why", why, required=True)
     if form.ticket_id != old.ticket_id:
-        raise InvalidEntry("ticket: a correction stays on the ticket of the entry it corrects")
+        raise InvalidEntry(
+            "correction_moves_ticket",
+            "ticket: a correction stays on the ticket of the entry it corrects",
+        )
     if corrected_by(session, old.id) is not None:
-        raise InvalidEntry(f"entry: time entry {entry_id} was already corrected")
+        raise InvalidEntry(
+            "already_corrected", "entry: time entry %(id)s was already corrected", id=entry_id
+        )
     checked = check(session, form, allow_closed=True)  # a closed ticket's time may be corrected
     banks.locked_client(session, old.client_id)
     banks.reverse_debits(session, old, posted_by_id, reason)
@@ -159,13 +164,25 @@ def _ticket_and_client(
 ) -> tuple[Ticket, Client]:
     ticket = session.get(Ticket, form.ticket_id)
     if ticket is None:
-        raise InvalidEntry(f"ticket: no ticket with id {form.ticket_id}")
+        raise InvalidEntry("no_such_ticket", "ticket: no ticket with id %(id)s", id=form.ticket_id)
     if ticket.status == TicketStatus.CLOSED and not allow_closed:
-        raise InvalidEntry(f"ticket: ticket {ticket.number} is closed; time cannot be posted")
+        raise InvalidEntry(
+            "time_on_closed",
+            "ticket: ticket %(number)s is closed; time cannot be posted",
+            number=ticket.number,
+        )
     if ticket.client_id is None:
-        raise InvalidEntry(f"ticket: ticket {ticket.number} has no client to charge")
+        raise InvalidEntry(
+            "no_client_to_charge",
+            "ticket: ticket %(number)s has no client to charge",
+            number=ticket.number,
+        )
     if form.client_id is not None and form.client_id != ticket.client_id:
-        raise InvalidEntry(f"ticket: ticket {ticket.number} belongs to another client")
+        raise InvalidEntry(
+            "other_client",
+            "ticket: ticket %(number)s belongs to another client",
+            number=ticket.number,
+        )
     client = session.get(Client, ticket.client_id)
     assert client is not None  # a foreign key
     return ticket, client
@@ -174,7 +191,11 @@ def _ticket_and_client(
 def _technician(session: Session, staff_member_id: int) -> StaffMember:
     person = session.get(StaffMember, staff_member_id)
     if person is None or not person.active:
-        raise InvalidEntry(f"technician: no active staff member with id {staff_member_id}")
+        raise InvalidEntry(
+            "no_such_staff",
+            "technician: no active staff member with id %(id)s",
+            id=staff_member_id,
+        )
     return person
 
 
@@ -188,7 +209,13 @@ def _word(vocabulary: type[E], field: str, value: str, aliases: dict[str, E] | N
         return vocabulary(value)
     except ValueError:
         allowed = ", ".join([*_values(vocabulary), *(aliases or {})])
-        raise InvalidEntry(f"{field}: unknown value {value!r} (allowed: {allowed})") from None
+        raise InvalidEntry(
+            "unknown_value",
+            "%(field)s: unknown value %(value)r (allowed: %(allowed)s)",
+            field=field,
+            value=value,
+            allowed=allowed,
+        ) from None
 
 
 def _values(vocabulary: type[StrEnum]) -> list[str]:
@@ -202,7 +229,11 @@ def _urgency(ticket: Ticket, form: EntryForm) -> Line:
         urgency = Line(form.urgency)
     except ValueError:
         raise InvalidEntry(
-            f"urgency: unknown value {form.urgency!r} (allowed: regular, urgent)"
+            "unknown_value",
+            "%(field)s: unknown value %(value)r (allowed: %(allowed)s)",
+            field="urgency",
+            value=form.urgency,
+            allowed="regular, urgent",
         ) from None
     if urgency != ticket.priority:
         _reason("urgency_reason", form.urgency_reason, required=True)
@@ -213,22 +244,34 @@ def _duration(form: EntryForm, now: datetime) -> tuple[datetime, int]:
     """(start, raw minutes) from minutes or from start and end; more than a day is refused."""
     if form.started_at is not None and form.ended_at is not None:
         if form.ended_at <= form.started_at:
-            raise InvalidEntry("ended_at: the end is not after the start")
+            raise InvalidEntry("end_before_start", "ended_at: the end is not after the start")
         seconds = (form.ended_at - form.started_at).total_seconds()
         # A started minute is a minute worked.
         return form.started_at, _minutes(math.ceil(seconds / 60))
     if form.minutes is None:
-        raise InvalidEntry("minutes: give the minutes worked, or a start and an end")
+        raise InvalidEntry(
+            "minutes_needed", "minutes: give the minutes worked, or a start and an end"
+        )
     minutes = _minutes(form.minutes)
     return form.started_at or now - timedelta(minutes=minutes), minutes
 
 
 def _minutes(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidEntry(f"minutes: {value!r} is not a whole number of minutes")
+        raise InvalidEntry(
+            "not_whole_minutes",
+            "%(field)s: %(value)r is not a whole number of minutes",
+            field="minutes",
+            value=value,
+        )
     if not 1 <= value <= billing.vocabulary.MAX_MINUTES:
         raise InvalidEntry(
-            f"minutes: {value} is not between 1 and {billing.vocabulary.MAX_MINUTES} minutes"
+            "minutes_out_of_range",
+            "%(field)s: %(value)s is not between %(low)d and %(high)d minutes",
+            field="minutes",
+            value=value,
+            low=1,
+            high=billing.vocabulary.MAX_MINUTES,
         )
     return value
 
@@ -236,20 +279,30 @@ def _minutes(value: object) -> int:
 def _distance(form: EntryForm, kind: WorkKind, client: Client) -> float:
     if kind == WorkKind.PHONE:
         if form.travel_minutes or form.expenses_cents or form.distance_km:
-            raise InvalidEntry("travel: phone work has no travel time, distance or expenses")
+            raise InvalidEntry(
+                "phone_no_travel", "travel: phone work has no travel time, distance or expenses"
+            )
         return 0.0
     distance = client.distance_km if form.distance_km is None else form.distance_km
     if not distance or distance <= 0:
-        raise InvalidEntry("distance_km: on-site work needs the site's distance from downtown")
+        raise InvalidEntry(
+            "onsite_needs_distance",
+            "distance_km: on-site work needs the site's distance from downtown",
+        )
     return float(distance)
 
 
 def _reason(field: str, text: str, *, required: bool) -> str:
     text = text.strip()
     if required and not text:
-        raise InvalidEntry(f"{field}: say why")
+        raise InvalidEntry("say_why", "%(field)s: say why", field=field)
     if len(text) > REASON_MAX_CHARS:
-        raise InvalidEntry(f"{field}: at most {REASON_MAX_CHARS} characters")
+        raise InvalidEntry(
+            "reason_too_long_field",
+            "%(field)s: at most %(n)d characters",
+            field=field,
+            n=REASON_MAX_CHARS,
+        )
     return text
 
 

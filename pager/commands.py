@@ -36,6 +36,7 @@ from models import (
 )
 from phones import to_e164
 from sending.delivery import deliver
+from time_words import sms_moment
 
 log = logging.getLogger(__name__)
 STATUS_MAX_TICKETS = 8  # an SMS stays readable; the console has the rest
@@ -160,6 +161,7 @@ def _on(session: Session, texts: Texts, staff: StaffMember, _rest: list[str]) ->
 
 def _status(session: Session, texts: Texts, staff: StaffMember, _rest: list[str]) -> str:
     render, language = texts.catalog.render, staff.language.value
+    year = current_time(session).astimezone(texts.zone).year
     found = list(
         session.scalars(
             select(Ticket)
@@ -180,7 +182,7 @@ def _status(session: Session, texts: Texts, staff: StaffMember, _rest: list[str]
             number=t.number,
             line=render(f"pager_line_{t.priority.value}", language),
             client=_client(session, t),
-            due=_hour(t.sla_due_at, texts.zone),
+            due=_hour(t.sla_due_at, texts.zone, language, year),
         )
         for t in found[:STATUS_MAX_TICKETS]
     )
@@ -280,5 +282,6 @@ def _name(person: StaffMember | None) -> str:
     return person.name if person else "?"
 
 
-def _hour(moment: datetime | None, zone: ZoneInfo) -> str:
-    return "?" if moment is None else moment.astimezone(zone).strftime("%m-%d %H:%M")
+def _hour(moment: datetime | None, zone: ZoneInfo, language: str, year: int) -> str:
+    """ "lun. 7 déc. 12 h 25": never "12-01", which reads as January 12 in French."""
+    return "?" if moment is None else sms_moment(moment, zone, language, this_year=year)

@@ -31,9 +31,11 @@ from models import (
     StaffMember,
     Ticket,
     TicketStatus,
+    current_time,
 )
 from sending.delivery import deliver
 from settings import Settings
+from time_words import sms_moment
 
 log = logging.getLogger(__name__)
 EXCERPT_CHARS = 2000  # of a client's email, in the technicians' notice
@@ -187,6 +189,7 @@ def facts(session: Session, context: Context, ticket: Ticket, language: str) -> 
     """What the texts say about a ticket, in the reader's language."""
     render = context.notices.render
     zone = context.hours.timezone
+    year = current_time(session).astimezone(zone).year
     client = session.get(Client, ticket.client_id) if ticket.client_id else None
     contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
     unknown = render("unknown", language)
@@ -207,8 +210,8 @@ def facts(session: Session, context: Context, ticket: Ticket, language: str) -> 
         "client": client.name if client else unknown,
         "contact": contact.name if contact else unknown,
         "phone": ticket.requester or unknown,
-        "due": _local(ticket.sla_due_at, zone) or unknown,
-        "opened": _local(ticket.created_at, zone),
+        "due": _local(ticket.sla_due_at, zone, language, year) or unknown,
+        "opened": _local(ticket.created_at, zone, language, year),
         "message": _message(context, ticket, seconds, language),
         "link": console_link(context.settings, ticket.number),
         "account": account or unknown,
@@ -239,5 +242,6 @@ def _email_facts(email: EmailMessage | None) -> dict[str, Any]:
     return {"sender": email.from_address, "subject": email.subject, "excerpt": excerpt}
 
 
-def _local(moment: datetime | None, zone: ZoneInfo) -> str:
-    return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+def _local(moment: datetime | None, zone: ZoneInfo, language: str, year: int) -> str:
+    """ "lun. 7 déc. 12 h 25" in the reader's language: an SMS carries it too, so no "12-01"."""
+    return "" if moment is None else sms_moment(moment, zone, language, this_year=year)

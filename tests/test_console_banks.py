@@ -93,7 +93,7 @@ def test_a_refused_entry_says_why_and_keeps_the_ledger(desk: Flask, db: Session)
     luc = signed_in(desk, LUC)
     response = luc.post(f"{TICKET}/time", {**WORK, "minutes": "0"}, page=TICKET)
     assert response.status_code == 422
-    assert "minutes: 0 is not between 1 and 1440 minutes" in response.get_data(as_text=True)
+    assert "pas entre 1 et 1440 minutes" in response.get_data(as_text=True)  # in French
     assert ledger(db, BOULANGERIE) == [("purchase", 60)]
 
 
@@ -167,7 +167,7 @@ def test_a_purchase_of_no_hours_is_refused_in_the_console(desk: Flask, db: Sessi
         {"hours": "0", "invoice": "F-1"},
         page=f"/console/banks/{BOULANGERIE}",
     )
-    assert "hours: 0 is not between 1 and 1000" in helene.text(f"/console/banks/{BOULANGERIE}")
+    assert "heures : 0 n" in helene.text(f"/console/banks/{BOULANGERIE}")  # in French
     assert ledger(db, BOULANGERIE) == [("purchase", 60)]
 
 
@@ -197,5 +197,12 @@ def test_the_statement_page_and_its_csv(desk: Flask, db: Session) -> None:
     response = helene.get(f"/console/banks/{BOULANGERIE}/statements/2026-12.csv")
     lines = response.get_data(as_text=True).splitlines()
     assert response.mimetype == "text/csv"
-    assert lines[-1] == "2026-12-01,closing,,,,,,,,,,,,15"
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="releve_{BOULANGERIE}_2026-12.csv"'
+    )
+    assert lines[0].startswith("\ufeffdate;quoi;billet;technicien;travail;minutes travaillées")
+    assert lines[1] == "2026-12-01;solde d'ouverture;;;;;;;;;;;;0"
+    entry = "2026-12-02 10:00;saisie de temps;1001;Luc Gagnon;régulier / téléphone / support;"
+    assert [line for line in lines if line.startswith(entry)] != []
+    assert lines[-1] == "2026-12-01;solde de clôture;;;;;;;;;;;;15"
     assert banks.balance(db, client(db, BOULANGERIE).id) == 15

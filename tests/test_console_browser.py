@@ -385,10 +385,11 @@ def test_a_supervisor_exports_the_filtered_call_log_as_csv(
     with page.expect_download() as download_info:
         page.click("text=Exporter en CSV")
     download = download_info.value
-    assert download.suggested_filename == "calls.csv"
-    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert download.suggested_filename == "appels.csv"
+    text = Path(download.path()).read_text(encoding="utf-8-sig")  # a byte-order mark first
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))  # as a French spreadsheet reads
     urgent = db.scalars(select(Call).where(Call.line == Line.URGENT)).one()
-    assert rows[0][:3] == ["started", "ended", "direction"]
+    assert rows[0][:3] == ["début", "fin", "sens"]
     assert [(r[0], r[3], r[12], r[13]) for r in rows[1:]] == [
         ("2026-12-01 10:05:00", "urgent", "Sophie Lavoie", urgent.call_sid)
     ]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from console import calllog
 from models import Call, CallDirection, Contact, Line, Ticket, TicketStatus
-from tests.console_world import HELENE, LUC, Staff, give_passwords, staff_id
+from tests.console_world import DAVID, HELENE, LUC, Staff, give_passwords, staff_id
 from tests.counting import statements
 from tests.phone import NADIA, at, place_call, the_call
 
@@ -84,11 +84,37 @@ def test_the_csv_export_holds_what_is_filtered(
     place_call(phone_app, at(2026, 12, 1, 11), press="6", caller="+15145550121")
     response = helene.get("/console/calls/export.csv?client=1003")
     assert response.mimetype == "text/csv"
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0][:4] == ["started", "ended", "direction", "line"]
-    assert [(r[0], r[4], r[6]) for r in rows[1:]] == [
-        ("2026-12-01 11:00:00", "+15145550121", "Westmount Dental Clinic")
+    rows = _csv(response.get_data(as_text=True))
+    assert rows[0][:4] == ["début", "fin", "sens", "ligne"]
+    assert [(r[0], r[2], r[4], r[6]) for r in rows[1:]] == [
+        ("2026-12-01 11:00:00", "appel entrant", "+15145550121", "Westmount Dental Clinic")
     ]
+
+
+def _csv(text: str, separator: str = ";") -> list[list[str]]:
+    """A French spreadsheet's reading: the byte-order mark first, then ";" between cells."""
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=separator))
+
+
+def test_the_csv_export_opens_right_in_a_french_or_an_english_spreadsheet(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 11), press="6", caller="+15145550121")
+    french = helene.get("/console/calls/export.csv?from=2026-12-01&to=2026-12-07")
+    disposition = 'attachment; filename="appels_2026-12-01_2026-12-07.csv"'
+    assert french.headers["Content-Disposition"] == disposition
+    assert _csv(french.get_data(as_text=True))[1][8] == "message laissé"
+    chosen = helene.get("/console/calls/export.csv?sep=comma")
+    assert _csv(chosen.get_data(as_text=True), ",")[0][:2] == ["début", "fin"]
+    give_passwords(db)
+    david = Staff(phone_app)
+    david.sign_in(DAVID)
+    english = david.get("/console/calls/export.csv?from=2026-12-01")
+    assert english.headers["Content-Disposition"] == 'attachment; filename="calls_2026-12-01.csv"'
+    rows = _csv(english.get_data(as_text=True), ",")
+    assert rows[0][:3] == ["start", "end", "direction"]
+    assert rows[1][8] == "message left"
 
 
 def test_the_csv_export_streams_every_row_in_order_across_chunks(
@@ -103,8 +129,8 @@ def test_the_csv_export_streams_every_row_in_order_across_chunks(
     db.commit()
     response = helene.get("/console/calls/export.csv?line=regular")
     assert (response.status_code, response.is_streamed) == (200, True)
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0] == calllog.CSV_HEADER
+    rows = _csv(response.get_data(as_text=True))
+    assert rows[0][0] == "début" and rows[0][-1] == "identifiant d'appel Twilio"
     expected = sorted(db.scalars(select(Call).where(Call.line == Line.REGULAR)), key=_newest_first)
     assert [r[-1] for r in rows[1:]] == [c.call_sid for c in expected]
     assert len(rows) - 1 == 11 > calllog.EXPORT_CHUNK
@@ -197,7 +223,9 @@ def test_a_message_to_verify_is_closed_with_a_reason(
     place_call(phone_app, at(2026, 12, 1, 10), caller=NADIA, press="6,1001#")
     number = db.scalars(select(Ticket.number)).one()
     helene.post(f"/console/verify/{number}/close", {"reason": ""})
-    assert "Refusé : closing a message to verify needs a reason" in helene.text("/console/verify")
+    assert "Refusé : fermer un message à vérifier demande une raison" in helene.text(
+        "/console/verify"
+    )
     helene.post(f"/console/verify/{number}/close", {"reason": "a wrong number"})
     db.expire_all()
     assert db.scalars(select(Ticket.status)).one() == TicketStatus.CLOSED
@@ -220,7 +248,7 @@ def test_the_sla_board_shows_each_open_ticket_and_reloads_itself(
     assert 'href="/console/tickets/1001"' in page and '<tr class="at_risk">' in page
     assert "encore 30 min" in page
     # the regular line's 72-hour resolution aim, beside the callback promise
-    assert '<td><span class="aim">04/12/2026 10:00</span></td>' in page
+    assert '<td><span class="aim">ven. 4 déc., 10 h 00</span></td>' in page
 
 
 def test_the_sla_boards_rows_come_alone_for_its_script_and_only_to_supervisors(
@@ -285,7 +313,7 @@ def test_a_supervisor_sets_a_staff_members_password(
     assert "Nouveau mot de passe pour Luc Gagnon." in helene.text("/console/staff")
     assert Staff(phone_app).sign_in(LUC, "a brand new one").status_code == 302
     helene.post(f"/console/staff/{luc_id}/password", {"password": "short", "confirm": "short"})
-    assert "at least 10 characters" in helene.text("/console/staff")
+    assert "au moins 10 caractères" in helene.text("/console/staff")
 
 
 def test_a_supervisor_who_changes_their_own_password_stays_signed_in(

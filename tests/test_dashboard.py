@@ -111,7 +111,7 @@ def test_supervisors_see_charts_with_their_figures_in_tables(week: Flask, db: Se
         "abandonné",
         "autre",
     ]
-    assert '<tr><td>01/12/2026</td><td class="number">3</td></tr>' in page
+    assert '<tr><td>mar. 1 déc. 2026</td><td class="number">3</td></tr>' in page
     assert '<tr><td>répondu</td><td class="number">1</td></tr>' in page
     assert page.count("<canvas ") == 5
 

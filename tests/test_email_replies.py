@@ -208,7 +208,7 @@ def test_at_night_an_emailed_request_is_emailed_and_paged_at_once_with_its_deadl
     assert len(to(smtp_inbox, "marie.tremblay@boulangerie.example")) == 1
     pages = [request["data"]["Body"] for request in twilio_api.requests]
     assert len(pages) == 2  # the acknowledgement says staff were paged: they were
-    assert all("Rappel avant 2026-12-02 12:30" in page for page in pages)  # tomorrow, not now
+    assert all("Rappel avant mer. 2 déc. 12 h 30" in page for page in pages)  # tomorrow, not now
 
 
 def test_the_acknowledgement_leaves_after_the_technicians_notices(

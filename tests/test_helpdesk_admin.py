@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from helpdesk import closures, directory_admin, roster
 from helpdesk.directory_admin import StaffFields
-from helpdesk.refusals import Refused
 from models import Duty, Language, Line, OverrideState, Role, ScheduleOverride, StaffMember
+from refusals import Refused
 from routing import config
 
 MONTREAL = ZoneInfo("America/Toronto")

@@ -205,7 +205,7 @@ def test_status_lists_the_open_tickets_of_the_technicians_lines(
 ) -> None:
     _paged_ticket(phone_app, db, worker)
     assert answer(sms(phone_app, LUC, "STATUS")) == (
-        "1 billet(s) ouvert(s) : 1001 rég. Boulangerie Saint-Denis avant 12-01 14:00"
+        "1 billet(s) ouvert(s) : 1001 rég. Boulangerie Saint-Denis avant mar. 1 déc. 14 h 00"
     )
 
 
@@ -285,6 +285,7 @@ def test_supervisors_see_who_is_off_duty_on_the_staff_page(phone_app: Flask, db:
     helene.sign_in(HELENE)
     page = helene.text("/console/staff")
     assert page.count("hors garde depuis le") == 1
-    assert re.findall(r"hors garde depuis le [^<]*", page) == [
-        "hors garde depuis le 01/12/2026 10:00"
-    ]
+    assert re.fullmatch(
+        r"hors garde depuis le mar\. 1 déc\.( 2026)?, 10 h 00",
+        re.findall(r"hors garde depuis le [^<]*", page)[0],
+    )

@@ -340,4 +340,4 @@ def test_a_call_first_seen_at_its_recording_still_names_its_caller(
     }
     signed_post(phone_app, "/voice/recorded?kind=voicemail", recording)
     ticket = db.scalars(select(Ticket)).one()
-    assert (ticket.requester, ticket.subject) == ("+15145550199", "+15145550199: message")
+    assert (ticket.requester, ticket.subject) == ("+15145550199", "+15145550199")

@@ -71,7 +71,7 @@ def test_a_page_left_open_cannot_change_the_priority_of_a_resolved_ticket(
     luc.post("/console/tickets/1001/resolve")
     luc.post("/console/tickets/1001/priority", {"priority": "urgent", "reason": "down"})
     page = luc.text("/console/tickets/1001")
-    assert "ticket 1001 is resolved: cannot change the priority of it" in page
+    assert "le billet 1001 est résolu : sa priorité ne peut pas changer" in page
     assert _ticket(db).priority.value == "regular"
 
 
@@ -83,7 +83,9 @@ def test_no_time_is_logged_on_a_closed_ticket(desk: Flask, db: Session) -> None:
         {"kind": "phone", "category": "support", "minutes": "40"},
     )
     assert response.status_code == 422
-    assert "ticket 1001 is closed: cannot log time on it" in response.get_data(as_text=True)
+    assert "le billet 1001 est fermé : on ne peut pas y saisir de temps" in response.get_data(
+        as_text=True
+    )
     assert db.scalars(select(TimeEntry)).all() == []
 
 

@@ -39,8 +39,12 @@ class InboundMessage:
     automatic: str | None  # why it must never be answered (see mail.reading.automatic), or None
 
 
+# Why bytes are no usable message (the console labels each).
+UNREADABLE = ("empty", "not_a_message", "no_sender", "parse_error")
+
+
 @dataclass(frozen=True)
 class Unreadable:
     """Bytes that are no usable message; the caller keeps them in quarantine."""
 
-    reason: str  # "empty", "not_a_message", "no_sender", "parse_error"
+    reason: str  # one of UNREADABLE

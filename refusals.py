@@ -1,7 +1,9 @@
-"""A supervisor's act the helpdesk refuses: a key the console translates, and the English text.
+"""An act the product refuses: a key that a door translates, the values it names, and the English
+text (for logs and tests). The one way to refuse: services, billing and forms all raise it.
 
 Services raise it; a door shows it (the console in the reader's language, by ``key``), and the
-transaction around the act rolls back, so nothing of a refused act is kept.
+transaction around the act rolls back, so nothing of a refused act is kept. A leaf module, so
+that the pure modules (``billing``) refuse the same way.
 """
 
 from __future__ import annotations

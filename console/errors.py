@@ -1,0 +1,123 @@
+"""The console's error pages: in its style and its reader's language, saying why, with a way
+back. A form sent after the session ended (CSRF) leads to sign-in and keeps what was typed.
+
+Pages outside /console (Twilio's webhooks, the mail hook, the survey) keep Werkzeug's answers:
+their callers are programs, or pages with their own style.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+_ = lazy_gettext
+log = logging.getLogger(__name__)
+
+# What each error is called and what it means for the reader.
+TITLES: dict[int, Any] = {
+    400: _("The form could not be read"),
+    403: _("You may not open this page"),
+    404: _("This page does not exist"),
+    405: _("This page does not take that request"),
+    429: _("Too many requests"),
+    500: _("Something went wrong on our side"),
+}
+HINTS: dict[int, Any] = {
+    400: _("Go back to the page, reload it, and send the form again."),
+    403: _("Ask a supervisor if you need it."),
+    404: _("The link may be old, or the ticket number mistyped."),
+    405: _("Go back to the page and use its buttons."),
+    429: _("Wait a minute, then try again."),
+    500: _(
+        "Nothing of what you were doing was kept. Try again soon; if it goes on, tell a supervisor."
+    ),
+}
+# Fields never shown back nor kept: secrets.
+SECRET_FIELDS = frozenset({"csrf_token", "password", "password2", "confirm"})
+# A session cookie holds at most about 4 KB: a longer draft is shown to copy, not kept.
+DRAFT_MAX_CHARS = 3000
+
+
+def register(app: Flask) -> None:
+    """Error pages for every console path. Registered after ``web.security``: on a console
+    path, a refused form (CSRF) gets this page instead of its plain one."""
+    app.register_error_handler(HTTPException, _page)
+    app.register_error_handler(CSRFError, _form_expired)
+
+
+def _page(error: HTTPException) -> ResponseReturnValue:
+    if not request.path.startswith("/console"):
+        return error
+    code = error.code or 500
+    if isinstance(error, InternalServerError):
+        log.error("console error on %s", request.path, exc_info=error.original_exception)
+    why = error.description if _told(error) else ""
+    title, hint = TITLES.get(code, TITLES[400]), HINTS.get(code, "")
+    try:
+        html = render_template(
+            "error.html", code=code, title=title, why=why, hint=hint, back=_back()
+        )
+    except Exception:  # the page itself failed (the database away): Werkzeug's page, not a loop
+        log.exception("the error page failed")
+        return error
+    return html, code
+
+
+def _told(error: HTTPException) -> bool:
+    """Whether the code gave a reason of its own (``abort(403, description=…)``)."""
+    return bool(error.description) and error.description != type(error).description
+
+
+def _form_expired(error: HTTPException) -> ResponseReturnValue:
+    """A form sent without a valid token: its session ended (or was replaced). What was typed
+    is kept for the page it came from, and shown here to copy."""
+    if not request.path.startswith("/console"):
+        return error
+    fields = {
+        name: value
+        for name, value in request.form.items()
+        if name not in SECRET_FIELDS and value.strip()
+    }
+    back = _back()
+    kept = sum(len(value) for value in fields.values()) <= DRAFT_MAX_CHARS
+    if fields and kept and back:
+        session["draft"] = {"page": back, "fields": fields}
+    signed_out = "staff_id" not in session
+    sign_in = url_for("auth.sign_in", next=back) if back else url_for("auth.sign_in")
+    html = render_template(
+        "form_expired.html",
+        fields=fields,
+        kept=kept and bool(back),
+        signed_out=signed_out,
+        sign_in=sign_in,
+        back=back,
+    )
+    return html, 400
+
+
+def _back() -> str:
+    """The console page the reader came from (this site's only), else the console's home."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc and referrer.netloc != request.host:
+        return url_for("tickets.index")
+    path = referrer.path
+    if path.startswith("/console/") and path != request.path:
+        return path + (f"?{referrer.query}" if referrer.query else "")
+    return url_for("tickets.index")
+
+
+def take_draft() -> dict[str, str]:
+    """What was typed in a form of this page before the session ended, once."""
+    draft = session.get("draft")
+    if not isinstance(draft, dict) or draft.get("page") != request.full_path.rstrip("?"):
+        return {}
+    session.pop("draft")
+    fields = draft.get("fields")
+    return fields if isinstance(fields, dict) else {}

@@ -1,0 +1,133 @@
+"""Errors that help: the console's 400, 403, 404, 429 and 500 pages in its style and its
+reader's language, saying why and with a way back; a form sent after the session ended leads to
+sign-in and comes back filled."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from flask import Flask, abort
+from sqlalchemy.orm import Session
+
+from console.access import ANYONE, allow
+from tests.console_world import (
+    DAVID,
+    HELENE,
+    JULIE,
+    LUC,
+    PASSWORD,
+    Staff,
+    give_passwords,
+    signed_in,
+)
+from tests.phone import at, place_call
+
+TICKET = "/console/tickets/1001"
+
+
+def test_a_missing_page_says_so_in_french_with_a_way_back(phone_app: Flask, db: Session) -> None:
+    give_passwords(db)
+    helene = signed_in(phone_app, HELENE)
+    answer = helene.get("/console/tickets/999", headers={"Referer": "http://localhost/console/"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 404
+    assert "<h1>Cette page n'existe pas</h1>" in page
+    assert '<a href="/console/">Retour à la page précédente</a>' in page
+    assert 'class="top"' in page  # the console's header and navigation
+
+
+def test_a_missing_page_speaks_english_to_an_english_reader(phone_app: Flask, db: Session) -> None:
+    give_passwords(db)
+    page = signed_in(phone_app, DAVID).get("/console/nowhere").get_data(as_text=True)
+    assert "<h1>This page does not exist</h1>" in page and "Error 404" in page
+
+
+def test_a_technician_is_told_why_an_urgent_ticket_is_not_theirs(
+    phone_app: Flask, db: Session
+) -> None:
+    give_passwords(db)
+    place_call(phone_app, at(2026, 12, 1, 10, 30), press="7", techs=("ignore",) * 3)
+    answer = signed_in(phone_app, JULIE).get(TICKET)  # Julie is on the regular line only
+    assert answer.status_code == 403
+    why = "ligne urgente : vous n&#39;êtes pas de garde, et le billet n&#39;est pas à vous"
+    assert why in answer.get_data(as_text=True)
+
+
+def test_a_technician_is_told_a_page_is_for_supervisors(phone_app: Flask, db: Session) -> None:
+    give_passwords(db)
+    answer = signed_in(phone_app, LUC).get("/console/calls/")
+    assert answer.status_code == 403
+    assert "cette page est réservée aux superviseurs" in answer.get_data(as_text=True)
+
+
+def _failing_routes(app: Flask) -> None:
+    def limited() -> NoReturn:
+        abort(429)
+
+    def broken() -> NoReturn:
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/console/limited", "limited", allow(ANYONE)(limited))
+    app.add_url_rule("/console/broken", "broken", allow(ANYONE)(broken))
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the 500 page, no traceback
+
+
+def test_too_many_requests_and_a_server_error_have_their_pages(
+    phone_app: Flask, db: Session
+) -> None:
+    _failing_routes(phone_app)
+    visitor = Staff(phone_app)
+    limited = visitor.get("/console/limited")
+    assert limited.status_code == 429
+    assert "Trop de demandes" in limited.get_data(as_text=True)
+    assert "Attendez une minute, puis réessayez." in limited.get_data(as_text=True)
+    broken = visitor.get("/console/broken", headers={"Accept-Language": "en"})
+    assert broken.status_code == 500
+    page = broken.get_data(as_text=True)
+    assert "Something went wrong on our side" in page and "a bug" not in page
+    assert '<a href="/console/sign-in">Sign in</a>' in page
+
+
+def test_pages_outside_the_console_keep_their_own_errors(phone_app: Flask, db: Session) -> None:
+    answer = Staff(phone_app).get("/survey/nothing-here")
+    assert answer.status_code == 404
+    assert 'class="top"' not in answer.get_data(as_text=True)
+
+
+def test_a_note_sent_after_the_session_ended_comes_back_after_signing_in(
+    phone_app: Flask, db: Session
+) -> None:
+    give_passwords(db)
+    place_call(phone_app, at(2026, 12, 1, 10), press="6")
+    stale = signed_in(phone_app, LUC).token(TICKET)
+    luc = Staff(phone_app)  # the same person, whose session cookie has expired
+    note = "Le client a redémarré le serveur; à rappeler demain."
+    answer = luc.client.post(
+        f"{TICKET}/notes",
+        data={"text": note, "visibility": "private", "csrf_token": stale},
+        headers={"Referer": f"http://localhost{TICKET}"},
+    )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "Votre session a pris fin avant l'envoi du formulaire" in page
+    assert "redémarré le serveur; à rappeler demain.</textarea>" in page  # to copy
+    assert 'href="/console/sign-in?next=/console/tickets/1001"' in page
+    signed = luc.client.post(
+        "/console/sign-in",
+        data={"email": LUC, "password": PASSWORD, "next": TICKET, "csrf_token": luc.token()},
+    )
+    assert signed.headers["Location"] == TICKET
+    assert f"required>{note}</textarea>" in luc.text(TICKET)
+    assert f"required>{note}</textarea>" not in luc.text(TICKET)  # given back once
+
+
+def test_a_password_is_never_kept_nor_shown_back(phone_app: Flask, db: Session) -> None:
+    give_passwords(db)
+    helene = Staff(phone_app)
+    answer = helene.client.post(
+        "/console/staff/1/password",
+        data={"password": "a secret phrase", "confirm": "a secret phrase"},
+        headers={"Referer": "http://localhost/console/staff/"},
+    )
+    assert answer.status_code == 400
+    assert "a secret phrase" not in answer.get_data(as_text=True)
