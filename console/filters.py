@@ -167,6 +167,16 @@ DELIVERY: dict[str, Any] = {
     "logged": _("logged, not sent (no mail server or Twilio configured)"),
     "burst": _("many emails from this sender within minutes (a possible mail loop)"),
     "repeated": _("the same text again from this sender (a possible mail loop)"),
+    # Why an answer was not sent (mail.letters, mail.replies).
+    "no_valid_address": _("the email gave no valid address"),
+    "not_authenticated": _("the email failed authentication"),
+    "envelope_mismatch": _("its envelope sender (Return-Path) is not its From address"),
+    "answered_today": _("this sender was already answered today"),
+    "hourly_cap": _("the hour's replies to senders who may not open requests are spent"),
+    # Why the receiving mail server did not vouch for a sender (mail.reading.trust).
+    "dmarc_fail": _("DMARC failed: the sender's domain disowns this email"),
+    "spf_dkim_fail": _("neither SPF nor DKIM passed for the sender's domain"),
+    "no_results": _("the receiving mail server did not authenticate it"),
 }
 
 
