@@ -46,7 +46,9 @@ def read_message(
         parsed = _parse(raw, deadline)
         if not parsed.keys():
             return Unreadable("not_a_message")
-        return _inbound(parsed, raw, max_body_chars, max_attachment_bytes, own_domains, deadline)
+        return _inbound(
+            parsed, raw, max_body_chars, max_attachment_bytes, own_domains, deadline, limits
+        )
     except TooSlow:
         return Unreadable("too_slow")
     except TooBig:
@@ -73,6 +75,7 @@ def _inbound(
     max_attachment_bytes: int,
     own_domains: Collection[str],
     deadline: Deadline,
+    limits: Limits,
 ) -> InboundMessage | Unreadable:
     senders = addresses(parsed, "From")
     if not senders:
@@ -82,7 +85,9 @@ def _inbound(
     body_part = find_body(parsed)
     body = read_body(body_part, max_body_chars)
     deadline.check()
-    kept, refused = read_attachments(parsed, body_part, max_attachment_bytes, deadline)
+    kept, refused = read_attachments(
+        parsed, body_part, max_attachment_bytes, deadline, limits.decoded_bytes
+    )
     return InboundMessage(
         message_id=_message_id(parsed, raw),
         in_reply_to=tuple(message_ids(parsed, "In-Reply-To")),
