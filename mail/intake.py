@@ -373,10 +373,9 @@ def _reply(
     if ticket.to_verify:
         return Intake(Outcome.REPLY, ticket.number, row.message_id)
     now = current_time(session)
-    if tickets.may_reopen_by_answer(ticket, now, reopen_within) and _of_the_client(
-        session, ticket, message
-    ):
-        # Only the client's own people reopen a resolved one: a third party in copy does not.
+    if tickets.may_reopen_by_answer(ticket, now, reopen_within):
+        # Only an authorized contact of the client gets here (``take``): a third party is
+        # a message to verify, and reopens nothing.
         tickets.reopen(ticket, None, why=f"email from {message.from_address}")
     staff = (
         [ticket.assignee_id]
@@ -387,11 +386,6 @@ def _reply(
         session, ticket.id, staff, tasks.Notice.EMAIL, occasion=f"email-{row.id}", email_id=row.id
     )
     return Intake(Outcome.REPLY, ticket.number, row.message_id)
-
-
-def _of_the_client(session: Session, ticket: Ticket, message: InboundMessage) -> bool:
-    contact = sender(session, message.from_address)
-    return contact is not None and contact.client_id == ticket.client_id
 
 
 def _new_ticket(
