@@ -32,6 +32,7 @@ from helpdesk.tickets import Requester
 from mail import authenticity
 from mail.reading import InboundMessage, Unreadable, read_message, trust
 from mail.reading.headers import deliverable
+from mail.reading.measure import hostile_shape
 from models import (
     Channel,
     Contact,
@@ -147,7 +148,9 @@ def read_stored(context: Context, inbound_id: int) -> Intake:
     if raw is None:
         return Intake(Outcome.DUPLICATE)  # read already (the pipe did, or a retried job)
     settings = context.settings
-    dkim = authenticity.verified_domains(raw) if settings.mail_verify_dkim else None
+    # Only mail of a sane shape is worth DNS lookups; the rest is quarantined unparsed anyway.
+    checks_dkim = settings.mail_verify_dkim and hostile_shape(raw) is None
+    dkim = authenticity.verified_domains(raw) if checks_dkim else None
     with context.transaction() as session:
         row = session.scalars(
             select(InboundMail).where(InboundMail.id == inbound_id).with_for_update()

@@ -339,6 +339,14 @@ def test_no_reply_goes_where_the_envelope_sender_is_not_the_from(
     assert [e.data["unsent"] for e in unsent] == ["envelope_mismatch"]
 
 
+def test_mail_without_an_envelope_sender_is_not_answered(
+    desk: Context, smtp_inbox: SmtpInbox
+) -> None:
+    vouched = results(domain="ailleurs.example")
+    arrives(desk, letter(sender=STRANGER, Return_Path="", Authentication_Results=vouched))
+    assert to(smtp_inbox, PAUL) == []
+
+
 def test_a_reply_to_address_does_not_redirect_the_answer(
     desk: Context, smtp_inbox: SmtpInbox
 ) -> None:
