@@ -196,10 +196,11 @@ def take(
         "own_address" if message.from_address in boxes.own_addresses else None
     )
     ticket = thread_of(session, message)
-    if automatic is not None:
-        return _automatic(row, ticket, automatic)
-    contact = sender(session, message.from_address)
     trusted = trust.passed(authentication)
+    if automatic is not None:
+        # A bounce or an auto-reply is noted on its ticket only when its sender is who it says.
+        return _automatic(row, ticket if trusted else None, automatic)
+    contact = sender(session, message.from_address)
     line = line_of(message, boxes)
     if ticket is not None and not ticket.to_verify:
         if not (trusted and _authorized_for(contact, ticket)):

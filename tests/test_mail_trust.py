@@ -159,7 +159,9 @@ def test_only_the_topmost_header_of_the_trusted_server_counts() -> None:
     assert trust.verdict(headers, "marie@boulangerie.example", MX) == trust.DMARC_FAIL
 
 
-def _reply_to_marie_s_ticket(desk: Context, db: Session, sender: str, header: str) -> Intake:
+def _reply_to_marie_s_ticket(
+    desk: Context, db: Session, sender: str, header: str, **headers: str
+) -> Intake:
     arrives(desk, letter(sender=MARIE, Authentication_Results=results()))
     original = db.scalars(select(EmailMessage.message_id)).first()
     assert original is not None
@@ -171,6 +173,7 @@ def _reply_to_marie_s_ticket(desk: Context, db: Session, sender: str, header: st
             body="Le mot de passe est 1234",
             In_Reply_To=f"<{original}>",
             Authentication_Results=header,
+            **headers,
         ),
         at(2026, 12, 1, 10, 5),
     )
@@ -194,6 +197,14 @@ def test_a_stranger_who_knows_a_message_id_does_not_write_on_the_ticket(
         .order_by(TicketEvent.id.desc())
     ).first()
     assert claims is not None and claims.data["claims"] == 1001
+
+
+def test_a_forged_auto_reply_is_kept_but_not_noted_on_the_ticket_it_names(
+    desk: Context, db: Session
+) -> None:
+    intake = _reply_to_marie_s_ticket(desk, db, STRANGER, "", Auto_Submitted="auto-replied")
+    assert intake.outcome == Outcome.AUTOMATIC and intake.ticket_number is None
+    assert stored_row(db, intake).ticket_id is None
 
 
 def test_an_authorized_contact_s_forged_reply_is_a_message_to_verify(
