@@ -286,6 +286,41 @@ SETTINGS: tuple[Setting, ...] = (
         MAIL,
     ),
     Setting(
+        "MAIL_READ_SECONDS",
+        "3",
+        _positive_float,
+        "the longest one incoming email may take to read; a slower one is quarantined (every "
+        "email is measured first: too many parts, too deep or too many headers is quarantined "
+        "at once)",
+        MAIL,
+    ),
+    Setting(
+        "MAIL_AUTHSERV_ID",
+        "",
+        _text,
+        "the authserv-id of the receiving mail server whose Authentication-Results are trusted "
+        "(SPF, DKIM, DMARC); set, mail without its passing results opens no ticket and threads "
+        "on none; empty: senders are not checked (a developer's machine)",
+        MAIL,
+        example="mx.altilogix.example",
+    ),
+    Setting(
+        "MAIL_VERIFY_DKIM",
+        "false",
+        _flag,
+        "verify incoming DKIM signatures here too (DNS lookups by the worker); a valid signature "
+        "of the From's domain counts as passing",
+        MAIL,
+    ),
+    Setting(
+        "MAIL_STRANGER_ANSWERS_PER_HOUR",
+        "20",
+        _positive_int,
+        "the most replies to senders who may not open requests sent in one hour, all senders "
+        "together (each sender gets one a day at most)",
+        MAIL,
+    ),
+    Setting(
         "REOPEN_DAYS",
         "14",
         _positive_int,
@@ -430,6 +465,10 @@ class Settings:
     mail_accept_max_bytes: int
     mail_loop_burst: int
     mail_loop_minutes: int
+    mail_read_seconds: float
+    mail_authserv_id: str
+    mail_verify_dkim: bool
+    mail_stranger_answers_per_hour: int
     reopen_days: int
     imap_url: str
     imap_folder: str

@@ -59,6 +59,7 @@ class Email:
     quoted: str  # the history their mail program quoted under it
     automatic: str | None
     files: list[File] = field(default_factory=list)
+    authentication: str = ""  # why the sender was not authenticated; "" or "pass": fine
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def _emails(session: Session, ticket_id: int) -> dict[int, Email]:
             EmailMessage.subject,
             EmailMessage.text,
             EmailMessage.automatic,
+            EmailMessage.authentication,
         ).where(EmailMessage.ticket_id == ticket_id, EmailMessage.direction == MailDirection.IN)
     ).all()
     files: dict[int, list[File]] = defaultdict(list)
@@ -176,6 +178,7 @@ def _emails(session: Session, ticket_id: int) -> dict[int, Email]:
             quoted,
             row.automatic,
             files[row.id],
+            row.authentication,
         )
     return emails
 

@@ -129,6 +129,13 @@ LABELS: dict[str, Any] = {
     "no_sender": _("no sender"),
     "parse_error": _("unreadable message"),
     "too_big": _("too big"),
+    "too_many_parts": _("too many parts"),
+    "too_many_enclosed": _("too many enclosed messages"),
+    "too_deep": _("parts nested too deep"),
+    "too_many_headers": _("too many header fields"),
+    "header_too_long": _("a header too long"),
+    "too_slow": _("too slow to read"),
+    "too_big_decoded": _("too big once decoded"),
     # how a mail came in
     "http": _("web hook"),
     "imap": _("IMAP mailbox"),
@@ -207,6 +214,16 @@ DELIVERY: dict[str, Any] = {
     "logged": _("logged, not sent (no mail server or Twilio configured)"),
     "burst": _("many emails from this sender within minutes (a possible mail loop)"),
     "repeated": _("the same text again from this sender (a possible mail loop)"),
+    # Why an answer was not sent (mail.letters, mail.replies).
+    "no_valid_address": _("the email gave no valid address"),
+    "not_authenticated": _("the email failed authentication"),
+    "envelope_mismatch": _("its envelope sender (Return-Path) is not its From address"),
+    "answered_today": _("this sender was already answered today"),
+    "hourly_cap": _("the hour's replies to senders who may not open requests are spent"),
+    # Why the receiving mail server did not vouch for a sender (mail.reading.trust).
+    "dmarc_fail": _("DMARC failed: the sender's domain disowns this email"),
+    "spf_dkim_fail": _("neither SPF nor DKIM passed for the sender's domain"),
+    "no_results": _("the receiving mail server did not authenticate it"),
 }
 
 

@@ -20,7 +20,9 @@ from models import (
     Client,
     Contact,
     DeliveryState,
+    EmailMessage,
     Line,
+    MailDirection,
     Notification,
     Recording,
     StaffMember,
@@ -214,6 +216,7 @@ class ToVerify:
     ticket: Ticket
     recordings: list[Recording]
     account_given: str | None  # what the caller keyed in as their account number
+    authentication: str = ""  # why its email's sender was not authenticated, if it was not
 
 
 def messages_to_verify(session: Session) -> list[ToVerify]:
@@ -235,7 +238,25 @@ def messages_to_verify(session: Session) -> list[ToVerify]:
         )
     )
     accounts = {ticket_id: account for ticket_id, account in given}
-    return [ToVerify(t, recordings.get(t.id, []), accounts.get(t.id)) for t in tickets]
+    failed = _failed_authentication(session, ids)
+    return [
+        ToVerify(t, recordings.get(t.id, []), accounts.get(t.id), failed.get(t.id, ""))
+        for t in tickets
+    ]
+
+
+def _failed_authentication(session: Session, ticket_ids: list[int]) -> dict[int, str]:
+    """Each ticket's first incoming email that failed authentication: why it failed."""
+    rows = session.execute(
+        select(EmailMessage.ticket_id, EmailMessage.authentication)
+        .where(
+            EmailMessage.ticket_id.in_(ticket_ids),
+            EmailMessage.direction == MailDirection.IN,
+            EmailMessage.authentication.not_in(("", "pass")),
+        )
+        .order_by(EmailMessage.id.desc())
+    )
+    return {ticket_id: why for ticket_id, why in rows if ticket_id is not None}
 
 
 def clients_with_contacts(session: Session) -> Sequence[Client]:

@@ -43,6 +43,8 @@ NOTIFY_CONTACT = TaskKind("ticket.notify_contact", "sending.clients.send_notice"
 INVITE_TO_SURVEY = TaskKind("ticket.survey", "sending.clients.invite_to_survey")
 # Tell a client's authorized contacts and the supervisors that its hour bank runs low.
 BANK_LOW = TaskKind("bank.low", "sending.bank_alerts.alert_low_balance")
+# Read stored incoming mail into the helpdesk (the HTTP hook's at once, the others' if missed).
+READ_MAIL = TaskKind("email.read", "mail.intake.read_stored")
 # Read the IMAP folder's unseen mail into the intake.
 POLL_IMAP = TaskKind("email.poll_imap", "mail.imap.poll")
 # Copy a caller's message from Twilio into RECORDINGS_DIR (and delete Twilio's, if set).
@@ -71,6 +73,7 @@ TABLE = TaskTable(
         INVITE_TO_SURVEY,
         BANK_LOW,
         POLL_IMAP,
+        READ_MAIL,
         COPY_RECORDING,
         DELIVER,
         AUTO_CLOSE,
@@ -173,6 +176,22 @@ def answer_unauthorized(session: Session, email_id: int) -> bool:
 def confirm_by_email(session: Session, ticket_id: int) -> bool:
     args = {"ticket_id": ticket_id}
     return outbox.add(session, CONFIRM_BY_EMAIL, args, key=f"ticket-{ticket_id}-confirm-by-email")
+
+
+def read_mail(session: Session, inbound_id: int, *, run_at: datetime | None = None) -> bool:
+    """Read stored mail at ``run_at`` (now by default): the hook's reading, or the pipe's and
+    IMAP's safety net in case their own reading right after storing never ends."""
+    args = {"inbound_id": inbound_id}
+    return outbox.add(session, READ_MAIL, args, key=_read_mail_key(inbound_id), run_at=run_at)
+
+
+def mail_read(session: Session, inbound_id: int) -> None:
+    """The mail was read: its safety net has nothing left to do."""
+    outbox.settle(session, _read_mail_key(inbound_id))
+
+
+def _read_mail_key(inbound_id: int) -> str:
+    return f"inbound-{inbound_id}-read"
 
 
 def poll_imap(session: Session, slot: int) -> bool:

@@ -1,5 +1,7 @@
 """``POST /email/inbound``: an email provider's inbound hook posts one raw MIME message.
 
+The hook stores the bytes and answers at once (202): it parses nothing, so no message, however
+hostile, can hold a web worker or make the provider post it again; a job reads it.
 The caller proves itself with ``Authorization: Bearer <INBOUND_EMAIL_SECRET>``, compared in
 constant time; without the secret set, the hook refuses everything. It uses no cookie and no
 session, so it needs (and must keep) an exemption from any CSRF protection the web pages add.
@@ -31,14 +33,12 @@ def inbound() -> tuple[Response, int] | Response:
     request.max_content_length = context.settings.mail_accept_max_bytes
     raw = request.get_data(cache=False)
     try:
-        stored = intake.receive(context, raw, source="http")
+        stored_id = intake.accept(context, raw, source="http")
     except Exception as error:
         # 503, so that the provider keeps the message and posts it again later.
         log.error("email not stored (%s); the sender should retry", type(error).__name__)
         return jsonify(error="not stored; try again later"), 503
-    return jsonify(
-        outcome=stored.outcome.value, ticket=stored.ticket_number, message_id=stored.message_id
-    )
+    return jsonify(outcome="stored", stored=stored_id), 202
 
 
 def _authorized(secret: str) -> bool:

@@ -1,18 +1,26 @@
 """Email intake: raw bytes in, stored once, and made into what they are.
 
-Every door (the MTA pipe, the HTTP hook, the IMAP poller) calls ``take`` with the bytes it
-received. In the caller's one transaction the message is stored (once per Message-ID) and
-becomes one of: a new ticket (an authorized contact), a reply on a ticket (threaded by its
-headers or by a ``[#1234]`` token), a message to verify (anybody else), automatic mail that is
-kept and never answered, or bytes in quarantine. What follows (the acknowledgement, the
-technicians' notices) is written to the outbox; nothing here talks to the network.
+Every door (the MTA pipe, the HTTP hook, the IMAP poller) first stores the bytes it received
+(``accept``: an ``inbound_mail`` row and the task that reads it, committed before anything
+else), so nothing is lost to a crash, a timeout or a hostile message. The HTTP hook answers
+then; the pipe and IMAP read at once (``read_stored``), the task being their safety net.
+
+Reading (``take``) measures the bytes before parsing them and reads them within
+MAIL_READ_SECONDS (``mail.reading``); in one transaction the message is stored (once per
+Message-ID) and becomes one of: a new ticket (an authorized contact whose mail the receiving
+server authenticated), a reply on a ticket (threaded by its headers or by a ``[#1234]`` token,
+from an authorized, authenticated contact of its client), a message to verify (anybody else,
+or mail that failed authentication), automatic mail that is kept and never answered, or bytes
+in quarantine. What follows (the acknowledgement, the technicians' notices) is written to the
+outbox; nothing here talks to the network but the optional DKIM check, before the transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, select
@@ -21,13 +29,16 @@ from sqlalchemy.orm import Session
 from helpdesk import business_time, tasks, tickets
 from helpdesk.context import Context
 from helpdesk.tickets import Requester
-from mail.reading import InboundMessage, Unreadable, read_message
+from mail import authenticity
+from mail.reading import InboundMessage, Unreadable, read_message, trust
 from mail.reading.headers import deliverable
+from mail.reading.measure import hostile_shape
 from models import (
     Channel,
     Contact,
     EmailAttachment,
     EmailMessage,
+    InboundMail,
     Language,
     Line,
     MailDirection,
@@ -36,14 +47,18 @@ from models import (
     TicketEventKind,
     TicketStatus,
     current_time,
+    utcnow,
 )
 from models.db import insert_or_skip
 from routing.config import BusinessHours
 from settings import Settings
 
+log = logging.getLogger(__name__)
 NO_SUBJECT = "(sans objet)"
 # The acknowledgement waits for the technicians' notice to leave, but never longer than this.
 ACKNOWLEDGE_AT_LATEST = timedelta(minutes=2)
+# The pipe and IMAP read what they stored at once; the task reads it later if they could not.
+READ_LATER = timedelta(minutes=2)
 
 
 class Outcome(StrEnum):
@@ -53,6 +68,7 @@ class Outcome(StrEnum):
     AUTOMATIC = "automatic"  # an auto-reply, a bounce, list mail, our own mail: never answered
     DUPLICATE = "duplicate"  # a Message-ID already stored: nothing done again
     QUARANTINED = "quarantined"
+    STORED = "stored"  # stored, not read yet: its task reads it
 
 
 @dataclass(frozen=True)
@@ -95,42 +111,115 @@ def message_id_domain(settings: Settings) -> str:
 
 
 def receive(context: Context, raw: bytes, *, source: str) -> Intake:
-    """``take`` in one unit of work of its own: committed when this returns. Raises when the
-    message cannot be stored now (the database is away): the door asks to be sent it again."""
+    """Store the bytes (committed), then read them at once (the pipe and IMAP). Raises when
+    the bytes cannot be stored now (the database is away): the door asks to be sent them
+    again. Once they are stored, a failure to read them is the task's to retry (STORED)."""
+    inbound_id = accept(context, raw, source=source, read_at=utcnow() + READ_LATER)
+    try:
+        return read_stored(context, inbound_id)
+    except Exception as error:  # stored: the task reads it again in READ_LATER
+        log.error("stored email %s not read yet (%s)", inbound_id, type(error).__name__)
+        return Intake(Outcome.STORED)
+
+
+def accept(context: Context, raw: bytes, *, source: str, read_at: datetime | None = None) -> int:
+    """Store the raw bytes and the task that reads them (due at ``read_at``, now by default),
+    committed when this returns; the id of the stored bytes. Nothing is parsed here."""
     with context.transaction() as session:
-        return take(session, context.hours, context.settings, raw, source=source)
+        row = InboundMail(
+            source=source,
+            raw=raw,
+            size=len(raw),
+            sha256=hashlib.sha256(raw).hexdigest(),
+            received_at=current_time(session),
+        )
+        session.add(row)
+        session.flush()
+        tasks.read_mail(session, row.id, run_at=read_at)
+        return row.id
+
+
+def read_stored(context: Context, inbound_id: int) -> Intake:
+    """Job (and the pipe's and IMAP's next step): read stored bytes into the helpdesk, once.
+    DKIM signatures, where MAIL_VERIFY_DKIM is set, are checked before the transaction (DNS)."""
+    with context.transaction() as session:
+        stored = session.get(InboundMail, inbound_id)
+        raw = stored.raw if stored is not None and stored.read_at is None else None
+    if raw is None:
+        return Intake(Outcome.DUPLICATE)  # read already (the pipe did, or a retried job)
+    settings = context.settings
+    # Only mail of a sane shape is worth DNS lookups; the rest is quarantined unparsed anyway.
+    checks_dkim = settings.mail_verify_dkim and hostile_shape(raw) is None
+    dkim = authenticity.verified_domains(raw) if checks_dkim else None
+    with context.transaction() as session:
+        row = session.scalars(
+            select(InboundMail).where(InboundMail.id == inbound_id).with_for_update()
+        ).one()
+        if row.read_at is not None:  # another reader got there while we checked DKIM
+            return Intake(Outcome(row.outcome) if row.outcome else Outcome.DUPLICATE)
+        taken = take(session, context.hours, settings, raw, source=row.source, dkim_domains=dkim)
+        row.read_at, row.outcome = current_time(session), taken.outcome.value
+        if len(raw) <= settings.mail_max_bytes:
+            row.raw = None  # kept whole by its email_message or quarantine row
+        tasks.mail_read(session, inbound_id)
+        return taken
 
 
 def take(
-    session: Session, hours: BusinessHours, settings: Settings, raw: bytes, *, source: str
+    session: Session,
+    hours: BusinessHours,
+    settings: Settings,
+    raw: bytes,
+    *,
+    source: str,
+    dkim_domains: frozenset[str] | None = None,
 ) -> Intake:
     """Store one incoming email and act on it, in the caller's transaction. Never raises on
-    bad input: what cannot be read goes to quarantine."""
+    bad input: what cannot be read (or is too big, deep or slow to read) goes to quarantine.
+    ``dkim_domains``: the domains of the DKIM signatures verified here, if they were."""
     boxes = Mailboxes.of(settings)
     if len(raw) > boxes.accept_bytes:  # the doors refuse these; IMAP can only set them aside
         return quarantine(session, raw, "too_big", source, keep=boxes.max_bytes)
-    message = read_message(raw, own_domains=boxes.own_domains)
+    message = read_message(raw, own_domains=boxes.own_domains, seconds=settings.mail_read_seconds)
     if isinstance(message, Unreadable):
         return quarantine(session, raw, message.reason, source)
-    row = _store(session, message, raw, source, boxes.max_bytes)
+    authentication = trust.verdict(
+        message.authentication_results,
+        message.from_address,
+        settings.mail_authserv_id,
+        dkim_domains=dkim_domains,
+    )
+    row = _store(session, message, raw, source, boxes.max_bytes, authentication)
     if row is None:
         return Intake(Outcome.DUPLICATE, message_id=message.message_id)
     automatic = message.automatic or (
         "own_address" if message.from_address in boxes.own_addresses else None
     )
     ticket = thread_of(session, message)
+    trusted = trust.passed(authentication)
     if automatic is not None:
-        return _automatic(row, ticket, automatic)
+        # A bounce or an auto-reply is noted on its ticket only when its sender is who it says.
+        return _automatic(row, ticket if trusted else None, automatic)
     contact = sender(session, message.from_address)
     line = line_of(message, boxes)
-    if ticket is not None:
+    if ticket is not None and not ticket.to_verify:
+        if not (trusted and _authorized_for(contact, ticket)):
+            # A stranger, a third party or a forger who knows a Message-ID: not on the ticket.
+            return _to_verify(session, row, message, contact, ticket.priority, claims=ticket)
         reopen_within = timedelta(days=settings.reopen_days)
         if not _answer_opens_a_new_ticket(session, ticket, contact, reopen_within):
             return _reply(session, hours, row, ticket, message, reopen_within)
         line = ticket.priority
-    if contact is not None and contact.authorized:
+    elif ticket is not None:  # more from whoever wrote a message to verify: on it, unanswered
+        return _reply(session, hours, row, ticket, message, timedelta(0))
+    if contact is not None and contact.authorized and trusted:
         return _new_ticket(session, hours, row, message, contact, line, follows=ticket)
     return _to_verify(session, row, message, contact, line)
+
+
+def _authorized_for(contact: Contact | None, ticket: Ticket) -> bool:
+    """An authorized contact of the ticket's client: who may add to its tickets by email."""
+    return contact is not None and contact.authorized and contact.client_id == ticket.client_id
 
 
 def quarantine(
@@ -150,7 +239,12 @@ def quarantine(
 
 
 def _store(
-    session: Session, message: InboundMessage, raw: bytes, source: str, max_bytes: int
+    session: Session,
+    message: InboundMessage,
+    raw: bytes,
+    source: str,
+    max_bytes: int,
+    authentication: str,
 ) -> EmailMessage | None:
     """The message's row and its files, or None when its Message-ID is already stored (a
     re-delivery). A message bigger than ``max_bytes`` keeps its text and the files that fit;
@@ -167,6 +261,8 @@ def _store(
         "raw": raw if len(raw) <= max_bytes else None,
         "size": len(raw),
         "answer_to": answer_address(message),
+        "authentication": authentication,
+        "return_path": message.return_path[:254],
         "received_at": current_time(session),
     }
     statement = insert_or_skip(session, EmailMessage).returning(EmailMessage.id)
@@ -281,10 +377,9 @@ def _reply(
     if ticket.to_verify:
         return Intake(Outcome.REPLY, ticket.number, row.message_id)
     now = current_time(session)
-    if tickets.may_reopen_by_answer(ticket, now, reopen_within) and _of_the_client(
-        session, ticket, message
-    ):
-        # Only the client's own people reopen a resolved one: a third party in copy does not.
+    if tickets.may_reopen_by_answer(ticket, now, reopen_within):
+        # Only an authorized contact of the client gets here (``take``): a third party is
+        # a message to verify, and reopens nothing.
         tickets.reopen(ticket, None, why=f"email from {message.from_address}")
     staff = (
         [ticket.assignee_id]
@@ -295,11 +390,6 @@ def _reply(
         session, ticket.id, staff, tasks.Notice.EMAIL, occasion=f"email-{row.id}", email_id=row.id
     )
     return Intake(Outcome.REPLY, ticket.number, row.message_id)
-
-
-def _of_the_client(session: Session, ticket: Ticket, message: InboundMessage) -> bool:
-    contact = sender(session, message.from_address)
-    return contact is not None and contact.client_id == ticket.client_id
 
 
 def _new_ticket(
@@ -344,9 +434,13 @@ def _to_verify(
     message: InboundMessage,
     contact: Contact | None,
     line: Line,
+    *,
+    claims: Ticket | None = None,
 ) -> Intake:
-    """Somebody the directory does not authorize: kept for a supervisor, and told politely
-    who may open requests."""
+    """Somebody the directory does not authorize, or mail the receiving server did not
+    authenticate: kept for a supervisor (who sees why), and told politely who may open
+    requests (``mail.replies.unauthorized`` decides whether it may be). ``claims``: the
+    ticket it answers by its headers, which it is not added to."""
     requester = Requester(
         contact.client_id if contact else None,
         contact.id if contact else None,
@@ -362,6 +456,9 @@ def _to_verify(
     )
     ticket.description = message.text
     row.outcome, row.ticket_id = Outcome.TO_VERIFY.value, ticket.id
-    tickets.note(ticket, TicketEventKind.EMAIL_IN, email_id=row.id, sender=message.from_address)
+    claimed = {"claims": claims.number} if claims is not None else {}
+    tickets.note(
+        ticket, TicketEventKind.EMAIL_IN, email_id=row.id, sender=message.from_address, **claimed
+    )
     tasks.answer_unauthorized(session, row.id)
     return Intake(Outcome.TO_VERIFY, ticket.number, row.message_id)

@@ -4,13 +4,22 @@ for a supervisor when it looks like one (``mail.letters.write``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import hashlib
+from datetime import timedelta
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from helpdesk import tickets
 from helpdesk.context import Context
 from mail import letters
 from mail.intake import NO_SUBJECT
-from models import EmailAttachment, EmailMessage
+from mail.reading import trust
+from mail.reading.headers import deliverable
+from models import EmailAttachment, EmailMessage, Notification, TicketEventKind, current_time
+
+# The key of every reply to a stranger starts so: one per sender and day, counted per hour.
+STRANGER_KEY = "stranger-answer-"
 
 
 def acknowledgement(session: Session, context: Context, email_id: int) -> list[int]:
@@ -55,20 +64,53 @@ def _set_aside(session: Session, context: Context, inbound: EmailMessage, langua
 
 def unauthorized(session: Session, context: Context, email_id: int) -> list[int]:
     """Tell the sender that only the client's designated contacts may open requests. No
-    promise is made. A sender the directory does not know reads it in French and English."""
+    promise is made, and nothing of theirs is echoed (neither subject nor text): the answer
+    cannot carry anybody's words to a third party. A sender the directory does not know reads
+    it in French and English. Sent only as ``_why_not`` allows (the ticket says why not)."""
     inbound = session.get(EmailMessage, email_id)
     ticket = letters.ticket_of(session, inbound)
     if inbound is None or ticket is None:
         return []
-    texts, subject = context.client_texts, inbound.subject or NO_SUBJECT
+    key = _daily_key(context, inbound)
+    earlier = session.scalar(select(Notification).where(Notification.key == key))
+    if earlier is not None and earlier.in_reply_to == inbound.message_id:
+        return [earlier.id]  # this job again: deliver what it wrote
+    why_not = "answered_today" if earlier is not None else _why_not(session, context, inbound)
+    if why_not:
+        tickets.note(ticket, TicketEventKind.EMAIL_OUT, what="unauthorized", unsent=why_not)
+        return []
+    texts = context.client_texts
     languages = [letters.language_of(session, ticket)] if ticket.contact_id else ["fr", "en"]
     draft = letters.Draft(
-        key=f"email-{email_id}-unauthorized",
-        to=inbound.answer_to,
-        subject=" / ".join(
-            texts.render("unauthorized_subject", lang, subject=subject) for lang in languages
-        )[:300],
+        key=key,
+        to=inbound.from_address,
+        subject=" / ".join(texts.render("unauthorized_subject", lang) for lang in languages),
         text="\n----\n\n".join(texts.render("unauthorized_body", lang) for lang in languages),
         in_reply_to=inbound.message_id,
     )
     return letters.write(session, context, ticket, draft, "unauthorized", answers=inbound)
+
+
+def _why_not(session: Session, context: Context, inbound: EmailMessage) -> str:
+    """Why no reply may go to this stranger ("" when one may): mail that failed
+    authentication, an envelope sender that is not the From (the From may be anybody's), or
+    the hour's replies spent (MAIL_STRANGER_ANSWERS_PER_HOUR, all senders together)."""
+    if not trust.passed(inbound.authentication):
+        return "not_authenticated"
+    sender = inbound.from_address.lower()
+    if not deliverable(sender) or inbound.return_path.lower() != sender:
+        return "envelope_mismatch"
+    since = current_time(session) - timedelta(hours=1)
+    sent = session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.key.startswith(STRANGER_KEY), Notification.created_at >= since
+        )
+    )
+    return "hourly_cap" if (sent or 0) >= context.settings.mail_stranger_answers_per_hour else ""
+
+
+def _daily_key(context: Context, inbound: EmailMessage) -> str:
+    """One reply per sender and Montreal day: the key says whom (hashed) and which day."""
+    day = inbound.received_at.astimezone(context.hours.timezone).date().isoformat()
+    who = hashlib.sha256(inbound.from_address.lower().encode()).hexdigest()[:32]
+    return f"{STRANGER_KEY}{who}-{day}"

@@ -36,7 +36,7 @@ from models.enums import (
     WorkKind,
 )
 from models.integrity import IntegrityRuleError
-from models.mail import EmailAttachment, EmailMessage, Quarantine
+from models.mail import EmailAttachment, EmailMessage, InboundMail, Quarantine
 from models.messaging import Installation, Notification, OutboxTask, PagerReply
 from models.tickets import (
     BankPayment,
@@ -74,6 +74,7 @@ __all__ = [
     "EmailAttachment",
     "EmailMessage",
     "HoldReason",
+    "InboundMail",
     "Installation",
     "IntegrityRuleError",
     "Language",

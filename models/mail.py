@@ -32,7 +32,31 @@ class EmailMessage(Base):
     size: Mapped[int] = mapped_column(default=0)
     # Where answers go: a valid Reply-To, else a valid From; "" when neither is an address.
     answer_to: Mapped[str] = mapped_column(String(254), default="")
+    # Whether the receiving server vouched for the sender (mail.reading.trust): "pass", why not
+    # ("dmarc_fail", "spf_dkim_fail", "no_results"), or "" when nobody checked (no
+    # MAIL_AUTHSERV_ID).
+    authentication: Mapped[str] = mapped_column(String(40), default="")
+    # The envelope sender (Return-Path) the receiving server recorded; "" when it gave none.
+    return_path: Mapped[str] = mapped_column(String(254), default="")
     received_at: Mapped[datetime] = mapped_column(default=default_now)
+
+
+class InboundMail(Base):
+    """The bytes of one incoming email, stored before anything else is done with them: a door
+    stores them, then the intake reads them (at once for the pipe and IMAP, in a job for the
+    HTTP hook), so nothing that came in is lost to a crash, a timeout or a hostile message."""
+
+    __tablename__ = "inbound_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(10))  # pipe, http, imap
+    # None once read and kept whole elsewhere (its email_message or quarantine row).
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(default=0)
+    sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(default=default_now)
+    read_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(20), default="")  # what the intake made of it
 
 
 class EmailAttachment(Base):

@@ -40,7 +40,8 @@ class Notification(Base):
     released_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    provider_id: Mapped[str | None] = mapped_column(String(100))
+    # Twilio's message SID or the mail server's queue id: a delivery status names it.
+    provider_id: Mapped[str | None] = mapped_column(String(100), index=True)
     created_at: Mapped[datetime] = mapped_column(default=default_now)
     sent_at: Mapped[datetime | None]
 

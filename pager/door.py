@@ -1,4 +1,5 @@
-"""``POST /sms/incoming``: Twilio's messaging webhook, a technician's SMS to the support number.
+"""``POST /sms/incoming``: Twilio's messaging webhook, a technician's SMS to the support number;
+``POST /sms/status``: Twilio's status callback of each page we sent.
 
 Signed by Twilio like the voice webhooks (the same check, before every request here); it uses
 no cookie or session, so it is exempt from the console's CSRF protection. The answer is TwiML:
@@ -11,6 +12,7 @@ from flask import Blueprint, Response, request
 from sqlalchemy.exc import IntegrityError
 from twilio.twiml.messaging_response import MessagingResponse
 
+from helpdesk import pages
 from pager import commands
 from telephony.signature import check_signature
 from web import context as web_context
@@ -40,3 +42,17 @@ def incoming() -> Response:
     reply = MessagingResponse()
     reply.message(answer)
     return Response(str(reply), mimetype="application/xml")
+
+
+@bp.post("/status")
+def status() -> Response:
+    """Twilio says what became of one SMS we sent; a page that did not arrive is noticed."""
+    context = web_context.current()
+    sid = request.form.get("MessageSid", "")
+    if not sid:
+        return Response("MessageSid is required", 400, mimetype="text/plain")
+    state = request.form.get("MessageStatus", "")[:20]
+    error_code = request.form.get("ErrorCode", "")[:10]
+    with context.transaction() as session:
+        pages.record_status(session, context.hours, sid[:64], state, error_code)
+    return Response(status=204)

@@ -83,6 +83,15 @@ def mark_done(session: Session, task_id: int) -> None:
     )
 
 
+def settle(session: Session, key: str) -> None:
+    """A task made needless by the caller's own work (done meanwhile): marked done, not run."""
+    session.execute(
+        update(OutboxTask)
+        .where(OutboxTask.key == key, OutboxTask.state == OutboxState.PENDING)
+        .values(state=OutboxState.DONE)
+    )
+
+
 def mark_failed(session: Session, task_id: int, error: str, retry_in: int | None) -> None:
     """A run failed: the row is due again in ``retry_in`` seconds, or failed for good (None)."""
     values: dict[str, Any] = {"last_error": error[:500], "attempts": OutboxTask.attempts + 1}

@@ -1,7 +1,9 @@
 """SMS through Twilio's REST API (the pager).
 
-With no Twilio credentials a message is written to the log instead: its text on a developer's
-machine (what they want to see), its length elsewhere (it names clients).
+Each SMS asks Twilio to post its delivery status to ``STATUS_PATH`` (``pager.door``): a page
+that never arrives is noticed (``helpdesk.pages``). With no Twilio credentials a message is
+written to the log instead: its text on a developer's machine (what they want to see), its
+length elsewhere (it names clients).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from sending import LOGGED, Refused
 from telephony import rest
 
 log = logging.getLogger(__name__)
+# Where Twilio posts what became of each SMS (signed, as every Twilio webhook).
+STATUS_PATH = "/sms/status"
 
 
 def send(context: Context, to: str, body: str) -> str:
@@ -26,7 +30,9 @@ def send(context: Context, to: str, body: str) -> str:
         log.info("no Twilio credentials: SMS NOT sent, logged instead: to=%s%s", masked(to), text)
         return LOGGED
     try:
-        return rest.send_sms(settings, context.twilio_http, to, body)
+        callback = f"{settings.public_base_url.rstrip('/')}{STATUS_PATH}"
+        status_callback = callback if settings.public_base_url else ""
+        return rest.send_sms(settings, context.twilio_http, to, body, status_callback)
     except TwilioRestException as error:
         if error.status != 400:  # Twilio away, or too many requests: try again later
             raise

@@ -34,10 +34,16 @@ def client(settings: Settings, http: HttpClient | None) -> Client:
     )
 
 
-def send_sms(settings: Settings, http: HttpClient | None, to: str, body: str) -> str:
-    """Send one SMS from SENDER_NUMBER; return its SID. Twilio's refusal raises
-    ``TwilioRestException`` (status 400: refused for good)."""
-    message = client(settings, http).messages.create(to=to, from_=settings.sender_number, body=body)
+def send_sms(
+    settings: Settings, http: HttpClient | None, to: str, body: str, status_callback: str = ""
+) -> str:
+    """Send one SMS from SENDER_NUMBER; return its SID. Twilio posts its delivery status to
+    ``status_callback`` when given. Twilio's refusal raises ``TwilioRestException`` (status
+    400: refused for good)."""
+    extra = {"status_callback": status_callback} if status_callback else {}
+    message = client(settings, http).messages.create(
+        to=to, from_=settings.sender_number, body=body, **extra
+    )
     return str(message.sid)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from email.message import EmailMessage as MimeMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
 from flask import Flask
@@ -14,7 +14,16 @@ from sqlalchemy.orm import Session
 
 from helpdesk import jobs
 from helpdesk.context import Context
-from models import Client, Contact, EmailMessage, Language, OutboxState, OutboxTask, utcnow
+from models import (
+    Client,
+    Contact,
+    EmailMessage,
+    InboundMail,
+    Language,
+    OutboxState,
+    OutboxTask,
+    utcnow,
+)
 from tests.conftest import SmtpInbox
 from tests.phone import helpdesk
 
@@ -52,8 +61,11 @@ def letter(
     body: str = "Bonjour,\n\nSage 50 refuse de démarrer depuis la mise à jour.\n\nMarie",
     **headers: str,
 ) -> bytes:
-    """A person's email; extra headers by name, underscores for dashes (In_Reply_To=…)."""
+    """A person's email as the MTA delivers it, with the envelope sender in Return-Path (the
+    From's address unless given); extra headers by name, underscores for dashes
+    (In_Reply_To=…)."""
     message = MimeMessage()
+    headers.setdefault("Return_Path", f"<{parseaddr(sender)[1]}>")
     message["From"], message["To"], message["Subject"] = sender, to, subject
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain="client.example")
@@ -85,6 +97,25 @@ def run_due_tasks(context: Context) -> list[str]:
         for task_id, name in rows:
             jobs.perform(context, task_id)
             names.append(name)
+
+
+def read_stored_mail(context: Context) -> list[str]:
+    """Perform the due tasks that read stored mail (the HTTP hook's), and only those; what
+    each message became."""
+    with context.transaction() as session:
+        rows = session.execute(
+            select(OutboxTask.id, OutboxTask.args)
+            .where(OutboxTask.state == OutboxState.PENDING, OutboxTask.task == "email.read")
+            .order_by(OutboxTask.id)
+        ).all()
+    for task_id, _ in rows:
+        jobs.perform(context, task_id)
+    with context.transaction() as session:
+        ids = [args["inbound_id"] for _, args in rows]
+        outcomes = session.scalars(
+            select(InboundMail.outcome).where(InboundMail.id.in_(ids)).order_by(InboundMail.id)
+        )
+        return list(outcomes)
 
 
 def pending_tasks(db: Session) -> list[str]:

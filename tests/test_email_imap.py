@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import imaplib
 import ssl
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +22,7 @@ from tests import dovecot
 from tests.conftest import app_config
 from tests.mailing import corpus, letter, prepare, stored, worker
 from tests.test_email_intake import CORPUS, _message_id
+from tests.test_mail_hostile import many_parts
 
 
 @pytest.fixture(scope="session")
@@ -152,3 +154,17 @@ def test_when_the_database_is_away_the_mail_stays_unseen(
     with pytest.raises(Exception, match=r"OperationalError|connection"):
         imap_poll.poll(worker(app))
     assert unseen(mailbox) == 1
+
+
+def test_a_hostile_message_in_the_mailbox_is_quarantined_within_a_second_and_marked_read(
+    reading: Context, mailbox: imaplib.IMAP4_SSL, db: Session
+) -> None:
+    raw = many_parts(20_000)
+    deliver(mailbox, raw)
+    deliver(mailbox, letter())
+    started = time.monotonic()
+    imap_poll.poll(reading)
+    assert time.monotonic() - started < 2.0  # two messages, one of them a megabyte
+    assert db.scalars(select(Quarantine.reason)).all() == ["too_many_parts"]
+    assert db.scalar(select(func.count(Ticket.id))) == 1
+    assert unseen(mailbox) == 0

@@ -269,8 +269,7 @@ def test_a_stranger_is_answered_in_both_languages_with_no_callback_promise(
     receive(sending, letter(sender=STRANGER, subject="Besoin d'aide"))
     [answer] = to(smtp_inbox, "paul@ailleurs.example")
     assert answer["Subject"] == (
-        "Votre message au support d’AltiLogix : Besoin d'aide / "
-        "Your message to AltiLogix support: Besoin d'aide"
+        "Votre message au support d’AltiLogix / Your message to AltiLogix support"
     )
     text = plain(answer)
     assert text.startswith(
@@ -294,26 +293,30 @@ def test_nothing_is_sent_in_answer_to_automatic_mail(
     assert smtp_inbox.messages == []
 
 
+def acknowledgements(inbox: SmtpInbox) -> list[MimeMessage]:
+    return [m for m in to(inbox, "marie.tremblay@boulangerie.example") if "Accusé" in m["Subject"]]
+
+
 def test_a_sender_that_answers_every_answer_within_minutes_is_held_as_a_loop(
     sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
     for minute in range(5):  # a responder that does not say it is one, answering each answer
         body = f"Réponse automatique {minute}"
-        receive(sending, letter(sender=STRANGER, body=body), at(2026, 12, 1, 10, minute))
-    assert len(to(smtp_inbox, "paul@ailleurs.example")) == 3  # MAIL_LOOP_BURST is 4
+        receive(sending, letter(sender=MARIE, body=body), at(2026, 12, 1, 10, minute))
+    assert len(acknowledgements(smtp_inbox)) == 3  # MAIL_LOOP_BURST is 4
     db.expire_all()
     held = db.scalars(select(Notification).where(Notification.state == DeliveryState.HELD))
     assert [(n.recipient, n.hold_reason) for n in held] == [
-        ("paul@ailleurs.example", HoldReason.BURST)
+        ("marie.tremblay@boulangerie.example", HoldReason.BURST)
     ] * 2
 
 
 def test_the_same_text_again_is_held_as_a_loop(
     sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
-    receive(sending, letter(sender=STRANGER), at(2026, 12, 1, 10))
-    receive(sending, letter(sender=STRANGER), at(2026, 12, 1, 11))
-    assert len(to(smtp_inbox, "paul@ailleurs.example")) == 1
+    receive(sending, letter(sender=MARIE), at(2026, 12, 1, 10))
+    receive(sending, letter(sender=MARIE), at(2026, 12, 1, 11))
+    assert len(acknowledgements(smtp_inbox)) == 1
     db.expire_all()
     held = db.scalars(select(Notification).where(Notification.state == DeliveryState.HELD)).one()
     assert held.hold_reason == HoldReason.REPEATED
@@ -335,15 +338,15 @@ def test_a_client_with_several_requests_in_an_hour_gets_every_acknowledgement(
 def test_a_supervisor_can_send_a_held_answer_anyway(
     sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
-    receive(sending, letter(sender=STRANGER), at(2026, 12, 1, 10))
-    receive(sending, letter(sender=STRANGER), at(2026, 12, 1, 11))
+    receive(sending, letter(sender=MARIE), at(2026, 12, 1, 10))
+    receive(sending, letter(sender=MARIE), at(2026, 12, 1, 11))
     db.expire_all()
     held = db.scalars(select(Notification).where(Notification.state == DeliveryState.HELD)).one()
     helene = db.scalars(select(StaffMember).where(StaffMember.name == "Hélène Bergeron")).one()
     with sending.transaction() as session:
         assert delivery.release(session, held.id, helene.id) is True
     run_due_tasks(sending)
-    assert len(to(smtp_inbox, "paul@ailleurs.example")) == 2
+    assert len(acknowledgements(smtp_inbox)) == 2
     db.expire_all()
     sent = db.get(Notification, held.id)
     assert sent is not None and (sent.state, sent.released_by_id) == (DeliveryState.SENT, helene.id)

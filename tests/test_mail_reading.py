@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,7 +21,7 @@ def raw(name: str) -> bytes:
     return (CORPUS / name).read_bytes()
 
 
-def read(name: str, **limits: int) -> InboundMessage:
+def read(name: str, **limits: Any) -> InboundMessage:
     message = read_message(raw(name), own_domains=OWN, **limits)
     assert isinstance(message, InboundMessage), message
     return message

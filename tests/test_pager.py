@@ -100,6 +100,7 @@ def test_the_others_paged_are_told_by_sms_who_took_it(
             "To": SOPHIE,
             "From": MAIN,
             "Body": "AltiLogix : le billet 1001 (Boulangerie Saint-Denis) est pris par Luc Gagnon.",
+            "StatusCallback": "https://support.altilogix.example/sms/status",
         }
     ]
 

@@ -37,10 +37,27 @@ class InboundMessage:
     refused_attachments: tuple[Attachment, ...]  # too big: metadata only
     ticket_token: int | None  # the ticket number quoted in the subject, "[#1234]"
     automatic: str | None  # why it must never be answered (see mail.reading.automatic), or None
+    # The Authentication-Results headers, topmost (the last server's) first, as written.
+    authentication_results: tuple[str, ...] = ()
+    return_path: str = ""  # the envelope sender the delivering server recorded, lowercased
 
 
 # Why bytes are no usable message (the console labels each).
-UNREADABLE = ("empty", "not_a_message", "no_sender", "parse_error")
+UNREADABLE = (
+    "empty",
+    "not_a_message",
+    "no_sender",
+    "parse_error",
+    # measured before parsing (see mail.reading.measure)
+    "too_many_parts",
+    "too_many_enclosed",
+    "too_deep",
+    "too_many_headers",
+    "header_too_long",
+    # while reading
+    "too_slow",
+    "too_big_decoded",
+)
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,17 @@ from dataclasses import dataclass
 from email.message import EmailMessage, Message
 
 from mail.reading.html_text import html_to_text
+from mail.reading.measure import LIMITS, Deadline
 from mail.reading.message import Attachment
 from mail.reading.text import body_text, decode_bytes, one_line
 
-_MAX_DEPTH = 30  # nesting beyond this is hostile, not mail
-_MAX_PARTS = 500
+_MAX_DEPTH = LIMITS.depth  # nesting beyond this is hostile, not mail
+_MAX_PARTS = LIMITS.parts
 _PATH = re.compile(r"^.*[/\\]")
+
+
+class TooBig(Exception):
+    """The parts decode to more bytes than any mail holds (``Limits.decoded_bytes``)."""
 
 
 @dataclass(frozen=True)
@@ -97,15 +102,25 @@ def _payload_bytes(part: Message) -> bytes:
 
 
 def read_attachments(
-    message: Message, body: Message | None, max_bytes: int
+    message: Message,
+    body: Message | None,
+    max_bytes: int,
+    deadline: Deadline | None = None,
+    max_decoded: int = LIMITS.decoded_bytes,
 ) -> tuple[list[Attachment], list[Attachment]]:
-    """(kept, refused as bigger than max_bytes); the body and its alternatives are not files."""
+    """(kept, refused as bigger than max_bytes); the body and its alternatives are not files.
+    Raises TooSlow past the deadline, TooBig past ``max_decoded`` bytes decoded in all."""
     kept: list[Attachment] = []
     refused: list[Attachment] = []
     for number, part in enumerate(leaves(message), start=1):
+        if deadline is not None:
+            deadline.check()
         if part is body or not _is_attachment(part):
             continue
         content = _payload_bytes(part)
+        max_decoded -= len(content)
+        if max_decoded < 0:
+            raise TooBig
         fits = len(content) <= max_bytes
         attachment = Attachment(
             filename=_filename(part, number),
