@@ -355,7 +355,14 @@ SETTINGS: tuple[Setting, ...] = (
         "CONSOLE_SESSION_MINUTES",
         "480",
         _positive_int,
-        "how long a sign-in to the staff console lasts, in minutes",
+        "how long a sign-in to the staff console lasts at most, in minutes",
+        WEB,
+    ),
+    Setting(
+        "CONSOLE_IDLE_MINUTES",
+        "60",
+        _positive_int,
+        "a console session unused this many minutes is ended",
         WEB,
     ),
     Setting(
@@ -443,6 +450,7 @@ class Settings:
     web_concurrency: int
     max_content_length: int
     console_session_minutes: int
+    console_idle_minutes: int
     bank_low_minutes: int
     recordings_dir: str
     recordings_delete_at_twilio: bool

@@ -37,12 +37,12 @@ def sign_in_post() -> ResponseReturnValue:
     with access.helpdesk().transaction() as session:
         try:
             staff = staff_access.sign_in(session, email, password, request.remote_addr or "")
-            access.start_session(staff)
+            access.start_session(session, staff)
         except staff_access.SignInRefused as error:
             refused = error
     if refused is not None:
         message = (
-            _("Too many failed attempts. Wait 15 minutes and try again.")
+            _("Too many failed attempts. Wait a few minutes and try again.")
             if refused.throttled
             else _("Wrong email or password.")
         )

@@ -17,7 +17,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from directory.entries import ClientEntry, ContactEntry, Directory, StaffEntry
-from models import Client, Contact, ContactPhone, Duty, Line, StaffMember
+from helpdesk import staff_sessions
+from models import Client, Contact, ContactPhone, Duty, Line, StaffMember, current_time
 
 
 def load(session: Session, directory: Directory) -> None:
@@ -86,6 +87,7 @@ def _load_client(session: Session, entry: ClientEntry, client: Client | None) ->
 
 def _load_staff(session: Session, entries: list[StaffEntry]) -> None:
     members = {m.email.lower(): m for m in session.scalars(select(StaffMember))}
+    access_before = {m.id: (m.role, m.active) for m in members.values()}
     listed = set()
     for entry in entries:
         member = members.get(entry.email)
@@ -106,6 +108,12 @@ def _load_staff(session: Session, entries: list[StaffEntry]) -> None:
         if email not in listed and member.active:
             member.active = False
     session.flush()
+    for member in members.values():  # a new role or leaving ends the sessions of the old one
+        if access_before.get(member.id, (member.role, member.active)) != (
+            member.role,
+            member.active,
+        ):
+            staff_sessions.end_all(session, member.id, current_time(session))
     _load_permanent_duties(session, [members[e.email] for e in entries], entries)
 
 
