@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+import limits
 from dotenv import load_dotenv
 
 from redaction import RedactingFormatter
@@ -61,6 +62,17 @@ def _count(raw: str) -> int:
     if value < 0:
         raise ValueError(f"expected 0 or more, got {raw!r}")
     return value
+
+
+def _rates(raw: str) -> str:
+    """Flask-Limiter's notation, checked now: "10 per minute; 50 per hour"."""
+    try:
+        limits.parse_many(raw)
+    except ValueError:
+        raise ValueError(
+            f'expected rates such as "10 per minute; 50 per hour", got {raw!r}'
+        ) from None
+    return raw.strip()
 
 
 def _positive_int(raw: str) -> int:
@@ -359,6 +371,42 @@ SETTINGS: tuple[Setting, ...] = (
         WEB,
     ),
     Setting(
+        "RATE_LIMITS",
+        "true",
+        _flag,
+        "limit the public POSTs per client address (sign-in, survey, mail hook, SMS), "
+        "counted in Redis (REDIS_URL); an excess is answered 429",
+        WEB,
+    ),
+    Setting(
+        "SIGN_IN_RATE",
+        "10 per minute; 60 per hour",
+        _rates,
+        "console sign-in attempts (POST) per client address",
+        WEB,
+    ),
+    Setting(
+        "SURVEY_RATE",
+        "10 per minute; 60 per hour",
+        _rates,
+        "survey answers (POST) per client address",
+        WEB,
+    ),
+    Setting(
+        "MAIL_HOOK_RATE",
+        "120 per minute",
+        _rates,
+        "POSTs to the inbound-mail hook per client address (the mail provider's)",
+        WEB,
+    ),
+    Setting(
+        "SMS_RATE",
+        "120 per minute",
+        _rates,
+        "POSTs to the SMS webhook per client address (Twilio's)",
+        WEB,
+    ),
+    Setting(
         "CONSOLE_IDLE_MINUTES",
         "60",
         _positive_int,
@@ -451,6 +499,11 @@ class Settings:
     max_content_length: int
     console_session_minutes: int
     console_idle_minutes: int
+    rate_limits: bool
+    sign_in_rate: str
+    survey_rate: str
+    mail_hook_rate: str
+    sms_rate: str
     bank_low_minutes: int
     recordings_dir: str
     recordings_delete_at_twilio: bool

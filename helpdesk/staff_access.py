@@ -83,7 +83,8 @@ def wait_after(failures: int, allowed: int) -> timedelta:
     """How long after its last failure a counter lets the next attempt in."""
     if failures < allowed:
         return timedelta(0)
-    return min(FIRST_WAIT * 2 ** min(failures - allowed, 20), LONGEST_WAIT)
+    wait: timedelta = FIRST_WAIT * 2 ** min(failures - allowed, 20)
+    return min(wait, LONGEST_WAIT)
 
 
 def sign_in(

@@ -13,6 +13,7 @@ from alembic import command
 from flask import Flask
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
 
 import settings
 from app import create_app
@@ -105,7 +106,7 @@ def test_twenty_parallel_wrong_passwords_get_only_five_checks(
     engine = make_engine(postgresql_url, pool_size=20)
     sessions = make_session_factory(engine)
     checks: list[str] = []
-    checking = staff_access.check_password_hash
+    checking = check_password_hash
 
     def counted(stored: str, password: str) -> bool:
         checks.append(password)
