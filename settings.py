@@ -587,19 +587,22 @@ def configure_logging(settings: Settings) -> None:
     """One log format for the web app, the worker and the command line, redacted: whatever
     fails, no phone number, email address or secret reaches a log line."""
     logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
-    passwords = [urlparse(url).password or "" for url in (settings.smtp_url, settings.imap_url)] + [
-        _database_password(settings.database_url)
-    ]
-    secrets = (
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(RedactingFormatter(LOG_FORMAT, log_secrets(settings)))
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def log_secrets(settings: Settings) -> tuple[str, ...]:
+    """The settings' secrets, masked in every log line (the app's and gunicorn's)."""
+    passwords = [urlparse(url).password or "" for url in (settings.smtp_url, settings.imap_url)]
+    return (
         settings.twilio_auth_token,
         settings.secret_key,
         settings.inbound_email_secret,
         *passwords,
+        _database_password(settings.database_url),
     )
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(RedactingFormatter(LOG_FORMAT, secrets))
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _database_password(url: str) -> str:
