@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from console import access
 from console.access import ANYONE, STAFF, allow, refuse_unmarked
 from helpdesk import staff_access
+from web import inputs
 
 # The templates and the stylesheet of every console page live with this blueprint.
 bp = Blueprint(
@@ -63,6 +64,8 @@ def sign_out() -> ResponseReturnValue:
 def _next_page() -> str:
     """Where to go after signing in: a console page of this site only."""
     target = request.values.get("next", "")
+    if inputs.CONTROL_IN_LINE.search(target):  # a form's field may hold CR/LF; a Location may not
+        return ""
     if target.startswith("/console/") and not target.startswith("//") and "\\" not in target:
         return target
     return ""

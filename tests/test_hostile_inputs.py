@@ -199,6 +199,14 @@ def test_a_next_page_with_a_line_break_is_refused(fuzz_app: Flask) -> None:
     assert response.status_code == 400
 
 
+def test_a_next_page_with_a_line_break_in_the_sign_in_form_is_ignored(fuzz_app: Flask) -> None:
+    staff = Staff(fuzz_app)
+    form = {"email": LUC, "password": PASSWORD, "next": "/console/\r\nX-Evil: 1"}
+    response = staff.client.post("/console/sign-in", data={**form, "csrf_token": staff.token()})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/console/"
+
+
 def test_a_dashboard_in_year_9999_is_refused(fuzz_app: Flask) -> None:
     helene = signed_in(fuzz_app, HELENE)
     assert helene.get("/console/dashboard/?to=9999-12-31").status_code == 400
