@@ -23,6 +23,8 @@ from twilio.request_validator import RequestValidator
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
+from directory import entries
+from directory.entries import DirectoryFileError
 from models import Role, StaffMember
 from tests.console_world import HELENE, LUC, PASSWORD, Staff, give_passwords, signed_in
 from tests.phone import BASE, TOKEN, signed_post
@@ -228,3 +230,8 @@ def test_a_huge_ticket_number_by_sms_gets_the_help_text(fuzz_app: Flask) -> None
 def test_a_huge_ticket_number_in_a_console_path_is_not_found(fuzz_app: Flask) -> None:
     helene = signed_in(fuzz_app, HELENE)
     assert helene.get("/console/tickets/99999999999999999999").status_code == 404
+
+
+def test_a_directory_file_with_a_nul_in_a_name_is_refused_and_loads_nothing() -> None:
+    with pytest.raises(DirectoryFileError, match=r"staff\[1\]\.name: a control character"):
+        entries.parse('[[staff]]\nname = "Luc\\u0000Gagnon"\nemail = "luc@altilogix.example"\n')
