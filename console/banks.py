@@ -16,9 +16,12 @@ from console import bank_queries, time_form
 from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import banks, statements, time_entries
 from models import BankTransaction, Client, Line, TimeEntry
+from web import inputs
 
 bp = Blueprint("banks", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)
+
+MOST_HOURS = 100_000  # beyond any purchase of hours
 
 
 def _viewer() -> Viewer:
@@ -113,14 +116,17 @@ def paid(account: str, purchase_id: int) -> ResponseReturnValue:
 
 def _day(text: str, field: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
+        if day.year not in inputs.SANE_YEARS:
+            raise ValueError(text)
+        return day
     except ValueError:
         raise InvalidEntry(f"{field}: {text!r} is not a date") from None
 
 
 def _whole_hours(text: str) -> int:
     try:
-        return int(text.strip())
+        return inputs.within(int(text.strip()), MOST_HOURS)
     except ValueError:
         raise InvalidEntry(f"hours: {text!r} is not a whole number of hours") from None
 

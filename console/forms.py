@@ -14,6 +14,7 @@ from flask import flash, request
 from flask_babel import gettext, lazy_gettext
 
 from helpdesk.refusals import Refused
+from web import inputs
 
 _ = lazy_gettext
 E = TypeVar("E", bound=StrEnum)
@@ -93,7 +94,7 @@ def choice(name: str, kind: type[E]) -> E:
 
 def number(name: str) -> int:
     try:
-        return int(field(name))
+        return inputs.within(int(field(name)))
     except ValueError:
         raise Refused("bad_choice", "unknown value %(value)s", value=field(name)) from None
 

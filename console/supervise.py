@@ -13,6 +13,7 @@ from console import access, queries
 from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import staff_access, staff_sessions, surveys, tickets
 from models import Language, Role, StaffMember, Ticket, utcnow
+from web import inputs
 
 bp = Blueprint("supervise", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)
@@ -29,7 +30,7 @@ def _viewer() -> Viewer:
 
 def _number(raw: str) -> int:
     try:
-        return int(raw)
+        return inputs.within(int(raw))
     except ValueError:
         abort(400)
 

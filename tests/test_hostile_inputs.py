@@ -25,9 +25,9 @@ from werkzeug.test import TestResponse
 
 from directory import entries
 from directory.entries import DirectoryFileError
-from models import Role, StaffMember
+from models import Client, Role, StaffMember, TimeEntry
 from tests.console_world import HELENE, LUC, PASSWORD, Staff, give_passwords, signed_in
-from tests.phone import BASE, TOKEN, signed_post
+from tests.phone import BASE, TOKEN, at, place_call, signed_post, the_ticket
 
 ROOT = Path(__file__).resolve().parent.parent
 DOORS = ("console", "survey", "pager", "ivr", "health.py", "web", "mail/hook.py")
@@ -89,7 +89,8 @@ def path_values(rule: Rule) -> st.SearchStrategy[dict[str, Any]]:
     for name, converter in (rule._converters or {}).items():
         kind = type(converter).__name__
         if kind == "IntegerConverter":
-            parts[name] = st.one_of(st.integers(0, 3000), st.integers(2**31 - 2, 10**25))
+            known = st.sampled_from([1, 2, 3, 1001])  # rows the world has: ticket 1001, its call
+            parts[name] = st.one_of(known, st.integers(0, 3000), st.integers(2**31 - 2, 10**25))
         elif kind == "AnyConverter":
             parts[name] = st.sampled_from(["regular", "urgent"])
         else:
@@ -235,3 +236,47 @@ def test_a_huge_ticket_number_in_a_console_path_is_not_found(fuzz_app: Flask) ->
 def test_a_directory_file_with_a_nul_in_a_name_is_refused_and_loads_nothing() -> None:
     with pytest.raises(DirectoryFileError, match=r"staff\[1\]\.name: a control character"):
         entries.parse('[[staff]]\nname = "Luc\\u0000Gagnon"\nemail = "luc@altilogix.example"\n')
+
+
+@pytest.fixture
+def a_ticket(fuzz_app: Flask, db: Session) -> int:
+    """Ticket 1001: Marie's call to regular support on a Tuesday morning."""
+    return the_ticket(db, place_call(fuzz_app, at(2026, 12, 1, 10), press="6")).number
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"travel_minutes": "99999999999"},
+        {"minutes": "-99999999999"},
+        {"distance_km": "nan"},
+        {"distance_km": "1e309"},
+        {"expenses": "99999999999999999"},
+    ],
+)
+def test_an_absurd_number_in_a_time_entry_is_refused_and_stores_nothing(
+    fuzz_app: Flask, db: Session, a_ticket: int, fields: dict[str, str]
+) -> None:
+    luc = signed_in(fuzz_app, LUC)
+    form = {"kind": "phone", "category": "support", "minutes": "30", **fields}
+    response = luc.post(f"/console/tickets/{a_ticket}/time", form)
+    assert response.status_code == 422  # the form again, with the refusal
+    assert db.scalars(select(TimeEntry)).all() == []
+
+
+def test_an_absurd_rank_or_person_in_the_standing_order_is_refused(fuzz_app: Flask) -> None:
+    helene = signed_in(fuzz_app, HELENE)
+    response = helene.post("/console/roster/order/regular", {"rank-99999999999": "1"})
+    assert response.status_code == 302
+    assert "Refusé" in helene.text("/console/roster/")
+
+
+def test_a_client_at_an_absurd_distance_is_refused(fuzz_app: Flask, db: Session) -> None:
+    helene = signed_in(fuzz_app, HELENE)
+    client = db.scalars(select(Client).order_by(Client.id)).first()
+    assert client is not None
+    form = {"account": client.account, "name": client.name, "language": "fr"}
+    response = helene.post(f"/console/clients/{client.id}", {**form, "distance_km": "nan"})
+    assert response.status_code in (200, 302)
+    db.refresh(client)
+    assert client.distance_km == client.distance_km  # not NaN

@@ -69,6 +69,21 @@ def whole_number(text: str, largest: int = LARGEST_INTEGER) -> int | None:
     return number if number <= largest else None
 
 
+def within(number: int, largest: int = LARGEST_INTEGER) -> int:
+    """``number`` if a database integer can hold it; ValueError otherwise (what int() raises
+    on a value that is no number, so a parser's refusal covers both)."""
+    if not -largest <= number <= largest:
+        raise ValueError(f"{number} is out of range")
+    return number
+
+
+def measure(number: float, largest: float) -> float:
+    """A float that is a real quantity (not NaN, not infinite, not absurd); else ValueError."""
+    if not -largest <= number <= largest:  # NaN compares false
+        raise ValueError(f"{number} is out of range")
+    return number
+
+
 def day(text: str) -> date | None:
     """An ISO date in a sane year, or None."""
     try:
