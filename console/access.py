@@ -113,7 +113,10 @@ def _load_viewer() -> Viewer | None:
 
 
 def start_session(db: Session, staff: StaffMember) -> None:
-    """A fresh session (no fixation), known to the server, in the transaction ``db``."""
+    """A fresh session (no fixation), known to the server, in the transaction ``db``; the
+    session this browser had before, if any, ends."""
+    if session_key():
+        staff_sessions.end(db, session_key(), utcnow())
     session.clear()
     session.permanent = True
     session["key"] = staff_sessions.start(db, staff, utcnow())

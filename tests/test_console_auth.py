@@ -323,3 +323,14 @@ def test_behind_a_proxy_one_locked_address_does_not_lock_every_client(
     elsewhere = Staff(behind)
     elsewhere.client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
     assert elsewhere.sign_in(HELENE).status_code == 302
+
+
+def test_signing_in_again_ends_the_browsers_previous_session(console_app: Flask) -> None:
+    luc = Staff(console_app)
+    luc.sign_in(LUC)
+    before = _cookie(luc)
+    luc.sign_in(LUC)
+    thief = Staff(console_app)
+    thief.client.set_cookie("session", before)
+    assert thief.get("/console/").status_code == 302
+    assert luc.get("/console/").status_code == 200
