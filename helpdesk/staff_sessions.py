@@ -43,7 +43,7 @@ def find(
     row = session.scalars(select(StaffSession).where(StaffSession.key_hash == _hash(key))).first()
     if row is None or row.ended_at is not None:
         return None
-    if now - row.seen_at > idle or now - row.started_at > longest or now < row.started_at:
+    if now - row.seen_at > idle or now - row.started_at > longest:
         row.ended_at = now
         return None
     staff = session.get(StaffMember, row.staff_member_id)
