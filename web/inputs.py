@@ -1,11 +1,12 @@
 """What comes in through a web door is checked once, before any view reads it: a request with a
-NUL or another control character, an over-long value, a number no route could mean or a date
-outside any sane year is refused with a 400 (a 404 for a path), so no service or database ever
-sees one. ``create_app`` installs the check for every door but the mail hook, whose raw
+NUL or another control character, an over-long value, a number no route could mean or a form's
+date outside any sane year is refused with a 400 (a 404 for a path), so no service or database
+ever sees one. A query's filters are the page's to ignore, saying so (the ticket list, the
+dashboard). ``create_app`` installs the check for every door but the mail hook, whose raw
 messages are the mail reader's to bound (they may carry ESC, ISO-2022-JP's shift).
 
 The parsers below are for the values a view reads itself: a number or a day that does not fit
-is None, never an exception.
+is None or a ValueError, never another exception.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def problem_in(path: str, values: Iterable[tuple[str, str]], *, line: bool) -> s
             return f"a control character in {_shown(name)}"
         if len(name) > 200 or len(value) > longest:
             return f"{_shown(name)} is too long"
-        if not _sane_date(value):
+        if not line and not _sane_date(value):
             return f"{_shown(name)} is not a date in a sane range"
     return None
 
