@@ -280,3 +280,15 @@ def test_a_client_at_an_absurd_distance_is_refused(fuzz_app: Flask, db: Session)
     assert response.status_code in (200, 302)
     db.refresh(client)
     assert client.distance_km == client.distance_km  # not NaN
+
+
+def test_an_sms_with_a_nul_byte_is_cleaned_and_answered(fuzz_app: Flask) -> None:
+    params = {"MessageSid": "SM" + "3" * 32, "From": "+15145550171", "Body": "STA\x00TUS"}
+    response = signed_post(fuzz_app, "/sms/incoming", params)
+    assert response.status_code == 200
+    assert "<Message>" in response.get_data(as_text=True)
+
+
+def test_a_counter_in_a_voice_url_that_is_no_ascii_number_is_ignored(fuzz_app: Flask) -> None:
+    call = {"CallSid": "CA" + "7" * 32, "From": "+15145550101", "To": "+15149826161"}
+    assert signed_post(fuzz_app, "/voice/menu?tries=%C2%B2", call).status_code == 200

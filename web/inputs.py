@@ -2,8 +2,10 @@
 NUL or another control character, an over-long value, a number no route could mean or a form's
 date outside any sane year is refused with a 400 (a 404 for a path), so no service or database
 ever sees one. A query's filters are the page's to ignore, saying so (the ticket list, the
-dashboard). ``create_app`` installs the check for every door but the mail hook, whose raw
-messages are the mail reader's to bound (they may carry ESC, ISO-2022-JP's shift).
+dashboard). ``create_app`` installs the check for every door but two kinds. Twilio's doors
+(voice, SMS) clean what they read instead (``clean``; ivr/twiml.py), as a caller or a technician
+must always get an answer. The mail hook's raw messages are the mail reader's to bound (they
+may carry ESC, ISO-2022-JP's shift).
 
 The parsers below are for the values a view reads itself: a number or a day that does not fit
 is None or a ValueError, never another exception.
@@ -59,6 +61,12 @@ def problem_in(path: str, values: Iterable[tuple[str, str]], *, line: bool) -> s
         if not line and not _sane_date(value):
             return f"{_shown(name)} is not a date in a sane range"
     return None
+
+
+def clean(text: str, limit: int) -> str:
+    """Text from a door that must answer whatever it gets (Twilio's SMS): control characters
+    but tabs and line breaks removed, cut to ``limit``."""
+    return CONTROL_IN_TEXT.sub("", text)[:limit]
 
 
 def whole_number(text: str, largest: int = LARGEST_INTEGER) -> int | None:
