@@ -83,3 +83,11 @@ def test_the_counters_live_in_the_deployments_own_keys(limited_app: Flask, redis
 def test_a_rate_that_does_not_parse_stops_start_up(engine_url: str) -> None:
     with pytest.raises(ConfigError, match="SIGN_IN_RATE"):
         create_app(app_config(engine_url, SIGN_IN_RATE="often"))
+
+
+def test_without_redis_the_doors_still_answer(phone_app: Flask, engine_url: str) -> None:
+    unreachable = create_app(
+        app_config(engine_url, REDIS_URL="redis://127.0.0.1:1/0", **RATES)  # nothing listens
+    )
+    visitor = Staff(unreachable)
+    assert statuses(lambda: visitor.sign_in(LUC, "guess guess guess")) == [401, 401, 401]

@@ -21,6 +21,8 @@ def install(app: Flask, settings: Settings) -> Limiter:
         get_remote_address,  # the client's, as ProxyFix gives it behind TRUSTED_PROXIES
         app=app,
         storage_uri=settings.redis_url,
+        # Redis slow or gone costs a request at most this, then it goes unlimited.
+        storage_options={"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         key_prefix=key_prefix(settings),
         strategy="moving-window",
         enabled=settings.rate_limits,
