@@ -16,7 +16,6 @@ the limit, on every web process of every host.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -68,11 +67,6 @@ def set_password(session: Session, staff: StaffMember, password: str) -> None:
     staff.password_hash = hash_password(password)
     if staff.id is not None:
         staff_sessions.end_all(session, staff.id, current_time(session))
-
-
-def fingerprint(staff: StaffMember) -> str:
-    """Changes whenever the password does."""
-    return hashlib.sha256((staff.password_hash or "").encode()).hexdigest()[:16]
 
 
 def normalize_email(email: str) -> str:
