@@ -21,7 +21,7 @@ from mail import hook, pipe
 from pager import door
 from survey import page
 from web import context as web_context
-from web import languages, security
+from web import inputs, languages, limits, security
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -54,6 +54,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # The client's address as the proxies in front saw it (sign-in limits per address).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=values.trusted_proxies)  # type: ignore[method-assign]
     web_context.install(app, helpdesk_context.build(values))
+    # Control characters, over-long values, absurd numbers and dates: refused before any view;
+    # Twilio's doors clean their own values instead (a caller must always get an answer).
+    inputs.install(app, exempt_blueprints={hook.bp.name, steps.bp.name, door.bp.name})
     csrf = security.protect(app, values)
     languages.speak(app, values, reader_language=console.reader_language)
     routes.register(app, load_voice(values))  # /voice: Twilio's calls
@@ -65,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Twilio signs its webhooks, the mail hook has its bearer secret, /healthz only reads.
     for cookieless in (steps.bp, door.bp, hook.bp, health.bp):
         csrf.exempt(cookieless)
+    limits.install(app, values)  # sign-in, survey, mail hook and SMS: 429 past their rates
     register_commands(app)
     app.cli.add_command(pipe.email)  # `flask email ingest`: the mail server's pipe
     if command_line:

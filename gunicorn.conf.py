@@ -6,9 +6,13 @@ and the benchmarks'. The command line may still override one (``--bind``) for a 
 from __future__ import annotations
 
 import gc
+import logging
 from typing import Any
 
+from gunicorn.glogging import Logger
+
 import settings
+from redaction import RedactingFormatter
 
 _config = settings.load()
 
@@ -25,6 +29,25 @@ keepalive = 5
 accesslog = "-"
 errorlog = "-"
 loglevel = _config.log_level.lower()
+# The access log says what was asked and how it went, not who asked nor what they typed: no
+# query string (a search for a phone number), no referrer (a survey's link), no client address
+# or browser. What the path may still carry (a survey token) is masked like every log line.
+access_log_format = '"%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+
+
+class RedactingLogger(Logger):  # type: ignore[misc]
+    """gunicorn's logs, its errors and its access log, through the app's redaction."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        secrets = settings.log_secrets(_config)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                shown = handler.formatter or logging.Formatter("%(message)s")
+                handler.setFormatter(RedactingFormatter(shown._fmt or "", secrets, shown.datefmt))
+
+
+logger_class = RedactingLogger
 # gunicorn's control socket lives in the user's home by default, one for every gunicorn the user
 # runs: two make runs, or a make run beside the tests' servers, would fight over it. Unused.
 control_socket_disable = True

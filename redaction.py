@@ -1,5 +1,6 @@
-"""Log lines carry no personal data: phone numbers, email addresses and secrets are masked in
-everything a log handler writes, tracebacks included, whatever failed and wherever.
+"""Log lines carry no personal data: phone numbers, email addresses, survey tokens and secrets
+are masked in everything a log handler writes, tracebacks included, whatever failed and
+wherever (gunicorn's own logs too: gunicorn.conf.py).
 
 Masked, not removed: ``+1514…01`` and ``m…@boulangerie.example`` still tell two callers apart.
 """
@@ -14,12 +15,15 @@ from collections.abc import Iterable
 # runs of 10 or 11 digits; never inside a longer word such as a Twilio SID.
 _PHONE = re.compile(r"(?<![\w+])(\+\d{8,15}|\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}|1?\d{10})(?![\w])")
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@([\w-]+(?:\.[\w-]+)+)")
+# A survey link's token is the key to a client's survey: a path that carries it keeps only "…".
+_SURVEY_TOKEN = re.compile(r"(/survey/)[^/?#\s\"']+")
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, "[secret]")
+    text = _SURVEY_TOKEN.sub(r"\1…", text)
     text = _EMAIL.sub(r"\1…@\2", text)
     return _PHONE.sub(lambda m: _mask_number(m.group(1)), text)
 
@@ -32,8 +36,8 @@ def _mask_number(number: str) -> str:
 class RedactingFormatter(logging.Formatter):
     """A formatter whose output, message and traceback alike, is redacted."""
 
-    def __init__(self, fmt: str, secrets: Iterable[str] = ()) -> None:
-        super().__init__(fmt)
+    def __init__(self, fmt: str, secrets: Iterable[str] = (), datefmt: str | None = None) -> None:
+        super().__init__(fmt, datefmt)
         self.secrets = tuple(s for s in secrets if s)
 
     def format(self, record: logging.LogRecord) -> str:

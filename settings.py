@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+import limits
 from dotenv import load_dotenv
 
 from redaction import RedactingFormatter
@@ -61,6 +62,17 @@ def _count(raw: str) -> int:
     if value < 0:
         raise ValueError(f"expected 0 or more, got {raw!r}")
     return value
+
+
+def _rates(raw: str) -> str:
+    """Flask-Limiter's notation, checked now: "10 per minute; 50 per hour"."""
+    try:
+        limits.parse_many(raw)
+    except ValueError:
+        raise ValueError(
+            f'expected rates such as "10 per minute; 50 per hour", got {raw!r}'
+        ) from None
+    return raw.strip()
 
 
 def _positive_int(raw: str) -> int:
@@ -390,7 +402,50 @@ SETTINGS: tuple[Setting, ...] = (
         "CONSOLE_SESSION_MINUTES",
         "480",
         _positive_int,
-        "how long a sign-in to the staff console lasts, in minutes",
+        "how long a sign-in to the staff console lasts at most, in minutes",
+        WEB,
+    ),
+    Setting(
+        "RATE_LIMITS",
+        "true",
+        _flag,
+        "limit the public POSTs per client address (sign-in, survey, mail hook, SMS), "
+        "counted in Redis (REDIS_URL); an excess is answered 429",
+        WEB,
+    ),
+    Setting(
+        "SIGN_IN_RATE",
+        "10 per minute; 60 per hour",
+        _rates,
+        "console sign-in attempts (POST) per client address",
+        WEB,
+    ),
+    Setting(
+        "SURVEY_RATE",
+        "10 per minute; 60 per hour",
+        _rates,
+        "survey answers (POST) per client address",
+        WEB,
+    ),
+    Setting(
+        "MAIL_HOOK_RATE",
+        "120 per minute",
+        _rates,
+        "POSTs to the inbound-mail hook per client address (the mail provider's)",
+        WEB,
+    ),
+    Setting(
+        "SMS_RATE",
+        "120 per minute",
+        _rates,
+        "POSTs to the SMS webhook per client address (Twilio's)",
+        WEB,
+    ),
+    Setting(
+        "CONSOLE_IDLE_MINUTES",
+        "60",
+        _positive_int,
+        "a console session unused this many minutes is ended",
         WEB,
     ),
     Setting(
@@ -482,6 +537,12 @@ class Settings:
     web_concurrency: int
     max_content_length: int
     console_session_minutes: int
+    console_idle_minutes: int
+    rate_limits: bool
+    sign_in_rate: str
+    survey_rate: str
+    mail_hook_rate: str
+    sms_rate: str
     bank_low_minutes: int
     recordings_dir: str
     recordings_delete_at_twilio: bool
@@ -565,19 +626,22 @@ def configure_logging(settings: Settings) -> None:
     """One log format for the web app, the worker and the command line, redacted: whatever
     fails, no phone number, email address or secret reaches a log line."""
     logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
-    passwords = [urlparse(url).password or "" for url in (settings.smtp_url, settings.imap_url)] + [
-        _database_password(settings.database_url)
-    ]
-    secrets = (
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(RedactingFormatter(LOG_FORMAT, log_secrets(settings)))
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def log_secrets(settings: Settings) -> tuple[str, ...]:
+    """The settings' secrets, masked in every log line (the app's and gunicorn's)."""
+    passwords = [urlparse(url).password or "" for url in (settings.smtp_url, settings.imap_url)]
+    return (
         settings.twilio_auth_token,
         settings.secret_key,
         settings.inbound_email_secret,
         *passwords,
+        _database_password(settings.database_url),
     )
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(RedactingFormatter(LOG_FORMAT, secrets))
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _database_password(url: str) -> str:

@@ -30,7 +30,7 @@ def set_password(email: str, password: str) -> None:
         if person is None:
             raise click.ClickException(f"no staff member has the email {email}")
         try:
-            staff_access.set_password(person, password)
+            staff_access.set_password(session, person, password)
         except ValueError as error:
             raise click.ClickException(str(error)) from None
         name = person.name

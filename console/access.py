@@ -6,16 +6,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flask import Response, abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
+from sqlalchemy.orm import Session
 
-from helpdesk import staff_access
+from helpdesk import staff_sessions
 from helpdesk.context import Context
-from models import Role, StaffMember
+from models import Role, StaffMember, utcnow
 from web import context as web_context
 
 ANYONE = "anyone"  # the sign-in page itself
@@ -85,7 +87,7 @@ def _here() -> str:
 
 def current_viewer() -> Viewer | None:
     """The staff member of this request's session, once per request; None when signed out or
-    when the session no longer matches (inactive, password changed)."""
+    when the server ended or expired the session."""
     if "viewer" in g:
         viewer: Viewer | None = g.viewer
         return viewer
@@ -94,14 +96,19 @@ def current_viewer() -> Viewer | None:
 
 
 def _load_viewer() -> Viewer | None:
-    staff_id = session.get("staff_id")
-    if not isinstance(staff_id, int):
+    key = session.get("key")
+    if not isinstance(key, str):
         return None
+    settings = current_app.config["SETTINGS"]
     with helpdesk().transaction() as db:
-        staff = db.get(StaffMember, staff_id)
-        if staff is None or not staff.active:
-            return None
-        if session.get("key") != staff_access.fingerprint(staff):
+        staff = staff_sessions.find(
+            db,
+            key,
+            utcnow(),
+            idle=timedelta(minutes=settings.console_idle_minutes),
+            longest=timedelta(minutes=settings.console_session_minutes),
+        )
+        if staff is None:
             return None
         return Viewer(staff.id, staff.name, staff.email, staff.role, staff.language.value)
 
@@ -127,18 +134,31 @@ def remember_language(response: Response) -> Response:
     return response
 
 
-def start_session(staff: StaffMember) -> None:
-    """A fresh session (no fixation) that expires after CONSOLE_SESSION_MINUTES; a form's
-    draft kept when the last session ended (console.errors) stays for its page."""
+def start_session(db: Session, staff: StaffMember) -> None:
+    """A fresh session (no fixation), known to the server, in the transaction ``db``; the
+    session this browser had before, if any, ends; a form's draft kept when the last session
+    ended (console.errors) stays for its page."""
+    if session_key():
+        staff_sessions.end(db, session_key(), utcnow())
     draft = session.get("draft")
     session.clear()
     if draft is not None:
         session["draft"] = draft
     session.permanent = True
-    session["staff_id"] = staff.id
-    session["key"] = staff_access.fingerprint(staff)
+    session["key"] = staff_sessions.start(db, staff, utcnow())
+    g.pop("viewer", None)
+
+
+def session_key() -> str:
+    key = session.get("key")
+    return key if isinstance(key, str) else ""
 
 
 def end_session() -> None:
+    """Sign this session out on the server, then forget the cookie."""
+    key = session_key()
+    if key:
+        with helpdesk().transaction() as db:
+            staff_sessions.end(db, key, utcnow())
     session.clear()
     g.pop("viewer", None)

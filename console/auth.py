@@ -11,6 +11,7 @@ from console.access import ANYONE, STAFF, allow, refuse_unmarked
 from helpdesk import directory_admin, staff_access
 from models import Language
 from refusals import Refused
+from web import inputs
 
 # The templates and the stylesheet of every console page live with this blueprint.
 bp = Blueprint(
@@ -39,12 +40,12 @@ def sign_in_post() -> ResponseReturnValue:
     with access.helpdesk().transaction() as session:
         try:
             staff = staff_access.sign_in(session, email, password, request.remote_addr or "")
-            access.start_session(staff)
+            access.start_session(session, staff)
         except staff_access.SignInRefused as error:
             refused = error
     if refused is not None:
         message = (
-            _("Too many failed attempts. Wait 15 minutes and try again.")
+            _("Too many failed attempts. Wait a few minutes and try again.")
             if refused.throttled
             else _("Wrong email or password.")
         )
@@ -79,6 +80,8 @@ def sign_out() -> ResponseReturnValue:
 def _next_page() -> str:
     """Where to go after signing in: a console page of this site only."""
     target = request.values.get("next", "")
+    if inputs.CONTROL_IN_LINE.search(target):  # a form's field may hold CR/LF; a Location may not
+        return ""
     if target.startswith("/console/") and not target.startswith("//") and "\\" not in target:
         return target
     return ""

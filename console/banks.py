@@ -18,9 +18,12 @@ from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk,
 from console.filters import label
 from helpdesk import banks, statements, time_entries
 from models import BankTransaction, Client, Line, TimeEntry
+from web import inputs
 
 bp = Blueprint("banks", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)
+
+MOST_HOURS = 100_000  # beyond any purchase of hours
 
 
 def _viewer() -> Viewer:
@@ -115,7 +118,10 @@ def paid(account: str, purchase_id: int) -> ResponseReturnValue:
 
 def _day(text: str, field: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
+        if day.year not in inputs.SANE_YEARS:
+            raise ValueError(text)
+        return day
     except ValueError:
         raise InvalidEntry(
             "not_a_day", "%(field)s: %(value)r is not a date", field=field, value=text
@@ -124,7 +130,7 @@ def _day(text: str, field: str) -> date:
 
 def _whole_hours(text: str) -> int:
     try:
-        return int(text.strip())
+        return inputs.within(int(text.strip()), MOST_HOURS)
     except ValueError:
         raise InvalidEntry(
             "not_whole_hours", "hours: %(value)r is not a whole number of hours", value=text

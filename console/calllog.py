@@ -30,6 +30,7 @@ from models import (
     Ticket,
     WhisperAnswer,
 )
+from web import inputs
 
 PAGE_SIZE = 50
 # The CSV export reads the log in keyset pages of this many rows, one short read each, and
@@ -38,7 +39,10 @@ EXPORT_CHUNK = 1_000
 
 
 def _day(raw: str) -> date:
-    return date.fromisoformat(raw)
+    day = date.fromisoformat(raw)
+    if day.year not in inputs.SANE_YEARS:
+        raise ValueError(f"{raw} is out of range")
+    return day
 
 
 def _digits(raw: str) -> str:
@@ -129,7 +133,7 @@ def read_cursor(raw: str) -> tuple[datetime, int] | None:
     moment, _, ident = raw.partition("_")
     try:
         started = datetime.fromisoformat(moment)
-        return (started, int(ident)) if started.tzinfo is not None else None
+        return (started, inputs.within(int(ident))) if started.tzinfo is not None else None
     except ValueError:
         return None
 

@@ -14,9 +14,12 @@ from helpdesk import directory_admin, personal_codes
 from helpdesk.directory_admin import ClientFields, ContactFields, StaffFields
 from models import Language, Role
 from refusals import Refused
+from web import inputs
 
 bp = Blueprint("directory", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)
+
+MOST_KILOMETRES = 100_000  # no client is farther
 
 
 @bp.get("/clients/")
@@ -40,7 +43,7 @@ def client(client_id: int) -> ResponseReturnValue:
 
 def _client_fields() -> ClientFields:
     try:
-        distance = float(forms.field("distance_km") or 0)
+        distance = inputs.measure(float(forms.field("distance_km") or 0), MOST_KILOMETRES)
     except ValueError:
         raise Refused("negative_distance", "the distance cannot be negative") from None
     return ClientFields(

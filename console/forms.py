@@ -15,6 +15,7 @@ from flask_babel import format_date, gettext, lazy_gettext
 
 from console.filters import label
 from refusals import Refused
+from web import inputs
 
 _ = lazy_gettext
 E = TypeVar("E", bound=StrEnum)
@@ -180,7 +181,7 @@ def choice(name: str, kind: type[E]) -> E:
 
 def number(name: str) -> int:
     try:
-        return int(field(name))
+        return inputs.within(int(field(name)))
     except ValueError:
         raise Refused("bad_choice", "unknown value %(value)s", value=field(name)) from None
 

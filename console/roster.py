@@ -12,6 +12,7 @@ from console.access import SUPERVISORS, allow, helpdesk, refuse_unmarked
 from helpdesk import directory_admin, roster
 from models import Line
 from refusals import Refused
+from web import inputs
 
 bp = Blueprint("roster", __name__, url_prefix="/console/roster")
 bp.before_request(refuse_unmarked)
@@ -61,7 +62,8 @@ def set_order(line: str) -> ResponseReturnValue:
     for key, value in request.form.items():
         if key.startswith("rank-") and value.strip():
             try:
-                ranked.append((int(value), int(key.removeprefix("rank-"))))
+                rank, staff_id = int(value), int(key.removeprefix("rank-"))
+                ranked.append((inputs.within(rank), inputs.within(staff_id)))
             except ValueError:
                 forms.refuse(Refused("bad_choice", "unknown value %(value)s", value=value))
                 return _back()

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from models import Call, CallDirection, CallOutcome, Line, Ticket
+from web import inputs
 
 DEFAULT_DAYS = 28
 MAX_DAYS = 366
@@ -69,10 +70,7 @@ def read_period(args: Mapping[str, str], today: date) -> Period:
 
 
 def _day(raw: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(raw or "")
-    except ValueError:
-        return default
+    return inputs.day(raw or "") or default  # year 9999 too: the default period
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from console import access, forms, queries
 from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
-from helpdesk import staff_access, surveys, tickets
-from models import Language, Role, StaffMember, Ticket
+from helpdesk import staff_access, staff_sessions, surveys, tickets
+from models import Language, Role, StaffMember, Ticket, utcnow
 from refusals import Refused
+from web import inputs
 
 bp = Blueprint("supervise", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)
@@ -30,7 +31,7 @@ def _viewer() -> Viewer:
 
 def _number(raw: str) -> int:
     try:
-        return int(raw)
+        return inputs.within(int(raw))
     except ValueError:
         abort(400)
 
@@ -133,6 +134,20 @@ def staff() -> ResponseReturnValue:
     return render_template("staff.html", people=people, roles=list(Role), languages=list(Language))
 
 
+@bp.post("/staff/<int:staff_id>/sign-out")
+@allow(SUPERVISORS)
+def sign_out_everywhere(staff_id: int) -> ResponseReturnValue:
+    """End every console session of a staff member (a lost phone, a shared computer)."""
+    with helpdesk().transaction() as session:
+        person = session.get(StaffMember, staff_id)
+        if person is None:
+            abort(404)
+        staff_sessions.end_all(session, staff_id, utcnow(), keep=access.session_key())
+        name = person.name
+    flash(_("%(name)s is signed out everywhere.", name=name), "info")
+    return redirect(url_for("supervise.staff"))
+
+
 @bp.post("/staff/<int:staff_id>/password")
 @allow(SUPERVISORS)
 def set_password(staff_id: int) -> ResponseReturnValue:
@@ -145,10 +160,11 @@ def set_password(staff_id: int) -> ResponseReturnValue:
             person = session.get(StaffMember, staff_id)
             if person is None:
                 abort(404)
-            staff_access.set_password(person, password)
+            staff_access.set_password(session, person, password)
             name = person.name
             if person.id == _viewer().id:
-                access.start_session(person)  # a new password ends the other sessions, not this one
+                # A new password ends the other sessions, not this one.
+                access.start_session(session, person)
     except Refused as refused:
         forms.refuse(refused)
     else:

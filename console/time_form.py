@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from billing import InvalidEntry
 from helpdesk.time_entries import EntryForm
+from web import inputs
 
 # The form's fields, each with its default: the page refills them after a preview.
 FIELDS = {
@@ -28,6 +29,9 @@ FIELDS = {
     "expenses": "",
     "note": "",
 }
+
+MOST_KILOMETRES = 100_000  # beyond any trip
+MOST_DOLLARS = 10_000_000  # beyond any expense
 
 
 def values(form: Mapping[str, str]) -> dict[str, str]:
@@ -60,7 +64,7 @@ def _whole(field: str, text: str) -> int | None:
     if not text:
         return None
     try:
-        return int(text)
+        return inputs.within(int(text))
     except ValueError:
         raise InvalidEntry(
             "not_whole_minutes",
@@ -74,7 +78,7 @@ def _kilometres(text: str) -> float | None:
     if not text:
         return None
     try:
-        return float(text.replace(",", "."))
+        return inputs.measure(float(text.replace(",", ".")), MOST_KILOMETRES)
     except ValueError:
         raise InvalidEntry(
             "not_distance", "distance_km: %(value)r is not a distance in kilometres", value=text
@@ -90,7 +94,11 @@ def _cents(text: str) -> int:
         raise InvalidEntry(
             "not_dollars", "expenses: %(value)r is not an amount in dollars", value=text
         ) from None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+    if not amount.is_finite() or abs(amount) > MOST_DOLLARS:
+        raise InvalidEntry(
+            "not_dollars", "expenses: %(value)r is not an amount in dollars", value=text
+        )
+    if amount != amount.quantize(Decimal("0.01")):
         raise InvalidEntry(
             "not_dollars", "expenses: %(value)r is not an amount in dollars and cents", value=text
         )

@@ -6,6 +6,7 @@ fix a file in one pass.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -114,13 +115,29 @@ class _Reader:
             return None
 
 
+# TOML's escapes can write any character ("\u0000"): a name or an address holds none below the
+# space, nor DEL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _controls(value: Any, where: str) -> list[str]:
+    """Where a string of the file holds a control character."""
+    if isinstance(value, str):
+        return [where] if _CONTROL.search(value) else []
+    if isinstance(value, dict):
+        return [w for key, item in value.items() for w in _controls(item, f"{where}.{key}")]
+    if isinstance(value, list):
+        return [w for i, item in enumerate(value, 1) for w in _controls(item, f"{where}[{i}]")]
+    return []
+
+
 def parse(text: str) -> Directory:
     """Read a directory file; raise DirectoryFileError listing every problem."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise DirectoryFileError([f"not valid TOML: {error}"]) from None
-    errors: list[str] = []
+    errors = [f"{where.lstrip('.')}: a control character" for where in _controls(data, "")]
     for key in sorted(set(data) - {"client", "staff"}):
         errors.append(f"{key}: unknown section (expected [[client]] and [[staff]])")
     clients = [_client(t, i, errors) for i, t in enumerate(_tables(data, "client", errors), 1)]

@@ -13,11 +13,20 @@ import json
 from collections.abc import Collection, Iterable
 from graphlib import CycleError, TopologicalSorter
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from directory.entries import ClientEntry, ContactEntry, Directory, StaffEntry
-from models import Client, Contact, ContactPhone, Duty, Line, StaffMember
+from models import (
+    Client,
+    Contact,
+    ContactPhone,
+    Duty,
+    Line,
+    StaffMember,
+    StaffSession,
+    current_time,
+)
 
 
 def load(session: Session, directory: Directory) -> None:
@@ -86,6 +95,7 @@ def _load_client(session: Session, entry: ClientEntry, client: Client | None) ->
 
 def _load_staff(session: Session, entries: list[StaffEntry]) -> None:
     members = {m.email.lower(): m for m in session.scalars(select(StaffMember))}
+    access_before = {m.id: (m.role, m.active) for m in members.values()}
     listed = set()
     for entry in entries:
         member = members.get(entry.email)
@@ -106,6 +116,20 @@ def _load_staff(session: Session, entries: list[StaffEntry]) -> None:
         if email not in listed and member.active:
             member.active = False
     session.flush()
+    changed = [
+        member.id
+        for member in members.values()
+        if access_before.get(member.id, (member.role, member.active))
+        != (member.role, member.active)
+    ]
+    if (
+        changed
+    ):  # a new role or leaving ends the sessions of the old one (as staff_sessions.end_all)
+        session.execute(
+            update(StaffSession)
+            .where(StaffSession.staff_member_id.in_(changed), StaffSession.ended_at.is_(None))
+            .values(ended_at=current_time(session))
+        )
     _load_permanent_duties(session, [members[e.email] for e in entries], entries)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from directory import entries, sync
+from helpdesk import staff_sessions
 from models import (
     Client,
     Contact,
@@ -211,9 +212,15 @@ def save_staff(session: Session, staff_id: int | None, fields: StaffFields) -> S
             "%(name)s has no mobile number: the line could not ring or page them",
             name=name,
         )
+    changed_access = staff_id is not None and (member.role, member.active) != (
+        fields.role,
+        fields.active,
+    )
     member.name, member.email, member.mobile = name, email, mobile
     member.role, member.language, member.active = fields.role, fields.language, fields.active
     session.flush()
+    if changed_access:  # a new role or leaving: the sessions opened under the old one end
+        staff_sessions.end_all(session, member.id, current_time(session))
     if not fields.active:
         session.execute(
             delete(Duty).where(

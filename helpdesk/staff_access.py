@@ -1,38 +1,48 @@
 """Staff sign-in: passwords, and the limits on attempts, whichever door asks (console, CLI).
 
-The rule, per 15 minutes: an account (the email typed, known or not) gets 5 failed attempts
-since its last success, an address (the client's IP) 20 failed attempts. Past either, every
-attempt is refused without the password being checked, until the window has moved on. Attempts
-are rows, so every web process on every host counts the same ones.
+The rules. Failures are counted per (account, address) pair, the email typed (known or not)
+from one client address, and per address. A pair gets 5 failures, an address 20; past that,
+each further attempt waits: 15 seconds after the limit, doubling with every failure, at most 15
+minutes. An attempt that comes too early is refused without its password being checked and is
+not counted. A success clears its pair (not its address). A counter quiet for a day is
+forgotten. Nobody locks an account: a stranger's failures slow only their
+own pair and address, and the account's owner, from an address that has not been failing,
+signs in at once.
+
+An attempt's counter rows are locked before its password is checked and updated in the same
+transaction: parallel attempts wait for each other, so together they never get more checks than
+the limit, on every web process of every host.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models import SignInAttempt, StaffMember, utcnow
+from helpdesk import staff_sessions
+from models import SignInLimit, StaffMember, current_time, utcnow
+from models.db import insert_or_skip
 from refusals import Refused
 
 MIN_PASSWORD_LENGTH = 10
-WINDOW = timedelta(minutes=15)
-KEEP_ATTEMPTS = timedelta(days=1)
+FIRST_WAIT = timedelta(seconds=15)
+LONGEST_WAIT = timedelta(minutes=15)
+FORGET_AFTER = timedelta(days=1)
 # The demo directory's staff get this password from `make run`, on a developer's machine only.
 DEMO_PASSWORD = "altilogix-demo"
 
 
 @dataclass(frozen=True)
 class Limit:
-    what: str  # "account" or "address"
-    failures: int  # failed attempts allowed within WINDOW
+    what: str  # "pair" (an account from an address) or "address"
+    failures: int  # failures allowed before each attempt must wait
 
 
-LIMITS = (Limit("account", 5), Limit("address", 20))
+LIMITS = (Limit("pair", 5), Limit("address", 20))
 
 # A hash to check against when the email is unknown, so both cases take the same time.
 _NOBODY = generate_password_hash("nobody signs in with this")
@@ -57,69 +67,76 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
-def set_password(staff: StaffMember, password: str) -> None:
+def set_password(session: Session, staff: StaffMember, password: str) -> None:
+    """A new password; it signs the staff member out everywhere."""
     staff.password_hash = hash_password(password)
-
-
-def fingerprint(staff: StaffMember) -> str:
-    """Changes whenever the password does: a session carries it, so a reset signs out the rest."""
-    return hashlib.sha256((staff.password_hash or "").encode()).hexdigest()[:16]
+    if staff.id is not None:
+        staff_sessions.end_all(session, staff.id, current_time(session))
 
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()[:254]
 
 
+def wait_after(failures: int, allowed: int) -> timedelta:
+    """How long after its last failure a counter lets the next attempt in."""
+    if failures < allowed:
+        return timedelta(0)
+    wait: timedelta = FIRST_WAIT * 2 ** min(failures - allowed, 20)
+    return min(wait, LONGEST_WAIT)
+
+
 def sign_in(
     session: Session, email: str, password: str, address: str, *, now: datetime | None = None
 ) -> StaffMember:
-    """The active staff member with this email and password; every attempt is counted."""
+    """The active staff member with this email and password; every checked attempt counts."""
     now = now or utcnow()
     email, address = normalize_email(email), address[:64]
-    session.execute(delete(SignInAttempt).where(SignInAttempt.at < now - KEEP_ATTEMPTS))
-    if throttled(session, email, address, now):
-        # Not counted: the lock ends 15 minutes after the last real failure, whatever follows.
-        raise SignInRefused("too many failed attempts: wait 15 minutes", throttled=True)
+    counters = _locked_counters(session, {"pair": f"{email} {address}", "address": address}, now)
+    if any(_waiting(counters[limit.what], limit, now) for limit in LIMITS):
+        raise SignInRefused("too many failed attempts: wait and try again", throttled=True)
     staff = session.scalars(
         select(StaffMember).where(func.lower(StaffMember.email) == email)
     ).first()
     known = staff is not None and staff.active and staff.password_hash is not None
     stored = staff.password_hash if known and staff is not None else None
     matches = check_password_hash(stored or _NOBODY, password)
-    succeeded = bool(known and matches)
-    session.add(SignInAttempt(at=now, email=email, address=address, succeeded=succeeded))
-    if not succeeded or staff is None:
-        raise SignInRefused("wrong email or password")
-    return staff
+    if known and matches and staff is not None:
+        counters["pair"].failures = 0
+        return staff
+    for counter in counters.values():
+        counter.failures += 1
+        counter.last_at = now
+    raise SignInRefused("wrong email or password")
 
 
-def throttled(session: Session, email: str, address: str, now: datetime) -> bool:
-    """Whether either limit is reached for this account or this address."""
-    since = now - WINDOW
-    last_success = session.scalar(
-        select(func.max(SignInAttempt.at)).where(
-            SignInAttempt.email == email, SignInAttempt.succeeded.is_(True)
-        )
+def _waiting(counter: SignInLimit, limit: Limit, now: datetime) -> bool:
+    # Under the limit nothing waits, even when a parallel attempt's failure is newer than now.
+    return counter.failures >= limit.failures and now < counter.last_at + wait_after(
+        counter.failures, limit.failures
     )
-    account_since = max(since, last_success) if last_success else since
-    counts = {
-        "account": _failures(session, SignInAttempt.email == email, account_since),
-        "address": _failures(session, SignInAttempt.address == address, since),
-    }
-    return any(counts[limit.what] >= limit.failures for limit in LIMITS)
 
 
-def _failures(session: Session, who: ColumnElement[bool], since: datetime) -> int:
-    return int(
-        session.scalar(
-            select(func.count(SignInAttempt.id)).where(
-                who,
-                SignInAttempt.succeeded.is_(False),
-                SignInAttempt.at >= since,
-            )
+def _locked_counters(
+    session: Session, keys: dict[str, str], now: datetime
+) -> dict[str, SignInLimit]:
+    """The counters of these keys, made if missing, locked until the end of the transaction
+    (in the keys' order, so two attempts never wait for each other in a circle)."""
+    session.execute(delete(SignInLimit).where(SignInLimit.last_at < now - FORGET_AFTER))
+    ordered = sorted(set(keys.values()))
+    for key in ordered:
+        session.execute(
+            insert_or_skip(session, SignInLimit), {"key": key, "failures": 0, "last_at": now}
         )
-        or 0
+    rows = session.scalars(
+        select(SignInLimit)
+        .where(SignInLimit.key.in_(ordered))
+        .order_by(SignInLimit.key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
+    by_key = {row.key: row for row in rows}
+    return {what: by_key[key] for what, key in keys.items()}
 
 
 def demo_passwords(session: Session) -> list[str]:
@@ -128,6 +145,6 @@ def demo_passwords(session: Session) -> list[str]:
     given = []
     for staff in session.scalars(select(StaffMember).where(StaffMember.password_hash.is_(None))):
         if staff.email.endswith(".example"):
-            set_password(staff, DEMO_PASSWORD)
+            set_password(session, staff, DEMO_PASSWORD)
             given.append(staff.email)
     return given

@@ -18,6 +18,7 @@ from ivr.prompts import LOCALES, Speaker
 from routing.calendar import Reason, Status
 from routing.config import BusinessHours
 from telephony.signature import public_base
+from web import inputs
 
 # Caller-supplied values are cut to this before anything looks at them.
 MAX_FIELD = 200
@@ -69,8 +70,8 @@ def field(name: str, limit: int = MAX_FIELD) -> str:
 
 def arg(name: str, default: int = 0) -> int:
     """A small number the app wrote into its own URL (a counter, an id)."""
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else default
+    value = inputs.whole_number(request.args.get(name, ""), largest=999_999_999)
+    return default if value is None else value
 
 
 def text_arg(name: str, limit: int = 64) -> str:

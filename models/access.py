@@ -1,27 +1,40 @@
-"""Sign-in attempts to the staff console: what the per-account and per-address limits count."""
+"""Who may be in the staff console: the sessions the server knows, and the counters that slow
+the guessing of passwords."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, default_now
 
 
-class SignInAttempt(Base):
-    """One try at signing in, kept a day: failures within the window count against the account
-    (the email typed, known or not) and against the address it came from."""
+class StaffSession(Base):
+    """One sign-in to the console. The cookie carries only an opaque key; the row, found by the
+    key's hash, says whether it still holds: ended (signed out, password or role changed,
+    deactivated, signed out everywhere), idle too long, or too old, it opens nothing."""
 
-    __tablename__ = "sign_in_attempt"
-    __table_args__ = (
-        Index("ix_sign_in_attempt_email_at", "email", "at"),
-        Index("ix_sign_in_attempt_address_at", "address", "at"),
-    )
+    __tablename__ = "staff_session"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=default_now, index=True)
-    email: Mapped[str] = mapped_column(String(254))
-    address: Mapped[str] = mapped_column(String(64))
-    succeeded: Mapped[bool] = mapped_column(default=False)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_member_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_member.id", ondelete="CASCADE"), index=True
+    )
+    started_at: Mapped[datetime] = mapped_column(default=default_now)
+    seen_at: Mapped[datetime] = mapped_column(default=default_now)
+    ended_at: Mapped[datetime | None]
+
+
+class SignInLimit(Base):
+    """The failed sign-ins of one key: an (account, address) pair or an address. Each attempt
+    is counted before its password is checked, on the locked row, so parallel attempts cannot
+    pass the limit together; a success gives its count back."""
+
+    __tablename__ = "sign_in_limit"
+
+    key: Mapped[str] = mapped_column(String(330), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_at: Mapped[datetime] = mapped_column(default=default_now, index=True)

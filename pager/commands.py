@@ -37,6 +37,7 @@ from models import (
 from phones import to_e164
 from sending.delivery import deliver
 from time_words import sms_moment
+from web import inputs
 
 log = logging.getLogger(__name__)
 STATUS_MAX_TICKETS = 8  # an SMS stays readable; the console has the rest
@@ -109,9 +110,9 @@ def _command(session: Session, texts: Texts, staff: StaffMember, body: str) -> s
 
 def _take(session: Session, texts: Texts, staff: StaffMember, rest: list[str]) -> str:
     render, language = texts.catalog.render, staff.language.value
-    if len(rest) != 1 or not rest[0].isdigit():
+    number = inputs.whole_number(rest[0]) if len(rest) == 1 else None
+    if number is None:  # not a ticket number a ticket could have (OK 99999999999999999999)
         return render("pager_help", language)
-    number = int(rest[0])
     ticket = session.scalar(select(Ticket).where(Ticket.number == number).with_for_update())
     if ticket is None or ticket.to_verify or ticket.status != TicketStatus.OPEN:
         return render("pager_no_ticket", language, number=number)

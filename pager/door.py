@@ -16,6 +16,7 @@ from helpdesk import pages
 from pager import commands
 from telephony.signature import check_signature
 from web import context as web_context
+from web import inputs
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 bp.before_request(check_signature)
@@ -24,10 +25,12 @@ bp.before_request(check_signature)
 @bp.post("/incoming")
 def incoming() -> Response:
     context = web_context.current()
+    # Cleaned, not refused: a technician whose SMS held a stray control character still gets
+    # an answer (web/inputs.py leaves Twilio's doors to clean their own values).
     sms = commands.Sms(
-        message_sid=request.form.get("MessageSid", ""),
-        sender=request.form.get("From", ""),
-        body=request.form.get("Body", ""),
+        message_sid=inputs.clean(request.form.get("MessageSid", ""), 64),
+        sender=inputs.clean(request.form.get("From", ""), 32),
+        body=inputs.clean(request.form.get("Body", ""), 1_600),
     )
     if not sms.message_sid:
         return Response("MessageSid is required", 400, mimetype="text/plain")
