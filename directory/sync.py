@@ -116,15 +116,11 @@ def _load_staff(session: Session, entries: list[StaffEntry]) -> None:
         if email not in listed and member.active:
             member.active = False
     session.flush()
-    changed = [
-        member.id
-        for member in members.values()
-        if access_before.get(member.id, (member.role, member.active))
-        != (member.role, member.active)
-    ]
-    if (
-        changed
-    ):  # a new role or leaving ends the sessions of the old one (as staff_sessions.end_all)
+    # A new role or leaving ends the sessions opened under the old one (staff_sessions.end_all's
+    # rule, written here: the directory sits below the helpdesk).
+    access_now = {m.id: (m.role, m.active) for m in members.values()}
+    changed = [id_ for id_, now in access_now.items() if access_before.get(id_, now) != now]
+    if changed:
         session.execute(
             update(StaffSession)
             .where(StaffSession.staff_member_id.in_(changed), StaffSession.ended_at.is_(None))
