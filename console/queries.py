@@ -239,8 +239,11 @@ def messages_to_verify(session: Session) -> list[ToVerify]:
 
 
 def clients_with_contacts(session: Session) -> Sequence[Client]:
+    """Every client, its contacts and their numbers (three statements, whatever the count)."""
     return session.scalars(
-        select(Client).options(selectinload(Client.contacts)).order_by(Client.account)
+        select(Client)
+        .options(selectinload(Client.contacts).selectinload(Contact.phones))
+        .order_by(Client.account)
     ).all()
 
 
