@@ -2,21 +2,21 @@
 
 Calls are counted by the database per UTC hour and outcome (never one row per call), and the
 hours are placed in Montreal days and hours of the week here: Montreal's offset from UTC is a
-whole number of hours, so a UTC hour is always one Montreal hour. Tickets with a promise come
-one row each (there are far fewer tickets than calls), reduced here to promises kept per week
-and line, and times to first response.
+whole number of hours, so a UTC hour is always one Montreal hour. Tickets with a promise are
+counted by the database too, by line, week, promise kept or missed, and wait before the first
+response.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from models import Call, CallDirection, CallOutcome, Line, Ticket
@@ -147,21 +147,70 @@ def _calls(
     return [(day, days[day]) for day in period.days()], week, outcomes
 
 
+def _week(session: Session, column: Any, zone: ZoneInfo) -> tuple[Any, Callable[[Any], date]]:
+    """The Montreal week of a moment as SQL, and how to read it back as its Monday: PostgreSQL
+    counts by week itself; SQLite by UTC hour, placed in its Montreal week here."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date_trunc("week", func.timezone(zone.key, column)), lambda v: v.date()
+    return _hour_bucket(session, column), lambda text: _monday(_utc_hour(text), zone)
+
+
+def _seconds_waited(session: Session) -> ColumnElement[Any]:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", Ticket.first_response_at - Ticket.created_at)
+    return (func.julianday(Ticket.first_response_at) - func.julianday(Ticket.created_at)) * 86400
+
+
+def _verdict(now: datetime) -> ColumnElement[str]:
+    """Kept (reached by the deadline), missed (reached later, or not yet and the deadline past),
+    or pending (not reached yet, the deadline ahead)."""
+    return case(
+        (and_(Ticket.first_response_at.is_(None), Ticket.sla_due_at > now), "pending"),
+        (Ticket.first_response_at <= Ticket.sla_due_at, "kept"),
+        else_="missed",
+    )
+
+
+def _bucket(waited: ColumnElement[Any]) -> ColumnElement[int | None]:
+    """The RESPONSE_BUCKETS index of a reached ticket's wait (None: not reached)."""
+    bounded = [
+        (waited < bound.total_seconds(), index)
+        for index, (bound, _label) in enumerate(RESPONSE_BUCKETS)
+        if bound is not None
+    ]
+    return case(
+        (Ticket.first_response_at.is_(None), None), *bounded, else_=len(RESPONSE_BUCKETS) - 1
+    )
+
+
+# Tickets counted by line, week, verdict and wait: (line, Monday, verdict, bucket, count).
+TicketCounts = list[tuple[Line, date, str, int | None, int]]
+
+
 def promised_tickets(
-    session: Session, start: datetime, end: datetime
-) -> list[tuple[Line, datetime, datetime, datetime | None]]:
-    """Query 2: tickets opened in the period with a callback promise."""
-    rows = session.execute(
-        select(Ticket.priority, Ticket.created_at, Ticket.sla_due_at, Ticket.first_response_at)
+    session: Session, start: datetime, end: datetime, zone: ZoneInfo, now: datetime
+) -> TicketCounts:
+    """Query 2: tickets opened in the period with a callback promise, counted by the database
+    (a few hundred rows for a year, whatever the number of tickets)."""
+    week, monday = _week(session, Ticket.created_at, zone)
+    each = (
+        select(
+            Ticket.priority.label("line"),
+            week.label("week"),
+            _verdict(now).label("verdict"),
+            _bucket(_seconds_waited(session)).label("bucket"),
+        )
         .where(
             Ticket.created_at >= start,
             Ticket.created_at < end,
             Ticket.sla_due_at.is_not(None),
             Ticket.to_verify.is_(False),
         )
-        .order_by(Ticket.created_at)
-    ).all()
-    return [(line, opened, due, reached) for line, opened, due, reached in rows if due is not None]
+        .subquery()
+    )
+    keys = (each.c.line, each.c.week, each.c.verdict, each.c.bucket)
+    rows = session.execute(select(*keys, func.count()).group_by(*keys)).all()
+    return [(line, monday(w), v, b, n) for line, w, v, b, n in rows]
 
 
 def _monday(moment: datetime, zone: ZoneInfo) -> date:
@@ -169,24 +218,8 @@ def _monday(moment: datetime, zone: ZoneInfo) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _verdict(due: datetime, reached: datetime | None, now: datetime) -> str:
-    if reached is not None:
-        return "kept" if reached <= due else "missed"
-    return "missed" if now >= due else "pending"
-
-
-def _bucket(waited: timedelta) -> int:
-    for index, (bound, _label) in enumerate(RESPONSE_BUCKETS):
-        if bound is None or waited < bound:
-            return index
-    return len(RESPONSE_BUCKETS) - 1
-
-
 def _tickets(
-    period: Period,
-    zone: ZoneInfo,
-    now: datetime,
-    rows: Iterable[tuple[Line, datetime, datetime, datetime | None]],
+    period: Period, counts: TicketCounts
 ) -> tuple[list[date], dict[str, list[Promises]], dict[str, list[int]]]:
     first_monday = period.first - timedelta(days=period.first.weekday())
     weeks = [
@@ -194,11 +227,10 @@ def _tickets(
     ]
     tally: dict[tuple[str, date], Counter[str]] = {}
     responses = {line.value: [0] * len(RESPONSE_BUCKETS) for line in Line}
-    for line, opened, due, reached in rows:
-        key = (line.value, _monday(opened, zone))
-        tally.setdefault(key, Counter())[_verdict(due, reached, now)] += 1
-        if reached is not None:
-            responses[line.value][_bucket(reached - opened)] += 1
+    for line, monday, verdict, bucket, count in counts:
+        tally.setdefault((line.value, monday), Counter())[verdict] += count
+        if bucket is not None:
+            responses[line.value][bucket] += count
     promises = {
         line.value: [Promises(**tally.get((line.value, week), Counter())) for week in weeks]
         for line in Line
@@ -210,5 +242,6 @@ def dashboard(session: Session, period: Period, zone: ZoneInfo, now: datetime) -
     """Every figure of the dashboard, in two queries."""
     start, end = period.bounds(zone)
     per_day, per_hour, outcomes = _calls(period, zone, call_counts(session, start, end))
-    weeks, promises, responses = _tickets(period, zone, now, promised_tickets(session, start, end))
+    counts = promised_tickets(session, start, end, zone, now)
+    weeks, promises, responses = _tickets(period, counts)
     return Dashboard(period, per_day, per_hour, outcomes, weeks, promises, responses)
