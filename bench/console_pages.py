@@ -8,12 +8,14 @@ serves the pages in-process to a signed-in supervisor and the median server time
 printed, with the ratio of the big database to the small one (target: under 2) and the number of
 SQL statements each page ran (the same at both sizes).
 
-    python -m bench.console_pages
+    python -m bench.console_pages            # every page
+    python -m bench.console_pages dashboard  # the pages whose name says "dashboard"
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -338,9 +340,10 @@ def report(figures: dict[str, list[Figure]], show: Callable[[str], None]) -> Non
 
 
 def main() -> None:
+    chosen = {name: path for name, path in PAGES.items() if all(w in name for w in sys.argv[1:])}
     with ExitStack() as stack:
         sites = [stack.enter_context(site(calls)) for calls in SIZES]
-        figures = {name: measure(sites, path) for name, path in PAGES.items()}
+        figures = {name: measure(sites, path) for name, path in chosen.items()}
     report(figures, print)
 
 
