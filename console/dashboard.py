@@ -1,8 +1,10 @@
 """Supervisors' dashboard: calls, outcomes, promises kept and times to first response, as charts
-(Chart.js, vendored under static/vendor) with the same figures in a table under each."""
+(Chart.js, vendored under static/vendor) with the same figures in a table folded under each; the
+calls per hour of the week as a heat map; presets for the usual periods."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -42,11 +44,6 @@ def charts(board: stats.Dashboard) -> dict[str, dict[str, Any]]:
             "labels": days,
             "datasets": [_dataset(_("Inbound calls"), [n for _d, n in board.per_day])],
         },
-        "per_hour": {
-            "type": "bar",
-            "labels": [f"{hour} h" for hour in range(24)],
-            "datasets": [_dataset(d, board.per_hour[i]) for i, d in enumerate(weekdays())],
-        },
         "outcomes": {
             "type": "doughnut",
             "labels": [label(name) for name in board.outcomes],
@@ -69,12 +66,41 @@ def charts(board: stats.Dashboard) -> dict[str, dict[str, Any]]:
     }
 
 
+HEAT_LEVELS = 5  # shades of the heat map, beside "none"
+
+
+def heat(per_hour: list[list[int]]) -> list[list[int]]:
+    """Each hour of the week's shade: 0 for no call, then 1 to HEAT_LEVELS by its share of the
+    busiest hour (its class in console.css; the count is written in the cell too)."""
+    busiest = max((n for day in per_hour for n in day), default=0)
+    return [[0 if not n else 1 + (HEAT_LEVELS - 1) * n // busiest for n in day] for day in per_hour]
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    first: date
+    last: date
+
+
+def presets(today: date) -> list[Preset]:
+    """The usual periods, ending today (Montreal), or yesterday."""
+    yesterday = today - timedelta(days=1)
+    return [
+        Preset(_("Yesterday"), yesterday, yesterday),
+        Preset(_("Last 7 days"), today - timedelta(days=6), today),
+        Preset(_("This month"), today.replace(day=1), today),
+        Preset(_("Last 12 months"), today - timedelta(days=stats.MAX_DAYS - 1), today),
+    ]
+
+
 @bp.get("/")
 @allow(SUPERVISORS)
 def index() -> ResponseReturnValue:
     context = helpdesk()
     zone, now = context.hours.timezone, helpdesk().now()
-    period = stats.read_period(request.args, now.astimezone(zone).date())
+    today = now.astimezone(zone).date()
+    period = stats.read_period(request.args, today)
     with context.transaction() as session:
         board = stats.dashboard(session, period, zone, now)
         satisfaction = surveys.by_month(session, zone)
@@ -84,6 +110,8 @@ def index() -> ResponseReturnValue:
         satisfaction=satisfaction,
         charts=charts(board),
         weekdays=weekdays(),
+        heat=heat(board.per_hour),
+        presets=presets(today),
         lines=[line.value for line in Line],
         buckets=[name for _bound, name in stats.RESPONSE_BUCKETS],
     )

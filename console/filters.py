@@ -20,6 +20,7 @@ from flask_babel import (
 )
 from markupsafe import Markup, escape
 
+from console import call_details
 from mail.intake import NO_SUBJECT
 from mail.reading.quoting import split_quoted
 from models import Channel, Ticket
@@ -73,6 +74,8 @@ LABELS: dict[str, Any] = {
     "at_risk": _("at risk"),
     "late": _("late"),
     "no_promise": _("no promise"),
+    "reached_on_time": _("client reached on time"),
+    "reached_late": _("client reached late"),
     # why a schedule is closed (routing.calendar.Reason; "after_hours" is above)
     "manual": _("switched by a supervisor"),
     "closure": _("company closure"),
@@ -146,6 +149,15 @@ LABELS: dict[str, Any] = {
     "sms": _("SMS"),
     "pending": _("waiting"),
     "done": _("done"),
+    # a callback that did not reach the client: from the technician's own phone, or Twilio's
+    # status of the client's line
+    "no_answer": _("no answer"),
+    "voicemail": _("voicemail: a message was left"),
+    # why a contact is proposed for a message to verify (console/candidates.py)
+    "number": _("the number that called"),
+    "address": _("the sender's address"),
+    "account": _("the account number given"),
+    "domain": _("the sender's domain"),
 }
 
 CALL_EVENTS: dict[str, Any] = {
@@ -190,6 +202,7 @@ TICKET_EVENTS: dict[str, Any] = {
     "callback_dialing": _("callback: dialling the client"),
     "callback_not_reached": _("callback: client not reached"),
     "callback_made": _("called back from their own phone"),
+    "callback_attempt": _("called back from their own phone, client not reached"),
     "resolved": _("resolved"),
     "closed": _("closed"),
     "reopened": _("reopened"),
@@ -367,3 +380,4 @@ def register(app: Flask) -> None:
         phone=phone,
         subject=subject,
     )
+    app.jinja_env.globals.update(call_detail=call_details.detail)

@@ -7,12 +7,14 @@ from collections.abc import Callable
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from console import access, forms, queries
+from console import access, candidates, confirm, forms, queries
 from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
+from console.filters import when
 from helpdesk import staff_access, staff_sessions, surveys, tickets
-from models import Language, Role, StaffMember, Ticket, utcnow
+from models import Client, Contact, Language, Role, StaffMember, Ticket, utcnow
 from refusals import Refused
 from web import inputs
 
@@ -42,11 +44,15 @@ def verify() -> ResponseReturnValue:
     with helpdesk().transaction() as session:
         waiting = queries.messages_to_verify(session)
         clients = queries.clients_with_contacts(session)
-    return render_template("verify.html", waiting=waiting, clients=clients)
+        proposed = {
+            item.ticket.id: candidates.propose(item.ticket, item.account_given, clients)
+            for item in waiting
+        }
+    return render_template("verify.html", waiting=waiting, clients=clients, proposed=proposed)
 
 
 def _verification(
-    number: int, act: Callable[[Session, Ticket], None], done: str
+    number: int, act: Callable[[Session, Ticket], None], done: str | Callable[[Ticket], str]
 ) -> ResponseReturnValue:
     try:
         with helpdesk().transaction() as session:
@@ -54,11 +60,42 @@ def _verification(
             if ticket is None:
                 abort(404)
             act(session, ticket)
+            said = done(ticket) if callable(done) else done
     except Refused as refused:
         forms.refuse(refused)
     else:
-        flash(done, "info")
+        flash(said, "info")
     return redirect(url_for("supervise.verify"))
+
+
+def _not_authorized(number: int, contact: Contact, client: Client) -> ResponseReturnValue:
+    """The page that asks before a message goes to a contact the policy does not serve."""
+    return confirm.ask(
+        _(
+            "Attach message %(number)s to %(name)s, who is not an authorized contact of "
+            "%(client)s?",
+            number=number,
+            name=contact.name,
+            client=client.name,
+        ),
+        _("Yes, attach it to %(name)s", name=contact.name),
+        url_for("supervise.verify"),
+        warnings=[
+            _(
+                "Support is given to a client's authorized contacts only: make sure the client "
+                "agrees, or authorize this contact in the directory first."
+            )
+        ],
+    )
+
+
+def _settled(ticket: Ticket) -> str:
+    """What the supervisor reads once attached: the ticket, its deadline, and the way to it."""
+    link = Markup('<a href="{}">{}</a>').format(
+        url_for("tickets.show", number=ticket.number), ticket.number
+    )
+    text = Markup(_("Message %(ticket)s is now a ticket of that client, to call back by %(due)s."))
+    return text % {"ticket": link, "due": when(ticket.sla_due_at)}
 
 
 @bp.post("/verify/<int:number>/settle")
@@ -66,6 +103,11 @@ def _verification(
 def settle(number: int) -> ResponseReturnValue:
     contact_id = _number(request.form.get("contact", ""))
     viewer = _viewer()
+    if not confirm.confirmed():
+        with helpdesk().transaction() as session:
+            contact = queries.contact(session, contact_id)
+            if contact is not None and not contact.authorized:
+                return _not_authorized(number, contact, contact.client)
 
     def act(session: Session, ticket: Ticket) -> None:
         contact = queries.contact(session, contact_id)
@@ -80,7 +122,7 @@ def settle(number: int) -> ResponseReturnValue:
             staff_member_id=viewer.id,
         )
 
-    return _verification(number, act, _("The message is now a ticket of that client."))
+    return _verification(number, act, _settled)
 
 
 @bp.post("/verify/<int:number>/close")

@@ -16,11 +16,12 @@ from flask_babel import lazy_gettext
 from sqlalchemy.orm import Session
 
 from billing import InvalidEntry
-from console import forms, queries, time_form
+from console import confirm, forms, queries, time_form
 from console.access import STAFF, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import callbacks, ticket_rules, tickets, time_entries
+from helpdesk.callbacks import Attempt
 from helpdesk.ticket_rules import Act
-from models import Line, StaffMember, Ticket
+from models import Line, StaffMember, Ticket, TicketStatus
 from refusals import Refused
 
 bp = Blueprint("tickets", __name__, url_prefix="/console")
@@ -151,6 +152,21 @@ def call_back(number: int) -> ResponseReturnValue:
 @bp.post("/tickets/<int:number>/called-back")
 @allow(STAFF)
 def called_back(number: int) -> ResponseReturnValue:
+    """From their own phone, the technician reached the client (asked first: it is the first
+    response, and the client is emailed), or tried: no answer, a voicemail (kept on the ticket)."""
+    outcome = _form("outcome")
+    if outcome in set(Attempt):
+
+        def tried(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
+            callbacks.attempt_from_own_phone(ticket, viewer.id, Attempt(outcome))
+
+        return _act(number, Act.CALLED_BACK, tried, _("Noted: the attempt is on the ticket."))
+    if outcome != "reached":
+        abort(400)
+    asking = _confirm_first(number, Act.CALLED_BACK, _called_back_question)
+    if asking is not None:
+        return asking
+
     def doing(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
         callbacks.called_back_from_own_phone(ticket, viewer.id, helpdesk().now())
 
@@ -192,6 +208,10 @@ def change_priority(number: int) -> ResponseReturnValue:
 @bp.post("/tickets/<int:number>/resolve")
 @allow(STAFF)
 def resolve(number: int) -> ResponseReturnValue:
+    asking = _confirm_first(number, Act.RESOLVE, _resolve_question)
+    if asking is not None:
+        return asking
+
     def doing(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
         tickets.resolve(ticket, viewer.id, reopen_within=_reopen_within())
 
@@ -206,10 +226,67 @@ def resolve(number: int) -> ResponseReturnValue:
 @bp.post("/tickets/<int:number>/close")
 @allow(STAFF)
 def close(number: int) -> ResponseReturnValue:
+    asking = _confirm_first(number, Act.CLOSE, _close_question)
+    if asking is not None:
+        return asking
+
     def doing(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
         tickets.close(ticket, viewer.id, reopen_within=_reopen_within())
 
     return _act(number, Act.CLOSE, doing, _("Ticket closed."))
+
+
+# What the confirmation of an act says about the ticket: the question, the button, warnings.
+Question = tuple[str, str, list[str]]
+
+
+def _confirm_first(
+    number: int, act: Act, question: Callable[[Ticket], Question]
+) -> ResponseReturnValue | None:
+    """None when the form carries its confirmation (or the ticket's state refuses the act, which
+    ``_act`` then says); else the page that asks, about the ticket as it is now."""
+    if confirm.confirmed():
+        return None
+    with helpdesk().transaction() as session:
+        ticket = _ticket(session, number, _viewer())
+        if act not in ticket_rules.ALLOWED[ticket.status]:
+            return None
+        asked, yes, warnings = question(ticket)
+        subject = ticket.subject
+    back = url_for("tickets.show", number=number)
+    return confirm.ask(asked, yes, back, details=[subject] if subject else [], warnings=warnings)
+
+
+def _not_reached(ticket: Ticket) -> list[str]:
+    if ticket.first_response_at is not None or ticket.to_verify:
+        return []
+    return [_("Nobody has reached the client yet: this ticket has no first response.")]
+
+
+def _resolve_question(ticket: Ticket) -> Question:
+    return (
+        _("Resolve ticket %(number)s?", number=ticket.number),
+        _("Yes, resolve it"),
+        [
+            *_not_reached(ticket),
+            _("The client is told it is resolved, and invited to the satisfaction survey."),
+        ],
+    )
+
+
+def _close_question(ticket: Ticket) -> Question:
+    warnings = [*_not_reached(ticket)]
+    if ticket.status == TicketStatus.OPEN:
+        warnings.append(_("It is still open: closing resolves it first, and the client is told."))
+    return _("Close ticket %(number)s?", number=ticket.number), _("Yes, close it"), warnings
+
+
+def _called_back_question(ticket: Ticket) -> Question:
+    return (
+        _("Did you reach the client of ticket %(number)s?", number=ticket.number),
+        _("Yes, I reached them"),
+        [_("This is the ticket's first response, now; the client is emailed a notice.")],
+    )
 
 
 def _reopen_within() -> timedelta:

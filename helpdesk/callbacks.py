@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from urllib.parse import urlencode
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from helpdesk import calllog, interventions, tasks, tickets
 from helpdesk.context import Context
@@ -35,6 +36,13 @@ from refusals import Refused
 from telephony import rest
 
 log = logging.getLogger(__name__)
+
+
+class Attempt(StrEnum):
+    """How a callback from a technician's own phone failed to reach the client."""
+
+    NO_ANSWER = "no_answer"
+    VOICEMAIL = "voicemail"  # a message was left on the client's voicemail
 
 
 class CallbackRefused(Refused):
@@ -199,14 +207,20 @@ def client_answered(
         calllog.record(call, CallEventKind.CALLBACK_CLIENT_ANSWERED)
 
 
-def client_not_reached(session: Session, request: CallbackRequest, call: Call) -> None:
+def client_not_reached(
+    session: Session, request: CallbackRequest, call: Call, dial_status: str = ""
+) -> None:
+    """The client's phone did not answer (Twilio's ``dial_status``: no-answer, busy, failed):
+    an attempt, on the call's timeline and the ticket's."""
     if request.state != CallbackState.REACHED:
         request.state = CallbackState.NOT_REACHED
         call.outcome = CallOutcome.CALLBACK_NOT_REACHED
-    calllog.record(call, CallEventKind.CALLBACK_CLIENT_NOT_REACHED)
+    calllog.record(call, CallEventKind.CALLBACK_CLIENT_NOT_REACHED, dial_status=dial_status)
     ticket = session.get(Ticket, request.ticket_id)
     assert ticket is not None
-    tickets.note(ticket, TicketEventKind.CALLBACK_NOT_REACHED, request.staff_member_id)
+    tickets.note(
+        ticket, TicketEventKind.CALLBACK_NOT_REACHED, request.staff_member_id, status=dial_status
+    )
 
 
 def leg_ended(request: CallbackRequest, call: Call, status: str, duration: str) -> None:
@@ -216,6 +230,18 @@ def leg_ended(request: CallbackRequest, call: Call, status: str, duration: str) 
     if not calllog.set_status(call, status, duration):
         return
     call.outcome = call.outcome or CallOutcome.CALLBACK_NOT_REACHED
+    if request.state == CallbackState.PLACED:
+        # The technician never pressed 1: the client was not even dialled; the ticket says so.
+        session = object_session(call)
+        ticket = session.get(Ticket, request.ticket_id) if session is not None else None
+        if ticket is not None:
+            tickets.note(
+                ticket,
+                TicketEventKind.CALLBACK_NOT_REACHED,
+                request.staff_member_id,
+                status=status[:40],
+                technician=True,
+            )
     if request.state in (CallbackState.PLACED, CallbackState.DIALING):
         request.state = CallbackState.NOT_REACHED
 
@@ -226,3 +252,9 @@ def called_back_from_own_phone(ticket: Ticket, staff_member_id: int, moment: dat
     tickets.first_response(ticket, moment, staff_member_id)
     tickets.note(ticket, TicketEventKind.CALLBACK_MADE, staff_member_id)
     interventions.announce(ticket, Intervention.CALLBACK, f"own-phone-{int(moment.timestamp())}")
+
+
+def attempt_from_own_phone(ticket: Ticket, staff_member_id: int, outcome: Attempt) -> None:
+    """A technician tried to call the client from their own phone and did not reach them: the
+    attempt stays on the ticket (no first response, nothing sent)."""
+    tickets.note(ticket, TicketEventKind.CALLBACK_ATTEMPT, staff_member_id, outcome=outcome.value)

@@ -7,7 +7,8 @@ closure added or an override ended here applies to the next call at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -94,6 +95,30 @@ def end_override(session: Session, override_id: int, now: datetime) -> None:
         session.delete(override)
     else:
         override.ends_at = now
+
+
+def span(closure: Closure, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The moments a closure covers: its day, from its start (or midnight) to its end (or the
+    next midnight), Montreal time."""
+    start = datetime.combine(closure.day, closure.from_time or time(0), zone)
+    if closure.until_time is not None:
+        return start, datetime.combine(closure.day, closure.until_time, zone)
+    return start, datetime.combine(closure.day + timedelta(days=1), time(0), zone)
+
+
+def opened_over(session: Session, closure: Closure, zone: ZoneInfo) -> Sequence[ScheduleOverride]:
+    """The "open now" switches that keep the line open during part of this closure: an open
+    switch wins over a closure (routing.calendar), so the closure does not apply while it lasts."""
+    start, end = span(closure, zone)
+    return session.scalars(
+        select(ScheduleOverride)
+        .where(
+            ScheduleOverride.state == OverrideState.OPEN,
+            ScheduleOverride.starts_at < end,
+            ScheduleOverride.ends_at > start,
+        )
+        .order_by(ScheduleOverride.ends_at)
+    ).all()
 
 
 def _reason(reason: str) -> str:

@@ -103,10 +103,11 @@ def callback_answered(step: Step) -> VoiceResponse:
 def callback_done(step: Step) -> VoiceResponse:
     found = _request(step)
     response = VoiceResponse()
-    if found is not None and field("DialCallStatus", 20) != "completed":
+    status = field("DialCallStatus", 20)
+    if found is not None and status != "completed":
         request, _, staff = found
         call = callbacks.leg(step.session, request, field("CallSid", 64))
-        callbacks.client_not_reached(step.session, request, call)
+        callbacks.client_not_reached(step.session, request, call, status)
         step.speaker.say(response, "callback_not_reached", staff.language.value)
     response.hangup()
     return response

@@ -178,6 +178,7 @@ class TicketEventKind(StrEnum):
     CALLBACK_DIALING = "callback_dialing"
     CALLBACK_NOT_REACHED = "callback_not_reached"
     CALLBACK_MADE = "callback_made"  # a technician called the client back from their own phone
+    CALLBACK_ATTEMPT = "callback_attempt"  # tried from their own phone: no answer, a voicemail
     RESOLVED = "resolved"
     CLOSED = "closed"
     REOPENED = "reopened"

@@ -20,7 +20,8 @@ AT_RISK_AT_LEAST = timedelta(minutes=15)
 
 
 class Standing(StrEnum):
-    REACHED = "reached"  # the client was reached: the promise is kept or missed for good
+    REACHED = "reached_on_time"  # the client was reached by the deadline: the promise is kept
+    REACHED_LATE = "reached_late"  # reached after it: the promise was missed, for good
     ON_TIME = "on_time"
     AT_RISK = "at_risk"
     LATE = "late"
@@ -67,9 +68,17 @@ class Clocks:
         if to_verify or due is None:
             return Deadline(due, None, Standing.NO_PROMISE)
         if reached is not None:
-            return Deadline(due, None, Standing.REACHED)
+            return self._reached(line, due, reached)
         left = business_left(self.calendars[line], self.now, due)
         return Deadline(due, left, standing(self.now, due, left, self.warnings[line]))
+
+    def _reached(self, line: str, due: datetime, reached: datetime) -> Deadline:
+        """Reached in time, or how late (business time; a minute at least: reached after
+        closing, the deadline was still missed)."""
+        if reached <= due:
+            return Deadline(due, None, Standing.REACHED)
+        late = max(sla.elapsed(self.calendars[line], due, reached), timedelta(minutes=1))
+        return Deadline(due, -late, Standing.REACHED_LATE)
 
 
 @dataclass(frozen=True)

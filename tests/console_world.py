@@ -25,6 +25,10 @@ KARIM = "karim@altilogix.example"  # technician, urgent line only
 HELENE = "helene@altilogix.example"  # supervisor, French
 DAVID = "david@altilogix.example"  # supervisor, English
 
+# The second post of an act that asks first (console/confirm.py), and "I called back: reached".
+CONFIRMED = {"confirm": "yes"}
+REACHED = {"outcome": "reached", **CONFIRMED}
+
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -11,7 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Closure, OverrideState, ScheduleOverride
-from tests.console_world import HELENE, Staff, give_passwords, signed_in, signed_in_at
+from tests.console_world import (
+    CONFIRMED,
+    HELENE,
+    Staff,
+    give_passwords,
+    signed_in,
+    signed_in_at,
+)
 from tests.phone import CATA, EMILY, at, place_call
 from tools.simulator import Transcript
 
@@ -91,7 +98,7 @@ def test_removing_a_closure_opens_the_line_again(desk: Flask, db: Session) -> No
     db.commit()
     closure_id = db.scalars(select(Closure.id)).one()
     with signed_in_at(desk, HELENE, at(2026, 12, 1, 16)) as helene:
-        helene.post(f"{PAGE}{closure_id}/remove", page=PAGE)
+        helene.post(f"{PAGE}{closure_id}/remove", CONFIRMED, page=PAGE)
     assert _rung(place_call(desk, at(2026, 12, 2, 10), to=CATA, techs=("accept",))) == ON_CALL
 
 
@@ -119,7 +126,7 @@ def test_ending_a_switch_early_opens_the_line_again(desk: Flask, db: Session) ->
         helene.post(f"{PAGE}switches", form, page=PAGE)
     switch_id = db.scalars(select(ScheduleOverride.id)).one()
     with signed_in_at(desk, HELENE, at(2026, 12, 1, 10, 30)) as helene:
-        helene.post(f"{PAGE}switches/{switch_id}/end", page=PAGE)
+        helene.post(f"{PAGE}switches/{switch_id}/end", CONFIRMED, page=PAGE)
     db.expire_all()
     assert db.scalars(select(ScheduleOverride.ends_at)).one() == at(2026, 12, 1, 10, 30)
     transcript = place_call(desk, at(2026, 12, 1, 10, 35), to=CATA, techs=("accept",))

@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from models import CallbackRequest, Line, OutboxTask, Ticket, TicketEventKind, TicketStatus
 from tests.console_world import (
+    CONFIRMED,
     JULIE,
     KARIM,
     LUC,
+    REACHED,
     give_passwords,
     signed_in,
     signed_in_at,
@@ -133,7 +135,7 @@ def test_a_change_of_priority_needs_a_reason_and_moves_the_deadline(
 
 def test_i_called_back_from_my_own_phone_is_the_first_response(desk: Flask, db: Session) -> None:
     luc = signed_in(desk, LUC)
-    luc.post("/console/tickets/1001/called-back")
+    luc.post("/console/tickets/1001/called-back", REACHED)
     ticket = _ticket(db)
     assert ticket.first_response_at is not None
     assert TicketEventKind.FIRST_RESPONSE.value in _kinds(ticket)
@@ -143,7 +145,7 @@ def test_a_callback_from_my_own_phone_is_an_intervention_the_client_is_told_of(
     desk: Flask, db: Session
 ) -> None:
     luc = signed_in(desk, LUC)
-    luc.post("/console/tickets/1001/called-back")
+    luc.post("/console/tickets/1001/called-back", REACHED)
     ticket = _ticket(db)
     assert TicketEventKind.CALLBACK_MADE.value in _kinds(ticket)
     notices = db.scalars(select(OutboxTask).where(OutboxTask.task == "ticket.notify_contact"))
@@ -158,11 +160,11 @@ def test_call_back_now_queues_a_callback_for_my_mobile(desk: Flask, db: Session)
 
 def test_resolve_close_and_reopen(desk: Flask, db: Session) -> None:
     luc = signed_in(desk, LUC)
-    luc.post("/console/tickets/1001/resolve")
+    luc.post("/console/tickets/1001/resolve", CONFIRMED)
     assert _ticket(db).status == TicketStatus.RESOLVED
-    luc.post("/console/tickets/1001/close")
+    luc.post("/console/tickets/1001/close", CONFIRMED)
     assert _ticket(db).status == TicketStatus.CLOSED
-    luc.post("/console/tickets/1001/close")
+    luc.post("/console/tickets/1001/close", CONFIRMED)
     assert "Refusé : le billet 1001 est fermé : il ne peut pas être fermé" in luc.text(
         "/console/tickets/1001"
     )

@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime
 
 import pytest
+import time_machine
 from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -100,7 +101,7 @@ def test_supervisors_see_charts_with_their_figures_in_tables(week: Flask, db: Se
     assert luc.get("/console/dashboard/").status_code == 403
     page = helene.text("/console/dashboard/?from=2026-11-30&to=2026-12-06")
     charts = _charts(page)
-    assert list(charts) == ["per-day", "per-hour", "outcomes", "promises", "responses"]
+    assert list(charts) == ["per-day", "outcomes", "promises", "responses"]
     assert charts["per-day"]["datasets"] == [
         {"label": "Appels reçus", "data": [0, 3, 1, 1, 0, 0, 0]}
     ]
@@ -113,7 +114,42 @@ def test_supervisors_see_charts_with_their_figures_in_tables(week: Flask, db: Se
     ]
     assert '<tr><td>mar. 1 déc. 2026</td><td class="number">3</td></tr>' in page
     assert '<tr><td>répondu</td><td class="number">1</td></tr>' in page
-    assert page.count("<canvas ") == 5
+    assert page.count("<canvas ") == 4
+
+
+def test_each_table_is_folded_under_its_chart(week: Flask, db: Session) -> None:
+    give_passwords(db)
+    page = _supervisor(week).text("/console/dashboard/?from=2026-11-30&to=2026-12-06")
+    figures = re.findall(r'<details class="figures"><summary>Les chiffres</summary>\s*<table', page)
+    assert len(figures) == page.count('<table class="list figures">') == 4
+
+
+def test_the_hours_of_the_week_are_a_heat_map_darkest_where_busiest(
+    week: Flask, db: Session
+) -> None:
+    give_passwords(db)
+    page = _supervisor(week).text("/console/dashboard/?from=2026-11-30&to=2026-12-06")
+    tuesday = page.split('<th scope="row">mardi</th>')[1].split("</tr>")[0]
+    cells = re.findall(r'<td class="heat-(\d)">(\d*)</td>', tuesday)
+    assert len(cells) == 24
+    assert cells[10] == ("5", "2") and cells[20] == ("3", "1") and cells[9] == ("0", "")
+
+
+def test_presets_link_to_yesterday_the_last_7_days_and_this_month(week: Flask, db: Session) -> None:
+    give_passwords(db)
+    with time_machine.travel(at(2026, 12, 3, 9, 30), tick=False):
+        page = _supervisor(week).text("/console/dashboard/?from=2026-12-02&to=2026-12-02")
+    presets = page.split('<nav class="presets"')[1].split("</nav>")[0]
+    yesterday = '<a href="/console/dashboard/?from=2026-12-02&amp;to=2026-12-02" aria-current'
+    assert f'{yesterday}="page">Hier</a>' in presets
+    assert "?from=2026-11-27&amp;to=2026-12-03" in presets  # the last 7 days, today included
+    assert "?from=2026-12-01&amp;to=2026-12-03" in presets  # this month
+
+
+def _supervisor(app: Flask) -> Staff:
+    helene = Staff(app)
+    helene.sign_in(HELENE)
+    return helene
 
 
 def test_the_dashboard_runs_the_same_queries_for_a_week_or_a_year(week: Flask, db: Session) -> None:

@@ -15,7 +15,7 @@ from helpdesk.ticket_rules import ALLOWED, Act
 from models import Ticket, TicketStatus, TimeEntry
 from routing import config
 from routing.standing import resolution_aim
-from tests.console_world import LUC, give_passwords, signed_in, staff_id
+from tests.console_world import CONFIRMED, LUC, give_passwords, signed_in, staff_id
 from tests.phone import at, place_call
 
 # Each act's form on the ticket's page, by where it posts.
@@ -54,9 +54,9 @@ def test_a_resolved_ticket_can_be_closed_reopened_noted_and_timed_but_not_called
 def test_the_tickets_page_shows_the_buttons_its_state_allows(desk: Flask, db: Session) -> None:
     luc = signed_in(desk, LUC)
     assert _forms(luc.text("/console/tickets/1001")) == ALLOWED[TicketStatus.OPEN]
-    luc.post("/console/tickets/1001/resolve")
+    luc.post("/console/tickets/1001/resolve", CONFIRMED)
     assert _forms(luc.text("/console/tickets/1001")) == ALLOWED[TicketStatus.RESOLVED]
-    luc.post("/console/tickets/1001/close")
+    luc.post("/console/tickets/1001/close", CONFIRMED)
     assert _forms(luc.text("/console/tickets/1001")) == ALLOWED[TicketStatus.CLOSED]
 
 
@@ -68,7 +68,7 @@ def test_a_page_left_open_cannot_change_the_priority_of_a_resolved_ticket(
     desk: Flask, db: Session
 ) -> None:
     luc = signed_in(desk, LUC)
-    luc.post("/console/tickets/1001/resolve")
+    luc.post("/console/tickets/1001/resolve", CONFIRMED)
     luc.post("/console/tickets/1001/priority", {"priority": "urgent", "reason": "down"})
     page = luc.text("/console/tickets/1001")
     assert "le billet 1001 est résolu : sa priorité ne peut pas changer" in page
@@ -77,7 +77,7 @@ def test_a_page_left_open_cannot_change_the_priority_of_a_resolved_ticket(
 
 def test_no_time_is_logged_on_a_closed_ticket(desk: Flask, db: Session) -> None:
     luc = signed_in(desk, LUC)
-    luc.post("/console/tickets/1001/close")
+    luc.post("/console/tickets/1001/close", CONFIRMED)
     response = luc.post(
         "/console/tickets/1001/time",
         {"kind": "phone", "category": "support", "minutes": "40"},
