@@ -370,7 +370,14 @@ SETTINGS: tuple[Setting, ...] = (
         "RECORDINGS_DIR",
         "instance/recordings",
         _text,
-        "where the worker keeps its copy of each caller's message, fetched from Twilio",
+        "where older versions kept the messages' copies (`flask recordings move` moves them)",
+        WORK,
+    ),
+    Setting(
+        "RECORDINGS_KEEP_DAYS",
+        "0",
+        _count,
+        "delete our copy of a caller's message this many days after the call (0: keep it)",
         WORK,
     ),
     Setting(
@@ -445,6 +452,7 @@ class Settings:
     console_session_minutes: int
     bank_low_minutes: int
     recordings_dir: str
+    recordings_keep_days: int
     recordings_delete_at_twilio: bool
 
     @property

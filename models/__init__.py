@@ -35,6 +35,7 @@ from models.enums import (
     WorkCategory,
     WorkKind,
 )
+from models.files import StoredChunk, StoredFile
 from models.integrity import IntegrityRuleError
 from models.mail import EmailAttachment, EmailMessage, Quarantine
 from models.messaging import Installation, Notification, OutboxTask, PagerReply
@@ -91,6 +92,8 @@ __all__ = [
     "ScheduleOverride",
     "SignInAttempt",
     "StaffMember",
+    "StoredChunk",
+    "StoredFile",
     "Survey",
     "Ticket",
     "TicketEvent",
