@@ -63,6 +63,12 @@ def _count(raw: str) -> int:
     return value
 
 
+def _file_storage(raw: str) -> str:
+    if raw not in ("database", "s3"):
+        raise ValueError(f"expected database or s3, got {raw!r}")
+    return raw
+
+
 def _positive_int(raw: str) -> int:
     value = int(_number(raw, int))
     if value <= 0:
@@ -374,6 +380,24 @@ SETTINGS: tuple[Setting, ...] = (
         WORK,
     ),
     Setting(
+        "FILE_STORAGE",
+        "database",
+        _file_storage,
+        "where recordings are kept, for every host: database (in chunks) or s3 (S3_BUCKET)",
+        WORK,
+    ),
+    Setting("S3_BUCKET", "", _text, "the bucket, with FILE_STORAGE=s3", WORK),
+    Setting(
+        "S3_ENDPOINT_URL",
+        "",
+        _text,
+        "an S3-compatible service's URL (MinIO, Ceph…); empty: Amazon S3",
+        WORK,
+    ),
+    Setting("S3_REGION", "", _text, "the bucket's region; empty: the service's default", WORK),
+    Setting("S3_ACCESS_KEY_ID", "", _text, "the key id for the bucket", WORK),
+    Setting("S3_SECRET_ACCESS_KEY", "", _text, "the secret key for the bucket", WORK),
+    Setting(
         "RECORDINGS_KEEP_DAYS",
         "0",
         _count,
@@ -452,6 +476,12 @@ class Settings:
     console_session_minutes: int
     bank_low_minutes: int
     recordings_dir: str
+    file_storage: str
+    s3_bucket: str
+    s3_endpoint_url: str
+    s3_region: str
+    s3_access_key_id: str
+    s3_secret_access_key: str
     recordings_keep_days: int
     recordings_delete_at_twilio: bool
 
@@ -489,6 +519,8 @@ def load(
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         values[setting.name.lower()] = _value(setting, environ, overrides, development)
+    if values["file_storage"] == "s3" and not values["s3_bucket"]:
+        raise ConfigError("FILE_STORAGE=s3 needs S3_BUCKET")
     return Settings(**values)
 
 

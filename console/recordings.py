@@ -11,7 +11,6 @@ from console import queries
 from console.access import STAFF, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import recordings
 from models import Recording, Ticket
-from storage import files
 
 bp = Blueprint("recordings", __name__, url_prefix="/console/recordings")
 bp.before_request(refuse_unmarked)
@@ -48,7 +47,7 @@ def play(recording_id: int) -> ResponseReturnValue:
         if span is None:
             return Response(status=416, headers={"Content-Range": f"bytes */{copy.size}"})
         (start, end), status = span, 206
-    body = files.read(context.sessions, copy.file_id, start, end)
+    body = context.files.read(copy.file_id, start, end)
     response = Response(body, status, mimetype=recordings.AUDIO_TYPE, direct_passthrough=True)
     response.content_length = end - start
     response.accept_ranges = "bytes"

@@ -80,9 +80,9 @@ def _pending(context: Context, recording_id: int) -> Pending | None:
 def fetch(context: Context, url: str, recording_id: int) -> files.Saved:
     """Stream the audio into the storage; raise (for RQ to retry) on any failure."""
     with rest.download(context.settings, context.twilio_http, url + AUDIO_SUFFIX) as chunks:
-        copy = files.save(context.sessions, AUDIO_TYPE, chunks)
+        copy = context.files.save(AUDIO_TYPE, chunks)
     if copy.size == 0:
-        files.remove(context.sessions, copy.file_id)
+        context.files.remove(copy.file_id)
         raise ValueError(f"recording {recording_id}: Twilio sent no audio")
     return copy
 
@@ -160,7 +160,7 @@ def _purge(context: Context, recording_id: int, days: int) -> bool:
             ticket = session.get_one(Ticket, row.ticket_id)
             data = {"recording_id": recording_id, "days": days}
             ticket.events.append(TicketEvent(kind=TicketEventKind.RECORDING_PURGED, data=data))
-    files.remove(context.sessions, file_id)  # after the row lets go of it: never half-played
+    context.files.remove(file_id)  # after the row lets go of it: never half-played
     return True
 
 
@@ -193,7 +193,7 @@ def move_from_folder(context: Context, folder: Path) -> Iterator[int]:
             log.warning("recording %s: %s is not in %s; left as it is", recording_id, name, folder)
             continue
         with path.open("rb") as audio:
-            copy = files.save(context.sessions, AUDIO_TYPE, iter(lambda: audio.read(65536), b""))
+            copy = context.files.save(AUDIO_TYPE, iter(lambda: audio.read(65536), b""))
         _record_copy(context, recording_id, copy)
         path.unlink()
         yield recording_id

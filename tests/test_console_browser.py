@@ -42,7 +42,6 @@ from models import (
     TicketStatus,
     utcnow,
 )
-from storage import files
 from tests import phone, services
 from tests.console_world import HELENE, LUC, PASSWORD, give_passwords, staff_id
 from tests.phone import CATA, EMILY, at, place_call
@@ -363,7 +362,7 @@ SILENT_MP3 = (bytes.fromhex("fffb9064") + bytes(413)) * 38
 
 def _copied(phone_app: Flask, db: Session, recording: Recording) -> None:
     """The recording as the copy job leaves it: the audio in the storage, the row told so."""
-    copy = files.save(phone.helpdesk(phone_app).sessions, recordings.AUDIO_TYPE, [SILENT_MP3])
+    copy = phone.helpdesk(phone_app).files.save(recordings.AUDIO_TYPE, [SILENT_MP3])
     recording.stored_file_id, recording.stored_bytes = copy.file_id, copy.size
     recording.stored_sha256 = hashlib.sha256(SILENT_MP3).hexdigest()
     recording.stored_at = utcnow()

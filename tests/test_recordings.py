@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 import time_machine
 from flask import Flask
+from moto.server import ThreadedMotoServer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -110,7 +112,7 @@ def _message(phone_app: Flask, db: Session, fake: FakeTwilio) -> tuple[Recording
 def _kept(context: Context, row: Recording) -> bytes:
     """Our copy's bytes, read back from the storage."""
     assert row.stored_file_id is not None and row.stored_bytes is not None
-    return b"".join(files.read(context.sessions, row.stored_file_id, 0, row.stored_bytes))
+    return b"".join(context.files.read(row.stored_file_id, 0, row.stored_bytes))
 
 
 def _basic() -> str:
@@ -307,7 +309,7 @@ def test_retention_deletes_older_copies_and_the_ticket_says_so(
     helene = Staff(app)
     helene.sign_in(HELENE)
     page = helene.text("/console/tickets/1001")
-    assert "<audio" not in page and "deleted after the retention period" in page
+    assert "<audio" not in page and "supprimé après la période de conservation" in page
     assert helene.get(f"/console/recordings/{recording.id}").status_code == 404
 
 
@@ -351,3 +353,98 @@ def test_copies_an_older_version_kept_on_disk_are_moved_into_the_database(
     row = db.get(Recording, recording.id)
     assert row is not None and row.stored_path is None
     assert _kept(_context(engine_url, folder), row) == AUDIO
+
+
+@dataclass
+class S3:
+    """A simulated S3 service (moto's server, a real HTTP server) with a bucket of the test's
+    own (the simulation keeps its buckets for the whole run)."""
+
+    settings: dict[str, str]
+    client: Any
+
+    def objects(self) -> dict[str, bytes]:
+        bucket = self.settings["S3_BUCKET"]
+        listing = self.client.list_objects_v2(Bucket=bucket).get("Contents", [])
+        return {
+            item["Key"]: self.client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+            for item in listing
+        }
+
+
+@pytest.fixture
+def s3() -> Iterator[S3]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    values = {
+        "FILE_STORAGE": "s3",
+        "S3_BUCKET": f"altilogix-{uuid.uuid4().hex[:12]}",
+        "S3_ENDPOINT_URL": f"http://{host}:{port}",
+        "S3_REGION": "us-east-1",
+        "S3_ACCESS_KEY_ID": "test-key",
+        "S3_SECRET_ACCESS_KEY": "test-secret",
+    }
+    context = helpdesk_context.build(settings.load({}, {"TESTING": True, **values}))
+    assert context.bucket is not None
+    context.bucket.client.create_bucket(Bucket=values["S3_BUCKET"])
+    try:
+        yield S3(values, context.bucket.client)
+    finally:
+        server.stop()
+
+
+def test_with_file_storage_s3_the_message_goes_to_the_bucket_and_plays_from_another_host(
+    phone_app: Flask,
+    db: Session,
+    engine_url: str,
+    tmp_path: Path,
+    twilio_media: FakeTwilio,
+    s3: S3,
+) -> None:
+    twilio_media.audio = LONG_AUDIO
+    give_passwords(db)
+    recording, task_id = _message(phone_app, db, twilio_media)
+    jobs.perform(_context(engine_url, tmp_path / "worker-host", **s3.settings), task_id)
+    db.expire_all()
+    row = db.get(Recording, recording.id)
+    assert row is not None and row.stored_file_id is not None
+    stored = db.get(StoredFile, row.stored_file_id)
+    assert stored is not None and stored.backend == "s3"
+    assert s3.objects() == {stored.key: LONG_AUDIO}
+    assert db.scalars(select(StoredChunk)).all() == []
+    other_host = create_app(app_config(engine_url, **s3.settings))
+    helene = Staff(other_host)
+    helene.sign_in(HELENE)
+    with helene.get(
+        f"/console/recordings/{recording.id}", headers={"Range": "bytes=5-300004"}
+    ) as part:
+        assert (part.status_code, part.data) == (206, LONG_AUDIO[5:300005])
+
+
+def test_retention_deletes_the_object_in_the_bucket(
+    played: tuple[Flask, Recording],
+    db: Session,
+    engine_url: str,
+    tmp_path: Path,
+    twilio_media: FakeTwilio,
+    s3: S3,
+) -> None:
+    _app, kept_in_database = played
+    place_call(create_app(app_config(engine_url)), at(2026, 12, 20, 10), press="6")
+    newer = db.scalars(select(Recording).where(Recording.id != kept_in_database.id)).one()
+    db.execute(
+        update(Recording).where(Recording.id == newer.id).values(url=twilio_media.base + "/r2")
+    )
+    db.commit()
+    context = _context(engine_url, tmp_path, RECORDINGS_KEEP_DAYS="30", **s3.settings)
+    recordings.copy_recording(context, newer.id)
+    assert len(s3.objects()) == 1
+    # The first message, kept in the database before FILE_STORAGE=s3, is still read from there.
+    db.expire_all()
+    first = db.get(Recording, kept_in_database.id)
+    assert first is not None and _kept(context, first) == AUDIO
+    with time_machine.travel(at(2027, 1, 20, 10), tick=False):
+        assert recordings.purge_old(context) == 2
+    assert s3.objects() == {}
+    assert db.scalars(select(StoredFile)).all() == []
