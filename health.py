@@ -1,4 +1,6 @@
-"""``/healthz``: can the phone line take calls, and is the back office keeping up?
+"""``/healthz``: can the phone line take calls, and is the back office keeping up? Beside it,
+for a load balancer and a process manager: ``/livez`` (the process answers) and ``/readyz``
+(this host can take calls: its database answers and its spool can be written).
 
 200 when every part is well; 503 when any is not, with "failing" naming which. The phone line
 answers as long as the database does ("degraded" then: notifications and timed tasks wait);
@@ -39,6 +41,31 @@ SENDING_UNSURE_AFTER = timedelta(minutes=10)
 
 # The parts that must be well for a 200, in the order "failing" names them.
 CHECKS = ("database", "redis", "worker", "outbox")
+
+
+@bp.get("/livez")
+def livez() -> ResponseReturnValue:
+    """The process answers: nothing else is asked (a restart would cure nothing more)."""
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> ResponseReturnValue:
+    """This host can take calls: 200 while the database answers and the spool (where a webhook
+    goes when the database does not) can be written. A dead worker does not make it unready:
+    the calls are still taken, the work waits in the outbox."""
+    context = web_context.current()
+    report: dict[str, Any] = {"database": {"ok": True}, "spool": {"ok": True}}
+    try:
+        with context.transaction() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as error:
+        report["database"] = {"ok": False, "error": type(error).__name__}
+    if not spool.writable(Path(context.settings.spool_dir)):
+        report["spool"] = {"ok": False}
+    ready = all(part["ok"] for part in report.values())
+    report["status"] = "ready" if ready else "unready"
+    return jsonify(report), 200 if ready else 503
 
 
 @bp.get("/healthz")

@@ -17,7 +17,8 @@ from urllib.parse import urlparse
 
 from dotenv import load_dotenv
 
-from redaction import RedactingFormatter
+from log_fields import FieldsFilter
+from redaction import RedactingFormatter, RedactingJsonFormatter
 
 
 class ConfigError(RuntimeError):
@@ -66,6 +67,12 @@ def _count(raw: str) -> int:
 def _file_storage(raw: str) -> str:
     if raw not in ("database", "s3"):
         raise ValueError(f"expected database or s3, got {raw!r}")
+    return raw
+
+
+def _log_format(raw: str) -> str:
+    if raw not in ("text", "json"):
+        raise ValueError(f"expected text or json, got {raw!r}")
     return raw
 
 
@@ -413,6 +420,27 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("LOG_LEVEL", "INFO", _text, "the logging level", RUN),
     Setting(
+        "LOG_FORMAT",
+        "text",
+        _log_format,
+        "text, or json: one JSON object a line, with the call, ticket and job it concerns",
+        RUN,
+    ),
+    Setting(
+        "METRICS_TOKEN",
+        "",
+        _text,
+        "the bearer token /metrics asks for (Prometheus' bearer_token); empty: no /metrics",
+        RUN,
+    ),
+    Setting(
+        "METRICS_DIR",
+        "instance/metrics",
+        _text,
+        "where gunicorn's workers keep their request timings for /metrics (emptied at start)",
+        RUN,
+    ),
+    Setting(
         "DEBUG",
         "false",
         _flag,
@@ -468,6 +496,9 @@ class Settings:
     imap_poll_seconds: float
     imap_ca_file: str
     log_level: str
+    log_format: str
+    metrics_token: str
+    metrics_dir: str
     debug: bool
     testing: bool
     port: int
@@ -576,7 +607,12 @@ def configure_logging(settings: Settings) -> None:
         *passwords,
     )
     for handler in logging.getLogger().handlers:
-        handler.setFormatter(RedactingFormatter(LOG_FORMAT, secrets))
+        if not any(isinstance(f, FieldsFilter) for f in handler.filters):
+            handler.addFilter(FieldsFilter())  # the call, ticket and job a line is about
+        if settings.log_format == "json":
+            handler.setFormatter(RedactingJsonFormatter(secrets))
+        else:
+            handler.setFormatter(RedactingFormatter(LOG_FORMAT, secrets))
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
 
