@@ -25,7 +25,7 @@ def require(*names: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from cli import call, db, directory, hours, recordings, spool, staff
+    from cli import call, db, directory, hours, recordings, spool, staff, twilio
 
     app.cli.add_command(call.call)
     app.cli.add_command(db.db)
@@ -34,3 +34,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(recordings.recordings)
     app.cli.add_command(spool.spool)
     app.cli.add_command(staff.staff)
+    app.cli.add_command(twilio.twilio)
