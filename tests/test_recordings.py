@@ -448,3 +448,8 @@ def test_retention_deletes_the_object_in_the_bucket(
         assert recordings.purge_old(context) == 2
     assert s3.objects() == {}
     assert db.scalars(select(StoredFile)).all() == []
+
+
+def test_file_storage_s3_without_a_bucket_is_refused_by_name() -> None:
+    with pytest.raises(settings.ConfigError, match="FILE_STORAGE=s3 needs S3_BUCKET"):
+        settings.load({}, {"TESTING": True, "FILE_STORAGE": "s3"})
