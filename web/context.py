@@ -18,7 +18,10 @@ def install(app: Flask, context: Context) -> None:
 def _log_fields() -> None:
     """Every log line of a Twilio webhook carries its CallSid; of a ticket's page, its number."""
     view_args = request.view_args or {}
-    log_fields.start_request(call_sid=request.values.get("CallSid"), ticket=view_args.get("number"))
+    # Only Twilio's call webhooks have their form read here: another door (the mail hook) sets
+    # its own size limit before its body is read.
+    call_sid = request.form.get("CallSid") if request.path.startswith("/voice/") else None
+    log_fields.start_request(call_sid=call_sid, ticket=view_args.get("number"))
 
 
 def current() -> Context:
