@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run call mail sms test test-machine lint typecheck pytest test-moved-clock settings-docs \
-	bench bench-faults lock clean translations
+	bench bench-faults bench-hosts lock clean translations
 ARGS ?= --press 6
 MAIL ?= examples/mail/regular-request.eml
 
@@ -60,6 +60,9 @@ bench: $(STAMP)
 # unreachable (through a proxy: the machine's server is never touched); then a reconciliation.
 bench-faults: $(STAMP)
 	$(BIN)/python -m bench.load_and_fault
+
+bench-hosts: $(STAMP)
+	$(BIN)/python -m bench.two_hosts
 
 # The virtual environment, installed from pyproject.toml pinned by constraints.txt.
 $(STAMP): pyproject.toml constraints.txt

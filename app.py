@@ -21,7 +21,7 @@ from mail import hook, pipe
 from pager import door
 from survey import page
 from web import context as web_context
-from web import inputs, languages, limits, security
+from web import inputs, languages, limits, metrics, security
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -62,11 +62,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     routes.register(app, load_voice(values))  # /voice: Twilio's calls
     app.register_blueprint(door.bp)  # /sms: the technicians' pager replies
     app.register_blueprint(hook.bp)  # /email/inbound: an email provider's hook
-    app.register_blueprint(health.bp)  # /healthz
+    app.register_blueprint(health.bp)  # /healthz, /livez, /readyz
+    metrics.install(app)  # /metrics, and the requests' timings
     app.register_blueprint(page.bp)  # /survey: the clients' satisfaction survey
     console.register(app)  # /console: the staff's pages
     # Twilio signs its webhooks, the mail hook has its bearer secret, /healthz only reads.
-    for cookieless in (steps.bp, door.bp, hook.bp, health.bp):
+    for cookieless in (steps.bp, door.bp, hook.bp, health.bp, metrics.bp):
         csrf.exempt(cookieless)
     limits.install(app, values)  # sign-in, survey, mail hook and SMS: 429 past their rates
     register_commands(app)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import shutil
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -56,6 +58,22 @@ control_socket_disable = True
 # Each web worker loads the app itself, after the fork: no worker shares another's database
 # connections. (Preloaded instead, post_fork gives each worker connections of its own.)
 preload_app = False
+
+
+def on_starting(_server: Any) -> None:
+    """/metrics adds up the request timings of every worker: prometheus-client keeps them in
+    files of this folder (it reads the variable when a worker imports it, after the fork). A
+    fresh folder each start: the timings of a previous run's workers are not ours."""
+    folder = os.path.abspath(_config.metrics_dir)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+
+
+def child_exit(_server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 def post_fork(server: Any, _worker: Any) -> None:

@@ -1,4 +1,6 @@
-"""``/healthz``: can the phone line take calls, and is the back office keeping up?
+"""``/healthz``: can the phone line take calls, and is the back office keeping up? Beside it,
+for a load balancer and a process manager: ``/livez`` (the process answers) and ``/readyz``
+(this host can take calls: its database answers and its spool can be written).
 
 200 when every part is well; 503 when any is not, with "failing" naming which. The phone line
 answers as long as the database does ("degraded" then: notifications and timed tasks wait);
@@ -7,8 +9,7 @@ answers as long as the database does ("degraded" then: notifications and timed t
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,23 +43,50 @@ SENDING_UNSURE_AFTER = timedelta(minutes=10)
 CHECKS = ("database", "redis", "worker", "outbox")
 
 
+@bp.get("/livez")
+def livez() -> ResponseReturnValue:
+    """The process answers: nothing else is asked (a restart would cure nothing more)."""
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> ResponseReturnValue:
+    """This host can take calls: 200 while the database answers and the spool (where a webhook
+    goes when the database does not) can be written. A dead worker does not make it unready:
+    the calls are still taken, the work waits in the outbox."""
+    context = web_context.current()
+    report: dict[str, Any] = {"database": {"ok": True}, "spool": {"ok": True}}
+    try:
+        with context.transaction() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as error:
+        report["database"] = {"ok": False, "error": type(error).__name__}
+    if not spool.writable(Path(context.settings.spool_dir)):
+        report["spool"] = {"ok": False}
+    ready = all(part["ok"] for part in report.values())
+    report["status"] = "ready" if ready else "unready"
+    return jsonify(report), 200 if ready else 503
+
+
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
     context = web_context.current()
     report: dict[str, Any] = {"redis": _redis(context)}
+    installation = None
     try:
         with context.transaction() as session:
             session.execute(text("SELECT 1"))
             report["database"] = {"ok": True}
+            installation = outbox.installation_key(session)
             report["outbox"] = _outbox(session, context)
             report["lines"] = _lines(session, context)
     except Exception as error:
         report["database"] = {"ok": False, "error": type(error).__name__}
-    unknown = {"ok": False, "last_heartbeat": None, "error": "redis"}
-    redis_ok = report["redis"]["ok"]
-    report["worker"] = _beats(context, heartbeat.last_beats, WORKER_STALE_SECONDS, "workers")
-    if not redis_ok:
-        report["worker"] = unknown
+    if not report["redis"]["ok"] or installation is None:
+        cause = "redis" if not report["redis"]["ok"] else "database"
+        report["worker"] = {"ok": False, "last_heartbeat": None, "error": cause}
+    else:  # the heartbeats of this database's workers, not another deployment's
+        report["worker"] = _beats(context, installation, WORKER_STALE_SECONDS)
     report["failing"] = [name for name in CHECKS if not report.get(name, {}).get("ok", True)]
     report["can_take_calls"] = report["database"]["ok"]
     if not report["failing"]:
@@ -147,21 +175,19 @@ def _redis(context: Context) -> dict[str, Any]:
         return {"ok": False, "error": type(error).__name__}
 
 
-def _beats(
-    context: Context, read: Callable[[Redis], list[datetime]], stale: float, count: str
-) -> dict[str, Any]:
-    """Alive when the latest of these heartbeats is younger than ``stale`` seconds."""
+def _beats(context: Context, installation: str, stale: float) -> dict[str, Any]:
+    """Alive when the latest of the workers' heartbeats is younger than ``stale`` seconds."""
     try:
-        beats = read(_redis_client(context))
+        beats = heartbeat.last_beats(_redis_client(context), installation)
     except Exception as error:
         return {"ok": False, "last_heartbeat": None, "error": type(error).__name__}
     if not beats:
-        return {"ok": False, "last_heartbeat": None, count: 0}
+        return {"ok": False, "last_heartbeat": None, "workers": 0}
     last = max(beats)
     age = (utcnow() - last).total_seconds()
     return {
         "ok": age < stale,
         "last_heartbeat": last.isoformat(),
         "age_seconds": round(age, 1),
-        count: len(beats),
+        "workers": len(beats),
     }

@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
 
 # E.164 (+15145550101), North American with separators (514 555-0101, (514) 555.0101), and bare
 # runs of 10 or 11 digits; never inside a longer word such as a Twilio SID.
@@ -42,3 +45,22 @@ class RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record), self.secrets)
+
+
+class RedactingJsonFormatter(JsonFormatter):
+    """LOG_FORMAT=json: one JSON object a line (time, level, logger, message, and the call,
+    ticket and job it concerns: ``log_fields``), each text value redacted before it is encoded."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(call_sid)s %(ticket)s %(job)s",
+            rename_fields={"levelname": "level", "name": "logger", "asctime": "time"},
+            json_ensure_ascii=False,
+        )
+        self.secrets = tuple(s for s in secrets if s)
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            key: redact(value, self.secrets) if isinstance(value, str) else value
+            for key, value in log_data.items()
+        }

@@ -18,7 +18,8 @@ from urllib.parse import urlparse
 import limits
 from dotenv import load_dotenv
 
-from redaction import RedactingFormatter
+from log_fields import FieldsFilter
+from redaction import RedactingFormatter, RedactingJsonFormatter
 
 
 class ConfigError(RuntimeError):
@@ -73,6 +74,18 @@ def _rates(raw: str) -> str:
             f'expected rates such as "10 per minute; 50 per hour", got {raw!r}'
         ) from None
     return raw.strip()
+
+
+def _file_storage(raw: str) -> str:
+    if raw not in ("database", "s3"):
+        raise ValueError(f"expected database or s3, got {raw!r}")
+    return raw
+
+
+def _log_format(raw: str) -> str:
+    if raw not in ("text", "json"):
+        raise ValueError(f"expected text or json, got {raw!r}")
+    return raw
 
 
 def _positive_int(raw: str) -> int:
@@ -460,7 +473,32 @@ SETTINGS: tuple[Setting, ...] = (
         "RECORDINGS_DIR",
         "instance/recordings",
         _text,
-        "where the worker keeps its copy of each caller's message, fetched from Twilio",
+        "where older versions kept the messages' copies (`flask recordings move` moves them)",
+        WORK,
+    ),
+    Setting(
+        "FILE_STORAGE",
+        "database",
+        _file_storage,
+        "where recordings are kept, for every host: database (in chunks) or s3 (S3_BUCKET)",
+        WORK,
+    ),
+    Setting("S3_BUCKET", "", _text, "the bucket, with FILE_STORAGE=s3", WORK),
+    Setting(
+        "S3_ENDPOINT_URL",
+        "",
+        _text,
+        "an S3-compatible service's URL (MinIO, Ceph…); empty: Amazon S3",
+        WORK,
+    ),
+    Setting("S3_REGION", "", _text, "the bucket's region; empty: the service's default", WORK),
+    Setting("S3_ACCESS_KEY_ID", "", _text, "the key id for the bucket", WORK),
+    Setting("S3_SECRET_ACCESS_KEY", "", _text, "the secret key for the bucket", WORK),
+    Setting(
+        "RECORDINGS_KEEP_DAYS",
+        "0",
+        _count,
+        "delete our copy of a caller's message this many days after the call (0: keep it)",
         WORK,
     ),
     Setting(
@@ -471,6 +509,27 @@ SETTINGS: tuple[Setting, ...] = (
         WORK,
     ),
     Setting("LOG_LEVEL", "INFO", _text, "the logging level", RUN),
+    Setting(
+        "LOG_FORMAT",
+        "text",
+        _log_format,
+        "text, or json: one JSON object a line, with the call, ticket and job it concerns",
+        RUN,
+    ),
+    Setting(
+        "METRICS_TOKEN",
+        "",
+        _text,
+        "the bearer token /metrics asks for (Prometheus' bearer_token); empty: no /metrics",
+        RUN,
+    ),
+    Setting(
+        "METRICS_DIR",
+        "instance/metrics",
+        _text,
+        "where gunicorn's workers keep their request timings for /metrics (emptied at start)",
+        RUN,
+    ),
     Setting(
         "DEBUG",
         "false",
@@ -531,6 +590,9 @@ class Settings:
     imap_poll_seconds: float
     imap_ca_file: str
     log_level: str
+    log_format: str
+    metrics_token: str
+    metrics_dir: str
     debug: bool
     testing: bool
     port: int
@@ -545,6 +607,13 @@ class Settings:
     sms_rate: str
     bank_low_minutes: int
     recordings_dir: str
+    file_storage: str
+    s3_bucket: str
+    s3_endpoint_url: str
+    s3_region: str
+    s3_access_key_id: str
+    s3_secret_access_key: str
+    recordings_keep_days: int
     recordings_delete_at_twilio: bool
 
     @property
@@ -581,6 +650,8 @@ def load(
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         values[setting.name.lower()] = _value(setting, environ, overrides, development)
+    if values["file_storage"] == "s3" and not values["s3_bucket"]:
+        raise ConfigError("FILE_STORAGE=s3 needs S3_BUCKET")
     return Settings(**values)
 
 
@@ -626,8 +697,14 @@ def configure_logging(settings: Settings) -> None:
     """One log format for the web app, the worker and the command line, redacted: whatever
     fails, no phone number, email address or secret reaches a log line."""
     logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
+    secrets = log_secrets(settings)
     for handler in logging.getLogger().handlers:
-        handler.setFormatter(RedactingFormatter(LOG_FORMAT, log_secrets(settings)))
+        if not any(isinstance(f, FieldsFilter) for f in handler.filters):
+            handler.addFilter(FieldsFilter())  # the call, ticket and job a line is about
+        if settings.log_format == "json":
+            handler.setFormatter(RedactingJsonFormatter(secrets))
+        else:
+            handler.setFormatter(RedactingFormatter(LOG_FORMAT, secrets))
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
 
@@ -639,6 +716,8 @@ def log_secrets(settings: Settings) -> tuple[str, ...]:
         settings.twilio_auth_token,
         settings.secret_key,
         settings.inbound_email_secret,
+        settings.s3_secret_access_key,
+        settings.metrics_token,
         *passwords,
         _database_password(settings.database_url),
     )

@@ -20,7 +20,7 @@ from rq import Queue, SimpleWorker
 
 import app
 import settings
-from helpdesk import jobs, replay
+from helpdesk import jobs, recordings, replay
 from helpdesk.context import Context
 from helpdesk.tasks import TABLE
 from mail import imap
@@ -66,12 +66,16 @@ def make_worker(
     context: Context, connection: Redis, table: TaskTable = TABLE
 ) -> tuple[SimpleWorker, Relay]:
     """RQ's worker on this database's queue, and its relay, whose rounds also replay this
-    host's spool and write the periodic rows that are due (the IMAP poll)."""
+    host's spool and write the periodic rows that are due (the IMAP poll, the recordings' purge)."""
     with context.transaction() as session:
         installation = outbox.installation_key(session)
     queue = Queue(outbox.queue_name(context.settings.rq_queue, installation), connection=connection)
     worker = SimpleWorker([queue], connection=connection)
-    chores = (lambda: replay.replay_spool(context), lambda: imap.write_due(context))
+    chores = (
+        lambda: replay.replay_spool(context),
+        lambda: imap.write_due(context),
+        lambda: recordings.write_due(context),
+    )
     return worker, Relay(context.sessions, queue, installation, table, worker.name, chores)
 
 

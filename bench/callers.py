@@ -89,6 +89,7 @@ class Request:
     seconds: float
     path: str
     verdict: str
+    host: str = ""  # which server answered (several hosts: bench.two_hosts)
 
 
 @dataclass
@@ -110,8 +111,15 @@ class TimedTransport(OverHttp):
     would. ``hang_up_at_beep``: the caller's phone never plays what follows a <Record>, so only
     the status callback reaches the app afterwards."""
 
-    def __init__(self, server: str, think: float, apology: list[str]) -> None:
+    def __init__(
+        self, server: str, think: float, apology: list[str], others: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(server)
+        # Several hosts: each step goes to the next one, and to another when one does not
+        # answer at all, as a load balancer in front of them does.
+        self.hosts: list[tuple[str, OverHttp]] = [(server, self)]
+        self.hosts += [(other, OverHttp(other)) for other in others]
+        self.turn = 0
         self.think = think
         self.apology = apology
         self.hang_up_at_beep = False
@@ -127,17 +135,40 @@ class TimedTransport(OverHttp):
         started, began = time.time(), time.perf_counter()
         path = urlsplit(url).path
         try:
-            status, body = super().post(url, params, signature)
+            host, (status, body) = self._send(url, params, signature)
         except OSError:  # http.client's errors and timeouts: the request got no answer
             self.requests.append(
                 Request(started, time.perf_counter() - began, path, "transport_error")
             )
             raise
         verdict = _verdict(status, body, self.apology)
-        self.requests.append(Request(started, time.perf_counter() - began, path, verdict))
+        self.requests.append(Request(started, time.perf_counter() - began, path, verdict, host))
         if self.hang_up_at_beep and "<Record" in body:
             body = body[: body.index("<Record")] + "</Response>"
         return status, body
+
+    def _send(
+        self, url: str, params: dict[str, str], signature: str
+    ) -> tuple[str, tuple[int, str]]:
+        """To the host whose turn it is; to the next on a connection refused (a dead host)."""
+        self.turn += 1
+        order = (
+            self.hosts[self.turn % len(self.hosts) :] + self.hosts[: self.turn % len(self.hosts)]
+        )
+        for index, (name, transport) in enumerate(order):
+            try:
+                if transport is self:
+                    return name, OverHttp.post(self, url, params, signature)
+                return name, transport.post(url, params, signature)
+            except ConnectionRefusedError:
+                if index == len(order) - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        super().close()
+        for _name, transport in getattr(self, "hosts", [])[1:]:
+            transport.close()
 
 
 def _verdict(status: int, body: str, apology: list[str]) -> str:
@@ -225,6 +256,7 @@ class CallerPlan:
     think: float
     phrases: Phrases
     out: str  # where this caller writes its calls (JSON)
+    others: tuple[str, ...] = ()  # other hosts that serve the same line, steps alternating
 
 
 def caller_main(plan: CallerPlan, barrier: Any) -> None:
@@ -232,7 +264,7 @@ def caller_main(plan: CallerPlan, barrier: Any) -> None:
     rng = random.Random(plan.index)
     calls = []
     names, weights = list(SCENARIOS), list(SCENARIOS.values())
-    with TimedTransport(plan.base, plan.think, plan.phrases.apology) as transport:
+    with TimedTransport(plan.base, plan.think, plan.phrases.apology, plan.others) as transport:
         simulator = Simulator(transport, plan.token)
         barrier.wait()
         time.sleep(rng.uniform(0, 2))  # callers do not all dial in the same millisecond

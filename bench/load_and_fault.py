@@ -210,17 +210,23 @@ def _sleep_until(moment: float) -> None:
 
 
 def run_callers(
-    options: Options, base: str, folder: Path, on_start: Callable[[float], None]
+    options: Options,
+    base: str,
+    folder: Path,
+    on_start: Callable[[float], None],
+    others: tuple[str, ...] = (),
 ) -> list[PlacedCall]:
     """Start every caller (spawned: no thread of this process is copied into them), release
-    them at once, and collect their calls."""
+    them at once, and collect their calls. ``others``: more hosts, the steps alternating."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(options.callers + 1)
     phrases = Phrases.load()
     processes = []
     for index in range(options.callers):
         out = folder / f"caller-{index}.json"
-        plan = CallerPlan(index, base, TOKEN, options.seconds, options.think, phrases, str(out))
+        plan = CallerPlan(
+            index, base, TOKEN, options.seconds, options.think, phrases, str(out), others
+        )
         process = context.Process(target=caller_main, args=(plan, barrier), daemon=True)
         process.start()
         processes.append((process, out))

@@ -25,11 +25,13 @@ def require(*names: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from cli import call, db, directory, hours, spool, staff
+    from cli import call, db, directory, hours, recordings, spool, staff, twilio
 
     app.cli.add_command(call.call)
     app.cli.add_command(db.db)
     app.cli.add_command(hours.hours)
     app.cli.add_command(directory.directory)
+    app.cli.add_command(recordings.recordings)
     app.cli.add_command(spool.spool)
     app.cli.add_command(staff.staff)
+    app.cli.add_command(twilio.twilio)

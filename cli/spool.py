@@ -18,10 +18,17 @@ def spool() -> None:
 
 
 @spool.command("replay")
+@click.option(
+    "--folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="another host's spool, copied here (a host that died with webhooks in its spool)",
+)
 @with_appcontext
-def replay_command() -> None:
+def replay_command(folder: Path | None) -> None:
     """Write what waits in the spool to the database (the worker does it every few seconds)."""
     context = helpdesk()
+    if folder is not None:
+        context = context.replace(settings=context.settings.replace(spool_dir=str(folder)))
     done = replay.replay_spool(context, limit=10_000)
     left = local_spool.pending(Path(context.settings.spool_dir))
     click.echo(f"{done} spooled webhook(s) written" + ("; some could not be, yet" if left else ""))

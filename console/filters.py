@@ -214,6 +214,7 @@ TICKET_EVENTS: dict[str, Any] = {
     "email_out": _("email to the client"),
     "follows": _("follows a closed ticket"),
     "followed_by": _("the client wrote again: a new ticket"),
+    "recording_purged": _("message deleted: kept for the days the retention allows"),
 }
 
 # A message's delivery state, and why an answer was held.

@@ -1,9 +1,11 @@
-"""Callers' messages, played from our own copy (RECORDINGS_DIR) to signed-in staff only."""
+"""Callers' messages, played from our own copy (in the storage every host reaches) to signed-in
+staff only, streamed chunk by chunk with Range requests so players can seek."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, Response, abort, request
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import ContentRange
 
 from console import queries
 from console.access import STAFF, allow, current_viewer, helpdesk, refuse_unmarked
@@ -17,7 +19,7 @@ bp.before_request(refuse_unmarked)
 @bp.get("/<int:recording_id>")
 @allow(STAFF)
 def play(recording_id: int) -> ResponseReturnValue:
-    """The audio, with Range requests (send_file's conditional responses) so players can seek.
+    """The audio, with Range requests so players can seek.
 
     Whoever may open the message's ticket may hear it; a message without a ticket is the
     supervisors' (they alone see the call log)."""
@@ -35,7 +37,22 @@ def play(recording_id: int) -> ResponseReturnValue:
         )
         if not allowed:
             abort(403)
-        path = recordings.stored_file(context.settings, recording)
-    if path is None:
-        abort(404)  # not copied from Twilio yet
-    return send_file(path.resolve(), mimetype=recordings.AUDIO_TYPE, conditional=True, max_age=0)
+        copy = recordings.playable(session, recording)
+    if copy is None:
+        abort(404)  # not copied from Twilio yet, or deleted after RECORDINGS_KEEP_DAYS
+    start, end, status = 0, copy.size, 200
+    wanted = request.range
+    if wanted is not None and len(wanted.ranges) == 1:  # several ranges: the whole file
+        span = wanted.range_for_length(copy.size)
+        if span is None:
+            return Response(status=416, headers={"Content-Range": f"bytes */{copy.size}"})
+        (start, end), status = span, 206
+    body = context.files.read(copy.file_id, start, end)
+    response = Response(body, status, mimetype=recordings.AUDIO_TYPE, direct_passthrough=True)
+    response.content_length = end - start
+    response.accept_ranges = "bytes"
+    response.cache_control.private = True
+    response.cache_control.max_age = 0
+    if status == 206:
+        response.content_range = ContentRange("bytes", start, end, copy.size)
+    return response

@@ -25,6 +25,8 @@ from models.db import make_engine, make_session_factory
 from routing import config as business_hours
 from routing.config import BusinessHours
 from settings import Settings
+from storage import files
+from storage.bucket import Bucket
 
 NOTICES_FILE = Path(__file__).with_name("notices.toml")
 CLIENT_MAIL_FILE = Path(__file__).with_name("client_mail.toml")
@@ -111,6 +113,13 @@ class Context:
     twilio_http: HttpClient | None = None
     # What the helpdesk takes for "now": the host's clock, or a simulation's (``with_clock``).
     clock: Clock = utcnow
+    # FILE_STORAGE=s3: the bucket new files go to; None: the database.
+    bucket: Bucket | None = None
+
+    @property
+    def files(self) -> files.Store:
+        """The files every host reaches (recordings)."""
+        return files.Store(self.sessions, self.bucket)
 
     def now(self) -> datetime:
         return self.clock()
@@ -161,4 +170,5 @@ def build(settings: Settings, sessions: sessionmaker[Session] | None = None) -> 
         hours=hours,
         notices=load_notices(),
         client_texts=i18n.load(CLIENT_MAIL_FILE, CLIENT_TEXTS),
+        bucket=Bucket.from_settings(settings) if settings.file_storage == "s3" else None,
     )

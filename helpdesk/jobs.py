@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import Any
 
+import log_fields
 import settings
 from helpdesk import context as helpdesk_context
 from helpdesk.context import Context
 from helpdesk.tasks import TABLE
-from models import OutboxState, OutboxTask
+from models import OutboxState, OutboxTask, Ticket
 from queueing import outbox
-from queueing.kinds import TaskTable
+from queueing.kinds import TaskKind, TaskTable
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,16 @@ def perform(context: Context, task_id: int, table: TaskTable = TABLE) -> None:
         if row is None or row.state == OutboxState.DONE:
             return
         name, args, attempts = row.task, dict(row.args), row.attempts
+        ticket = session.get(Ticket, args["ticket_id"]) if "ticket_id" in args else None
+        number = ticket.number if ticket is not None else None
     task = table.spec(name)
+    with log_fields.about(job=f"{name}:{task_id}", ticket=number):
+        _run(context, task_id, task, args, attempts)
+
+
+def _run(
+    context: Context, task_id: int, task: TaskKind, args: dict[str, Any], attempts: int
+) -> None:
     try:
         task.resolve()(context, **args)
     except Exception as error:
@@ -48,7 +59,7 @@ def perform(context: Context, task_id: int, table: TaskTable = TABLE) -> None:
         with context.transaction() as session:
             outbox.mark_failed(session, task_id, f"{type(error).__name__}: {error}", retry_in)
         if retry_in is None:
-            log.error("outbox task %s (%s) failed for good: %s", task_id, name, error)
+            log.error("outbox task %s (%s) failed for good: %s", task_id, task.name, error)
         raise
     with context.transaction() as session:
         outbox.mark_done(session, task_id)

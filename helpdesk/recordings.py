@@ -1,26 +1,30 @@
-"""Job: copy a caller's message from Twilio into the app's own storage (RECORDINGS_DIR), then,
-with RECORDINGS_DELETE_AT_TWILIO, delete Twilio's copy.
+"""Job: copy a caller's message from Twilio into the storage every host reaches
+(``storage.files``: the database), then, with RECORDINGS_DELETE_AT_TWILIO, delete Twilio's copy.
+Job: delete our copies older than RECORDINGS_KEEP_DAYS, each ticket's history saying so.
 
-Read, fetch, record: the row is read in one short transaction, the audio is fetched with no
-transaction open, and the copy is recorded in another. The file is written under a temporary
-name and renamed, so a fetch cut short never passes for a copy; a retry of a recording already
-copied (or already deleted at Twilio) sends no request at all.
+Read, fetch, record: the row is read in one short transaction, the audio is streamed from Twilio
+into the storage chunk by chunk (each chunk its own short transaction, none open across a read
+from the network), and the copy is recorded in another. A fetch cut short leaves nothing; a
+retry of a recording already copied (or already deleted at Twilio) sends no request at all.
+A copy that older versions left in RECORDINGS_DIR is moved by ``move_from_folder``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
+from helpdesk import tasks
 from helpdesk.context import Context
-from models import Recording, utcnow
-from settings import Settings
+from models import Recording, Ticket, TicketEvent, TicketEventKind, utcnow
+from storage import files
 from telephony import rest
 
 log = logging.getLogger(__name__)
@@ -30,6 +34,7 @@ log = logging.getLogger(__name__)
 AUDIO_SUFFIX = ".mp3"
 AUDIO_TYPE = "audio/mpeg"
 RESOURCE_SUFFIX = ".json"
+PURGE_EVERY_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -41,15 +46,8 @@ class Pending:
     deleted: bool
 
 
-@dataclass(frozen=True)
-class Copy:
-    name: str  # the file's name in RECORDINGS_DIR
-    size: int
-    sha256: str
-
-
 def file_name(recording_id: int) -> str:
-    """Made from our own id, never from anything Twilio sent: no path can be smuggled in."""
+    """The name older versions gave the copy in RECORDINGS_DIR, made from our own id."""
     return f"{recording_id}{AUDIO_SUFFIX}"
 
 
@@ -63,7 +61,7 @@ def copy_recording(context: Context, recording_id: int) -> None:
         log.info("no Twilio credentials: recording %s NOT copied", recording_id)
         return
     if not pending.copied:
-        copy = fetch(context, pending.url, Path(settings.recordings_dir), recording_id)
+        copy = fetch(context, pending.url, recording_id)
         _record_copy(context, recording_id, copy)
     if settings.recordings_delete_at_twilio and not pending.deleted:
         delete_at_twilio(context, pending.url)
@@ -79,28 +77,14 @@ def _pending(context: Context, recording_id: int) -> Pending | None:
         return Pending(row.url, row.stored_at is not None, row.deleted_at_twilio is not None)
 
 
-def fetch(context: Context, url: str, folder: Path, recording_id: int) -> Copy:
-    """Download the audio into ``folder``; raise (for RQ to retry) on any failure."""
-    folder.mkdir(parents=True, exist_ok=True)
-    name = file_name(recording_id)
-    digest, size = hashlib.sha256(), 0
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
-    try:
-        with (
-            os.fdopen(handle, "wb") as out,
-            rest.download(context.settings, context.twilio_http, url + AUDIO_SUFFIX) as chunks,
-        ):
-            for chunk in chunks:
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
-        if size == 0:
-            raise ValueError(f"recording {recording_id}: Twilio sent no audio")
-        os.replace(temporary, folder / name)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return Copy(name, size, digest.hexdigest())
+def fetch(context: Context, url: str, recording_id: int) -> files.Saved:
+    """Stream the audio into the storage; raise (for RQ to retry) on any failure."""
+    with rest.download(context.settings, context.twilio_http, url + AUDIO_SUFFIX) as chunks:
+        copy = context.files.save(AUDIO_TYPE, chunks)
+    if copy.size == 0:
+        context.files.remove(copy.file_id)
+        raise ValueError(f"recording {recording_id}: Twilio sent no audio")
+    return copy
 
 
 def delete_at_twilio(context: Context, url: str) -> None:
@@ -108,13 +92,14 @@ def delete_at_twilio(context: Context, url: str) -> None:
     rest.delete(context.settings, context.twilio_http, url + RESOURCE_SUFFIX)
 
 
-def _record_copy(context: Context, recording_id: int, copy: Copy) -> None:
+def _record_copy(context: Context, recording_id: int, copy: files.Saved) -> None:
     with context.transaction() as session:
         session.execute(
             update(Recording)
             .where(Recording.id == recording_id)
             .values(
-                stored_path=copy.name,
+                stored_file_id=copy.file_id,
+                stored_path=None,
                 stored_bytes=copy.size,
                 stored_sha256=copy.sha256,
                 stored_at=utcnow(),
@@ -129,9 +114,86 @@ def _record_deletion(context: Context, recording_id: int) -> None:
         )
 
 
-def stored_file(settings: Settings, recording: Recording) -> Path | None:
-    """Our copy of the recording, if the job has made it and it is still there."""
-    if recording.stored_path is None:
-        return None
-    path = Path(settings.recordings_dir) / recording.stored_path
-    return path if path.is_file() else None
+def write_due(context: Context) -> bool:
+    """The purge of the current hour, as an outbox row: each relay round writes it, and its key
+    lets one row in between all the workers."""
+    if context.settings.recordings_keep_days <= 0:
+        return False
+    with context.transaction() as session:
+        return tasks.purge_recordings(session, int(time.time() // PURGE_EVERY_SECONDS))
+
+
+def purge_old(context: Context) -> int:
+    """Job: delete our copies kept longer than RECORDINGS_KEEP_DAYS (0: kept for ever), one at
+    a time, each ticket's history saying so; return how many."""
+    days = context.settings.recordings_keep_days
+    if days <= 0:
+        return 0
+    purged = 0
+    for recording_id in _older_than(context, utcnow() - timedelta(days=days)):
+        if _purge(context, recording_id, days):
+            purged += 1
+    return purged
+
+
+def _older_than(context: Context, moment: datetime) -> list[int]:
+    with context.transaction() as session:
+        return list(
+            session.scalars(
+                select(Recording.id).where(
+                    Recording.stored_file_id.is_not(None),
+                    Recording.purged_at.is_(None),
+                    Recording.created_at < moment,
+                )
+            )
+        )
+
+
+def _purge(context: Context, recording_id: int, days: int) -> bool:
+    with context.transaction() as session:
+        row = session.get(Recording, recording_id, with_for_update=True)
+        if row is None or row.stored_file_id is None:
+            return False  # another worker purged it meanwhile
+        file_id = row.stored_file_id
+        row.stored_file_id, row.purged_at = None, utcnow()
+        if row.ticket_id is not None:
+            ticket = session.get_one(Ticket, row.ticket_id)
+            data = {"recording_id": recording_id, "days": days}
+            ticket.events.append(TicketEvent(kind=TicketEventKind.RECORDING_PURGED, data=data))
+    context.files.remove(file_id)  # after the row lets go of it: never half-played
+    return True
+
+
+@dataclass(frozen=True)
+class Playable:
+    """Our copy of a recording, ready to be streamed."""
+
+    file_id: int
+    size: int
+
+
+def playable(session: Session, recording: Recording) -> Playable | None:
+    """Our copy of the recording, if the job has made it (and retention has not removed it)."""
+    row = files.complete(session, recording.stored_file_id)
+    return Playable(row.id, row.size) if row is not None else None
+
+
+def move_from_folder(context: Context, folder: Path) -> Iterator[int]:
+    """Move each copy older versions kept in ``folder`` (RECORDINGS_DIR) into the storage,
+    then delete the file; yield each recording's id as it is moved."""
+    with context.transaction() as session:
+        rows = session.execute(
+            select(Recording.id, Recording.stored_path).where(
+                Recording.stored_path.is_not(None), Recording.stored_file_id.is_(None)
+            )
+        ).all()
+    for recording_id, name in rows:
+        path = folder / Path(name or "").name  # a name, never a path
+        if not path.is_file():
+            log.warning("recording %s: %s is not in %s; left as it is", recording_id, name, folder)
+            continue
+        with path.open("rb") as audio:
+            copy = context.files.save(AUDIO_TYPE, iter(lambda: audio.read(65536), b""))
+        _record_copy(context, recording_id, copy)
+        path.unlink()
+        yield recording_id

@@ -49,6 +49,8 @@ READ_MAIL = TaskKind("email.read", "mail.intake.read_stored")
 POLL_IMAP = TaskKind("email.poll_imap", "mail.imap.poll")
 # Copy a caller's message from Twilio into RECORDINGS_DIR (and delete Twilio's, if set).
 COPY_RECORDING = TaskKind("recording.copy", "helpdesk.recordings.copy_recording")
+# Delete our copies of the messages older than RECORDINGS_KEEP_DAYS (one row an hour at most).
+PURGE_RECORDINGS = TaskKind("recording.purge", "helpdesk.recordings.purge_old")
 # Send one notification a supervisor released (a held answer sent anyway).
 DELIVER = TaskKind("notification.deliver", "sending.delivery.deliver_one")
 # Close a resolved ticket the client did not answer within REOPEN_DAYS (internally: nothing sent).
@@ -75,6 +77,7 @@ TABLE = TaskTable(
         POLL_IMAP,
         READ_MAIL,
         COPY_RECORDING,
+        PURGE_RECORDINGS,
         DELIVER,
         AUTO_CLOSE,
     ),
@@ -240,6 +243,11 @@ def auto_close(session: Session, ticket_id: int, resolved_at: datetime, run_at: 
     args = {"ticket_id": ticket_id, "resolved_at": resolved_at.isoformat()}
     key = f"ticket-{ticket_id}-auto-close-{int(resolved_at.timestamp())}"
     return outbox.add(session, AUTO_CLOSE, args, key=key, run_at=run_at)
+
+
+def purge_recordings(session: Session, slot: int) -> bool:
+    """One purge per time slot, however many workers ask for it."""
+    return outbox.add(session, PURGE_RECORDINGS, {}, key=f"recordings-purge-{slot}")
 
 
 def copy_recording(session: Session, recording_id: int) -> bool:

@@ -35,6 +35,7 @@ from models.enums import (
     WorkCategory,
     WorkKind,
 )
+from models.files import StoredChunk, StoredFile
 from models.integrity import IntegrityRuleError
 from models.mail import EmailAttachment, EmailMessage, InboundMail, Quarantine
 from models.messaging import Installation, Notification, OutboxTask, PagerReply
@@ -93,6 +94,8 @@ __all__ = [
     "SignInLimit",
     "StaffMember",
     "StaffSession",
+    "StoredChunk",
+    "StoredFile",
     "Survey",
     "Ticket",
     "TicketEvent",

@@ -114,6 +114,13 @@ class Recording(Base):
     stored_at: Mapped[datetime | None]
     # When Twilio's copy was deleted (RECORDINGS_DELETE_AT_TWILIO), ours being safe.
     deleted_at_twilio: Mapped[datetime | None]
+    # Our copy in the storage every host reaches (storage.files); stored_path names a file of
+    # RECORDINGS_DIR kept by older versions, until `flask recordings move` moves it here.
+    stored_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stored_file.id", ondelete="SET NULL"), index=True
+    )
+    # When our copy was deleted after RECORDINGS_KEEP_DAYS (the ticket's history says so too).
+    purged_at: Mapped[datetime | None]
 
 
 class CallbackRequest(Base):

@@ -188,3 +188,4 @@ class TicketEventKind(StrEnum):
     TIME_CORRECTED = "time_corrected"
     FOLLOWS = "follows"  # opened by the client's answer to a closed ticket: which one
     FOLLOWED_BY = "followed_by"  # the client answered after closing: the ticket that follows
+    RECORDING_PURGED = "recording_purged"  # our copy of a message, deleted: RECORDINGS_KEEP_DAYS

@@ -50,7 +50,7 @@ class Relay:
         """One round: how many rows were handed to RQ."""
         self.rounds += 1
         try:
-            heartbeat.beat(self.queue.connection, self.name, utcnow())
+            heartbeat.beat(self.queue.connection, self.installation, self.name, utcnow())
             self._chores()
             moved = self.hand_due()
             if self.rounds % RESCUE_EVERY == 1:
@@ -99,7 +99,9 @@ class Relay:
             return job.id not in self.queue.get_job_ids()
         if status == "started":
             name = job.worker_name or ""
-            return not heartbeat.alive(self.queue.connection, name, utcnow(), WORKER_GONE_AFTER)
+            return not heartbeat.alive(
+                self.queue.connection, self.installation, name, utcnow(), WORKER_GONE_AFTER
+            )
         return status not in _ALIVE  # finished or failed without marking its row
 
     def _hand(self, rows: Sequence[OutboxTask], *, again: bool = False) -> int:

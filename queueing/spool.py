@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -61,6 +62,25 @@ def pending(folder: Path) -> bool:
             return any(e.name.endswith((SUFFIX, CLAIMED)) for e in entries)
     except FileNotFoundError:
         return False
+
+
+def writable(folder: Path) -> bool:
+    """Whether an entry could be written now (the folder made if need be, a file written)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+            return True
+    except OSError:
+        return False
+
+
+def waiting(folder: Path) -> int:
+    """How many entries wait to be replayed (for /metrics)."""
+    try:
+        with os.scandir(folder) as entries:
+            return sum(1 for e in entries if e.name.endswith((SUFFIX, CLAIMED)))
+    except FileNotFoundError:
+        return 0
 
 
 def replay(

@@ -115,11 +115,13 @@ def redis() -> Iterator[Redis]:
 
 
 @pytest.fixture
-def back_office_alive(redis: Redis) -> None:
-    """A worker's relay that has just beaten, as /healthz wants to see."""
-    from queueing import heartbeat
+def back_office_alive(redis: Redis, sessions: sessionmaker[Session]) -> None:
+    """A worker's relay of this database that has just beaten, as /healthz wants to see."""
+    from queueing import heartbeat, outbox
 
-    heartbeat.beat(redis, "worker-1", models.utcnow())
+    with sessions.begin() as session:
+        installation = outbox.installation_key(session)
+    heartbeat.beat(redis, installation, "worker-1", models.utcnow())
 
 
 def app_config(database_url: str, **extra: Any) -> dict[str, Any]:

@@ -3,6 +3,7 @@ keeps the worker busy. They are run by ``tests.jobs.run``, with the helpdesk's o
 
 from __future__ import annotations
 
+import logging
 import time
 
 from sqlalchemy import update
@@ -16,7 +17,8 @@ COUNT = TaskKind("test.count", "tests.jobs.count")
 BREAK = TaskKind("test.break", "tests.jobs.fail", max_retries=0)
 PAUSE = TaskKind("test.pause", "tests.jobs.pause")
 FLAKY = TaskKind("test.flaky", "tests.jobs.flaky")
-TABLE = tasks.TABLE.with_tasks("tests.jobs.run", COUNT, BREAK, PAUSE, FLAKY)
+SAY = TaskKind("test.say", "tests.jobs.say")
+TABLE = tasks.TABLE.with_tasks("tests.jobs.run", COUNT, BREAK, PAUSE, FLAKY, SAY)
 
 
 def run(task_id: int) -> None:
@@ -43,6 +45,11 @@ def flaky(context: Context, name: str) -> None:
     if tried is None:
         raise RuntimeError("the first run of a flaky task fails")
     count(context, name)
+
+
+def say(context: Context, ticket_id: int, text: str) -> None:
+    """Write one log line about a ticket."""
+    logging.getLogger(__name__).info(text)
 
 
 def fail(context: Context, why: str) -> None:

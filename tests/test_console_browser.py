@@ -364,12 +364,9 @@ SILENT_MP3 = (bytes.fromhex("fffb9064") + bytes(413)) * 38
 
 
 def _copied(phone_app: Flask, db: Session, recording: Recording) -> None:
-    """The recording as the copy job leaves it: the audio in RECORDINGS_DIR, the row told so."""
-    name = recordings.file_name(recording.id)
-    folder = Path(phone.helpdesk(phone_app).settings.recordings_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(SILENT_MP3)
-    recording.stored_path, recording.stored_bytes = name, len(SILENT_MP3)
+    """The recording as the copy job leaves it: the audio in the storage, the row told so."""
+    copy = phone.helpdesk(phone_app).files.save(recordings.AUDIO_TYPE, [SILENT_MP3])
+    recording.stored_file_id, recording.stored_bytes = copy.file_id, copy.size
     recording.stored_sha256 = hashlib.sha256(SILENT_MP3).hexdigest()
     recording.stored_at = utcnow()
     db.commit()

@@ -23,7 +23,7 @@ _STATIC_SCRIPT = re.compile(
 # Outside the console's rule: Twilio signs /voice and /sms, the inbound-mail hook checks its bearer
 # secret (tests/test_email_*), /healthz only reads, assets are public; the survey is the clients'
 # page, its token the secret (tests/test_email_survey.py).
-NOT_CONSOLE = ("ivr.", "sms.", "email_hook.", "health.", "survey.")
+NOT_CONSOLE = ("ivr.", "sms.", "email_hook.", "health.", "metrics.", "survey.")
 VALUES = {
     "number": 1001,
     "call_id": 1,

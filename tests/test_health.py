@@ -85,8 +85,10 @@ def test_unavailable_when_the_outbox_is_late(client: FlaskClient, db: Session) -
 def test_reports_the_workers_last_heartbeat(
     client: FlaskClient, redis: Redis, context: Context
 ) -> None:
+    with context.transaction() as session:
+        installation = outbox.installation_key(session)
     queue = Queue("altilogix-test", connection=redis)
-    Relay(context.sessions, queue, "test-installation", jobs.TABLE, "w1").once()
+    Relay(context.sessions, queue, installation, jobs.TABLE, "w1").once()
     body = client.get("/healthz").get_json()
     assert body["worker"]["ok"] is True
     assert body["worker"]["workers"] == 1
@@ -94,9 +96,11 @@ def test_reports_the_workers_last_heartbeat(
 
 
 def test_a_worker_whose_relay_stopped_beating_is_reported(
-    client: FlaskClient, redis: Redis
+    client: FlaskClient, redis: Redis, db: Session
 ) -> None:
-    heartbeat.beat(redis, "w1", utcnow() - timedelta(minutes=5))
+    installation = outbox.installation_key(db)
+    db.commit()
+    heartbeat.beat(redis, installation, "w1", utcnow() - timedelta(minutes=5))
     assert client.get("/healthz").get_json()["worker"]["ok"] is False
 
 

@@ -206,7 +206,7 @@ def test_a_job_held_by_a_worker_that_is_gone_is_handed_again(
     queue.remove(job)  # a worker took it...
     job.set_status(JobStatus.STARTED)
     redis.hset(job.key, "worker_name", "worker-gone")  # ...and was SIGKILLed since
-    heartbeat.beat(redis, "worker-gone", utcnow() - timedelta(minutes=5))
+    heartbeat.beat(redis, installation, "worker-gone", utcnow() - timedelta(minutes=5))
     with _later():
         assert hand.rescue() == 1
     assert queue.get_job_ids() == [outbox.job_id(installation, row_id)]
@@ -224,7 +224,7 @@ def test_a_job_held_by_a_live_worker_is_left_to_it(
     job.set_status(JobStatus.STARTED)
     redis.hset(job.key, "worker_name", "worker-2")
     with _later():
-        heartbeat.beat(redis, "worker-2", utcnow())
+        heartbeat.beat(redis, installation, "worker-2", utcnow())
         assert hand.rescue() == 0
 
 

@@ -134,3 +134,16 @@ def test_a_webhook_writes_back_what_no_worker_wrote_within_half_a_minute(
         answer.close()  # the WSGI server closes it once Twilio has the answer
     assert list(folder.glob("*.json")) == []
     assert db.scalars(select(Recording)).first() is not None
+
+
+def test_a_dead_hosts_spool_copied_to_another_host_is_replayed_there(
+    down: Flask, folder: Path, engine_url: str, db: Session, tmp_path: Path
+) -> None:
+    signed_post(down, "/voice/recorded?kind=voicemail&after_error=1", _recording())
+    other_host = create_app(
+        app_config(engine_url, SPOOL_DIR=str(tmp_path / "its-own-spool"), CATA_NUMBERS=[CATA])
+    )
+    result = other_host.test_cli_runner().invoke(args=["spool", "replay", "--folder", str(folder)])
+    assert result.output == "1 spooled webhook(s) written\n"
+    assert len(db.scalars(select(Ticket)).all()) == 1
+    assert list(folder.glob("*.json")) == []

@@ -3,6 +3,7 @@ supervisor), against faults: a busy SQLite file, Redis going away."""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 from alembic import command
@@ -22,12 +24,14 @@ from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+import health
+from app import create_app
 from migrations import alembic_config
 from models import Counter, OutboxTask, utcnow
 from models.db import make_engine, make_session_factory
 from queueing import heartbeat, outbox
 from tests import jobs
-from tests.conftest import ROOT
+from tests.conftest import ROOT, app_config
 from tests.services import PrivateRedis
 
 QUEUE = "altilogix-faults"
@@ -44,7 +48,9 @@ sys.exit(Supervisor([worker], RestartPolicy(delays=(0.5,) * 10, window=60)).run(
 class WorkerProcess:
     """``worker.main()`` under a supervisor, in a process of its own, its output in a file."""
 
-    def __init__(self, database_url: str, redis_url: str, log_path: Path, relay: str) -> None:
+    def __init__(
+        self, database_url: str, redis_url: str, log_path: Path, relay: str, program: str
+    ) -> None:
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -58,7 +64,7 @@ class WorkerProcess:
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-c", SUPERVISED],
+            [sys.executable, "-c", program],
             cwd=ROOT,
             env=env,
             stdout=self._log,
@@ -80,6 +86,11 @@ class WorkerProcess:
         self._log.close()
         return self.process.returncode
 
+    def kill(self) -> None:
+        """SIGKILL, as a host that dies (an unsupervised worker: nothing starts it again)."""
+        self.process.kill()
+        self.process.wait(timeout=5)
+
 
 def wait_until(condition: Callable[[], bool], seconds: float, why: Callable[[], str]) -> None:
     deadline = time.monotonic() + seconds
@@ -99,21 +110,26 @@ def private_redis() -> Iterator[PrivateRedis]:
         server.close()
 
 
-@pytest.fixture
-def sqlite_file(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'worker.db'}"
+def _migrated(path: Path) -> str:
+    url = f"sqlite:///{path}"
     command.upgrade(alembic_config(url), "head")
     return url
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> str:
+    return _migrated(tmp_path / "worker.db")
 
 
 @pytest.fixture
 def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     started: list[WorkerProcess] = []
 
-    def start(database_url: str, redis_url: str, relay: str = "0.5") -> WorkerProcess:
-        process = WorkerProcess(
-            database_url, redis_url, tmp_path / f"worker-{len(started)}.log", relay
-        )
+    def start(
+        database_url: str, redis_url: str, relay: str = "0.5", program: str = SUPERVISED
+    ) -> WorkerProcess:
+        log = tmp_path / f"worker-{len(started)}.log"
+        process = WorkerProcess(database_url, redis_url, log, relay, program)
         started.append(process)
         return process
 
@@ -180,9 +196,11 @@ def _ran(sessions: sessionmaker[Session], name: str) -> bool:
         return db.get(Counter, name) is not None
 
 
-def _worker_started(redis: Redis) -> bool:
+def _worker_started(redis: Redis, sessions: sessionmaker[Session]) -> bool:
+    with sessions.begin() as db:
+        installation = outbox.installation_key(db)
     try:
-        return bool(heartbeat.last_beats(redis))
+        return bool(heartbeat.last_beats(redis, installation))
     except RedisError:
         return False
 
@@ -193,7 +211,9 @@ def test_jobs_go_on_after_a_redis_outage_that_caught_a_worker_busy(
     sessions = make_session_factory(make_engine(sqlite_file))
     redis = private_redis.client()
     worker = start_worker(sqlite_file, private_redis.url)
-    wait_until(lambda: _worker_started(redis), 20, lambda: f"no start; see {worker.log_path}")
+    wait_until(
+        lambda: _worker_started(redis, sessions), 20, lambda: f"no start; see {worker.log_path}"
+    )
     with sessions.begin() as db:
         installation = outbox.installation_key(db)
     busy_id = outbox.job_id(installation, _add(sessions, jobs.PAUSE, seconds=2))
@@ -225,7 +245,9 @@ def test_a_timed_task_runs_when_due_after_a_redis_outage(
     sessions = make_session_factory(make_engine(sqlite_file))
     redis = private_redis.client()
     worker = start_worker(sqlite_file, private_redis.url)
-    wait_until(lambda: _worker_started(redis), 20, lambda: f"no start; see {worker.log_path}")
+    wait_until(
+        lambda: _worker_started(redis, sessions), 20, lambda: f"no start; see {worker.log_path}"
+    )
     _add(sessions, jobs.COUNT, name="timed", run_at=utcnow() + timedelta(seconds=5))
 
     private_redis.stop()  # Redis restarts empty before the task is due
@@ -238,3 +260,37 @@ def test_a_timed_task_runs_when_due_after_a_redis_outage(
         lambda: f"the timed task did not run; see {worker.log_path}",
     )
     assert worker.stop() == 0
+
+
+def _worker_health(database_url: str, redis_url: str) -> dict[str, object]:
+    app = create_app(app_config(database_url, REDIS_URL=redis_url))
+    report: dict[str, object] = app.test_client().get("/healthz").get_json()["worker"]
+    return report
+
+
+def test_two_deployments_on_one_redis_each_see_their_own_workers(
+    tmp_path: Path,
+    private_redis: PrivateRedis,
+    start_worker: Callable[..., WorkerProcess],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    staging, production = _migrated(tmp_path / "staging.db"), _migrated(tmp_path / "prod.db")
+    redis = private_redis.client()
+    workers = {
+        url: start_worker(url, private_redis.url, program=WORKER_MAIN)
+        for url in (staging, production)
+    }
+    for url, process in workers.items():
+        sessions = make_session_factory(make_engine(url))
+        started = functools.partial(_worker_started, redis, sessions)
+        wait_until(started, 20, process.log)
+    workers[staging].kill()
+    monkeypatch.setattr(health, "WORKER_STALE_SECONDS", 2)
+    time.sleep(3)  # the killed worker's last beat grows stale; the live one beats on
+    assert _worker_health(staging, private_redis.url) == {
+        "ok": False,
+        "last_heartbeat": ANY,
+        "age_seconds": ANY,
+        "workers": 1,
+    }
+    assert _worker_health(production, private_redis.url)["ok"] is True

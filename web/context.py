@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
+import log_fields
 from helpdesk.context import Context
 
 KEY = "helpdesk"
@@ -11,6 +12,16 @@ KEY = "helpdesk"
 
 def install(app: Flask, context: Context) -> None:
     app.extensions[KEY] = context
+    app.before_request(_log_fields)
+
+
+def _log_fields() -> None:
+    """Every log line of a Twilio webhook carries its CallSid; of a ticket's page, its number."""
+    view_args = request.view_args or {}
+    # Only Twilio's call webhooks have their form read here: another door (the mail hook) sets
+    # its own size limit before its body is read.
+    call_sid = request.form.get("CallSid") if request.path.startswith("/voice/") else None
+    log_fields.start_request(call_sid=call_sid, ticket=view_args.get("number"))
 
 
 def current() -> Context:
