@@ -17,6 +17,8 @@ from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from console.access import current_viewer
+
 _ = lazy_gettext
 log = logging.getLogger(__name__)
 
@@ -89,7 +91,7 @@ def _form_expired(error: HTTPException) -> ResponseReturnValue:
     kept = sum(len(value) for value in fields.values()) <= DRAFT_MAX_CHARS
     if fields and kept and back:
         session["draft"] = {"page": back, "fields": fields}
-    signed_out = "staff_id" not in session
+    signed_out = _signed_out()
     sign_in = url_for("auth.sign_in", next=back) if back else url_for("auth.sign_in")
     html = render_template(
         "form_expired.html",
@@ -100,6 +102,16 @@ def _form_expired(error: HTTPException) -> ResponseReturnValue:
         back=back,
     )
     return html, 400
+
+
+def _signed_out() -> bool:
+    """Whether the server knows no session for this browser any more (signed out, ended by a
+    supervisor, expired): then the way on is to sign in, not to reload the page."""
+    try:
+        return current_viewer() is None
+    except Exception:  # the database away: signing in is the way on that may work
+        log.exception("could not read the session")
+        return True
 
 
 def _back() -> str:

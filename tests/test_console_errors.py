@@ -131,3 +131,21 @@ def test_a_password_is_never_kept_nor_shown_back(phone_app: Flask, db: Session) 
     )
     assert answer.status_code == 400
     assert "a secret phrase" not in answer.get_data(as_text=True)
+
+
+def test_a_stale_form_from_a_signed_in_technician_leads_back_to_the_page_not_to_sign_in(
+    phone_app: Flask, db: Session
+) -> None:
+    give_passwords(db)
+    place_call(phone_app, at(2026, 12, 1, 10), press="6")
+    luc = signed_in(phone_app, LUC)
+    answer = luc.client.post(
+        f"{TICKET}/notes",
+        data={"text": "Rappeler demain.", "visibility": "private", "csrf_token": "stale"},
+        headers={"Referer": f"http://localhost{TICKET}"},
+    )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "Le formulaire était trop ancien" in page
+    assert f'href="{TICKET}">Retour à la page</a>' in page
+    assert "Se reconnecter" not in page
