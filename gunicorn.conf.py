@@ -14,7 +14,7 @@ from typing import Any
 from gunicorn.glogging import Logger
 
 import settings
-from redaction import RedactingFormatter
+from redaction import RedactingFormatter, RedactingJsonFormatter
 
 _config = settings.load()
 
@@ -45,6 +45,9 @@ class RedactingLogger(Logger):  # type: ignore[misc]
         secrets = settings.log_secrets(_config)
         for log in (self.error_log, self.access_log):
             for handler in log.handlers:
+                if _config.log_format == "json":  # one JSON object a line, as the app's lines
+                    handler.setFormatter(RedactingJsonFormatter(secrets))
+                    continue
                 shown = handler.formatter or logging.Formatter("%(message)s")
                 handler.setFormatter(RedactingFormatter(shown._fmt or "", secrets, shown.datefmt))
 

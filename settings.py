@@ -711,7 +711,8 @@ def configure_logging(settings: Settings) -> None:
 
 def log_secrets(settings: Settings) -> tuple[str, ...]:
     """The settings' secrets, masked in every log line (the app's and gunicorn's)."""
-    passwords = [urlparse(url).password or "" for url in (settings.smtp_url, settings.imap_url)]
+    urls = (settings.smtp_url, settings.imap_url, settings.redis_url)
+    passwords = [urlparse(url).password or "" for url in urls]
     return (
         settings.twilio_auth_token,
         settings.secret_key,

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None, table: TaskTable = TABLE) -> int:
     try:
         worker, relay = make_worker(context, Redis.from_url(config.redis_url), table)
     except RedisError as error:
-        print(f"worker: Redis at {config.redis_url} does not answer ({error})", file=sys.stderr)
+        print(f"worker: Redis does not answer at REDIS_URL ({error})", file=sys.stderr)
         return 1
     if options.burst:
         log.info("burst: %d job(s) run", burst(worker, relay))

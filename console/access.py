@@ -14,6 +14,7 @@ from flask import Response, abort, current_app, g, redirect, request, session, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import BadRequest
 
 from helpdesk import staff_sessions
 from helpdesk.context import Context
@@ -43,6 +44,10 @@ class Viewer:
         return self.role == Role.SUPERVISOR
 
 
+class SessionEnded(BadRequest):
+    """A form sent after the server ended its session (console.errors answers it)."""
+
+
 def helpdesk() -> Context:
     return web_context.current()
 
@@ -57,6 +62,10 @@ def allow(who: str) -> Callable[[View], View]:
         def guarded(*args: Any, **kwargs: Any) -> ResponseReturnValue:
             if who != ANYONE:
                 viewer = current_viewer()
+                if viewer is None and request.method == "POST":
+                    # The server ended the session (idle, signed out everywhere, a new role)
+                    # while the form was open: keep what was typed, as for an expired form.
+                    raise SessionEnded()
                 if viewer is None:
                     return redirect(url_for("auth.sign_in") + "?" + urlencode({"next": _here()}))
                 if who == SUPERVISORS and not viewer.supervisor:

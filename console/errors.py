@@ -14,10 +14,12 @@ from urllib.parse import urlsplit
 from flask import Flask, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from console.access import current_viewer
+from console.access import SessionEnded, current_viewer
+from web import inputs
 
 _ = lazy_gettext
 log = logging.getLogger(__name__)
@@ -41,6 +43,10 @@ HINTS: dict[int, Any] = {
         "Nothing of what you were doing was kept. Try again soon; if it goes on, tell a supervisor."
     ),
 }
+REFUSED_INPUT = _(
+    "The form held a character the console cannot keep (a control character), a text too long "
+    "or a date out of range: nothing was changed."
+)
 # Fields never shown back nor kept: secrets.
 SECRET_FIELDS = frozenset({"csrf_token", "password", "password2", "confirm"})
 # A session cookie holds at most about 4 KB: a longer draft is shown to copy, not kept.
@@ -52,6 +58,7 @@ def register(app: Flask) -> None:
     path, a refused form (CSRF) gets this page instead of its plain one."""
     app.register_error_handler(HTTPException, _page)
     app.register_error_handler(CSRFError, _form_expired)
+    app.register_error_handler(SessionEnded, _form_expired)
 
 
 def _page(error: HTTPException) -> ResponseReturnValue:
@@ -61,10 +68,14 @@ def _page(error: HTTPException) -> ResponseReturnValue:
     if isinstance(error, InternalServerError):
         log.error("console error on %s", request.path, exc_info=error.original_exception)
     why = error.description if _told(error) else ""
+    typed: dict[str, str] = {}
+    if isinstance(error, inputs.InputRefused):  # words for the reader, and what they typed
+        why = str(REFUSED_INPUT)
+        typed = {name: inputs.clean(value, inputs.LONGEST_FORM_VALUE) for name, value in _typed()}
     title, hint = TITLES.get(code, TITLES[400]), HINTS.get(code, "")
     try:
         html = render_template(
-            "error.html", code=code, title=title, why=why, hint=hint, back=_back()
+            "error.html", code=code, title=title, why=why, hint=hint, back=_back(), typed=typed
         )
     except Exception:  # the page itself failed (the database away): Werkzeug's page, not a loop
         log.exception("the error page failed")
@@ -73,8 +84,22 @@ def _page(error: HTTPException) -> ResponseReturnValue:
 
 
 def _told(error: HTTPException) -> bool:
-    """Whether the code gave a reason of its own (``abort(403, description=…)``)."""
+    """Whether the code gave a reason of its own (``abort(403, description=…)``); a rate
+    limit's description is its rule ("2 per 1 minute"), no reason for a reader."""
+    if isinstance(error, RateLimitExceeded):
+        return False
     return bool(error.description) and error.description != type(error).description
+
+
+def _typed() -> list[tuple[str, str]]:
+    """What a refused form held, but its secrets, for the reader to copy."""
+    if request.method != "POST":
+        return []
+    return [
+        (name, value)
+        for name, value in request.form.items()
+        if name not in SECRET_FIELDS and value.strip()
+    ]
 
 
 def _form_expired(error: HTTPException) -> ResponseReturnValue:
@@ -82,11 +107,7 @@ def _form_expired(error: HTTPException) -> ResponseReturnValue:
     is kept for the page it came from, and shown here to copy."""
     if not request.path.startswith("/console"):
         return error
-    fields = {
-        name: value
-        for name, value in request.form.items()
-        if name not in SECRET_FIELDS and value.strip()
-    }
+    fields = dict(_typed())
     back = _back()
     kept = sum(len(value) for value in fields.values()) <= DRAFT_MAX_CHARS
     if fields and kept and back:

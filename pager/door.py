@@ -51,11 +51,11 @@ def incoming() -> Response:
 def status() -> Response:
     """Twilio says what became of one SMS we sent; a page that did not arrive is noticed."""
     context = web_context.current()
-    sid = request.form.get("MessageSid", "")
+    sid = inputs.clean(request.form.get("MessageSid", ""), 64)
     if not sid:
         return Response("MessageSid is required", 400, mimetype="text/plain")
-    state = request.form.get("MessageStatus", "")[:20]
-    error_code = request.form.get("ErrorCode", "")[:10]
+    state = inputs.clean(request.form.get("MessageStatus", ""), 20)
+    error_code = inputs.clean(request.form.get("ErrorCode", ""), 10)
     with context.transaction() as session:
-        pages.record_status(session, context.hours, sid[:64], state, error_code)
+        pages.record_status(session, context.hours, sid, state, error_code)
     return Response(status=204)

@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import NoReturn
 
 from flask import Flask, abort
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.access import ANYONE, allow
+from models import StaffMember
 from tests.console_world import (
     DAVID,
     HELENE,
@@ -149,3 +151,26 @@ def test_a_stale_form_from_a_signed_in_technician_leads_back_to_the_page_not_to_
     assert "Le formulaire était trop ancien" in page
     assert f'href="{TICKET}">Retour à la page</a>' in page
     assert "Se reconnecter" not in page
+
+
+def test_a_note_sent_after_a_supervisor_signed_the_technician_out_comes_back_after_signing_in(
+    phone_app: Flask, db: Session
+) -> None:
+    give_passwords(db)
+    place_call(phone_app, at(2026, 12, 1, 10), press="6")
+    luc = signed_in(phone_app, LUC)
+    token = luc.token(TICKET)  # the page stays open; the cookie and its token stay valid
+    luc_id = db.scalars(select(StaffMember.id).where(StaffMember.email == LUC)).one()
+    assert signed_in(phone_app, HELENE).post(f"/console/staff/{luc_id}/sign-out").status_code == 302
+    note = "Le client rappellera après sa réunion."
+    answer = luc.client.post(
+        f"{TICKET}/notes",
+        data={"text": note, "visibility": "private", "csrf_token": token},
+        headers={"Referer": f"http://localhost{TICKET}"},
+    )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "Votre session a pris fin avant l'envoi du formulaire" in page
+    assert 'href="/console/sign-in?next=/console/tickets/1001"' in page
+    luc.sign_in(LUC)
+    assert f"required>{note}</textarea>" in luc.text(TICKET)

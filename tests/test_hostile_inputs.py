@@ -35,6 +35,7 @@ DOORS = ("console", "survey", "pager", "ivr", "health.py", "web", "mail/hook.py"
 NAME_READ = re.compile(
     r"""(?:args|form|values|files)\.get(?:list)?\(\s*["']([\w-]+)["']"""
     r"""|forms\.\w+\(\s*["']([\w-]+)["']|_field\(\s*["']([\w-]+)["']"""
+    r"""|_form\(\s*["']([\w-]+)["']"""
 )
 NASTY = [
     "\x00",
@@ -287,6 +288,27 @@ def test_an_sms_with_a_nul_byte_is_cleaned_and_answered(fuzz_app: Flask) -> None
     response = signed_post(fuzz_app, "/sms/incoming", params)
     assert response.status_code == 200
     assert "<Message>" in response.get_data(as_text=True)
+
+
+def test_a_delivery_status_with_a_nul_byte_is_cleaned_and_answered(fuzz_app: Flask) -> None:
+    params = {
+        "MessageSid": "SM\x00" + "4" * 32,
+        "MessageStatus": "undelivered",
+        "ErrorCode": "3\x00",
+    }
+    assert signed_post(fuzz_app, "/sms/status", params).status_code == 204
+
+
+def test_a_console_note_with_a_control_character_is_refused_in_words_with_the_text_to_copy(
+    fuzz_app: Flask,
+) -> None:
+    place_call(fuzz_app, at(2026, 12, 1, 10), press="6")
+    luc = signed_in(fuzz_app, LUC)
+    answer = luc.post("/console/tickets/1001/notes", {"text": "Ligne 1\x0bligne 2"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "un caractère que la console ne peut pas garder" in page
+    assert "Ligne 1ligne 2</textarea>" in page  # to copy, cleaned
 
 
 def test_a_counter_in_a_voice_url_that_is_no_ascii_number_is_ignored(fuzz_app: Flask) -> None:

@@ -3,6 +3,7 @@ and every line it logged, the access log included, read for tokens, numbers and 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -41,9 +42,11 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(phone_app: Flask, db: Session, engine_url: str, tmp_path: Path) -> Iterator[str]:
+def server(
+    request: pytest.FixtureRequest, phone_app: Flask, db: Session, engine_url: str, tmp_path: Path
+) -> Iterator[str]:
     """gunicorn serving the tests' database; its output (the app's logs, gunicorn's errors and
-    its access log) goes to a file the test reads."""
+    its access log) goes to a file the test reads. LOG_FORMAT is the test's parameter (text)."""
     give_passwords(db)
     port = free_port()
     config = app_config(
@@ -55,6 +58,7 @@ def server(phone_app: Flask, db: Session, engine_url: str, tmp_path: Path) -> It
         PORT=str(port),
         WEB_CONCURRENCY="1",
         RATE_LIMITS="false",
+        LOG_FORMAT=getattr(request, "param", "text"),
     )
     env = {**os.environ, **{name: str(value) for name, value in config.items()}}
     output = (tmp_path / "server.log").open("w")
@@ -161,3 +165,15 @@ def test_a_day_of_traffic_leaves_no_token_number_or_address_in_any_log_line(
     leaks = [value for value in personal if value in written]
     lines = [line for line in written.splitlines() if any(value in line for value in leaks)]
     assert leaks == [], lines[:5]
+
+
+@pytest.mark.parametrize("server", ["json"], indirect=True)
+def test_json_logs_are_one_object_a_line_gunicorns_included_and_redacted(
+    server: str, db: Session, tmp_path: Path
+) -> None:
+    token = a_day_of_traffic(server, db)
+    time.sleep(0.5)  # the access log's last lines
+    lines = [line for line in (tmp_path / "server.log").read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # fails on a line that is not JSON
+    assert any('"POST /sms/incoming" 200' in record["message"] for record in records)
+    assert not [line for line in lines if token in line or "5550101" in line or HELENE in line]

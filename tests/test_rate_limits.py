@@ -75,9 +75,10 @@ def test_the_sms_webhook_is_limited(limited_app: Flask) -> None:
 
 def test_the_counters_live_in_the_deployments_own_keys(limited_app: Flask, redis: Redis) -> None:
     Staff(limited_app).sign_in(LUC, "guess guess guess")
-    prefix = limits.key_prefix(limited_app.config["SETTINGS"])
-    keys = [key.decode() if isinstance(key, bytes) else key for key in redis.keys("*")]
-    assert keys and all(f"/{prefix}/" in key for key in keys), keys
+    with limited_app.app_context():
+        deployment = limits.deployment()
+    keys = [key.decode() if isinstance(key, bytes) else key for key in redis.keys("*limits*")]
+    assert keys and all(f"/{deployment}:" in key for key in keys), keys
 
 
 def test_a_rate_that_does_not_parse_stops_start_up(engine_url: str) -> None:

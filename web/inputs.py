@@ -17,8 +17,9 @@ import re
 from collections.abc import Collection, Iterable
 from datetime import date
 
-from flask import Flask, Response, request
+from flask import Flask, abort, request
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import BadRequest
 
 # A form's text may hold tabs and line breaks; nothing else below the space, nor DEL.
 CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -33,16 +34,23 @@ DATE_LIKE = re.compile(r"\s*(\d+)-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?)
 SANE_YEARS = range(1900, 2200)
 
 
+class InputRefused(BadRequest):
+    """A request refused for what it holds; ``description`` says what (in English, for logs and
+    programs; the console's error page words it for its reader and shows the typed text)."""
+
+
 def install(app: Flask, exempt_blueprints: Collection[str]) -> None:
     def check() -> ResponseReturnValue | None:
         if request.blueprint in exempt_blueprints:
             return None
         if _bad_route_number():
-            return _refused(404, "no such page")
+            abort(404)
         problem = problem_in(request.path, request.args.items(multi=True), line=True)
         if problem is None and request.method == "POST":
             problem = problem_in("", request.form.items(multi=True), line=False)
-        return _refused(400, problem) if problem else None
+        if problem:
+            raise InputRefused(description=problem)
+        return None
 
     app.before_request(check)
 
@@ -114,7 +122,3 @@ def _bad_route_number() -> bool:
 
 def _shown(name: str) -> str:
     return CONTROL_IN_LINE.sub("?", name)[:40] or "a value"
-
-
-def _refused(status: int, why: str) -> Response:
-    return Response(f"{status} {why}", status, mimetype="text/plain")

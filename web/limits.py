@@ -6,14 +6,15 @@ doors: the requests then go unlimited (the sign-in's own limits, in the database
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from queueing import outbox
 from settings import Settings
+from web import context as web_context
 
 # Redis slow or gone costs a request at most this, then it goes unlimited (the stub of
 # storage_options says str | int; redis-py takes float seconds).
@@ -23,7 +24,7 @@ REDIS_TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": 0.5, "socket_timeout
 def install(app: Flask, settings: Settings) -> Limiter:
     """Limit the public POSTs of ``app`` (call once every route is registered)."""
     limiter = Limiter(
-        get_remote_address,  # the client's, as ProxyFix gives it behind TRUSTED_PROXIES
+        client_of_deployment,
         app=app,
         storage_uri=settings.redis_url,
         storage_options=REDIS_TIMEOUTS,
@@ -49,6 +50,20 @@ def install(app: Flask, settings: Settings) -> Limiter:
 
 
 def key_prefix(settings: Settings) -> str:
-    """One namespace per deployment, as the queues have: the queue's name and the database's."""
-    database = hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]
-    return f"{settings.rq_queue}-{database}-limits"
+    return f"{settings.rq_queue}-limits"
+
+
+def client_of_deployment() -> str:
+    """Whom a count is about: the client's address (as ProxyFix gives it behind
+    TRUSTED_PROXIES) within this deployment, named by its database's own identity as queues,
+    job ids and heartbeats are (not by its URL, which hosts may spell apart)."""
+    return f"{deployment()}:{get_remote_address()}"
+
+
+def deployment() -> str:
+    """The database's identity, read once per process (it never changes)."""
+    known: dict[str, str] = current_app.extensions.setdefault("deployment", {})
+    if "key" not in known:
+        with web_context.current().transaction() as session:
+            known["key"] = outbox.installation_key(session)[:12]
+    return known["key"]
