@@ -27,14 +27,17 @@ from sqlalchemy import (
     cast,
     extract,
     func,
+    insert,
     literal,
     select,
+    text,
     tuple_,
     type_coerce,
 )
 from sqlalchemy.orm import Session
 
-from models import Call, CallDirection, CallOutcome, Line, Ticket
+from models import Call, CallDirection, CallHour, CallHourCount, CallOutcome, Line, Ticket, tallies
+from models.db import lock_row
 from web import inputs
 
 DEFAULT_DAYS = 28
@@ -142,27 +145,42 @@ def _inbound(start: datetime, end: datetime) -> ColumnElement[bool]:
     )
 
 
-def call_counts(session: Session, start: datetime, end: datetime, zone: ZoneInfo) -> CallTally:
-    """Query 1: inbound calls per day, hour of the week and outcome."""
+def call_counts(
+    session: Session, start: datetime, end: datetime, zone: ZoneInfo, now: datetime
+) -> CallTally:
+    """Query 1: inbound calls per day, hour of the week and outcome: the settled hours from
+    their stored counts (counted and stored first if they are not yet), the others live."""
+    settled = min(end, max(start, tallies.settled_before(now)))
+    store_hours(session, start, settled)
     if session.get_bind().dialect.name == "postgresql":
-        return _counted_by_postgresql(session, start, end, zone)
-    return _counted_by_hour(session, start, end, zone)
+        return _counted_by_postgresql(session, start, settled, end, zone)
+    tally = _counted_by_hour(session, settled, end, zone)
+    return _stored_by_hour(session, start, settled, zone, tally)
+
+
+def _epoch_hour(column: Any) -> ColumnElement[float]:
+    # Hours since 1970, UTC: date_part's double is far cheaper than extract's numeric.
+    return func.floor(func.date_part("epoch", column) / 3600)
 
 
 def _counted_by_postgresql(
-    session: Session, start: datetime, end: datetime, zone: ZoneInfo
+    session: Session, start: datetime, settled: datetime, end: datetime, zone: ZoneInfo
 ) -> CallTally:
-    """PostgreSQL counts the calls per UTC hour (cheap arithmetic on every call), then places
-    each hour in its Montreal day and hour of the week and counts the three ways in one pass
-    (grouping sets): a few hundred rows for a year, whatever the number of calls."""
-    # Hours since 1970, UTC: date_part's double is far cheaper than extract's numeric.
-    hour = func.floor(func.date_part("epoch", Call.started_at) / 3600)
-    inbound = select(hour.label("h"), Call.outcome).where(_inbound(start, end)).subquery()
-    per_hour = (
-        select(inbound.c.h, inbound.c.outcome, func.count().label("n"))
-        .group_by(inbound.c.h, inbound.c.outcome)
+    """PostgreSQL counts the live calls per UTC hour (cheap arithmetic on every call), adds the
+    stored hours, then places each hour in its Montreal day and hour of the week and counts
+    the three ways in one pass (grouping sets): a few hundred rows for a year."""
+    inbound = (
+        select(_epoch_hour(Call.started_at).label("h"), Call.outcome)
+        .where(_inbound(settled, end))
         .subquery()
     )
+    live = select(inbound.c.h, inbound.c.outcome, func.count().label("n")).group_by(
+        inbound.c.h, inbound.c.outcome
+    )
+    stored = select(
+        _epoch_hour(CallHourCount.hour), CallHourCount.outcome, CallHourCount.calls
+    ).where(CallHourCount.hour >= start, CallHourCount.hour < settled)
+    per_hour = live.union_all(stored).subquery()
     local = func.timezone(zone.key, func.to_timestamp(per_hour.c.h * 3600))
     each = select(
         cast(local, Date).label("day"),
@@ -199,12 +217,67 @@ def _counted_by_hour(session: Session, start: datetime, end: datetime, zone: Zon
         .group_by(hour, Call.outcome)
     )
     tally = CallTally()
-    for text, outcome, count in rows:
-        local = _utc_hour(text).astimezone(zone)
-        tally.days[local.date()] += count
-        tally.week[local.weekday()][local.hour] += count
-        tally.outcomes[outcome] += count
+    for label, outcome, count in rows:
+        _place(tally, _utc_hour(label), outcome, count, zone)
     return tally
+
+
+def _stored_by_hour(
+    session: Session, start: datetime, end: datetime, zone: ZoneInfo, tally: CallTally
+) -> CallTally:
+    rows = session.execute(
+        select(CallHourCount.hour, CallHourCount.outcome, CallHourCount.calls).where(
+            CallHourCount.hour >= start, CallHourCount.hour < end
+        )
+    )
+    for hour, outcome, count in rows:
+        _place(tally, hour, CallOutcome(outcome) if outcome else None, count, zone)
+    return tally
+
+
+def _place(
+    tally: CallTally, hour: datetime, outcome: CallOutcome | None, count: int, zone: ZoneInfo
+) -> None:
+    local = hour.astimezone(zone)
+    tally.days[local.date()] += count
+    tally.week[local.weekday()][local.hour] += count
+    tally.outcomes[outcome] += count
+
+
+def store_hours(session: Session, start: datetime, end: datetime) -> None:
+    """Count and store the hours of [start, end) (whole, settled UTC hours) not stored yet.
+
+    The table is locked first (on SQLite, the database's write lock): a flush that changes a
+    call of one of these hours waits to forget it until the counts are stored, so counts read
+    before that change are forgotten, not kept."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)  # hours of time, not of a wall clock
+    hours = [start + n * tallies.HOUR for n in range((end - start) // tallies.HOUR)]
+    in_range = and_(CallHour.hour >= start, CallHour.hour < end)
+    if session.scalar(select(func.count()).where(in_range)) == len(hours):
+        return  # the usual case: one cheap statement
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE call_hour IN SHARE ROW EXCLUSIVE MODE"))
+    else:
+        lock_row(session, CallHour, CallHour.hour == start)
+    stored = set(session.scalars(select(CallHour.hour).where(in_range)))
+    missing = [hour for hour in hours if hour not in stored]
+    if not missing:
+        return
+    bucket = _hour_bucket(session, Call.started_at).label("hour")
+    rows = session.execute(
+        select(bucket, Call.outcome, func.count())
+        .where(_inbound(missing[0], missing[-1] + tallies.HOUR))
+        .group_by(bucket, Call.outcome)
+    )
+    wanted = set(missing)
+    counts = [
+        {"hour": hour, "outcome": outcome.value if outcome else tallies.NO_OUTCOME, "calls": n}
+        for hour, outcome, n in ((_utc_hour(t), o, n) for t, o, n in rows)
+        if hour in wanted
+    ]
+    session.execute(insert(CallHour), [{"hour": hour} for hour in missing])
+    if counts:
+        session.execute(insert(CallHourCount), counts)
 
 
 def _group(outcome: CallOutcome | None) -> str:
@@ -321,7 +394,7 @@ def _tickets(
 def dashboard(session: Session, period: Period, zone: ZoneInfo, now: datetime) -> Dashboard:
     """Every figure of the dashboard, in two queries."""
     start, end = period.bounds(zone)
-    per_day, per_hour, outcomes = _calls(period, call_counts(session, start, end, zone))
+    per_day, per_hour, outcomes = _calls(period, call_counts(session, start, end, zone, now))
     counts = promised_tickets(session, period, zone, now)
     weeks, promises, responses = _tickets(period, counts)
     return Dashboard(period, per_day, per_hour, outcomes, weeks, promises, responses)
