@@ -4,13 +4,15 @@ year's dashboard reads a year of hours instead of a year of calls.
 A stored hour stays right because every flush that adds, deletes or changes (direction, start,
 outcome) a call of an hour old enough to be stored forgets that hour (one DELETE, cascading to
 its counts), and the next dashboard counts it again. A live call is younger than that: the
-phone's webhooks run no statement for it. Every write to a call goes through a session (no bulk
-UPDATE of ``call`` anywhere), so this flush hook sees them all.
+phone's webhooks run no statement for it. Every change to a call goes through a session (no bulk
+UPDATE or DELETE of ``call`` anywhere), so this flush hook sees them all; the one INSERT of a
+call outside the session's objects (``helpdesk.calllog.find_or_start``) calls ``forget`` itself
+(a simulated call placed in the past, ``flask call simulate --at``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -61,16 +63,17 @@ def attach(factory: sessionmaker[Session]) -> None:
     event.listen(factory, "before_flush", _forget_changed_hours)
 
 
-def _forget_changed_hours(session: Session, _ctx: UOWTransaction, _i: Any) -> None:
+def forget(session: Session, starts: Iterable[datetime]) -> None:
+    """Forget the stored hours of calls that started at ``starts`` (their counts changed): one
+    DELETE if any is old enough to be stored, none otherwise (a live call)."""
     limit = settled_before(current_time(session)) + MARGIN
-    hours = {
-        on_the_hour(moment)
-        for call in _changed_calls(session)
-        for moment in _starts(call)
-        if moment < limit
-    }
+    hours = {on_the_hour(moment) for moment in starts if moment < limit}
     if hours:
         session.execute(delete(CallHour).where(CallHour.hour.in_(sorted(hours))))
+
+
+def _forget_changed_hours(session: Session, _ctx: UOWTransaction, _i: Any) -> None:
+    forget(session, [moment for call in _changed_calls(session) for moment in _starts(call)])
 
 
 def _changed_calls(session: Session) -> Iterator[Call]:
