@@ -1,6 +1,8 @@
-"""The supervisors' dashboard: its figures, from two queries whatever the period.
+"""The supervisors' dashboard: its figures, from the same few queries whatever the period.
 
-Calls are counted by the database per UTC hour and outcome (never one row per call), and the
+Calls are counted by the database per UTC hour and outcome (never one row per call); a settled
+hour's counts are stored the first time they are needed and read back after (``models.tallies``
+says how a change to one of its calls makes it counted again). The
 hours are placed in Montreal days and hours of the week here: Montreal's offset from UTC is a
 whole number of hours, so a UTC hour is always one Montreal hour. Tickets with a promise are
 counted by the database too, by line, week, promise kept or missed, and wait before the first
@@ -392,7 +394,7 @@ def _tickets(
 
 
 def dashboard(session: Session, period: Period, zone: ZoneInfo, now: datetime) -> Dashboard:
-    """Every figure of the dashboard, in two queries."""
+    """Every figure of the dashboard, in the same few queries whatever the period."""
     start, end = period.bounds(zone)
     per_day, per_hour, outcomes = _calls(period, call_counts(session, start, end, zone, now))
     counts = promised_tickets(session, period, zone, now)
