@@ -9,13 +9,14 @@ from pathlib import Path
 
 import time_machine
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app import create_app
 from console import stats
-from helpdesk import replay
+from helpdesk import calllog, replay
 from models import CallHour, CallHourCount, CallOutcome
+from models.db import make_session_factory
 from tests.conftest import app_config
 from tests.counting import statements
 from tests.phone import MAIN, MARIE, MONTREAL, at, call_by_sid, helpdesk, place_call, signed_post
@@ -121,3 +122,14 @@ def test_a_live_calls_webhooks_never_touch_the_stored_hours(phone_app: Flask, db
         place_call(phone_app, LATER, press="6", record_seconds=40)
     assert seen
     assert not any("call_hour" in s for s in seen)
+
+
+def test_a_call_simulated_in_the_past_makes_its_hour_counted_again(
+    phone_app: Flask, db: Session, engine: Engine
+) -> None:
+    _dashboard(db, LATER)
+    back_then = make_session_factory(engine, clock=lambda: TUESDAY_10)
+    with time_machine.travel(LATER, tick=False), back_then.begin() as session:
+        calllog.find_or_start(session, SID)  # what ``flask call simulate --at`` runs first
+    assert TUESDAY_10 not in _stored(db)
+    assert _dashboard(db, LATER) == _live(db)
