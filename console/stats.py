@@ -31,10 +31,12 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     select,
     text,
     tuple_,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -169,8 +171,8 @@ def _counted_by_postgresql(
     session: Session, start: datetime, settled: datetime, end: datetime, zone: ZoneInfo
 ) -> CallTally:
     """PostgreSQL counts the live calls per UTC hour (cheap arithmetic on every call), adds the
-    stored hours, then places each hour in its Montreal day and hour of the week and counts
-    the three ways in one pass (grouping sets): a few hundred rows for a year."""
+    stored hours, then counts them by outcome, and places each hour in its Montreal day and
+    hour of the week (grouping sets), in one statement: a few hundred rows for a year."""
     inbound = (
         select(_epoch_hour(Call.started_at).label("h"), Call.outcome)
         .where(_inbound(settled, end))
@@ -182,30 +184,33 @@ def _counted_by_postgresql(
     stored = select(
         _epoch_hour(CallHourCount.hour), CallHourCount.outcome, CallHourCount.calls
     ).where(CallHourCount.hour >= start, CallHourCount.hour < settled)
-    per_hour = live.union_all(stored).subquery()
-    local = func.timezone(zone.key, func.to_timestamp(per_hour.c.h * 3600))
+    per_hour = live.union_all(stored).cte("per_hour")
+    # Each hour placed once (not once per outcome): its Montreal day and hour of the week.
+    hours = (
+        select(per_hour.c.h, func.sum(per_hour.c.n).label("n")).group_by(per_hour.c.h).subquery()
+    )
+    local = func.timezone(zone.key, func.to_timestamp(hours.c.h * 3600))
     each = select(
         cast(local, Date).label("day"),
         (extract("isodow", local) - 1).label("weekday"),
         extract("hour", local).label("hour"),
-        # "" for no outcome: a grouping set's NULL means "not grouped by this"
-        type_coerce(func.coalesce(per_hour.c.outcome, ""), String).label("outcome"),
-        per_hour.c.n,
+        hours.c.n,
     ).subquery()
-    sets = func.grouping_sets(
-        tuple_(each.c.day), tuple_(each.c.weekday, each.c.hour), tuple_(each.c.outcome)
-    )
+    placed = select(
+        each.c.day, each.c.weekday, each.c.hour, type_coerce(null(), String), func.sum(each.c.n)
+    ).group_by(func.grouping_sets(tuple_(each.c.day), tuple_(each.c.weekday, each.c.hour)))
+    # "" for no outcome: NULL there means "a row of the days or hours"
+    outcome = type_coerce(func.coalesce(per_hour.c.outcome, ""), String)
+    ended = select(null(), null(), null(), outcome, func.sum(per_hour.c.n)).group_by(outcome)
     tally = CallTally()
-    counted = select(each.c.day, each.c.weekday, each.c.hour, each.c.outcome, func.sum(each.c.n))
-    rows = session.execute(counted.group_by(sets))
-    for day, weekday, hour, outcome, summed in rows:
+    for day, weekday, hour, ending, summed in session.execute(union_all(placed, ended)):
         count = int(summed)  # a sum of counts is a numeric
         if day is not None:
             tally.days[day] += count
         elif weekday is not None:
             tally.week[int(weekday)][int(hour)] += count
         else:
-            tally.outcomes[CallOutcome(outcome) if outcome else None] += count
+            tally.outcomes[CallOutcome(ending) if ending else None] += count
     return tally
 
 
@@ -246,6 +251,27 @@ def _place(
     tally.outcomes[outcome] += count
 
 
+def _epoch_to_hour(hours: float) -> datetime:
+    return datetime.fromtimestamp(hours * 3600, UTC)
+
+
+def _per_hour(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[datetime, CallOutcome | None, int]]:
+    """Inbound calls per UTC hour and outcome (PostgreSQL: by cheap arithmetic on each call)."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    bucket: ColumnElement[Any] = (
+        _epoch_hour(Call.started_at) if postgresql else _hour_bucket(session, Call.started_at)
+    )
+    read: Callable[[Any], datetime] = _epoch_to_hour if postgresql else _utc_hour
+    rows = session.execute(
+        select(bucket.label("hour"), Call.outcome, func.count())
+        .where(_inbound(start, end))
+        .group_by(bucket, Call.outcome)
+    )
+    return [(read(hour), outcome, count) for hour, outcome, count in rows]
+
+
 def store_hours(session: Session, start: datetime, end: datetime) -> None:
     """Count and store the hours of [start, end) (whole, settled UTC hours) not stored yet.
 
@@ -265,16 +291,10 @@ def store_hours(session: Session, start: datetime, end: datetime) -> None:
     missing = [hour for hour in hours if hour not in stored]
     if not missing:
         return
-    bucket = _hour_bucket(session, Call.started_at).label("hour")
-    rows = session.execute(
-        select(bucket, Call.outcome, func.count())
-        .where(_inbound(missing[0], missing[-1] + tallies.HOUR))
-        .group_by(bucket, Call.outcome)
-    )
     wanted = set(missing)
     counts = [
         {"hour": hour, "outcome": outcome.value if outcome else tallies.NO_OUTCOME, "calls": n}
-        for hour, outcome, n in ((_utc_hour(t), o, n) for t, o, n in rows)
+        for hour, outcome, n in _per_hour(session, missing[0], missing[-1] + tallies.HOUR)
         if hour in wanted
     ]
     session.execute(insert(CallHour), [{"hour": hour} for hour in missing])
