@@ -23,6 +23,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     DateTime,
+    Select,
     String,
     and_,
     case,
@@ -55,6 +56,8 @@ OUTCOME_GROUPS: Mapping[str, tuple[CallOutcome, ...]] = {
     "abandoned": (CallOutcome.ABANDONED,),
 }
 OTHER = "other"  # still in progress, or an outcome outside the four
+STORED = "*"  # marks the row that says how many hours were read stored (no outcome's value)
+STORING_ATTEMPTS = 3
 
 # Time to first response, in buckets: (upper bound, label); the last bucket has no bound.
 RESPONSE_BUCKETS: tuple[tuple[timedelta | None, str], ...] = (
@@ -141,6 +144,8 @@ class CallTally:
     days: Counter[date] = field(default_factory=Counter)
     week: list[list[int]] = field(default_factory=lambda: [[0] * 24 for _ in range(7)])
     outcomes: Counter[CallOutcome | None] = field(default_factory=Counter)
+    # how many hours were read from their stored counts (not a figure: not compared)
+    stored_hours: int = field(default=0, compare=False)
 
 
 def _inbound(start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -155,11 +160,27 @@ def call_counts(
     """Query 1: inbound calls per day, hour of the week and outcome: the settled hours from
     their stored counts (counted and stored first if they are not yet), the others live."""
     settled = min(end, max(start, tallies.settled_before(now)))
-    store_hours(session, start, settled)
+    for _attempt in range(STORING_ATTEMPTS):
+        store_hours(session, start, settled)
+        tally = _counted(session, start, settled, end, zone)
+        # An hour forgotten between storing and reading (a late change to one of its calls):
+        # the read saw fewer stored hours than there are, in its own snapshot. Store it again.
+        if tally.stored_hours == _hours_between(start, settled):
+            return tally
+    return _counted(session, start, start, end, zone)  # all live: right, and slower
+
+
+def _counted(
+    session: Session, start: datetime, settled: datetime, end: datetime, zone: ZoneInfo
+) -> CallTally:
     if session.get_bind().dialect.name == "postgresql":
         return _counted_by_postgresql(session, start, settled, end, zone)
     tally = _counted_by_hour(session, settled, end, zone)
     return _stored_by_hour(session, start, settled, zone, tally)
+
+
+def _hours_between(start: datetime, end: datetime) -> int:
+    return (end.astimezone(UTC) - start.astimezone(UTC)) // tallies.HOUR
 
 
 def _epoch_hour(column: Any) -> ColumnElement[float]:
@@ -202,10 +223,14 @@ def _counted_by_postgresql(
     # "" for no outcome: NULL there means "a row of the days or hours"
     outcome = type_coerce(func.coalesce(per_hour.c.outcome, ""), String)
     ended = select(null(), null(), null(), outcome, func.sum(per_hour.c.n)).group_by(outcome)
+    marked = _stored_hours(start, settled, 3)
     tally = CallTally()
-    for day, weekday, hour, ending, summed in session.execute(union_all(placed, ended)):
+    rows: Any = session.execute(union_all(placed, ended, marked))
+    for day, weekday, hour, ending, summed in rows:
         count = int(summed)  # a sum of counts is a numeric
-        if day is not None:
+        if ending == STORED:
+            tally.stored_hours = count
+        elif day is not None:
             tally.days[day] += count
         elif weekday is not None:
             tally.week[int(weekday)][int(hour)] += count
@@ -232,14 +257,25 @@ def _counted_by_hour(session: Session, start: datetime, end: datetime, zone: Zon
 def _stored_by_hour(
     session: Session, start: datetime, end: datetime, zone: ZoneInfo, tally: CallTally
 ) -> CallTally:
-    rows = session.execute(
-        select(CallHourCount.hour, CallHourCount.outcome, CallHourCount.calls).where(
-            CallHourCount.hour >= start, CallHourCount.hour < end
-        )
+    counts = select(CallHourCount.hour, CallHourCount.outcome, CallHourCount.calls).where(
+        CallHourCount.hour >= start, CallHourCount.hour < end
     )
+    rows = session.execute(counts.union_all(_stored_hours(start, end, 1)))
     for hour, outcome, count in rows:
-        _place(tally, hour, CallOutcome(outcome) if outcome else None, count, zone)
+        if outcome == STORED:
+            tally.stored_hours = count
+        else:
+            _place(tally, hour, CallOutcome(outcome) if outcome else None, count, zone)
     return tally
+
+
+def _stored_hours(start: datetime, end: datetime, empty_columns: int) -> Select[Any]:
+    """How many hours of [start, end) are stored, as a row (``STORED``, count) after empty
+    columns, for the statement that reads their counts: both from one snapshot."""
+    in_range = and_(CallHour.hour >= start, CallHour.hour < end)
+    empty: list[Any] = [null()] * empty_columns
+    counted: Select[Any] = select(*empty, literal(STORED), func.count())
+    return counted.select_from(CallHour).where(in_range)
 
 
 def _place(

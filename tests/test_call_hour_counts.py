@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import time_machine
 from flask import Flask
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
 from console import stats
@@ -133,3 +134,27 @@ def test_a_call_simulated_in_the_past_makes_its_hour_counted_again(
         calllog.find_or_start(session, SID)  # what ``flask call simulate --at`` runs first
     assert TUESDAY_10 not in _stored(db)
     assert _dashboard(db, LATER) == _live(db)
+
+
+def test_an_hour_forgotten_while_the_dashboard_reads_is_counted_again(
+    phone_app: Flask, db: Session, sessions: sessionmaker[Session]
+) -> None:
+    _hang_up_before_the_status(phone_app)
+    _dashboard(db, LATER)  # every settled hour of the week stored
+    done: list[bool] = []
+
+    def late_change_first(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        """The status callback lands just before the dashboard reads the stored counts."""
+        if "call_hour_count" in statement and not done:
+            done.append(True)
+            with time_machine.travel(LATER, tick=False), sessions.begin() as other:
+                call_by_sid(other, SID).outcome = CallOutcome.ABANDONED
+
+    event.listen(Engine, "before_cursor_execute", late_change_first)
+    try:
+        figures = _dashboard(db, LATER)
+    finally:
+        event.remove(Engine, "before_cursor_execute", late_change_first)
+    assert done
+    assert (figures.outcomes[None], figures.outcomes[CallOutcome.ABANDONED]) == (0, 1)
+    assert figures == _live(db)
