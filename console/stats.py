@@ -1,6 +1,8 @@
-"""The supervisors' dashboard: its figures, from two queries whatever the period.
+"""The supervisors' dashboard: its figures, from the same few queries whatever the period.
 
-Calls are counted by the database per UTC hour and outcome (never one row per call), and the
+Calls are counted by the database per UTC hour and outcome (never one row per call); a settled
+hour's counts are stored the first time they are needed and read back after (``models.tallies``
+says how a change to one of its calls makes it counted again). The
 hours are placed in Montreal days and hours of the week here: Montreal's offset from UTC is a
 whole number of hours, so a UTC hour is always one Montreal hour. Tickets with a promise are
 counted by the database too, by line, week, promise kept or missed, and wait before the first
@@ -21,20 +23,26 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     DateTime,
+    Select,
     String,
     and_,
     case,
     cast,
     extract,
     func,
+    insert,
     literal,
+    null,
     select,
+    text,
     tuple_,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
-from models import Call, CallDirection, CallOutcome, Line, Ticket
+from models import Call, CallDirection, CallHour, CallHourCount, CallOutcome, Line, Ticket, tallies
+from models.db import lock_row
 from web import inputs
 
 DEFAULT_DAYS = 28
@@ -48,6 +56,8 @@ OUTCOME_GROUPS: Mapping[str, tuple[CallOutcome, ...]] = {
     "abandoned": (CallOutcome.ABANDONED,),
 }
 OTHER = "other"  # still in progress, or an outcome outside the four
+STORED = "*"  # marks the row that says how many hours were read stored (no outcome's value)
+STORING_ATTEMPTS = 3
 
 # Time to first response, in buckets: (upper bound, label); the last bucket has no bound.
 RESPONSE_BUCKETS: tuple[tuple[timedelta | None, str], ...] = (
@@ -134,6 +144,8 @@ class CallTally:
     days: Counter[date] = field(default_factory=Counter)
     week: list[list[int]] = field(default_factory=lambda: [[0] * 24 for _ in range(7)])
     outcomes: Counter[CallOutcome | None] = field(default_factory=Counter)
+    # how many hours were read from their stored counts (not a figure: not compared)
+    stored_hours: int = field(default=0, compare=False)
 
 
 def _inbound(start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -142,50 +154,88 @@ def _inbound(start: datetime, end: datetime) -> ColumnElement[bool]:
     )
 
 
-def call_counts(session: Session, start: datetime, end: datetime, zone: ZoneInfo) -> CallTally:
-    """Query 1: inbound calls per day, hour of the week and outcome."""
+def call_counts(
+    session: Session, start: datetime, end: datetime, zone: ZoneInfo, now: datetime
+) -> CallTally:
+    """Query 1: inbound calls per day, hour of the week and outcome: the settled hours from
+    their stored counts (counted and stored first if they are not yet), the others live."""
+    settled = min(end, max(start, tallies.settled_before(now)))
+    for _attempt in range(STORING_ATTEMPTS):
+        store_hours(session, start, settled)
+        tally = _counted(session, start, settled, end, zone)
+        # An hour forgotten between storing and reading (a late change to one of its calls):
+        # the read saw fewer stored hours than there are, in its own snapshot. Store it again.
+        if tally.stored_hours == _hours_between(start, settled):
+            return tally
+    return _counted(session, start, start, end, zone)  # all live: right, and slower
+
+
+def _counted(
+    session: Session, start: datetime, settled: datetime, end: datetime, zone: ZoneInfo
+) -> CallTally:
     if session.get_bind().dialect.name == "postgresql":
-        return _counted_by_postgresql(session, start, end, zone)
-    return _counted_by_hour(session, start, end, zone)
+        return _counted_by_postgresql(session, start, settled, end, zone)
+    tally = _counted_by_hour(session, settled, end, zone)
+    return _stored_by_hour(session, start, settled, zone, tally)
+
+
+def _hours_between(start: datetime, end: datetime) -> int:
+    return (end.astimezone(UTC) - start.astimezone(UTC)) // tallies.HOUR
+
+
+def _epoch_hour(column: Any) -> ColumnElement[float]:
+    # Hours since 1970, UTC: date_part's double is far cheaper than extract's numeric.
+    return func.floor(func.date_part("epoch", column) / 3600)
 
 
 def _counted_by_postgresql(
-    session: Session, start: datetime, end: datetime, zone: ZoneInfo
+    session: Session, start: datetime, settled: datetime, end: datetime, zone: ZoneInfo
 ) -> CallTally:
-    """PostgreSQL counts the calls per UTC hour (cheap arithmetic on every call), then places
-    each hour in its Montreal day and hour of the week and counts the three ways in one pass
-    (grouping sets): a few hundred rows for a year, whatever the number of calls."""
-    # Hours since 1970, UTC: date_part's double is far cheaper than extract's numeric.
-    hour = func.floor(func.date_part("epoch", Call.started_at) / 3600)
-    inbound = select(hour.label("h"), Call.outcome).where(_inbound(start, end)).subquery()
-    per_hour = (
-        select(inbound.c.h, inbound.c.outcome, func.count().label("n"))
-        .group_by(inbound.c.h, inbound.c.outcome)
+    """PostgreSQL counts the live calls per UTC hour (cheap arithmetic on every call), adds the
+    stored hours, then counts them by outcome, and places each hour in its Montreal day and
+    hour of the week (grouping sets), in one statement: a few hundred rows for a year."""
+    inbound = (
+        select(_epoch_hour(Call.started_at).label("h"), Call.outcome)
+        .where(_inbound(settled, end))
         .subquery()
     )
-    local = func.timezone(zone.key, func.to_timestamp(per_hour.c.h * 3600))
+    live = select(inbound.c.h, inbound.c.outcome, func.count().label("n")).group_by(
+        inbound.c.h, inbound.c.outcome
+    )
+    stored = select(
+        _epoch_hour(CallHourCount.hour), CallHourCount.outcome, CallHourCount.calls
+    ).where(CallHourCount.hour >= start, CallHourCount.hour < settled)
+    per_hour = live.union_all(stored).cte("per_hour")
+    # Each hour placed once (not once per outcome): its Montreal day and hour of the week.
+    hours = (
+        select(per_hour.c.h, func.sum(per_hour.c.n).label("n")).group_by(per_hour.c.h).subquery()
+    )
+    local = func.timezone(zone.key, func.to_timestamp(hours.c.h * 3600))
     each = select(
         cast(local, Date).label("day"),
         (extract("isodow", local) - 1).label("weekday"),
         extract("hour", local).label("hour"),
-        # "" for no outcome: a grouping set's NULL means "not grouped by this"
-        type_coerce(func.coalesce(per_hour.c.outcome, ""), String).label("outcome"),
-        per_hour.c.n,
+        hours.c.n,
     ).subquery()
-    sets = func.grouping_sets(
-        tuple_(each.c.day), tuple_(each.c.weekday, each.c.hour), tuple_(each.c.outcome)
-    )
+    placed = select(
+        each.c.day, each.c.weekday, each.c.hour, type_coerce(null(), String), func.sum(each.c.n)
+    ).group_by(func.grouping_sets(tuple_(each.c.day), tuple_(each.c.weekday, each.c.hour)))
+    # "" for no outcome: NULL there means "a row of the days or hours"
+    outcome = type_coerce(func.coalesce(per_hour.c.outcome, ""), String)
+    ended = select(null(), null(), null(), outcome, func.sum(per_hour.c.n)).group_by(outcome)
+    marked = _stored_hours(start, settled, 3)
     tally = CallTally()
-    counted = select(each.c.day, each.c.weekday, each.c.hour, each.c.outcome, func.sum(each.c.n))
-    rows = session.execute(counted.group_by(sets))
-    for day, weekday, hour, outcome, summed in rows:
+    rows: Any = session.execute(union_all(placed, ended, marked))
+    for day, weekday, hour, ending, summed in rows:
         count = int(summed)  # a sum of counts is a numeric
-        if day is not None:
+        if ending == STORED:
+            tally.stored_hours = count
+        elif day is not None:
             tally.days[day] += count
         elif weekday is not None:
             tally.week[int(weekday)][int(hour)] += count
         else:
-            tally.outcomes[CallOutcome(outcome) if outcome else None] += count
+            tally.outcomes[CallOutcome(ending) if ending else None] += count
     return tally
 
 
@@ -199,12 +249,93 @@ def _counted_by_hour(session: Session, start: datetime, end: datetime, zone: Zon
         .group_by(hour, Call.outcome)
     )
     tally = CallTally()
-    for text, outcome, count in rows:
-        local = _utc_hour(text).astimezone(zone)
-        tally.days[local.date()] += count
-        tally.week[local.weekday()][local.hour] += count
-        tally.outcomes[outcome] += count
+    for label, outcome, count in rows:
+        _place(tally, _utc_hour(label), outcome, count, zone)
     return tally
+
+
+def _stored_by_hour(
+    session: Session, start: datetime, end: datetime, zone: ZoneInfo, tally: CallTally
+) -> CallTally:
+    counts = select(CallHourCount.hour, CallHourCount.outcome, CallHourCount.calls).where(
+        CallHourCount.hour >= start, CallHourCount.hour < end
+    )
+    rows = session.execute(counts.union_all(_stored_hours(start, end, 1)))
+    for hour, outcome, count in rows:
+        if outcome == STORED:
+            tally.stored_hours = count
+        else:
+            _place(tally, hour, CallOutcome(outcome) if outcome else None, count, zone)
+    return tally
+
+
+def _stored_hours(start: datetime, end: datetime, empty_columns: int) -> Select[Any]:
+    """How many hours of [start, end) are stored, as a row (``STORED``, count) after empty
+    columns, for the statement that reads their counts: both from one snapshot."""
+    in_range = and_(CallHour.hour >= start, CallHour.hour < end)
+    empty: list[Any] = [null()] * empty_columns
+    counted: Select[Any] = select(*empty, literal(STORED), func.count())
+    return counted.select_from(CallHour).where(in_range)
+
+
+def _place(
+    tally: CallTally, hour: datetime, outcome: CallOutcome | None, count: int, zone: ZoneInfo
+) -> None:
+    local = hour.astimezone(zone)
+    tally.days[local.date()] += count
+    tally.week[local.weekday()][local.hour] += count
+    tally.outcomes[outcome] += count
+
+
+def _epoch_to_hour(hours: float) -> datetime:
+    return datetime.fromtimestamp(hours * 3600, UTC)
+
+
+def _per_hour(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[datetime, CallOutcome | None, int]]:
+    """Inbound calls per UTC hour and outcome (PostgreSQL: by cheap arithmetic on each call)."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    bucket: ColumnElement[Any] = (
+        _epoch_hour(Call.started_at) if postgresql else _hour_bucket(session, Call.started_at)
+    )
+    read: Callable[[Any], datetime] = _epoch_to_hour if postgresql else _utc_hour
+    rows = session.execute(
+        select(bucket.label("hour"), Call.outcome, func.count())
+        .where(_inbound(start, end))
+        .group_by(bucket, Call.outcome)
+    )
+    return [(read(hour), outcome, count) for hour, outcome, count in rows]
+
+
+def store_hours(session: Session, start: datetime, end: datetime) -> None:
+    """Count and store the hours of [start, end) (whole, settled UTC hours) not stored yet.
+
+    The table is locked first (on SQLite, the database's write lock): a flush that changes a
+    call of one of these hours waits to forget it until the counts are stored, so counts read
+    before that change are forgotten, not kept."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)  # hours of time, not of a wall clock
+    hours = [start + n * tallies.HOUR for n in range((end - start) // tallies.HOUR)]
+    in_range = and_(CallHour.hour >= start, CallHour.hour < end)
+    if session.scalar(select(func.count()).where(in_range)) == len(hours):
+        return  # the usual case: one cheap statement
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE call_hour IN SHARE ROW EXCLUSIVE MODE"))
+    else:
+        lock_row(session, CallHour, CallHour.hour == start)
+    stored = set(session.scalars(select(CallHour.hour).where(in_range)))
+    missing = [hour for hour in hours if hour not in stored]
+    if not missing:
+        return
+    wanted = set(missing)
+    counts = [
+        {"hour": hour, "outcome": outcome.value if outcome else tallies.NO_OUTCOME, "calls": n}
+        for hour, outcome, n in _per_hour(session, missing[0], missing[-1] + tallies.HOUR)
+        if hour in wanted
+    ]
+    session.execute(insert(CallHour), [{"hour": hour} for hour in missing])
+    if counts:
+        session.execute(insert(CallHourCount), counts)
 
 
 def _group(outcome: CallOutcome | None) -> str:
@@ -319,9 +450,9 @@ def _tickets(
 
 
 def dashboard(session: Session, period: Period, zone: ZoneInfo, now: datetime) -> Dashboard:
-    """Every figure of the dashboard, in two queries."""
+    """Every figure of the dashboard, in the same few queries whatever the period."""
     start, end = period.bounds(zone)
-    per_day, per_hour, outcomes = _calls(period, call_counts(session, start, end, zone))
+    per_day, per_hour, outcomes = _calls(period, call_counts(session, start, end, zone, now))
     counts = promised_tickets(session, period, zone, now)
     weeks, promises, responses = _tickets(period, counts)
     return Dashboard(period, per_day, per_hour, outcomes, weeks, promises, responses)

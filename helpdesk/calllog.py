@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from models import Call, CallDirection, CallEvent, CallEventKind, current_time
+from models import Call, CallDirection, CallEvent, CallEventKind, current_time, tallies
 from models.db import insert_or_skip, lock_row
 
 # Twilio's call statuses; anything else is stored as "unknown" with the raw value in the event.
@@ -57,6 +57,7 @@ def find_or_start(
     }
     made = session.scalars(insert_or_skip(session, Call).returning(Call), row).first()
     if made is not None:
+        tallies.forget(session, [made.started_at])  # none: it starts now (but in a simulation)
         return made, True
     return session.scalars(locked).one(), False
 

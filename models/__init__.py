@@ -39,6 +39,7 @@ from models.files import StoredChunk, StoredFile
 from models.integrity import IntegrityRuleError
 from models.mail import EmailAttachment, EmailMessage, InboundMail, Quarantine
 from models.messaging import Installation, Notification, OutboxTask, PagerReply
+from models.tallies import CallHour, CallHourCount
 from models.tickets import (
     BankPayment,
     BankTransaction,
@@ -59,6 +60,8 @@ __all__ = [
     "CallDirection",
     "CallEvent",
     "CallEventKind",
+    "CallHour",
+    "CallHourCount",
     "CallOutcome",
     "CallRing",
     "CallbackRequest",

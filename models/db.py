@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import integrity, search
+from models import integrity, search, tallies
 from models.base import CLOCK, Clock, utcnow
 
 # Give up quickly rather than hold a webhook or a job: Twilio waits 15 s for an answer, gunicorn
@@ -148,4 +148,5 @@ def make_session_factory(engine: Engine, clock: Clock = utcnow) -> sessionmaker[
     bind = engine if clock is utcnow else engine.execution_options(**{CLOCK: clock})
     factory = sessionmaker(bind, expire_on_commit=False, info={CLOCK: clock})
     integrity.attach(factory)
+    tallies.attach(factory)
     return factory
