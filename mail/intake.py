@@ -209,6 +209,11 @@ def _save_files(
     saved: dict[int, int] = {}
     if not isinstance(message, InboundMessage):
         return saved
+    with context.transaction() as session:  # a re-delivery: its files are stored already
+        if session.scalar(
+            select(EmailMessage.id).where(EmailMessage.message_id == message.message_id)
+        ):
+            return saved
     try:
         for position, file, fits in kept_files(message, max_bytes):
             if fits and file.content is not None:
