@@ -8,17 +8,17 @@ a held answer anyway.
 
 from __future__ import annotations
 
-import io
 from urllib.parse import quote
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from console import conversation, queries
+from console import conversation, queries, streaming
 from console.access import STAFF, SUPERVISORS, allow, current_viewer, helpdesk, refuse_unmarked
 from models import EmailAttachment, EmailMessage, Notification, Ticket
 from sending import delivery
+from storage import files
 
 bp = Blueprint("messages", __name__, url_prefix="/console")
 bp.before_request(refuse_unmarked)
@@ -33,7 +33,8 @@ def attachment(file_id: int) -> ResponseReturnValue:
         file = session.get(EmailAttachment, file_id)
         email = session.get(EmailMessage, file.email_id) if file else None
         ticket = session.get(Ticket, email.ticket_id) if email and email.ticket_id else None
-        if file is None or file.content is None:
+        stored = files.complete(session, file.stored_file_id) if file else None
+        if file is None or stored is None:
             abort(404)
         allowed = (
             queries.may_open(session, viewer, ticket, context.now())
@@ -42,15 +43,10 @@ def attachment(file_id: int) -> ResponseReturnValue:
         )
         if not allowed:
             abort(403)
-        content, name, kind = file.content, file.filename, file.content_type
+        stored_id, size, name, kind = stored.id, stored.size, file.filename, file.content_type
     inline = request.args.get("inline") == "1" and kind in conversation.INLINE_IMAGES
-    response = send_file(
-        io.BytesIO(content),
-        mimetype=kind if inline else "application/octet-stream",
-        as_attachment=not inline,
-        download_name=name,
-        max_age=0,
-    )
+    mimetype = kind if inline else "application/octet-stream"
+    response = streaming.stored(context, stored_id, size, mimetype)
     # Whatever the bytes say they are, they are never a page of this site.
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Content-Disposition"] = (

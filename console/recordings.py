@@ -3,11 +3,10 @@ staff only, streamed chunk by chunk with Range requests so players can seek."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, abort
 from flask.typing import ResponseReturnValue
-from werkzeug.datastructures import ContentRange
 
-from console import queries
+from console import queries, streaming
 from console.access import STAFF, allow, current_viewer, helpdesk, refuse_unmarked
 from helpdesk import recordings
 from models import Recording, Ticket
@@ -40,19 +39,4 @@ def play(recording_id: int) -> ResponseReturnValue:
         copy = recordings.playable(session, recording)
     if copy is None:
         abort(404)  # not copied from Twilio yet, or deleted after RECORDINGS_KEEP_DAYS
-    start, end, status = 0, copy.size, 200
-    wanted = request.range
-    if wanted is not None and len(wanted.ranges) == 1:  # several ranges: the whole file
-        span = wanted.range_for_length(copy.size)
-        if span is None:
-            return Response(status=416, headers={"Content-Range": f"bytes */{copy.size}"})
-        (start, end), status = span, 206
-    body = context.files.read(copy.file_id, start, end)
-    response = Response(body, status, mimetype=recordings.AUDIO_TYPE, direct_passthrough=True)
-    response.content_length = end - start
-    response.accept_ranges = "bytes"
-    response.cache_control.private = True
-    response.cache_control.max_age = 0
-    if status == 206:
-        response.content_range = ContentRange("bytes", start, end, copy.size)
-    return response
+    return streaming.stored(context, copy.file_id, copy.size, recordings.AUDIO_TYPE)

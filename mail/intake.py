@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -30,7 +31,7 @@ from helpdesk import business_time, tasks, tickets
 from helpdesk.context import Context
 from helpdesk.tickets import Requester
 from mail import authenticity
-from mail.reading import InboundMessage, Unreadable, read_message, trust
+from mail.reading import Attachment, InboundMessage, Unreadable, read_message, trust
 from mail.reading.headers import deliverable
 from mail.reading.measure import hostile_shape
 from models import (
@@ -52,6 +53,7 @@ from models import (
 from models.db import insert_or_skip
 from routing.config import BusinessHours
 from settings import Settings
+from storage import files
 
 log = logging.getLogger(__name__)
 NO_SUBJECT = "(sans objet)"
@@ -141,7 +143,9 @@ def accept(context: Context, raw: bytes, *, source: str, read_at: datetime | Non
 
 def read_stored(context: Context, inbound_id: int) -> Intake:
     """Job (and the pipe's and IMAP's next step): read stored bytes into the helpdesk, once.
-    DKIM signatures, where MAIL_VERIFY_DKIM is set, are checked before the transaction (DNS)."""
+    DKIM signatures, where MAIL_VERIFY_DKIM is set, are checked before the transaction (DNS),
+    and the files that fit are stored (``storage.files``, maybe a bucket) before it too; if
+    storing one fails, nothing is read and the raw bytes wait for the task to try again."""
     with context.transaction() as session:
         stored = session.get(InboundMail, inbound_id)
         raw = stored.raw if stored is not None and stored.read_at is None else None
@@ -151,18 +155,91 @@ def read_stored(context: Context, inbound_id: int) -> Intake:
     # Only mail of a sane shape is worth DNS lookups; the rest is quarantined unparsed anyway.
     checks_dkim = settings.mail_verify_dkim and hostile_shape(raw) is None
     dkim = authenticity.verified_domains(raw) if checks_dkim else None
-    with context.transaction() as session:
-        row = session.scalars(
-            select(InboundMail).where(InboundMail.id == inbound_id).with_for_update()
-        ).one()
-        if row.read_at is not None:  # another reader got there while we checked DKIM
-            return Intake(Outcome(row.outcome) if row.outcome else Outcome.DUPLICATE)
-        taken = take(session, context.hours, settings, raw, source=row.source, dkim_domains=dkim)
-        row.read_at, row.outcome = current_time(session), taken.outcome.value
-        if len(raw) <= settings.mail_max_bytes:
-            row.raw = None  # kept whole by its email_message or quarantine row
-        tasks.mail_read(session, inbound_id)
-        return taken
+    message = parse(raw, settings)
+    saved = _save_files(context, message, settings.mail_max_bytes)
+    used: set[int] = set()
+    try:
+        with context.transaction() as session:
+            row = session.scalars(
+                select(InboundMail).where(InboundMail.id == inbound_id).with_for_update()
+            ).one()
+            if row.read_at is not None:  # another reader got there while we checked DKIM
+                return Intake(Outcome(row.outcome) if row.outcome else Outcome.DUPLICATE)
+            taken = take(
+                session,
+                context.hours,
+                settings,
+                raw,
+                source=row.source,
+                dkim_domains=dkim,
+                message=message,
+                saved=saved,
+            )
+            used = set(
+                session.scalars(
+                    select(EmailAttachment.stored_file_id).where(
+                        EmailAttachment.stored_file_id.in_(list(saved.values()))
+                    )
+                )
+            )
+            row.read_at, row.outcome = current_time(session), taken.outcome.value
+            if len(raw) <= settings.mail_max_bytes:
+                row.raw = None  # kept whole by its email_message or quarantine row
+            tasks.mail_read(session, inbound_id)
+            return taken
+    finally:
+        # Files no row refers to (a duplicate, a rollback): not kept.
+        for file_id in set(saved.values()) - used:
+            context.files.remove(file_id)
+
+
+def parse(raw: bytes, settings: Settings) -> InboundMessage | Unreadable | None:
+    """The message read from ``raw``; None when it is too big to be read at all."""
+    if len(raw) > settings.mail_accept_max_bytes:
+        return None
+    own_domains = frozenset({message_id_domain(settings)})
+    return read_message(raw, own_domains=own_domains, seconds=settings.mail_read_seconds)
+
+
+def _save_files(
+    context: Context, message: InboundMessage | Unreadable | None, max_bytes: int
+) -> dict[int, int]:
+    """Store each file that fits, outside any transaction: its position -> stored file id. A
+    failure removes what was stored and raises."""
+    saved: dict[int, int] = {}
+    if not isinstance(message, InboundMessage):
+        return saved
+    with context.transaction() as session:  # a re-delivery: its files are stored already
+        if session.scalar(
+            select(EmailMessage.id).where(EmailMessage.message_id == message.message_id)
+        ):
+            return saved
+    try:
+        for position, file, fits in kept_files(message, max_bytes):
+            if fits and file.content is not None:
+                content = file.content
+                pieces = (
+                    content[at : at + files.CHUNK_BYTES]
+                    for at in range(0, len(content), files.CHUNK_BYTES)
+                )
+                saved[position] = context.files.save(file.content_type, pieces).file_id
+    except BaseException:
+        for file_id in saved.values():
+            context.files.remove(file_id)
+        raise
+    return saved
+
+
+def kept_files(message: InboundMessage, max_bytes: int) -> list[tuple[int, Attachment, bool]]:
+    """Each file with its position (from 1) and whether it fits: in the message's order, while
+    there is room beside the text; the rest set aside."""
+    room = max_bytes - len(message.text.encode())
+    kept = []
+    for position, file in enumerate([*message.attachments, *message.refused_attachments], 1):
+        fits = file.content is not None and file.size <= room
+        room -= file.size if fits else 0
+        kept.append((position, file, fits))
+    return kept
 
 
 def take(
@@ -173,14 +250,20 @@ def take(
     *,
     source: str,
     dkim_domains: frozenset[str] | None = None,
+    message: InboundMessage | Unreadable | None = None,
+    saved: Mapping[int, int] | None = None,
 ) -> Intake:
     """Store one incoming email and act on it, in the caller's transaction. Never raises on
     bad input: what cannot be read (or is too big, deep or slow to read) goes to quarantine.
-    ``dkim_domains``: the domains of the DKIM signatures verified here, if they were."""
+    ``dkim_domains``: the domains of the DKIM signatures verified here, if they were.
+    ``message``: ``parse(raw)`` when the caller read it already; ``saved``: the files stored
+    for it (``read_stored``), by position; a file that fits without one is set aside."""
     boxes = Mailboxes.of(settings)
     if len(raw) > boxes.accept_bytes:  # the doors refuse these; IMAP can only set them aside
         return quarantine(session, raw, "too_big", source, keep=boxes.max_bytes)
-    message = read_message(raw, own_domains=boxes.own_domains, seconds=settings.mail_read_seconds)
+    if message is None:
+        message = parse(raw, settings)
+    assert message is not None  # within accept_bytes
     if isinstance(message, Unreadable):
         return quarantine(session, raw, message.reason, source)
     authentication = trust.verdict(
@@ -189,7 +272,7 @@ def take(
         settings.mail_authserv_id,
         dkim_domains=dkim_domains,
     )
-    row = _store(session, message, raw, source, boxes.max_bytes, authentication)
+    row = _store(session, message, raw, source, boxes.max_bytes, authentication, saved or {})
     if row is None:
         return Intake(Outcome.DUPLICATE, message_id=message.message_id)
     automatic = message.automatic or (
@@ -245,6 +328,7 @@ def _store(
     source: str,
     max_bytes: int,
     authentication: str,
+    saved: Mapping[int, int],
 ) -> EmailMessage | None:
     """The message's row and its files, or None when its Message-ID is already stored (a
     re-delivery). A message bigger than ``max_bytes`` keeps its text and the files that fit;
@@ -269,28 +353,23 @@ def _store(
     new_id = session.execute(statement, row).scalar()
     if new_id is None:
         return None
-    _store_attachments(session, new_id, message, max_bytes - len(message.text.encode()))
-    return session.get(EmailMessage, new_id)
-
-
-def _store_attachments(session: Session, email_id: int, message: InboundMessage, room: int) -> None:
-    """Each file, in the message's order, while there is room; the rest set aside."""
-    for position, file in enumerate([*message.attachments, *message.refused_attachments], 1):
-        fits = file.content is not None and file.size <= room
-        room -= file.size if fits else 0
+    for position, file, fits in kept_files(message, max_bytes):
+        file_id = saved.get(position) if fits else None
+        why = None if file_id is not None else ("too_big" if not fits else "not_stored")
         session.add(
             EmailAttachment(
-                email_id=email_id,
+                email_id=new_id,
                 position=position,
                 filename=file.filename,
                 content_type=file.content_type,
                 size=file.size,
                 sha256=file.sha256,
-                content=file.content if fits else None,
-                set_aside=None if fits else "too_big",
+                stored_file_id=file_id,
+                set_aside=why,
                 content_id=file.content_id,
             )
         )
+    return session.get(EmailMessage, new_id)
 
 
 def answer_address(message: InboundMessage) -> str:

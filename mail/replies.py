@@ -51,7 +51,7 @@ def _set_aside(session: Session, context: Context, inbound: EmailMessage, langua
     """The sentence that tells the client which files did not fit, if any did not."""
     names = session.scalars(
         select(EmailAttachment.filename)
-        .where(EmailAttachment.email_id == inbound.id, EmailAttachment.content.is_(None))
+        .where(EmailAttachment.email_id == inbound.id, EmailAttachment.set_aside.is_not(None))
         .order_by(EmailAttachment.position)
     ).all()
     if not names:

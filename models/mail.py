@@ -72,7 +72,10 @@ class EmailAttachment(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: set aside
+    # Its bytes, in the storage every host reaches (storage.files); None: set aside.
+    stored_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stored_file.id", ondelete="SET NULL"), index=True
+    )
     set_aside: Mapped[str | None] = mapped_column(String(40))  # why it was not kept
     content_id: Mapped[str | None] = mapped_column(String(255))  # cid: an inline image
 

@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from email.message import EmailMessage as MimeMessage
 from typing import Any
 
+import boto3
 import pytest
 import time_machine
+from botocore.config import Config
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,10 +25,15 @@ from models import (
     DeliveryState,
     EmailAttachment,
     EmailMessage,
+    InboundMail,
     Notification,
     Quarantine,
+    StoredChunk,
+    StoredFile,
     Ticket,
 )
+from storage import files as stored_files
+from storage.bucket import Bucket
 from tests.conftest import SmtpInbox, app_config
 from tests.console_world import HELENE, KARIM, LUC, give_passwords, signed_in
 from tests.mailing import MARIE, STRANGER, letter, prepare, run_due_tasks, worker
@@ -126,6 +133,67 @@ def test_an_image_is_shown_in_the_conversation_and_other_files_never_inline(
     assert forced.mimetype == "application/octet-stream"
     assert forced.headers["Content-Disposition"].startswith("attachment;")
     assert "sandbox" in forced.headers["Content-Security-Policy"]
+
+
+# Three whole chunks of storage and a piece of a fourth, every byte value in it.
+BIG_FILE = bytes(range(256)) * (3 * stored_files.CHUNK_BYTES // 256) + b"fin du fichier"
+
+
+def test_a_file_of_several_chunks_is_stored_in_chunks_and_downloaded_whole_from_another_host(
+    desk: Context, db: Session, engine_url: str
+) -> None:
+    arrives(desk, with_files(("sauvegarde.zip", "application/zip", BIG_FILE)))
+    kept = db.scalars(select(EmailAttachment)).one()
+    assert kept.stored_file_id is not None and kept.set_aside is None
+    assert len(db.scalars(select(StoredChunk.seq)).all()) == 4
+    other_host = signed_in(create_app(app_config(engine_url)), LUC)
+    route = f"/console/attachments/{kept.id}"
+    with other_host.get(route) as whole:
+        assert (whole.status_code, whole.data) == (200, BIG_FILE)
+        assert whole.headers["Content-Disposition"].startswith("attachment;")
+        assert "sandbox" in whole.headers["Content-Security-Policy"]
+    boundary = stored_files.CHUNK_BYTES
+    with other_host.get(route, headers={"Range": f"bytes={boundary - 3}-{boundary + 2}"}) as part:
+        assert (part.status_code, part.data) == (206, BIG_FILE[boundary - 3 : boundary + 3])
+
+
+def unreachable_bucket() -> Bucket:
+    """A bucket on a port nobody listens on: every write to it fails, once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=2),
+    )
+    return Bucket(client, "pieces-jointes")
+
+
+def test_a_file_that_cannot_be_stored_leaves_the_mail_stored_for_its_task_to_read_again(
+    desk: Context, db: Session
+) -> None:
+    raw = with_files(("relevé mars.csv", "text/csv", b"date;montant\n"))
+    with time_machine.travel(TUESDAY_10H, tick=False):
+        intake = email_intake.receive(desk.replace(bucket=unreachable_bucket()), raw, source="pipe")
+    assert intake.outcome == email_intake.Outcome.STORED
+    assert db.scalar(select(EmailMessage.id)) is None and db.scalar(select(Ticket.id)) is None
+    inbound = db.scalars(select(InboundMail)).one()
+    assert inbound.raw == raw and inbound.read_at is None
+    assert email_intake.read_stored(desk, inbound.id).outcome == email_intake.Outcome.NEW_TICKET
+    kept = db.scalars(select(EmailAttachment)).one()
+    assert stored_files.complete(db, kept.stored_file_id) is not None
+
+
+def test_a_message_read_twice_keeps_its_files_once(desk: Context, db: Session) -> None:
+    raw = with_files(("relevé mars.csv", "text/csv", b"date;montant\n"))
+    arrives(desk, raw)
+    arrives(desk, raw)  # a re-delivery: the same Message-ID
+    assert len(db.scalars(select(EmailAttachment.id)).all()) == 1
+    assert len(db.scalars(select(StoredFile.id)).all()) == 1
 
 
 def test_every_message_sent_is_on_the_ticket_with_its_delivery_state(
@@ -268,7 +336,7 @@ def test_a_known_contact_s_message_over_the_limit_is_kept_and_acknowledged_with_
         ("capture.png", None),
         ("sauvegarde.zip", "too_big"),
     ]
-    assert files[1].content is None and files[1].size == 30_000
+    assert files[1].stored_file_id is None and files[1].size == 30_000
     [ack] = [m for m in smtp_inbox.messages if m["To"] == MARIE_ADDRESS]
     text = ack.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "Pièces jointes trop volumineuses, mises de côté (au-delà de 0 Mo) : sauvegarde.zip" in (
