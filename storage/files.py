@@ -11,6 +11,7 @@ only once ``complete_at`` is set; a write that fails removes what it wrote.
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from storage.bucket import Bucket
 CHUNK_BYTES = 256 * 1024
 DATABASE = "database"
 S3 = "s3"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class Store:
                     .values(size=size, sha256=digest.hexdigest(), complete_at=utcnow())
                 )
         except BaseException:
-            self.remove(file_id)
+            self._forget(file_id)
             raise
         return Saved(file_id, size, digest.hexdigest())
 
@@ -130,6 +133,15 @@ class Store:
                         StoredChunk.file_id == file_id, StoredChunk.seq.in_(seqs)
                     )
                 )
+
+    def _forget(self, file_id: int) -> None:
+        """After a failed write: remove what was written; the write's own error is the one to
+        tell (a bucket that refused the write may refuse the delete too), so this one is only
+        logged, and the row, never completed, is never read."""
+        try:
+            self.remove(file_id)
+        except Exception as error:
+            log.warning("stored file %s not removed after a failed write: %s", file_id, error)
 
     def _where(self, file_id: int) -> tuple[str, str]:
         with self.sessions() as session:
