@@ -62,7 +62,7 @@ def allow(who: str) -> Callable[[View], View]:
         def guarded(*args: Any, **kwargs: Any) -> ResponseReturnValue:
             if who != ANYONE:
                 viewer = current_viewer()
-                if viewer is None and request.method == "POST":
+                if viewer is None and request.method == "POST" and session_key():
                     # The server ended the session (idle, signed out everywhere, a new role)
                     # while the form was open: keep what was typed, as for an expired form.
                     raise SessionEnded()
