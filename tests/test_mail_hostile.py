@@ -84,14 +84,20 @@ def test_a_megabyte_of_twenty_thousand_parts_is_big_enough_to_matter() -> None:
     assert len(many_parts(20_000)) > 700_000
 
 
+# What a hostile message may cost this process: its CPU time, which the message decides (the
+# wall clock of a loaded test machine would add other processes' turns); tens of milliseconds
+# here, where reading it whole took seconds.
+WITHIN = 1.0
+
+
 @pytest.mark.parametrize("name", HOSTILE)
 def test_a_hostile_message_through_the_pipe_is_quarantined_whole_within_a_second(
     mail_app: Flask, db: Session, name: str
 ) -> None:
     raw, reason = HOSTILE[name]
-    started = time.monotonic()
+    started = time.process_time()
     result = mail_app.test_cli_runner().invoke(args=["email", "ingest"], input=raw)
-    assert time.monotonic() - started < 1.0
+    assert time.process_time() - started < WITHIN
     assert (result.exit_code, result.output) == (0, "stored: quarantined\n")
     assert quarantined(db) == [(reason, len(raw))]
     assert db.scalars(select(Quarantine.raw)).one() == raw
@@ -102,10 +108,10 @@ def test_a_hostile_message_posted_to_the_hook_is_quarantined_by_its_job_within_a
     mail_app: Flask, db: Session, name: str
 ) -> None:
     raw, reason = HOSTILE[name]
-    started = time.monotonic()
+    started = time.process_time()
     assert post(mail_app, raw)[0] == 202
     assert read_stored_mail(helpdesk(mail_app)) == ["quarantined"]
-    assert time.monotonic() - started < 1.0
+    assert time.process_time() - started < WITHIN
     assert quarantined(db) == [(reason, len(raw))]
 
 
