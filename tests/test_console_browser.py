@@ -14,7 +14,6 @@ import csv
 import hashlib
 import io
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -42,31 +41,16 @@ from models import (
     TicketStatus,
     utcnow,
 )
-from tests import phone, services
+from tests import browsing, phone
 from tests.console_world import HELENE, LUC, PASSWORD, give_passwords, staff_id
 from tests.phone import CATA, EMILY, at, place_call
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
     """Debian's Chromium (never a downloaded one): skipped when missing, failed under CI."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:
-        services.missing("Playwright", str(error))
-    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
-        services.missing("Chromium", f"{CHROMIUM} not found (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=ARGS, env=dict(services.real_clock_environment())
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with browsing.chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
