@@ -265,7 +265,9 @@ def caller_main(plan: CallerPlan, barrier: Any) -> None:
     calls = []
     names, weights = list(SCENARIOS), list(SCENARIOS.values())
     with TimedTransport(plan.base, plan.think, plan.phrases.apology, plan.others) as transport:
-        simulator = Simulator(transport, plan.token)
+        # The number's fallback URL, as `flask twilio wire` sets it: a step that gets no answer
+        # (a host killed mid-request) is asked again there, through the load balancer.
+        simulator = Simulator(transport, plan.token, fallback_url=f"{plan.base}/voice/fallback")
         barrier.wait()
         time.sleep(rng.uniform(0, 2))  # callers do not all dial in the same millisecond
         stop_at = time.monotonic() + plan.seconds

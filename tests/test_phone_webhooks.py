@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import xml.etree.ElementTree as ET
+from urllib.parse import urlsplit
 
 import pytest
+import time_machine
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,6 +27,8 @@ from tests.phone import (
     signed_post,
     the_call,
 )
+from tools.simulator import Script, Simulator
+from tools.transports import InProcess
 
 CALL = {"CallSid": "CA" + "1" * 32, "AccountSid": "AC" + "0" * 32, "From": MARIE, "To": MAIN}
 
@@ -214,6 +218,38 @@ def test_the_fallback_url_takes_a_message(phone_app: Flask) -> None:
         "Say",
         "Hangup",
     ]
+
+
+class HostDiesOnce(InProcess):
+    """A web host that dies while answering the first request for ``path``: no answer at all."""
+
+    def __init__(self, app: Flask, path: str) -> None:
+        super().__init__(app)
+        self.path, self.died = path, False
+
+    def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]:
+        if not self.died and urlsplit(url).path == self.path:
+            self.died = True
+            raise ConnectionResetError("the host died before it answered")
+        return super().post(url, params, signature)
+
+
+def test_a_message_step_that_gets_no_answer_turns_to_the_fallback_and_the_message_is_kept(
+    phone_app: Flask, db: Session
+) -> None:
+    simulator = Simulator(
+        HostDiesOnce(phone_app, "/voice/recorded"), TOKEN, fallback_url=f"{BASE}/voice/fallback"
+    )
+    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
+        transcript = simulator.place_call(
+            f"{BASE}/voice/incoming", MARIE, MAIN, Script(inputs=["6"], record_seconds=12)
+        )
+    assert "/voice/fallback" in [e.text for e in transcript.entries if e.kind == "request"]
+    assert "application error" not in str(transcript)
+    assert "Merci, votre message est enregistré." in transcript.heard()
+    call = the_call(db, transcript)
+    [recording] = db.scalars(select(Recording).where(Recording.call_id == call.id)).all()
+    assert (recording.ticket_id, call.status) == (call.ticket_id, "completed")
 
 
 def test_log_lines_carry_no_phone_number_and_no_token(

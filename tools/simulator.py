@@ -4,6 +4,11 @@ It signs every request with the auth token, follows the TwiML verb by verb (``Sa
 the caller hears; ``Gather`` is answered from a script, the keyboard, or left silent; ``Record``
 and ``Dial`` post their actions with Twilio's parameters; each ``Number``'s whisper is played as
 the technician's side), and ends with the status callback. The result is a readable transcript.
+
+Given the number's fallback URL, it also does what Twilio does when a webhook gets no answer (a
+connection reset, a timeout, an HTTP error): it asks the fallback URL at once, with the same
+parameters plus ``ErrorCode`` and ``ErrorUrl``, and follows that TwiML instead. Without one, such
+a failure is Twilio's "application error" (which the app must never cause).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 from twilio.request_validator import RequestValidator
 
 MAX_REQUESTS = 60  # more webhooks than any real call needs: the app is looping
+RETRIEVAL_FAILED = "11200"  # Twilio's error code for a webhook that gave no usable answer
 SILENCE = "-"
 HANGUP = "hangup"
 # What a rung technician does: press 1; press another key; answer and press nothing ("ignore",
@@ -100,10 +106,17 @@ class Script:
 
 
 class Simulator:
-    def __init__(self, transport: Transport, auth_token: str, account_sid: str = "AC" + "0" * 32):
+    def __init__(
+        self,
+        transport: Transport,
+        auth_token: str,
+        account_sid: str = "AC" + "0" * 32,
+        fallback_url: str = "",
+    ):
         self.transport = transport
         self.validator = RequestValidator(auth_token)
         self.account_sid = account_sid
+        self.fallback_url = fallback_url
 
     def place_call(self, incoming_url: str, caller: str, called: str, script: Script) -> Transcript:
         transcript = Transcript(call_sid=_sid("CA"))
@@ -128,8 +141,16 @@ class Simulator:
         return transcript
 
     def post(self, transcript: Transcript, url: str, params: dict[str, str]) -> str | None:
+        """The answer's body, or None when there was none to follow. A connection error is
+        raised, unless there is a fallback URL to turn to (as Twilio would)."""
         signature = self.validator.compute_signature(url, params)
-        status, body = self.transport.post(url, params, signature)
+        try:
+            status, body = self.transport.post(url, params, signature)
+        except OSError as error:
+            if not self.fallback_url:
+                raise
+            transcript.add("error", f"{type(error).__name__} from {urlsplit(url).path}")
+            return None
         if status != 200:
             transcript.add("error", f"HTTP {status} from {urlsplit(url).path}")
             return None
@@ -156,12 +177,24 @@ class _Call:
             self.transcript.add("request", urlsplit(url).path + _query(url))
             body = self.sim.post(self.transcript, url, {**self.base, **params})
             if body is None:
+                url, body = self._fallback(url, params)
+            if body is None:
                 self.transcript.add("hangup", "application error (Twilio would say so)")
                 return
             url, params = self.execute(url, _parse(body, self.transcript))
         if not self.ended:
             self.transcript.add("hangup", "end of instructions")
             self.ended = True
+
+    def _fallback(self, failed: str, params: dict[str, str]) -> tuple[str, str | None]:
+        """The number's fallback URL and its answer, after ``failed`` gave none (once: a
+        fallback that fails too is the application error)."""
+        fallback = self.sim.fallback_url
+        if not fallback or failed == fallback:
+            return failed, None
+        self.transcript.add("request", urlsplit(fallback).path + _query(fallback))
+        asked = {**self.base, **params, "ErrorCode": RETRIEVAL_FAILED, "ErrorUrl": failed}
+        return fallback, self.sim.post(self.transcript, fallback, asked)
 
     def execute(self, url: str, verbs: list[ET.Element]) -> tuple[str, dict[str, str]]:
         """Run verbs in order; return the next request (url, params), or ("", {}) at the end."""
