@@ -368,20 +368,45 @@ def build_report(
     watch: WorkerWatch,
     drained: float,
 ) -> Report:
+    setting = (
+        f"{options.callers} callers for {options.seconds:.0f} s "
+        f"({options.think * 1000:.0f} ms between steps); gunicorn "
+        f"{options.web_workers} workers, 2 RQ workers; PostgreSQL through a cuttable "
+        "proxy; a private Redis without persistence"
+    )
+    return reconciled(
+        setting,
+        url,
+        services.redis_port,
+        smtp,
+        calls,
+        windows,
+        watch.exits,
+        (drained, options.drain),
+    )
+
+
+def reconciled(
+    setting: str,
+    url: str,
+    redis_port: int,
+    smtp: SmtpServer,
+    calls: list[PlacedCall],
+    windows: list[FaultWindow],
+    worker_exits: list[WorkerExit],
+    drain: tuple[float, float],
+) -> Report:
+    """What the callers were told, reconciled with what the database, the outbox, Redis and the
+    mailbox hold; ``drain``: how long the workers took to drain, and the longest wait."""
     hours = business_hours.load(HOURS_FILE)
     with make_session_factory(make_engine(url))() as session:
         stored = reconcile.Stored.read(session)
         policy = reconcile.Policy.load(session, hours)
         tickets = reconcile.reconcile_tickets(reconcile.expectations(calls), stored)
-        redis = Redis(port=services.redis_port, socket_timeout=5)
+        redis = Redis(port=redis_port, socket_timeout=5)
         outbox = reconcile.reconcile_outbox(tickets, stored, redis, RQ_QUEUE, utcnow())
         return Report(
-            setting=(
-                f"{options.callers} callers for {options.seconds:.0f} s "
-                f"({options.think * 1000:.0f} ms between steps); gunicorn "
-                f"{options.web_workers} workers, 2 RQ workers; PostgreSQL through a cuttable "
-                "proxy; a private Redis without persistence"
-            ),
+            setting=setting,
             calls_placed=len(calls),
             calls_aborted=sum(1 for c in calls if c.aborted),
             scenarios=Counter(c.scenario for c in calls),
@@ -393,9 +418,9 @@ def build_report(
             verdicts=Counter(r.verdict for c in calls for r in c.requests),
             latency=latency_figures(calls, windows),
             faults=windows,
-            worker_exits=watch.exits,
-            drain_seconds=drained,
-            drain_limit=options.drain,
+            worker_exits=worker_exits,
+            drain_seconds=drain[0],
+            drain_limit=drain[1],
             unconfirmed=sum(1 for c in calls if unconfirmed_message(c)),
         )
 

@@ -38,28 +38,24 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlencode, urlsplit
 
-from redis import Redis
 from sqlalchemy import make_url, select, update
 
-from bench import harness, reconcile
+from bench import harness
 from bench.load_and_fault import (
-    HOURS_FILE,
-    RQ_QUEUE,
     Options,
     drain,
     environment,
+    reconciled,
     run_callers,
-    unconfirmed_message,
     warn_if_closed,
 )
 from bench.mailbox import SmtpServer
-from bench.report import FaultWindow, Report, latency_figures
+from bench.report import FaultWindow, Report
 from bench.tcp_proxy import CuttableProxy
 from helpdesk import tasks
-from models import Recording, utcnow
+from models import Recording
 from models.db import make_engine, make_session_factory
 from queueing import outbox, spool
-from routing import config as business_hours
 from tests.console_world import HELENE, PASSWORD, give_passwords
 
 # A message as Twilio's media would serve it: over three chunks of the storage's 256 KiB.
@@ -397,36 +393,22 @@ def build_report(
     windows: list[FaultWindow],
     drained: float,
 ) -> Report:
-    hours = business_hours.load(HOURS_FILE)
-    with make_session_factory(make_engine(found.url))() as session:
-        stored = reconcile.Stored.read(session)
-        policy = reconcile.Policy.load(session, hours)
-        tickets = reconcile.reconcile_tickets(reconcile.expectations(calls), stored)
-        redis = Redis(port=found.redis_port, socket_timeout=5)
-        checked = reconcile.reconcile_outbox(tickets, stored, redis, RQ_QUEUE, utcnow())
-        by_host = Counter(r.host for c in calls for r in c.requests if r.host)
-        return Report(
-            setting=(
-                f"{options.callers} callers for {options.seconds:.0f} s, steps alternating "
-                f"between two web hosts ({_counts(by_host)}), gunicorn {options.web_workers} "
-                "workers each; two RQ workers in folders of their own; one PostgreSQL, one Redis"
-            ),
-            calls_placed=len(calls),
-            calls_aborted=sum(1 for c in calls if c.aborted),
-            scenarios=Counter(c.scenario for c in calls),
-            calls=reconcile.reconcile_calls(calls, stored),
-            tickets=tickets.tally,
-            notifications=reconcile.reconcile_notifications(tickets, stored, policy),
-            mail=reconcile.reconcile_mail(stored, found.smtp.mailbox.snapshot()),
-            outbox=checked,
-            verdicts=Counter(r.verdict for c in calls for r in c.requests),
-            latency=latency_figures(calls, windows),
-            faults=windows,
-            worker_exits=[],
-            drain_seconds=drained,
-            drain_limit=options.drain,
-            unconfirmed=sum(1 for c in calls if unconfirmed_message(c)),
-        )
+    by_host = Counter(r.host for c in calls for r in c.requests if r.host)
+    setting = (
+        f"{options.callers} callers for {options.seconds:.0f} s, steps alternating "
+        f"between two web hosts ({_counts(by_host)}), gunicorn {options.web_workers} "
+        "workers each; two RQ workers in folders of their own; one PostgreSQL, one Redis"
+    )
+    return reconciled(
+        setting,
+        found.url,
+        found.redis_port,
+        found.smtp,
+        calls,
+        windows,
+        [],
+        (drained, options.drain),
+    )
 
 
 def _counts(counter: Counter[str]) -> str:
