@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, object_session
 
@@ -57,22 +57,24 @@ class Requester:
     language: Language
 
 
-def next_number(session: Session) -> int:
-    """The next human ticket number, safe across processes.
+def sqlite_number(session: Session) -> dict[str, int]:
+    """The new ticket's human number where the database does not give it, safe across
+    processes.
 
-    PostgreSQL takes it from a sequence (no lock held to the end of the transaction, so
-    concurrent calls do not wait on each other); SQLite, one writer at a time anyway, from an
-    atomic increment of the counter table.
+    PostgreSQL numbers the ticket in its INSERT, from a sequence (the column's default, read
+    back with RETURNING: no statement of its own, and no lock held to the end of the
+    transaction, so concurrent calls do not wait on each other); SQLite, one writer at a time
+    anyway, takes it from an atomic increment of the counter table.
     """
     if session.get_bind().dialect.name == "postgresql":
-        return int(session.execute(text("SELECT nextval('ticket_number_seq')")).scalar_one())
+        return {}
     statement = sqlite_insert(Counter).values(name=TICKET_COUNTER, value=FIRST_NUMBER)
     number = session.execute(
         statement.on_conflict_do_update(
             index_elements=["name"], set_={"value": Counter.value + 1}
         ).returning(Counter.value)
     ).scalar_one()
-    return int(number)
+    return {"number": int(number)}
 
 
 def deadline(
@@ -131,7 +133,7 @@ def _new(
     """A numbered ticket; without a deadline, it waits for a supervisor's verification."""
     to_verify = due is None
     ticket = Ticket(
-        number=next_number(session),
+        **sqlite_number(session),
         priority=priority,
         channel=channel,
         language=requester.language,

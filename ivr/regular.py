@@ -20,8 +20,10 @@ def regular(turn: Turn) -> VoiceResponse:
     if contact is None:
         response.redirect(url("ivr.account", line="regular"))
         return response
-    waiting = phone.waiting_ticket(turn.session, turn.call, contact)
-    if waiting is not None and turn.call.ticket_id is None and not arg("new"):
+    # A caller who chose a new ticket, or whose call has one, is not offered their open one.
+    offer = turn.call.ticket_id is None and not arg("new")
+    waiting = phone.waiting_ticket(turn.session, turn.call, contact) if offer else None
+    if waiting is not None:
         gather = response.gather(
             num_digits=1, timeout=6, action=url("ivr.existing", ticket=waiting.id)
         )

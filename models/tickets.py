@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, FetchedValue, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, default_now, event_kind
@@ -32,13 +32,16 @@ class Counter(Base):
 
 class Ticket(Base):
     __tablename__ = "ticket"
+    __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
         Index("ix_ticket_status_sla_due_at", "status", "sla_due_at"),
         Index("ix_ticket_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[int] = mapped_column(unique=True)
+    # PostgreSQL numbers a ticket in its INSERT (the sequence is the column's default, read back
+    # with RETURNING); SQLite's are given from the counter table. See helpdesk.tickets.
+    number: Mapped[int] = mapped_column(unique=True, server_default=FetchedValue())
     client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
     priority: Mapped[Line]
