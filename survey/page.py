@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from helpdesk import surveys
 from i18n import LANGUAGES
@@ -29,6 +31,14 @@ def _render(page: surveys.Page, status: int = 200, **values: object) -> Response
             "survey/page.html", page=page, scores=surveys.SCORES, lang=language, **values
         )
     return html, status
+
+
+# What a client is told when the page cannot answer (a page of the survey's style, never a bare
+# server error): the link's token decides nothing here, the reader's language does.
+ERRORS = {
+    404: lazy_gettext("This survey link is not known: check that it was copied whole."),
+    429: lazy_gettext("Too many answers came from your address: wait a minute, then try again."),
+}
 
 
 @bp.get("/<token>")
@@ -57,6 +67,31 @@ def answer(token: str) -> ResponseReturnValue:
         page = surveys.page(session, token, helpdesk().now())
     assert page is not None
     return _render(page, 410 if page.state == surveys.SurveyState.EXPIRED else 200)
+
+
+@bp.errorhandler(CSRFError)
+def _form_expired(_error: CSRFError) -> ResponseReturnValue:
+    """The form came back without its page's token (the page stayed open after the browser
+    dropped its cookie, or cookies are blocked): the form again, filled in as it was sent."""
+    token = (request.view_args or {}).get("token", "")
+    with helpdesk().transaction() as session:
+        page = surveys.page(session, token, helpdesk().now())
+    if page is None:
+        return _error_page(404)
+    typed = {"score": request.form.get("score", ""), "comment": request.form.get("comment", "")}
+    return _render(page, 400, expired_form=True, typed=typed)
+
+
+@bp.errorhandler(HTTPException)
+def _refused(error: HTTPException) -> ResponseReturnValue:
+    return _error_page(error.code or 500) if error.code in ERRORS else error
+
+
+def _error_page(code: int) -> ResponseReturnValue:
+    language = _language("fr")
+    with force_locale(language):
+        html = render_template("survey/error.html", why=ERRORS[code], lang=language)
+    return html, code
 
 
 def _invalid(token: str) -> ResponseReturnValue:

@@ -227,6 +227,29 @@ def test_an_answer_without_the_form_s_token_is_refused(
     assert the_survey(db).answered_at is None
 
 
+def test_an_answer_sent_after_the_browser_lost_its_cookie_is_shown_again_filled_in(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    token = resolved_ticket(sending, smtp_inbox)
+    visitor = Staff(phone_app)
+    with time_machine.travel(CLOSED_AT, tick=False):
+        csrf = visitor.token(f"/survey/{token}")
+        visitor.client.delete_cookie("session")  # the browser dropped it while the page was open
+        answer = {"score": "4", "comment": "Merci à Luc", "csrf_token": csrf}
+        response = visitor.client.post(f"/survey/{token}", data=answer)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Votre réponse n'a pas pu être lue" in page
+    assert 'value="4" required checked' in page and "Merci à Luc</textarea>" in page
+    assert the_survey(db).answered_at is None
+
+
+def test_an_unknown_link_gets_a_page_that_says_so(phone_app: Flask, sending: Context) -> None:
+    status, page = survey_page(phone_app, "x" * 43)
+    assert status == 404
+    assert "Ce lien de sondage est inconnu" in page
+
+
 def test_an_answer_without_a_score_is_asked_again(
     phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
