@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import limits
-from dotenv import load_dotenv
+from dotenv import dotenv_values
 
 from log_fields import FieldsFilter
 from redaction import RedactingFormatter, RedactingJsonFormatter
@@ -638,10 +638,7 @@ def load(
     """Read every setting: overrides first, then the environment, then the default (the
     development one on a developer's machine or in tests, where the setting has one)."""
     if environ is None:
-        # A .env file beside the process fills what the environment leaves out (gunicorn, the
-        # worker and the CLI alike); the environment always wins.
-        load_dotenv(override=False)
-        environ = os.environ
+        environ = environment()
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - {s.name for s in SETTINGS})
     if unknown:
@@ -653,6 +650,15 @@ def load(
     if values["file_storage"] == "s3" and not values["s3_bucket"]:
         raise ConfigError("FILE_STORAGE=s3 needs S3_BUCKET")
     return Settings(**values)
+
+
+def environment(dotenv_file: str | None = None) -> dict[str, str]:
+    """The process's environment over the project's .env file (gunicorn, the worker and the CLI
+    alike): the environment always wins. The file is read each time, never copied into
+    ``os.environ``: a reload (gunicorn's HUP) then reads an edited file, where a copy would have
+    kept the old values ahead of it."""
+    from_file = dotenv_values(dotenv_file) if dotenv_file else dotenv_values()
+    return {**{k: v for k, v in from_file.items() if v is not None}, **os.environ}
 
 
 def _flag_of(name: str, environ: Mapping[str, str], overrides: Mapping[str, Any]) -> bool:

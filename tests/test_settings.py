@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 import settings
@@ -61,3 +64,24 @@ def test_production_refuses_to_start_without_a_required_setting_and_names_it(
     environ = {name: value for name, value in PRODUCTION.items() if name != missing}
     with pytest.raises(settings.ConfigError, match=missing):
         create_app({**environ, "DATABASE_URL": "sqlite://"})
+
+
+def test_an_edited_env_file_is_read_again_and_never_copied_into_the_process_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dotenv = tmp_path / ".env"
+    monkeypatch.delenv("LOG_FORMAT", raising=False)
+    dotenv.write_text("LOG_FORMAT=text\n")
+    assert settings.environment(str(dotenv))["LOG_FORMAT"] == "text"
+    dotenv.write_text("LOG_FORMAT=json\n")  # the operator edits it, then reloads
+    assert settings.environment(str(dotenv))["LOG_FORMAT"] == "json"
+    assert "LOG_FORMAT" not in os.environ
+
+
+def test_the_process_environment_wins_over_the_env_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("LOG_FORMAT=text\n")
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    assert settings.environment(str(dotenv))["LOG_FORMAT"] == "json"
