@@ -21,6 +21,7 @@ from flask_babel import (
 from markupsafe import Markup, escape
 
 from console import call_details
+from helpdesk import pages
 from mail.intake import NO_SUBJECT
 from mail.reading.quoting import split_quoted
 from models import Channel, Ticket
@@ -223,6 +224,8 @@ DELIVERY: dict[str, Any] = {
     "sending": _("being sent"),
     "sent": _("sent"),
     "failed": _("failed, tried again"),
+    # A page Twilio reported not arrived: not tried again (the next person on duty is paged).
+    "undelivered": _("did not reach the phone (Twilio)"),
     "refused": _("refused by the server"),
     "held": _("held"),
     "logged": _("logged, not sent (no mail server or Twilio configured)"),
@@ -246,8 +249,12 @@ def label(value: Any) -> str:
     return str(LABELS.get(key, key))
 
 
-def delivery(value: Any) -> str:
+def delivery(value: Any, error: str = "") -> str:
+    """A delivery state (or a reason) in words; given the message's last error, a page that
+    Twilio reported not arrived says so rather than "tried again"."""
     key = str(getattr(value, "value", value) or "")
+    if key == "failed" and error.startswith(pages.TWILIO_SAID):
+        key = "undelivered"
     return str(DELIVERY.get(key, key))
 
 

@@ -129,6 +129,20 @@ def test_a_failed_page_shows_on_its_ticket_and_on_the_undelivered_page(
     assert "Twilio: failed (error 30006)" in undelivered and LUC in undelivered
 
 
+def test_a_page_that_did_not_arrive_says_so_rather_than_that_it_will_be_tried_again(
+    phone_app: Flask, db: Session, worker: Context
+) -> None:
+    page_luc(phone_app, db, worker)
+    give_passwords(db)
+    page = db.scalars(select(Notification).where(Notification.recipient == LUC)).one()
+    twilio_says(phone_app, page, "undelivered", "30003")
+    helene = signed_in(phone_app, HELENE)
+    for path in ("/console/tickets/1001", "/console/undelivered"):
+        text = helene.text(path)
+        assert "pas atteint le téléphone (Twilio)" in text
+        assert "nouvel essai" not in text
+
+
 def test_a_status_posted_twice_passes_the_page_on_once(
     phone_app: Flask, db: Session, worker: Context
 ) -> None:
