@@ -21,7 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("ALTER TABLE ticket ALTER COLUMN number SET DEFAULT nextval('ticket_number_seq')")
+        op.execute(
+            "ALTER TABLE ticket ALTER COLUMN number SET DEFAULT nextval('ticket_number_seq')"
+        )
         op.execute("ALTER SEQUENCE ticket_number_seq OWNED BY ticket.number")
 
 
