@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import JSON, FetchedValue, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,7 +32,9 @@ class Counter(Base):
 
 class Ticket(Base):
     __tablename__ = "ticket"
-    __mapper_args__: ClassVar[dict[str, Any]] = {"eager_defaults": True}
+    # Read back what the INSERT numbered (RETURNING), not with a SELECT of its own. SQLAlchemy
+    # declares the attribute on its base: not a ClassVar to annotate again.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
         Index("ix_ticket_status_sla_due_at", "status", "sla_due_at"),
         Index("ix_ticket_created_at", "created_at"),
