@@ -66,7 +66,8 @@ def make_worker(
     context: Context, connection: Redis, table: TaskTable = TABLE
 ) -> tuple[SimpleWorker, Relay]:
     """RQ's worker on this database's queue, and its relay, whose rounds also replay this
-    host's spool and write the periodic rows that are due (the IMAP poll, the recordings' purge)."""
+    host's spool and write the periodic rows that are due (the IMAP poll, the recordings' purge,
+    the replayed spool entries' ids forgotten)."""
     with context.transaction() as session:
         installation = outbox.installation_key(session)
     queue = Queue(outbox.queue_name(context.settings.rq_queue, installation), connection=connection)
@@ -75,6 +76,7 @@ def make_worker(
         lambda: replay.replay_spool(context),
         lambda: imap.write_due(context),
         lambda: recordings.write_due(context),
+        lambda: replay.write_due(context),
     )
     return worker, Relay(context.sessions, queue, installation, table, worker.name, chores)
 

@@ -29,6 +29,10 @@ def replay_command(folder: Path | None) -> None:
     context = helpdesk()
     if folder is not None:
         context = context.replace(settings=context.settings.replace(spool_dir=str(folder)))
-    done = replay.replay_spool(context, limit=10_000)
+    replayed = replay.replay_folder(context, limit=10_000)
     left = local_spool.pending(Path(context.settings.spool_dir))
-    click.echo(f"{done} spooled webhook(s) written" + ("; some could not be, yet" if left else ""))
+    said = f"{replayed.written} spooled webhook(s) written"
+    if replayed.already:
+        # Another copy of the folder, or an earlier replay, wrote them: removed, not written again.
+        said += f", {replayed.already} already written before (removed)"
+    click.echo(said + ("; some could not be, yet" if left else ""))

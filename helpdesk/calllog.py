@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +24,24 @@ CALL_STATUSES = {
     "canceled",
 }
 FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+# Where a unit of work writing a webhook kept on the spool notes when that webhook came.
+WEBHOOK_AT = "helpdesk.calllog.webhook_at"
+
+
+def replayed_from(session: Session, received_at: datetime) -> None:
+    """This unit of work writes a webhook that came at ``received_at`` (kept on the spool while
+    the database was down): the call's start, end and timeline say when it happened, not when
+    the database got it."""
+    session.info[WEBHOOK_AT] = received_at
+
+
+def webhook_time(of: Session | object) -> datetime:
+    """When the webhook this unit of work (a session, or the session an object belongs to)
+    answers came: now, unless it is replayed."""
+    session = of if isinstance(of, Session) else object_session(of)
+    moment: datetime | None = session.info.get(WEBHOOK_AT) if session is not None else None
+    return moment if moment is not None else current_time(of)
 
 
 def find_or_start(
@@ -50,14 +69,15 @@ def find_or_start(
     row = {
         "call_sid": call_sid,
         "direction": direction,
-        "started_at": current_time(session),
+        "started_at": webhook_time(session),
         "status": "in-progress",
         "from_number": "",
         "to_number": "",
     }
     made = session.scalars(insert_or_skip(session, Call).returning(Call), row).first()
     if made is not None:
-        tallies.forget(session, [made.started_at])  # none: it starts now (but in a simulation)
+        # None: it starts now (but in a simulation, or replayed from the spool).
+        tallies.forget(session, [made.started_at])
         return made, True
     return session.scalars(locked).one(), False
 
@@ -66,7 +86,7 @@ def record(call: Call, kind: CallEventKind, **data: Any) -> None:
     """Add a typed event to the call's timeline (without loading the timeline so far)."""
     session = object_session(call)
     assert session is not None, "the call must belong to a session"
-    session.add(CallEvent(call_id=call.id, kind=kind, at=current_time(session), data=data))
+    session.add(CallEvent(call_id=call.id, kind=kind, at=webhook_time(session), data=data))
 
 
 def set_status(call: Call, raw: str, duration: str) -> bool:
@@ -76,7 +96,7 @@ def set_status(call: Call, raw: str, duration: str) -> bool:
         call.duration_seconds = int(duration)
     if call.status not in FINAL_STATUSES:
         return False
-    call.ended_at = call.ended_at or current_time(call)
+    call.ended_at = call.ended_at or webhook_time(call)
     record(call, CallEventKind.HUNG_UP, status=raw[:40])
     return True
 

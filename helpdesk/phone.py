@@ -484,7 +484,8 @@ def ring_group_ended(session: Session, call: Call, dial_status: str, dial_sid: s
         return None
     staff_id = winner.staff_member_id
     tickets.assign(ticket, staff_id, why="accepted the CATA call")
-    tickets.first_response(ticket, winner.answered_at or current_time(session), staff_id)
+    answered = winner.answered_at or calllog.webhook_time(session)
+    tickets.first_response(ticket, answered, staff_id)
     call.outcome = CallOutcome.CONNECTED
     calllog.record(call, CallEventKind.CONNECTED, staff_id=staff_id)
     return staff_id

@@ -51,6 +51,8 @@ POLL_IMAP = TaskKind("email.poll_imap", "mail.imap.poll")
 COPY_RECORDING = TaskKind("recording.copy", "helpdesk.recordings.copy_recording")
 # Delete our copies of the messages older than RECORDINGS_KEEP_DAYS (one row an hour at most).
 PURGE_RECORDINGS = TaskKind("recording.purge", "helpdesk.recordings.purge_old")
+# Forget the ids of the spooled webhooks written back long ago (one row a day at most).
+FORGET_REPLAYED = TaskKind("spool.forget_replayed", "helpdesk.replay.forget_old")
 # Send one notification a supervisor released (a held answer sent anyway).
 DELIVER = TaskKind("notification.deliver", "sending.delivery.deliver_one")
 # Close a resolved ticket the client did not answer within REOPEN_DAYS (internally: nothing sent).
@@ -78,6 +80,7 @@ TABLE = TaskTable(
         READ_MAIL,
         COPY_RECORDING,
         PURGE_RECORDINGS,
+        FORGET_REPLAYED,
         DELIVER,
         AUTO_CLOSE,
     ),
@@ -248,6 +251,11 @@ def auto_close(session: Session, ticket_id: int, resolved_at: datetime, run_at: 
 def purge_recordings(session: Session, slot: int) -> bool:
     """One purge per time slot, however many workers ask for it."""
     return outbox.add(session, PURGE_RECORDINGS, {}, key=f"recordings-purge-{slot}")
+
+
+def forget_replayed(session: Session, slot: int) -> bool:
+    """One forgetting of old replayed ids per time slot, however many workers ask for it."""
+    return outbox.add(session, FORGET_REPLAYED, {}, key=f"replayed-forget-{slot}")
 
 
 def copy_recording(session: Session, recording_id: int) -> bool:

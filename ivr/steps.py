@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,6 +198,8 @@ def _spool(step: str) -> bool:
     """Keep what this webhook brought on local disk, for the database when it is back."""
     seconds = twiml.field("RecordingDuration", 10)
     entry = {
+        # Every copy of the entry carries it: written back once, whichever copy is replayed.
+        "id": uuid.uuid4().hex,
         "step": step,
         "call_sid": twiml.field("CallSid", 64),
         "from": twiml.field("From", 64),

@@ -38,7 +38,7 @@ from models.enums import (
 from models.files import StoredChunk, StoredFile
 from models.integrity import IntegrityRuleError
 from models.mail import EmailAttachment, EmailMessage, InboundMail, Quarantine
-from models.messaging import Installation, Notification, OutboxTask, PagerReply
+from models.messaging import Installation, Notification, OutboxTask, PagerReply, ReplayedEntry
 from models.tallies import CallHour, CallHourCount
 from models.tickets import (
     BankPayment,
@@ -92,6 +92,7 @@ __all__ = [
     "PagerReply",
     "Quarantine",
     "Recording",
+    "ReplayedEntry",
     "Role",
     "ScheduleOverride",
     "SignInLimit",

@@ -90,3 +90,17 @@ class PagerReply(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     answer: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(default=default_now)
+
+
+class ReplayedEntry(Base):
+    """A webhook the spool kept while the database was down, once written back: the id it was
+    spooled under, so that a copy of the folder, or a replay that died before removing its file,
+    writes it only once (the row goes in the transaction that writes the webhook)."""
+
+    __tablename__ = "replayed_entry"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    step: Mapped[str] = mapped_column(String(30))
+    # Ids are forgotten after a while (helpdesk.replay.forget_old): a copy lying around longer
+    # than that is not expected.
+    replayed_at: Mapped[datetime] = mapped_column(default=default_now, index=True)

@@ -8,6 +8,7 @@ never replay the same one; a claim left by a process that died is taken back aft
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -45,6 +46,17 @@ def write(folder: Path, entry: dict[str, Any]) -> Path:
     os.replace(temporary, final)
     _sync_folder(folder)
     return final
+
+
+def entry_id(entry: dict[str, Any]) -> str:
+    """The id an entry was written with (``"id"``), the same in every copy of it; for one written
+    before entries had ids, one made from its content (a hash of its canonical JSON), which
+    every copy shares too."""
+    given = entry.get("id")
+    if given:
+        return str(given)
+    canonical = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _sync_folder(folder: Path) -> None:
