@@ -227,6 +227,20 @@ def test_the_jobs_of_a_call_log_their_job_ticket_and_call(
     assert follow_up["ticket"] == number
 
 
+def test_a_job_that_will_be_tried_again_says_so_on_a_line_naming_it(
+    app: Flask, db: Session, json_lines: io.StringIO
+) -> None:
+    outbox.add(db, test_jobs.FLAKY, {"name": "flaky"})
+    db.commit()
+    row = db.scalars(select(OutboxTask)).one()
+    with pytest.raises(RuntimeError):
+        jobs.perform(helpdesk(app), row.id, test_jobs.TABLE)
+    failed = [r for r in _records(json_lines) if r["logger"] == "helpdesk.jobs"]
+    assert [(r["level"], r["job"], r["message"]) for r in failed] == [
+        ("WARNING", f"test.flaky:{row.id}", "job failed (RuntimeError), tried again in 10 s")
+    ]
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
