@@ -21,7 +21,7 @@ from mail import hook, pipe
 from pager import door
 from survey import page
 from web import context as web_context
-from web import inputs, languages, limits, metrics, security
+from web import inputs, languages, limits, metrics, security, webhook_log
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -64,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(hook.bp)  # /email/inbound: an email provider's hook
     app.register_blueprint(health.bp)  # /healthz, /livez, /readyz
     metrics.install(app)  # /metrics, and the requests' timings
+    webhook_log.install(app)  # one log line for each of Twilio's requests, naming its call
     app.register_blueprint(page.bp)  # /survey: the clients' satisfaction survey
     console.register(app)  # /console: the staff's pages
     # Twilio signs its webhooks, the mail hook has its bearer secret, /healthz only reads.

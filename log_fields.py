@@ -41,6 +41,13 @@ def start_request(**fields: object) -> None:
         variable.set(_text(fields.get(name)))
 
 
+def note(**fields: object) -> None:
+    """Inside a request or a job: a field learnt on the way (the ticket a call opened), on the
+    lines that follow. Fields not given keep their values."""
+    for name, value in fields.items():
+        FIELDS[name].set(_text(value))
+
+
 def _text(value: object) -> str | None:
     return None if value in (None, "") else str(value)
 

@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
+import log_fields
 from helpdesk import calllog, phone, replay
 from helpdesk.context import Context
 from ivr import twiml
 from ivr.prompts import Speaker
-from models import Call, utcnow
+from models import Call, Ticket, utcnow
 from queueing import spool
 from routing.config import BusinessHours
 from settings import Settings
@@ -117,7 +118,9 @@ def _step(view: Callable[[Turn], VoiceResponse], *, lock: bool) -> Callable[[], 
             call, first_sight = calllog.find_or_start(session, sid, lock=lock)
             if first_sight:
                 _arrive(session, call, context)
+            _about_ticket(session, call)
             response = view(Turn(session, context, the_voice, call, first_sight))
+            _about_ticket(session, call)  # the one this step opened or found
         answer = twiml.answer(response)
         if spool.pending(Path(context.settings.spool_dir)):
             # The database is back: what was kept meanwhile is written once Twilio has its answer.
@@ -125,6 +128,13 @@ def _step(view: Callable[[Turn], VoiceResponse], *, lock: bool) -> Callable[[], 
         return answer
 
     return step
+
+
+def _about_ticket(session: Session, call: Call) -> None:
+    """The lines of a call's webhooks carry its ticket's number, once the call has one."""
+    if call.ticket_id is not None:
+        ticket = session.get(Ticket, call.ticket_id)
+        log_fields.note(ticket=ticket.number if ticket is not None else None)
 
 
 def _replay_quietly(context: Context) -> None:

@@ -57,32 +57,34 @@ def place_call(
     return str(call.sid)
 
 
-# What ``flask twilio wire`` sets on each number, by the names of Twilio's API.
-NUMBER_FIELDS = ("voice_url", "voice_fallback_url", "status_callback", "sms_url")
+# What ``flask twilio wire`` sets on each number, by the names of Twilio's API: each URL, and
+# the method Twilio calls it with (the app's routes take POST only).
+NUMBER_FIELDS = {
+    "voice_url": "voice_method",
+    "voice_fallback_url": "voice_fallback_method",
+    "status_callback": "status_callback_method",
+    "sms_url": "sms_method",
+}
 
 
 def find_number(settings: Settings, http: HttpClient | None, number: str) -> dict[str, str] | None:
-    """One of the account's phone numbers (E.164): its SID and how it is wired; None: the
-    account has no such number."""
+    """One of the account's phone numbers (E.164): its SID and how it is wired (its URLs and
+    their methods); None: the account has no such number."""
     found = client(settings, http).incoming_phone_numbers.list(phone_number=number, limit=1)
     if not found:
         return None
     record = found[0]
-    return {"sid": str(record.sid), **{f: str(getattr(record, f) or "") for f in NUMBER_FIELDS}}
+    fields = [*NUMBER_FIELDS, *NUMBER_FIELDS.values()]
+    return {"sid": str(record.sid), **{f: str(getattr(record, f) or "") for f in fields}}
 
 
 def wire_number(
     settings: Settings, http: HttpClient | None, sid: str, fields: dict[str, str]
 ) -> None:
-    """Set these URLs on the number (each called with POST, as the app's routes expect)."""
-    methods = {
-        "voice_url": "voice_method",
-        "voice_fallback_url": "voice_fallback_method",
-        "status_callback": "status_callback_method",
-        "sms_url": "sms_method",
-    }
-    posted = {methods[name]: "POST" for name in fields}
-    client(settings, http).incoming_phone_numbers(sid).update(**fields, **posted)
+    """Set these fields (URLs, methods) on the number; a URL set is called with POST, as the
+    app's routes expect."""
+    posted = {NUMBER_FIELDS[name]: "POST" for name in fields if name in NUMBER_FIELDS}
+    client(settings, http).incoming_phone_numbers(sid).update(**{**fields, **posted})
 
 
 @contextmanager

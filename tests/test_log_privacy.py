@@ -177,3 +177,20 @@ def test_json_logs_are_one_object_a_line_gunicorns_included_and_redacted(
     records = [json.loads(line) for line in lines]  # fails on a line that is not JSON
     assert any('"POST /sms/incoming" 200' in record["message"] for record in records)
     assert not [line for line in lines if token in line or "5550101" in line or HELENE in line]
+
+
+@pytest.mark.parametrize("server", ["json"], indirect=True)
+def test_under_gunicorn_each_webhook_of_a_call_logs_a_json_line_with_its_call_sid(
+    server: str, tmp_path: Path
+) -> None:
+    with OverHttp(server) as transport:
+        transcript = Simulator(transport, TOKEN).place_call(
+            f"{BASE}/voice/incoming", MARIE, MAIN, Script(inputs=["6"], record_seconds=5)
+        )
+    # Written before each answer left (the access log's lines may come later: not read here).
+    lines = (tmp_path / "server.log").read_text().splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    answered = [r for r in records if r["logger"] == "webhooks"]
+    assert [r["route"] for r in answered][-1] == "/voice/status"
+    assert {r["call_sid"] for r in answered} == {transcript.call_sid}
+    assert answered[-1]["ticket"] is not None

@@ -33,7 +33,17 @@ from queueing import outbox
 from redaction import RedactingJsonFormatter
 from tests import jobs as test_jobs
 from tests.conftest import ROOT, app_config
-from tests.phone import CATA, MARIE, OFFICE, at, helpdesk, place_call, signed_post
+from tests.phone import (
+    CATA,
+    MARIE,
+    OFFICE,
+    RecordingTwilioHttp,
+    at,
+    helpdesk,
+    place_call,
+    signed_post,
+    the_ticket,
+)
 
 TOKEN = "metrics-t0ken"
 
@@ -176,6 +186,59 @@ def test_a_jobs_log_lines_carry_the_job_and_its_ticket(
         (f"test.say:{row.id}", str(ticket.number), None)
     ]
     assert said[0]["message"] == "calling +1514…01"
+
+
+def test_every_webhook_of_a_call_logs_a_line_with_its_call_sid_route_status_and_time(
+    phone_app: Flask, json_lines: io.StringIO
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="6")
+    steps = [e.text.split("?")[0] for e in transcript.entries if e.kind == "request"]
+    asked = [*steps, "/voice/status"]  # the status callback ends every call
+    answered = [r for r in _records(json_lines) if r["message"].startswith("webhook ")]
+    assert [r["route"] for r in answered] == asked
+    assert [r["call_sid"] for r in answered] == [transcript.call_sid] * len(asked)
+    assert {(r["level"], r["status"]) for r in answered} == {("INFO", 200)}
+    assert all(isinstance(r["duration_ms"], int) for r in answered)
+
+
+def test_a_calls_webhook_lines_carry_its_ticket_once_opened(
+    phone_app: Flask, db: Session, json_lines: io.StringIO
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="6")
+    number = str(the_ticket(db, transcript).number)
+    answered = [r for r in _records(json_lines) if r["message"].startswith("webhook ")]
+    tickets = {r["route"]: r["ticket"] for r in answered}
+    assert tickets["/voice/incoming"] is None
+    assert (tickets["/voice/recorded"], tickets["/voice/status"]) == (number, number)
+
+
+def test_the_jobs_of_a_call_log_their_job_ticket_and_call(
+    phone_app: Flask, db: Session, json_lines: io.StringIO
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), press="6")
+    number = str(the_ticket(db, transcript).number)
+    context = helpdesk(phone_app).replace(twilio_http=RecordingTwilioHttp())  # the audio
+    for row in db.scalars(select(OutboxTask).order_by(OutboxTask.id)).all():
+        jobs.perform(context, row.id)
+    done = {r["job"]: r for r in _records(json_lines) if r["message"].startswith("job done")}
+    copied = next(r for job, r in done.items() if job.startswith("recording.copy:"))
+    assert (copied["call_sid"], copied["ticket"]) == (transcript.call_sid, number)
+    follow_up = next(r for job, r in done.items() if job.startswith("ticket.follow_up:"))
+    assert follow_up["ticket"] == number
+
+
+def test_a_job_that_will_be_tried_again_says_so_on_a_line_naming_it(
+    app: Flask, db: Session, json_lines: io.StringIO
+) -> None:
+    outbox.add(db, test_jobs.FLAKY, {"name": "flaky"})
+    db.commit()
+    row = db.scalars(select(OutboxTask)).one()
+    with pytest.raises(RuntimeError):
+        jobs.perform(helpdesk(app), row.id, test_jobs.TABLE)
+    failed = [r for r in _records(json_lines) if r["logger"] == "helpdesk.jobs"]
+    assert [(r["level"], r["job"], r["message"]) for r in failed] == [
+        ("WARNING", f"test.flaky:{row.id}", "job failed (RuntimeError), tried again in 10 s")
+    ]
 
 
 def _free_port() -> int:

@@ -20,7 +20,8 @@ def _log_fields() -> None:
     view_args = request.view_args or {}
     # Only Twilio's call webhooks have their form read here: another door (the mail hook) sets
     # its own size limit before its body is read.
-    call_sid = request.form.get("CallSid") if request.path.startswith("/voice/") else None
+    # A SID is 34 characters: a forged request's longer value is cut, not written whole.
+    call_sid = request.form.get("CallSid", "")[:64] if request.path.startswith("/voice/") else None
     log_fields.start_request(call_sid=call_sid, ticket=view_args.get("number"))
 
 
