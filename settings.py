@@ -394,6 +394,7 @@ SETTINGS: tuple[Setting, ...] = (
         "where a webhook keeps what the database could not take, until it is back "
         "(local to each web host)",
         WEB,
+        example="/srv/altilogix/instance/spool",
     ),
     Setting("PORT", "5000", _positive_int, "the port the web server listens on", WEB),
     Setting(
@@ -529,6 +530,7 @@ SETTINGS: tuple[Setting, ...] = (
         _text,
         "where gunicorn's workers keep their request timings for /metrics (emptied at start)",
         RUN,
+        example="/srv/altilogix/instance/metrics",
     ),
     Setting(
         "DEBUG",
