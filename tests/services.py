@@ -158,6 +158,9 @@ class TcpProxy:
                 threading.Timer(10, client.close).start()
                 continue
             server = socket.create_connection(self.target, timeout=5)
+            # The 5 s bound the connecting only: a quiet server (a statement that runs its 5 s
+            # timeout) must not end the flow, which raced the server's own answer.
+            server.settimeout(None)
             with self.lock:
                 self.sockets.append(server)
             for source, sink in ((client, server), (server, client)):
@@ -179,7 +182,11 @@ class TcpProxy:
                 sink.sendall(data)
         except OSError:
             pass
+        # Both ways end together, and each peer hears it: close() alone sends nothing while the
+        # other direction's thread still waits in recv() on the same socket.
         for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
             end.close()
 
     def forget_flows(self) -> None:
