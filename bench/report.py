@@ -65,6 +65,11 @@ def _latency(label: str, seconds: list[float]) -> Latency:
     return Latency(label, len(seconds), percentile(seconds, 50), percentile(seconds, 99))
 
 
+# A webhook's verdicts that are not failures: TwiML, the app's apology, and a step cut by a host
+# killed mid-request whose call Twilio's fallback URL took on (bench.callers.taken_over).
+ANSWERED = ("twiml", "apology", "taken_over")
+
+
 @dataclass
 class Report:
     setting: str
@@ -86,8 +91,9 @@ class Report:
 
     @property
     def bad_answers(self) -> int:
-        """Webhooks that got no TwiML: a 5xx or other status, not XML, or no answer at all."""
-        return sum(n for verdict, n in self.verdicts.items() if verdict not in ("twiml", "apology"))
+        """Webhooks that got no TwiML: a 5xx or other status, not XML, or no answer at all (but
+        those a host's death cut, whose call the fallback URL took on, as Twilio does)."""
+        return sum(n for verdict, n in self.verdicts.items() if verdict not in ANSWERED)
 
     def targets(self) -> list[tuple[bool, str]]:
         during_faults = self.latency[-1]
