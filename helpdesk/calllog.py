@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, with_expression
 
-from models import Call, CallDirection, CallEvent, CallEventKind, current_time, tallies
+from models import Call, CallDirection, CallEvent, CallEventKind, Ticket, current_time, tallies
 from models.db import insert_or_skip, lock_row
 
 # Twilio's call statuses; anything else is stored as "unknown" with the raw value in the event.
@@ -60,7 +60,12 @@ def find_or_start(
     """
     if lock:
         lock_row(session, Call, Call.call_sid == call_sid)
-    locked = select(Call).where(Call.call_sid == call_sid)
+    number = select(Ticket.number).where(Ticket.id == Call.ticket_id).scalar_subquery()
+    locked = (
+        select(Call)
+        .where(Call.call_sid == call_sid)
+        .options(with_expression(Call.ticket_number, number))
+    )
     if lock:
         locked = locked.with_for_update()
     call = session.scalars(locked).first()

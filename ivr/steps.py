@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
@@ -118,9 +120,9 @@ def _step(view: Callable[[Turn], VoiceResponse], *, lock: bool) -> Callable[[], 
             call, first_sight = calllog.find_or_start(session, sid, lock=lock)
             if first_sight:
                 _arrive(session, call, context)
-            _about_ticket(session, call)
+            log_fields.note(ticket=call.ticket_number)
             response = view(Turn(session, context, the_voice, call, first_sight))
-            _about_ticket(session, call)  # the one this step opened or found
+            _about_ticket(session, call)  # the one this step opened
         answer = twiml.answer(response)
         if spool.pending(Path(context.settings.spool_dir)):
             # The database is back: what was kept meanwhile is written once Twilio has its answer.
@@ -131,10 +133,14 @@ def _step(view: Callable[[Turn], VoiceResponse], *, lock: bool) -> Callable[[], 
 
 
 def _about_ticket(session: Session, call: Call) -> None:
-    """The lines of a call's webhooks carry its ticket's number, once the call has one."""
-    if call.ticket_id is not None:
-        ticket = session.get(Ticket, call.ticket_id)
-        log_fields.note(ticket=ticket.number if ticket is not None else None)
+    """The webhook's own line carries the ticket a step opened: its number came back with its
+    INSERT, so the session holds it (read without a statement more)."""
+    if call.ticket_id is None or call.ticket_number is not None:
+        return
+    ticket = session.identity_map.get(identity_key(Ticket, call.ticket_id))
+    number = inspect(ticket).dict.get("number") if ticket is not None else None
+    if number is not None:
+        log_fields.note(ticket=number)
 
 
 def _replay_quietly(context: Context) -> None:

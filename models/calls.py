@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from models.base import Base, default_now, event_kind, text_enum
 from models.enums import (
@@ -49,6 +49,9 @@ class Call(Base):
     # try); summed over a day's calls for an account, it stops the guessing of codes.
     code_failures: Mapped[int] = mapped_column(default=0, server_default="0")
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    # The ticket's number, read with the call's own row where a query asks for it
+    # (helpdesk.calllog.find_or_start): a webhook's log lines carry it without a statement more.
+    ticket_number: Mapped[int | None] = query_expression()
 
     events: Mapped[list[CallEvent]] = relationship(
         back_populates="call", cascade="all, delete-orphan", order_by="CallEvent.id"
@@ -102,6 +105,9 @@ class Recording(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    # The ticket's number, read with the call's own row where a query asks for it
+    # (helpdesk.calllog.find_or_start): a webhook's log lines carry it without a statement more.
+    ticket_number: Mapped[int | None] = query_expression()
     # Twilio sends the same recording again when it retries a webhook: stored once.
     url: Mapped[str] = mapped_column(String(500), unique=True)
     sid: Mapped[str] = mapped_column(String(64), default="")
