@@ -28,7 +28,9 @@ from models import (
     Recording,
     TicketEvent,
     TicketEventKind,
+    current_time,
 )
+from sending import delivery
 
 # An image shown in the page rather than only offered as a download: bitmaps only (an SVG can
 # carry a script).
@@ -79,6 +81,7 @@ class Sent:
     written_at: datetime
     sent_at: datetime | None
     released_by_id: int | None
+    interrupted: bool = False  # its worker died mid-send: it may or may not have left
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def read(
 ) -> list[Entry]:
     """The ticket's conversation, oldest first (3 statements)."""
     emails = _emails(session, ticket_id)
-    sent = _sent(session, ticket_id)
+    sent = _sent(session, ticket_id, current_time(session))
     entries = [_entry(event, emails, sent, recordings) for event in events]
     told = {event.data.get("notification_id") for event in events}
     # Staff notices are written by jobs, with no history entry of their own.
@@ -183,7 +186,7 @@ def _emails(session: Session, ticket_id: int) -> dict[int, Email]:
     return emails
 
 
-def _sent(session: Session, ticket_id: int) -> dict[int, Sent]:
+def _sent(session: Session, ticket_id: int, now: datetime) -> dict[int, Sent]:
     rows = session.scalars(
         select(Notification).where(Notification.ticket_id == ticket_id).order_by(Notification.id)
     )
@@ -203,5 +206,6 @@ def _sent(session: Session, ticket_id: int) -> dict[int, Sent]:
             written_at=row.created_at,
             sent_at=row.sent_at,
             released_by_id=row.released_by_id,
+            interrupted=delivery.interrupted(row.state, row.claimed_at, now),
         )
     return sent

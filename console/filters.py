@@ -224,6 +224,7 @@ DELIVERY: dict[str, Any] = {
     "sending": _("being sent"),
     "sent": _("sent"),
     "failed": _("failed, tried again"),
+    "interrupted": _("interrupted: its worker stopped while sending it; it may not have left"),
     # A page Twilio reported not arrived: not tried again (the next person on duty is paged).
     "undelivered": _("did not reach the phone (Twilio)"),
     "refused": _("refused by the server"),

@@ -59,7 +59,7 @@ def attachment(file_id: int) -> ResponseReturnValue:
 @allow(SUPERVISORS)
 def undelivered() -> ResponseReturnValue:
     with helpdesk().transaction() as session:
-        rows = queries.undelivered(session)
+        rows = queries.undelivered(session, helpdesk().now())
     return render_template("undelivered.html", rows=rows)
 
 
@@ -76,7 +76,7 @@ def send_anyway(notification_id: int) -> ResponseReturnValue:
     if released:
         flash(_("The message will be sent."), "info")
     else:
-        flash(_("This message is not held: nothing to send."), "error")
+        flash(_("This message is neither held nor interrupted: nothing to send."), "error")
     if number is None:
         return redirect(url_for("messages.undelivered"))
     return redirect(url_for("tickets.show", number=number, _anchor="conversation"))

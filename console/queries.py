@@ -33,6 +33,7 @@ from models import (
 )
 from routing.config import BusinessHours
 from routing.standing import Aim, Clocks, Deadline, resolution_aim
+from sending import delivery
 
 WORKLIST_LIMIT = 500
 
@@ -284,10 +285,11 @@ def contact(session: Session, contact_id: int) -> Contact | None:
     return session.get(Contact, contact_id)
 
 
-# What the undelivered page lists: answers held for a supervisor, and notices that could not
-# be sent (refused for good, or failing still).
+# What the undelivered page lists: answers held for a supervisor, notices that could not be
+# sent (refused for good, or failing still), and sends a worker's death cut (interrupted).
 UNDELIVERED_STATES = (DeliveryState.HELD, DeliveryState.REFUSED, DeliveryState.FAILED)
 UNDELIVERED_LIMIT = 500
+INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)
@@ -295,28 +297,42 @@ class Undelivered:
     notification: Notification
     ticket_number: int | None
     staff_name: str | None  # the staff member it was for; None: the client
+    interrupted: bool = False  # claimed for sending long ago, never recorded: it may have left
 
 
-def undelivered(session: Session) -> list[Undelivered]:
-    """Held answers and failed notices, newest first (one statement)."""
+def _not_sent(now: datetime) -> ColumnElement[bool]:
+    cut = and_(
+        Notification.state == DeliveryState.SENDING,
+        Notification.claimed_at < now - delivery.INTERRUPTED_AFTER,
+    )
+    return or_(Notification.state.in_(UNDELIVERED_STATES), cut)
+
+
+def undelivered(session: Session, now: datetime) -> list[Undelivered]:
+    """Held answers, failed notices and interrupted sends, newest first (one statement)."""
     rows = session.execute(
         select(Notification, Ticket.number, StaffMember.name)
         .outerjoin(Ticket, Ticket.id == Notification.ticket_id)
         .outerjoin(StaffMember, StaffMember.id == Notification.staff_member_id)
-        .where(Notification.state.in_(UNDELIVERED_STATES))
+        .where(_not_sent(now))
         .order_by(Notification.id.desc())
         .limit(UNDELIVERED_LIMIT)
     )
-    return [Undelivered(notification, number, name) for notification, number, name in rows]
+    return [
+        Undelivered(n, number, name, delivery.interrupted(n.state, n.claimed_at, now))
+        for n, number, name in rows
+    ]
 
 
-def undelivered_counts(session: Session) -> dict[str, int]:
-    """How many messages are held, refused and failing, by state (one statement)."""
+def undelivered_counts(session: Session, now: datetime) -> dict[str, int]:
+    """How many messages are held, refused, failing and interrupted (one statement)."""
     rows = session.execute(
         select(Notification.state, func.count(Notification.id))
-        .where(Notification.state.in_(UNDELIVERED_STATES))
+        .where(_not_sent(now))
         .group_by(Notification.state)
     )
-    counts = {state.value: 0 for state in UNDELIVERED_STATES}
-    counts.update({state.value: int(count) for state, count in rows})
+    counts = {state.value: 0 for state in UNDELIVERED_STATES} | {INTERRUPTED: 0}
+    for state, count in rows:
+        key = INTERRUPTED if state == DeliveryState.SENDING else state.value
+        counts[key] = int(count)
     return counts

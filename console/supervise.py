@@ -146,7 +146,7 @@ def _sla_rows() -> list[queries.TicketRow]:
 @allow(SUPERVISORS)
 def sla() -> ResponseReturnValue:
     with helpdesk().transaction() as session:
-        not_sent = queries.undelivered_counts(session)
+        not_sent = queries.undelivered_counts(session, helpdesk().now())
     return render_template(
         "sla.html", rows=_sla_rows(), refresh=SLA_REFRESH_SECONDS, not_sent=not_sent
     )

@@ -39,6 +39,9 @@ class Notification(Base):
     released_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     released_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
+    # When a worker last claimed it for sending: a claim never recorded as sent or failed long
+    # after is a send its worker's death cut (sending.delivery.interrupted).
+    claimed_at: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(Text, default="")
     # Twilio's message SID or the mail server's queue id: a delivery status names it.
     provider_id: Mapped[str | None] = mapped_column(String(100), index=True)

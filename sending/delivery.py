@@ -9,6 +9,7 @@ again by a retry, even when recording "sent" failed. A held answer waits for a s
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -35,6 +36,18 @@ def deliver(context: Context, notification_ids: list[int]) -> None:
 def deliver_one(context: Context, notification_id: int) -> None:
     """Job: send one notification (a held answer a supervisor released)."""
     deliver(context, [notification_id])
+
+
+# A message claimed for sending this long ago and never recorded sent or failed: its worker died
+# mid-send (a send takes seconds). It may or may not have left; a supervisor decides.
+INTERRUPTED_AFTER = timedelta(minutes=10)
+
+
+def interrupted(state: DeliveryState, claimed_at: datetime | None, now: datetime) -> bool:
+    """Whether a send was cut by its worker's death: claimed, and nothing recorded since."""
+    if state != DeliveryState.SENDING or claimed_at is None:
+        return False
+    return now - claimed_at > INTERRUPTED_AFTER
 
 
 # States in which a notification is not sent (again): done, being sent, or waiting for a person.
@@ -77,6 +90,7 @@ def _claim(context: Context, notification_id: int) -> smtp.Letter | tuple[str, s
         if row.state in _NOT_TO_SEND:
             return None
         row.state, row.attempts = DeliveryState.SENDING, row.attempts + 1
+        row.claimed_at = current_time(session)
         if row.channel == NotificationChannel.SMS:
             return row.recipient, row.body
         ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
@@ -113,12 +127,15 @@ def _record(
 
 
 def release(session: Session, notification_id: int, staff_member_id: int) -> bool:
-    """A supervisor sends a held answer anyway: it is delivered as any other. False when it is
-    not held (sent already, or never held)."""
+    """A supervisor sends a held answer anyway, or a message whose send was interrupted again:
+    it is delivered as any other. False when it is neither (sent already, or never held)."""
     row = session.scalars(
         select(Notification).where(Notification.id == notification_id).with_for_update()
     ).first()
-    if row is None or row.state != DeliveryState.HELD:
+    if row is None:
+        return False
+    cut = interrupted(row.state, row.claimed_at, current_time(session))
+    if row.state != DeliveryState.HELD and not cut:
         return False
     row.state, row.released_by_id = DeliveryState.PENDING, staff_member_id
     row.released_at = current_time(session)
