@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+import log_fields
 from helpdesk import callbacks, calllog, phone, tasks
 from helpdesk.context import Context
 from models import Call, ReplayedEntry, current_time
@@ -61,19 +62,21 @@ def replay_folder(context: Context, limit: int = 50, older_than: float = 0.0) ->
     folder = Path(context.settings.spool_dir)
     if not spool.pending(folder):
         return replayed
-    spool.replay(
-        folder,
-        lambda entry: replayed.count(apply(context, entry)),
-        limit,
-        _database_away,
-        older_than,
-    )
-    if replayed.written or replayed.already:
-        log.info(
-            "%d spooled webhook(s) written to the database, %d written before",
-            replayed.written,
-            replayed.already,
+    # Run after a webhook's answer, in its thread: its lines must not carry that call's fields.
+    with log_fields.about():
+        spool.replay(
+            folder,
+            lambda entry: replayed.count(apply(context, entry)),
+            limit,
+            _database_away,
+            older_than,
         )
+        if replayed.written or replayed.already:
+            log.info(
+                "%d spooled webhook(s) written to the database, %d written before",
+                replayed.written,
+                replayed.already,
+            )
     return replayed
 
 
@@ -85,7 +88,7 @@ def _database_away(error: Exception) -> bool:
 def apply(context: Context, entry: dict[str, Any]) -> bool:
     """One spooled webhook, in one unit of work, once: False (nothing written) when it was
     written before."""
-    with context.transaction() as session:
+    with log_fields.about(call_sid=entry.get("call_sid")), context.transaction() as session:
         return write_once(session, context, entry)
 
 

@@ -105,9 +105,6 @@ class Recording(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
-    # The ticket's number, read with the call's own row where a query asks for it
-    # (helpdesk.calllog.find_or_start): a webhook's log lines carry it without a statement more.
-    ticket_number: Mapped[int | None] = query_expression()
     # Twilio sends the same recording again when it retries a webhook: stored once.
     url: Mapped[str] = mapped_column(String(500), unique=True)
     sid: Mapped[str] = mapped_column(String(64), default="")

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from helpdesk import surveys
 from i18n import LANGUAGES
+from web import limits
 from web.context import current as helpdesk
 
 bp = Blueprint("survey", __name__, url_prefix="/survey", template_folder="templates")
@@ -74,6 +75,9 @@ def _form_expired(_error: CSRFError) -> ResponseReturnValue:
     """The form came back without its page's token (the page stayed open after the browser
     dropped its cookie, or cookies are blocked): the form again, filled in as it was sent."""
     token = (request.view_args or {}).get("token", "")
+    # The route's limit is checked in its view, which a refused token never reaches.
+    if not limits.allow("survey.form_expired", helpdesk().settings.survey_rate):
+        return _error_page(429)
     with helpdesk().transaction() as session:
         page = surveys.page(session, token, helpdesk().now())
     if page is None:
@@ -88,7 +92,10 @@ def _refused(error: HTTPException) -> ResponseReturnValue:
 
 
 def _error_page(code: int) -> ResponseReturnValue:
-    language = _language("fr")
+    # No database for an error page (a limited client must cost nothing): the language the
+    # link asks for, else the browser's, else French.
+    browser = request.accept_languages.best_match(LANGUAGES) or "fr"
+    language = _language(browser)
     with force_locale(language):
         html = render_template("survey/error.html", why=ERRORS[code], lang=language)
     return html, code

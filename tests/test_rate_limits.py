@@ -53,6 +53,22 @@ def test_another_address_is_not_slowed_by_the_first(limited_app: Flask) -> None:
     assert second.sign_in(LUC).status_code == 302
 
 
+def test_survey_answers_without_their_form_s_token_are_limited_too(limited_app: Flask) -> None:
+    visitor = Staff(limited_app)
+    form = {"score": "5", "comment": "x"}  # no token: refused before the view's own limit
+    answered = statuses(lambda: visitor.client.post("/survey/no-such-token", data=form))
+    assert answered == [404, 404, 429]
+
+
+def test_a_limited_survey_answer_gets_a_page_in_the_browser_s_language(limited_app: Flask) -> None:
+    visitor = Staff(limited_app)
+    english = {"Accept-Language": "en-CA,en;q=0.8"}
+    send = lambda: visitor.client.post("/survey/no-such-token", data={}, headers=english)  # noqa: E731
+    *_, last = [send() for _ in range(3)]
+    assert last.status_code == 429
+    assert "Too many answers came from your address" in last.get_data(as_text=True)
+
+
 def test_survey_answers_are_limited(limited_app: Flask) -> None:
     visitor = Staff(limited_app)
     form = {"score": "5", "csrf_token": visitor.token()}  # a token of this browser's session

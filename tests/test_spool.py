@@ -4,6 +4,7 @@ and written (with the ticket it opens) when the database is back. Nothing is los
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import threading
 import time
@@ -18,6 +19,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import log_fields
 from app import create_app
 from helpdesk import replay
 from helpdesk.context import Context
@@ -335,3 +337,18 @@ def test_forgetting_old_ids_is_written_once_a_day_whatever_the_workers(
         assert replay.write_due(context) is True
         assert replay.write_due(context) is False  # another worker's round, the same day
     assert db.scalars(select(OutboxTask.task)).all() == ["spool.forget_replayed"]
+
+
+def test_a_replay_after_another_call_s_webhook_logs_under_the_replayed_call(
+    down: Flask, folder: Path, engine_url: str, db: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    signed_post(down, "/voice/recorded?kind=voicemail&after_error=1", _recording())
+    back = _back(engine_url, folder)
+    other = "CA" + "9" * 32
+    caplog.set_level(logging.INFO)
+    caplog.handler.addFilter(log_fields.FieldsFilter())
+    with time_machine.travel(time.time() + 31, tick=False):  # the web replays after 30 s
+        signed_post(back, "/voice/incoming", {"CallSid": other, "From": MARIE}).close()
+    replayed = [r for r in caplog.records if r.name.startswith("helpdesk.")]
+    assert replayed, "the webhook replayed the spool"
+    assert all(getattr(r, "call_sid", None) != other for r in replayed)

@@ -132,12 +132,14 @@ class Simulator:
         run = _Call(self, transcript, base, script)
         run.follow(incoming_url, {})
         status_url = urljoin(incoming_url, "status")
-        self.post(
+        answered = self.post(
             transcript,
             status_url,
             {**base, "CallStatus": "completed", "CallDuration": str(run.seconds)},
         )
-        transcript.add("status", f"completed, {run.seconds} s")
+        # Twilio does not turn to the fallback URL for a status callback: a lost one is lost.
+        delivered = "" if answered is not None else " (the callback failed)"
+        transcript.add("status", f"completed, {run.seconds} s{delivered}")
         return transcript
 
     def post(self, transcript: Transcript, url: str, params: dict[str, str]) -> str | None:

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse
 
 from queueing import outbox
 from settings import Settings
@@ -47,6 +48,19 @@ def install(app: Flask, settings: Settings) -> Limiter:
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(rate, methods=["POST"])(view)  # type: ignore[assignment]
     return limiter
+
+
+def allow(name: str, rate: str) -> bool:
+    """Count one request of the current client against ``rate`` under ``name``, for a path the
+    route's own limit never sees (an error handler that runs before the view): False past it.
+    Redis out of reach lets it through, as for every limit."""
+    limiter: Limiter | None = current_app.extensions.get("rate_limits")
+    if limiter is None or not limiter.enabled:
+        return True
+    try:
+        return bool(limiter.limiter.hit(parse(rate), name, client_of_deployment()))
+    except Exception:  # the storage away: unlimited, as swallow_errors does for the routes
+        return True
 
 
 def key_prefix(settings: Settings) -> str:
