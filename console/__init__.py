@@ -12,6 +12,8 @@ from flask_babel import get_locale
 
 from console import access, errors, filters
 from i18n import LANGUAGES
+from telephony import rest
+from web import context as web_context
 
 
 def register(app: Flask) -> None:
@@ -78,4 +80,6 @@ def _page_globals() -> dict[str, object]:
         "viewer": access.current_viewer(),
         "lang": str(get_locale() or LANGUAGES[0]),
         "draft": errors.take_draft(),  # what was typed here before the session ended
+        # Without Twilio's credentials (a developer's machine) no message is ever copied here.
+        "copies_recordings": rest.has_credentials(web_context.current().settings),
     }

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from html import unescape
+
 import pytest
 import time_machine
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import create_app
 from models import CallbackRequest, Line, OutboxTask, Ticket, TicketEventKind, TicketStatus
+from tests.conftest import app_config
 from tests.console_world import (
     CONFIRMED,
     JULIE,
@@ -95,6 +99,15 @@ def test_the_ticket_page_shows_the_parties_the_deadline_and_the_whole_history(
         "message enregistré",
     ):
         assert expected in page, expected
+
+
+def test_without_twilio_credentials_the_ticket_says_the_message_will_not_be_copied(
+    desk: Flask, engine_url: str
+) -> None:
+    developer_machine = create_app(app_config(engine_url, TWILIO_ACCOUNT_SID=""))
+    page = signed_in(developer_machine, LUC).text("/console/tickets/1001")
+    assert "non copié : ce serveur n'a pas les accès de Twilio" in unescape(page)
+    assert "en cours de copie" not in page
 
 
 def test_notes_are_public_or_private_and_escaped(desk: Flask, db: Session) -> None:
