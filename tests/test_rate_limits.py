@@ -63,8 +63,9 @@ def test_survey_answers_without_their_form_s_token_are_limited_too(limited_app: 
 def test_a_limited_survey_answer_gets_a_page_in_the_browser_s_language(limited_app: Flask) -> None:
     visitor = Staff(limited_app)
     english = {"Accept-Language": "en-CA,en;q=0.8"}
-    send = lambda: visitor.client.post("/survey/no-such-token", data={}, headers=english)  # noqa: E731
-    *_, last = [send() for _ in range(3)]
+    *_, last = [
+        visitor.client.post("/survey/no-such-token", data={}, headers=english) for _ in range(3)
+    ]
     assert last.status_code == 429
     assert "Too many answers came from your address" in last.get_data(as_text=True)
 
