@@ -93,7 +93,9 @@ def test_too_many_requests_and_a_server_error_have_their_pages(
 def test_pages_outside_the_console_keep_their_own_errors(phone_app: Flask, db: Session) -> None:
     answer = Staff(phone_app).get("/survey/nothing-here")
     assert answer.status_code == 404
-    assert 'class="top"' not in answer.get_data(as_text=True)
+    page = answer.get_data(as_text=True)
+    assert "Ce lien de sondage est inconnu" in page  # the survey's own page, for a client
+    assert "existe pas" not in page and 'href="/console/tickets' not in page  # not the console's
 
 
 def test_a_note_sent_after_the_session_ended_comes_back_after_signing_in(
