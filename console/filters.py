@@ -3,7 +3,9 @@ model's vocabularies, in the reader's language."""
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -18,6 +20,7 @@ from flask_babel import (
     lazy_gettext,
     to_user_timezone,
 )
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from console import call_details
@@ -371,8 +374,20 @@ def money(cents: int | None) -> str:
     return "" if cents is None else str(format_currency(cents / 100, "CAD"))
 
 
+def _per_render(words: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter Jinja calls at each render: it folds a filter of a literal (``"late"|label``)
+    once, at compile time, in whichever language rendered the template first, unless the filter
+    takes the render's context."""
+
+    @functools.wraps(words)
+    def at_render(_context: Any, *args: Any, **kwargs: Any) -> Any:
+        return words(*args, **kwargs)
+
+    return pass_context(at_render)
+
+
 def register(app: Flask) -> None:
-    app.jinja_env.filters.update(
+    filters = dict(
         label=label,
         call_event=call_event,
         ticket_event=ticket_event,
@@ -389,4 +404,5 @@ def register(app: Flask) -> None:
         phone=phone,
         subject=subject,
     )
+    app.jinja_env.filters.update({name: _per_render(f) for name, f in filters.items()})
     app.jinja_env.globals.update(call_detail=call_details.detail)

@@ -8,6 +8,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from flask import Flask
+from flask_babel import force_locale
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -69,3 +70,17 @@ def test_each_staff_member_reads_the_console_in_their_language(
     luc = Staff(phone_app)
     luc.sign_in(LUC)
     assert "My tickets" in luc.text("/console/")
+
+
+def test_a_word_a_page_writes_from_a_literal_follows_each_readers_language(
+    phone_app: Flask,
+) -> None:
+    # Jinja folds a filter of a literal at compile time unless the filter reads the render's
+    # context: the first reader's language would then be every reader's.
+    template = phone_app.jinja_env.from_string('{{ "late"|label }}')
+    with phone_app.test_request_context():
+        with force_locale("fr"):
+            french = template.render()
+        with force_locale("en"):
+            english = template.render()
+    assert (french, english) == ("en retard", "late")
