@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext
 
-from models import Call, CallEvent
+from models import Call, CallEvent, CallEventKind, CallRing, WhisperAnswer
 
 _ = lazy_gettext
 
@@ -27,11 +27,16 @@ def _name(names: Names, staff_id: object) -> str:
     return names.get(staff_id, "?") if isinstance(staff_id, int) else "?"
 
 
+def _no_key(event: CallEvent) -> bool:
+    """A whisper ended without a key: their phone's voicemail took it, or it rang out; not a
+    refusal, though the line treats it as one and rings the next person."""
+    return event.kind == CallEventKind.WHISPER_REFUSED and not event.data.get("digits")
+
+
 def _whisper_refused(event: CallEvent, _call: Call, names: Names) -> str:
     who = _name(names, event.data.get("staff_id"))
-    if not event.data.get("digits"):
-        # No key at all: their phone's voicemail took the whisper, or it rang out.
-        return str(gettext("%(name)s: no key pressed (their voicemail or no answer)", name=who))
+    if _no_key(event):
+        return str(gettext("%(name)s (their voicemail, or no answer)", name=who))
     return str(gettext("refused by %(name)s", name=who))
 
 
@@ -76,3 +81,26 @@ def detail(event: CallEvent, call: Call, names: Names) -> str:
     """The step's who and where, or "" when its kind says it all."""
     describe = DETAILS.get(event.kind.value)
     return describe(event, call, names) if describe is not None else ""
+
+
+def kind(event: CallEvent) -> str:
+    """The step's kind as the timeline names it: a whisper left without a key is not called a
+    refusal."""
+    return "whisper_no_key" if _no_key(event) else event.kind.value
+
+
+def ring_answer(ring: CallRing, call: Call) -> str:
+    """What a rung technician did, in words: accepted, refused, no key, or no answer."""
+    if ring.answer is None:
+        return str(gettext("no answer"))
+    if ring.answer == WhisperAnswer.REFUSED and any(
+        _no_key(e) and e.data.get("staff_id") == ring.staff_member_id for e in call.events
+    ):
+        return str(gettext("no key pressed (their voicemail, or no answer)"))
+    return str(RING_ANSWERS[ring.answer])
+
+
+RING_ANSWERS: dict[WhisperAnswer, Any] = {
+    WhisperAnswer.ACCEPTED: _("accepted"),
+    WhisperAnswer.REFUSED: _("refused"),
+}

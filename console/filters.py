@@ -28,7 +28,7 @@ from helpdesk import pages
 from mail.intake import NO_SUBJECT
 from mail.reading.quoting import split_quoted
 from models import Channel, Ticket
-from phones import national
+from phones import ANONYMOUS_IDS, national
 from routing.standing import spoken
 from time_words import MOMENT_PATTERNS
 
@@ -174,6 +174,7 @@ CALL_EVENTS: dict[str, Any] = {
     "technicians_rung": _("technicians rung"),
     "whisper_accepted": _("technician accepted"),
     "whisper_refused": _("technician refused"),
+    "whisper_no_key": _("technician pressed no key"),
     "connected": _("connected"),
     "no_answer": _("nobody answered"),
     "unauthorized": _("caller not authorized"),
@@ -318,7 +319,9 @@ def time_left(left: timedelta | None) -> str:
         return ""
     hours, minutes = spoken(left)
     amount = (
-        gettext("%(h)d h %(m)02d", h=hours, m=minutes) if hours else gettext("%(m)d min", m=minutes)
+        gettext("%(h)d hr %(m)02d min", h=hours, m=minutes)
+        if hours
+        else gettext("%(m)d min", m=minutes)
     )
     if left < timedelta(0):
         return str(gettext("%(amount)s late", amount=amount))
@@ -338,8 +341,11 @@ def duration(minutes: int | None) -> str:
 
 def phone(value: str | None) -> Markup:
     """A stored number (E.164) in its national form, as a ``tel:`` link a phone can dial:
-    ``(514) 555-0142``; anything else (an email address, "anonymous") as it is."""
+    ``(514) 555-0142``; a withheld caller ID ("anonymous") in words; anything else (an email
+    address) as it is."""
     text = value or ""
+    if text and text.strip().lower() in ANONYMOUS_IDS:
+        return escape(gettext("hidden number"))
     shown = national(text) if text.startswith("+") else None
     if shown is None:
         return escape(text)
@@ -405,4 +411,8 @@ def register(app: Flask) -> None:
         subject=subject,
     )
     app.jinja_env.filters.update({name: _per_render(f) for name, f in filters.items()})
-    app.jinja_env.globals.update(call_detail=call_details.detail)
+    app.jinja_env.globals.update(
+        call_detail=call_details.detail,
+        call_kind=call_details.kind,
+        ring_answer=call_details.ring_answer,
+    )

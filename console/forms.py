@@ -55,6 +55,9 @@ REFUSALS: dict[str, Any] = {
     "staff_needs_name": _("a staff member needs a name"),
     "email_taken": _("%(email)s is already a staff member's"),
     "bad_date": _("%(value)s is not a date and time"),
+    "bad_day": _("%(value)s is not a date"),
+    "date_needed": _("a date is needed"),
+    "moment_needed": _("a date and a time are needed"),
     "bad_choice": _("unknown value %(value)s"),
     # a password
     "short_password": _("a password needs at least %(n)d characters"),
@@ -187,10 +190,13 @@ def number(name: str) -> int:
 
 
 def day(raw: str) -> date:
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise Refused("bad_date", "%(value)s is not a date and time", value=raw) from None
+    """A date field ("2026-12-24") in a sane year."""
+    if not raw.strip():
+        raise Refused("date_needed", "a date is needed")
+    found = inputs.day(raw)
+    if found is None:
+        raise Refused("bad_day", "%(value)s is not a date", value=raw)
+    return found
 
 
 def wall_time(raw: str) -> time | None:
@@ -204,10 +210,15 @@ def wall_time(raw: str) -> time | None:
 
 def local_moment(raw: str, zone: ZoneInfo) -> datetime:
     """A datetime-local field ("2026-12-01T10:15"), read as Montreal wall-clock time."""
+    if not raw.strip():
+        raise Refused("moment_needed", "a date and a time are needed")
     try:
-        moment = datetime.fromisoformat(raw)
+        moment = datetime.fromisoformat(raw.strip())
     except ValueError:
-        raise Refused("bad_date", "%(value)s is not a date and time", value=raw) from None
+        moment = None
+    if moment is None or moment.year not in inputs.SANE_YEARS:
+        # Far years overflow once moved to UTC (9999-12-31T23:59 in Montreal).
+        raise Refused("bad_date", "%(value)s is not a date and time", value=raw)
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 

@@ -153,3 +153,9 @@ def test_a_switch_that_ends_in_the_past_is_refused(desk: Flask, db: Session) -> 
         page = helene.text(PAGE)
     assert "Refusé : la bascule doit finir plus tard que maintenant" in page
     assert db.scalars(select(ScheduleOverride)).all() == []
+
+
+def test_a_closure_without_its_day_is_refused_by_name(helene: Staff, db: Session) -> None:
+    helene.post(PAGE, {"day": "", "from_time": "", "until_time": ""}, page=PAGE)
+    assert "Refusé : une date est nécessaire" in helene.text(PAGE)
+    assert db.scalars(select(Closure)).all() == []

@@ -67,7 +67,7 @@ def test_who_answers_at_a_chosen_moment_is_the_phone_lines_own_answer(helene: St
     evening = helene.text(ROSTER + "?at=2026-12-01T21:00")
     assert (
         _answers(evening, "urgent")
-        == "fermé: hors des heures | Luc Gagnon, Sophie Lavoie, Karim Haddad"
+        == "fermé : hors des heures | Luc Gagnon, Sophie Lavoie, Karim Haddad"
     )
 
 
@@ -162,3 +162,8 @@ def test_a_rotation_that_ends_before_it_starts_is_refused(helene: Staff, db: Ses
     helene.post("/console/roster/rotations", form, page=ROSTER)
     assert "Refusé : une rotation doit finir après son début" in helene.text(ROSTER)
     assert db.scalars(select(Duty).where(Duty.starts_at.is_not(None))).all() == []
+
+
+def test_a_moment_in_a_far_year_is_refused_and_the_roster_shows_now(helene: Staff) -> None:
+    page = helene.text(ROSTER + "?at=9999-12-31T23:59")
+    assert "Refusé : 9999-12-31T23:59 n'est pas une date et une heure" in html.unescape(page)

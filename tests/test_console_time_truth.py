@@ -4,6 +4,7 @@ the whisper, who did not answer, and why the voicemail answered."""
 
 from __future__ import annotations
 
+import re
 from html import unescape
 
 import pytest
@@ -112,7 +113,24 @@ def test_the_timeline_names_who_refused_and_whose_voicemail_took_the_whisper(
     )
     timeline = _timeline(desk, call)
     assert "technicien a refusé — refusé par Luc Gagnon" in timeline
-    assert "Sophie Lavoie : aucune touche (sa boîte vocale ou pas de réponse)" in timeline
+    assert "aucune touche du technicien — Sophie Lavoie (sa boîte vocale, ou pas de réponse)" in (
+        timeline
+    )
+    assert "a refusé — Sophie" not in timeline
+
+
+def test_the_rung_list_tells_a_refusal_from_a_whisper_left_without_a_key(
+    desk: Flask, db: Session
+) -> None:
+    call = the_call(
+        db, place_call(desk, at(2026, 12, 1, 10, 5), press="7", techs=("refuse", "voicemail"))
+    )
+    page = unescape(signed_in(desk, HELENE).text(f"/console/calls/{call.id}"))
+    rungs = page.split('<table class="rings">')[1].split("</table>")[0]
+    assert re.search(r"Luc Gagnon</td><td>[^<]*</td>\s*<td>refusé</td>", rungs)
+    assert re.search(
+        r"Sophie Lavoie</td><td>[^<]*</td>\s*<td>aucune touche \(sa boîte vocale, ou pas", rungs
+    )
 
 
 def test_the_timeline_names_who_did_not_answer(desk: Flask, db: Session) -> None:

@@ -8,7 +8,7 @@ import ast
 import re
 import tomllib
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -269,3 +269,19 @@ def test_a_message_ticket_from_a_stranger_reads_in_each_readers_language(
     assert re.search(r'<p class="subject">\(514\) 555-0199 : message</p>', french)
     assert re.search(r'<p class="subject">\(514\) 555-0199: message</p>', english)
     assert 'href="tel:+15145550199"' in french
+
+
+def test_a_withheld_caller_id_is_said_in_words_not_as_twilios_code(reader: Flask) -> None:
+    with force_locale("fr"):
+        assert str(filters.phone("anonymous")) == "numéro masqué"
+    with force_locale("en"):
+        assert str(filters.phone("restricted")) == "hidden number"
+        assert str(filters.phone("")) == ""
+
+
+def test_time_past_a_deadline_reads_in_each_languages_style(reader: Flask) -> None:
+    late = -timedelta(hours=20, minutes=59)
+    with force_locale("fr"):
+        assert filters.time_left(late) == "en retard de 20 h 59"
+    with force_locale("en"):
+        assert filters.time_left(late) == "20 hr 59 min late"
