@@ -393,7 +393,7 @@ def _per_render(words: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def register(app: Flask) -> None:
-    filters = dict(
+    filters: dict[str, Callable[..., Any]] = dict(
         label=label,
         call_event=call_event,
         ticket_event=ticket_event,
