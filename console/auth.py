@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from console import access, forms
+from console import access, filters, forms
 from console.access import ANYONE, STAFF, allow, refuse_unmarked
 from helpdesk import directory_admin, staff_access
 from models import Language
@@ -44,15 +47,18 @@ def sign_in_post() -> ResponseReturnValue:
         except staff_access.SignInRefused as error:
             refused = error
     if refused is not None:
-        message = (
-            _("Too many failed attempts. Wait a few minutes and try again.")
-            if refused.throttled
-            else _("Wrong email or password.")
-        )
-        flash(message, "error")
-        status = 429 if refused.throttled else 401
-        return render_template("sign_in.html", next=_next_page(), email=email), status
+        if not refused.throttled:
+            flash(_("Wrong email or password."), "error")
+            return render_template("sign_in.html", next=_next_page(), email=email), 401
+        return throttled(email, refused.wait)
     return redirect(_next_page() or url_for("tickets.index"))
+
+
+def throttled(email: str, left: timedelta) -> ResponseReturnValue:
+    """The sign-in page again, with the email typed, saying how long to wait (429)."""
+    flash(_("Too many attempts. Try again in %(wait)s.", wait=filters.wait(left)), "error")
+    page = render_template("sign_in.html", next=_next_page(), email=email)
+    return page, 429, {"Retry-After": str(max(math.ceil(left.total_seconds()), 1))}
 
 
 @bp.post("/language")

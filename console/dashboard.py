@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from console import stats
@@ -33,10 +33,15 @@ def _dataset(name: str, data: list[Any]) -> dict[str, Any]:
     return {"label": name, "data": data}
 
 
+def _axis_day(day: date) -> str:
+    """Day and month in words on the axes: "10/11/2026" is October to some, November to others."""
+    return str(format_date(day, "d MMM y" if str(get_locale()) == "fr" else "MMM d, y"))
+
+
 def charts(board: stats.Dashboard) -> dict[str, dict[str, Any]]:
     """What each canvas draws: Chart.js's type, labels and datasets (its data-chart JSON)."""
-    days = [str(format_date(day, "short")) for day in (d for d, _n in board.per_day)]
-    weeks = [str(format_date(week, "short")) for week in board.weeks]
+    days = [_axis_day(day) for day, _n in board.per_day]
+    weeks = [_axis_day(week) for week in board.weeks]
     lines = [line.value for line in Line]
     return {
         "per_day": {

@@ -8,6 +8,7 @@ their callers are programs, or pages with their own style.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,8 +19,9 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from console import auth, filters
 from console.access import SessionEnded, current_viewer
-from web import inputs
+from web import inputs, limits
 
 _ = lazy_gettext
 log = logging.getLogger(__name__)
@@ -38,7 +40,6 @@ HINTS: dict[int, Any] = {
     403: _("Ask a supervisor if you need it."),
     404: _("The link may be old, or the ticket number mistyped."),
     405: _("Go back to the page and use its buttons."),
-    429: _("Wait a minute, then try again."),
     500: _(
         "Nothing of what you were doing was kept. Try again soon; if it goes on, tell a supervisor."
     ),
@@ -73,6 +74,11 @@ def _page(error: HTTPException) -> ResponseReturnValue:
         why = str(REFUSED_INPUT)
         typed = {name: inputs.clean(value, inputs.LONGEST_FORM_VALUE) for name, value in _typed()}
     title, hint = TITLES.get(code, TITLES[400]), HINTS.get(code, "")
+    if code == 429:
+        left = timedelta(seconds=limits.time_to_wait() or 60)
+        if request.endpoint == "auth.sign_in_post":  # the form again, with the email typed
+            return auth.throttled(request.form.get("email", ""), left)
+        hint = _("Try again in %(wait)s.", wait=filters.wait(left))
     try:
         html = render_template(
             "error.html", code=code, title=title, why=why, hint=hint, back=_back(), typed=typed

@@ -4,9 +4,10 @@ model's vocabularies, in the reader's language."""
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import Flask
@@ -30,7 +31,8 @@ from mail.reading.quoting import split_quoted
 from models import Channel, Ticket
 from phones import ANONYMOUS_IDS, national
 from routing.standing import spoken
-from time_words import MOMENT_PATTERNS
+from time_words import MOMENT_PATTERNS, MONTH_NAMES
+from time_words import clock as clock_words
 
 _ = lazy_gettext
 
@@ -313,6 +315,35 @@ def short_day(value: date) -> str:
     return str(format_date(value, "EEE d MMM y" if str(get_locale()) == "fr" else "EEE MMM d, y"))
 
 
+def month(value: date | str) -> str:
+    """A month ("2026-12" or its first day) in words: "décembre 2026" / "December 2026"."""
+    first = value if isinstance(value, date) else date.fromisoformat(f"{value}-01")
+    language = "fr" if str(get_locale()) == "fr" else "en"
+    return f"{MONTH_NAMES[language][first.month - 1]} {first.year}"
+
+
+def decimal(value: float) -> str:
+    """A score with two decimals in the reader's style: "4,50" / "4.50"."""
+    return str(format_decimal(value, format="0.00"))
+
+
+def clock(value: time) -> str:
+    """A wall-clock time (a closure's bounds): "14 h" / "2 PM"."""
+    language = "fr" if str(get_locale()) == "fr" else "en"
+    return clock_words(value.hour * 60 + value.minute, language)
+
+
+def wait(left: timedelta) -> str:
+    """How long to wait before trying again, rounded up: "15 s", "3 min", "1 hr 05 min"."""
+    seconds = max(math.ceil(left.total_seconds()), 1)
+    if seconds < 60:
+        return str(gettext("%(n)d s", n=seconds))
+    hours, minutes = divmod(math.ceil(seconds / 60), 60)
+    if hours:
+        return str(gettext("%(h)d hr %(m)02d min", h=hours, m=minutes))
+    return str(gettext("%(m)d min", m=minutes))
+
+
 def time_left(left: timedelta | None) -> str:
     """Business time left, or past the deadline."""
     if left is None:
@@ -409,6 +440,9 @@ def register(app: Flask) -> None:
         money=money,
         phone=phone,
         subject=subject,
+        month=month,
+        decimal=decimal,
+        clock=clock,
     )
     app.jinja_env.filters.update({name: _per_render(f) for name, f in filters.items()})
     app.jinja_env.globals.update(

@@ -51,9 +51,12 @@ _NOBODY = generate_password_hash("nobody signs in with this")
 class SignInRefused(ValueError):
     """A sign-in that fails; ``throttled`` says it was refused before the password was read."""
 
-    def __init__(self, message: str, *, throttled: bool = False) -> None:
+    def __init__(
+        self, message: str, *, throttled: bool = False, wait: timedelta = timedelta(0)
+    ) -> None:
         super().__init__(message)
         self.throttled = throttled
+        self.wait = wait  # how long a throttled sign-in must wait
 
 
 def hash_password(password: str) -> str:
@@ -93,8 +96,11 @@ def sign_in(
     now = now or utcnow()
     email, address = normalize_email(email), address[:64]
     counters = _locked_counters(session, {"pair": f"{email} {address}", "address": address}, now)
-    if any(_waiting(counters[limit.what], limit, now) for limit in LIMITS):
-        raise SignInRefused("too many failed attempts: wait and try again", throttled=True)
+    wait = max(_left(counters[limit.what], limit, now) for limit in LIMITS)
+    if wait > timedelta(0):
+        raise SignInRefused(
+            "too many failed attempts: wait and try again", throttled=True, wait=wait
+        )
     staff = session.scalars(
         select(StaffMember).where(func.lower(StaffMember.email) == email)
     ).first()
@@ -110,11 +116,12 @@ def sign_in(
     raise SignInRefused("wrong email or password")
 
 
-def _waiting(counter: SignInLimit, limit: Limit, now: datetime) -> bool:
-    # Under the limit nothing waits, even when a parallel attempt's failure is newer than now.
-    return counter.failures >= limit.failures and now < counter.last_at + wait_after(
-        counter.failures, limit.failures
-    )
+def _left(counter: SignInLimit, limit: Limit, now: datetime) -> timedelta:
+    """How long this counter still holds the next attempt back (nothing under its limit, even
+    when a parallel attempt's failure is newer than now)."""
+    if counter.failures < limit.failures:
+        return timedelta(0)
+    return max(counter.last_at + wait_after(counter.failures, limit.failures) - now, timedelta(0))
 
 
 def _locked_counters(

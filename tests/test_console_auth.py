@@ -70,7 +70,8 @@ def test_after_five_failures_each_attempt_from_that_address_waits_longer(
             assert luc.sign_in(LUC, "guess guess guess").status_code == 401
         refused = luc.sign_in(LUC)
         assert refused.status_code == 429
-        assert "Trop de tentatives manquées" in refused.get_data(as_text=True)
+        assert "Trop de tentatives. Réessayez dans 15 s." in refused.get_data(as_text=True)
+        assert refused.headers["Retry-After"] == "15"
     with time_machine.travel(start + timedelta(seconds=16), tick=False):
         assert luc.sign_in(LUC, "guess guess guess").status_code == 401  # the 6th failure
     with time_machine.travel(start + timedelta(seconds=40), tick=False):

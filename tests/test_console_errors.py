@@ -82,7 +82,7 @@ def test_too_many_requests_and_a_server_error_have_their_pages(
     limited = visitor.get("/console/limited")
     assert limited.status_code == 429
     assert "Trop de demandes" in limited.get_data(as_text=True)
-    assert "Attendez une minute, puis réessayez." in limited.get_data(as_text=True)
+    assert "Réessayez dans 1 min." in limited.get_data(as_text=True)
     broken = visitor.get("/console/broken", headers={"Accept-Language": "en"})
     assert broken.status_code == 500
     page = broken.get_data(as_text=True)

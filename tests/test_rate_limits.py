@@ -3,6 +3,7 @@ address in Redis: past the rate, 429, before the view runs."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -39,6 +40,20 @@ def statuses(send: Any, times: int = 3) -> list[int]:
 def test_a_third_sign_in_within_a_minute_is_answered_429(limited_app: Flask) -> None:
     luc = Staff(limited_app)
     assert statuses(lambda: luc.sign_in(LUC, "guess guess guess")) == [401, 401, 429]
+
+
+def test_a_sign_in_past_the_rate_shows_the_form_again_with_the_wait_in_words(
+    limited_app: Flask,
+) -> None:
+    luc = Staff(limited_app)
+    for _ in range(2):
+        luc.sign_in(LUC, "guess guess guess")
+    refused = luc.sign_in(LUC, "guess guess guess")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429
+    assert re.search(r"Trop de tentatives\. Réessayez dans (\d\d? s|[12] min)\.", page)
+    assert f'value="{LUC}"' in page
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61  # a minute's window, rounded up
 
 
 def test_the_sign_in_page_itself_is_not_limited(limited_app: Flask) -> None:

@@ -6,6 +6,7 @@ doors: the requests then go unlimited (the sign-in's own limits, in the database
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Flask, current_app
@@ -61,6 +62,15 @@ def allow(name: str, rate: str) -> bool:
         return bool(limiter.limiter.hit(parse(rate), name, client_of_deployment()))
     except Exception:  # the storage away: unlimited, as swallow_errors does for the routes
         return True
+
+
+def time_to_wait() -> float | None:
+    """Seconds until the limit the current request broke lets it in again, if one did."""
+    limiter: Limiter | None = current_app.extensions.get("rate_limits")
+    broken = limiter.current_limit if limiter is not None else None
+    if broken is None or not broken.breached:
+        return None
+    return max(broken.reset_at - time.time(), 1.0)
 
 
 def key_prefix(settings: Settings) -> str:
