@@ -94,7 +94,11 @@ FILTERS: tuple[Filter, ...] = (
     Filter("direction", CallDirection, lambda way, _zone: Call.direction == way),
     Filter("client", lambda raw: raw.strip()[:20], lambda account, _zone: _client(account)),
     Filter("number", _digits, lambda digits, _zone: _either_party(digits)),
-    Filter("technician", int, lambda staff_id, _zone: _rung_or_called_back(staff_id)),
+    Filter(
+        "technician",
+        lambda raw: inputs.within(int(raw)),
+        lambda staff_id, _zone: _rung_or_called_back(staff_id),
+    ),
 )
 
 
@@ -133,8 +137,10 @@ def read_cursor(raw: str) -> tuple[datetime, int] | None:
     moment, _, ident = raw.partition("_")
     try:
         started = datetime.fromisoformat(moment)
-        return (started, inputs.within(int(ident))) if started.tzinfo is not None else None
-    except ValueError:
+        if started.tzinfo is None or started.year not in inputs.SANE_YEARS:
+            return None
+        return started.astimezone(UTC), inputs.within(int(ident))
+    except (ValueError, OverflowError):  # 9999-12-31T23:59-14:00 is past year 9999 in UTC
         return None
 
 

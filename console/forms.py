@@ -26,6 +26,9 @@ REFUSALS: dict[str, Any] = {
     "no_such_closure": _("no such closure"),
     "unknown_schedule": _("unknown schedule %(schedule)s"),
     "override_ends_in_past": _("the switch must end later than now"),
+    "override_too_long": _(
+        "a switch lasts at most %(days)d days: add closures for a longer absence"
+    ),
     "no_such_override": _("no such switch in force"),
     "reason_too_long": _("the reason is longer than %(n)d characters"),
     "listed_twice": _("a person is listed twice in the order"),

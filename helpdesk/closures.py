@@ -19,6 +19,7 @@ from refusals import Refused
 from routing.config import BusinessHours
 
 REASON_MAX = 200  # the column's length
+LONGEST_SWITCH = timedelta(days=92)  # a season; a longer absence is a list of closures
 
 
 def upcoming_closures(session: Session, today: date) -> Sequence[Closure]:
@@ -72,6 +73,14 @@ def set_override(
         raise Refused("unknown_schedule", "unknown schedule %(schedule)s", schedule=schedule)
     if ends_at <= now:
         raise Refused("override_ends_in_past", "the switch must end later than now")
+    if ends_at > now + LONGEST_SWITCH:
+        # Business time walks the calendar day by day: a switch to the year 2199 would stall
+        # every deadline. A longer absence is a list of closures.
+        raise Refused(
+            "override_too_long",
+            "a switch lasts at most %(days)d days: add closures for a longer absence",
+            days=LONGEST_SWITCH.days,
+        )
     override = ScheduleOverride(
         schedule=schedule,
         state=OverrideState.OPEN if is_open else OverrideState.CLOSED,

@@ -325,3 +325,20 @@ def test_a_supervisor_who_changes_their_own_password_stays_signed_in(
         {"password": "my own new one", "confirm": "my own new one"},
     )
     assert "Nouveau mot de passe pour Hélène Bergeron." in helene.text("/console/staff")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?technician=99999999999999999999",
+        "?after=9999-12-31T23:59:59-14:00_1",
+        "?after=0001-01-01T00:00:00%2B14:00_1",
+        "export.csv?technician=99999999999999999999",
+    ],
+)
+def test_a_number_or_a_cursor_out_of_range_is_ignored_not_a_server_error(
+    helene: Staff, query: str
+) -> None:
+    answer = helene.get(f"/console/calls/{query}")
+    assert answer.status_code == 200
+    answer.get_data()  # a streamed file is read to its end

@@ -159,3 +159,16 @@ def test_a_closure_without_its_day_is_refused_by_name(helene: Staff, db: Session
     helene.post(PAGE, {"day": "", "from_time": "", "until_time": ""}, page=PAGE)
     assert "Refusé : une date est nécessaire" in helene.text(PAGE)
     assert db.scalars(select(Closure)).all() == []
+
+
+@pytest.mark.parametrize("ends_at", ["2027-03-15T09:00", "21991231", "9999-12-31T23:59Z"])
+def test_a_switch_past_a_season_or_in_a_far_year_is_refused(
+    desk: Flask, db: Session, ends_at: str
+) -> None:
+    # A switch to 2199 would make every deadline walk the calendar for two centuries.
+    form = {"schedule": "*", "state": "closed", "ends_at": ends_at}
+    with signed_in_at(desk, HELENE, at(2026, 12, 1, 10)) as helene:
+        helene.post(f"{PAGE}switches", form, page=PAGE)
+        page = helene.text(PAGE)
+    assert "Refusé : " in page
+    assert db.scalars(select(ScheduleOverride)).all() == []
