@@ -268,7 +268,7 @@ def take(
         return quarantine(session, raw, message.reason, source)
     authentication = trust.verdict(
         message.authentication_results,
-        message.from_address,
+        ", ".join((message.from_address, *message.other_senders)),
         settings.mail_authserv_id,
         dkim_domains=dkim_domains,
     )
@@ -280,10 +280,13 @@ def take(
     )
     ticket = thread_of(session, message)
     trusted = trust.passed(authentication)
-    if automatic is not None:
-        # A bounce or an auto-reply is noted on its ticket only when its sender is who it says.
-        return _automatic(row, ticket if trusted else None, automatic)
     contact = sender(session, message.from_address)
+    if automatic is not None:
+        # A bounce or an auto-reply is noted on its ticket only when its sender is who it says
+        # and is of the ticket's client (its contacts' domain): a stranger's "auto-reply" that
+        # knows a Message-ID would otherwise write on the ticket.
+        ours = ticket is not None and trusted and _of_the_client(session, message, ticket)
+        return _automatic(row, ticket if ours else None, automatic)
     line = line_of(message, boxes)
     if ticket is not None and not ticket.to_verify:
         if not (trusted and _authorized_for(contact, ticket)):
@@ -298,6 +301,20 @@ def take(
     if contact is not None and contact.authorized and trusted:
         return _new_ticket(session, hours, row, message, contact, line, follows=ticket)
     return _to_verify(session, row, message, contact, line)
+
+
+def _of_the_client(session: Session, message: InboundMessage, ticket: Ticket) -> bool:
+    """Whether the sender writes from the domain of one of the ticket's client's contacts."""
+    if ticket.client_id is None:
+        return False
+    emails = session.scalars(
+        select(Contact.email).where(
+            Contact.client_id == ticket.client_id, Contact.email.is_not(None)
+        )
+    )
+    domain = message.from_address.rpartition("@")[2]
+    # A bounce comes from the client's mail server: its domain, or one within it.
+    return any(trust.aligned(domain, (email or "").rpartition("@")[2]) for email in emails)
 
 
 def _authorized_for(contact: Contact | None, ticket: Ticket) -> bool:

@@ -207,6 +207,38 @@ def test_a_forged_auto_reply_is_kept_but_not_noted_on_the_ticket_it_names(
     assert stored_row(db, intake).ticket_id is None
 
 
+def test_a_strangers_authenticated_auto_reply_is_not_noted_on_a_clients_ticket(
+    desk: Context, db: Session
+) -> None:
+    # Its own domain passes, but it is not the client's: it could write anything on the ticket.
+    header = results(domain="ailleurs.example")
+    intake = _reply_to_marie_s_ticket(desk, db, STRANGER, header, Auto_Submitted="auto-replied")
+    assert intake.outcome == Outcome.AUTOMATIC and intake.ticket_number is None
+    assert stored_row(db, intake).ticket_id is None
+
+
+def test_the_clients_own_authenticated_auto_reply_is_noted_on_its_ticket(
+    desk: Context, db: Session
+) -> None:
+    sender = "absent@boulangerie.example"
+    intake = _reply_to_marie_s_ticket(desk, db, sender, results(), Auto_Submitted="auto-replied")
+    assert (intake.outcome, intake.ticket_number) == (Outcome.AUTOMATIC, 1001)
+
+
+def test_a_dmarc_pass_for_another_from_domain_vouches_for_nothing() -> None:
+    header = f"{MX}; spf=pass smtp.mailfrom=evil.example; dmarc=pass header.from=evil.example"
+    assert trust.verdict([header], "marie@boulangerie.example", MX) == trust.SPF_DKIM_FAIL
+
+
+def test_mail_from_several_addresses_is_not_trusted(desk: Context, db: Session) -> None:
+    header = f"{MX}; spf=pass smtp.mailfrom=evil.example; dmarc=pass header.from=evil.example"
+    intake = arrives(
+        desk, letter(sender=f"{MARIE}, eve@evil.example", Authentication_Results=header)
+    )
+    assert intake.outcome == Outcome.TO_VERIFY
+    assert stored_row(db, intake).authentication == trust.SPF_DKIM_FAIL
+
+
 def test_an_authorized_contact_s_forged_reply_is_a_message_to_verify(
     desk: Context, db: Session
 ) -> None:
@@ -338,7 +370,7 @@ def test_a_stranger_is_answered_once_a_day(
 def test_no_reply_goes_where_the_envelope_sender_is_not_the_from(
     desk: Context, db: Session, smtp_inbox: SmtpInbox
 ) -> None:
-    vouched = results(domain="ailleurs.example")
+    vouched = results(domain="tiers.example")  # DMARC passes for the From's domain
     raw = letter(
         sender="victime@tiers.example",
         Return_Path="<paul@ailleurs.example>",

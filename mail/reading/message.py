@@ -40,6 +40,7 @@ class InboundMessage:
     # The Authentication-Results headers, topmost (the last server's) first, as written.
     authentication_results: tuple[str, ...] = ()
     return_path: str = ""  # the envelope sender the delivering server recorded, lowercased
+    other_senders: tuple[str, ...] = ()  # more addresses in From: no one domain to authenticate
 
 
 # Why bytes are no usable message (the console labels each).

@@ -94,6 +94,7 @@ def _inbound(
         references=tuple(message_ids(parsed, "References")),
         from_address=from_address,
         from_name=from_name,
+        other_senders=tuple(spec for _, spec in senders[1:]),
         reply_to=tuple(spec for _, spec in addresses(parsed, "Reply-To")),
         recipients=tuple(spec for _, spec in addresses(parsed, *RECIPIENT_HEADERS)),
         subject=subject,

@@ -37,11 +37,15 @@ def verdict(
     dkim_domains: Collection[str] | None = None,
 ) -> str:
     """PASS, or why not (DMARC_FAIL, SPF_DKIM_FAIL, NO_RESULTS); NOT_CHECKED without an
-    ``authserv_id`` and without ``dkim_domains``. ``results``: the raw Authentication-Results
+    ``authserv_id`` and without ``dkim_domains``. ``from_address``: the From's addresses,
+    joined by ", " when it has several (DMARC checks none of those: RFC 7489 §6.6.1).
+    ``results``: the raw Authentication-Results
     values, topmost first. ``dkim_domains``: the domains of the signatures verified here (None
     when this host does not verify them)."""
     domain = from_address.rpartition("@")[2].lower()
-    if dkim_domains is not None and any(_aligned(d, domain) for d in dkim_domains):
+    if "," in from_address:  # several From addresses: no one domain to authenticate
+        return SPF_DKIM_FAIL if authserv_id or dkim_domains is not None else NOT_CHECKED
+    if dkim_domains is not None and any(aligned(d, domain) for d in dkim_domains):
         return PASS  # an aligned DKIM signature verified here: DMARC itself would pass
     if not authserv_id:
         return NOT_CHECKED if dkim_domains is None else SPF_DKIM_FAIL
@@ -79,21 +83,31 @@ def _by_method(header: authres.AuthenticationResultsHeader, domain: str) -> dict
     found: dict[str, set[str]] = {}
     for result in header.results:
         method, outcome = str(result.method).lower(), str(result.result).lower()
+        if method == "dmarc" and outcome == PASS and not _about(result, domain):
+            continue  # a DMARC pass for another From domain vouches for nothing here
         found.setdefault(method, set()).add(outcome)
         if method in _DOMAIN_PROPERTIES and _vouches_for(result, method, domain):
             found.setdefault("aligned", set()).add(outcome)
     return found
 
 
+def _about(result: authres.AuthenticationResult, domain: str) -> bool:
+    """Whether a DMARC result is about the From's domain (its header.from, when it says)."""
+    for prop in getattr(result, "properties", None) or []:
+        if f"{prop.type}.{prop.name}".lower() == "header.from":
+            return str(prop.value).lower().strip(".") == domain
+    return True
+
+
 def _vouches_for(result: authres.AuthenticationResult, method: str, domain: str) -> bool:
     for prop in getattr(result, "properties", None) or []:
         name = f"{prop.type}.{prop.name}".lower()
         if name in _DOMAIN_PROPERTIES[method]:
-            return _aligned(str(prop.value).rpartition("@")[2], domain)
+            return aligned(str(prop.value).rpartition("@")[2], domain)
     return False
 
 
-def _aligned(vouched: str, domain: str) -> bool:
+def aligned(vouched: str, domain: str) -> bool:
     """Relaxed alignment, without a public-suffix list: the same domain, or one within the
     other (mail.boulangerie.example and boulangerie.example)."""
     vouched, domain = vouched.lower().strip("."), domain.lower().strip(".")
