@@ -53,7 +53,33 @@ def enclosed_messages(depth: int) -> bytes:
     return raw
 
 
+def disguised_parts(count: int, how: str) -> bytes:
+    """``count`` parts behind a boundary a naive count misses: split in RFC 2231 pieces, ended
+    by bare CRs (the parser ends lines there too), or longer than RFC 2046's 70 characters."""
+    boundary = b"x" * 300 if how == "long" else b"bb"
+    declared = {
+        "split": b"boundary*0=b; boundary*1=b",
+        "bare_cr": b"boundary=bb",
+        "long": b"boundary=" + boundary,
+    }[how]
+    end = b"\r" if how == "bare_cr" else b"\r\n"
+    part = b"--" + boundary + end + b"Content-Type: text/plain" + end + end + b"x" + end
+    head = HEAD + b"Content-Type: multipart/mixed; " + declared + b"\r\n\r\n"
+    return head + part * count + b"--" + boundary + b"--" + end
+
+
+def many_addresses(fields: int, each: int) -> bytes:
+    """``fields`` To: fields of ``each`` bytes of addresses (the email package reads about
+    50 KB of addresses a second)."""
+    addresses = b",".join([b"a.a.a.a@y.example"] * (each // 18))
+    return HEAD + b"".join(b"To: " + addresses + b"\r\n" for _ in range(fields)) + b"\r\nhi\r\n"
+
+
 HOSTILE = {
+    "split_boundary_parts": (disguised_parts(20_000, "split"), "too_many_parts"),
+    "bare_cr_parts": (disguised_parts(20_000, "bare_cr"), "too_many_parts"),
+    "long_boundary_parts": (disguised_parts(2_000, "long"), "too_many_parts"),
+    "eight_fields_of_addresses": (many_addresses(8, 60_000), "header_too_long"),
     "twenty_thousand_parts": (many_parts(20_000), "too_many_parts"),
     "two_thousand_nested_parts": (nested_parts(2_000), "too_deep"),
     "thousand_enclosed_messages": (enclosed_messages(1_000), "too_many_enclosed"),

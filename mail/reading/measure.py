@@ -13,10 +13,17 @@ import re
 import time
 from dataclasses import dataclass
 
-# MIME boundaries as Content-Type parameters declare them, quoted or not (RFC 2046 §5.1.1).
-_BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.I)
+# MIME boundaries as Content-Type parameters declare them, quoted or not (RFC 2046 §5.1.1
+# allows 70 characters; longer ones are read too, or they would hide their parts).
+_BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,998})"|([^\s;"]{1,998}))', re.I)
+# A boundary split in RFC 2231 pieces (boundary*0=…; boundary*1=…): not read whole here.
+_SPLIT_BOUNDARY = re.compile(rb"boundary\*", re.I)
 # A line that opens (--b) or closes (--b--) a part of a multipart.
-_DELIMITER = re.compile(rb"^--([^\r\n]{1,200}?)(--)?[ \t]*\r?$", re.M)
+_DELIMITER = re.compile(rb"^--([^\r\n]{1,998}?)(--)?[ \t]*\r?$", re.M)
+# The fields the email package parses as address lists: about 50 KB of them a second.
+_ADDRESS_FIELD = re.compile(
+    rb"(?:resent-)?(?:from|sender|reply-to|to|cc|bcc|delivered-to|x-original-to)[ \t]*:", re.I
+)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 # A part that is itself a whole message, which the parser reads as one more level.
 _ENCLOSED = re.compile(rb"^content-type:[ \t]*message/", re.I | re.M)
@@ -32,6 +39,7 @@ class Limits:
     headers: int = 500  # fields in the message's own header
     header_bytes: int = 64 * 1024  # one field, folded lines included
     header_block_bytes: int = 512 * 1024  # the message's whole header
+    address_bytes: int = 16 * 1024  # its address fields together: about 800 addresses
     decoded_bytes: int = 64 * 1024 * 1024  # every part's payload, decoded, together
 
 
@@ -73,13 +81,18 @@ def _header_problem(raw: bytes, limits: Limits) -> str | None:
         return "too_many_headers"
     if any(len(field) > limits.header_bytes for field in fields):
         return "header_too_long"
+    if sum(len(f) for f in fields if _ADDRESS_FIELD.match(f)) > limits.address_bytes:
+        return "header_too_long"
     return None
 
 
 def _mime_problem(raw: bytes, limits: Limits) -> str | None:
     """Parts and depth as the parser would find them: a declared boundary opens a multipart,
     its delimiter lines open parts, its closing line ends it (and any left open within)."""
+    # The parser ends a line at CR, LF or CRLF alike: so does this count.
+    raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     declared = {match.group(1) or match.group(2) for match in _BOUNDARY.finditer(raw)}
+    split = _SPLIT_BOUNDARY.search(raw) is not None  # then any delimiter line counts
     if len(_ENCLOSED.findall(raw)) > limits.enclosed:
         return "too_many_enclosed"
     open_ones: list[bytes] = []
@@ -88,7 +101,7 @@ def _mime_problem(raw: bytes, limits: Limits) -> str | None:
         boundary, closing = line.group(1), line.group(2)
         if boundary not in declared and closing and boundary + b"--" in declared:
             boundary, closing = boundary + b"--", None  # a boundary that itself ends in "--"
-        if boundary not in declared:
+        if boundary not in declared and not split:
             continue
         if closing:
             if boundary in open_ones:
