@@ -20,6 +20,9 @@ _PHONE = re.compile(r"(?<![\w+])(\+\d{8,15}|\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}|1?\d
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@([\w-]+(?:\.[\w-]+)+)")
 # A survey link's token is the key to a client's survey: a path that carries it keeps only "…".
 _SURVEY_TOKEN = re.compile(r"(/survey/)[^/?#\s\"']+")
+# A request's query string (a search for a phone number, a date typed): gunicorn's error lines
+# name the request whole ("Error handling request GET /console/calls/?number=…").
+_QUERY = re.compile(r"\b((?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /[^\s?]*)\?[^\s\"']*")
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -27,6 +30,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         if secret:
             text = text.replace(secret, "[secret]")
     text = _SURVEY_TOKEN.sub(r"\1…", text)
+    text = _QUERY.sub(r"\1?…", text)
     text = _EMAIL.sub(r"\1…@\2", text)
     return _PHONE.sub(lambda m: _mask_number(m.group(1)), text)
 

@@ -33,6 +33,11 @@ def test_numbers_and_addresses_are_masked(line: str, expected: str) -> None:
     assert redact(line) == expected
 
 
+def test_a_requests_query_string_is_masked_where_a_line_names_the_request() -> None:
+    line = "Error handling request GET /console/calls/?number=514+555-0121&from=2026-12-01"
+    assert redact(line) == "Error handling request GET /console/calls/?…"
+
+
 def test_sids_times_and_ticket_numbers_are_left_alone() -> None:
     line = "2026-12-01 10:15:02,123 CallSid CA11111111111111111111111111111111 ticket 1042"
     assert redact(line) == line

@@ -3,6 +3,7 @@ address in Redis: past the rate, 429, before the view runs."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -124,3 +125,14 @@ def test_without_redis_the_doors_still_answer(phone_app: Flask, engine_url: str)
     )
     visitor = Staff(unreachable)
     assert statuses(lambda: visitor.sign_in(LUC, "guess guess guess")) == [401, 401, 401]
+
+
+def test_a_broken_limit_is_logged_without_the_clients_address(
+    limited_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    luc = Staff(limited_app)
+    luc.client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    with caplog.at_level(logging.INFO, logger="flask-limiter"):
+        statuses(lambda: luc.sign_in(LUC, "guess guess guess"))
+    exceeded = [r.getMessage() for r in caplog.records if "exceeded" in r.getMessage()]
+    assert exceeded and not any("198.51.100.7" in line for line in exceeded)

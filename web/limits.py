@@ -6,6 +6,7 @@ doors: the requests then go unlimited (the sign-in's own limits, in the database
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -42,6 +43,7 @@ def install(app: Flask, settings: Settings) -> Limiter:
         "email_hook.inbound": settings.mail_hook_rate,
         "sms.incoming": settings.sms_rate,
     }
+    limiter.logger.addFilter(_without_client)
     # Flask-Limiter keeps only a weak reference to itself: the app holds it for good.
     app.extensions["rate_limits"] = limiter
     for endpoint, rate in rates.items():
@@ -49,6 +51,14 @@ def install(app: Flask, settings: Settings) -> Limiter:
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(rate, methods=["POST"])(view)  # type: ignore[assignment]
     return limiter
+
+
+def _without_client(record: logging.LogRecord) -> bool:
+    """Flask-Limiter's "ratelimit … (key) exceeded" line without its key: the client's address,
+    which no log line keeps (the access log leaves it out too)."""
+    if str(record.msg).startswith("ratelimit") and isinstance(record.args, tuple):
+        record.args = tuple("…" if i == 1 else a for i, a in enumerate(record.args))
+    return True
 
 
 def allow(name: str, rate: str) -> bool:
