@@ -47,18 +47,24 @@ def sign_in_post() -> ResponseReturnValue:
         except staff_access.SignInRefused as error:
             refused = error
     if refused is not None:
-        if not refused.throttled:
-            flash(_("Wrong email or password."), "error")
-            return render_template("sign_in.html", next=_next_page(), email=email), 401
-        return throttled(email, refused.wait)
+        if refused.throttled:
+            return throttled(refused.wait)
+        return sign_in_again(_("Wrong email or password."), 401)
     return redirect(_next_page() or url_for("tickets.index"))
 
 
-def throttled(email: str, left: timedelta) -> ResponseReturnValue:
-    """The sign-in page again, with the email typed, saying how long to wait (429)."""
-    flash(_("Too many attempts. Try again in %(wait)s.", wait=filters.wait(left)), "error")
-    page = render_template("sign_in.html", next=_next_page(), email=email)
-    return page, 429, {"Retry-After": str(max(math.ceil(left.total_seconds()), 1))}
+def throttled(left: timedelta) -> ResponseReturnValue:
+    """The sign-in page again, saying how long to wait (429)."""
+    message = _("Too many attempts. Try again in %(wait)s.", wait=filters.wait(left))
+    page, status = sign_in_again(message, 429)
+    return page, status, {"Retry-After": str(max(math.ceil(left.total_seconds()), 1))}
+
+
+def sign_in_again(message: str, status: int) -> tuple[str, int]:
+    """The sign-in page again with why, and the email typed."""
+    flash(message, "error")
+    email = request.form.get("email", "")
+    return render_template("sign_in.html", next=_next_page(), email=email), status
 
 
 @bp.post("/language")

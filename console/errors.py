@@ -38,7 +38,7 @@ TITLES: dict[int, Any] = {
 HINTS: dict[int, Any] = {
     400: _("Go back to the page, reload it, and send the form again."),
     403: _("Ask a supervisor if you need it."),
-    404: _("The link may be old, or the ticket number mistyped."),
+    404: _("The link may be old, or the address mistyped."),
     405: _("Go back to the page and use its buttons."),
     500: _(
         "Nothing of what you were doing was kept. Try again soon; if it goes on, tell a supervisor."
@@ -48,6 +48,21 @@ REFUSED_INPUT = _(
     "The form held a character the console cannot keep (a control character), a text too long "
     "or a date out of range: nothing was changed."
 )
+# The fields a person types (the others are choices: a visibility, an outcome), shown back
+# under their own name, to copy; the draft keeps every field, to fill the form again.
+TYPED_FIELDS: dict[str, Any] = {
+    "text": _("Note"),
+    "note": _("Note"),
+    "reason": _("Reason"),
+    "why": _("Reason"),
+    "urgency_reason": _("Why it is urgent"),
+    "name": _("Name"),
+    "email": _("Email"),
+    "phones": _("Phone numbers"),
+    "mobile": _("Mobile"),
+    "invoice": _("Invoice"),
+    "q": _("Search"),
+}
 # Fields never shown back nor kept: secrets.
 SECRET_FIELDS = frozenset({"csrf_token", "password", "password2", "confirm"})
 # A session cookie holds at most about 4 KB: a longer draft is shown to copy, not kept.
@@ -74,14 +89,22 @@ def _page(error: HTTPException) -> ResponseReturnValue:
         why = str(REFUSED_INPUT)
         typed = {name: inputs.clean(value, inputs.LONGEST_FORM_VALUE) for name, value in _typed()}
     title, hint = TITLES.get(code, TITLES[400]), HINTS.get(code, "")
+    if code == 404 and (request.endpoint or "").startswith("tickets."):
+        hint = _("The link may be old, or the ticket number mistyped.")
     if code == 429:
         left = timedelta(seconds=limits.time_to_wait() or 60)
         if request.endpoint == "auth.sign_in_post":  # the form again, with the email typed
-            return auth.throttled(request.form.get("email", ""), left)
+            return auth.throttled(left)
         hint = _("Try again in %(wait)s.", wait=filters.wait(left))
     try:
         html = render_template(
-            "error.html", code=code, title=title, why=why, hint=hint, back=_back(), typed=typed
+            "error.html",
+            code=code,
+            title=title,
+            why=why,
+            hint=hint,
+            back=_back(),
+            typed=_to_copy(typed),
         )
     except Exception:  # the page itself failed (the database away): Werkzeug's page, not a loop
         log.exception("the error page failed")
@@ -95,6 +118,13 @@ def _told(error: HTTPException) -> bool:
     if isinstance(error, RateLimitExceeded):
         return False
     return bool(error.description) and error.description != type(error).description
+
+
+def _to_copy(fields: dict[str, str]) -> list[tuple[str, Any, str]]:
+    """(name, its label, value) of what the reader typed themselves."""
+    return [
+        (name, TYPED_FIELDS[name], value) for name, value in fields.items() if name in TYPED_FIELDS
+    ]
 
 
 def _typed() -> list[tuple[str, str]]:
@@ -113,6 +143,8 @@ def _form_expired(error: HTTPException) -> ResponseReturnValue:
     is kept for the page it came from, and shown here to copy."""
     if not request.path.startswith("/console"):
         return error
+    if request.endpoint == "auth.sign_in_post":  # nobody was signed in: no session ended
+        return auth.sign_in_again(_("The sign-in page was open too long: sign in again."), 400)
     fields = dict(_typed())
     back = _back()
     kept = sum(len(value) for value in fields.values()) <= DRAFT_MAX_CHARS
@@ -122,7 +154,7 @@ def _form_expired(error: HTTPException) -> ResponseReturnValue:
     sign_in = url_for("auth.sign_in", next=back) if back else url_for("auth.sign_in")
     html = render_template(
         "form_expired.html",
-        fields=fields,
+        fields=_to_copy(fields),
         kept=kept and bool(back),
         signed_out=signed_out,
         sign_in=sign_in,

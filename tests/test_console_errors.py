@@ -4,6 +4,7 @@ sign-in and comes back filled."""
 
 from __future__ import annotations
 
+from html import unescape
 from typing import NoReturn
 
 from flask import Flask, abort
@@ -36,6 +37,39 @@ def test_a_missing_page_says_so_in_french_with_a_way_back(phone_app: Flask, db: 
     assert "<h1>Cette page n'existe pas</h1>" in page
     assert '<a href="/console/">Retour à la page précédente</a>' in page
     assert 'class="top"' in page  # the console's header and navigation
+
+
+def test_a_missing_ticket_and_a_missing_page_each_get_their_own_hint(
+    phone_app: Flask, db: Session
+) -> None:
+    give_passwords(db)
+    helene = signed_in(phone_app, HELENE)
+    ticket = unescape(helene.get("/console/tickets/999").get_data(as_text=True))
+    client = unescape(helene.get("/console/clients/99999").get_data(as_text=True))
+    assert "numéro de billet" in ticket and "numéro de billet" not in client
+    assert "l'adresse mal tapée" in client
+
+
+def test_a_sign_in_form_left_open_too_long_asks_to_sign_in_again_with_the_email_kept(
+    phone_app: Flask, db: Session
+) -> None:
+    visitor = Staff(phone_app)
+    answer = visitor.client.post(
+        "/console/sign-in", data={"email": LUC, "password": PASSWORD, "csrf_token": "stale"}
+    )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "La page de connexion était ouverte depuis trop longtemps" in unescape(page)
+    assert "session a pris fin" not in page  # nobody was signed in
+    assert f'value="{LUC}"' in page
+
+
+def test_every_console_page_starts_with_a_link_past_its_navigation(
+    phone_app: Flask, db: Session
+) -> None:
+    page = Staff(phone_app).text("/console/sign-in")
+    assert '<a class="skip" href="#main">Aller au contenu de la page</a>' in page
+    assert '<main id="main"' in page
 
 
 def test_a_missing_page_speaks_english_to_an_english_reader(phone_app: Flask, db: Session) -> None:
@@ -115,6 +149,7 @@ def test_a_note_sent_after_the_session_ended_comes_back_after_signing_in(
     assert answer.status_code == 400
     assert "Votre session a pris fin avant l'envoi du formulaire" in page
     assert "redémarré le serveur; à rappeler demain.</textarea>" in page  # to copy
+    assert "<label>Note <textarea" in page and ">private</textarea>" not in page  # a choice
     assert 'href="/console/sign-in?next=/console/tickets/1001"' in page
     signed = luc.client.post(
         "/console/sign-in",
