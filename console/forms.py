@@ -62,6 +62,8 @@ REFUSALS: dict[str, Any] = {
     "date_needed": _("a date is needed"),
     "moment_needed": _("a date and a time are needed"),
     "bad_choice": _("unknown value %(value)s"),
+    "contact_needed": _("choose the contact the message is from"),
+    "outcome_needed": _("say what the call gave: the client reached, no answer or a voicemail"),
     # a password
     "short_password": _("a password needs at least %(n)d characters"),
     # a ticket's acts its state does not allow (the status is shown by its label)

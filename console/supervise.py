@@ -101,7 +101,11 @@ def _settled(ticket: Ticket) -> str:
 @bp.post("/verify/<int:number>/settle")
 @allow(SUPERVISORS)
 def settle(number: int) -> ResponseReturnValue:
-    contact_id = _number(request.form.get("contact", ""))
+    chosen = request.form.get("contact", "").strip()
+    if not chosen:
+        forms.refuse(Refused("contact_needed", "choose the contact the message is from"))
+        return redirect(url_for("supervise.verify"))
+    contact_id = _number(chosen)
     viewer = _viewer()
     if not confirm.confirmed():
         with helpdesk().transaction() as session:

@@ -161,6 +161,9 @@ def called_back(number: int) -> ResponseReturnValue:
             callbacks.attempt_from_own_phone(ticket, viewer.id, Attempt(outcome))
 
         return _act(number, Act.CALLED_BACK, tried, _("Noted: the attempt is on the ticket."))
+    if not outcome:  # the form always sends one: a form changed in the browser
+        forms.refuse(Refused("outcome_needed", "say what the call gave"))
+        return redirect(url_for("tickets.show", number=number))
     if outcome != "reached":
         abort(400)
     asking = _confirm_first(number, Act.CALLED_BACK, _called_back_question)

@@ -101,6 +101,16 @@ def test_i_called_back_asks_before_it_becomes_the_first_response(luc: Staff, db:
     assert _ticket(db).first_response_at is None
 
 
+def test_i_called_back_without_an_outcome_is_refused_by_name_on_the_ticket(
+    luc: Staff, db: Session
+) -> None:
+    answer = luc.post("/console/tickets/1001/called-back", {})
+    assert answer.status_code == 302
+    page = unescape(luc.text("/console/tickets/1001"))
+    assert "Refusé : dites ce qu'a donné l'appel" in page
+    assert _ticket(db).first_response_at is None
+
+
 def test_a_callback_that_reached_nobody_is_kept_on_the_ticket_without_a_first_response(
     luc: Staff, db: Session
 ) -> None:
@@ -185,6 +195,17 @@ def test_contacts_are_proposed_from_the_number_that_called_and_the_account_given
     assert proposed.index("Nadia Roy") < proposed.index("Marie Tremblay")
     assert "le numéro qui a appelé, le numéro de compte donné" in proposed  # Nadia: both
     assert "Sylvie Pelletier" not in proposed  # another client
+
+
+def test_a_message_to_verify_sent_without_a_contact_is_refused_by_name(
+    desk: Flask, db: Session, nadias_message: int
+) -> None:
+    helene = signed_in(desk, HELENE)
+    assert helene.post(f"/console/verify/{nadias_message}/settle", {}).status_code == 302
+    assert "Refusé : choisissez le contact dont vient le message" in unescape(
+        helene.text("/console/verify")
+    )
+    assert _ticket(db, nadias_message).to_verify
 
 
 def test_attaching_to_a_contact_who_is_not_authorized_asks_first(

@@ -62,3 +62,18 @@ def test_every_console_page_fits_a_phone_screen(
     base, paths = world
     wide = _too_wide(browser, base, paths, email)
     assert not wide, "wider than the screen:\n" + "\n".join(wide)
+
+
+def test_the_week_of_the_dashboard_fits_a_phone_without_scrolling_inside(
+    browser: Any, world: tuple[str, list[str]]
+) -> None:
+    base, _paths = world
+    page = browser.new_page(viewport=PHONE)
+    sign_in(page, base, HELENE)
+    page.goto(f"{base}/console/dashboard/")
+    box = page.evaluate(
+        "(() => { const m = document.querySelector('.heat-map');"
+        " return [m.scrollWidth, m.clientWidth]; })()"
+    )
+    page.close()
+    assert box[0] <= box[1], f"the heat map is {box[0]} px wide in a {box[1]} px box"
