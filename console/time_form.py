@@ -109,7 +109,10 @@ def _moment(field: str, text: str, zone: ZoneInfo) -> datetime | None:
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text).replace(tzinfo=zone)
+        moment = datetime.fromisoformat(text)
+        if moment.year not in inputs.SANE_YEARS:  # "99991231T2359" passes the door's shape
+            raise ValueError(text)
+        return moment.replace(tzinfo=zone)
     except ValueError:
         raise InvalidEntry(
             "not_a_moment", "%(field)s: %(value)r is not a date and time", field=field, value=text

@@ -20,6 +20,8 @@ from models import EmailAttachment, EmailMessage, Notification, TicketEventKind,
 
 # The key of every reply to a stranger starts so: one per sender and day, counted per hour.
 STRANGER_KEY = "stranger-answer-"
+# The PostgreSQL advisory lock the hour's count of answers to strangers is taken under.
+STRANGER_ANSWERS_LOCK = 0x414C5831  # "ALX1"
 
 
 def acknowledgement(session: Session, context: Context, email_id: int) -> list[int]:
@@ -100,6 +102,10 @@ def _why_not(session: Session, context: Context, inbound: EmailMessage) -> str:
     sender = inbound.from_address.lower()
     if not deliverable(sender) or inbound.return_path.lower() != sender:
         return "envelope_mismatch"
+    if session.get_bind().dialect.name == "postgresql":
+        # Workers answering strangers at once count in turn, so the cap is never passed
+        # (SQLite has one writer at a time: a second count fails its write and is retried).
+        session.execute(select(func.pg_advisory_xact_lock(STRANGER_ANSWERS_LOCK)))
     since = current_time(session) - timedelta(hours=1)
     sent = session.scalar(
         select(func.count(Notification.id)).where(

@@ -25,7 +25,7 @@ from werkzeug.test import TestResponse
 
 from directory import entries
 from directory.entries import DirectoryFileError
-from models import Client, Role, StaffMember, TimeEntry
+from models import Client, Closure, Role, StaffMember, TimeEntry
 from tests.console_world import HELENE, LUC, PASSWORD, Staff, give_passwords, signed_in
 from tests.phone import BASE, TOKEN, at, place_call, signed_post, the_ticket
 
@@ -222,6 +222,15 @@ def test_a_closure_in_year_9999_is_refused(fuzz_app: Flask) -> None:
     assert helene.post("/console/closures/", form).status_code == 400
 
 
+def test_a_closure_in_year_9999_written_compactly_is_refused_too(
+    fuzz_app: Flask, db: Session
+) -> None:
+    helene = signed_in(fuzz_app, HELENE)
+    form = {"day": "99991231", "from_time": "", "until_time": "", "reason": "Fin"}
+    assert helene.post("/console/closures/", form).status_code == 302  # the page, refusing
+    assert db.scalars(select(Closure)).all() == []
+
+
 def test_a_huge_ticket_number_by_sms_gets_the_help_text(fuzz_app: Flask) -> None:
     params = {"MessageSid": "SM" + "1" * 32, "From": "+15145550171"}  # Luc
     response = signed_post(fuzz_app, "/sms/incoming", {**params, "Body": "OK 99999999999999999999"})
@@ -253,6 +262,7 @@ def a_ticket(fuzz_app: Flask, db: Session) -> int:
         {"distance_km": "nan"},
         {"distance_km": "1e309"},
         {"expenses": "99999999999999999"},
+        {"started_at": "99991231T2359"},  # a compact ISO date, past the door's date shape
     ],
 )
 def test_an_absurd_number_in_a_time_entry_is_refused_and_stores_nothing(

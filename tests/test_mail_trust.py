@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import subprocess
+import threading
 from datetime import datetime
 from email.message import EmailMessage as MimeMessage
 from pathlib import Path
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk.context import Context
-from mail import authenticity
+from mail import authenticity, replies
 from mail import intake as email_intake
 from mail.intake import Intake, Outcome
 from mail.reading import trust
@@ -435,3 +436,35 @@ def test_every_answer_to_a_stranger_has_a_notification_of_its_day(
     assert (
         len(keys) == 1 and keys[0].startswith("stranger-answer-") and keys[0].endswith("2026-12-01")
     )
+
+
+def test_two_workers_answering_strangers_at_once_never_pass_the_hourly_cap(
+    phone_app: Flask, db: Session, smtp_inbox: SmtpInbox
+) -> None:
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL's locks (SQLite has one writer at once)")
+    prepare(db)
+    context = mail_worker(phone_app, smtp_inbox, mail_stranger_answers_per_hour=1)
+    with time_machine.travel(TUESDAY_10H, tick=False):
+        kept = [
+            email_intake.receive(context, letter(sender=f"x{n}@ailleurs{n}.example"), source="pipe")
+            for n in range(2)
+        ]
+    ids = [stored_row(db, intake).id for intake in kept]
+    answered: list[list[int]] = []
+    with time_machine.travel(TUESDAY_10H, tick=False):
+        with context.transaction() as first:  # the first worker has counted, not yet committed
+            answered.append(replies.unauthorized(first, context, ids[0]))
+            second = threading.Thread(
+                target=lambda: answered.append(_answer_in_its_own_unit(context, ids[1]))
+            )
+            second.start()  # ...when the second counts: it waits for the first's count
+            second.join(timeout=0.5)
+            assert second.is_alive()
+        second.join(timeout=10)
+    assert [len(notes) for notes in answered] == [1, 0]  # the second found the hour spent
+
+
+def _answer_in_its_own_unit(context: Context, email_id: int) -> list[int]:
+    with context.transaction() as session:
+        return replies.unauthorized(session, context, email_id)
