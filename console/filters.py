@@ -423,6 +423,11 @@ def _per_render(words: Callable[..., Any]) -> Callable[..., Any]:
     return pass_context(at_render)
 
 
+def colon() -> str:
+    """The colon between a thing and what it says: " : " in French, ": " in English."""
+    return " : " if str(get_locale()) == "fr" else ": "
+
+
 def register(app: Flask) -> None:
     filters: dict[str, Callable[..., Any]] = dict(
         label=label,
@@ -447,6 +452,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update({name: _per_render(f) for name, f in filters.items()})
     app.jinja_env.globals.update(
         call_detail=call_details.detail,
+        colon=colon,
         call_kind=call_details.kind,
         ring_answer=call_details.ring_answer,
     )

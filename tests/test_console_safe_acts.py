@@ -10,7 +10,7 @@ from html import unescape
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from console import candidates
@@ -20,8 +20,10 @@ from models import (
     Closure,
     Contact,
     ContactPhone,
+    Language,
     Line,
     ScheduleOverride,
+    StaffMember,
     Ticket,
     TicketEventKind,
     TicketStatus,
@@ -122,6 +124,17 @@ def test_a_callback_that_reached_nobody_is_kept_on_the_ticket_without_a_first_re
     assert ticket.first_response_at is None
     page = luc.text("/console/tickets/1001")
     assert ": sans réponse" in page and ": boîte vocale : message laissé" in page
+
+
+def test_a_callback_attempt_reads_with_each_languages_colon(
+    luc: Staff, db: Session, desk: Flask
+) -> None:
+    luc.post("/console/tickets/1001/called-back", {"outcome": "no_answer"})
+    assert "Luc Gagnon : sans réponse" in luc.text("/console/tickets/1001")
+    db.execute(update(StaffMember).where(StaffMember.email == LUC).values(language=Language.EN))
+    db.commit()
+    english = signed_in(desk, LUC).text("/console/tickets/1001")
+    assert "Luc Gagnon: no answer" in english and "Luc Gagnon : " not in english
 
 
 def test_an_unknown_callback_outcome_is_a_bad_request(luc: Staff) -> None:
