@@ -283,9 +283,9 @@ def take(
     contact = sender(session, message.from_address)
     if automatic is not None:
         # A bounce or an auto-reply is noted on its ticket only when its sender is who it says
-        # and is of the ticket's client (its contacts' domain): a stranger's "auto-reply" that
-        # knows a Message-ID would otherwise write on the ticket.
-        ours = ticket is not None and trusted and _of_the_client(session, message, ticket)
+        # and it answers an email we sent: a stranger's "auto-reply" that knows the client's
+        # Message-ID would otherwise write on the ticket.
+        ours = ticket is not None and trusted and _answers_our_mail(session, message, ticket)
         return _automatic(row, ticket if ours else None, automatic)
     line = line_of(message, boxes)
     if ticket is not None and not ticket.to_verify:
@@ -303,18 +303,21 @@ def take(
     return _to_verify(session, row, message, contact, line)
 
 
-def _of_the_client(session: Session, message: InboundMessage, ticket: Ticket) -> bool:
-    """Whether the sender writes from the domain of one of the ticket's client's contacts."""
-    if ticket.client_id is None:
-        return False
-    emails = session.scalars(
-        select(Contact.email).where(
-            Contact.client_id == ticket.client_id, Contact.email.is_not(None)
+def _answers_our_mail(session: Session, message: InboundMessage, ticket: Ticket) -> bool:
+    """Whether the message names (In-Reply-To, References) an email we sent for this ticket:
+    its Message-ID went to the client alone, where a client's own Message-ID may have been
+    copied to anybody."""
+    ids = [*message.in_reply_to, *message.references]
+    return bool(ids) and (
+        session.scalar(
+            select(EmailMessage.id).where(
+                EmailMessage.message_id.in_(ids),
+                EmailMessage.direction == MailDirection.OUT,
+                EmailMessage.ticket_id == ticket.id,
+            )
         )
+        is not None
     )
-    domain = message.from_address.rpartition("@")[2]
-    # A bounce comes from the client's mail server: its domain, or one within it.
-    return any(trust.aligned(domain, (email or "").rpartition("@")[2]) for email in emails)
 
 
 def _authorized_for(contact: Contact | None, ticket: Ticket) -> bool:

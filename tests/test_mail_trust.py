@@ -22,7 +22,15 @@ from mail import authenticity, replies
 from mail import intake as email_intake
 from mail.intake import Intake, Outcome
 from mail.reading import trust
-from models import EmailMessage, Notification, OutboxTask, Ticket, TicketEvent, TicketEventKind
+from models import (
+    EmailMessage,
+    MailDirection,
+    Notification,
+    OutboxTask,
+    Ticket,
+    TicketEvent,
+    TicketEventKind,
+)
 from tests.conftest import SmtpInbox
 from tests.console_world import HELENE, give_passwords, signed_in
 from tests.mailing import MARIE, STRANGER, URGENT, letter, prepare, run_due_tasks
@@ -164,7 +172,9 @@ def _reply_to_marie_s_ticket(
     desk: Context, db: Session, sender: str, header: str, **headers: str
 ) -> Intake:
     arrives(desk, letter(sender=MARIE, Authentication_Results=results()))
-    original = db.scalars(select(EmailMessage.message_id)).first()
+    original = db.scalars(
+        select(EmailMessage.message_id).where(EmailMessage.direction == MailDirection.IN)
+    ).first()  # Marie's own: a third party she copied may know it
     assert original is not None
     return arrives(
         desk,
@@ -218,12 +228,32 @@ def test_a_strangers_authenticated_auto_reply_is_not_noted_on_a_clients_ticket(
     assert stored_row(db, intake).ticket_id is None
 
 
-def test_the_clients_own_authenticated_auto_reply_is_noted_on_its_ticket(
+def test_an_authenticated_auto_reply_to_our_own_email_is_noted_on_its_ticket(
     desk: Context, db: Session
 ) -> None:
+    arrives(desk, letter(sender=MARIE, Authentication_Results=results()))
+    ours = db.scalars(
+        select(EmailMessage.message_id).where(EmailMessage.direction == MailDirection.OUT)
+    ).first()
+    assert ours is not None  # the acknowledgement
+    absent = letter(
+        sender="Marie Tremblay <marie.tremblay@boulangerie.example>",
+        subject="Absente",
+        In_Reply_To=f"<{ours}>",
+        Auto_Submitted="auto-replied",
+        Authentication_Results=results(),
+    )
+    intake = arrives(desk, absent, at(2026, 12, 1, 10, 5))
+    assert (intake.outcome, intake.ticket_number) == (Outcome.AUTOMATIC, 1001)
+
+
+def test_an_auto_reply_naming_only_the_clients_own_email_is_not_noted(
+    desk: Context, db: Session
+) -> None:
+    # The client's Message-ID may have been copied to anybody; ours went to the client alone.
     sender = "absent@boulangerie.example"
     intake = _reply_to_marie_s_ticket(desk, db, sender, results(), Auto_Submitted="auto-replied")
-    assert (intake.outcome, intake.ticket_number) == (Outcome.AUTOMATIC, 1001)
+    assert intake.outcome == Outcome.AUTOMATIC and intake.ticket_number is None
 
 
 def test_a_dmarc_pass_for_another_from_domain_vouches_for_nothing() -> None:

@@ -45,7 +45,7 @@ def verdict(
     domain = from_address.rpartition("@")[2].lower()
     if "," in from_address:  # several From addresses: no one domain to authenticate
         return SPF_DKIM_FAIL if authserv_id or dkim_domains is not None else NOT_CHECKED
-    if dkim_domains is not None and any(aligned(d, domain) for d in dkim_domains):
+    if dkim_domains is not None and any(_aligned(d, domain) for d in dkim_domains):
         return PASS  # an aligned DKIM signature verified here: DMARC itself would pass
     if not authserv_id:
         return NOT_CHECKED if dkim_domains is None else SPF_DKIM_FAIL
@@ -103,11 +103,11 @@ def _vouches_for(result: authres.AuthenticationResult, method: str, domain: str)
     for prop in getattr(result, "properties", None) or []:
         name = f"{prop.type}.{prop.name}".lower()
         if name in _DOMAIN_PROPERTIES[method]:
-            return aligned(str(prop.value).rpartition("@")[2], domain)
+            return _aligned(str(prop.value).rpartition("@")[2], domain)
     return False
 
 
-def aligned(vouched: str, domain: str) -> bool:
+def _aligned(vouched: str, domain: str) -> bool:
     """Relaxed alignment, without a public-suffix list: the same domain, or one within the
     other (mail.boulangerie.example and boulangerie.example)."""
     vouched, domain = vouched.lower().strip("."), domain.lower().strip(".")
