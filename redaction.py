@@ -22,7 +22,7 @@ _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@([\w-]+(?:\.[\w-]+)+)")
 _SURVEY_TOKEN = re.compile(r"(/survey/)[^/?#\s\"']+")
 # A request's query string (a search for a phone number, a date typed): gunicorn's error lines
 # name the request whole ("Error handling request GET /console/calls/?number=…").
-_QUERY = re.compile(r"\b((?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /[^\s?]*)\?[^\s\"']*")
+_QUERY = re.compile(r"\b((?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /[^\s?]*)\?[^\s\"]*")
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:

@@ -61,6 +61,7 @@ TYPED_FIELDS: dict[str, Any] = {
     "phones": _("Phone numbers"),
     "mobile": _("Mobile"),
     "invoice": _("Invoice"),
+    "account": _("Account"),
     "q": _("Search"),
 }
 # Fields never shown back nor kept: secrets.

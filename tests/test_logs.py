@@ -34,8 +34,8 @@ def test_numbers_and_addresses_are_masked(line: str, expected: str) -> None:
 
 
 def test_a_requests_query_string_is_masked_where_a_line_names_the_request() -> None:
-    line = "Error handling request GET /console/calls/?number=514+555-0121&from=2026-12-01"
-    assert redact(line) == "Error handling request GET /console/calls/?…"
+    line = "Error handling request GET /console/tickets/?q=O'Brien+514+555-0121&client=ACME"
+    assert redact(line) == "Error handling request GET /console/tickets/?…"
 
 
 def test_sids_times_and_ticket_numbers_are_left_alone() -> None:

@@ -56,7 +56,7 @@ def enclosed_messages(depth: int) -> bytes:
 def disguised_parts(count: int, how: str) -> bytes:
     """``count`` parts behind a boundary a naive count misses: split in RFC 2231 pieces, ended
     by bare CRs (the parser ends lines there too), or longer than RFC 2046's 70 characters."""
-    boundary = b"x" * 300 if how == "long" else b"bb"
+    boundary = b"x" * 1_200 if how == "long" else b"bb"
     declared = {
         "split": b"boundary*0=b; boundary*1=b",
         "bare_cr": b"boundary=bb",
@@ -68,11 +68,12 @@ def disguised_parts(count: int, how: str) -> bytes:
     return head + part * count + b"--" + boundary + b"--" + end
 
 
-def many_addresses(fields: int, each: int) -> bytes:
+def many_addresses(fields: int, each: int, end: bytes = b"\r\n") -> bytes:
     """``fields`` To: fields of ``each`` bytes of addresses (the email package reads about
-    50 KB of addresses a second)."""
+    50 KB of addresses a second), their lines ended by ``end`` (a bare CR ends one too)."""
     addresses = b",".join([b"a.a.a.a@y.example"] * (each // 18))
-    return HEAD + b"".join(b"To: " + addresses + b"\r\n" for _ in range(fields)) + b"\r\nhi\r\n"
+    fields_ = b"".join(b"To: " + addresses + end for _ in range(fields))
+    return HEAD + b"X-Pad: x" + end + fields_ + end + b"hi" + end
 
 
 HOSTILE = {
@@ -80,6 +81,7 @@ HOSTILE = {
     "bare_cr_parts": (disguised_parts(20_000, "bare_cr"), "too_many_parts"),
     "long_boundary_parts": (disguised_parts(2_000, "long"), "too_many_parts"),
     "eight_fields_of_addresses": (many_addresses(8, 60_000), "header_too_long"),
+    "addresses_behind_bare_crs": (many_addresses(4, 15_000, end=b"\r"), "header_too_long"),
     "twenty_thousand_parts": (many_parts(20_000), "too_many_parts"),
     "two_thousand_nested_parts": (nested_parts(2_000), "too_deep"),
     "thousand_enclosed_messages": (enclosed_messages(1_000), "too_many_enclosed"),
@@ -224,6 +226,22 @@ def test_mail_within_the_limits_is_read_whole() -> None:
     message = read_message(nested_parts(20))
     assert isinstance(message, InboundMessage) and message.text == "bonjour"
     assert isinstance(read_message(many_parts(250)), InboundMessage)
+
+
+def test_a_message_that_mentions_a_split_boundary_in_its_text_is_read_whole() -> None:
+    steps = b"".join(b"-- step %d\r\n" % n for n in range(40))  # SQL comments, say
+    raw = HEAD + b"Subject: MIME\r\n\r\nThe header said boundary*0=abc;\r\n" + steps
+    assert isinstance(read_message(raw), InboundMessage)
+
+
+def test_a_message_to_250_named_recipients_is_read_whole() -> None:
+    names = b", ".join(
+        b'"Prenom%d Nomdefamille" <prenom%d.nomdefamille@entreprise.example>' % (n, n)
+        for n in range(250)
+    )
+    raw = HEAD.replace(b"To: ", b"Cc: ") + b"To: " + names + b"\r\n\r\nBonjour\r\n"
+    assert len(names) > 16 * 1024
+    assert isinstance(read_message(raw), InboundMessage)
 
 
 def test_a_boundary_that_is_declared_but_never_used_counts_as_nothing() -> None:

@@ -14,17 +14,20 @@ import time
 from dataclasses import dataclass
 
 # MIME boundaries as Content-Type parameters declare them, quoted or not (RFC 2046 §5.1.1
-# allows 70 characters; longer ones are read too, or they would hide their parts).
-_BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,998})"|([^\s;"]{1,998}))', re.I)
-# A boundary split in RFC 2231 pieces (boundary*0=…; boundary*1=…): not read whole here.
-_SPLIT_BOUNDARY = re.compile(rb"boundary\*", re.I)
+# allows 70 characters; longer ones are read too, whatever their length, or they would hide
+# their parts).
+_BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]+)"|([^\s;"]+))', re.I)
+# A boundary split in RFC 2231 pieces (; boundary*0=…; boundary*1=…), a parameter of a
+# header: not read whole here.
+_SPLIT_BOUNDARY = re.compile(rb";\s*boundary\*\d+\*?\s*=", re.I)
 # A line that opens (--b) or closes (--b--) a part of a multipart.
-_DELIMITER = re.compile(rb"^--([^\r\n]{1,998}?)(--)?[ \t]*\r?$", re.M)
+_DELIMITER = re.compile(rb"^--([^\r\n]+?)(--)?[ \t]*\r?$", re.M)
 # The fields the email package parses as address lists: about 50 KB of them a second.
 _ADDRESS_FIELD = re.compile(
     rb"(?:resent-)?(?:from|sender|reply-to|to|cc|bcc|delivered-to|x-original-to)[ \t]*:", re.I
 )
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
+# An empty line, as the parser ends lines: CRLF, LF or a bare CR.
+_HEADER_END = re.compile(rb"(?:\r\n|\n|\r(?!\n))(?:\r\n|\n|\r(?!\n))")
 # A part that is itself a whole message, which the parser reads as one more level.
 _ENCLOSED = re.compile(rb"^content-type:[ \t]*message/", re.I | re.M)
 
@@ -39,7 +42,8 @@ class Limits:
     headers: int = 500  # fields in the message's own header
     header_bytes: int = 64 * 1024  # one field, folded lines included
     header_block_bytes: int = 512 * 1024  # the message's whole header
-    address_bytes: int = 16 * 1024  # its address fields together: about 800 addresses
+    # Its address fields together: 700 recipients with their names, read in about a second.
+    address_bytes: int = 48 * 1024
     decoded_bytes: int = 64 * 1024 * 1024  # every part's payload, decoded, together
 
 
@@ -74,9 +78,11 @@ def hostile_shape(raw: bytes, limits: Limits = LIMITS) -> str | None:
 def _header_problem(raw: bytes, limits: Limits) -> str | None:
     end = _HEADER_END.search(raw, 0, limits.header_block_bytes + 4)
     block = raw[: end.start() if end else limits.header_block_bytes + 1]
+    # The parser ends a header line at a bare CR too: so does this count.
+    block = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     if len(block) > limits.header_block_bytes:
         return "header_too_long"
-    fields = re.split(rb"\r?\n(?![ \t])", block)
+    fields = re.split(rb"\n(?![ \t])", block)
     if len(fields) > limits.headers:
         return "too_many_headers"
     if any(len(field) > limits.header_bytes for field in fields):
