@@ -157,13 +157,17 @@ def _counted(sessions: sessionmaker[Session]) -> int:
         return db.scalar(select(func.count(Counter.name))) or 0
 
 
+# A hang, not a slow machine: about 20 s here alone, a minute under CI's other work.
+HANG = 180
+
+
 def test_jobs_run_on_sqlite_while_the_relay_is_busy_in_the_database(
     sqlite_file: str, private_redis: PrivateRedis, start_worker: Callable[..., WorkerProcess]
 ) -> None:
     """Jobs write the SQLite file while the relay thread is in it nearly all the time; no job
     may fail with "database is locked" nor hang."""
     sessions = make_session_factory(make_engine(sqlite_file))
-    total = 300
+    total = 150
     with sessions.begin() as db:
         for index in range(total):
             outbox.add(db, jobs.COUNT, {"name": f"job-{index}"})
@@ -176,8 +180,8 @@ def test_jobs_run_on_sqlite_while_the_relay_is_busy_in_the_database(
     failed = FailedJobRegistry(queue.name, connection=redis)
     wait_until(
         lambda: _counted(sessions) == total or failed.count > 0,
-        60,
-        lambda: f"{_counted(sessions)} of {total} jobs ran in 60 s; see {worker.log_path}",
+        HANG,
+        lambda: f"{_counted(sessions)} of {total} jobs ran in {HANG} s; see {worker.log_path}",
     )
     assert _failures(failed) == []
     assert worker.stop() == 0
