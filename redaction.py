@@ -22,6 +22,8 @@ _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@([\w-]+(?:\.[\w-]+)+)")
 _SURVEY_TOKEN = re.compile(r"(/survey/)[^/?#\s\"']+")
 # A request's query string (a search for a phone number, a date typed): gunicorn's error lines
 # name the request whole ("Error handling request GET /console/calls/?number=…").
+# gunicorn's "Invalid request from ip=…": who asked is not kept (the access log leaves it out).
+_CLIENT_IP = re.compile(r"\b(from ip=)\S+?(:?\s)")
 _QUERY = re.compile(r"\b((?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /[^\s?]*)\?[^\s\"]*")
 
 
@@ -31,6 +33,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
             text = text.replace(secret, "[secret]")
     text = _SURVEY_TOKEN.sub(r"\1…", text)
     text = _QUERY.sub(r"\1?…", text)
+    text = _CLIENT_IP.sub(r"\1…\2", text)
     text = _EMAIL.sub(r"\1…@\2", text)
     return _PHONE.sub(lambda m: _mask_number(m.group(1)), text)
 

@@ -38,6 +38,11 @@ def test_a_requests_query_string_is_masked_where_a_line_names_the_request() -> N
     assert redact(line) == "Error handling request GET /console/tickets/?…"
 
 
+def test_the_client_address_of_an_invalid_request_is_masked() -> None:
+    line = "Invalid request from ip=198.51.100.7: Invalid HTTP method"
+    assert redact(line) == "Invalid request from ip=…: Invalid HTTP method"
+
+
 def test_sids_times_and_ticket_numbers_are_left_alone() -> None:
     line = "2026-12-01 10:15:02,123 CallSid CA11111111111111111111111111111111 ticket 1042"
     assert redact(line) == line
