@@ -292,7 +292,12 @@ def test_supervisors_read_the_average_per_month(
     david.sign_in(DAVID)
     page = david.text("/console/surveys")
     rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", page)
-    assert rows == [("2026-12", "1", "4.00"), ("2026-11", "1", "3.00")]
+    assert rows == [("December 2026", "1", "4.00"), ("November 2026", "1", "3.00")]
+    helene = Staff(phone_app)
+    helene.sign_in(HELENE)
+    french = helene.text("/console/surveys")
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", french)
+    assert rows == [("décembre 2026", "1", "4,00"), ("novembre 2026", "1", "3,00")]
     luc = Staff(phone_app)
     luc.sign_in(LUC)
     assert luc.get("/console/surveys").status_code == 403
