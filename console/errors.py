@@ -145,7 +145,7 @@ def _form_expired(error: HTTPException) -> ResponseReturnValue:
     if not request.path.startswith("/console"):
         return error
     if request.endpoint == "auth.sign_in_post":  # nobody was signed in: no session ended
-        return auth.sign_in_again(_("The sign-in page was open too long: sign in again."), 400)
+        return auth.sign_in_again(str(_("The sign-in page was open too long: sign in again.")), 400)
     fields = dict(_typed())
     back = _back()
     kept = sum(len(value) for value in fields.values()) <= DRAFT_MAX_CHARS
