@@ -25,6 +25,10 @@ from tools.simulator import Script, Simulator, Transcript
 from tools.transports import OverHttp
 
 MAIN_NUMBER = "+15149826161"
+# What the fallback URL answers when it takes a call on: TwiML (the message kept, goodbye), or
+# the apology and the voicemail.
+TAKEN_ON = ("twiml", "apology")
+STATUS_CALLBACK = "/voice/status"
 # Authorized contacts of the demo directory (examples/directory.toml).
 CONTACTS = [
     "+15145550101",
@@ -223,11 +227,17 @@ def place(
 
 def taken_over(requests: list[Request]) -> list[Request]:
     """The requests, where one that got no answer (its host killed mid-request) and whose call
-    the fallback URL took on next is marked so: Twilio's way, not a failure of the app."""
+    the fallback URL took on next (with an apology, or keeping the message the cut step brought)
+    is marked so: Twilio's way, not a failure of the app."""
     for cut, fallback in pairwise(requests):
-        took_on = fallback.path.endswith("/voice/fallback") and fallback.verdict == "apology"
+        took_on = fallback.path.endswith("/voice/fallback") and fallback.verdict in TAKEN_ON
         if cut.verdict == "transport_error" and took_on:
             cut.verdict = "taken_over"
+    for request in requests:
+        # Twilio neither retries a status callback nor turns to the fallback URL for one: one
+        # cut by a host's death is lost, and the ticket's safety net follows the call up.
+        if request.verdict == "transport_error" and request.path.endswith(STATUS_CALLBACK):
+            request.verdict = "callback_lost"
     return requests
 
 

@@ -65,9 +65,10 @@ def _latency(label: str, seconds: list[float]) -> Latency:
     return Latency(label, len(seconds), percentile(seconds, 50), percentile(seconds, 99))
 
 
-# A webhook's verdicts that are not failures: TwiML, the app's apology, and a step cut by a host
-# killed mid-request whose call Twilio's fallback URL took on (bench.callers.taken_over).
-ANSWERED = ("twiml", "apology", "taken_over")
+# A webhook's verdicts that are not failures: TwiML, the app's apology, a step cut by a host
+# killed mid-request whose call Twilio's fallback URL took on, and a status callback cut so, which
+# Twilio does not send again (bench.callers.taken_over).
+ANSWERED = ("twiml", "apology", "taken_over", "callback_lost")
 
 
 @dataclass

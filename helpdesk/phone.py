@@ -227,7 +227,9 @@ def support_message(session: Session, call: Call, message: Message | None) -> Ti
         return None
     if keep_recording(session, call, message) and message is not None:
         _attach(ticket, message)
-        call.outcome = call.outcome or CallOutcome.MESSAGE
+        # A message that reached us after the call's end (kept by the fallback) was no hang-up.
+        if call.outcome in (None, CallOutcome.ABANDONED):
+            call.outcome = CallOutcome.MESSAGE
     queue_follow_up(session, call)
     return ticket
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Response, request
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from helpdesk import phone
 from ivr import menu
-from ivr.steps import Turn, bp, call_step, prompt_step, voice
-from ivr.twiml import arg, field, last_resort, url
+from ivr.steps import Turn, after_failure, bp, call_step, failed_step, prompt_step
+from ivr.twiml import arg, field, url
 from models import Language, Line
 
 ENGLISH_KEY = "9"
+log = logging.getLogger("ivr")
 
 
 @bp.post("/incoming")
@@ -137,5 +140,9 @@ def status(turn: Turn) -> VoiceResponse:
 
 @bp.post("/fallback")
 def fallback() -> Response:
-    """Twilio's fallback URL: the main handler failed; apologize and take a message."""
-    return Response(last_resort(voice()), mimetype="text/xml")
+    """Twilio's fallback URL: a step of the call got no answer (Twilio names it in ``ErrorUrl``).
+    The caller hears what that step's own failure would have said: a message they left is kept,
+    not asked for again; anywhere else, an apology and the voicemail."""
+    endpoint, args = failed_step(field("ErrorUrl", 2000))
+    log.warning("Twilio turned to the fallback URL after %s", endpoint or "an unknown URL")
+    return after_failure(endpoint, args)

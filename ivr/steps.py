@@ -10,10 +10,11 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import inspect
@@ -31,7 +32,7 @@ from models import Call, Ticket, utcnow
 from queueing import spool
 from routing.config import BusinessHours
 from settings import Settings
-from telephony.signature import check_signature
+from telephony.signature import check_signature, public_base
 from web import context as web_context
 
 log = logging.getLogger("ivr")
@@ -198,8 +199,14 @@ def _on_error(error: Exception) -> Response | HTTPException:
         twiml.field("CallSid", 64),
         exc_info=error,
     )
-    spooled_as, answer = ON_FAILURE.get(request.endpoint or "", (None, "last_resort"))
-    kept = _spool(spooled_as) if spooled_as else False
+    return after_failure(request.endpoint or "", request.args)
+
+
+def after_failure(endpoint: str, args: Mapping[str, str]) -> Response:
+    """The answer to a step of the call that failed (``args``: those the app wrote into its URL):
+    what it brought is kept in the spool when it matters, and the caller hears why."""
+    spooled_as, answer = ON_FAILURE.get(endpoint, (None, "last_resort"))
+    kept = _spool(spooled_as, args) if spooled_as else False
     the_voice = voice()
     answers = {
         "saved": the_voice.saved_after_error if kept else the_voice.goodbye_after_error,
@@ -210,7 +217,21 @@ def _on_error(error: Exception) -> Response | HTTPException:
     return Response(text, mimetype="text/xml")
 
 
-def _spool(step: str) -> bool:
+def failed_step(error_url: str) -> tuple[str, dict[str, str]]:
+    """The step of the call at ``error_url`` (Twilio's ``ErrorUrl``, signed with the request):
+    its endpoint and the arguments the app wrote into its URL; no endpoint when it is not one of
+    the app's URLs."""
+    parts = urlsplit(error_url)
+    base_path = urlsplit(public_base()).path
+    path = parts.path.removeprefix(base_path) if base_path else parts.path
+    try:
+        endpoint, _ = current_app.url_map.bind("app").match(path, method="POST")
+    except HTTPException:
+        return "", {}
+    return str(endpoint), dict(parse_qsl(parts.query))
+
+
+def _spool(step: str, args: Mapping[str, str]) -> bool:
     """Keep what this webhook brought on local disk, for the database when it is back."""
     seconds = twiml.field("RecordingDuration", 10)
     entry = {
@@ -220,12 +241,12 @@ def _spool(step: str) -> bool:
         "call_sid": twiml.field("CallSid", 64),
         "from": twiml.field("From", 64),
         "to": twiml.field("To", 64),
-        "kind": twiml.text_arg("kind", 20),
-        "ticket": twiml.arg("ticket"),
-        "client": twiml.arg("client") or None,
-        "request": twiml.text_arg("request"),
-        "after_error": bool(twiml.arg("after_error")),
-        "recording_url": "" if twiml.arg("empty") else twiml.field("RecordingUrl", 500),
+        "kind": twiml.text_arg("kind", 20, args),
+        "ticket": twiml.arg("ticket", args=args),
+        "client": twiml.arg("client", args=args) or None,
+        "request": twiml.text_arg("request", args=args),
+        "after_error": bool(twiml.arg("after_error", args=args)),
+        "recording_url": "" if twiml.arg("empty", args=args) else twiml.field("RecordingUrl", 500),
         "recording_sid": twiml.field("RecordingSid", 64),
         "seconds": int(seconds) if seconds.isdigit() and len(seconds) < 9 else 0,
         "status": twiml.field("CallStatus", 40),
@@ -241,5 +262,5 @@ def _spool(step: str) -> bool:
     except OSError as error:
         log.error("could not spool the webhook either: %s", type(error).__name__)
         return False
-    log.warning("database unavailable: %s of the call kept in the spool", step)
+    log.warning("%s of the call kept in the spool, for the database", step)
     return True

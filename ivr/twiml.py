@@ -4,6 +4,7 @@ the next steps, the voice, recording a message, saying the hours, the apologies.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -68,15 +69,18 @@ def field(name: str, limit: int = MAX_FIELD) -> str:
     return _UNSAFE.sub("", request.form.get(name, ""))[:limit].strip()
 
 
-def arg(name: str, default: int = 0) -> int:
-    """A small number the app wrote into its own URL (a counter, an id)."""
-    value = inputs.whole_number(request.args.get(name, ""), largest=999_999_999)
+def arg(name: str, default: int = 0, args: Mapping[str, str] | None = None) -> int:
+    """A small number the app wrote into its own URL (a counter, an id); ``args``: another
+    URL's, where not this request's."""
+    given = request.args if args is None else args
+    value = inputs.whole_number(given.get(name, ""), largest=999_999_999)
     return default if value is None else value
 
 
-def text_arg(name: str, limit: int = 64) -> str:
+def text_arg(name: str, limit: int = 64, args: Mapping[str, str] | None = None) -> str:
     """A word the app wrote into its own URL, cleaned like a form value."""
-    return _UNSAFE.sub("", request.args.get(name, ""))[:limit]
+    given = request.args if args is None else args
+    return _UNSAFE.sub("", given.get(name, ""))[:limit]
 
 
 def answer(response: VoiceResponse) -> Response:

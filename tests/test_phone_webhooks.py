@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import create_app
-from models import Call, OutboxTask, Recording, Ticket, TicketEventKind
+from helpdesk import replay
+from models import Call, CallOutcome, OutboxTask, Recording, Ticket, TicketEventKind
 from settings import ConfigError
 from tests.conftest import app_config
 from tests.phone import (
@@ -23,6 +24,7 @@ from tests.phone import (
     TOKEN,
     at,
     call_by_sid,
+    helpdesk,
     place_call,
     signed_post,
     the_call,
@@ -244,12 +246,44 @@ def test_a_message_step_that_gets_no_answer_turns_to_the_fallback_and_the_messag
         transcript = simulator.place_call(
             f"{BASE}/voice/incoming", MARIE, MAIN, Script(inputs=["6"], record_seconds=12)
         )
+    assert replay.replay_spool(helpdesk(phone_app)) == 1
     assert "/voice/fallback" in [e.text for e in transcript.entries if e.kind == "request"]
     assert "application error" not in str(transcript)
     assert "Merci, votre message est enregistré." in transcript.heard()
     call = the_call(db, transcript)
     [recording] = db.scalars(select(Recording).where(Recording.call_id == call.id)).all()
-    assert (recording.ticket_id, call.status) == (call.ticket_id, "completed")
+    assert (recording.ticket_id, recording.seconds) == (call.ticket_id, 12)
+    assert (call.status, call.outcome) == ("completed", CallOutcome.MESSAGE)
+
+
+def test_the_caller_whose_message_met_the_fallback_is_not_asked_to_record_it_again(
+    phone_app: Flask,
+) -> None:
+    simulator = Simulator(
+        HostDiesOnce(phone_app, "/voice/recorded"), TOKEN, fallback_url=f"{BASE}/voice/fallback"
+    )
+    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
+        transcript = simulator.place_call(
+            f"{BASE}/voice/incoming", MARIE, MAIN, Script(inputs=["6"], record_seconds=12)
+        )
+    assert [e.text for e in transcript.entries if e.kind == "record"] == ["12 s of message"]
+
+
+def test_the_fallback_after_an_early_step_apologizes_and_takes_a_message(phone_app: Flask) -> None:
+    failed = {**CALL, "ErrorCode": "11200", "ErrorUrl": f"{BASE}/voice/menu?invalid=1"}
+    body = signed_post(phone_app, "/voice/fallback", failed).get_data(as_text=True)
+    assert verbs(body) == ["Say", "Say", "Say", "Record", "Say", "Hangup"]
+
+
+def test_the_fallback_keeps_nothing_from_a_url_that_is_not_the_apps(phone_app: Flask) -> None:
+    failed = {
+        **CALL,
+        "RecordingUrl": "https://api.twilio.example/r",
+        "ErrorUrl": "https://x.example/",
+    }
+    body = signed_post(phone_app, "/voice/fallback", failed).get_data(as_text=True)
+    assert verbs(body) == ["Say", "Say", "Say", "Record", "Say", "Hangup"]
+    assert replay.replay_spool(helpdesk(phone_app)) == 0
 
 
 def test_log_lines_carry_no_phone_number_and_no_token(
