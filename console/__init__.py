@@ -56,6 +56,8 @@ def register(app: Flask) -> None:
     filters.register(app)
     errors.register(app)
     app.add_url_rule("/", "home", access.allow(access.ANYONE)(_home))
+    # Where a browser looks without reading a page (a bookmark, a tab opened on a PDF).
+    app.add_url_rule("/favicon.ico", "favicon", access.allow(access.ANYONE)(_favicon))
     app.context_processor(_page_globals)
     app.after_request(access.remember_language)
 
@@ -73,6 +75,10 @@ def reader_language() -> str | None:
 
 def _home() -> ResponseReturnValue:
     return redirect(url_for("tickets.index"))
+
+
+def _favicon() -> ResponseReturnValue:
+    return redirect(url_for("auth.static", filename="favicon.svg"), code=301)
 
 
 def _page_globals() -> dict[str, object]:

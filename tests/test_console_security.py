@@ -139,3 +139,12 @@ def test_the_phone_line_and_health_keep_working_without_tokens(world: Flask) -> 
     assert world.test_client().get("/healthz").status_code in (200, 503)
     unsigned = world.test_client().post("/voice/incoming", data={"CallSid": "CA1"})
     assert unsigned.status_code == 403  # Twilio's signature check, not CSRF's 400
+
+
+def test_a_browser_asking_for_the_favicon_gets_the_apps_icon(world: Flask) -> None:
+    client = world.test_client()
+    asked = client.get("/favicon.ico")
+    assert asked.status_code == 301
+    icon = client.get(asked.headers["Location"])
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    icon.close()
