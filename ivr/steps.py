@@ -206,10 +206,12 @@ def after_failure(endpoint: str, args: Mapping[str, str]) -> Response:
     """The answer to a step of the call that failed (``args``: those the app wrote into its URL):
     what it brought is kept in the spool when it matters, and the caller hears why."""
     spooled_as, answer = ON_FAILURE.get(endpoint, (None, "last_resort"))
-    kept = _spool(spooled_as, args) if spooled_as else False
+    kept = _spool(spooled_as, args) if spooled_as else None
     the_voice = voice()
+    # "Your message is saved" only to a caller who left one, and only once it is on disk.
+    saved = kept is not None and bool(kept["recording_url"])
     answers = {
-        "saved": the_voice.saved_after_error if kept else the_voice.goodbye_after_error,
+        "saved": the_voice.saved_after_error if saved else the_voice.goodbye_after_error,
         "empty": str(VoiceResponse()),
         "goodbye": the_voice.goodbye_after_error,
     }
@@ -231,8 +233,9 @@ def failed_step(error_url: str) -> tuple[str, dict[str, str]]:
     return str(endpoint), dict(parse_qsl(parts.query))
 
 
-def _spool(step: str, args: Mapping[str, str]) -> bool:
-    """Keep what this webhook brought on local disk, for the database when it is back."""
+def _spool(step: str, args: Mapping[str, str]) -> dict[str, Any] | None:
+    """Keep what this webhook brought on local disk, for the database when it is back: the
+    entry kept, or None."""
     seconds = twiml.field("RecordingDuration", 10)
     entry = {
         # Every copy of the entry carries it: written back once, whichever copy is replayed.
@@ -256,11 +259,11 @@ def _spool(step: str, args: Mapping[str, str]) -> bool:
         "received_at": utcnow().isoformat(),
     }
     if not entry["call_sid"]:
-        return False
+        return None
     try:
         spool.write(Path(helpdesk_context().settings.spool_dir), entry)
     except OSError as error:
         log.error("could not spool the webhook either: %s", type(error).__name__)
-        return False
+        return None
     log.warning("%s of the call kept in the spool, for the database", step)
-    return True
+    return entry

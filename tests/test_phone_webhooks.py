@@ -269,6 +269,18 @@ def test_the_caller_whose_message_met_the_fallback_is_not_asked_to_record_it_aga
     assert [e.text for e in transcript.entries if e.kind == "record"] == ["12 s of message"]
 
 
+def test_a_caller_who_left_nothing_is_not_told_a_message_is_saved_when_the_step_fails(
+    phone_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("helpdesk.phone.support_message", broken)
+    heard = place_call(phone_app, at(2026, 12, 1, 10), press="6", record_seconds=0).heard()
+    assert "Merci, votre message est enregistré." not in heard
+    assert heard[-2:] == ["Nous éprouvons présentement des difficultés techniques.", "Au revoir."]
+
+
 def test_the_fallback_after_an_early_step_apologizes_and_takes_a_message(phone_app: Flask) -> None:
     failed = {**CALL, "ErrorCode": "11200", "ErrorUrl": f"{BASE}/voice/menu?invalid=1"}
     body = signed_post(phone_app, "/voice/fallback", failed).get_data(as_text=True)
