@@ -299,8 +299,9 @@ SETTINGS: tuple[Setting, ...] = (
         "MAIL_LOOP_BURST",
         "4",
         _positive_int,
-        "this many emails from one sender within MAIL_LOOP_MINUTES look like a mail loop: "
-        "the automatic answers to them are held for a supervisor",
+        "this many emails from one sender within MAIL_LOOP_MINUTES look like a mail loop when "
+        "the last is a reply (Re:, In-Reply-To): the automatic answer to it is held for a "
+        "supervisor; new requests are always acknowledged",
         MAIL,
     ),
     Setting(

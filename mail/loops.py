@@ -3,25 +3,31 @@
 Only mail that answers mail can loop: the acknowledgement of a request and the reply to a
 sender who is not authorized. Automatic senders (auto-replies, bounces, lists, our own mail)
 are never answered at all (``mail.reading.automatic``). What is left to catch is a loop with a
-sender that does not say it is automatic: it writes again and again within minutes, or sends the
-same text again. Volume alone is no sign: a client with five tickets in an hour gets five
-acknowledgements, and every notice that follows a staff act is sent, always.
+sender that does not say it is automatic: it answers again and again within minutes (each
+email a reply), or sends the same text again. Volume alone is no sign: a client who writes five
+new requests in a minute gets five acknowledgements, and every notice that follows a staff act
+is sent, always.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mail.reading.headers import message_ids
 from models import EmailMessage, HoldReason, MailDirection
 
 SAME_TEXT_WITHIN = timedelta(hours=24)
 # The earlier messages of one sender compared for the same text; a loop repeats fast.
 COMPARED = 50
 _SPACE = re.compile(r"\s+")
+# "Re:" as mail programs write it in French, English, German, Dutch and the Nordic languages.
+_REPLY_SUBJECT = re.compile(r"^\s*(re|ré|réf|ref|aw|sv|antw)\s*(\[\d+\])?\s*:", re.IGNORECASE)
 
 
 def hold_reason(
@@ -40,7 +46,7 @@ def hold_reason(
             EmailMessage.received_at <= inbound.received_at,
         )
     )
-    if (recent or 0) >= burst:
+    if (recent or 0) >= burst and _is_reply(inbound):
         return HoldReason.BURST
     earlier = session.scalars(
         select(EmailMessage.text)
@@ -58,6 +64,16 @@ def hold_reason(
     if text and any(_normalized(other) == text for other in earlier):
         return HoldReason.REPEATED
     return None
+
+
+def _is_reply(inbound: EmailMessage) -> bool:
+    """Whether the email answers another (a loop's turn does); a new request does not."""
+    if _REPLY_SUBJECT.match(inbound.subject or ""):
+        return True
+    if inbound.raw is None:  # too big to keep: no loop answers with that much
+        return False
+    parsed = BytesHeaderParser(policy=compat32).parsebytes(inbound.raw)
+    return bool(message_ids(parsed, "In-Reply-To") or message_ids(parsed, "References"))
 
 
 def _normalized(text: str) -> str:

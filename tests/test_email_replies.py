@@ -5,7 +5,7 @@ ticket; and never a mail loop."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage as MimeMessage
 
 import pytest
@@ -301,8 +301,9 @@ def test_a_sender_that_answers_every_answer_within_minutes_is_held_as_a_loop(
     sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
     for minute in range(5):  # a responder that does not say it is one, answering each answer
-        body = f"Réponse automatique {minute}"
-        receive(sending, letter(sender=MARIE, body=body), at(2026, 12, 1, 10, minute))
+        body, answered = f"Réponse automatique {minute}", f"<answer-{minute}@elsewhere.example>"
+        raw = letter(sender=MARIE, body=body, In_Reply_To=answered)
+        receive(sending, raw, at(2026, 12, 1, 10, minute))
     assert len(acknowledgements(smtp_inbox)) == 3  # MAIL_LOOP_BURST is 4
     db.expire_all()
     held = db.scalars(select(Notification).where(Notification.state == DeliveryState.HELD))
@@ -333,6 +334,29 @@ def test_a_client_with_several_requests_in_an_hour_gets_every_acknowledgement(
         m for m in to(smtp_inbox, "marie.tremblay@boulangerie.example") if "Accusé" in m["Subject"]
     ]
     assert len(acknowledgements) == 3
+
+
+def test_a_client_who_writes_five_new_requests_in_a_minute_gets_every_acknowledgement(
+    sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    for second in range(0, 60, 12):
+        subject, body = f"Demande {second}", f"Problème à la seconde {second}"
+        raw = letter(sender=MARIE, subject=subject, body=body)
+        receive(sending, raw, at(2026, 12, 1, 10) + timedelta(seconds=second))
+    assert len(acknowledgements(smtp_inbox)) == 5
+    db.expire_all()
+    assert (
+        db.scalars(select(Notification).where(Notification.state == DeliveryState.HELD)).all() == []
+    )
+
+
+def test_replies_in_a_burst_are_held_when_their_subjects_say_re(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    for minute in range(5):
+        raw = letter(sender=MARIE, subject="RE : Votre message", body=f"Réponse {minute}")
+        receive(sending, raw, at(2026, 12, 1, 10, minute))
+    assert len(acknowledgements(smtp_inbox)) == 3  # MAIL_LOOP_BURST is 4
 
 
 def test_a_supervisor_can_send_a_held_answer_anyway(
