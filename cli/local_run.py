@@ -252,6 +252,11 @@ def _banner(local: Local, config: settings.Settings, redis_state: str) -> None:
             "  Install Redis (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew "
             "install redis), then run make run again.",
         ]
+    if not config.office_number:
+        lines.append(
+            "Reception: OFFICE_NUMBER is not set, so option 0 sends callers to the voicemail "
+            "(set it in .env to ring the office)."
+        )
     lines.append("A process that dies is restarted; Ctrl-C stops everything.\n")
     print("\n".join(lines), flush=True)
 

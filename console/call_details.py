@@ -18,6 +18,7 @@ VOICEMAIL_BECAUSE: dict[str, Any] = {
     "invalid": _("general voicemail: wrong keys at the menu"),
     "reception_closed": _("general voicemail: the reception is closed"),
     "reception_no_answer": _("general voicemail: the reception did not answer"),
+    "reception_unavailable": _("general voicemail: no reception number to ring (OFFICE_NUMBER)"),
 }
 
 Names = Mapping[int, str]

@@ -47,12 +47,16 @@ def account_entered(turn: Turn) -> VoiceResponse:
     if client is not None and phone.asks_for_code(turn.session, turn.call, client):
         response.redirect(url("ivr.code", line=line.value))
         return response
-    _message_to_verify(turn, response, client)
+    _message_to_verify(turn, response, client, keyed=bool(digits))
     return response
 
 
-def _message_to_verify(turn: Turn, response: VoiceResponse, client: Client | None) -> None:
-    turn.say(response, "unauthorized" if client else "unknown_account")
+def _message_to_verify(
+    turn: Turn, response: VoiceResponse, client: Client | None, *, keyed: bool = True
+) -> None:
+    """Before the beep, why the message goes to a supervisor: the caller is not one of the
+    client's designated contacts, the account is unknown, or none was keyed."""
+    turn.say(response, "unauthorized" if client else "unknown_account" if keyed else "no_account")
     max_seconds = turn.voice.max_recording_seconds
     record_message(response, max_seconds, "verify", client=client.id if client else None)
 
@@ -104,7 +108,11 @@ def reception(turn: Turn) -> VoiceResponse:
         dial = response.dial(action=url("ivr.reception_dialed"), timeout=20, caller_id=caller_id)
         dial.number(office_number)
         return response
-    phone.closed(turn.call, status.reason.value if status.reason else "no_office_number")
+    if status.is_open:  # open, but no number to ring (OFFICE_NUMBER): not said to be closed
+        turn.say(response, "reception_unavailable")
+        response.redirect(url("ivr.voicemail", reason="reception_unavailable"))
+        return response
+    phone.closed(turn.call, status.reason.value if status.reason else "closed")
     office = speech.hours(turn.speaker.catalog, turn.hours.schedule("office"), turn.language)
     turn.say(response, "reception_closed", hours=office)
     response.redirect(url("ivr.voicemail", reason="reception_closed"))

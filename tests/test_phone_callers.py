@@ -6,7 +6,10 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import create_app
+from directory import entries, sync
 from models import Contact, Language, Line
+from tests.conftest import DEMO_DIRECTORY, app_config
 from tests.phone import (
     EMILY,
     MARIE,
@@ -81,18 +84,31 @@ def test_a_known_but_unauthorized_contact_gets_the_same_answer(
     assert not any(e.kind == "ring" for e in transcript.entries)
 
 
-def test_an_unknown_account_number_is_offered_a_message_for_the_reception(
+def test_an_unknown_account_number_is_offered_a_message_a_supervisor_will_review(
     phone_app: Flask, db: Session
 ) -> None:
     transcript = place_call(
         phone_app, at(2026, 12, 1, 10), caller="+15145550199", press="-,6,9999#"
     )
     assert (
-        "Nous ne trouvons pas ce numéro de compte. Vous pouvez laisser un message pour la "
-        "réception après le bip." in transcript.heard()
+        "Nous ne trouvons pas ce numéro de compte. Vous pouvez laisser un message après le bip; "
+        "un superviseur le vérifiera." in transcript.heard()
     )
     ticket = the_ticket(db, transcript)
     assert ticket.to_verify and ticket.client_id is None
+
+
+def test_a_caller_who_keys_no_account_number_is_not_told_it_is_unknown(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 10), caller="+15145550199", press="-,6,-,-")
+    heard = transcript.heard()
+    assert not any("Nous ne trouvons pas ce numéro de compte" in line for line in heard)
+    assert (
+        "Nous n'avons reçu aucun numéro de compte. Vous pouvez laisser un message après le bip; "
+        "un superviseur le vérifiera." in heard
+    )
+    assert the_ticket(db, transcript).to_verify
 
 
 def test_unusable_caller_ids_are_unknown_callers(phone_app: Flask, db: Session) -> None:
@@ -209,6 +225,18 @@ def test_after_office_hours_the_reception_sends_callers_to_the_voicemail(
         "La réception est fermée. Nos bureaux sont ouverts du lundi au vendredi, de 8 h à 16 h 30."
         in heard
     )
+    assert VOICEMAIL in heard
+
+
+def test_without_a_reception_number_the_office_is_not_said_to_be_closed(
+    engine_url: str, db: Session
+) -> None:
+    app = create_app(app_config(engine_url, OFFICE_NUMBER=""))
+    sync.load(db, entries.parse(DEMO_DIRECTORY.read_text()))
+    db.commit()
+    heard = place_call(app, at(2026, 12, 1, 10), caller=STRANGER, press="0").heard()
+    assert not any("La réception est fermée" in line for line in heard)
+    assert "La réception ne peut pas prendre votre appel pour le moment." in heard
     assert VOICEMAIL in heard
 
 
