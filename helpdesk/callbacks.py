@@ -27,6 +27,8 @@ from models import (
     CallDirection,
     CallEventKind,
     CallOutcome,
+    Channel,
+    ContactPhone,
     StaffMember,
     Ticket,
     TicketEventKind,
@@ -49,13 +51,33 @@ class CallbackRefused(Refused):
     """A callback that cannot be placed; the key says why."""
 
 
+def number_to_call(session: Session, ticket: Ticket) -> str | None:
+    """The number that reaches the ticket's client, or None when there is none.
+
+    The number they called from, if they did (a hidden caller ID leaves it empty); otherwise
+    the first number on file of the ticket's contact: an emailed request, or an anonymous call a
+    supervisor attached to a contact, is still someone we can ring.
+    """
+    if ticket.channel == Channel.PHONE and ticket.requester:
+        return ticket.requester
+    if ticket.contact_id is None:
+        return None
+    # The directory's order (position), then the oldest: the same number every time.
+    return session.scalar(
+        select(ContactPhone.number)
+        .where(ContactPhone.contact_id == ticket.contact_id)
+        .order_by(ContactPhone.position, ContactPhone.id)
+        .limit(1)
+    )
+
+
 def request_callback(session: Session, ticket: Ticket, staff: StaffMember) -> CallbackRequest:
     """Queue a callback of the ticket's client by ``staff``; placed by the worker."""
     if not staff.mobile:
         raise CallbackRefused(
             "no_mobile", "%(name)s has no mobile number to be rung on", name=staff.name
         )
-    if not ticket.requester.startswith("+"):
+    if number_to_call(session, ticket) is None:
         raise CallbackRefused(
             "no_number_to_call",
             "ticket %(number)s has no phone number to call back",
@@ -116,6 +138,12 @@ def _claim(context: Context, request_id: str) -> tuple[str, str] | None:
         staff = session.get(StaffMember, request.staff_member_id)
         if staff is None or not staff.mobile:
             request.state, request.last_error = CallbackState.FAILED, "no mobile number"
+            return None
+        ticket = session.get(Ticket, request.ticket_id)
+        # The contact's numbers may have been removed since the request: do not ring the
+        # technician for a client who cannot be dialled.
+        if ticket is None or number_to_call(session, ticket) is None:
+            request.state, request.last_error = CallbackState.FAILED, "no number to call"
             return None
         request.state = CallbackState.PLACED
         query = urlencode(

@@ -65,9 +65,10 @@ def callback_technician(step: Step) -> VoiceResponse:
 @leg_step
 def callback_connect(step: Step) -> VoiceResponse:
     found = _request(step)
-    if found is None or field("Digits", 10) != "1" or not found[1].requester:
+    number = callbacks.number_to_call(step.session, found[1]) if found else None
+    if found is None or field("Digits", 10) != "1" or number is None:
         return polite_end(step.speaker, found[2].language.value if found else "fr")
-    request, ticket, staff = found
+    request, _ticket, staff = found
     callbacks.dialing_client(
         step.session, request, callbacks.leg(step.session, request, field("CallSid", 64))
     )
@@ -79,7 +80,7 @@ def callback_connect(step: Step) -> VoiceResponse:
         timeout=30,
     )
     dial.number(
-        ticket.requester,
+        number,
         status_callback_event="answered",
         status_callback=url("ivr.callback_answered", **_query(request)),
     )

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import tasks
+from helpdesk import callbacks, tasks
 from helpdesk.context import Context
 from mail.reading.quoting import first_lines
 from models import (
@@ -209,7 +209,9 @@ def facts(session: Session, context: Context, ticket: Ticket, language: str) -> 
         "line": render(f"line_{ticket.priority.value}", language),
         "client": client.name if client else unknown,
         "contact": contact.name if contact else unknown,
-        "phone": ticket.requester or unknown,
+        # The address or number they wrote or called from; a hidden caller ID, the number on
+        # file of the contact a supervisor attached the call to (the one a callback would ring).
+        "phone": ticket.requester or callbacks.number_to_call(session, ticket) or unknown,
         "due": _local(ticket.sla_due_at, zone, language, year) or unknown,
         "opened": _local(ticket.created_at, zone, language, year),
         "message": _message(context, ticket, seconds, language),
