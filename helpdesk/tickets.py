@@ -340,10 +340,15 @@ def auto_close(context: Context, ticket_id: int, resolved_at: str) -> None:
         note(ticket, TicketEventKind.CLOSED, None, automatic=True)
 
 
-def reopen(ticket: Ticket, staff_member_id: int | None, *, why: str) -> None:
+def reopen(
+    ticket: Ticket, staff_member_id: int | None, *, why: str = "", email_from: str = ""
+) -> None:
+    """``why``: a person's words; ``email_from``: the client whose email reopened it (the page
+    says so in its reader's language)."""
     ticket_rules.require(ticket, Act.REOPEN)
     ticket.status, ticket.resolved_at, ticket.closed_at = TicketStatus.OPEN, None, None
-    event = note(ticket, TicketEventKind.REOPENED, staff_member_id, why=why[:500])
+    reason = {"email_from": email_from[:254]} if email_from else {"why": why[:500]}
+    event = note(ticket, TicketEventKind.REOPENED, staff_member_id, **reason)
     if staff_member_id is not None:  # the client's own email reopening it needs no notice
         _announce(ticket, Intervention.REOPENED, event)
 

@@ -479,7 +479,7 @@ def _reply(
     if tickets.may_reopen_by_answer(ticket, now, reopen_within):
         # Only an authorized contact of the client gets here (``take``): a third party is
         # a message to verify, and reopens nothing.
-        tickets.reopen(ticket, None, why=f"email from {message.from_address}")
+        tickets.reopen(ticket, None, email_from=message.from_address)
     staff = (
         [ticket.assignee_id]
         if ticket.assignee_id

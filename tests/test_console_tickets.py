@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import create_app
+from helpdesk import tickets
 from models import CallbackRequest, Line, OutboxTask, Ticket, TicketEventKind, TicketStatus
 from tests.conftest import app_config
 from tests.console_world import (
@@ -185,6 +186,19 @@ def test_resolve_close_and_reopen(desk: Flask, db: Session) -> None:
     ticket = _ticket(db)
     assert ticket.status == TicketStatus.OPEN
     assert ticket.events[-1].data == {"why": "the error came back"}
+
+
+def test_a_ticket_reopened_by_the_clients_email_says_so_in_the_readers_language(
+    desk: Flask, db: Session
+) -> None:
+    luc = signed_in(desk, LUC)
+    luc.post("/console/tickets/1001/resolve", CONFIRMED)
+    ticket = _ticket(db)
+    tickets.reopen(ticket, None, email_from="marie.tremblay@boulangerie.example")
+    db.commit()
+    page = unescape(luc.text("/console/tickets/1001"))
+    assert "un courriel de marie.tremblay@boulangerie.example" in page
+    assert "email from marie" not in page
 
 
 def test_the_work_list_runs_the_same_queries_for_2_or_6_tickets(desk: Flask, db: Session) -> None:
