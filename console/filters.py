@@ -186,7 +186,7 @@ CALL_EVENTS: dict[str, Any] = {
     "voicemail": _("voicemail"),
     "message_recorded": _("message recorded"),
     "no_message": _("no message"),
-    "callback_queued": _("callback queued"),
+    "callback_queued": _("follow-up queued"),  # the ticket's follow-up, not a callback yet
     "hung_up": _("call ended"),
     "callback_tech_answered": _("technician answered the callback"),
     "callback_client_dialed": _("client dialled"),

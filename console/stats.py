@@ -48,14 +48,16 @@ from web import inputs
 DEFAULT_DAYS = 28
 MAX_DAYS = 366
 
-# The four outcomes the dashboard shows, and the stored outcomes each counts.
+# The outcomes the dashboard shows, and the stored outcomes each counts: a message from
+# somebody not authorized is a ticket to verify, apart from the messages that made a promise.
 OUTCOME_GROUPS: Mapping[str, tuple[CallOutcome, ...]] = {
     "answered": (CallOutcome.CONNECTED,),
-    "message": (CallOutcome.MESSAGE, CallOutcome.UNAUTHORIZED),
+    "message": (CallOutcome.MESSAGE,),
+    "unauthorized": (CallOutcome.UNAUTHORIZED,),
     "after_hours": (CallOutcome.AFTER_HOURS,),
     "abandoned": (CallOutcome.ABANDONED,),
 }
-OTHER = "other"  # still in progress, or an outcome outside the four
+OTHER = "other"  # still in progress, or an outcome outside the five
 STORED = "*"  # marks the row that says how many hours were read stored (no outcome's value)
 STORING_ATTEMPTS = 3
 

@@ -61,6 +61,7 @@ def test_the_dashboards_figures(week: Flask, db: Session) -> None:
     assert board.outcomes == {
         "answered": 1,
         "message": 2,
+        "unauthorized": 0,
         "after_hours": 1,
         "abandoned": 1,
         "other": 0,
@@ -73,6 +74,14 @@ def test_the_dashboards_figures(week: Flask, db: Session) -> None:
     assert [p.percent_kept for p in board.promises["regular"]] == [50]
     # < 15 min, 15-30, 30-60, 1-2 h, 2-4 h, 4-8 h, ≥ 8 h
     assert board.responses == {"regular": [0, 0, 0, 1, 0, 0, 1], "urgent": [1, 0, 0, 0, 0, 0, 0]}
+
+
+def test_a_message_from_somebody_not_authorized_is_counted_apart(
+    phone_app: Flask, db: Session
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="-,6,1001#")
+    board = stats.dashboard(db, WEEK, MONTREAL, at(2026, 12, 3, 9, 30))
+    assert (board.outcomes["unauthorized"], board.outcomes["message"]) == (1, 0)
 
 
 def test_a_period_is_read_in_montreal_days_and_kept_within_a_year() -> None:
@@ -108,6 +117,7 @@ def test_supervisors_see_charts_with_their_figures_in_tables(week: Flask, db: Se
     assert charts["outcomes"]["labels"] == [
         "répondu",
         "message laissé",
+        "non autorisé",
         "hors des heures",
         "abandonné",
         "autre",
