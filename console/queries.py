@@ -98,7 +98,8 @@ def _ticket_rows(
 
 
 def _aim(hours: BusinessHours, ticket: Ticket, now: datetime) -> Aim | None:
-    return resolution_aim(hours.line(ticket.priority.value), ticket.created_at, now)
+    rule = hours.line(ticket.priority.value)
+    return resolution_aim(rule, ticket.created_at, now, ticket.sla_due_at)
 
 
 def _deadline(clock: Clocks, ticket: Ticket) -> Deadline:

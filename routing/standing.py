@@ -89,12 +89,15 @@ class Aim:
     passed: bool
 
 
-def resolution_aim(rule: LineRule, opened: datetime, now: datetime) -> Aim | None:
-    """The line's aim counted from the call (``resolution_aim_hours`` in the business hours);
-    None for a line that has none."""
+def resolution_aim(
+    rule: LineRule, opened: datetime, now: datetime, due: datetime | None = None
+) -> Aim | None:
+    """The line's aim counted from the call (``resolution_aim_hours`` in the business hours),
+    never before the callback deadline ``due`` (a request made before a long weekend is not to
+    be solved before the client is even called back); None for a line that has none."""
     if rule.resolution_aim is None:
         return None
-    at = opened + rule.resolution_aim
+    at = max(opened + rule.resolution_aim, due) if due else opened + rule.resolution_aim
     return Aim(at, now >= at)
 
 

@@ -102,6 +102,14 @@ def test_a_ticket_already_mine_offers_no_take_and_a_reached_client_no_callback_n
     db.rollback()
 
 
+def test_the_resolution_aim_is_never_before_the_callback_deadline() -> None:
+    hours = config.load()
+    opened = at(2026, 12, 24, 15)  # Christmas Eve afternoon: called back Monday the 28th
+    due = at(2026, 12, 28, 10, 30)
+    aim = resolution_aim(hours.line("regular"), opened, opened, due)
+    assert aim is not None and aim.at == due
+
+
 def test_the_resolution_aim_is_the_business_hours_files(tmp_path: Path) -> None:
     hours = config.load()
     opened = at(2026, 12, 1, 10)
