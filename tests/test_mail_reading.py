@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mail.reading import InboundMessage, Unreadable, read_message
+from mail.reading.quoting import first_lines
 
 CORPUS = Path(__file__).parent / "mail_corpus"
 EDT = timezone(timedelta(hours=-4))
@@ -256,3 +257,16 @@ def test_arbitrary_header_and_body_text_never_raises(sender: str, subject: str, 
     data = f"From: {sender}\nSubject: {subject}\nContent-Type: {subject}\n\n{body}"
     result = read_message(data.encode("utf-8", errors="surrogatepass"))
     assert isinstance(result, InboundMessage | Unreadable)
+
+
+def test_a_notices_excerpt_keeps_the_clients_paragraphs() -> None:
+    text = "Bonjour,\n\n\nSage 50 ne démarre plus.\nDepuis ce matin.\n\nMerci,\nMarie\n"
+    assert (
+        first_lines(text)
+        == "Bonjour,\n\nSage 50 ne démarre plus.\nDepuis ce matin.\n\nMerci,\nMarie"
+    )
+
+
+def test_a_notices_excerpt_counts_written_lines_not_blank_ones() -> None:
+    text = "\n\n".join(f"Ligne {n}" for n in range(1, 6))
+    assert first_lines(text, lines=3) == "Ligne 1\n\nLigne 2\n\nLigne 3\n…"

@@ -39,13 +39,22 @@ def split_quoted(text: str) -> tuple[str, str]:
 
 
 def first_lines(text: str, *, lines: int = 8, chars: int = 600) -> str:
-    """The beginning of the new text, for a notice: a few lines, cut at a word."""
+    """The beginning of the new text, for a notice: a few lines (blank ones not counted, one
+    kept between paragraphs, as the client wrote them), cut at a word."""
     fresh, _ = split_quoted(text)
-    kept = [line for line in fresh.splitlines() if line.strip()][:lines]
-    excerpt = "\n".join(kept)
+    written = [line for line in fresh.splitlines() if line.strip()]
+    kept: list[str] = []
+    for line in fresh.strip().splitlines():
+        if line.strip():
+            if len(kept) - kept.count("") == lines:
+                break
+            kept.append(line)
+        elif kept and kept[-1]:
+            kept.append("")
+    excerpt = "\n".join(kept).rstrip()
     if len(excerpt) > chars:
         excerpt = excerpt[:chars].rsplit(" ", 1)[0] + " …"
-    elif len(kept) < len([line for line in fresh.splitlines() if line.strip()]):
+    elif len(kept) - kept.count("") < len(written):
         excerpt += "\n…"
     return excerpt
 
