@@ -55,6 +55,8 @@ PURGE_RECORDINGS = TaskKind("recording.purge", "helpdesk.recordings.purge_old")
 FORGET_REPLAYED = TaskKind("spool.forget_replayed", "helpdesk.replay.forget_old")
 # Send one notification a supervisor released (a held answer sent anyway).
 DELIVER = TaskKind("notification.deliver", "sending.delivery.deliver_one")
+# Tell the supervisors that an answer to a client is held for one of them.
+TELL_HELD = TaskKind("notification.tell_held", "sending.staff_notices.tell_held")
 # Close a resolved ticket the client did not answer within REOPEN_DAYS (internally: nothing sent).
 AUTO_CLOSE = TaskKind("ticket.auto_close", "helpdesk.tickets.auto_close")
 
@@ -82,6 +84,7 @@ TABLE = TaskTable(
         PURGE_RECORDINGS,
         FORGET_REPLAYED,
         DELIVER,
+        TELL_HELD,
         AUTO_CLOSE,
     ),
 )
@@ -153,6 +156,11 @@ def sla_watch(
 def escalate(session: Session, ticket_id: int, run_at: datetime) -> bool:
     args = {"ticket_id": ticket_id}
     return outbox.add(session, ESCALATE, args, key=f"ticket-{ticket_id}-escalate", run_at=run_at)
+
+
+def tell_held(session: Session, notification_id: int) -> bool:
+    args = {"notification_id": notification_id}
+    return outbox.add(session, TELL_HELD, args, key=f"notification-{notification_id}-held")
 
 
 def ask_verification(session: Session, ticket_id: int) -> bool:

@@ -17,7 +17,7 @@ from email.utils import make_msgid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import tickets
+from helpdesk import tasks, tickets
 from helpdesk.context import Context
 from mail import intake, loops
 from models import (
@@ -107,6 +107,7 @@ def write(
     tickets.note(ticket, TicketEventKind.EMAIL_OUT, what=kind, notification_id=row.id)
     if hold is not None:
         log.warning("answer %s held for a supervisor: %s (a possible mail loop)", kind, hold)
+        tasks.tell_held(session, row.id)
     return [row.id]
 
 

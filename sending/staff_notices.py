@@ -7,7 +7,7 @@ twice writes nothing twice), then handed to ``sending.delivery``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from models import (
     Channel,
     Client,
     Contact,
+    DeliveryState,
     EmailMessage,
     Notification,
     NotificationChannel,
@@ -49,6 +50,7 @@ NOTICES = {
     "verify": ("verify_subject", "verify_body", None),
     "verify_email": ("verify_subject", "verify_email_body", None),
     "email": ("email_subject", "email_body", None),
+    "held": ("held_subject", "held_body", None),
 }
 
 
@@ -116,6 +118,27 @@ def ask_verification(context: Context, ticket_id: int) -> None:
     deliver(context, ids)
 
 
+def tell_held(context: Context, notification_id: int) -> None:
+    """Job: tell the supervisors (by email) that an answer to a client waits for one of them:
+    held, it would otherwise leave only when somebody happens to look."""
+    with context.transaction() as session:
+        held = session.get(Notification, notification_id)
+        if held is None or held.state != DeliveryState.HELD or held.ticket_id is None:
+            return
+        ticket = session.get(Ticket, held.ticket_id)
+        if ticket is None:
+            return
+        reason = f"held_{held.hold_reason.value}" if held.hold_reason else "held_burst"
+
+        def about(language: str) -> dict[str, Any]:
+            said = context.notices.render(reason, language)
+            return {"recipient": held.recipient, "reason": said}
+
+        people = supervisors(session)
+        ids = _write(session, context, ticket, people, "held", f"-{held.id}", more=about)
+    deliver(context, ids)
+
+
 def _to_supervisors_if_unanswered(
     context: Context, ticket_id: int, notice: str, due: str | None
 ) -> None:
@@ -152,8 +175,10 @@ def _write(
     tag: str,
     only: str = "",
     email_id: int | None = None,
+    more: Callable[[str], dict[str, Any]] | None = None,
 ) -> list[int]:
-    """Write the notifications of one notice (the ones not written yet); return their ids."""
+    """Write the notifications of one notice (the ones not written yet); return their ids.
+    ``more``: the notice's own values, in a reader's language."""
     subject_key, body_key, sms_key = NOTICES[notice]
     render = context.notices.render
     email = session.get(EmailMessage, email_id) if email_id is not None else None
@@ -161,6 +186,7 @@ def _write(
     for person in people:
         language = person.language.value
         values = facts(session, context, ticket, language) | _email_facts(email)
+        values |= more(language) if more else {}
         wanted = [(NotificationChannel.EMAIL, person.email, subject_key, body_key)]
         if sms_key and person.mobile:
             wanted.append((NotificationChannel.SMS, person.mobile, "", sms_key))

@@ -359,6 +359,21 @@ def test_replies_in_a_burst_are_held_when_their_subjects_say_re(
     assert len(acknowledgements(smtp_inbox)) == 3  # MAIL_LOOP_BURST is 4
 
 
+def test_the_supervisors_are_told_by_email_of_a_held_answer(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    receive(sending, letter(sender=MARIE), at(2026, 12, 1, 10))
+    receive(sending, letter(sender=MARIE), at(2026, 12, 1, 11))
+    [told] = to(smtp_inbox, "helene@altilogix.example")
+    assert told["Subject"] == "[AltiLogix] Réponse au client retenue : billet 1002"
+    text = plain(told)
+    assert text.startswith(
+        "La réponse automatique à marie.tremblay@boulangerie.example pour le billet 1002 est "
+        "retenue : le même texte que l'expéditeur a déjà envoyé aujourd'hui"
+    )
+    assert "/console/tickets/1002" in text
+
+
 def test_a_supervisor_can_send_a_held_answer_anyway(
     sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
