@@ -3,10 +3,11 @@
 Only mail that answers mail can loop: the acknowledgement of a request and the reply to a
 sender who is not authorized. Automatic senders (auto-replies, bounces, lists, our own mail)
 are never answered at all (``mail.reading.automatic``). What is left to catch is a loop with a
-sender that does not say it is automatic: it answers again and again within minutes (each
-email a reply), or sends the same text again. Volume alone is no sign: a client who writes five
-new requests in a minute gets five acknowledgements, and every notice that follows a staff act
-is sent, always.
+sender that does not say it is automatic: its email is a reply (a loop's turn answers our
+answer), and it answers again and again within minutes, or with the same text again. A new
+request is never held, however many come and whatever they say: a client who writes five in a
+minute, or sends the same one twice, gets every acknowledgement the policy promises; and every
+notice that follows a staff act is sent, always.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def hold_reason(
 ) -> HoldReason | None:
     """Why the answer to ``inbound`` should wait for a supervisor, or None to send it."""
     sender = inbound.from_address.lower()
-    if not sender:
+    if not sender or not _is_reply(inbound):
         return None
     window_start = inbound.received_at - timedelta(minutes=minutes)
     recent = session.scalar(
@@ -46,7 +47,7 @@ def hold_reason(
             EmailMessage.received_at <= inbound.received_at,
         )
     )
-    if (recent or 0) >= burst and _is_reply(inbound):
+    if (recent or 0) >= burst:
         return HoldReason.BURST
     earlier = session.scalars(
         select(EmailMessage.text)

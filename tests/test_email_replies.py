@@ -293,6 +293,11 @@ def test_nothing_is_sent_in_answer_to_automatic_mail(
     assert smtp_inbox.messages == []
 
 
+# The same text again, as an answer to something: what a responder that does not say it is one
+# sends back (a client's new request, even the same one twice, is never held).
+ANSWERING = "RE: Sage 50 ne démarre plus"
+
+
 def acknowledgements(inbox: SmtpInbox) -> list[MimeMessage]:
     return [m for m in to(inbox, "marie.tremblay@boulangerie.example") if "Accusé" in m["Subject"]]
 
@@ -316,11 +321,19 @@ def test_the_same_text_again_is_held_as_a_loop(
     sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
     receive(sending, letter(sender=MARIE), at(2026, 12, 1, 10))
-    receive(sending, letter(sender=MARIE), at(2026, 12, 1, 11))
+    receive(sending, letter(sender=MARIE, subject=ANSWERING), at(2026, 12, 1, 11))
     assert len(acknowledgements(smtp_inbox)) == 1
     db.expire_all()
     held = db.scalars(select(Notification).where(Notification.state == DeliveryState.HELD)).one()
     assert held.hold_reason == HoldReason.REPEATED
+
+
+def test_a_client_who_sends_the_same_request_twice_gets_both_acknowledgements(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    receive(sending, letter(sender=MARIE), at(2026, 12, 1, 10))
+    receive(sending, letter(sender=MARIE), at(2026, 12, 1, 11))
+    assert len(acknowledgements(smtp_inbox)) == 2
 
 
 def test_a_client_with_several_requests_in_an_hour_gets_every_acknowledgement(
@@ -363,7 +376,7 @@ def test_the_supervisors_are_told_by_email_of_a_held_answer(
     sending: Context, smtp_inbox: SmtpInbox
 ) -> None:
     receive(sending, letter(sender=MARIE), at(2026, 12, 1, 10))
-    receive(sending, letter(sender=MARIE), at(2026, 12, 1, 11))
+    receive(sending, letter(sender=MARIE, subject=ANSWERING), at(2026, 12, 1, 11))
     [told] = to(smtp_inbox, "helene@altilogix.example")
     assert told["Subject"] == "[AltiLogix] Réponse au client retenue : billet 1002"
     text = plain(told)
@@ -378,7 +391,7 @@ def test_a_supervisor_can_send_a_held_answer_anyway(
     sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
     receive(sending, letter(sender=MARIE), at(2026, 12, 1, 10))
-    receive(sending, letter(sender=MARIE), at(2026, 12, 1, 11))
+    receive(sending, letter(sender=MARIE, subject=ANSWERING), at(2026, 12, 1, 11))
     db.expire_all()
     held = db.scalars(select(Notification).where(Notification.state == DeliveryState.HELD)).one()
     helene = db.scalars(select(StaffMember).where(StaffMember.name == "Hélène Bergeron")).one()
