@@ -4,20 +4,37 @@ Every ticket, resolved and closed ones too, newest first by (created_at, id); th
 starts strictly after the last row shown, so a ticket opened while somebody pages never shifts
 or repeats a row. A page is one query whatever the filters and the search: the search is a
 subquery over the searchable texts (``models.search``), each read through its own index (and on
-PostgreSQL, a statement before it asks for a plan made for its words).
+PostgreSQL, a statement before it asks for a plan made for its words), and over the small
+directory tables (client and contact names, contacts' emails and numbers). A search that looks
+like a phone number also reads the tickets' requester numbers.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, String, and_, func, or_, select, text, union
+from sqlalchemy import (
+    ColumnElement,
+    ColumnExpressionArgument,
+    Select,
+    String,
+    and_,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union,
+)
 from sqlalchemy.orm import Session, aliased
 
+import phones
 from console import calllog, queries
 from console.access import Viewer
 from console.calllog import Filter, Filters
@@ -25,6 +42,7 @@ from models import (
     Channel,
     Client,
     Contact,
+    ContactPhone,
     EmailMessage,
     Line,
     StaffMember,
@@ -37,6 +55,9 @@ from models import (
 PAGE_SIZE = 50
 SEARCH_CHARS = 200  # a longer search is cut: nobody types more, and PostgreSQL parses it all
 NUMBER_DIGITS = 9  # a search of up to this many digits also finds the ticket of that number
+PHONE_DIGITS = 7  # a search of at least this many digits (555-0101) also finds phone numbers
+# What people type for a phone number: 514 555-0101, (514) 555-0101, +1 514.555.0101
+_PHONE_LIKE = re.compile(r"\+?[\d\s().-]+")
 
 
 LARGEST_ID = 2**31 - 1  # an integer column's
@@ -100,16 +121,87 @@ def read_criteria(args: Mapping[str, str]) -> Criteria:
 Match = Callable[[ColumnElement[Any], str], ColumnElement[bool]]
 
 
-def _substrings(text: ColumnElement[Any], words: str) -> ColumnElement[bool]:
-    """SQLite: every word is in the text, whatever the case and the accents."""
-    folded = func.search_fold(text, type_=String)
+# PostgreSQL folds accents with translate() (no extension): each accented letter becomes the
+# plain one search.fold gives it, so that both databases compare names alike.
+_ACCENTED = "àáâãäåçèéêëìíîïñòóôõöøùúûüýÿ"
+_ACCENTED += _ACCENTED.upper()
+_PLAIN = "".join(search.fold(letter) or "" for letter in _ACCENTED)
+
+
+def _folded(text: ColumnExpressionArgument[Any], dialect: str) -> ColumnElement[str]:
+    """The text in lower case without accents, as ``search.fold`` makes the words."""
+    if dialect != "postgresql":
+        return func.search_fold(text, type_=String)
+    folded = func.translate(text, _ACCENTED, _PLAIN)
+    for letter in "œŒæÆ":
+        folded = func.replace(folded, letter, search.fold(letter))
+    return func.lower(folded, type_=String)
+
+
+def _holds(folded: ColumnElement[str], words: str) -> ColumnElement[bool]:
+    """Every word, folded, is in the folded text."""
     wanted = (search.fold(words) or "").replace('"', " ").split()
+    if not wanted:
+        return false()
     return and_(*(folded.contains(word, autoescape=True) for word in wanted))
 
 
-def found(dialect: str, words: str) -> ColumnElement[bool]:
+def _substrings(text: ColumnElement[Any], words: str) -> ColumnElement[bool]:
+    """SQLite: every word is in the text, whatever the case and the accents."""
+    return _holds(_folded(text, "sqlite"), words)
+
+
+def phone_digits(words: str) -> str | None:
+    """The digits a phone-number search looks for in the stored E.164 numbers ("(514) 555-0101"
+    → "15145550101", "555-0101" → "5550101"); None when the search is not a number (words, or
+    too few digits to be one), so that words never match numbers."""
+    digits = "".join(c for c in words if c.isdigit())
+    if not _PHONE_LIKE.fullmatch(words) or len(digits) < PHONE_DIGITS:
+        return None
+    try:  # a full number as E.164 has it, however it was dialled ("011 33 1 …" is +331…)
+        return phones.to_e164(words, field="q")[1:]
+    except phones.InvalidPhoneNumber:  # a partial number: its digits, anywhere in a number
+        return digits
+
+
+@dataclass(frozen=True)
+class Named:
+    """The clients and contacts a search names: by name, email or a number on file."""
+
+    clients: tuple[int, ...] = ()
+    contacts: tuple[int, ...] = ()
+
+
+def named(session: Session, words: str) -> Named:
+    """Look the search up in the small directory tables first (one statement), as substrings on
+    both databases: the page's query then carries their ids, which PostgreSQL plans for, rather
+    than a subquery it must guess the size of (and, guessing large, reads every ticket)."""
+    dialect = session.get_bind().dialect.name
+    clients = select(literal("client"), Client.id).where(
+        _holds(_folded(Client.name, dialect), words)
+    )
+    contacts = select(literal("contact"), Contact.id).where(
+        or_(
+            _holds(_folded(Contact.name, dialect), words),
+            _holds(func.lower(Contact.email, type_=String), words),
+        )
+    )
+    sources = [clients, contacts]
+    if digits := phone_digits(words):
+        held = f"+%{digits}%"  # digits only: nothing to escape
+        on_file = ContactPhone.number.like(held)
+        sources.append(select(literal("contact"), ContactPhone.contact_id).where(on_file))
+    rows = session.execute(union(*sources)).all()
+    return Named(
+        clients=tuple(sorted(ident for kind, ident in rows if kind == "client")),
+        contacts=tuple(sorted(ident for kind, ident in rows if kind == "contact")),
+    )
+
+
+def found(dialect: str, words: str, names: Named = Named()) -> ColumnElement[bool]:
     """Tickets whose subject, client's emails or notes hold the words (on PostgreSQL, full-text:
-    stemmed in French and English, accents folded); a number finds its ticket too."""
+    stemmed in French and English, accents folded), or of the clients and contacts the words
+    name (``named``); a number finds its ticket too, and a phone number its callers' tickets."""
     match: Match = search.matches if dialect == "postgresql" else _substrings
     note_text = search.NOTE_TEXT if dialect == "postgresql" else search.NOTE_TEXT_SQLITE
     sources: list[Select[Any]] = [
@@ -117,8 +209,16 @@ def found(dialect: str, words: str) -> ColumnElement[bool]:
         select(EmailMessage.ticket_id).where(search.CLIENT_EMAIL, match(search.EMAIL_TEXT, words)),
         select(TicketEvent.ticket_id).where(search.NOTE, match(note_text, words)),
     ]
+    if names.clients:
+        sources.append(select(Ticket.id).where(Ticket.client_id.in_(names.clients)))
+    if names.contacts:
+        sources.append(select(Ticket.id).where(Ticket.contact_id.in_(names.contacts)))
     if words.isdigit() and len(words) <= NUMBER_DIGITS:
         sources.append(select(Ticket.id).where(Ticket.number == int(words)))
+    if digits := phone_digits(words):
+        # The caller's number has no index: only a search that looks like a number reads it
+        # ("+" keeps email requesters out).
+        sources.append(select(Ticket.id).where(Ticket.requester.like(f"+%{digits}%")))
     # Not correlated with the list's own ticket: each source is read whole, through its index.
     return Ticket.id.in_(union(*(source.correlate(None) for source in sources)))
 
@@ -184,7 +284,8 @@ def page(
     )
     if criteria.words:
         dialect = session.get_bind().dialect.name
-        statement = statement.where(found(dialect, criteria.words))
+        names = named(session, criteria.words)
+        statement = statement.where(found(dialect, criteria.words, names))
         if dialect == "postgresql":
             _plan_for_these_words(session)
     if after is not None:

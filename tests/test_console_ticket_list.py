@@ -1,18 +1,21 @@
 """The ticket list: every ticket a person may open, resolved and closed ones too, newest first,
 narrowed by filters, found by the words of its subject, of the client's emails and of its notes,
-in pages that show each ticket once."""
+by its client's and its contact's names, its contact's email and phone numbers, in pages that show
+each ticket once."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from console import ticket_search
 from helpdesk import tickets
 from models import (
     Channel,
@@ -218,6 +221,7 @@ def test_an_unreadable_filter_is_ignored_and_said(helene: Staff) -> None:
         "after=0001-01-01T00:00:00%2B14:00_1",
         "after=2026-12-01T00:00:00%2B00:00_99999999999",
         "q=" + "9" * 30,
+        'q="',
     ],
 )
 def test_values_out_of_range_are_refused_quietly_never_an_error(helene: Staff, query: str) -> None:
@@ -252,6 +256,88 @@ def test_search_and_filters_combine(helene: Staff) -> None:
 
 def test_a_ticket_number_finds_its_ticket(helene: Staff) -> None:
     assert _listed(helene, "q=1003") == [1003]
+
+
+def test_search_finds_the_tickets_of_a_client_by_its_name(helene: Staff) -> None:
+    assert _listed(helene, "q=Quincaillerie") == [1003]  # Quincaillerie Laval inc.
+    assert _listed(helene, "q=boulangerie saint-denis") == [1006, 1005, 1001]
+
+
+def test_search_finds_a_client_by_part_of_its_name_whatever_its_case_and_accents(
+    helene: Staff,
+) -> None:
+    assert _listed(helene, "q=LTEE") == [1007]  # Transports Gauthier ltée
+    assert _listed(helene, "q=quincaill") == [1003]
+
+
+def test_search_finds_the_tickets_of_a_contact_by_their_name(helene: Staff) -> None:
+    assert _listed(helene, "q=Jacques") == [1005]
+    assert _listed(helene, "q=emily CARTER") == [1002]
+
+
+def test_search_finds_a_contacts_emailed_tickets_as_well_as_their_calls(
+    helene: Staff, db: Session
+) -> None:
+    _ticket(db, 1008, "Caisse bloquée", channel=Channel.EMAIL, opened=at(2026, 12, 2, 15))
+    db.commit()
+    assert _listed(helene, "q=Tremblay") == [1006, 1008, 1001]
+
+
+def test_search_finds_the_tickets_of_a_contact_by_their_email(helene: Staff) -> None:
+    assert _listed(helene, "q=marie@boulangerie.example") == [1006, 1001]  # her calls
+    assert _listed(helene, "q=Emily@Dental.example") == [1002]
+
+
+def _number(number: str) -> str:
+    return urlencode({"q": number})
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["514 555-0101", "(514) 555-0101", "5145550101", "+15145550101", "+1 514.555.0101", "555-0101"],
+)
+def test_a_phone_number_finds_the_tickets_of_its_contact_however_it_is_typed(
+    helene: Staff, number: str
+) -> None:
+    assert _listed(helene, _number(number)) == [1006, 1001]  # Marie Tremblay's
+
+
+def test_any_of_a_contacts_numbers_on_file_finds_their_tickets(helene: Staff) -> None:
+    assert _listed(helene, _number("438 555-0102")) == [1006, 1001]  # Marie's other number
+    assert _listed(helene, _number("555-0103")) == [1005]  # Jacques Bouchard's
+
+
+def test_a_phone_number_finds_a_ticket_by_the_number_its_caller_called_from(
+    helene: Staff, db: Session
+) -> None:
+    # 1004 is a message from a number the directory does not know.
+    db.execute(update(Ticket).where(Ticket.number == 1004).values(requester="+15145550199"))
+    db.commit()
+    assert _listed(helene, _number("(514) 555-0199")) == [1004]
+    assert _listed(helene, _number("5550199")) == [1004]
+
+
+def test_words_and_short_numbers_do_not_match_phone_numbers(helene: Staff) -> None:
+    assert _listed(helene, _number("555-0103")) == [1005]
+    assert _listed(helene, _number("poste 555-0103")) == []  # words and a number: not a number
+    assert _listed(helene, _number("0103")) == []  # too short to be a phone number
+
+
+@pytest.mark.parametrize(
+    ("query", "digits"),
+    [
+        ("(514) 555-0101", "15145550101"),
+        ("+1 514 555 0101", "15145550101"),
+        ("555-0101", "5550101"),
+        ("Tremblay", None),
+        ("Sage 5145550101", None),
+        ("1003", None),
+    ],
+)
+def test_only_a_search_that_looks_like_a_phone_number_is_compared_with_numbers(
+    query: str, digits: str | None
+) -> None:
+    assert ticket_search.phone_digits(query) == digits
 
 
 def test_search_on_postgresql_stems_french_and_english_words(helene: Staff, db: Session) -> None:
@@ -362,8 +448,8 @@ def test_a_page_runs_as_many_statements_with_many_tickets(desk: Flask, db: Sessi
         tickets.add_note(ticket, staff_id(db, LUC), f"Imprimante {n} redémarrée.", public=False)
     db.commit()
     many = {(who, q): counted(who, q) for who in (HELENE, LUC) for q in queries}
-    # the viewer, the page's tickets, then the filters' clients, contacts and staff; and on
-    # PostgreSQL, before a search, the plan asked for its words
+    # the viewer, the page's tickets, then the filters' clients, contacts and staff; before a
+    # search, the clients and contacts it names, and on PostgreSQL the plan asked for its words
     postgresql = db.get_bind().dialect.name == "postgresql"
-    expected = {(who, q): 5 + (postgresql and "q=" in q) for who, q in few}
+    expected = {(who, q): 5 + ("q=" in q) * (1 + postgresql) for who, q in few}
     assert few == many == expected
