@@ -223,9 +223,10 @@ def failed_step(error_url: str) -> tuple[str, dict[str, str]]:
     """The step of the call at ``error_url`` (Twilio's ``ErrorUrl``, signed with the request):
     its endpoint and the arguments the app wrote into its URL; no endpoint when it is not one of
     the app's URLs."""
-    parts = urlsplit(error_url)
-    base_path = urlsplit(public_base()).path
-    path = parts.path.removeprefix(base_path) if base_path else parts.path
+    parts, base = urlsplit(error_url), urlsplit(public_base())
+    if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
+        return "", {}
+    path = parts.path.removeprefix(base.path) if base.path else parts.path
     try:
         endpoint, _ = current_app.url_map.bind("app").match(path, method="POST")
     except HTTPException:

@@ -50,13 +50,16 @@ class Voice:
         apologies = tuple(
             (catalog.render(key, lang), voices[lang], LOCALES[lang]) for key, lang in said
         )
+        # Said after a failure, when the caller's language may be unknown: French, then English.
         goodbye = VoiceResponse()
         for key in ("technical_difficulty", "goodbye"):
             speaker.say(goodbye, key, "fr")
+            speaker.say(goodbye, key, "en")
         goodbye.hangup()
         saved = VoiceResponse()
         for key in ("message_saved", "goodbye"):
             speaker.say(saved, key, "fr")
+            speaker.say(saved, key, "en")
         saved.hangup()
         goodbye_fr = (catalog.render("goodbye", "fr"), voices["fr"], LOCALES["fr"])
         return cls(

@@ -35,6 +35,7 @@ from tests.phone import (
 TO_REGULAR = "Votre message sera transmis au soutien régulier."
 DESCRIBE = "Après le bip, décrivez votre problème, puis faites le carré."
 SAVED = "Merci, votre message est enregistré."
+SAVED_EN = "Thank you, your message has been recorded."
 FIRST_TICKET = "Nous avons ouvert le billet numéro 1 0 0 1."
 RECEPTION_CLOSED = (
     "La réception est fermée. Nos bureaux sont ouverts du lundi au vendredi, de 8 h à 16 h 30."
@@ -233,7 +234,7 @@ def test_with_the_database_down_the_message_is_kept_and_replayed_into_the_contac
     down = create_app(app_config(NOWHERE, SPOOL_DIR=str(folder)))
     transcript = place_call(down, at(2026, 12, 1, 10), caller=MARIE, press="6")
     heard = transcript.heard()
-    assert heard[-2:] == [SAVED, "Au revoir."]
+    assert heard[-4:] == [SAVED, SAVED_EN, "Au revoir.", "Goodbye."]
     assert not any("rappellera" in line for line in heard)  # no promise it could not keep
     back = _back(engine_url, folder)
     with time_machine.travel(at(2026, 12, 1, 10, 30), tick=False):

@@ -278,7 +278,12 @@ def test_a_caller_who_left_nothing_is_not_told_a_message_is_saved_when_the_step_
     monkeypatch.setattr("helpdesk.phone.support_message", broken)
     heard = place_call(phone_app, at(2026, 12, 1, 10), press="6", record_seconds=0).heard()
     assert "Merci, votre message est enregistré." not in heard
-    assert heard[-2:] == ["Nous éprouvons présentement des difficultés techniques.", "Au revoir."]
+    assert heard[-4:] == [
+        "Nous éprouvons présentement des difficultés techniques.",
+        "We are experiencing technical difficulties.",
+        "Au revoir.",
+        "Goodbye.",
+    ]
 
 
 def test_the_fallback_after_an_early_step_apologizes_and_takes_a_message(phone_app: Flask) -> None:
@@ -291,7 +296,7 @@ def test_the_fallback_keeps_nothing_from_a_url_that_is_not_the_apps(phone_app: F
     failed = {
         **CALL,
         "RecordingUrl": "https://api.twilio.example/r",
-        "ErrorUrl": "https://x.example/",
+        "ErrorUrl": "https://elsewhere.example/voice/recorded?kind=regular",
     }
     body = signed_post(phone_app, "/voice/fallback", failed).get_data(as_text=True)
     assert verbs(body) == ["Say", "Say", "Say", "Record", "Say", "Hangup"]
@@ -330,7 +335,7 @@ def test_with_the_database_down_the_caller_still_gets_an_answer() -> None:
     ]
     recorded = signed_post(app, "/voice/recorded?kind=voicemail&after_error=1", CALL)
     assert recorded.status_code == 200
-    assert verbs(recorded.get_data(as_text=True)) == ["Say", "Say", "Hangup"]
+    assert verbs(recorded.get_data(as_text=True)) == ["Say", "Say", "Say", "Say", "Hangup"]
 
 
 def test_an_oversized_request_is_refused_before_parsing(phone_app: Flask) -> None:
