@@ -266,8 +266,10 @@ def for_verification(
 
 
 def voicemail(session: Session, call: Call, message: Message | None) -> Ticket | None:
-    """The general voicemail: a message becomes a ticket to verify."""
-    return _to_verify(session, call, message, call.client_id, call.outcome or CallOutcome.MESSAGE)
+    """The general voicemail: a message becomes a ticket to verify (for the call log and the
+    dashboard, the message of somebody not authorized, as at the account prompt)."""
+    outcome = call.outcome or CallOutcome.UNAUTHORIZED
+    return _to_verify(session, call, message, call.client_id, outcome)
 
 
 def _to_verify(

@@ -16,7 +16,7 @@ from console import stats
 from models import Ticket
 from tests.console_world import HELENE, LUC, Staff, give_passwords
 from tests.counting import statements
-from tests.phone import MONTREAL, at, place_call
+from tests.phone import MONTREAL, STRANGER, at, place_call
 
 WEEK = stats.Period(date(2026, 11, 30), date(2026, 12, 6))  # Monday to Sunday
 TUESDAY, WEDNESDAY, THURSDAY = 1, 2, 3
@@ -80,6 +80,14 @@ def test_a_message_from_somebody_not_authorized_is_counted_apart(
     phone_app: Flask, db: Session
 ) -> None:
     place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="-,6,1001#")
+    board = stats.dashboard(db, WEEK, MONTREAL, at(2026, 12, 3, 9, 30))
+    assert (board.outcomes["unauthorized"], board.outcomes["message"]) == (1, 0)
+
+
+def test_a_strangers_message_at_the_general_voicemail_is_counted_as_not_authorized(
+    phone_app: Flask, db: Session
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), caller=STRANGER, press="-,-,-,-")
     board = stats.dashboard(db, WEEK, MONTREAL, at(2026, 12, 3, 9, 30))
     assert (board.outcomes["unauthorized"], board.outcomes["message"]) == (1, 0)
 
