@@ -235,9 +235,10 @@ def facts(session: Session, context: Context, ticket: Ticket, language: str) -> 
         "line": render(f"line_{ticket.priority.value}", language),
         "client": client.name if client else unknown,
         "contact": contact.name if contact else unknown,
-        # The address or number they wrote or called from; a hidden caller ID, the number on
-        # file of the contact a supervisor attached the call to (the one a callback would ring).
-        "phone": ticket.requester or callbacks.number_to_call(session, ticket) or unknown,
+        # The number a callback would ring (the one they called from, else their contact's on
+        # file: an email, a hidden caller ID), and the address or number they wrote from.
+        "phone": callbacks.number_to_call(session, ticket) or ticket.requester or unknown,
+        "address": ticket.requester or unknown,
         "due": _local(ticket.sla_due_at, zone, language, year) or unknown,
         "opened": _local(ticket.created_at, zone, language, year),
         "message": _message(context, ticket, seconds, language),

@@ -130,3 +130,14 @@ def test_an_anonymous_call_attached_to_a_contact_names_their_number_in_the_notic
         context.notices.render("ticket_body", "fr", **facts)
     )
     assert "Jacques Bouchard +15145550103." in context.notices.render("ticket_sms", "fr", **facts)
+
+
+def test_an_emailed_tickets_notice_names_the_number_to_call_back(
+    phone_app: Flask, db: Session
+) -> None:
+    context: Context = helpdesk(phone_app)
+    ticket = _emailed_by_marie(phone_app, db)
+    facts = staff_notices.facts(db, context, ticket, "fr")
+    assert "Contact : Marie Tremblay, +15145550101" in (
+        context.notices.render("ticket_body", "fr", **facts)
+    )
