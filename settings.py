@@ -301,7 +301,7 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
         "this many emails from one sender within MAIL_LOOP_MINUTES look like a mail loop when "
         "the last is a reply (Re:, In-Reply-To): the automatic answer to it is held for a "
-        "supervisor; a new request is always acknowledged",
+        "supervisor; an email that is not a reply is always acknowledged",
         MAIL,
     ),
     Setting(

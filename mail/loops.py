@@ -4,10 +4,12 @@ Only mail that answers mail can loop: the acknowledgement of a request and the r
 sender who is not authorized. Automatic senders (auto-replies, bounces, lists, our own mail)
 are never answered at all (``mail.reading.automatic``). What is left to catch is a loop with a
 sender that does not say it is automatic: its email is a reply (a loop's turn answers our
-answer), and it answers again and again within minutes, or with the same text again. A new
-request is never held, however many come and whatever they say: a client who writes five in a
-minute, or sends the same one twice, gets every acknowledgement the policy promises; and every
-notice that follows a staff act is sent, always.
+answer), and it answers again and again within minutes, or with the same text again. An email
+that is not a reply is never held, however many come and whatever they say: a client who writes
+five new requests in a minute, or sends the same one twice, gets every acknowledgement the
+policy promises. A reply that opens a ticket (an answer to a closed one, a forwarded thread) may
+be held in a burst or when it repeats itself; the supervisors are then told at once
+(``sending.staff_notices.tell_held``). Every notice that follows a staff act is sent, always.
 """
 
 from __future__ import annotations
