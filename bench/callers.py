@@ -28,7 +28,6 @@ MAIN_NUMBER = "+15149826161"
 # What the fallback URL answers when it takes a call on: TwiML (the message kept, goodbye), or
 # the apology and the voicemail.
 TAKEN_ON = ("twiml", "apology")
-STATUS_CALLBACK = "/voice/status"
 # Authorized contacts of the demo directory (examples/directory.toml).
 CONTACTS = [
     "+15145550101",
@@ -233,11 +232,6 @@ def taken_over(requests: list[Request]) -> list[Request]:
         took_on = fallback.path.endswith("/voice/fallback") and fallback.verdict in TAKEN_ON
         if cut.verdict == "transport_error" and took_on:
             cut.verdict = "taken_over"
-    for request in requests:
-        # Twilio neither retries a status callback nor turns to the fallback URL for one: one
-        # cut by a host's death is lost, and the ticket's safety net follows the call up.
-        if request.verdict == "transport_error" and request.path.endswith(STATUS_CALLBACK):
-            request.verdict = "callback_lost"
     return requests
 
 

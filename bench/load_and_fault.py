@@ -42,7 +42,7 @@ from sqlalchemy import make_url
 from bench import harness, reconcile
 from bench.callers import CallerPlan, Phrases, PlacedCall, caller_main, read_calls
 from bench.mailbox import SmtpServer
-from bench.report import FaultWindow, Report, WorkerExit, latency_figures
+from bench.report import FaultWindow, Report, WorkerExit, latency_figures, verdict
 from bench.tcp_proxy import CuttableProxy
 from models import utcnow
 from models.db import make_engine, make_session_factory
@@ -415,7 +415,7 @@ def reconciled(
             notifications=reconcile.reconcile_notifications(tickets, stored, policy),
             mail=reconcile.reconcile_mail(stored, smtp.mailbox.snapshot()),
             outbox=outbox,
-            verdicts=Counter(r.verdict for c in calls for r in c.requests),
+            verdicts=Counter(verdict(r, windows) for c in calls for r in c.requests),
             latency=latency_figures(calls, windows),
             faults=windows,
             worker_exits=worker_exits,

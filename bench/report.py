@@ -66,9 +66,20 @@ def _latency(label: str, seconds: list[float]) -> Latency:
 
 
 # A webhook's verdicts that are not failures: TwiML, the app's apology, a step cut by a host
-# killed mid-request whose call Twilio's fallback URL took on, and a status callback cut so, which
-# Twilio does not send again (bench.callers.taken_over).
+# killed mid-request whose call Twilio's fallback URL took on (bench.callers.taken_over), and a
+# status callback cut so (``verdict``).
 ANSWERED = ("twiml", "apology", "taken_over", "callback_lost")
+HOST_KILLED = "host A: SIGKILL"  # bench.two_hosts's fault window: a web host killed
+
+
+def verdict(request: Request, faults: list[FaultWindow]) -> str:
+    """The request's verdict, where a status callback with no answer while a host was being
+    killed is "callback_lost": Twilio neither retries it nor turns to the fallback URL, and the
+    ticket's safety net follows the call up. Any other unanswered one stays a failure."""
+    cut = request.verdict == "transport_error" and request.path.endswith("/voice/status")
+    if cut and any(f.name == HOST_KILLED and f.covers(request) for f in faults):
+        return "callback_lost"
+    return request.verdict
 
 
 @dataclass

@@ -50,7 +50,7 @@ from bench.load_and_fault import (
     warn_if_closed,
 )
 from bench.mailbox import SmtpServer
-from bench.report import FaultWindow, Report
+from bench.report import HOST_KILLED, FaultWindow, Report
 from bench.tcp_proxy import CuttableProxy
 from helpdesk import tasks
 from models import Recording
@@ -231,7 +231,7 @@ class HostFault:
         host.process.wait(timeout=10)
         killed = time.time()
         self.windows.append(FaultWindow("host A: database cut", cut - began, killed - began, cut))
-        self.windows.append(FaultWindow("host A: SIGKILL", killed - began, killed - began, killed))
+        self.windows.append(FaultWindow(HOST_KILLED, killed - began, killed - began, killed))
 
     def finish(self) -> list[FaultWindow]:
         if self.thread is not None:
