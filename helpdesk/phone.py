@@ -28,6 +28,7 @@ from models import (
     ContactPhone,
     Language,
     Line,
+    Notification,
     Recording,
     StaffMember,
     Ticket,
@@ -230,8 +231,23 @@ def support_message(session: Session, call: Call, message: Message | None) -> Ti
         # A message that reached us after the call's end (kept by the fallback) was no hang-up.
         if call.outcome in (None, CallOutcome.ABANDONED):
             call.outcome = CallOutcome.MESSAGE
+        if call.ended_at is not None:
+            _tell_a_late_message(session, call, ticket)
     queue_follow_up(session, call)
     return ticket
+
+
+def _tell_a_late_message(session: Session, call: Call, ticket: Ticket) -> None:
+    """The staff already told of the ticket (its notices are written once the call has ended)
+    are told of a message that reached us after that: none yet, and theirs will carry it."""
+    told = session.scalars(
+        select(Notification.staff_member_id)
+        .where(Notification.ticket_id == ticket.id, Notification.staff_member_id.is_not(None))
+        .distinct()
+    ).all()
+    staff = [ticket.assignee_id] if ticket.assignee_id else sorted(i for i in told if i)
+    if staff:
+        tasks.notify(session, ticket.id, staff, tasks.Notice.ADDITION, occasion=call.call_sid)
 
 
 def addition(

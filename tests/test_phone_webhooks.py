@@ -14,14 +14,16 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from helpdesk import replay
-from models import Call, CallOutcome, OutboxTask, Recording, Ticket, TicketEventKind
+from models import Call, CallOutcome, OutboxState, OutboxTask, Recording, Ticket, TicketEventKind
 from settings import ConfigError
 from tests.conftest import app_config
+from tests.mailing import run_due_tasks
 from tests.phone import (
     BASE,
     MAIN,
     MARIE,
     TOKEN,
+    RecordingTwilioHttp,
     at,
     call_by_sid,
     helpdesk,
@@ -254,6 +256,24 @@ def test_a_message_step_that_gets_no_answer_turns_to_the_fallback_and_the_messag
     [recording] = db.scalars(select(Recording).where(Recording.call_id == call.id)).all()
     assert (recording.ticket_id, recording.seconds) == (call.ticket_id, 12)
     assert (call.status, call.outcome) == ("completed", CallOutcome.MESSAGE)
+
+
+def test_technicians_told_before_a_fallback_message_is_written_back_are_told_of_it(
+    phone_app: Flask, db: Session
+) -> None:
+    simulator = Simulator(
+        HostDiesOnce(phone_app, "/voice/recorded"), TOKEN, fallback_url=f"{BASE}/voice/fallback"
+    )
+    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
+        simulator.place_call(
+            f"{BASE}/voice/incoming", MARIE, MAIN, Script(inputs=["6"], record_seconds=12)
+        )
+        # the call's end: its follow-up and the technicians' notices go
+        run_due_tasks(helpdesk(phone_app).replace(twilio_http=RecordingTwilioHttp()))
+    assert replay.replay_spool(helpdesk(phone_app)) == 1
+    db.expire_all()
+    tasks = db.scalars(select(OutboxTask).where(OutboxTask.task == "ticket.notify")).all()
+    assert [t.args["notice"] for t in tasks if t.state == OutboxState.PENDING] == ["addition"]
 
 
 def test_the_caller_whose_message_met_the_fallback_is_not_asked_to_record_it_again(
