@@ -81,6 +81,8 @@ def test_a_note_typed_before_the_session_ended_comes_back_after_signing_in(
     page.goto(served + "/console/tickets/1001")
     note = "Sauvegarde relancée à 12 h 10; vérifier demain matin."
     page.fill("textarea[name=text]", note)
+    # Nothing of the page still loading (its icon, its stylesheet) may bring a cookie back.
+    page.wait_for_load_state("networkidle")
     context.clear_cookies(name=re.compile(r"^(?!console_language$)"))  # the session ends
     page.click("text=Ajouter la note")
     assert page.inner_text("h1") == "Le formulaire n'a pas été envoyé"
