@@ -31,7 +31,7 @@ from tests.phone import (
     signed_post,
     the_call,
 )
-from tools.simulator import Script, Simulator
+from tools.simulator import Script, Simulator, Transcript
 from tools.transports import InProcess
 
 CALL = {"CallSid": "CA" + "1" * 32, "AccountSid": "AC" + "0" * 32, "From": MARIE, "To": MAIN}
@@ -238,16 +238,22 @@ class HostDiesOnce(InProcess):
         return super().post(url, params, signature)
 
 
+def _message_met_by_the_fallback(app: Flask) -> Transcript:
+    """Marie's call to regular support whose message step gets no answer (its host dies), so
+    that Twilio turns to the number's fallback URL with her recording."""
+    simulator = Simulator(
+        HostDiesOnce(app, "/voice/recorded"), TOKEN, fallback_url=f"{BASE}/voice/fallback"
+    )
+    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
+        return simulator.place_call(
+            f"{BASE}/voice/incoming", MARIE, MAIN, Script(inputs=["6"], record_seconds=12)
+        )
+
+
 def test_a_message_step_that_gets_no_answer_turns_to_the_fallback_and_the_message_is_kept(
     phone_app: Flask, db: Session
 ) -> None:
-    simulator = Simulator(
-        HostDiesOnce(phone_app, "/voice/recorded"), TOKEN, fallback_url=f"{BASE}/voice/fallback"
-    )
-    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
-        transcript = simulator.place_call(
-            f"{BASE}/voice/incoming", MARIE, MAIN, Script(inputs=["6"], record_seconds=12)
-        )
+    transcript = _message_met_by_the_fallback(phone_app)
     assert replay.replay_spool(helpdesk(phone_app)) == 1
     assert "/voice/fallback" in [e.text for e in transcript.entries if e.kind == "request"]
     assert "application error" not in str(transcript)
@@ -261,13 +267,8 @@ def test_a_message_step_that_gets_no_answer_turns_to_the_fallback_and_the_messag
 def test_technicians_told_before_a_fallback_message_is_written_back_are_told_of_it(
     phone_app: Flask, db: Session
 ) -> None:
-    simulator = Simulator(
-        HostDiesOnce(phone_app, "/voice/recorded"), TOKEN, fallback_url=f"{BASE}/voice/fallback"
-    )
+    _message_met_by_the_fallback(phone_app)
     with time_machine.travel(at(2026, 12, 1, 10), tick=False):
-        simulator.place_call(
-            f"{BASE}/voice/incoming", MARIE, MAIN, Script(inputs=["6"], record_seconds=12)
-        )
         # the call's end: its follow-up and the technicians' notices go
         run_due_tasks(helpdesk(phone_app).replace(twilio_http=RecordingTwilioHttp()))
     assert replay.replay_spool(helpdesk(phone_app)) == 1
@@ -279,13 +280,7 @@ def test_technicians_told_before_a_fallback_message_is_written_back_are_told_of_
 def test_the_caller_whose_message_met_the_fallback_is_not_asked_to_record_it_again(
     phone_app: Flask,
 ) -> None:
-    simulator = Simulator(
-        HostDiesOnce(phone_app, "/voice/recorded"), TOKEN, fallback_url=f"{BASE}/voice/fallback"
-    )
-    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
-        transcript = simulator.place_call(
-            f"{BASE}/voice/incoming", MARIE, MAIN, Script(inputs=["6"], record_seconds=12)
-        )
+    transcript = _message_met_by_the_fallback(phone_app)
     assert [e.text for e in transcript.entries if e.kind == "record"] == ["12 s of message"]
 
 
