@@ -120,8 +120,7 @@ def invalid_input(call: Call, digits: str, heard: bool) -> None:
 
 def waiting_ticket(session: Session, call: Call, contact: Contact) -> Ticket | None:
     """The contact's newest open ticket, other than this call's: the caller may add to it."""
-    waiting = [t for t in tickets.open_tickets_of(session, contact.id) if t.id != call.ticket_id]
-    return waiting[0] if waiting else None
+    return tickets.newest_open_ticket_of(session, contact.id, other_than=call.ticket_id)
 
 
 def choose_existing(session: Session, call: Call, ticket_id: int) -> Ticket | None:

@@ -194,14 +194,19 @@ def add_note(ticket: Ticket, staff_member_id: int, text: str, *, public: bool) -
         _announce(ticket, Intervention.NOTE, event)
 
 
-def open_tickets_of(session: Session, contact_id: int) -> list[Ticket]:
-    return list(
-        session.scalars(
-            select(Ticket)
-            .where(Ticket.contact_id == contact_id, Ticket.status == TicketStatus.OPEN)
-            .order_by(Ticket.created_at.desc())
-        )
+def newest_open_ticket_of(
+    session: Session, contact_id: int, other_than: int | None = None
+) -> Ticket | None:
+    """The contact's newest open ticket (other than ``other_than``): one row, however many
+    the contact has open."""
+    query = select(Ticket).where(
+        Ticket.contact_id == contact_id, Ticket.status == TicketStatus.OPEN
     )
+    if other_than is not None:
+        query = query.where(Ticket.id != other_than)
+    return session.scalars(
+        query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(1)
+    ).first()
 
 
 def parties(session: Session, ticket: Ticket) -> tuple[str | None, str | None]:

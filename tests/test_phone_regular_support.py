@@ -169,6 +169,19 @@ def test_a_returning_caller_can_open_a_new_request(phone_app: Flask, db: Session
     assert (first.number, second.number) == (1001, 1002)
 
 
+def test_a_caller_with_several_open_tickets_is_offered_the_newest(
+    phone_app: Flask, db: Session
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), press="6")
+    place_call(phone_app, at(2026, 12, 1, 11), press="6,2")
+    third = place_call(phone_app, at(2026, 12, 1, 12), press="6,1")
+    assert (
+        "Vous avez déjà un billet ouvert, le numéro 1 0 0 2. Pour ajouter un message à ce "
+        "billet, faites le 1. Pour une nouvelle demande, faites le 2." in third.heard()
+    )
+    assert the_ticket(db, third).number == 1002
+
+
 def test_a_caller_who_hangs_up_before_the_message_still_gets_a_callback(
     phone_app: Flask, db: Session
 ) -> None:
