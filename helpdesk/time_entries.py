@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
@@ -240,12 +240,23 @@ def _urgency(ticket: Ticket, form: EntryForm) -> Line:
     return urgency
 
 
+def _elapsed(start: datetime, end: datetime) -> timedelta:
+    """The real time between two local moments. Two times in one zone subtract as clock
+    readings, so the night the clocks change would count an hour wrong: they are compared in
+    UTC. An end the clock shows twice (the autumn night) is its second showing when the first
+    would not come after the start."""
+    elapsed = end.astimezone(UTC) - start.astimezone(UTC)
+    if elapsed <= timedelta(0) and not end.fold:
+        elapsed = end.replace(fold=1).astimezone(UTC) - start.astimezone(UTC)
+    return elapsed
+
+
 def _duration(form: EntryForm, now: datetime) -> tuple[datetime, int]:
     """(start, raw minutes) from minutes or from start and end; more than a day is refused."""
     if form.started_at is not None and form.ended_at is not None:
-        if form.ended_at <= form.started_at:
+        seconds = _elapsed(form.started_at, form.ended_at).total_seconds()
+        if seconds <= 0:
             raise InvalidEntry("end_before_start", "ended_at: the end is not after the start")
-        seconds = (form.ended_at - form.started_at).total_seconds()
         # A started minute is a minute worked.
         return form.started_at, _minutes(math.ceil(seconds / 60))
     if form.minutes is None:

@@ -173,6 +173,43 @@ def test_the_duration_may_be_given_as_a_start_and_an_end(db: Session, context: C
     assert (entry.minutes, entry.billed_minutes, entry.started_at) == (47, 60, start)
 
 
+@pytest.mark.parametrize(
+    ("started", "ended", "worked"),
+    [
+        # The clocks fall back at 2:00 on 2026-11-01: 22:00 to 4:00 is seven hours of work.
+        ((2026, 10, 31, 22, 0), (2026, 11, 1, 4, 0), 7 * 60),
+        # They spring forward at 2:00 on 2027-03-14: 1:30 to 3:30 is one hour of work.
+        ((2027, 3, 14, 1, 30), (2027, 3, 14, 3, 30), 60),
+        # 1:20 comes twice that autumn night: after a start at the first 1:30, the second one.
+        ((2026, 11, 1, 1, 30), (2026, 11, 1, 1, 20), 50),
+    ],
+)
+def test_a_start_and_an_end_across_a_change_of_the_clocks_count_the_real_time_worked(
+    db: Session,
+    context: Context,
+    started: tuple[int, ...],
+    ended: tuple[int, ...],
+    worked: int,
+) -> None:
+    ticket = open_ticket(db, context)
+    entry = _post(
+        db, form(ticket, luc(db), minutes=None, started_at=at(*started), ended_at=at(*ended))
+    )
+    assert entry.minutes == worked
+
+
+def test_an_end_before_the_start_is_refused(db: Session, context: Context) -> None:
+    ticket = open_ticket(db, context)
+    start = at(2026, 12, 1, 9, 0)
+    with pytest.raises(InvalidEntry, match="the end is not after the start"):
+        time_entries.post(
+            db,
+            form(ticket, luc(db), minutes=None, started_at=start, ended_at=at(2026, 12, 1, 8, 59)),
+            luc(db),
+            low_minutes=LOW,
+        )
+
+
 def test_an_urgency_changed_from_the_tickets_is_charged_as_changed_with_its_reason(
     db: Session, context: Context
 ) -> None:
