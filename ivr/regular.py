@@ -25,7 +25,9 @@ def regular(turn: Turn) -> VoiceResponse:
     waiting = phone.waiting_ticket(turn.session, turn.call, contact) if offer else None
     if waiting is not None:
         gather = response.gather(
-            num_digits=1, timeout=6, action=url("ivr.existing", ticket=waiting.id)
+            num_digits=1,
+            timeout=6,
+            action=url("ivr.existing", ticket=waiting.id, invalid=arg("invalid")),
         )
         turn.say(gather, "existing_ticket", number=speech.digits(waiting.number))
         response.redirect(url("ivr.regular", new=1))
@@ -45,10 +47,22 @@ def regular(turn: Turn) -> VoiceResponse:
 @call_step
 def existing(turn: Turn) -> VoiceResponse:
     response = VoiceResponse()
-    ticket = None
-    if field("Digits", 10) == "1":
-        ticket = phone.choose_existing(turn.session, turn.call, arg("ticket"))
-    if ticket is None:
+    digits = field("Digits", 10)
+    if digits not in ("", "1", "2"):
+        # A stray key is not a new request: the offer again, as the main menu does; after the
+        # menu's tries, the caller's request is taken all the same, as a new one.
+        phone.invalid_input(turn.call, digits, heard=False)
+        turn.say(response, "invalid_choice")
+        invalid = arg("invalid") + 1
+        again = invalid < turn.voice.menu.invalid_tries
+        response.redirect(
+            url("ivr.regular", invalid=invalid) if again else url("ivr.regular", new=1)
+        )
+        return response
+    ticket = (
+        phone.choose_existing(turn.session, turn.call, arg("ticket")) if digits == "1" else None
+    )
+    if ticket is None:  # silence, 2, or a ticket that is not the caller's: a new request
         response.redirect(url("ivr.regular", new=1))
         return response
     turn.say(response, "record_addition")

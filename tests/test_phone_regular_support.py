@@ -182,6 +182,29 @@ def test_a_caller_with_several_open_tickets_is_offered_the_newest(
     assert the_ticket(db, third).number == 1002
 
 
+def test_a_stray_key_at_the_offer_of_the_open_ticket_repeats_the_offer(
+    phone_app: Flask, db: Session
+) -> None:
+    first = the_ticket(db, place_call(phone_app, at(2026, 12, 1, 10), press="6"))
+    again = place_call(phone_app, at(2026, 12, 1, 11), press="6,5,1")
+    heard = again.heard()
+    offer = heard.index("Ce choix n'est pas valide.")
+    assert heard[offer - 1] == heard[offer + 1]  # the offer, again
+    assert "Votre message a été ajouté au billet numéro 1 0 0 1." in heard
+    assert the_ticket(db, again).id == first.id
+    assert db.scalars(select(Ticket)).all() == [first]
+
+
+def test_after_three_stray_keys_at_the_offer_the_request_is_taken_as_a_new_one(
+    phone_app: Flask, db: Session
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), press="6")
+    again = place_call(phone_app, at(2026, 12, 1, 11), press="6,5,8,3")
+    assert again.heard().count("Ce choix n'est pas valide.") == 3
+    assert "Nous avons ouvert le billet numéro 1 0 0 2." in again.heard()
+    assert the_ticket(db, again).number == 1002
+
+
 def test_a_caller_who_hangs_up_before_the_message_still_gets_a_callback(
     phone_app: Flask, db: Session
 ) -> None:
