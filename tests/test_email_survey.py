@@ -143,6 +143,16 @@ def test_the_link_shows_the_form_in_the_contact_s_language(
     assert "<h1>Sondage de satisfaction, billet 1001</h1>" in french
 
 
+def test_a_comment_longer_than_the_form_allows_is_kept_to_its_limit(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    """The page's field stops at 2,000 characters; a request sent around it is held to them."""
+    token = resolved_ticket(sending, smtp_inbox)
+    status, _page = send_answer(phone_app, token, "3", "Lent. " * 1000)
+    assert status == 200
+    assert len(the_survey(db).comment or "") == 2000
+
+
 def test_an_answer_is_stored_and_thanked(
     phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
