@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import ColumnElement, and_, or_, select, union
+from sqlalchemy import ColumnElement, and_, func, or_, select, union
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from console.filters import label
@@ -26,6 +26,7 @@ from models import (
     Client,
     Contact,
     Line,
+    Recording,
     StaffMember,
     Ticket,
     WhisperAnswer,
@@ -151,12 +152,27 @@ class CallRow:
     contact: str | None
     ticket: int | None
     technician: str | None  # who accepted it (CATA) or placed it (callback)
+    messages: int = 0  # the caller's recorded messages
+
+    @property
+    def message_beside_outcome(self) -> bool:
+        """A message left on a call whose outcome says something else (after hours, a
+        stranger's): the supervisor sees it was left."""
+        return self.messages > 0 and self.call.outcome != CallOutcome.MESSAGE
 
 
 def _statement(filters: Filters, zone: ZoneInfo) -> Any:
     technician = aliased(StaffMember)
+    messages = select(func.count(Recording.id)).where(Recording.call_id == Call.id)
     return (
-        select(Call, Client.name, Contact.name, Ticket.number, technician.name)
+        select(
+            Call,
+            Client.name,
+            Contact.name,
+            Ticket.number,
+            technician.name,
+            messages.scalar_subquery(),
+        )
         .outerjoin(Client, Client.id == Call.client_id)
         .outerjoin(Contact, Contact.id == Call.contact_id)
         .outerjoin(Ticket, Ticket.id == Call.ticket_id)
@@ -169,10 +185,10 @@ def _statement(filters: Filters, zone: ZoneInfo) -> Any:
 
 def _rows(session: Session, statement: Any, names: Mapping[int, str]) -> list[CallRow]:
     rows = []
-    for call, client, contact, ticket, technician in session.execute(statement).all():
+    for call, client, contact, ticket, technician, messages in session.execute(statement).all():
         accepted = [r for r in call.rings if r.answer == WhisperAnswer.ACCEPTED]
         who = technician or (names.get(accepted[0].staff_member_id) if accepted else None)
-        rows.append(CallRow(call, client, contact, ticket, who))
+        rows.append(CallRow(call, client, contact, ticket, who, messages))
     return rows
 
 
@@ -221,6 +237,7 @@ COLUMNS: tuple[tuple[Any, Callable[[CallRow, ZoneInfo], Any]], ...] = (
     (_("seconds"), lambda r, _zone: r.call.duration_seconds or ""),
     (_("ticket"), lambda r, _zone: r.ticket or ""),
     (_("technician"), lambda r, _zone: r.technician or ""),
+    (_("messages"), lambda r, _zone: r.messages),
     (_("Twilio call SID"), lambda r, _zone: r.call.call_sid),
 )
 

@@ -117,6 +117,25 @@ def test_the_csv_export_opens_right_in_a_french_or_an_english_spreadsheet(
     assert rows[1][8] == "message left"
 
 
+def test_an_after_hours_call_that_left_a_message_says_so_in_the_log(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 19, 59), press="6", caller="+15145550121")
+    place_call(
+        phone_app, at(2026, 12, 1, 20, 30), press="6", caller="+15145550121", record_seconds=0
+    )
+    page = helene.text("/console/calls/?from=2026-12-01&to=2026-12-01")
+    assert page.count("<td>hors des heures, message laissé</td>") == 1
+    assert page.count("<td>hors des heures</td>") == 1
+    export = helene.get("/console/calls/export.csv?from=2026-12-01&to=2026-12-01")
+    rows = _csv(export.get_data(as_text=True))
+    messages = rows[0].index("messages")
+    assert [(row[8], row[messages]) for row in rows[1:]] == [
+        ("hors des heures", "0"),
+        ("hors des heures", "1"),
+    ]
+
+
 def test_the_csv_export_streams_every_row_in_order_across_chunks(
     db: Session, helene: Staff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
