@@ -98,6 +98,9 @@ REFUSALS: dict[str, Any] = {
     "not_dollars": _("expenses: %(value)s is not an amount in dollars and cents"),
     "not_a_day": _("%(field)s: %(value)s is not a date"),
     "not_a_moment": _("%(field)s: %(value)s is not a date and time"),
+    "skipped_moment": _(
+        "%(field)s: %(value)s did not exist, the clocks having moved forward an hour"
+    ),
     "bad_month": _("month: %(value)s is not between 1 and 12"),
     "invoice_required": _("invoice: the invoice reference is required"),
     "invoice_too_long": _("invoice: at most %(n)d characters"),

@@ -245,8 +245,10 @@ def _elapsed(start: datetime, end: datetime) -> timedelta:
     readings, so the night the clocks change would count an hour wrong: they are compared in
     UTC. An end the clock shows twice (the autumn night) is its second showing when the first
     would not come after the start."""
+    if start.tzinfo is None or end.tzinfo is None:  # a host's zone would be taken for ours
+        raise TypeError("a start and an end carry their time zone")
     elapsed = end.astimezone(UTC) - start.astimezone(UTC)
-    if elapsed <= timedelta(0) and not end.fold:
+    if elapsed < timedelta(0) and not end.fold:  # the same reading twice stays refused
         elapsed = end.replace(fold=1).astimezone(UTC) - start.astimezone(UTC)
     return elapsed
 

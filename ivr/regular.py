@@ -27,6 +27,7 @@ def regular(turn: Turn) -> VoiceResponse:
         gather = response.gather(
             num_digits=1,
             timeout=6,
+            finish_on_key="",  # the pound key is a stray key too, not "nothing pressed"
             action=url("ivr.existing", ticket=waiting.id, invalid=arg("invalid")),
         )
         turn.say(gather, "existing_ticket", number=speech.digits(waiting.number))

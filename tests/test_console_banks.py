@@ -97,6 +97,34 @@ def test_a_refused_entry_says_why_and_keeps_the_ledger(desk: Flask, db: Session)
     assert ledger(db, BOULANGERIE) == [("purchase", 60)]
 
 
+def test_a_start_and_an_end_across_the_autumn_change_preview_the_real_time_worked(
+    desk: Flask,
+) -> None:
+    luc = signed_in(desk, LUC)
+    night = {
+        **WORK,
+        "minutes": "",
+        "started_at": "2026-10-31T22:00",
+        "ended_at": "2026-11-01T04:00",
+    }
+    page = luc.post(f"{TICKET}/time/preview", night, page=TICKET).get_data(as_text=True)
+    assert _dd(page, "raw") == "7 h"
+
+
+def test_a_time_the_spring_change_skipped_is_refused_as_such(desk: Flask, db: Session) -> None:
+    luc = signed_in(desk, LUC)
+    skipped = {
+        **WORK,
+        "minutes": "",
+        "started_at": "2027-03-14T02:30",
+        "ended_at": "2027-03-14T04:00",
+    }
+    response = luc.post(f"{TICKET}/time", skipped, page=TICKET)
+    assert response.status_code == 422
+    assert "2027-03-14T02:30 n&#39;a pas existé" in response.get_data(as_text=True)
+    assert ledger(db, BOULANGERIE) == [("purchase", 60)]
+
+
 def test_a_technician_may_not_post_time_on_a_ticket_they_may_not_open(
     desk: Flask, db: Session
 ) -> None:

@@ -129,8 +129,24 @@ def test_an_after_hours_call_that_left_a_message_says_so_in_the_log(
     assert page.count("<td>hors des heures</td>") == 1
     export = helene.get("/console/calls/export.csv?from=2026-12-01&to=2026-12-01")
     rows = _csv(export.get_data(as_text=True))
-    messages = rows[0].index("messages")
-    assert [(row[8], row[messages]) for row in rows[1:]] == [
+    assert rows[0] == [
+        "début",
+        "fin",
+        "sens",
+        "ligne",
+        "de",
+        "à",
+        "client",
+        "contact",
+        "issue",
+        "statut",
+        "secondes",
+        "billet",
+        "technicien",
+        "messages",
+        "identifiant d'appel Twilio",
+    ]
+    assert [(row[8], row[13]) for row in rows[1:]] == [
         ("hors des heures", "0"),
         ("hors des heures", "1"),
     ]

@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from helpdesk import tickets
+from helpdesk import surveys, tickets
 from helpdesk.context import Context
 from mail import intake as email_intake
 from models import StaffMember, Survey, Ticket
@@ -146,11 +146,12 @@ def test_the_link_shows_the_form_in_the_contact_s_language(
 def test_a_comment_longer_than_the_form_allows_is_kept_to_its_limit(
     phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
-    """The page's field stops at 2,000 characters; a request sent around it is held to them."""
+    """The page's field stops at the limit; a request sent around it is held to it."""
     token = resolved_ticket(sending, smtp_inbox)
+    assert f'maxlength="{surveys.COMMENT_MAX_CHARS}"' in survey_page(phone_app, token)[1]
     status, _page = send_answer(phone_app, token, "3", "Lent. " * 1000)
     assert status == 200
-    assert len(the_survey(db).comment or "") == 2000
+    assert the_survey(db).comment == ("Lent. " * 1000)[: surveys.COMMENT_MAX_CHARS]
 
 
 def test_an_answer_is_stored_and_thanked(

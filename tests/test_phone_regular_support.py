@@ -195,6 +195,15 @@ def test_a_stray_key_at_the_offer_of_the_open_ticket_repeats_the_offer(
     assert db.scalars(select(Ticket)).all() == [first]
 
 
+def test_the_pound_key_at_the_offer_of_the_open_ticket_is_a_stray_key_too(
+    phone_app: Flask, db: Session
+) -> None:
+    first = the_ticket(db, place_call(phone_app, at(2026, 12, 1, 10), press="6"))
+    again = place_call(phone_app, at(2026, 12, 1, 11), press="6,#,1")
+    assert "Ce choix n'est pas valide." in again.heard()
+    assert the_ticket(db, again).id == first.id
+
+
 def test_after_three_stray_keys_at_the_offer_the_request_is_taken_as_a_new_one(
     phone_app: Flask, db: Session
 ) -> None:
