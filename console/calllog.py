@@ -237,7 +237,6 @@ COLUMNS: tuple[tuple[Any, Callable[[CallRow, ZoneInfo], Any]], ...] = (
     (_("seconds"), lambda r, _zone: r.call.duration_seconds or ""),
     (_("ticket"), lambda r, _zone: r.ticket or ""),
     (_("technician"), lambda r, _zone: r.technician or ""),
-    (_("messages"), lambda r, _zone: r.messages),
     (_("Twilio call SID"), lambda r, _zone: r.call.call_sid),
 )
 
