@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import ColumnElement, and_, func, or_, select, union
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, union
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from console.filters import label
@@ -161,7 +161,7 @@ class CallRow:
         return self.messages > 0 and self.call.outcome != CallOutcome.MESSAGE
 
 
-def _statement(filters: Filters, zone: ZoneInfo) -> Any:
+def _statement(filters: Filters, zone: ZoneInfo, counted: bool) -> Any:
     technician = aliased(StaffMember)
     messages = select(func.count(Recording.id)).where(Recording.call_id == Call.id)
     return (
@@ -171,7 +171,7 @@ def _statement(filters: Filters, zone: ZoneInfo) -> Any:
             Contact.name,
             Ticket.number,
             technician.name,
-            messages.scalar_subquery(),
+            messages.scalar_subquery() if counted else literal(0),
         )
         .outerjoin(Client, Client.id == Call.client_id)
         .outerjoin(Contact, Contact.id == Call.contact_id)
@@ -199,9 +199,13 @@ def page(
     names: Mapping[int, str],
     after: tuple[datetime, int] | None = None,
     size: int = PAGE_SIZE,
+    *,
+    counted: bool = True,
 ) -> tuple[list[CallRow], str | None]:
-    """One page of the filtered log, and the cursor of the next page (None on the last)."""
-    statement = _statement(filters, zone)
+    """One page of the filtered log, and the cursor of the next page (None on the last).
+    ``counted``: each call's messages counted (the page shows them; the CSV export has no
+    column for them)."""
+    statement = _statement(filters, zone, counted)
     if after is not None:
         started, ident = after
         statement = statement.where(

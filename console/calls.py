@@ -69,7 +69,7 @@ def _csv_chunks(context: Context, filters: calllog.Filters, delimiter: str) -> I
     while True:
         with context.transaction() as session:
             rows, cursor = calllog.page(
-                session, filters, zone, names, after, size=calllog.EXPORT_CHUNK
+                session, filters, zone, names, after, size=calllog.EXPORT_CHUNK, counted=False
             )
             text = spreadsheet.lines(calllog.csv_rows(rows, zone), delimiter)
         yield text
