@@ -113,7 +113,7 @@ def remove(closure_id: int) -> ResponseReturnValue:
 def switch() -> ResponseReturnValue:
     context, viewer = helpdesk(), current_viewer()
     with forms.reported(_("The switch is on: the phone line follows it now.")):
-        ends = forms.local_moment(forms.field("ends_at"), context.hours.timezone)
+        ends = forms.local_moment(forms.field("ends_at"), context.hours.timezone, "ends_at")
         with context.transaction() as session:
             closures.set_override(
                 session,

@@ -132,6 +132,9 @@ FIELD_NAMES: dict[str, Any] = {
     "minutes": _("minutes"),
     "started_at": _("start"),
     "ended_at": _("end"),
+    "starts_at": _("start"),
+    "ends_at": _("end"),
+    "at": _("moment"),
     "travel_minutes": _("travel time"),
     "why": _("why"),
     "bought_on": _("purchase date"),
@@ -216,18 +219,25 @@ def wall_time(raw: str) -> time | None:
         raise Refused("bad_date", "%(value)s is not a date and time", value=raw) from None
 
 
-def local_moment(raw: str, zone: ZoneInfo) -> datetime:
-    """A datetime-local field ("2026-12-01T10:15"), read as Montreal wall-clock time."""
+def local_moment(raw: str, zone: ZoneInfo, field: str) -> datetime:
+    """A datetime-local field ("2026-12-01T10:15"), read as Montreal wall-clock time; a time
+    the spring change skipped is refused, naming ``field``."""
     if not raw.strip():
         raise Refused("moment_needed", "a date and a time are needed")
-    try:
-        moment = datetime.fromisoformat(raw.strip())
-    except ValueError:
-        moment = None
-    if moment is None or moment.year not in inputs.SANE_YEARS:
+    moment = inputs.moment(raw)
+    if moment is None:
         # Far years overflow once moved to UTC (9999-12-31T23:59 in Montreal).
         raise Refused("bad_date", "%(value)s is not a date and time", value=raw)
-    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+    if moment.tzinfo is not None:
+        return moment
+    if inputs.never_shown(moment, zone):
+        raise Refused(
+            "skipped_moment",
+            "%(field)s: %(value)s did not exist, the clocks having moved forward an hour",
+            field=field,
+            value=raw.strip(),
+        )
+    return moment.replace(tzinfo=zone)
 
 
 def local_input(moment: datetime, zone: ZoneInfo) -> str:

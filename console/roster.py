@@ -25,7 +25,7 @@ def index() -> ResponseReturnValue:
     zone = context.hours.timezone
     try:
         moment = (
-            forms.local_moment(request.args["at"], zone)
+            forms.local_moment(request.args["at"], zone, "at")
             if request.args.get("at")
             else helpdesk().now()
         )
@@ -80,8 +80,8 @@ def add_rotation() -> ResponseReturnValue:
     with forms.reported(_("The rotation is added.")):
         line = forms.choice("line", Line)
         staff_id = forms.number("staff")
-        starts = forms.local_moment(forms.field("starts_at"), zone)
-        ends = forms.local_moment(forms.field("ends_at"), zone)
+        starts = forms.local_moment(forms.field("starts_at"), zone, "starts_at")
+        ends = forms.local_moment(forms.field("ends_at"), zone, "ends_at")
         with helpdesk().transaction() as session:
             roster.add_rotation(session, line, staff_id, starts, ends)
     return _back()

@@ -7,7 +7,7 @@ rest; the start and end are Montreal times (``datetime-local`` fields carry no z
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -108,22 +108,17 @@ def _cents(text: str) -> int:
 def _moment(field: str, text: str, zone: ZoneInfo) -> datetime | None:
     if not text:
         return None
-    try:
-        moment = datetime.fromisoformat(text)
-        if moment.year not in inputs.SANE_YEARS:  # "99991231T2359" passes the door's shape
-            raise ValueError(text)
-    except ValueError:
+    moment = inputs.moment(text)  # "99991231T2359" passes the door's shape, not this
+    if moment is None:
         raise InvalidEntry(
             "not_a_moment", "%(field)s: %(value)r is not a date and time", field=field, value=text
-        ) from None
+        )
     shown = moment.replace(tzinfo=None)  # the clock's reading: datetime-local has no zone
-    local = shown.replace(tzinfo=zone)
-    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != shown:
-        # 2:30 on the night the clocks spring forward: no clock in Montreal showed it.
+    if inputs.never_shown(shown, zone):
         raise InvalidEntry(
             "skipped_moment",
             "%(field)s: %(value)s did not exist, the clocks having moved forward an hour",
             field=field,
             value=text,
         )
-    return local
+    return shown.replace(tzinfo=zone)

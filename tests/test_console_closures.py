@@ -155,6 +155,17 @@ def test_a_switch_that_ends_in_the_past_is_refused(desk: Flask, db: Session) -> 
     assert db.scalars(select(ScheduleOverride)).all() == []
 
 
+def test_a_switch_ending_at_a_time_the_spring_change_skipped_is_refused(
+    desk: Flask, db: Session
+) -> None:
+    form = {"schedule": "*", "state": "closed", "ends_at": "2027-03-14T02:30"}
+    with signed_in_at(desk, HELENE, at(2027, 3, 13, 22)) as helene:
+        helene.post(f"{PAGE}switches", form, page=PAGE)
+        page = helene.text(PAGE)
+    assert "Refusé : fin : 2027-03-14T02:30 n&#39;a pas existé" in page
+    assert db.scalars(select(ScheduleOverride)).all() == []
+
+
 def test_a_closure_without_its_day_is_refused_by_name(helene: Staff, db: Session) -> None:
     helene.post(PAGE, {"day": "", "from_time": "", "until_time": ""}, page=PAGE)
     assert "Refusé : une date est nécessaire" in helene.text(PAGE)

@@ -164,6 +164,27 @@ def test_a_rotation_that_ends_before_it_starts_is_refused(helene: Staff, db: Ses
     assert db.scalars(select(Duty).where(Duty.starts_at.is_not(None))).all() == []
 
 
+def test_a_rotation_starting_at_a_time_the_spring_change_skipped_is_refused_as_such(
+    desk: Flask, db: Session
+) -> None:
+    form = {
+        "line": "urgent",
+        "staff": str(staff_id(db, JULIE)),
+        "starts_at": "2027-03-14T02:30",
+        "ends_at": "2027-03-21T08:00",
+    }
+    with signed_in_at(desk, HELENE, at(2027, 3, 1, 9)) as helene:
+        helene.post("/console/roster/rotations", form, page=ROSTER)
+        page = html.unescape(helene.text(ROSTER))
+    assert "Refusé : début : 2027-03-14T02:30 n'a pas existé, l'heure ayant avancé" in page
+    assert db.scalars(select(Duty).where(Duty.starts_at.is_not(None))).all() == []
+
+
+def test_who_answers_at_a_time_the_spring_change_skipped_is_refused(helene: Staff) -> None:
+    page = html.unescape(helene.text(ROSTER + "?at=2027-03-14T02:30"))
+    assert "Refusé : moment : 2027-03-14T02:30 n'a pas existé" in page
+
+
 def test_a_moment_in_a_far_year_is_refused_and_the_roster_shows_now(helene: Staff) -> None:
     page = helene.text(ROSTER + "?at=9999-12-31T23:59")
     assert "Refusé : 9999-12-31T23:59 n'est pas une date et une heure" in html.unescape(page)

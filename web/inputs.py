@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, request
 from flask.typing import ResponseReturnValue
@@ -108,6 +109,23 @@ def day(text: str) -> date | None:
     except ValueError:
         return None
     return found if found.year in SANE_YEARS else None
+
+
+def moment(text: str) -> datetime | None:
+    """A date and time ("2026-12-01T10:15", as a datetime-local field sends it) in a sane
+    year, or None. It has no zone unless the text gave one."""
+    try:
+        found = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return found if found.year in SANE_YEARS else None
+
+
+def never_shown(reading: datetime, zone: ZoneInfo) -> bool:
+    """Whether no clock in ``zone`` ever showed ``reading`` (a zoneless wall-clock time): 2:30
+    on the night the clocks spring forward. zoneinfo would quietly read it as 3:30."""
+    there = reading.replace(tzinfo=zone)
+    return there.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != reading
 
 
 def _sane_date(value: str) -> bool:
