@@ -74,6 +74,18 @@ def _client(account: str) -> ColumnElement[bool]:
     return Call.client_id.in_(select(Client.id).where(Client.account == account))
 
 
+def _yes(raw: str) -> bool:
+    if raw not in ("1", "on", "yes"):
+        raise ValueError(raw)
+    return True
+
+
+def _message_left() -> ColumnElement[bool]:
+    """A call whose caller left a message, whatever its outcome says (after hours, a stranger's
+    message to verify): the outcome filter keeps one outcome, as the dashboard counts them."""
+    return select(Recording.id).where(Recording.call_id == Call.id).exists()
+
+
 @dataclass(frozen=True)
 class Filter:
     """One filter of the call log: its query parameter, how it is read, what it keeps."""
@@ -92,6 +104,7 @@ FILTERS: tuple[Filter, ...] = (
     ),
     Filter("line", Line, lambda line, _zone: Call.line == line),
     Filter("outcome", CallOutcome, lambda outcome, _zone: Call.outcome == outcome),
+    Filter("message", _yes, lambda _given, _zone: _message_left()),
     Filter("direction", CallDirection, lambda way, _zone: Call.direction == way),
     Filter("client", lambda raw: raw.strip()[:20], lambda account, _zone: _client(account)),
     Filter("number", _digits, lambda digits, _zone: _either_party(digits)),

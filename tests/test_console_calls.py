@@ -134,6 +134,21 @@ def test_an_after_hours_call_that_left_a_message_says_so_in_the_log(
     assert [row[8] for row in rows[1:]] == ["hors des heures", "hors des heures"]
 
 
+def test_the_call_log_lists_every_call_that_left_a_message_whatever_its_outcome(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    in_hours = the_call(db, place_call(phone_app, at(2026, 12, 1, 10), press="6"))
+    after_hours = the_call(
+        db, place_call(phone_app, at(2026, 12, 1, 20, 30), press="6", caller="+15145550121")
+    )
+    place_call(phone_app, at(2026, 12, 1, 21), press="6", caller="+15145550121", record_seconds=0)
+    page = helene.text("/console/calls/?message=1")
+    assert _calls(page) == [str(after_hours.id), str(in_hours.id)]
+    assert _calls(helene.text("/console/calls/?message=1&outcome=message")) == [str(in_hours.id)]
+    export = helene.get("/console/calls/export.csv?message=1")
+    assert len(_csv(export.get_data(as_text=True))) == 3  # the header and the two calls
+
+
 def test_the_csv_export_streams_every_row_in_order_across_chunks(
     db: Session, helene: Staff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
