@@ -18,7 +18,16 @@ from sqlalchemy.orm import Session
 from helpdesk import surveys
 from helpdesk.context import Context
 from mail import letters
-from models import Call, CallRing, StaffMember, Survey, Ticket, TicketEvent, WhisperAnswer
+from models import (
+    Call,
+    CallRing,
+    StaffMember,
+    Survey,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    WhisperAnswer,
+)
 from settings import Settings
 from time_words import clock
 
@@ -121,11 +130,21 @@ def survey_invitation(session: Session, context: Context, survey_id: int) -> lis
             **values,
             link=survey_link(context.settings, survey.token, language),
             days=surveys.LINK_LIFETIME.days,
-            reopen=context.settings.reopen_days,
+            if_unsolved=_if_unsolved(context, ticket, language),
         ),
         in_reply_to=letters.first_message_id(session, ticket.id),
     )
     return letters.write(session, context, ticket, draft, "survey")
+
+
+def _if_unsolved(context: Context, ticket: Ticket, language: str) -> str:
+    """What answering does: a resolved ticket reopens within the window; one already closed
+    for good (closed at once, not resolved first) is followed by a new ticket (mail.intake)."""
+    if ticket.status == TicketStatus.CLOSED:
+        return context.client_texts.render("unsolved_new_ticket", language)
+    return context.client_texts.render(
+        "unsolved_reopens", language, reopen=context.settings.reopen_days
+    )
 
 
 def survey_link(settings: Settings, token: str, language: str) -> str:

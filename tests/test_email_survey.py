@@ -115,6 +115,28 @@ def test_resolving_a_ticket_tells_its_contact_and_emails_the_survey_link(
     assert the_survey(db).token == token
 
 
+def test_a_ticket_closed_at_once_promises_a_new_request_not_a_reopening(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    with time_machine.travel(TUESDAY_10H, tick=False):
+        email_intake.receive(sending, letter(sender=MARIE), source="pipe")
+        run_due_tasks(sending)
+    smtp_inbox.messages.clear()
+    with time_machine.travel(CLOSED_AT, tick=False):
+        with sending.transaction() as session:
+            ticket = session.scalars(select(Ticket).where(Ticket.number == 1001)).one()
+            helene = session.scalars(select(StaffMember).where(StaffMember.email == HELENE)).one()
+            tickets.close(ticket, helene.id, reopen_within=REOPEN)
+        run_due_tasks(sending)
+    [invitation] = [m for m in smtp_inbox.messages if "Votre avis" in str(m["Subject"])]
+    text = plain(invitation)
+    assert "rouvert" not in text
+    assert (
+        "Si le problème n’est pas réglé, répondez à ce courriel : une nouvelle demande sera "
+        "ouverte à la suite de ce billet." in text
+    )
+
+
 def test_a_ticket_resolved_again_keeps_its_one_survey(
     sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
