@@ -7,8 +7,11 @@ sender that does not say it is automatic: its email is a reply (a loop's turn an
 answer), and it answers again and again within minutes, or with the same text again. An email
 that is not a reply is never held, however many come and whatever they say: a client who writes
 five new requests in a minute, or sends the same one twice, gets every acknowledgement the
-policy promises. A reply that opens a ticket (an answer to a closed one, a forwarded thread) may
-be held in a burst or when it repeats itself; the supervisors are then told at once
+policy promises. Nor is the acknowledgement of an answer to a closed ticket of ours, which opens
+one that follows it: a loop's next turn would answer that acknowledgement, name the new ticket
+(its Message-ID, its ``[#1234]``), and land on it as a message, which is never acknowledged.
+What may be held is a reply that names nothing of ours and so opens a ticket each time, in a
+burst or when it repeats itself; the supervisors are then told at once
 (``sending.staff_notices.tell_held``). Every notice that follows a staff act is sent, always.
 """
 
@@ -23,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mail.reading.headers import message_ids
-from models import EmailMessage, HoldReason, MailDirection
+from models import EmailMessage, HoldReason, MailDirection, TicketEvent, TicketEventKind
 
 SAME_TEXT_WITHIN = timedelta(hours=24)
 # The earlier messages of one sender compared for the same text; a loop repeats fast.
@@ -38,7 +41,7 @@ def hold_reason(
 ) -> HoldReason | None:
     """Why the answer to ``inbound`` should wait for a supervisor, or None to send it."""
     sender = inbound.from_address.lower()
-    if not sender or not _is_reply(inbound):
+    if not sender or not _is_reply(inbound) or _follows_our_ticket(session, inbound):
         return None
     window_start = inbound.received_at - timedelta(minutes=minutes)
     recent = session.scalar(
@@ -77,6 +80,16 @@ def _is_reply(inbound: EmailMessage) -> bool:
         return False
     parsed = BytesHeaderParser(policy=compat32).parsebytes(inbound.raw)
     return bool(message_ids(parsed, "In-Reply-To") or message_ids(parsed, "References"))
+
+
+def _follows_our_ticket(session: Session, inbound: EmailMessage) -> bool:
+    """Whether the email opened a ticket that follows one of ours it answered."""
+    if inbound.ticket_id is None:
+        return False
+    follows = select(TicketEvent.id).where(
+        TicketEvent.ticket_id == inbound.ticket_id, TicketEvent.kind == TicketEventKind.FOLLOWS
+    )
+    return session.scalar(follows.limit(1)) is not None
 
 
 def _normalized(text: str) -> str:

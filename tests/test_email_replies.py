@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import jobs
+from helpdesk import jobs, tickets
 from helpdesk.context import Context
 from mail import intake as email_intake
 from mail.intake import Intake
@@ -370,6 +370,26 @@ def test_replies_in_a_burst_are_held_when_their_subjects_say_re(
         raw = letter(sender=MARIE, subject="RE : Votre message", body=f"Réponse {minute}")
         receive(sending, raw, at(2026, 12, 1, 10, minute))
     assert len(acknowledgements(smtp_inbox)) == 3  # MAIL_LOOP_BURST is 4
+
+
+def test_a_busy_client_answering_a_closed_ticket_gets_the_new_tickets_acknowledgement(
+    sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    receive(sending, letter(sender=MARIE), at(2026, 12, 1, 10))
+    for minute in (1, 2, 3):  # more details on her open ticket, within minutes
+        details = letter(sender=MARIE, subject="Re: [#1001] Sage 50", body=f"Détail {minute}")
+        receive(sending, details, at(2026, 12, 1, 10, minute))
+    with sending.transaction() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == 1001)).one()
+        helene = session.scalars(select(StaffMember).where(StaffMember.name == "Hélène Bergeron"))
+        tickets.close(ticket, helene.one().id, reopen_within=timedelta(days=14))
+    again = letter(sender=MARIE, subject="Re: [#1001] Sage 50", body="Ça recommence.")
+    receive(sending, again, at(2026, 12, 1, 10, 4))
+    assert [m["Subject"] for m in acknowledgements(smtp_inbox)][-1].startswith("[#1002]")
+    db.expire_all()
+    assert (
+        db.scalars(select(Notification).where(Notification.state == DeliveryState.HELD)).all() == []
+    )
 
 
 def test_the_supervisors_are_told_by_email_of_a_held_answer(
