@@ -35,7 +35,7 @@ MARIE_ADDRESS = "marie.tremblay@boulangerie.example"
 NOTICE_SUBJECT = "[#1001] Suivi de votre demande de support"  # the survey's has its own
 FOOTER_FR = (
     "Numéro de billet : 1001\n"
-    "*** SVP, ne pas répondre à ce message, il s’agit d’un message automatisé ***\n"
+    "Pour nous écrire au sujet de ce billet, répondez simplement à ce courriel.\n"
     "\n"
     "Merci\n"
     "L’équipe de support technique d’AltiLogix Inc.\n"
@@ -215,7 +215,7 @@ def test_an_english_contact_reads_the_notice_in_english(
     )
     assert plain(notice).endswith(
         "Ticket number: 1001\n"
-        "*** Please do not reply to this message; it is an automated message ***\n"
+        "To write to us about this ticket, simply reply to this email.\n"
         "\n"
         "Thank you\n"
         "The AltiLogix Inc. technical support team\n"
