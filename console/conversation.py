@@ -171,7 +171,7 @@ def _emails(session: Session, ticket_id: int) -> dict[int, Email]:
         )
     emails = {}
     for row in rows:
-        fresh, quoted = split_quoted(row.text)
+        fresh, quoted = split_quoted(row.text, row.subject)
         emails[row.id] = Email(
             row.id,
             row.from_address,

@@ -276,13 +276,13 @@ def filesize(size: int | None) -> str:
     return str(gettext("%(n)s MB", n=format_decimal(round(size / 1_048_576, 1))))
 
 
-def fresh(text: str | None) -> str:
+def fresh(text: str | None, subject: str = "") -> str:
     """What the writer wrote, without the history their mail program quoted."""
-    return split_quoted(text or "")[0]
+    return split_quoted(text or "", subject)[0]
 
 
-def quoted(text: str | None) -> str:
-    return split_quoted(text or "")[1]
+def quoted(text: str | None, subject: str = "") -> str:
+    return split_quoted(text or "", subject)[1]
 
 
 def call_event(value: Any) -> str:

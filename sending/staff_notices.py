@@ -252,7 +252,7 @@ def _message(context: Context, ticket: Ticket, seconds: int | None, language: st
     """The client's own words, as far as a notice can carry them: the first lines of their
     email, or the length of the message they recorded (it plays in the console)."""
     if ticket.description.strip():
-        return first_lines(ticket.description)
+        return first_lines(ticket.description, ticket.subject)
     if seconds is not None:
         return context.notices.render("voice_message", language, seconds=seconds)
     return context.notices.render("none", language)
@@ -267,7 +267,7 @@ def console_link(settings: Settings, number: int) -> str:
 def _email_facts(email: EmailMessage | None) -> dict[str, Any]:
     if email is None:
         return {}
-    excerpt = first_lines(email.text, lines=40, chars=EXCERPT_CHARS)
+    excerpt = first_lines(email.text, email.subject, lines=40, chars=EXCERPT_CHARS)
     return {"sender": email.from_address, "subject": email.subject, "excerpt": excerpt}
 
 

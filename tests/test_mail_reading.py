@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mail.reading import InboundMessage, Unreadable, read_message
-from mail.reading.quoting import first_lines
+from mail.reading.quoting import first_lines, split_quoted
 
 CORPUS = Path(__file__).parent / "mail_corpus"
 EDT = timezone(timedelta(hours=-4))
@@ -270,3 +270,38 @@ def test_a_notices_excerpt_keeps_the_clients_paragraphs() -> None:
 def test_a_notices_excerpt_counts_written_lines_not_blank_ones() -> None:
     text = "\n\n".join(f"Ligne {n}" for n in range(1, 6))
     assert first_lines(text, lines=3) == "Ligne 1\n\nLigne 2\n\nLigne 3\n…"
+
+
+SAGE_NOTICE = (
+    "De : Sage <avis@sage.example>\n"
+    "Envoyé : 7 décembre 2026 09:12\n"
+    "À : marie.tremblay@boulangerie.example\n"
+    "Objet : Avis de renouvellement\n\n"
+    "Votre licence Sage 50 expire le 31 décembre.\n"
+)
+
+
+def test_a_forward_shows_what_was_forwarded_as_the_clients_words() -> None:
+    text = "Pouvez-vous regarder ceci ?\n\n________________\n" + SAGE_NOTICE
+    assert split_quoted(text, "TR : Avis de renouvellement") == (text.strip(), "")
+    assert "expire le 31 décembre" in first_lines(text, "Fwd: Avis", lines=40, chars=2000)
+
+
+def test_a_forwarding_line_keeps_the_forwarded_message_in_the_text() -> None:
+    text = "Pouvez-vous regarder ceci ?\n\n---------- Forwarded message ---------\n" + SAGE_NOTICE
+    assert split_quoted(text, "Avis de renouvellement") == (text.strip(), "")
+
+
+def test_a_reply_to_a_forward_still_folds_its_quoted_history() -> None:
+    text = "Merci, c'est réglé.\n\nLe lun. 7 déc. 2026, Luc a écrit :\n> ---------- Forwarded"
+    assert split_quoted(text, "Re: TR : Avis de renouvellement") == (
+        "Merci, c'est réglé.",
+        "Le lun. 7 déc. 2026, Luc a écrit :\n> ---------- Forwarded",
+    )
+
+
+def test_an_outlook_reply_folds_its_header_block() -> None:
+    text = "Voici le détail.\n\n________________\n" + SAGE_NOTICE
+    fresh, history = split_quoted(text, "RE : Avis de renouvellement")
+    assert fresh == "Voici le détail.\n\n________________"
+    assert history.startswith("De : Sage")
