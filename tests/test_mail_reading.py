@@ -150,6 +150,24 @@ def test_utf8_body_labelled_latin1_is_read_as_utf8() -> None:
     assert "Ã" not in text
 
 
+def test_outlooks_dashes_and_quotes_in_text_labelled_latin1_are_kept() -> None:
+    message = read_message(
+        b"From: a@client.example\nContent-Type: text/plain; charset=iso-8859-1\n\n"
+        b"Sylvie Pelletier \x96 Quincaillerie Laval, \x93urgent\x94\n"
+    )
+    assert isinstance(message, InboundMessage)
+    assert message.text == "Sylvie Pelletier \u2013 Quincaillerie Laval, \u201curgent\u201d"
+
+
+def test_a_subject_in_raw_8bit_latin1_is_read_not_garbled() -> None:
+    message = read_message(
+        b"From: a@client.example\nSubject: Mauvais jeu de caract\xe8res\n"
+        b"Content-Type: text/plain; charset=iso-8859-1\n\nCaract\xe8res\n"
+    )
+    assert isinstance(message, InboundMessage)
+    assert message.subject == "Mauvais jeu de caractères"
+
+
 def test_unknown_charset_falls_back_without_raising() -> None:
     message = read_message(
         b"From: a@client.example\nContent-Type: text/plain; charset=x-klingon\n\nCaf\xe9 cr\xe8me\n"

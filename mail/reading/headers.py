@@ -26,6 +26,11 @@ def raw_values(message: Message, name: str) -> list[str]:
 
 def decoded(message: Message, name: str) -> str:
     """The first occurrence of a header, RFC 2047 decoded; its raw text if decoding fails."""
+    raw = raw_values(message, name)
+    if raw and not raw[0].isascii():
+        # Raw 8-bit bytes, no RFC 2047: the parser would show U+FFFD for each of them, where
+        # the raw text has them decoded as UTF-8 or, failing that, Windows-1252.
+        return raw[0]
     try:
         value = message.get(name)
         return "" if value is None else unescape_surrogates(str(value))
