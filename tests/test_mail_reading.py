@@ -176,6 +176,16 @@ def test_unknown_charset_falls_back_without_raising() -> None:
     assert message.text == "Café crème"
 
 
+def test_an_html_tables_cells_stay_apart_in_the_text() -> None:
+    message = read_message(
+        b"From: a@client.example\nContent-Type: text/html; charset=utf-8\n\n"
+        b"<p>Voici l'erreur :</p><table><tr><th>Poste</th><th>Erreur</th></tr>"
+        b"<tr><td>CAISSE-03</td><td>\xc2\xab Base verrouill\xc3\xa9e \xc2\xbb</td></tr></table>"
+    )
+    assert isinstance(message, InboundMessage)
+    assert message.text == "Voici l'erreur :\n\nPoste\tErreur\nCAISSE-03\t« Base verrouillée »"
+
+
 def test_html_only_message_becomes_text_without_scripts_or_styles() -> None:
     assert read("html_only.eml").text == (
         "Demande de support\n\nNom : Hélène Gagné\nTéléphone : 450-555-0119\n\n"

@@ -9,9 +9,11 @@ from html.parser import HTMLParser
 _HIDDEN = frozenset({"script", "style", "head", "title", "template", "noscript"})
 # Tags after which a mail client starts a new line.
 _BREAKS = frozenset(
-    {"br", "p", "div", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+    {"br", "p", "div", "li", "table", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
      "hr", "ul", "ol", "pre", "section", "article", "header", "footer"}
 )  # fmt: skip
+# Table cells: a tab between them, as mail programs write a table as text ("Poste\tCAISSE-03").
+_CELLS = frozenset({"td", "th"})
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
@@ -25,8 +27,10 @@ class _TextCollector(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _HIDDEN:
             self.hidden_depth += 1
-        elif tag in _BREAKS:
+        elif tag in _BREAKS or tag == "tr":  # a row starts a line, without a blank one after
             self.parts.append("\n")
+        elif tag in _CELLS:
+            self.parts.append("\t")  # a row's first cell loses it with the line's strip
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _BREAKS:
