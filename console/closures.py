@@ -52,7 +52,10 @@ def add() -> ResponseReturnValue:
             forms.wall_time(forms.field("until_time")),
         )
         with helpdesk().transaction() as session:
-            closure = closures.add_closure(session, day, start, end, forms.field("reason"))
+            today = helpdesk().now().astimezone(zone).date()
+            closure = closures.add_closure(
+                session, day, start, end, forms.field("reason"), today=today
+            )
             opened = [_switch_words(s) for s in closures.opened_over(session, closure, zone)]
     except Refused as refusal:
         forms.refuse(refusal)

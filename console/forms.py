@@ -23,6 +23,7 @@ E = TypeVar("E", bound=StrEnum)
 # The helpdesk's refusals, by key, in the reader's language.
 REFUSALS: dict[str, Any] = {
     "closure_ends_before_start": _("a closure must end after it starts"),
+    "closure_in_past": _("%(day)s is past: a closure is for today or later"),
     "no_such_closure": _("no such closure"),
     "unknown_schedule": _("unknown schedule %(schedule)s"),
     "override_ends_in_past": _("the switch must end later than now"),

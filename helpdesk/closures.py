@@ -30,11 +30,22 @@ def upcoming_closures(session: Session, today: date) -> Sequence[Closure]:
 
 
 def add_closure(
-    session: Session, day: date, from_time: time | None, until_time: time | None, reason: str
+    session: Session,
+    day: date,
+    from_time: time | None,
+    until_time: time | None,
+    reason: str,
+    *,
+    today: date,
 ) -> Closure:
-    """Close the company on ``day``: all day, from a time, until a time, or between two."""
+    """Close the company on ``day``: all day, from a time, until a time, or between two. A day
+    already past is refused: the line would never follow it, nor the page list it."""
     if from_time is not None and until_time is not None and until_time <= from_time:
         raise Refused("closure_ends_before_start", "a closure must end after it starts")
+    if day < today:
+        raise Refused(
+            "closure_in_past", "%(day)s is past: a closure is for today or later", day=day
+        )
     closure = Closure(day=day, from_time=from_time, until_time=until_time, reason=_reason(reason))
     session.add(closure)
     session.flush()

@@ -166,6 +166,15 @@ def test_a_switch_ending_at_a_time_the_spring_change_skipped_is_refused(
     assert db.scalars(select(ScheduleOverride)).all() == []
 
 
+def test_a_closure_on_a_day_already_past_is_refused(desk: Flask, db: Session) -> None:
+    form = {"day": "2026-11-30", "from_time": "", "until_time": "", "reason": "Inventaire"}
+    with signed_in_at(desk, HELENE, at(2026, 12, 1, 10)) as helene:
+        helene.post(PAGE, form, page=PAGE)
+        page = helene.text(PAGE)
+    assert "Refusé : le 30 novembre 2026 est passé" in page
+    assert db.scalars(select(Closure)).all() == []
+
+
 def test_a_closure_without_its_day_is_refused_by_name(helene: Staff, db: Session) -> None:
     helene.post(PAGE, {"day": "", "from_time": "", "until_time": ""}, page=PAGE)
     assert "Refusé : une date est nécessaire" in helene.text(PAGE)
