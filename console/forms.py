@@ -118,6 +118,13 @@ REFUSALS: dict[str, Any] = {
     "no_client_to_charge": _("ticket %(number)s has no client to charge"),
     "other_client": _("ticket %(number)s belongs to another client"),
     "end_before_start": _("end: the end is not after the start"),
+    "minutes_disagree": _(
+        "minutes: %(value)s, but the start and the end make %(n)d: give one or the other"
+    ),
+    "work_in_future": _("end: the work ends in the future"),
+    "work_before_ticket": _(
+        "start: the work starts before ticket %(number)s was opened, on %(day)s"
+    ),
     "minutes_needed": _("minutes: give the minutes worked, or a start and an end"),
     "onsite_needs_distance": _("distance: on-site work needs the site's distance from downtown"),
     "say_why": _("%(field)s: say why"),

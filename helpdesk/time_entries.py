@@ -37,6 +37,8 @@ from models import (
 )
 
 REASON_MAX_CHARS = 500
+# Work typed as ending a few minutes from now is a technician finishing a call; later, a typo.
+FUTURE_GRACE = timedelta(minutes=5)
 # The console and the CLI may say "ddm", the policy's word for a change request.
 CATEGORY_WORDS = {"ddm": WorkCategory.CHANGE_REQUEST}
 
@@ -153,7 +155,9 @@ def check(session: Session, form: EntryForm, *, allow_closed: bool) -> Checked:
     kind = _word(WorkKind, "kind", form.kind)
     category = _word(WorkCategory, "category", form.category, CATEGORY_WORDS)
     urgency = _urgency(ticket, form)
-    started_at, minutes = _duration(form, current_time(session))
+    now = current_time(session)
+    started_at, minutes = _duration(form, now)
+    _within_the_ticket(ticket, form, started_at + timedelta(minutes=minutes), now)
     return Checked(
         ticket, client, kind, category, urgency, started_at, minutes, _distance(form, kind, client)
     )
@@ -254,19 +258,46 @@ def _elapsed(start: datetime, end: datetime) -> timedelta:
 
 
 def _duration(form: EntryForm, now: datetime) -> tuple[datetime, int]:
-    """(start, raw minutes) from minutes or from start and end; more than a day is refused."""
+    """(start, raw minutes) from minutes or from start and end; more than a day is refused, and
+    minutes that say otherwise than the start and end beside them."""
     if form.started_at is not None and form.ended_at is not None:
         seconds = _elapsed(form.started_at, form.ended_at).total_seconds()
         if seconds <= 0:
             raise InvalidEntry("end_before_start", "ended_at: the end is not after the start")
         # A started minute is a minute worked.
-        return form.started_at, _minutes(math.ceil(seconds / 60))
+        minutes = _minutes(math.ceil(seconds / 60))
+        if form.minutes is not None and form.minutes != minutes:
+            raise InvalidEntry(
+                "minutes_disagree",
+                "minutes: %(value)s, but the start and the end make %(n)d: give one or the other",
+                value=form.minutes,
+                n=minutes,
+            )
+        return form.started_at, minutes
     if form.minutes is None:
         raise InvalidEntry(
             "minutes_needed", "minutes: give the minutes worked, or a start and an end"
         )
     minutes = _minutes(form.minutes)
     return form.started_at or now - timedelta(minutes=minutes), minutes
+
+
+def _within_the_ticket(ticket: Ticket, form: EntryForm, ends: datetime, now: datetime) -> None:
+    """Work is posted once done, on the ticket it was done for: an end still to come, or a
+    typed start before the ticket's day (a year typed wrong: 1900), is refused."""
+    if ends > now + FUTURE_GRACE:
+        raise InvalidEntry("work_in_future", "ended_at: the work ends in the future")
+    if form.started_at is None:
+        return
+    zone = form.started_at.tzinfo
+    opened = ticket.created_at.astimezone(zone).date()
+    if form.started_at.date() < opened:
+        raise InvalidEntry(
+            "work_before_ticket",
+            "started_at: the work starts before ticket %(number)s was opened, on %(day)s",
+            number=ticket.number,
+            day=opened,
+        )
 
 
 def _minutes(value: object) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from helpdesk import banks
 from models import TimeEntry
 from tests.banking import BOULANGERIE, buy, client, ledger
-from tests.console_world import HELENE, KARIM, LUC, give_passwords, signed_in
+from tests.console_world import HELENE, KARIM, LUC, give_passwords, signed_in, signed_in_at
 from tests.phone import at, place_call
 
 TICKET = "/console/tickets/1001"
@@ -100,14 +100,15 @@ def test_a_refused_entry_says_why_and_keeps_the_ledger(desk: Flask, db: Session)
 def test_a_start_and_an_end_across_the_autumn_change_preview_the_real_time_worked(
     desk: Flask,
 ) -> None:
-    luc = signed_in(desk, LUC)
+    # The clocks fall back at 2:00 on 2027-11-07: 22:00 to 4:00 is seven hours of work.
     night = {
         **WORK,
         "minutes": "",
-        "started_at": "2026-10-31T22:00",
-        "ended_at": "2026-11-01T04:00",
+        "started_at": "2027-11-06T22:00",
+        "ended_at": "2027-11-07T04:00",
     }
-    page = luc.post(f"{TICKET}/time/preview", night, page=TICKET).get_data(as_text=True)
+    with signed_in_at(desk, LUC, at(2027, 11, 7, 9)) as luc:
+        page = luc.post(f"{TICKET}/time/preview", night, page=TICKET).get_data(as_text=True)
     assert _dd(page, "raw") == "7 h"
 
 
@@ -122,6 +123,20 @@ def test_a_time_the_spring_change_skipped_is_refused_as_such(desk: Flask, db: Se
     response = luc.post(f"{TICKET}/time", skipped, page=TICKET)
     assert response.status_code == 422
     assert "2027-03-14T02:30 n&#39;a pas existé" in response.get_data(as_text=True)
+    assert ledger(db, BOULANGERIE) == [("purchase", 60)]
+
+
+def test_work_typed_in_a_year_before_the_ticket_is_refused_in_the_technicians_words(
+    desk: Flask, db: Session
+) -> None:
+    typo = {**WORK, "minutes": "", "started_at": "1900-01-01T10:00", "ended_at": "1900-01-01T11:00"}
+    with signed_in_at(desk, LUC, at(2026, 12, 1, 15)) as luc:
+        response = luc.post(f"{TICKET}/time", typo, page=TICKET)
+    assert response.status_code == 422
+    assert (
+        "début : la saisie commence avant l&#39;ouverture du billet 1001, le 1 décembre 2026"
+        in response.get_data(as_text=True)
+    )
     assert ledger(db, BOULANGERIE) == [("purchase", 60)]
 
 

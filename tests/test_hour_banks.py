@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -161,15 +161,21 @@ def test_a_site_at_exactly_25_km_is_inside_the_free_radius(db: Session, context:
     assert entry.travel_billed_minutes == 0
 
 
+def _opened_before_and_posted_after(
+    db: Session, context: Context, entry: dict[str, object], start: datetime, end: datetime
+) -> TimeEntry:
+    """Work typed with its start and end: the ticket opened that morning, the time posted
+    once the work is done."""
+    with time_machine.travel(start.replace(hour=0, minute=5), tick=False):
+        ticket = open_ticket(db, context)
+    with time_machine.travel(end + timedelta(hours=1), tick=False):
+        return _post(db, form(ticket, luc(db), started_at=start, ended_at=end, **entry))
+
+
 def test_the_duration_may_be_given_as_a_start_and_an_end(db: Session, context: Context) -> None:
-    ticket = open_ticket(db, context)
     start = at(2026, 12, 1, 9, 0)
-    entry = _post(
-        db,
-        form(
-            ticket, luc(db), minutes=None, started_at=start, ended_at=start + timedelta(minutes=47)
-        ),
-    )
+    end = start + timedelta(minutes=47)
+    entry = _opened_before_and_posted_after(db, context, {"minutes": None}, start, end)
     assert (entry.minutes, entry.billed_minutes, entry.started_at) == (47, 60, start)
 
 
@@ -191,9 +197,8 @@ def test_a_start_and_an_end_across_a_change_of_the_clocks_count_the_real_time_wo
     ended: tuple[int, ...],
     worked: int,
 ) -> None:
-    ticket = open_ticket(db, context)
-    entry = _post(
-        db, form(ticket, luc(db), minutes=None, started_at=at(*started), ended_at=at(*ended))
+    entry = _opened_before_and_posted_after(
+        db, context, {"minutes": None}, at(*started), at(*ended)
     )
     assert entry.minutes == worked
 
@@ -313,6 +318,40 @@ def test_a_bad_entry_is_refused_with_what_is_wrong_and_the_ledger_unchanged(
     db.rollback()
     assert ledger(db, BOULANGERIE) == [("purchase", 120)]
     assert db.scalars(select(TimeEntry)).all() == []
+
+
+MISTIMED_ENTRIES = [
+    # A year typed wrong: the work would start before the ticket was opened.
+    (
+        {"minutes": None, "started_at": at(1900, 1, 1, 10), "ended_at": at(1900, 1, 1, 11)},
+        "started_at: the work starts before ticket {number} was opened, on 2026-12-01",
+    ),
+    # At 11:00, work until noon is not done yet.
+    (
+        {"minutes": None, "started_at": at(2026, 12, 1, 10), "ended_at": at(2026, 12, 1, 12)},
+        "ended_at: the work ends in the future",
+    ),
+    (
+        {"minutes": 30, "started_at": at(2026, 12, 1, 9), "ended_at": at(2026, 12, 1, 10)},
+        "minutes: 30, but the start and the end make 60: give one or the other",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fields", "message"), MISTIMED_ENTRIES)
+def test_work_posted_at_a_time_it_cannot_have_been_done_is_refused(
+    db: Session, context: Context, fields: dict[str, object], message: str
+) -> None:
+    buy(db, BOULANGERIE, 2)
+    with time_machine.travel(at(2026, 12, 1, 8), tick=False):
+        ticket = open_ticket(db, context)
+    with (
+        time_machine.travel(at(2026, 12, 1, 11), tick=False),
+        pytest.raises(InvalidEntry, match=message.format(number=ticket.number)),
+    ):
+        time_entries.post(db, form(ticket, luc(db), **fields), luc(db), low_minutes=LOW)
+    db.rollback()
+    assert ledger(db, BOULANGERIE) == [("purchase", 120)]
 
 
 def test_an_entry_on_a_closed_ticket_is_refused(db: Session, context: Context) -> None:
