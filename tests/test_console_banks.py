@@ -126,6 +126,15 @@ def test_a_time_the_spring_change_skipped_is_refused_as_such(desk: Flask, db: Se
     assert ledger(db, BOULANGERIE) == [("purchase", 60)]
 
 
+def test_a_time_entrys_note_shows_on_the_ticket_and_in_the_bank(desk: Flask) -> None:
+    luc = signed_in(desk, LUC)
+    luc.post(f"{TICKET}/time", {**WORK, "note": "Diagnostic du pilote <b>"}, page=TICKET)
+    note = '<div class="entry-note">Diagnostic du pilote &lt;b&gt;</div>'
+    assert note in luc.text(TICKET)
+    helene = signed_in(desk, HELENE)
+    assert note in helene.text(f"/console/banks/{BOULANGERIE}")
+
+
 def test_work_typed_in_a_year_before_the_ticket_is_refused_in_the_technicians_words(
     desk: Flask, db: Session
 ) -> None:
