@@ -117,6 +117,8 @@ def index() -> ResponseReturnValue:
         weekdays=weekdays(),
         heat=heat(board.per_hour),
         presets=presets(today),
+        unreadable=stats.unreadable(request.args),
+        shortened=stats.shortened(request.args, period),
         lines=[line.value for line in Line],
         buckets=[name for _bound, name in stats.RESPONSE_BUCKETS],
     )

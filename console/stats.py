@@ -105,6 +105,17 @@ def _day(raw: str | None, default: date) -> date:
     return inputs.day(raw or "") or default  # year 9999 too: the default period
 
 
+def unreadable(args: Mapping[str, str]) -> list[str]:
+    """The period's fields given but not read as days (the page says they were ignored)."""
+    return [name for name in ("from", "to") if args.get(name) and inputs.day(args[name]) is None]
+
+
+def shortened(args: Mapping[str, str], period: Period) -> bool:
+    """Whether the period asked for was longer than a year, and so cut to its last year."""
+    asked = [inputs.day(args.get(name) or "") for name in ("from", "to")]
+    return any(day is not None and day < period.first for day in asked)
+
+
 @dataclass(frozen=True)
 class Promises:
     kept: int = 0

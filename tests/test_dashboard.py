@@ -164,6 +164,21 @@ def test_presets_link_to_yesterday_the_last_7_days_and_this_month(week: Flask, d
     assert "?from=2026-12-01&amp;to=2026-12-03" in presets  # this month
 
 
+def test_the_dashboard_says_when_it_ignored_a_date_or_shortened_the_period(
+    week: Flask, db: Session
+) -> None:
+    give_passwords(db)
+    with time_machine.travel(at(2026, 12, 3, 9, 30), tick=False):
+        helene = _supervisor(week)
+        bad = helene.text("/console/dashboard/?from=2026-13-45&to=2026-12-02")
+        long = helene.text("/console/dashboard/?from=2020-01-01&to=2026-12-02")
+        plain = helene.text("/console/dashboard/?from=2026-12-01&to=2026-12-02")
+    assert "Ignorés (illisibles) : from" in bad
+    assert "Une période compte au plus un an : sa dernière année est affichée." in long
+    assert 'name="from" value="2025-12-02"' in long  # 366 days, the last one included
+    assert "Ignorés" not in plain and "au plus un an" not in plain
+
+
 def _supervisor(app: Flask) -> Staff:
     helene = Staff(app)
     helene.sign_in(HELENE)
