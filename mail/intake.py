@@ -295,7 +295,8 @@ def take(
         reopen_within = timedelta(days=settings.reopen_days)
         if not _answer_opens_a_new_ticket(session, ticket, contact, reopen_within):
             return _reply(session, hours, row, ticket, message, reopen_within)
-        line = ticket.priority
+        # The new request's line is the address it was written to, as for any request: an
+        # answer to an urgent ticket goes to the urgent address its mail came from.
     elif ticket is not None:  # more from whoever wrote a message to verify: on it, unanswered
         return _reply(session, hours, row, ticket, message, timedelta(0))
     if contact is not None and contact.authorized and trusted:

@@ -311,6 +311,23 @@ def test_the_client_answering_a_closed_ticket_opens_a_new_ticket_that_follows_it
     assert TicketEventKind.FOLLOWS in [event.kind for event in follow.events]
 
 
+def test_a_new_ticket_following_a_closed_one_takes_the_line_it_was_written_to(
+    mail_app: Flask, db: Session
+) -> None:
+    first = letter(to=URGENT)
+    ticket = _ticket(mail_app, db, first)
+    assert ticket.priority == Line.URGENT
+    technician = db.scalars(select(StaffMember)).first()
+    assert technician is not None
+    tickets.close(ticket, technician.id, reopen_within=REOPEN)
+    db.commit()
+    message_id = email.message_from_bytes(first)["Message-ID"]
+    through_http(mail_app, letter(subject="Re: une autre question", In_Reply_To=message_id))
+    db.expire_all()
+    follow = db.scalars(select(Ticket).where(Ticket.number == 1002)).one()
+    assert follow.priority == Line.REGULAR  # written to the regular address
+
+
 def _resolved_on_december_1(app: Flask, db: Session) -> Ticket:
     """Ticket 1001, opened by email on December 1 at 10:00 and resolved at once."""
     with time_machine.travel(at(2026, 12, 1, 10), tick=False):
