@@ -59,6 +59,8 @@ def month_bounds(year: int, month: int, zone: ZoneInfo) -> tuple[datetime, datet
     """The month's first instant and the next month's, in Montreal time."""
     if not 1 <= month <= 12:
         raise InvalidEntry("bad_month", "month: %(value)s is not between 1 and 12", value=month)
+    if not date.min.year <= year < date.max.year:  # year 0, or 9999 whose next month is 10000
+        raise InvalidEntry("bad_year", "year: %(value)s is not a year of statements", value=year)
     first = datetime.combine(date(year, month, 1), time(), zone)
     after = date(year + month // 12, month % 12 + 1, 1)
     return first, datetime.combine(after, time(), zone)

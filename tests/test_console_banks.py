@@ -240,6 +240,12 @@ def test_a_supervisor_corrects_an_entry(desk: Flask, db: Session) -> None:
     ]
 
 
+@pytest.mark.parametrize("month", ["0000-01", "9999-12", "2026-13", "0000-01.csv", "9999-12.csv"])
+def test_a_statement_for_a_month_that_cannot_be_is_not_found(desk: Flask, month: str) -> None:
+    helene = signed_in(desk, HELENE)
+    assert helene.get(f"/console/banks/{BOULANGERIE}/statements/{month}").status_code == 404
+
+
 def test_the_statement_page_and_its_csv(desk: Flask, db: Session) -> None:
     with time_machine.travel(at(2026, 12, 2, 10), tick=False):
         signed_in(desk, LUC).post(f"{TICKET}/time", WORK, page=TICKET)
