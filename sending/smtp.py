@@ -13,8 +13,9 @@ import smtplib
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 from urllib.parse import unquote, urlparse
 
 from mail.reading import OWN_HEADER
@@ -84,6 +85,7 @@ def compose(settings: Settings, letter: Letter) -> EmailMessage:
     message = EmailMessage()
     sender = letter.sender or settings.mail_from
     message["From"], message["To"], message["Subject"] = sender, letter.to, letter.subject
+    message["Date"] = format_datetime(datetime.now(UTC))  # RFC 5322 asks for it; clients sort by it
     message["Auto-Submitted"] = "auto-replied" if letter.in_reply_to else "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     domain = settings.mail_from.rpartition("@")[2] or None

@@ -158,6 +158,7 @@ def test_the_acknowledgement_is_an_auto_reply_whose_message_id_is_kept_for_threa
     assert ack["Auto-Submitted"] == "auto-replied"
     assert ack["X-Auto-Response-Suppress"] == "All"
     assert ack["X-AltiLogix-Ticket"] == "1001"
+    assert ack["Date"].datetime == TUESDAY_10H  # when it left: mail programs sort by it
     assert ack["In-Reply-To"] == ack["References"] == f"<{intake.message_id}>"
     ours = str(ack["Message-ID"]).strip("<>")
     assert ours.endswith("@altilogix.example")
