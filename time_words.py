@@ -61,6 +61,12 @@ def day_and_date(day: date, language: str) -> str:
     return f"{weekday}, {month} {day.day}"
 
 
+def full_date(day: date, language: str) -> str:
+    """A date with its year, in writing: "mardi 1er décembre 2026", "Tuesday, December 1, 2026"."""
+    separator = " " if language == "fr" else ", "
+    return f"{day_and_date(day, language)}{separator}{day.year}"
+
+
 # A moment with its weekday, in each language's own style; the year only when it is not this
 # year's. No all-digit date: "12-01" is January 12 to a French reader and December 1 to others.
 MOMENT_PATTERNS = {

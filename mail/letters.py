@@ -32,7 +32,7 @@ from models import (
     TicketEventKind,
     current_time,
 )
-from time_words import clock, day_and_date
+from time_words import clock, full_date
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def due(context: Context, ticket: Ticket, language: str) -> str:
     return context.client_texts.render(
         "at",
         language,
-        day=f"{day_and_date(local.date(), language)} {local.year}",
+        day=full_date(local.date(), language),
         time=clock(local.hour * 60 + local.minute, language),
     )
 

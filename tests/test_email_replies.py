@@ -145,7 +145,7 @@ def test_an_english_contact_gets_the_acknowledgement_in_english(
         "The AltiLogix Inc. technical support team\n"
         "\n"
         "Ticket number: 1001\n"
-        "Callback by: Tuesday, December 1 2026 at 2 PM (Montreal time)\n"
+        "Callback by: Tuesday, December 1, 2026 at 2 PM (Montreal time)\n"
     )
 
 
