@@ -74,7 +74,8 @@ NOTICE_TEXTS = i18n.keys(
     pager_line_urgent="",
     taken_sms="client name number",
     bank_low_subject="client",
-    bank_low_body="balance client threshold",
+    bank_low_body="address balance client threshold",
+    bank_low_staff_body="balance client threshold",
 )
 
 # Every text the helpdesk emails to clients' contacts, with the placeholders it fills in.

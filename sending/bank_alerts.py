@@ -49,7 +49,7 @@ def alert_low_balance(context: Context, client_id: int, transaction_id: int) -> 
                     contact_id=contact_id,
                     staff_member_id=staff_id,
                     sender=context.settings.mail_from if contact_id else "",
-                    **_texts(context, language, client.name, left, threshold),
+                    **_texts(context, language, client.name, left, threshold, staff_id),
                 )
                 session.add(row)
                 session.flush()
@@ -58,18 +58,28 @@ def alert_low_balance(context: Context, client_id: int, transaction_id: int) -> 
 
 
 def _texts(
-    context: Context, language: str, client: str, left: int, threshold: int
+    context: Context, language: str, client: str, left: int, threshold: int, staff_id: int | None
 ) -> dict[str, str]:
+    """The client's alert (write to us to buy hours), or the supervisors' (the client is told)."""
     render = context.notices.render
-    values = {"client": client, "balance": hours(left), "threshold": hours(threshold)}
+    values = {
+        "client": client,
+        "balance": hours(left, language),
+        "threshold": hours(threshold, language),
+        "address": context.settings.support_email_regular,
+    }
     return {
         "subject": render("bank_low_subject", language, **values),
-        "body": render("bank_low_body", language, **values),
+        "body": render("bank_low_staff_body" if staff_id else "bank_low_body", language, **values),
     }
 
 
-def hours(minutes: int) -> str:
-    """Minutes as hours and minutes, "1 h 45", the same in French and English."""
+def hours(minutes: int, language: str) -> str:
+    """Minutes as hours and minutes: "1 h 45" in French, "1 h 45 min" in English; "45 min"."""
     sign = "-" if minutes < 0 else ""
     whole, rest = divmod(abs(minutes), 60)
-    return f"{sign}{whole} h {rest:02d}" if rest else f"{sign}{whole} h"
+    if not whole:
+        return f"{sign}{rest} min"
+    if not rest:
+        return f"{sign}{whole} h"
+    return f"{sign}{whole} h {rest:02d}" if language == "fr" else f"{sign}{whole} h {rest} min"

@@ -57,6 +57,31 @@ def test_the_alert_says_the_balance_and_the_threshold_in_the_readers_language(
     assert "ne contient plus que 1 h 30, sous le seuil d’alerte de 2 h." in marie.body  # noqa: RUF001
 
 
+def test_the_client_is_told_where_to_write_and_the_supervisors_that_the_client_is_told(
+    db: Session, context: Context
+) -> None:
+    task = _cross(db, context)
+    bank_alerts.alert_low_balance(context, **task.args)
+    marie, helene = (
+        db.scalars(select(Notification).where(Notification.recipient == address)).one()
+        for address in ("marie@boulangerie.example", "helene@altilogix.example")
+    )
+    assert "écrivez-nous à support-regulier@altilogix.example." in marie.body
+    assert "ne pas répondre" not in marie.body
+    assert "Ses contacts autorisés en sont avisés par courriel" in helene.body
+    assert "écrivez-nous" not in helene.body
+
+
+@pytest.mark.parametrize(
+    ("minutes", "french", "english"),
+    [(90, "1 h 30", "1 h 30 min"), (45, "45 min", "45 min"), (120, "2 h", "2 h")],
+)
+def test_a_balance_reads_as_each_language_writes_it(
+    minutes: int, french: str, english: str
+) -> None:
+    assert (bank_alerts.hours(minutes, "fr"), bank_alerts.hours(minutes, "en")) == (french, english)
+
+
 def test_an_alert_run_twice_sends_each_message_once(db: Session, context: Context) -> None:
     task = _cross(db, context)
     bank_alerts.alert_low_balance(context, **task.args)
