@@ -82,6 +82,7 @@ LABELS: dict[str, Any] = {
     "no_promise": _("no promise"),
     "reached_on_time": _("client reached on time"),
     "reached_late": _("client reached late"),
+    "settled_unreached": _("settled without reaching the client"),
     # why a schedule is closed (routing.calendar.Reason; "after_hours" is above)
     "manual": _("switched by a supervisor"),
     "closure": _("company closure"),

@@ -103,6 +103,7 @@ REFUSALS: dict[str, Any] = {
         "%(field)s: %(value)s did not exist, the clocks having moved forward an hour"
     ),
     "bad_month": _("month: %(value)s is not between 1 and 12"),
+    "bad_year": _("year: %(value)s is not a year of statements"),
     "invoice_required": _("invoice: the invoice reference is required"),
     "invoice_too_long": _("invoice: at most %(n)d characters"),
     "bought_in_future": _("purchase date: %(day)s is in the future"),

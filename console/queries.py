@@ -104,7 +104,11 @@ def _aim(hours: BusinessHours, ticket: Ticket, now: datetime) -> Aim | None:
 
 def _deadline(clock: Clocks, ticket: Ticket) -> Deadline:
     return clock.deadline(
-        ticket.priority.value, ticket.sla_due_at, ticket.first_response_at, ticket.to_verify
+        ticket.priority.value,
+        ticket.sla_due_at,
+        ticket.first_response_at,
+        ticket.to_verify,
+        settled=ticket.status != TicketStatus.OPEN,
     )
 
 

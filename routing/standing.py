@@ -26,6 +26,7 @@ class Standing(StrEnum):
     AT_RISK = "at_risk"
     LATE = "late"
     NO_PROMISE = "no_promise"  # a message to verify, or a ticket without a deadline
+    SETTLED = "settled_unreached"  # resolved or closed before anybody reached the client
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,20 @@ class Clocks:
     warnings: Mapping[str, timedelta]
 
     def deadline(
-        self, line: str, due: datetime | None, reached: datetime | None, to_verify: bool
+        self,
+        line: str,
+        due: datetime | None,
+        reached: datetime | None,
+        to_verify: bool,
+        settled: bool = False,
     ) -> Deadline:
+        """``settled``: the ticket is resolved or closed; unreached, no clock runs for it."""
         if to_verify or due is None:
             return Deadline(due, None, Standing.NO_PROMISE)
         if reached is not None:
             return self._reached(line, due, reached)
+        if settled:
+            return Deadline(due, None, Standing.SETTLED)
         left = business_left(self.calendars[line], self.now, due)
         return Deadline(due, left, standing(self.now, due, left, self.warnings[line]))
 

@@ -188,6 +188,17 @@ def test_resolve_close_and_reopen(desk: Flask, db: Session) -> None:
     assert ticket.events[-1].data == {"why": "the error came back"}
 
 
+def test_a_ticket_closed_before_the_client_was_reached_shows_no_running_clock(
+    desk: Flask,
+) -> None:
+    with signed_in_at(desk, LUC, at(2026, 12, 1, 10, 30)) as luc:
+        luc.post("/console/tickets/1001/close", CONFIRMED)
+        page = unescape(luc.text("/console/tickets/1001"))
+    deadline = page.split("<dt>Échéance</dt><dd>")[1].split("</dd>")[0]
+    assert "réglé sans que le client soit joint" in deadline
+    assert 'class="left"' not in deadline
+
+
 def test_a_ticket_reopened_by_the_clients_email_says_so_in_the_readers_language(
     desk: Flask, db: Session
 ) -> None:
