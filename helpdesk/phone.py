@@ -542,11 +542,13 @@ def call_ended(session: Session, call: Call, status: str, duration: str) -> None
 
 
 def queue_follow_up(session: Session, call: Call) -> None:
-    """Queue the follow-up of the call's support ticket (once), unless a technician took it."""
-    if call.ticket_id is None or call.outcome == CallOutcome.CONNECTED:
+    """Queue the follow-up of the call's support ticket (once): its written confirmation and,
+    unless a technician took the call, its callback. A call a technician took is confirmed as
+    soon as it ends, not when the safety net comes round."""
+    if call.ticket_id is None:
         return
     ticket = session.get(Ticket, call.ticket_id)
     if ticket is None or ticket.to_verify:
         return
-    if tasks.follow_up(session, ticket.id):
+    if tasks.follow_up(session, ticket.id) and call.outcome != CallOutcome.CONNECTED:
         calllog.record(call, CallEventKind.CALLBACK_QUEUED)

@@ -437,6 +437,16 @@ def test_an_acknowledgement_job_run_twice_sends_once(
     assert len(to(smtp_inbox, "marie.tremblay@boulangerie.example")) == 1
 
 
+def test_a_cata_call_a_technician_took_is_confirmed_once_the_call_ends(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10, 2), press="7", techs=("accept",))
+    with time_machine.travel(at(2026, 12, 1, 10, 4), tick=False):  # before the safety net
+        run_due_tasks(sending)
+    [confirmation] = to(smtp_inbox, "marie.tremblay@boulangerie.example")
+    assert "vous a parlé à 10 h 02" in plain(confirmation)
+
+
 def test_a_cata_call_a_technician_took_is_confirmed_as_a_conversation_with_no_promise(
     phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox
 ) -> None:
