@@ -31,6 +31,7 @@ from models import (
     ContactPhone,
     StaffMember,
     Ticket,
+    TicketEvent,
     TicketEventKind,
     current_time,
 )
@@ -45,6 +46,13 @@ class Attempt(StrEnum):
 
     NO_ANSWER = "no_answer"
     VOICEMAIL = "voicemail"  # a message was left on the client's voicemail
+
+
+# The client's notice of each way a call can fail to reach them.
+ATTEMPT_NOTICES = {
+    Attempt.NO_ANSWER: Intervention.CALLBACK_NO_ANSWER,
+    Attempt.VOICEMAIL: Intervention.CALLBACK_VOICEMAIL,
+}
 
 
 class CallbackRefused(Refused):
@@ -246,9 +254,11 @@ def client_not_reached(
     calllog.record(call, CallEventKind.CALLBACK_CLIENT_NOT_REACHED, dial_status=dial_status)
     ticket = session.get(Ticket, request.ticket_id)
     assert ticket is not None
-    tickets.note(
+    event = tickets.note(
         ticket, TicketEventKind.CALLBACK_NOT_REACHED, request.staff_member_id, status=dial_status
     )
+    if request.state != CallbackState.REACHED:
+        _announce_attempt(ticket, event, Attempt.NO_ANSWER)
 
 
 def leg_ended(request: CallbackRequest, call: Call, status: str, duration: str) -> None:
@@ -284,5 +294,18 @@ def called_back_from_own_phone(ticket: Ticket, staff_member_id: int, moment: dat
 
 def attempt_from_own_phone(ticket: Ticket, staff_member_id: int, outcome: Attempt) -> None:
     """A technician tried to call the client from their own phone and did not reach them: the
-    attempt stays on the ticket (no first response, nothing sent)."""
-    tickets.note(ticket, TicketEventKind.CALLBACK_ATTEMPT, staff_member_id, outcome=outcome.value)
+    attempt stays on the ticket (no first response), and the client is told of it."""
+    event = tickets.note(
+        ticket, TicketEventKind.CALLBACK_ATTEMPT, staff_member_id, outcome=outcome.value
+    )
+    _announce_attempt(ticket, event, outcome)
+
+
+def _announce_attempt(ticket: Ticket, event: TicketEvent, outcome: Attempt) -> None:
+    """The client's notice of a call that did not reach them (the policy: a notice for each
+    intervention): we tried, and left a message if we did. One per history entry."""
+    session = object_session(ticket)
+    assert session is not None, "the ticket must belong to a session"
+    session.flush()  # the entry's id names the intervention
+    kind = ATTEMPT_NOTICES[outcome]
+    interventions.announce(ticket, kind, f"event-{event.id}")

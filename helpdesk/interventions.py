@@ -16,6 +16,8 @@ from models import Ticket
 
 class Intervention(StrEnum):
     CALLBACK = "callback"  # a technician's callback reached the client
+    CALLBACK_NO_ANSWER = "callback_no_answer"  # the client's phone rang, nobody answered
+    CALLBACK_VOICEMAIL = "callback_voicemail"  # a message was left on the client's voicemail
     NOTE = "note"  # a public note
     RESOLVED = "resolved"
     CLOSED = "closed"

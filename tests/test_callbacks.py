@@ -146,6 +146,9 @@ def test_a_client_who_does_not_answer_leaves_the_ticket_waiting(
     assert "Le client n'a pas répondu." in done.get_data(as_text=True)
     db.refresh(ticket)
     assert ticket.first_response_at is None
+    told = select(OutboxTask.args).where(OutboxTask.task == "ticket.notify_contact")
+    notices = db.scalars(told).all()
+    assert [n["kind"] for n in notices] == ["callback_no_answer"]  # the client is told we tried
 
 
 def test_the_command_queues_a_callback(phone_app: Flask, db: Session) -> None:

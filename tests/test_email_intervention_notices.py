@@ -203,6 +203,28 @@ def test_a_callback_that_reached_the_client_is_a_notice(
     assert db.scalars(select(CallbackRequest)).one().state == "reached"
 
 
+@pytest.mark.parametrize(
+    ("outcome", "said"),
+    [
+        (callbacks.Attempt.NO_ANSWER, "au sujet de votre billet 1001, sans réponse."),
+        (callbacks.Attempt.VOICEMAIL, "au sujet de votre billet 1001 et vous a laissé un message"),
+    ],
+)
+def test_a_call_that_did_not_reach_the_client_is_a_notice_that_says_we_tried(
+    sending: Context, smtp_inbox: SmtpInbox, outcome: callbacks.Attempt, said: str
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+
+    def tried(_s: Session, ticket: Ticket, staff_id: int) -> None:
+        callbacks.attempt_from_own_phone(ticket, staff_id, outcome)
+
+    act(sending, tried)
+    [notice] = smtp_inbox.messages
+    assert "Un technicien d’AltiLogix a tenté de vous joindre par téléphone " + said in plain(
+        notice
+    )
+
+
 def test_an_english_contact_reads_the_notice_in_english(
     sending: Context, smtp_inbox: SmtpInbox
 ) -> None:
