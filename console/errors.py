@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 
 from flask import Flask, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext
+from flask_babel import format_decimal, lazy_gettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from console import auth, filters
+from console import auth, filters, forms
 from console.access import SessionEnded, current_viewer
 from web import inputs, limits
 
@@ -48,6 +48,14 @@ REFUSED_INPUT = _(
     "The form held a character the console cannot keep (a control character), a text too long "
     "or a date out of range: nothing was changed."
 )
+# What was wrong, by kind (web.inputs.Problem), naming the field.
+REFUSED_INPUT_KINDS: dict[str, Any] = {
+    "control": _(
+        "%(field)s: a character the console cannot keep (a control character). Nothing was changed."
+    ),
+    "too_long": _("%(field)s: the text is longer than %(n)s characters. Nothing was changed."),
+    "date": _("%(field)s: the date is not in a possible year. Nothing was changed."),
+}
 # The fields a person types (the others are choices: a visibility, an outcome), shown back
 # under their own name, to copy; the draft keeps every field, to fill the form again.
 TYPED_FIELDS: dict[str, Any] = {
@@ -78,6 +86,16 @@ def register(app: Flask) -> None:
     app.register_error_handler(SessionEnded, _form_expired)
 
 
+def _refused_input(problem: inputs.Problem) -> str:
+    """Which field was refused, and why, in the reader's words."""
+    words = REFUSED_INPUT_KINDS.get(problem.kind)
+    if words is None or not problem.field:
+        return str(REFUSED_INPUT)
+    field = TYPED_FIELDS.get(problem.field) or forms.FIELD_NAMES.get(problem.field, problem.field)
+    longest = format_decimal(inputs.LONGEST_FORM_VALUE)
+    return str(words) % {"field": field, "n": longest}
+
+
 def _page(error: HTTPException) -> ResponseReturnValue:
     if not request.path.startswith("/console"):
         return error
@@ -87,7 +105,7 @@ def _page(error: HTTPException) -> ResponseReturnValue:
     why = error.description if _told(error) else ""
     typed: dict[str, str] = {}
     if isinstance(error, inputs.InputRefused):  # words for the reader, and what they typed
-        why = str(REFUSED_INPUT)
+        why = _refused_input(error.problem)
         typed = {name: inputs.clean(value, inputs.LONGEST_FORM_VALUE) for name, value in _typed()}
     title, hint = TITLES.get(code, TITLES[400]), HINTS.get(code, "")
     if code == 404 and (request.endpoint or "").startswith("tickets."):

@@ -101,6 +101,7 @@ def render_ticket(
         preview=preview,
         time_error=error,
         reopen_days=context.settings.reopen_days,
+        note_max_chars=tickets.NOTE_MAX_CHARS,
         acts=acts,
     )
     return html, 422 if error else 200

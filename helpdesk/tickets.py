@@ -39,6 +39,8 @@ from routing.config import BusinessHours
 
 TICKET_COUNTER = "ticket"
 FIRST_NUMBER = 1001
+# The longest note a technician may write (a pasted log fits).
+NOTE_MAX_CHARS = 10_000
 
 
 @dataclass(frozen=True)
@@ -187,9 +189,9 @@ def add_note(ticket: Ticket, staff_member_id: int, text: str, *, public: bool) -
     """A technician's note; a public one is meant for the client too, and emailed to them."""
     if not text.strip():
         raise Refused("empty_note", "a note needs some text")
-    event = note(
-        ticket, TicketEventKind.NOTE, staff_member_id, text=text.strip()[:10_000], public=public
-    )
+    if len(text.strip()) > NOTE_MAX_CHARS:  # refused, not cut: the end of a note matters too
+        raise Refused("note_too_long", "a note is at most %(n)d characters", n=NOTE_MAX_CHARS)
+    event = note(ticket, TicketEventKind.NOTE, staff_member_id, text=text.strip(), public=public)
     if public:
         _announce(ticket, Intervention.NOTE, event)
 

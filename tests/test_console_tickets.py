@@ -172,6 +172,15 @@ def test_call_back_now_queues_a_callback_for_my_mobile(desk: Flask, db: Session)
     assert request.staff_member_id == staff_id(db, LUC)
 
 
+def test_a_note_too_long_is_refused_whole_not_cut(desk: Flask, db: Session) -> None:
+    luc = signed_in(desk, LUC)
+    page = luc.text("/console/tickets/1001")
+    assert '<textarea name="text" rows="3" maxlength="10000" required>' in page
+    luc.post("/console/tickets/1001/notes", {"text": "x" * 10_001})
+    assert "Refusé : une note compte au plus 10000 caractères" in luc.text("/console/tickets/1001")
+    assert "note" not in _kinds(_ticket(db))
+
+
 def test_resolve_close_and_reopen(desk: Flask, db: Session) -> None:
     luc = signed_in(desk, LUC)
     luc.post("/console/tickets/1001/resolve", CONFIRMED)

@@ -8,6 +8,7 @@ signs them. The mail hook is left to the mail reader's own bounds (its tests).
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 from typing import Any
@@ -317,8 +318,30 @@ def test_a_console_note_with_a_control_character_is_refused_in_words_with_the_te
     answer = luc.post("/console/tickets/1001/notes", {"text": "Ligne 1\x0bligne 2"})
     page = answer.get_data(as_text=True)
     assert answer.status_code == 400
-    assert "un caractère que la console ne peut pas garder" in page
+    assert "Note : un caractère que la console ne peut pas garder" in page
     assert "Ligne 1ligne 2</textarea>" in page  # to copy, cleaned
+
+
+def test_a_console_note_too_long_is_refused_naming_the_field_and_the_limit(
+    fuzz_app: Flask,
+) -> None:
+    place_call(fuzz_app, at(2026, 12, 1, 10), press="6")
+    luc = signed_in(fuzz_app, LUC)
+    answer = luc.post("/console/tickets/1001/notes", {"text": "x" * 20_001})
+    assert answer.status_code == 400
+    assert "Note : le texte dépasse 20 000 caractères." in answer.get_data(as_text=True).replace(
+        "\u202f", " "
+    ).replace("\xa0", " ")
+
+
+def test_a_date_in_no_possible_year_is_refused_naming_the_field(fuzz_app: Flask) -> None:
+    helene = signed_in(fuzz_app, HELENE)
+    form = {"day": "0001-01-01", "from_time": "", "until_time": "", "reason": "Fin"}
+    answer = helene.post("/console/closures/", form)
+    assert answer.status_code == 400
+    assert "jour : la date n'est pas dans une année possible" in html.unescape(
+        answer.get_data(as_text=True)
+    )
 
 
 def test_a_counter_in_a_voice_url_that_is_no_ascii_number_is_ignored(fuzz_app: Flask) -> None:

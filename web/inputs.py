@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -37,7 +38,21 @@ SANE_YEARS = range(1900, 2200)
 
 class InputRefused(BadRequest):
     """A request refused for what it holds; ``description`` says what (in English, for logs and
-    programs; the console's error page words it for its reader and shows the typed text)."""
+    programs; the console's error page words it for its reader, from ``problem``, and shows the
+    typed text)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(description=problem.english)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with a request: ``kind`` (control, too_long, date), in which field."""
+
+    kind: str
+    field: str
+    english: str
 
 
 def install(app: Flask, exempt_blueprints: Collection[str]) -> None:
@@ -50,25 +65,26 @@ def install(app: Flask, exempt_blueprints: Collection[str]) -> None:
         if problem is None and request.method == "POST":
             problem = problem_in("", request.form.items(multi=True), line=False)
         if problem:
-            raise InputRefused(description=problem)
+            raise InputRefused(problem)
         return None
 
     app.before_request(check)
 
 
-def problem_in(path: str, values: Iterable[tuple[str, str]], *, line: bool) -> str | None:
+def problem_in(path: str, values: Iterable[tuple[str, str]], *, line: bool) -> Problem | None:
     """What is wrong with a path and its (name, value) pairs, or None."""
     control = CONTROL_IN_LINE if line else CONTROL_IN_TEXT
     longest = LONGEST_QUERY_VALUE if line else LONGEST_FORM_VALUE
     if CONTROL_IN_LINE.search(path):
-        return "a control character in the path"
+        return Problem("control", "", "a control character in the path")
     for name, value in values:
+        shown = _shown(name)
         if control.search(name) or control.search(value):
-            return f"a control character in {_shown(name)}"
+            return Problem("control", shown, f"a control character in {shown}")
         if len(name) > 200 or len(value) > longest:
-            return f"{_shown(name)} is too long"
+            return Problem("too_long", shown, f"{shown} is too long")
         if not line and not _sane_date(value):
-            return f"{_shown(name)} is not a date in a sane range"
+            return Problem("date", shown, f"{shown} is not a date in a sane range")
     return None
 
 
