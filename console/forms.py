@@ -24,6 +24,7 @@ E = TypeVar("E", bound=StrEnum)
 REFUSALS: dict[str, Any] = {
     "closure_ends_before_start": _("a closure must end after it starts"),
     "closure_in_past": _("%(day)s is past: a closure is for today or later"),
+    "closure_exists": _("this closure of %(day)s is already listed"),
     "no_such_closure": _("no such closure"),
     "unknown_schedule": _("unknown schedule %(schedule)s"),
     "override_ends_in_past": _("the switch must end later than now"),

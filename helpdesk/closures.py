@@ -46,6 +46,11 @@ def add_closure(
         raise Refused(
             "closure_in_past", "%(day)s is past: a closure is for today or later", day=day
         )
+    same = select(Closure.id).where(
+        Closure.day == day, Closure.from_time == from_time, Closure.until_time == until_time
+    )
+    if session.scalar(same.limit(1)) is not None:  # a form sent twice, or typed again
+        raise Refused("closure_exists", "this closure of %(day)s is already listed", day=day)
     closure = Closure(day=day, from_time=from_time, until_time=until_time, reason=_reason(reason))
     session.add(closure)
     session.flush()

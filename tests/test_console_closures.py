@@ -175,6 +175,16 @@ def test_a_closure_on_a_day_already_past_is_refused(desk: Flask, db: Session) ->
     assert db.scalars(select(Closure)).all() == []
 
 
+def test_the_same_closure_sent_twice_is_listed_once(desk: Flask, db: Session) -> None:
+    form = {"day": "2026-12-24", "from_time": "12:00", "until_time": "", "reason": "Veille"}
+    with signed_in_at(desk, HELENE, at(2026, 12, 1, 10)) as helene:
+        helene.post(PAGE, form, page=PAGE)
+        helene.post(PAGE, form, page=PAGE)
+        page = helene.text(PAGE)
+    assert "Refusé : cette fermeture du 24 décembre 2026 est déjà inscrite" in page
+    assert len(db.scalars(select(Closure)).all()) == 1
+
+
 def test_a_closure_without_its_day_is_refused_by_name(helene: Staff, db: Session) -> None:
     helene.post(PAGE, {"day": "", "from_time": "", "until_time": ""}, page=PAGE)
     assert "Refusé : une date est nécessaire" in helene.text(PAGE)
