@@ -24,6 +24,7 @@ from models import (
     Client,
     Contact,
     DeliveryState,
+    EmailAttachment,
     EmailMessage,
     Notification,
     NotificationChannel,
@@ -185,7 +186,8 @@ def _write(
     ids = []
     for person in people:
         language = person.language.value
-        values = facts(session, context, ticket, language) | _email_facts(email)
+        values = facts(session, context, ticket, language)
+        values |= _email_facts(session, context, email, language)
         values |= more(language) if more else {}
         wanted = [(NotificationChannel.EMAIL, person.email, subject_key, body_key)]
         if sms_key and person.mobile:
@@ -264,11 +266,26 @@ def console_link(settings: Settings, number: int) -> str:
     return f"{base}/console/tickets/{number}"
 
 
-def _email_facts(email: EmailMessage | None) -> dict[str, Any]:
+def _email_facts(
+    session: Session, context: Context, email: EmailMessage | None, language: str
+) -> dict[str, Any]:
+    """The client's email: who, its subject, its first lines, and the names of its files (the
+    console has them; a technician reading on a phone knows to look)."""
     if email is None:
         return {}
     excerpt = first_lines(email.text, email.subject, lines=40, chars=EXCERPT_CHARS)
-    return {"sender": email.from_address, "subject": email.subject, "excerpt": excerpt}
+    names = session.scalars(
+        select(EmailAttachment.filename)
+        .where(EmailAttachment.email_id == email.id)
+        .order_by(EmailAttachment.position)
+    ).all()
+    files = context.notices.render("email_files", language, names=", ".join(names))
+    return {
+        "sender": email.from_address,
+        "subject": email.subject,
+        "excerpt": excerpt,
+        "files": f"{files}\n\n" if names else "",
+    }
 
 
 def _local(moment: datetime | None, zone: ZoneInfo, language: str, year: int) -> str:

@@ -4,6 +4,8 @@ ticket; and never a mail loop."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.message import EmailMessage as MimeMessage
@@ -262,6 +264,23 @@ def test_a_technician_is_told_when_the_client_writes_on_the_ticket(
         "Le message d'erreur est E-42.\n\n"
         "Le billet dans la console : https://support.altilogix.example/console/tickets/1001\n"
     )
+
+
+def test_the_technicians_notice_names_the_files_the_client_sent(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    receive(sending, letter(sender=MARIE))
+    smtp_inbox.messages.clear()
+    reply = email.message_from_bytes(
+        letter(sender=MARIE, subject="Re: [#1001]", body="Voici les captures."),
+        _class=MimeMessage,
+        policy=email.policy.default,
+    )
+    reply.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="erreur.pdf")
+    reply.add_attachment(b"\x89PNG", maintype="image", subtype="png", filename="ecran.png")
+    receive(sending, reply.as_bytes(), at(2026, 12, 1, 10, 30))
+    [luc] = to(smtp_inbox, "luc@altilogix.example")
+    assert "Voici les captures.\n\nPièces jointes : erreur.pdf, ecran.png\n\n" in plain(luc)
 
 
 def test_a_stranger_is_answered_in_both_languages_with_no_callback_promise(
