@@ -92,8 +92,7 @@ def _refused_input(problem: inputs.Problem) -> str:
     if words is None or not problem.field:
         return str(REFUSED_INPUT)
     field = TYPED_FIELDS.get(problem.field) or forms.FIELD_NAMES.get(problem.field, problem.field)
-    longest = format_decimal(inputs.LONGEST_FORM_VALUE)
-    return str(words) % {"field": field, "n": longest}
+    return str(words) % {"field": field, "n": format_decimal(problem.limit)}
 
 
 def _page(error: HTTPException) -> ResponseReturnValue:

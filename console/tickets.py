@@ -154,14 +154,16 @@ def call_back(number: int) -> ResponseReturnValue:
 @allow(STAFF)
 def called_back(number: int) -> ResponseReturnValue:
     """From their own phone, the technician reached the client (asked first: it is the first
-    response, and the client is emailed), or tried: no answer, a voicemail (kept on the ticket)."""
+    response, and the client is emailed), or tried: no answer, a voicemail (kept on the ticket,
+    and the client is told we tried)."""
     outcome = _form("outcome")
     if outcome in set(Attempt):
 
         def tried(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
             callbacks.attempt_from_own_phone(ticket, viewer.id, Attempt(outcome))
 
-        return _act(number, Act.CALLED_BACK, tried, _("Noted: the attempt is on the ticket."))
+        done = _("Noted: the attempt is on the ticket, and the client is told by email we tried.")
+        return _act(number, Act.CALLED_BACK, tried, done)
     if not outcome:  # the form always sends one: a form changed in the browser
         forms.refuse(Refused("outcome_needed", "say what the call gave"))
         return redirect(url_for("tickets.show", number=number))

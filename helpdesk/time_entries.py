@@ -157,7 +157,8 @@ def check(session: Session, form: EntryForm, *, allow_closed: bool) -> Checked:
     urgency = _urgency(ticket, form)
     now = current_time(session)
     started_at, minutes = _duration(form, now)
-    _within_the_ticket(ticket, form, started_at + timedelta(minutes=minutes), now)
+    # In UTC: a Montreal time plus minutes would add them on the wall clock (the autumn night).
+    _within_the_ticket(ticket, form, started_at.astimezone(UTC) + timedelta(minutes=minutes), now)
     return Checked(
         ticket, client, kind, category, urgency, started_at, minutes, _distance(form, kind, client)
     )

@@ -76,8 +76,8 @@ class Clocks:
             return Deadline(due, None, Standing.NO_PROMISE)
         if reached is not None:
             return self._reached(line, due, reached)
-        if settled:
-            return Deadline(due, None, Standing.SETTLED)
+        if settled:  # no clock runs; a deadline passed unreached stays missed, as lists say
+            return Deadline(due, None, Standing.LATE if self.now >= due else Standing.SETTLED)
         left = business_left(self.calendars[line], self.now, due)
         return Deadline(due, left, standing(self.now, due, left, self.warnings[line]))
 

@@ -276,7 +276,15 @@ def _email_facts(
     excerpt = first_lines(email.text, email.subject, lines=40, chars=EXCERPT_CHARS)
     names = session.scalars(
         select(EmailAttachment.filename)
-        .where(EmailAttachment.email_id == email.id)
+        .where(
+            EmailAttachment.email_id == email.id,
+            EmailAttachment.set_aside.is_(None),  # kept: the console has it
+            # Not an image shown in the text (a signature's logo: Outlook's image001.png).
+            ~(
+                EmailAttachment.content_id.is_not(None)
+                & EmailAttachment.content_type.startswith("image/")
+            ),
+        )
         .order_by(EmailAttachment.position)
     ).all()
     files = context.notices.render("email_files", language, names=", ".join(names))

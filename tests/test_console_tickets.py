@@ -208,6 +208,15 @@ def test_a_ticket_closed_before_the_client_was_reached_shows_no_running_clock(
     assert 'class="left"' not in deadline
 
 
+def test_a_ticket_closed_unreached_after_its_deadline_stays_late(desk: Flask) -> None:
+    with signed_in_at(desk, LUC, at(2026, 12, 1, 15)) as luc:  # due at 14:00
+        luc.post("/console/tickets/1001/close", CONFIRMED)
+        page = unescape(luc.text("/console/tickets/1001"))
+    deadline = page.split("<dt>Échéance</dt><dd>")[1].split("</dd>")[0]
+    assert 'class="standing late"' in deadline
+    assert 'class="left"' not in deadline
+
+
 def test_a_ticket_reopened_by_the_clients_email_says_so_in_the_readers_language(
     desk: Flask, db: Session
 ) -> None:

@@ -334,6 +334,14 @@ def test_a_console_note_too_long_is_refused_naming_the_field_and_the_limit(
     ).replace("\xa0", " ")
 
 
+def test_a_search_too_long_is_refused_with_the_limit_of_a_search(fuzz_app: Flask) -> None:
+    luc = signed_in(fuzz_app, LUC)
+    answer = luc.get("/console/tickets/?q=" + "x" * 2_001)
+    page = answer.get_data(as_text=True).replace("\u202f", " ").replace("\xa0", " ")
+    assert answer.status_code == 400
+    assert "le texte dépasse 2 000 caractères" in page
+
+
 def test_a_date_in_no_possible_year_is_refused_naming_the_field(fuzz_app: Flask) -> None:
     helene = signed_in(fuzz_app, HELENE)
     form = {"day": "0001-01-01", "from_time": "", "until_time": "", "reason": "Fin"}

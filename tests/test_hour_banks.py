@@ -320,6 +320,19 @@ def test_a_bad_entry_is_refused_with_what_is_wrong_and_the_ledger_unchanged(
     assert db.scalars(select(TimeEntry)).all() == []
 
 
+def test_night_work_across_the_autumn_change_is_posted_minutes_after_it_ends(
+    db: Session, context: Context
+) -> None:
+    # 22:00 to 4:00 on the night the clocks fall back is seven hours, ended at 4:00: posted at
+    # 4:10, it is not "in the future".
+    start, end = at(2027, 11, 6, 22), at(2027, 11, 7, 4)
+    with time_machine.travel(at(2027, 11, 6, 21), tick=False):
+        ticket = open_ticket(db, context)
+    with time_machine.travel(at(2027, 11, 7, 4, 10), tick=False):
+        entry = _post(db, form(ticket, luc(db), minutes=None, started_at=start, ended_at=end))
+    assert entry.minutes == 7 * 60
+
+
 MISTIMED_ENTRIES = [
     # A year typed wrong: the work would start before the ticket was opened.
     (

@@ -186,6 +186,25 @@ def test_an_html_tables_cells_stay_apart_in_the_text() -> None:
     assert message.text == "Voici l'erreur :\n\nPoste\tErreur\nCAISSE-03\t« Base verrouillée »"
 
 
+def test_outlooks_table_cells_with_paragraphs_stay_on_their_row() -> None:
+    message = read_message(
+        b"From: a@client.example\nContent-Type: text/html; charset=utf-8\n\n"
+        b"<table>\n <tr>\n  <td><p class=MsoNormal>Poste</p></td>\n"
+        b"  <td><p class=MsoNormal>CAISSE-03</p></td>\n </tr>\n</table>"
+    )
+    assert isinstance(message, InboundMessage)
+    assert message.text == "Poste\tCAISSE-03"
+
+
+def test_a_byte_windows_1252_leaves_undefined_does_not_turn_latin1_text_into_replacements() -> None:
+    message = read_message(
+        b"From: a@client.example\nContent-Type: text/plain; charset=iso-8859-1\n\n"
+        b"Caf\xe9 \x81cr\xe8me\n"
+    )
+    assert isinstance(message, InboundMessage)
+    assert message.text == "Café crème"
+
+
 def test_html_only_message_becomes_text_without_scripts_or_styles() -> None:
     assert read("html_only.eml").text == (
         "Demande de support\n\nNom : Hélène Gagné\nTéléphone : 450-555-0119\n\n"

@@ -53,6 +53,7 @@ class Problem:
     kind: str
     field: str
     english: str
+    limit: int = 0  # the longest value allowed there, for a text too long
 
 
 def install(app: Flask, exempt_blueprints: Collection[str]) -> None:
@@ -82,7 +83,7 @@ def problem_in(path: str, values: Iterable[tuple[str, str]], *, line: bool) -> P
         if control.search(name) or control.search(value):
             return Problem("control", shown, f"a control character in {shown}")
         if len(name) > 200 or len(value) > longest:
-            return Problem("too_long", shown, f"{shown} is too long")
+            return Problem("too_long", shown, f"{shown} is too long", longest)
         if not line and not _sane_date(value):
             return Problem("date", shown, f"{shown} is not a date in a sane range")
     return None

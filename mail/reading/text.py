@@ -10,7 +10,7 @@ import unicodedata
 _REFUSED_CODECS = frozenset({"unicode_escape", "raw_unicode_escape", "idna", "punycode"})
 _WIDE_CODECS = ("utf_16", "utf_32")  # not ASCII-compatible: trust them before UTF-8
 _SPACES = re.compile(r"[ \t\u00a0]+")
-_READ_AS = {"iso8859_1": "cp1252", "ascii": "cp1252"}
+_READ_AS_CP1252 = frozenset({"iso8859_1", "ascii"})
 
 
 def decode_bytes(data: bytes, declared: str | None) -> str:
@@ -19,6 +19,11 @@ def decode_bytes(data: bytes, declared: str | None) -> str:
     candidates = ["utf_8"]
     if codec and codec.startswith(_WIDE_CODECS):
         candidates.insert(0, codec)
+    elif codec in _READ_AS_CP1252:
+        # Outlook labels Windows-1252 text ISO-8859-1 (its dashes and quotes are 0x80-0x9F):
+        # read as browsers do (the WHATWG Encoding Standard); Latin-1 for the five bytes
+        # Windows-1252 leaves undefined, rather than replacement characters.
+        candidates += ["cp1252", "iso8859_1"]
     elif codec:
         candidates.append(codec)
     for name in candidates:
@@ -40,9 +45,7 @@ def _codec_name(declared: str | None) -> str | None:
     name = info.name.replace("-", "_")
     if name in _REFUSED_CODECS or not getattr(info, "_is_text_encoding", True):
         return None
-    # Outlook labels Windows-1252 text ISO-8859-1 (its dashes and quotes are 0x80-0x9F): read
-    # those labels as Windows-1252, as browsers do (the WHATWG Encoding Standard).
-    return _READ_AS.get(name, name)
+    return name
 
 
 def unescape_surrogates(value: str) -> str:
