@@ -124,9 +124,9 @@ REFUSALS: dict[str, Any] = {
     "minutes_disagree": _(
         "minutes: %(value)s, but the start and the end make %(n)d: give one or the other"
     ),
-    "work_in_future": _("end: the work ends in the future"),
-    "work_before_ticket": _(
-        "start: the work starts before ticket %(number)s was opened, on %(day)s"
+    "work_far_ahead": _("end: the work ends more than a year from now"),
+    "work_long_before_ticket": _(
+        "start: the work starts more than a year before ticket %(number)s was opened, on %(day)s"
     ),
     "minutes_needed": _("minutes: give the minutes worked, or a start and an end"),
     "onsite_needs_distance": _("distance: on-site work needs the site's distance from downtown"),

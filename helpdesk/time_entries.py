@@ -37,8 +37,10 @@ from models import (
 )
 
 REASON_MAX_CHARS = 500
-# Work typed as ending a few minutes from now is a technician finishing a call; later, a typo.
-FUTURE_GRACE = timedelta(minutes=5)
+# Work typed more than a year from the ticket's time is a year typed wrong (1900, 2062). Within
+# it, the technician's word stands: work the night before a ticket was opened, an entry planned
+# across a coming change of the clocks.
+WITHIN = timedelta(days=366)
 # The console and the CLI may say "ddm", the policy's word for a change request.
 CATEGORY_WORDS = {"ddm": WorkCategory.CHANGE_REQUEST}
 
@@ -158,7 +160,9 @@ def check(session: Session, form: EntryForm, *, allow_closed: bool) -> Checked:
     now = current_time(session)
     started_at, minutes = _duration(form, now)
     # In UTC: a Montreal time plus minutes would add them on the wall clock (the autumn night).
-    _within_the_ticket(ticket, form, started_at.astimezone(UTC) + timedelta(minutes=minutes), now)
+    _within_the_ticket(
+        ticket, started_at, started_at.astimezone(UTC) + timedelta(minutes=minutes), now
+    )
     return Checked(
         ticket, client, kind, category, urgency, started_at, minutes, _distance(form, kind, client)
     )
@@ -283,21 +287,18 @@ def _duration(form: EntryForm, now: datetime) -> tuple[datetime, int]:
     return form.started_at or now - timedelta(minutes=minutes), minutes
 
 
-def _within_the_ticket(ticket: Ticket, form: EntryForm, ends: datetime, now: datetime) -> None:
-    """Work is posted once done, on the ticket it was done for: an end still to come, or a
-    typed start before the ticket's day (a year typed wrong: 1900), is refused."""
-    if ends > now + FUTURE_GRACE:
-        raise InvalidEntry("work_in_future", "ended_at: the work ends in the future")
-    if form.started_at is None:
-        return
-    zone = form.started_at.tzinfo
-    opened = ticket.created_at.astimezone(zone).date()
-    if form.started_at.date() < opened:
+def _within_the_ticket(ticket: Ticket, started_at: datetime, ends: datetime, now: datetime) -> None:
+    """Refuse work typed a year or more away from the ticket's time: a year typed wrong."""
+    if ends > now + WITHIN:
+        raise InvalidEntry("work_far_ahead", "ended_at: the work ends more than a year from now")
+    if started_at < ticket.created_at - WITHIN:
+        zone = started_at.tzinfo
         raise InvalidEntry(
-            "work_before_ticket",
-            "started_at: the work starts before ticket %(number)s was opened, on %(day)s",
+            "work_long_before_ticket",
+            "started_at: the work starts more than a year before ticket %(number)s was opened, "
+            "on %(day)s",
             number=ticket.number,
-            day=opened,
+            day=ticket.created_at.astimezone(zone).date(),
         )
 
 

@@ -135,7 +135,7 @@ def test_a_time_entrys_note_shows_on_the_ticket_and_in_the_bank(desk: Flask) -> 
     assert note in helene.text(f"/console/banks/{BOULANGERIE}")
 
 
-def test_work_typed_in_a_year_before_the_ticket_is_refused_in_the_technicians_words(
+def test_work_typed_in_a_year_long_before_the_ticket_is_refused_in_the_technicians_words(
     desk: Flask, db: Session
 ) -> None:
     typo = {**WORK, "minutes": "", "started_at": "1900-01-01T10:00", "ended_at": "1900-01-01T11:00"}
@@ -143,8 +143,8 @@ def test_work_typed_in_a_year_before_the_ticket_is_refused_in_the_technicians_wo
         response = luc.post(f"{TICKET}/time", typo, page=TICKET)
     assert response.status_code == 422
     assert (
-        "début : la saisie commence avant l&#39;ouverture du billet 1001, le 1 décembre 2026"
-        in response.get_data(as_text=True)
+        "début : la saisie commence plus d&#39;un an avant l&#39;ouverture du billet 1001, "
+        "le 1 décembre 2026" in response.get_data(as_text=True)
     )
     assert ledger(db, BOULANGERIE) == [("purchase", 60)]
 
