@@ -31,7 +31,6 @@ from models import (
     ContactPhone,
     StaffMember,
     Ticket,
-    TicketEvent,
     TicketEventKind,
     current_time,
 )
@@ -48,7 +47,8 @@ class Attempt(StrEnum):
     VOICEMAIL = "voicemail"  # a message was left on the client's voicemail
 
 
-# The client's notice of each way a call can fail to reach them.
+# The client's notice of each way a call can fail to reach them (the policy: a notice for each
+# intervention): we tried, and left a message if we did.
 ATTEMPT_NOTICES = {
     Attempt.NO_ANSWER: Intervention.CALLBACK_NO_ANSWER,
     Attempt.VOICEMAIL: Intervention.CALLBACK_VOICEMAIL,
@@ -258,7 +258,7 @@ def client_not_reached(
         ticket, TicketEventKind.CALLBACK_NOT_REACHED, request.staff_member_id, status=dial_status
     )
     if request.state != CallbackState.REACHED:
-        _announce_attempt(ticket, event, Attempt.NO_ANSWER)
+        tickets.announce(ticket, ATTEMPT_NOTICES[Attempt.NO_ANSWER], event)
 
 
 def leg_ended(request: CallbackRequest, call: Call, status: str, duration: str) -> None:
@@ -298,14 +298,4 @@ def attempt_from_own_phone(ticket: Ticket, staff_member_id: int, outcome: Attemp
     event = tickets.note(
         ticket, TicketEventKind.CALLBACK_ATTEMPT, staff_member_id, outcome=outcome.value
     )
-    _announce_attempt(ticket, event, outcome)
-
-
-def _announce_attempt(ticket: Ticket, event: TicketEvent, outcome: Attempt) -> None:
-    """The client's notice of a call that did not reach them (the policy: a notice for each
-    intervention): we tried, and left a message if we did. One per history entry."""
-    session = object_session(ticket)
-    assert session is not None, "the ticket must belong to a session"
-    session.flush()  # the entry's id names the intervention
-    kind = ATTEMPT_NOTICES[outcome]
-    interventions.announce(ticket, kind, f"event-{event.id}")
+    tickets.announce(ticket, ATTEMPT_NOTICES[outcome], event)

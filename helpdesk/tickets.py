@@ -176,7 +176,7 @@ def note(
     return event
 
 
-def _announce(ticket: Ticket, kind: Intervention, event: TicketEvent) -> None:
+def announce(ticket: Ticket, kind: Intervention, event: TicketEvent) -> None:
     """The client's notice of the intervention that ``event`` records: one per history entry."""
     session = object_session(ticket)
     assert session is not None, "the ticket must belong to a session"
@@ -193,7 +193,7 @@ def add_note(ticket: Ticket, staff_member_id: int, text: str, *, public: bool) -
         raise Refused("note_too_long", "a note is at most %(n)d characters", n=NOTE_MAX_CHARS)
     event = note(ticket, TicketEventKind.NOTE, staff_member_id, text=text.strip(), public=public)
     if public:
-        _announce(ticket, Intervention.NOTE, event)
+        announce(ticket, Intervention.NOTE, event)
 
 
 def newest_open_ticket_of(
@@ -312,7 +312,7 @@ def resolve(
     ticket.status, ticket.resolved_at = TicketStatus.RESOLVED, moment
     event = note(ticket, TicketEventKind.RESOLVED, staff_member_id)
     if not surveys.invite(ticket, now=moment):
-        _announce(ticket, Intervention.RESOLVED, event)
+        announce(ticket, Intervention.RESOLVED, event)
     session = object_session(ticket)
     assert session is not None, "the ticket must belong to a session"
     tasks.auto_close(session, ticket.id, moment, moment + reopen_within)
@@ -357,7 +357,7 @@ def reopen(
     reason = {"email_from": email_from[:254]} if email_from else {"why": why[:500]}
     event = note(ticket, TicketEventKind.REOPENED, staff_member_id, **reason)
     if staff_member_id is not None:  # the client's own email reopening it needs no notice
-        _announce(ticket, Intervention.REOPENED, event)
+        announce(ticket, Intervention.REOPENED, event)
 
 
 def may_reopen_by_answer(ticket: Ticket, now: datetime, reopen_within: timedelta) -> bool:
