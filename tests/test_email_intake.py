@@ -291,18 +291,23 @@ def test_a_reply_reopens_a_resolved_ticket(mail_app: Flask, db: Session) -> None
     assert kinds[-2:] == [TicketEventKind.EMAIL_IN, TicketEventKind.REOPENED]
 
 
-def test_the_client_answering_a_closed_ticket_opens_a_new_ticket_that_follows_it(
-    mail_app: Flask, db: Session
-) -> None:
-    first = letter()
+def _answered_once_closed(mail_app: Flask, db: Session, first: bytes, subject: str) -> Ticket:
+    """Ticket 1001 opened by ``first``, closed, then answered (In-Reply-To) under ``subject``."""
     ticket = _ticket(mail_app, db, first)
     technician = db.scalars(select(StaffMember)).first()
     assert technician is not None
     tickets.close(ticket, technician.id, reopen_within=REOPEN)
     db.commit()
     message_id = email.message_from_bytes(first)["Message-ID"]
-    through_http(mail_app, letter(subject="Re: ça recommence", In_Reply_To=message_id))
+    through_http(mail_app, letter(subject=subject, In_Reply_To=message_id))
     db.expire_all()
+    return ticket
+
+
+def test_the_client_answering_a_closed_ticket_opens_a_new_ticket_that_follows_it(
+    mail_app: Flask, db: Session
+) -> None:
+    ticket = _answered_once_closed(mail_app, db, letter(), "Re: ça recommence")
     kept = db.get(Ticket, ticket.id)
     assert kept is not None and kept.status == TicketStatus.CLOSED
     assert kept.events[-1].kind == TicketEventKind.FOLLOWED_BY
@@ -314,16 +319,8 @@ def test_the_client_answering_a_closed_ticket_opens_a_new_ticket_that_follows_it
 def test_a_new_ticket_following_a_closed_one_takes_the_line_it_was_written_to(
     mail_app: Flask, db: Session
 ) -> None:
-    first = letter(to=URGENT)
-    ticket = _ticket(mail_app, db, first)
+    ticket = _answered_once_closed(mail_app, db, letter(to=URGENT), "Re: une autre question")
     assert ticket.priority == Line.URGENT
-    technician = db.scalars(select(StaffMember)).first()
-    assert technician is not None
-    tickets.close(ticket, technician.id, reopen_within=REOPEN)
-    db.commit()
-    message_id = email.message_from_bytes(first)["Message-ID"]
-    through_http(mail_app, letter(subject="Re: une autre question", In_Reply_To=message_id))
-    db.expire_all()
     follow = db.scalars(select(Ticket).where(Ticket.number == 1002)).one()
     assert follow.priority == Line.REGULAR  # written to the regular address
 

@@ -5,6 +5,7 @@ console."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage as MimeMessage
 
@@ -36,15 +37,21 @@ def sending(phone_app: Flask, db: Session, smtp_inbox: SmtpInbox) -> Context:
     return worker(phone_app, smtp_inbox).replace(twilio_http=RecordingTwilioHttp())
 
 
-def resolved_ticket(context: Context, smtp: SmtpInbox, sender: str = MARIE) -> str:
-    """Ticket 1001, emailed by the contact, resolved by Luc; the survey's token."""
+def resolved_ticket(
+    context: Context,
+    smtp: SmtpInbox,
+    sender: str = MARIE,
+    settle: Callable[[Session], None] | None = None,
+) -> str:
+    """Ticket 1001, emailed by the contact, resolved by Luc (or settled by ``settle``); the
+    survey's token."""
     with time_machine.travel(TUESDAY_10H, tick=False):
         email_intake.receive(context, letter(sender=sender), source="pipe")
         run_due_tasks(context)
     smtp.messages.clear()
     with time_machine.travel(CLOSED_AT, tick=False):
         with context.transaction() as session:
-            resolve(session)
+            (settle or resolve)(session)
         run_due_tasks(context)
     links = [LINK.search(plain(m)) for m in smtp.messages]
     [found] = [link for link in links if link is not None]
@@ -118,16 +125,13 @@ def test_resolving_a_ticket_tells_its_contact_and_emails_the_survey_link(
 def test_a_ticket_closed_at_once_promises_a_new_request_not_a_reopening(
     sending: Context, smtp_inbox: SmtpInbox
 ) -> None:
-    with time_machine.travel(TUESDAY_10H, tick=False):
-        email_intake.receive(sending, letter(sender=MARIE), source="pipe")
-        run_due_tasks(sending)
-    smtp_inbox.messages.clear()
-    with time_machine.travel(CLOSED_AT, tick=False):
-        with sending.transaction() as session:
-            ticket = session.scalars(select(Ticket).where(Ticket.number == 1001)).one()
-            helene = session.scalars(select(StaffMember).where(StaffMember.email == HELENE)).one()
-            tickets.close(ticket, helene.id, reopen_within=REOPEN)
-        run_due_tasks(sending)
+
+    def close_at_once(session: Session) -> None:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == 1001)).one()
+        helene = session.scalars(select(StaffMember).where(StaffMember.email == HELENE)).one()
+        tickets.close(ticket, helene.id, reopen_within=REOPEN)
+
+    resolved_ticket(sending, smtp_inbox, settle=close_at_once)
     [invitation] = [m for m in smtp_inbox.messages if "Votre avis" in str(m["Subject"])]
     text = plain(invitation)
     assert "rouvert" not in text
