@@ -20,7 +20,7 @@ from rq import Queue, SimpleWorker
 
 import app
 import settings
-from helpdesk import jobs, recordings, replay
+from helpdesk import jobs, recordings, replay, unreported_ends
 from helpdesk.context import Context
 from helpdesk.tasks import TABLE
 from mail import imap
@@ -67,7 +67,7 @@ def make_worker(
 ) -> tuple[SimpleWorker, Relay]:
     """RQ's worker on this database's queue, and its relay, whose rounds also replay this
     host's spool and write the periodic rows that are due (the IMAP poll, the recordings' purge,
-    the replayed spool entries' ids forgotten)."""
+    the replayed spool entries' ids forgotten, the calls whose end Twilio never reported)."""
     with context.transaction() as session:
         installation = outbox.installation_key(session)
     queue = Queue(outbox.queue_name(context.settings.rq_queue, installation), connection=connection)
@@ -77,6 +77,7 @@ def make_worker(
         lambda: imap.write_due(context),
         lambda: recordings.write_due(context),
         lambda: replay.write_due(context),
+        lambda: unreported_ends.write_due(context),
     )
     return worker, Relay(context.sessions, queue, installation, table, worker.name, chores)
 

@@ -129,6 +129,7 @@ LABELS: dict[str, Any] = {
     "no-answer": _("no answer"),
     "canceled": _("cancelled"),
     "unknown": _("unknown"),
+    "not-reported": _("ended, end not reported by Twilio"),
     # where a menu option leads (ivr/menu.toml; "regular" and "urgent" are above)
     "language": _("change of language"),
     "reception": _("reception"),
@@ -189,6 +190,7 @@ CALL_EVENTS: dict[str, Any] = {
     "no_message": _("no message"),
     "callback_queued": _("follow-up queued"),  # the ticket's follow-up, not a callback yet
     "hung_up": _("call ended"),
+    "end_not_reported": _("Twilio never reported the end of the call"),
     "callback_tech_answered": _("technician answered the callback"),
     "callback_client_dialed": _("client dialled"),
     "callback_client_answered": _("client answered"),

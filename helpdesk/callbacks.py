@@ -265,8 +265,18 @@ def leg_ended(request: CallbackRequest, call: Call, status: str, duration: str) 
     """Twilio's status callback of the technician's leg: the outbound call's end. A leg that
     ended before the client answered (the technician did not pick up, or hung up) leaves the
     client not reached."""
-    if not calllog.set_status(call, status, duration):
-        return
+    if calllog.set_status(call, status, duration):
+        _leg_over(request, call, status)
+
+
+def leg_end_not_reported(request: CallbackRequest, call: Call) -> None:
+    """A technician's leg whose end Twilio never reported (helpdesk.unreported_ends): over all
+    the same; a client not dialled or not answered by then was not reached."""
+    calllog.end_not_reported(call)
+    _leg_over(request, call, calllog.NOT_REPORTED)
+
+
+def _leg_over(request: CallbackRequest, call: Call, status: str) -> None:
     call.outcome = call.outcome or CallOutcome.CALLBACK_NOT_REACHED
     if request.state == CallbackState.PLACED:
         # The technician never pressed 1: the client was not even dialled; the ticket says so.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -24,6 +24,14 @@ CALL_STATUSES = {
     "canceled",
 }
 FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+# The longest a call may last: Twilio's default time limit of a call.
+LONGEST_CALL = timedelta(hours=4)
+# Our own word for a call whose end Twilio never reported (helpdesk.unreported_ends): it is over,
+# but when it ended and how long it lasted are not known.
+NOT_REPORTED = "not-reported"
+# The statuses of a call that, as far as the log knows, has not ended ("unknown": Twilio said a
+# status this code does not know, so its end is still to be learnt).
+UNENDED_STATUSES = frozenset(CALL_STATUSES - FINAL_STATUSES | {"unknown"})
 
 # Where a unit of work writing a webhook kept on the spool notes when that webhook came.
 WEBHOOK_AT = "helpdesk.calllog.webhook_at"
@@ -113,6 +121,13 @@ def set_status(call: Call, raw: str, duration: str) -> bool:
     call.ended_at = call.ended_at or webhook_time(call)
     record(call, CallEventKind.HUNG_UP, status=raw[:40])
     return True
+
+
+def end_not_reported(call: Call) -> None:
+    """The call is over (older than any call may last) and nobody can say how: its end and
+    duration stay unknown, and its timeline says so."""
+    call.status = NOT_REPORTED
+    record(call, CallEventKind.END_NOT_REPORTED)
 
 
 def menu_path(call: Call) -> list[str]:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import business_time, tasks
+from helpdesk import business_time, calllog, tasks
 from helpdesk.context import Context
 from helpdesk.tickets import note
 from models import (
@@ -27,7 +27,6 @@ from routing import sla
 # A technician who accepted a CATA call may talk with the client longer than the safety net
 # waits: the safety net is put off while the call goes on, up to a point.
 STILL_TALKING_RECHECK = timedelta(minutes=10)
-LONGEST_CALL = timedelta(hours=4)
 
 
 def follow_up(context: Context, ticket_id: int, since: str | None = None, round_: int = 0) -> None:
@@ -65,7 +64,7 @@ def _a_technician_is_talking(session: Session, ticket: Ticket) -> bool:
         .where(
             Call.ticket_id == ticket.id,
             Call.ended_at.is_(None),
-            Call.started_at > current_time(session) - LONGEST_CALL,
+            Call.started_at > current_time(session) - calllog.LONGEST_CALL,
             CallRing.answer == WhisperAnswer.ACCEPTED,
         )
         .limit(1)

@@ -537,8 +537,19 @@ def call_ended(session: Session, call: Call, status: str, duration: str) -> None
     """Twilio's last word on the call: its status; an unfinished support ticket is followed up
     (a caller who hung up before leaving a message still gets their callback)."""
     if calllog.set_status(call, status, duration):
-        call.outcome = call.outcome or CallOutcome.ABANDONED
-        queue_follow_up(session, call)
+        _over(session, call)
+
+
+def end_not_reported(session: Session, call: Call) -> None:
+    """An inbound call whose end Twilio never reported (helpdesk.unreported_ends): over all the
+    same, and followed up as its status callback would have."""
+    calllog.end_not_reported(call)
+    _over(session, call)
+
+
+def _over(session: Session, call: Call) -> None:
+    call.outcome = call.outcome or CallOutcome.ABANDONED
+    queue_follow_up(session, call)
 
 
 def queue_follow_up(session: Session, call: Call) -> None:

@@ -57,6 +57,8 @@ FORGET_REPLAYED = TaskKind("spool.forget_replayed", "helpdesk.replay.forget_old"
 DELIVER = TaskKind("notification.deliver", "sending.delivery.deliver_one")
 # Tell the supervisors that an answer to a client is held for one of them.
 TELL_HELD = TaskKind("notification.tell_held", "sending.staff_notices.tell_held")
+# End the calls whose end Twilio never reported, once past the longest call (one row an hour).
+END_UNREPORTED_CALLS = TaskKind("call.end_unreported", "helpdesk.unreported_ends.end_overdue")
 # Close a resolved ticket the client did not answer within REOPEN_DAYS (internally: nothing sent).
 AUTO_CLOSE = TaskKind("ticket.auto_close", "helpdesk.tickets.auto_close")
 
@@ -86,6 +88,7 @@ TABLE = TaskTable(
         DELIVER,
         TELL_HELD,
         AUTO_CLOSE,
+        END_UNREPORTED_CALLS,
     ),
 )
 
@@ -264,6 +267,11 @@ def purge_recordings(session: Session, slot: int) -> bool:
 def forget_replayed(session: Session, slot: int) -> bool:
     """One forgetting of old replayed ids per time slot, however many workers ask for it."""
     return outbox.add(session, FORGET_REPLAYED, {}, key=f"replayed-forget-{slot}")
+
+
+def end_unreported_calls(session: Session, slot: int) -> bool:
+    """One look per time slot, however many workers ask for it."""
+    return outbox.add(session, END_UNREPORTED_CALLS, {}, key=f"calls-end-unreported-{slot}")
 
 
 def copy_recording(session: Session, recording_id: int) -> bool:

@@ -153,6 +153,7 @@ class CallEventKind(StrEnum):
     NO_MESSAGE = "no_message"
     CALLBACK_QUEUED = "callback_queued"
     HUNG_UP = "hung_up"
+    END_NOT_REPORTED = "end_not_reported"  # Twilio never said how the call ended
     CALLBACK_TECHNICIAN_ANSWERED = "callback_tech_answered"
     CALLBACK_CLIENT_DIALED = "callback_client_dialed"
     CALLBACK_CLIENT_ANSWERED = "callback_client_answered"

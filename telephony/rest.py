@@ -1,4 +1,5 @@
-"""Twilio's REST API: an SMS sent, a call placed, a recording's audio fetched or deleted.
+"""Twilio's REST API: an SMS sent, a call placed or looked up, a recording's audio fetched or
+deleted.
 
 Every request gives up after a while: a job never hangs on a network that is down. ``http`` is
 the HTTP client to use, None for Twilio's own; tests hand in a recorder of Twilio's API.
@@ -8,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 
 import requests
+from twilio.base.exceptions import TwilioRestException
 from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -55,6 +59,26 @@ def place_call(
         to=to, from_=settings.sender_number, url=url, status_callback=status_callback
     )
     return str(call.sid)
+
+
+@dataclass(frozen=True)
+class CallState:
+    """A call as Twilio's API tells it: its status, duration (seconds, as text) and end."""
+
+    status: str
+    duration: str
+    ended_at: datetime | None
+
+
+def call_state(settings: Settings, http: HttpClient | None, sid: str) -> CallState | None:
+    """The call's state at Twilio; None: Twilio does not know the call (it answers 404)."""
+    try:
+        call = client(settings, http).calls(sid).fetch()
+    except TwilioRestException as error:
+        if error.status == 404:
+            return None
+        raise
+    return CallState(str(call.status or ""), str(call.duration or ""), call.end_time)
 
 
 # What ``flask twilio wire`` sets on each number, by the names of Twilio's API: each URL, and
