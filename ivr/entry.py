@@ -68,14 +68,18 @@ def menu_prompt(turn: Turn) -> VoiceResponse:
         speech_timeout="auto",
     )
     _say_options(turn, gather, the_menu, skip_language=bool(arg("offered")) and silent == 0)
-    # No input: say so and repeat, at most ``no_input_repeats`` times, then the voicemail.
+    _no_input(turn, response, silent, invalid)  # the gather ended with nothing: Twilio goes on
+    return response
+
+
+def _no_input(turn: Turn, response: VoiceResponse, silent: int, invalid: int) -> None:
+    """No input: say so and repeat, at most ``no_input_repeats`` times, then the voicemail."""
     turn.say(response, "no_input")
-    if silent + 1 > the_menu.no_input_repeats:
+    if silent + 1 > turn.voice.menu.no_input_repeats:
         turn.say(response, "to_voicemail")
         response.redirect(url("ivr.voicemail", reason="no_input"))
     else:
         response.redirect(url("ivr.menu", silent=silent + 1, invalid=invalid))
-    return response
 
 
 def _say_options(turn: Turn, gather: Gather, the_menu: menu.Menu, skip_language: bool) -> None:
@@ -97,8 +101,8 @@ def choice(turn: Turn) -> VoiceResponse:
     digits = field("Digits", 10) or _pressed_before_menu()
     speech = field("SpeechResult")
     response = VoiceResponse()
-    if not digits and not speech:
-        response.redirect(url("ivr.menu", silent=silent + 1, invalid=invalid))
+    if not digits and not speech:  # the gather's action posted empty (speech not understood)
+        _no_input(turn, response, silent, invalid)
         return response
     option = the_menu.choose(digits, speech)
     if option is None:

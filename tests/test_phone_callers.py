@@ -174,6 +174,20 @@ def test_a_silent_caller_hears_the_menu_three_times_then_the_voicemail(
     assert transcript.entries[-2].text == "the app hangs up"
 
 
+def test_a_caller_whose_words_are_never_understood_reaches_the_voicemail_too(
+    phone_app: Flask, db: Session
+) -> None:
+    # Twilio posts the menu's action with an empty SpeechResult: as silent as a timeout.
+    unheard = ",".join(["say:"] * 6)
+    transcript = place_call(
+        phone_app, at(2026, 12, 1, 10), caller=STRANGER, press=f"-,{unheard}", record_seconds=0
+    )
+    heard = transcript.heard()
+    assert heard.count("Pour le soutien régulier, faites le 6.") == 3
+    assert heard.count(NO_INPUT) == 3
+    assert VOICEMAIL in heard
+
+
 def test_three_invalid_keys_lead_to_the_voicemail(phone_app: Flask, db: Session) -> None:
     transcript = place_call(phone_app, at(2026, 12, 1, 10), caller=STRANGER, press="-,5,8,3")
     heard = transcript.heard()
