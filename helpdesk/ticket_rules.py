@@ -66,6 +66,14 @@ def acts(ticket: Ticket, staff_member_id: int) -> frozenset[Act]:
     return frozenset(allowed)
 
 
+def awaits_callback(ticket: Ticket) -> bool:
+    """Whether the ticket still waits for the callback its notices ask for: open, and its
+    client not reached yet. A notice put off to the line's opening, or a supervisor's warning,
+    that finds it otherwise is not sent: nobody starts the day calling back a client already
+    helped."""
+    return ticket.status == TicketStatus.OPEN and ticket.first_response_at is None
+
+
 def require(ticket: Ticket, act: Act) -> None:
     """Refuse an act the ticket's state does not allow."""
     if act not in ALLOWED[ticket.status]:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import callbacks, tasks
+from helpdesk import callbacks, tasks, ticket_rules
 from helpdesk.context import Context
 from mail.reading.quoting import first_lines
 from models import (
@@ -32,7 +32,6 @@ from models import (
     Role,
     StaffMember,
     Ticket,
-    TicketStatus,
     current_time,
 )
 from sending.delivery import deliver
@@ -72,6 +71,9 @@ def notify_ticket(
         if ticket is None:
             log.warning("ticket %s is gone; nothing to notify", ticket_id)
             return
+        if notice == "new" and not ticket_rules.awaits_callback(ticket):
+            log.info("ticket %s no longer waits for a callback: no new-ticket notice", ticket_id)
+            staff_ids = []
         people = session.scalars(select(StaffMember).where(StaffMember.id.in_(staff_ids))).all()
         ordered = sorted(people, key=lambda p: staff_ids.index(p.id))
         ids = _write(session, context, ticket, ordered, notice, tag, only, email_id)
@@ -145,9 +147,7 @@ def _to_supervisors_if_unanswered(
 ) -> None:
     with context.transaction() as session:
         ticket = session.get(Ticket, ticket_id)
-        if ticket is None or ticket.first_response_at is not None:
-            return
-        if ticket.status != TicketStatus.OPEN or ticket.to_verify:
+        if ticket is None or not ticket_rules.awaits_callback(ticket) or ticket.to_verify:
             return
         if notice == "escalation" and ticket.assignee_id is not None:
             return

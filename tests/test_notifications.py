@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -13,7 +14,7 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from helpdesk import jobs
+from helpdesk import callbacks, jobs, tickets
 from helpdesk.context import Context
 from helpdesk.tasks import TABLE
 from models import (
@@ -81,6 +82,38 @@ def test_the_technicians_on_duty_get_an_email_and_an_sms(
     assert [s["To"] for s in sms] == ["+15145550171", "+15145550172"]
     assert sms[0]["From"] == "+15149826161"
     assert sms[0]["Body"].startswith("AltiLogix support régulier : billet 1001, Boulangerie")
+
+
+def test_a_notice_put_off_to_the_morning_is_dropped_once_the_ticket_is_resolved(
+    phone_app: Flask,
+    sending: Context,
+    db: Session,
+    smtp_inbox: SmtpInbox,
+    twilio_api: RecordingTwilioHttp,
+) -> None:
+    ticket = _regular_ticket(phone_app, db)
+    tickets.resolve(ticket, None, reopen_within=timedelta(days=14))
+    db.commit()
+    staff = [m.id for m in db.scalars(select(StaffMember).order_by(StaffMember.id))][:2]
+    staff_notices.notify_ticket(sending, ticket.id, staff)
+    assert smtp_inbox.messages == []
+    assert twilio_api.requests == []
+
+
+def test_a_notice_put_off_to_the_morning_is_dropped_once_the_client_was_reached(
+    phone_app: Flask,
+    sending: Context,
+    db: Session,
+    smtp_inbox: SmtpInbox,
+    twilio_api: RecordingTwilioHttp,
+) -> None:
+    ticket = _regular_ticket(phone_app, db)
+    luc = db.scalars(select(StaffMember).where(StaffMember.name == "Luc Gagnon")).one()
+    callbacks.called_back_from_own_phone(ticket, luc.id, at(2026, 12, 1, 10, 30))
+    db.commit()
+    staff_notices.notify_ticket(sending, ticket.id, [luc.id])
+    assert smtp_inbox.messages == []
+    assert twilio_api.requests == []
 
 
 def test_a_job_run_twice_sends_nothing_twice(
