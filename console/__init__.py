@@ -10,7 +10,7 @@ from flask import Flask, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
-from console import access, errors, filters
+from console import access, errors, filters, forms
 from i18n import LANGUAGES
 from telephony import rest
 from web import context as web_context
@@ -88,4 +88,5 @@ def _page_globals() -> dict[str, object]:
         "draft": errors.take_draft(),  # what was typed here before the session ended
         # Without Twilio's credentials (a developer's machine) no message is ever copied here.
         "copies_recordings": rest.has_credentials(web_context.current().settings),
+        "submission_key": forms.submission_key,  # each form that adds something gets its own
     }

@@ -3,6 +3,7 @@ reader's language. A value that does not parse is a refusal shown on the page, n
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
@@ -12,8 +13,10 @@ from zoneinfo import ZoneInfo
 
 from flask import flash, request
 from flask_babel import format_date, gettext, lazy_gettext
+from sqlalchemy.orm import Session
 
 from console.filters import label
+from helpdesk import submissions
 from refusals import Refused
 from web import inputs
 
@@ -171,6 +174,28 @@ def _shown(name: str, value: Any) -> Any:
     if name == "day" and isinstance(value, date):
         return format_date(value, "long")
     return value
+
+
+# The hidden field that carries a form's key (helpdesk.submissions).
+SUBMISSION = "submission"
+
+
+class Copy(Exception):
+    """A copy of a form's submission that was acted on already."""
+
+
+def submission_key() -> str:
+    """A new key for a form a page shows (a template's ``submission_key()``)."""
+    return uuid.uuid4().hex
+
+
+def once(session: Session, staff_member_id: int) -> None:
+    """Claim this form's submission in the act's unit of work; raise ``Copy`` when it was acted
+    on already (a double click). A refused or failed act rolls its claim back with it, so the
+    same form may be sent again. A post without a key (a script) is acted on each time."""
+    key = request.form.get(SUBMISSION, "")
+    if key and not submissions.claim(session, key, staff_member_id):
+        raise Copy
 
 
 def refuse(refusal: Refused) -> None:

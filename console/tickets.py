@@ -112,17 +112,21 @@ Doing = Callable[[Session, Ticket, Viewer], None]
 
 def _act(number: int, act: Act, doing: Doing, done: str) -> ResponseReturnValue:
     """Run one act on the ticket in one transaction, if its state allows it (the ticket's
-    rules); a refusal is rolled back and shown."""
+    rules) and this submission of its form was not acted on already; a refusal is rolled back
+    and shown."""
     context, viewer = helpdesk(), _viewer()
     try:
         with context.transaction() as session:
             ticket = _ticket(session, number, viewer)
+            forms.once(session, viewer.id)
             ticket_rules.require(ticket, act)
             doing(session, ticket, viewer)
     except Refused as refused:
         forms.refuse(refused)
-    else:
-        flash(done, "info")
+        return redirect(url_for("tickets.show", number=number))
+    except forms.Copy:
+        pass  # a double click: its first copy did the act, and the page says so
+    flash(done, "info")
     return redirect(url_for("tickets.show", number=number))
 
 

@@ -44,6 +44,7 @@ def post(number: int) -> ResponseReturnValue:
     try:
         with context.transaction() as session:
             ticket = _ticket(session, number, viewer)
+            forms.once(session, viewer.id)
             ticket_rules.require(ticket, Act.LOG_TIME)
             time_entries.post(
                 session,
@@ -54,5 +55,7 @@ def post(number: int) -> ResponseReturnValue:
     except Refused as refused:
         error = forms.refusal_text(refused)
         return render_ticket(number, time_form.values(request.form), error=error)
+    except forms.Copy:
+        pass  # a double click: the entry is posted once, and the page says so
     flash(_("Time entry posted."), "info")
     return redirect(url_for("tickets.show", number=number))

@@ -1,7 +1,7 @@
 """The SQLAlchemy models. Importing this package registers every table, index and integrity rule."""
 
 from models import integrity, search
-from models.access import SignInLimit, StaffSession
+from models.access import FormSubmission, SignInLimit, StaffSession
 from models.base import Base, Clock, UTCDateTime, current_time, utcnow
 from models.calendar import Closure, ScheduleOverride
 from models.calls import Call, CallbackRequest, CallEvent, CallRing, Recording
@@ -77,6 +77,7 @@ __all__ = [
     "Duty",
     "EmailAttachment",
     "EmailMessage",
+    "FormSubmission",
     "HoldReason",
     "InboundMail",
     "Installation",

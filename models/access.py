@@ -38,3 +38,18 @@ class SignInLimit(Base):
     key: Mapped[str] = mapped_column(String(330), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
     last_at: Mapped[datetime] = mapped_column(default=default_now, index=True)
+
+
+class FormSubmission(Base):
+    """A console form acted on, by the key its page gave it: a copy of the same submission (a
+    double click, a browser sending the form again) is recognised and not acted on twice. A
+    page shown again gives its form a new key, so a second note or time entry is never taken
+    for a copy."""
+
+    __tablename__ = "form_submission"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_member_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_member.id", ondelete="CASCADE"), index=True
+    )
+    submitted_at: Mapped[datetime] = mapped_column(default=default_now)
