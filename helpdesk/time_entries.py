@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 import billing
 from billing import Charge, InvalidEntry, Split, TravelCharge
-from helpdesk import banks, interventions
+from helpdesk import banks, interventions, tickets
 from models import (
     Client,
     Line,
@@ -105,6 +105,11 @@ def preview(session: Session, form: EntryForm) -> Preview:
 def post(session: Session, form: EntryForm, posted_by_id: int, *, low_minutes: int) -> TimeEntry:
     """Post a time entry on an open ticket and debit the client's bank for its part."""
     checked = check(session, form, allow_closed=False)
+    # Support by phone or on site is time spent with the client: a client not reached before
+    # was reached when it began (no earlier than the ticket), whether or not the technician
+    # also noted a callback; supervisors are then not told that nobody reached them.
+    reached = max(checked.started_at, checked.ticket.created_at)
+    tickets.first_response(checked.ticket, reached, form.technician_id)
     entry = _write(session, checked, form, posted_by_id, low_minutes)
     interventions.announce_time_entry(checked.ticket, entry.id)  # the client is told of it
     return entry
