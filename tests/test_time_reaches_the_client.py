@@ -4,6 +4,8 @@ do not say that nobody reached a client a technician spent an hour with."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 import time_machine
 from flask import Flask
@@ -30,7 +32,7 @@ def ticket(db: Session, context: Context) -> Ticket:
         return open_ticket(db, context)
 
 
-def _post_at(db: Session, moment: object, entry: time_entries.EntryForm) -> None:
+def _post_at(db: Session, moment: datetime, entry: time_entries.EntryForm) -> None:
     with time_machine.travel(moment, tick=False):
         time_entries.post(db, entry, entry.technician_id, low_minutes=LOW)
         db.commit()
