@@ -249,6 +249,15 @@ def test_a_message_to_verify_is_attached_to_a_client_and_contact(
     assert settled.sla_due_at is not None
 
 
+def test_the_client_a_message_to_verify_names_is_shown_as_not_verified(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), caller=NADIA, press="6,1001#")
+    number = db.scalars(select(Ticket.number)).one()
+    page = helene.text(f"/console/tickets/{number}")
+    assert "Boulangerie Saint-Denis (1001) — selon le message, non vérifié" in page
+
+
 def test_a_message_to_verify_is_closed_with_a_reason(
     phone_app: Flask, db: Session, helene: Staff
 ) -> None:
