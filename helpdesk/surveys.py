@@ -23,6 +23,8 @@ from models import Contact, Survey, Ticket, current_time
 
 LINK_LIFETIME = timedelta(days=30)
 SCORES = range(1, 6)
+# A score this low tells the supervisors at once (sending.staff_notices.tell_unhappy).
+UNHAPPY_AT_MOST = 2
 COMMENT_MAX_CHARS = 2000
 TOKEN_MAX_CHARS = 64  # the column's width: anything longer is no token of ours
 
@@ -118,6 +120,8 @@ def answer(
         raise ValueError(f"a score is from {SCORES[0]} to {SCORES[-1]}")
     survey.score, survey.comment = score, comment.strip()[:COMMENT_MAX_CHARS]
     survey.answered_at = moment
+    if score <= UNHAPPY_AT_MOST:
+        tasks.tell_unhappy(session, survey.id)
 
 
 def of_ticket(session: Session, ticket_id: int) -> Survey | None:

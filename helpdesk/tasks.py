@@ -59,6 +59,8 @@ DELIVER = TaskKind("notification.deliver", "sending.delivery.deliver_one")
 TELL_HELD = TaskKind("notification.tell_held", "sending.staff_notices.tell_held")
 # End the calls whose end Twilio never reported, once past the longest call (one row an hour).
 END_UNREPORTED_CALLS = TaskKind("call.end_unreported", "helpdesk.unreported_ends.end_overdue")
+# Tell the supervisors that a client gave the survey a low score, with their comment.
+TELL_UNHAPPY = TaskKind("survey.tell_unhappy", "sending.staff_notices.tell_unhappy")
 # Close a resolved ticket the client did not answer within REOPEN_DAYS (internally: nothing sent).
 AUTO_CLOSE = TaskKind("ticket.auto_close", "helpdesk.tickets.auto_close")
 
@@ -89,6 +91,7 @@ TABLE = TaskTable(
         TELL_HELD,
         AUTO_CLOSE,
         END_UNREPORTED_CALLS,
+        TELL_UNHAPPY,
     ),
 )
 
@@ -272,6 +275,11 @@ def forget_replayed(session: Session, slot: int) -> bool:
 def end_unreported_calls(session: Session, slot: int) -> bool:
     """One look per time slot, however many workers ask for it."""
     return outbox.add(session, END_UNREPORTED_CALLS, {}, key=f"calls-end-unreported-{slot}")
+
+
+def tell_unhappy(session: Session, survey_id: int) -> bool:
+    args = {"survey_id": survey_id}
+    return outbox.add(session, TELL_UNHAPPY, args, key=f"survey-{survey_id}-unhappy")
 
 
 def copy_recording(session: Session, recording_id: int) -> bool:

@@ -31,6 +31,7 @@ from models import (
     Recording,
     Role,
     StaffMember,
+    Survey,
     Ticket,
     current_time,
 )
@@ -51,6 +52,7 @@ NOTICES = {
     "verify_email": ("verify_subject", "verify_email_body", None),
     "email": ("email_subject", "email_body", None),
     "held": ("held_subject", "held_body", None),
+    "unhappy": ("unhappy_subject", "unhappy_body", None),
 }
 
 
@@ -154,6 +156,26 @@ def _to_supervisors_if_unanswered(
         if due is not None and ticket.sla_due_at != datetime.fromisoformat(due):
             return
         ids = _write(session, context, ticket, supervisors(session), notice, "")
+    deliver(context, ids)
+
+
+def tell_unhappy(context: Context, survey_id: int) -> None:
+    """Job: tell the supervisors (by email) that a client gave a low score to the survey, with
+    their comment: the time to call them is now, not at the month's report."""
+    with context.transaction() as session:
+        survey = session.get(Survey, survey_id)
+        if survey is None or survey.score is None:
+            return
+        ticket = session.get(Ticket, survey.ticket_id)
+        if ticket is None:
+            return
+        score, comment = survey.score, survey.comment
+
+        def about(language: str) -> dict[str, Any]:
+            said = comment or context.notices.render("none", language)
+            return {"score": score, "comment": said}
+
+        ids = _write(session, context, ticket, supervisors(session), "unhappy", "", more=about)
     deliver(context, ids)
 
 

@@ -195,6 +195,33 @@ def test_an_answer_is_stored_and_thanked(
     )
 
 
+def test_a_low_score_tells_the_supervisors_at_once_with_the_comment(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    token = resolved_ticket(sending, smtp_inbox)
+    before = len(smtp_inbox.messages)
+    send_answer(phone_app, token, "2", "Personne ne m'a rappelée avant midi.")
+    with time_machine.travel(CLOSED_AT, tick=False):
+        run_due_tasks(sending)
+    told = {m["To"]: m for m in smtp_inbox.messages[before:]}
+    assert set(told) == {HELENE, DAVID}
+    french = told[HELENE]
+    assert french["Subject"] == "[AltiLogix] Client insatisfait (2/5) : billet 1001"
+    assert "Personne ne m'a rappelée avant midi." in plain(french)
+    assert "gave 2 out of 5" in plain(told[DAVID])
+
+
+def test_a_good_score_tells_nobody(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    token = resolved_ticket(sending, smtp_inbox)
+    before = len(smtp_inbox.messages)
+    send_answer(phone_app, token, "3")
+    with time_machine.travel(CLOSED_AT, tick=False):
+        run_due_tasks(sending)
+    assert smtp_inbox.messages[before:] == []
+
+
 def test_a_survey_takes_one_answer(
     phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
