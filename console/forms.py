@@ -50,7 +50,7 @@ REFUSALS: dict[str, Any] = {
     "account_taken": _("account %(account)s is already used"),
     "no_such_contact": _("no such contact"),
     "contact_needs_name": _("a contact needs a name"),
-    "bad_email": _("%(email)s is not an email address"),
+    "bad_email": _("email: %(email)s is not a valid email address"),
     "bad_phone": _("%(phone)s is not a valid phone number"),
     "phone_taken": _("%(phone)s is already the number of %(owner)s"),
     "too_many_authorized": _(
@@ -62,6 +62,7 @@ REFUSALS: dict[str, Any] = {
     "code_too_easy": _("this code is too easy to guess"),
     "code_taken": _("another contact of this client has this code"),
     "staff_needs_name": _("a staff member needs a name"),
+    "staff_needs_email": _("a staff member needs an email address"),
     "email_taken": _("%(email)s is already a staff member's"),
     "bad_date": _("%(value)s is not a date and time"),
     "bad_day": _("%(value)s is not a date"),

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from email_addresses import InvalidEmailAddress, normalized
 from models.directory import MAX_AUTHORIZED_CONTACTS
 from models.enums import Language, Line, Role
 from phones import InvalidPhoneNumber, to_e164
@@ -114,6 +115,17 @@ class _Reader:
             self.error(key, f"{error.value!r} is not a valid phone number")
             return None
 
+    def email(self, required: bool) -> str | None:
+        """The "email" field as stored (email_addresses.normalized), or None."""
+        typed = self.text("email", required=required)
+        if not typed:
+            return None
+        try:
+            return normalized(typed)
+        except InvalidEmailAddress:
+            self.error("email", f"{typed!r} is not a valid email address")
+            return None
+
 
 # TOML's escapes can write any character ("\u0000"): a name or an address holds none below the
 # space, nor DEL.
@@ -183,9 +195,7 @@ def _contact(table: dict[str, Any], where: str, errors: list[str]) -> ContactEnt
         read.error("phones", f"expected a list of numbers, got {phones_raw!r}")
         phones_raw = []
     phones = [read.phone(f"phones[{i}]", raw) for i, raw in enumerate(phones_raw)]
-    email = read.text("email", required=False) or None
-    if email is not None and "@" not in email:
-        read.error("email", f"{email!r} is not an email address")
+    email = read.email(required=False)
     return ContactEntry(
         name=read.text("name"),
         email=email,
@@ -211,9 +221,7 @@ def _staff(table: dict[str, Any], index: int, errors: list[str]) -> StaffEntry:
             continue
         if line not in duty:
             duty.append(line)
-    email = read.text("email")
-    if email and "@" not in email:
-        read.error("email", f"{email!r} is not an email address")
+    email = read.email(required=True) or ""
     mobile_raw = read.text("mobile", required=False)
     active = read.flag("active", True)
     if duty and active and not mobile_raw:

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from directory import entries, sync
+from email_addresses import InvalidEmailAddress, normalized
 from helpdesk import staff_sessions
 from models import (
     Client,
@@ -103,9 +104,7 @@ def save_contact(
     name = fields.name.strip()
     if not name:
         raise Refused("contact_needs_name", "a contact needs a name")
-    email = fields.email.strip() or None
-    if email is not None and "@" not in email:
-        raise Refused("bad_email", "%(email)s is not an email address", email=email)
+    email = _email(fields.email)
     numbers = _numbers(session, fields.phones, contact)
     if fields.authorized and not (contact_id is not None and contact.authorized):
         _room_for_one_more(session, client)
@@ -126,6 +125,18 @@ def _contact_of(client: Client, contact_id: int) -> Contact:
         if contact.id == contact_id:
             return contact
     raise Refused("no_such_contact", "no such contact")
+
+
+def _email(typed: str) -> str | None:
+    """The address as stored (email_addresses.normalized), or None when none is typed."""
+    if not typed.strip():
+        return None
+    try:
+        return normalized(typed.strip())
+    except InvalidEmailAddress:
+        raise Refused(
+            "bad_email", "email: %(email)s is not a valid email address", email=typed.strip()
+        ) from None
 
 
 def _numbers(session: Session, typed: Sequence[str], contact: Contact) -> list[str]:
@@ -194,11 +205,13 @@ def staff(session: Session) -> Sequence[StaffMember]:
 
 def save_staff(session: Session, staff_id: int | None, fields: StaffFields) -> StaffMember:
     """Create a staff member (no id) or change one; leaving, they leave the standing orders."""
-    name, email = fields.name.strip(), fields.email.strip().lower()
+    name = fields.name.strip()
     if not name:
         raise Refused("staff_needs_name", "a staff member needs a name")
-    if "@" not in email:
-        raise Refused("bad_email", "%(email)s is not an email address", email=email)
+    email = _email(fields.email)
+    if email is None:
+        raise Refused("staff_needs_email", "a staff member needs an email address")
+    email = email.lower()  # staff sign in with it: one spelling
     clash = session.scalars(select(StaffMember).where(StaffMember.email == email)).first()
     if clash is not None and clash.id != staff_id:
         raise Refused("email_taken", "%(email)s is already a staff member's", email=email)

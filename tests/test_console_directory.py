@@ -33,8 +33,10 @@ def _client(db: Session, account: str) -> Client:
     return db.scalars(select(Client).where(Client.account == account)).one()
 
 
-def _contact_form(name: str, phones: str = "", authorized: bool = True) -> dict[str, str]:
-    form = {"name": name, "email": "", "phones": phones, "language": "fr"}
+def _contact_form(
+    name: str, phones: str = "", authorized: bool = True, email: str = ""
+) -> dict[str, str]:
+    form = {"name": name, "email": email, "phones": phones, "language": "fr"}
     return form | ({"authorized": "on"} if authorized else {})
 
 
@@ -130,6 +132,31 @@ def test_a_number_of_another_contact_is_refused(helene: Staff, db: Session) -> N
     page = f"/console/clients/{client.id}"
     helene.post(f"{page}/contacts", _contact_form("Anne Caron", "514 555-0101"), page=page)
     assert "Refusé : +15145550101 est déjà le numéro de Marie Tremblay" in _page(helene, page)
+
+
+def test_an_email_address_with_a_line_break_is_refused_naming_the_field(
+    helene: Staff, db: Session
+) -> None:
+    client = _client(db, "1002")
+    page = f"/console/clients/{client.id}"
+    typed = "a@b.example\r\nBcc: c@d.example"
+    helene.post(
+        f"{page}/contacts", _contact_form("Anne Caron", "514 555-0109", email=typed), page=page
+    )
+    refusal = "Refusé : courriel : a@b.example\r\nBcc: c@d.example n'est pas une adresse courriel"
+    assert refusal in _page(helene, page)
+    assert [c.name for c in _client(db, "1002").contacts] == ["Sylvie Pelletier"]
+
+
+def test_a_contacts_address_is_stored_with_its_domain_in_lower_case(
+    helene: Staff, db: Session
+) -> None:
+    client = _client(db, "1002")
+    page = f"/console/clients/{client.id}"
+    form = _contact_form("Anne Caron", email=" Anne.Caron@Quincaillerie.EXAMPLE ")
+    helene.post(f"{page}/contacts", form, page=page)
+    anne = db.scalars(select(Contact).where(Contact.name == "Anne Caron")).one()
+    assert anne.email == "Anne.Caron@quincaillerie.example"
 
 
 def test_a_supervisor_adds_a_technician(helene: Staff, db: Session) -> None:

@@ -157,6 +157,21 @@ def test_a_number_used_by_two_contacts_is_refused_naming_both() -> None:
     assert "client 3001 contact 'Ana Lopes'" in message
 
 
+def test_a_malformed_email_address_is_refused_naming_entry_field_and_value() -> None:
+    message = _error_for(ONE_CLIENT.replace("ana@atelier.example", "ana@atelier"))
+    assert (
+        "client #1 (3001 Atelier Exemple) contact #1 (Ana Lopes): email: 'ana@atelier' is not a "
+        "valid email address" in message
+    )
+
+
+def test_two_addresses_in_one_email_field_are_refused() -> None:
+    message = _error_for(
+        ONE_CLIENT.replace("ana@atelier.example", "ana@atelier.example, bo@atelier.example")
+    )
+    assert "(Ana Lopes): email: 'ana@atelier.example, bo@atelier.example' is not a valid" in message
+
+
 def test_an_unknown_language_is_refused() -> None:
     message = _error_for(ONE_CLIENT.replace('language = "fr"', 'language = "es"', 1))
     assert "client #1 (3001 Atelier Exemple): language: unknown value 'es'" in message

@@ -1,0 +1,40 @@
+"""Email addresses typed by people: read with the standard library's RFC 5322 parser into the one
+form the product stores. A leaf module: it knows nothing of the rest of the product."""
+
+from __future__ import annotations
+
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+
+MAX_LENGTH = 254  # RFC 5321's limit on a forward path, and the columns' width
+
+
+class InvalidEmailAddress(ValueError):
+    """Not one address mail can be sent to; the message names the field and the value."""
+
+    def __init__(self, field: str, value: str) -> None:
+        super().__init__(f"{field}: {value!r} is not a valid email address")
+        self.field = field
+        self.value = value
+
+
+def normalized(value: str, field: str = "email") -> str:
+    """``value`` as one addr-spec, its domain in lower case (``Marie@boulangerie.example``).
+
+    Raises InvalidEmailAddress for anything else: a line break (it would become a header of every
+    message sent to the address), two addresses, a display name, a missing part, a domain that is
+    no public host name (``b``, ``[192.0.2.1]``).
+    """
+    try:
+        address = Address(addr_spec=value)
+    except (ValueError, IndexError, HeaderParseError):
+        # The parser's refusals are ValueErrors (defects among them), HeaderParseErrors, and an
+        # IndexError for an address that ends at its "@".
+        raise InvalidEmailAddress(field, value) from None
+    domain = address.domain.lower()
+    if not address.username or "." not in domain.strip(".") or domain.startswith("["):
+        raise InvalidEmailAddress(field, value)
+    spec = str(Address(username=address.username, domain=domain))
+    if len(spec) > MAX_LENGTH:
+        raise InvalidEmailAddress(field, value)
+    return spec
