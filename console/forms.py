@@ -53,6 +53,7 @@ REFUSALS: dict[str, Any] = {
     "bad_email": _("email: %(email)s is not a valid email address"),
     "bad_phone": _("%(phone)s is not a valid phone number"),
     "phone_taken": _("%(phone)s is already the number of %(owner)s"),
+    "address_taken": _("%(email)s is already the address of %(owner)s"),
     "too_many_authorized": _(
         "%(client)s already has %(limit)d authorized contacts: the policy allows at most "
         "%(limit)d. Withdraw one's authorization first."

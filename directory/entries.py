@@ -245,6 +245,7 @@ def _check_across_entries(
 ) -> None:
     accounts: set[str] = set()
     owners: dict[str, str] = {}
+    addresses: dict[str, str] = {}  # in lower case: mail finds its sender in any case
     for client in clients:
         if client.account and client.account in accounts:
             errors.append(f"client {client.account}: account: used by two clients")
@@ -261,6 +262,11 @@ def _check_across_entries(
                 if number in owners and owners[number] != who:
                     errors.append(f"{who}: phones: {number} is also the number of {owners[number]}")
                 owners.setdefault(number, who)
+            address = (contact.email or "").lower()
+            if address and addresses.setdefault(address, who) != who:
+                errors.append(
+                    f"{who}: email: {contact.email} is also the address of {addresses[address]}"
+                )
     emails: set[str] = set()
     for member in staff:
         if member.email and member.email in emails:

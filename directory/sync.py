@@ -2,8 +2,10 @@
 
 Loading is idempotent: the same file twice changes nothing. The file is the truth for what it
 names: a client's contacts absent from it lose their authorization, phone numbers and personal
-code (their tickets keep them), and staff absent from it become inactive and leave the permanent
-on-call order. Clients absent from the file are left alone: removing a client is a supervisor's act.
+code (their tickets keep them), and their email address when the file gives it to another
+contact; staff absent from it become inactive and leave the permanent on-call order. Clients
+absent from the file are left alone: removing a client is a supervisor's act. An email address,
+like a phone number, belongs to one contact: mail from it must find one client.
 """
 
 from __future__ import annotations
@@ -13,10 +15,16 @@ import json
 from collections.abc import Collection, Iterable
 from graphlib import CycleError, TopologicalSorter
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from directory.entries import ClientEntry, ContactEntry, Directory, StaffEntry
+from directory.entries import (
+    ClientEntry,
+    ContactEntry,
+    Directory,
+    DirectoryFileError,
+    StaffEntry,
+)
 from models import (
     Client,
     Contact,
@@ -34,16 +42,39 @@ def load(session: Session, directory: Directory) -> None:
     clients = {c.account: c for c in session.scalars(select(Client).options(selectinload("*")))}
     pairs = [(entry, clients.get(entry.account)) for entry in directory.clients]
     # Numbers leave their old owners before anyone gets them, so a number can move between
-    # contacts without tripping the unique constraint.
+    # contacts without tripping the unique constraint; so do the file's addresses, from the
+    # contacts it drops (a contact renamed is a new one).
     wanted = {(e.account, c.name): c for e, _ in pairs for c in e.contacts}
+    addresses = {c.email.lower() for e in directory.clients for c in e.contacts if c.email}
     for entry, client in pairs:
         if client is not None:
-            _release_numbers(session, client, entry, wanted)
+            _release_numbers(session, client, entry, wanted, addresses)
     session.flush()
     for entry, client in pairs:
         _load_client(session, entry, client)
     session.flush()
+    _check_addresses_owned_once(session, directory)
     _load_staff(session, directory.staff)
+
+
+def _check_addresses_owned_once(session: Session, directory: Directory) -> None:
+    """Refuse (DirectoryFileError) an address of the file that a contact it does not name has:
+    one of a client it leaves alone, or one dropped from it. Mail from it must find one client."""
+    named = {c.email.lower() for e in directory.clients for c in e.contacts if c.email}
+    holders = session.execute(
+        select(func.lower(Contact.email), Client.account, Contact.name)
+        .join(Client, Client.id == Contact.client_id)
+        .where(func.lower(Contact.email).in_(named))
+        .order_by(Contact.id)
+    ).all()
+    first: dict[str, str] = {}
+    errors = []
+    for address, account, name in holders:
+        who = f"client {account} contact {name!r}"
+        if first.setdefault(address, who) != who:
+            errors.append(f"{who}: email: {address} is also the address of {first[address]}")
+    if errors:
+        raise DirectoryFileError(errors)
 
 
 def _release_numbers(
@@ -51,6 +82,7 @@ def _release_numbers(
     client: Client,
     entry: ClientEntry,
     wanted: dict[tuple[str, str], ContactEntry],
+    addresses: set[str],
 ) -> None:
     for contact in client.contacts:
         keep = wanted.get((entry.account, contact.name))
@@ -59,6 +91,8 @@ def _release_numbers(
                 contact.phones.remove(phone)
         if keep is None:
             contact.authorized, contact.pin_hash = False, None
+            if (contact.email or "").lower() in addresses:
+                contact.email = None  # another of the file's contacts has it now
 
 
 def _load_client(session: Session, entry: ClientEntry, client: Client | None) -> None:

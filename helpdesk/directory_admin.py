@@ -105,6 +105,8 @@ def save_contact(
     if not name:
         raise Refused("contact_needs_name", "a contact needs a name")
     email = _email(fields.email)
+    if email is not None:
+        _address_free(session, email, contact)
     numbers = _numbers(session, fields.phones, contact)
     if fields.authorized and not (contact_id is not None and contact.authorized):
         _room_for_one_more(session, client)
@@ -137,6 +139,22 @@ def _email(typed: str) -> str | None:
         raise Refused(
             "bad_email", "email: %(email)s is not a valid email address", email=typed.strip()
         ) from None
+
+
+def _address_free(session: Session, email: str, contact: Contact) -> None:
+    """Refuse an address another contact has (in any case): mail from it must find one client."""
+    owner = session.scalars(
+        select(Contact.name).where(
+            func.lower(Contact.email) == email.lower(), Contact.id != (contact.id or 0)
+        )
+    ).first()
+    if owner is not None:
+        raise Refused(
+            "address_taken",
+            "%(email)s is already the address of %(owner)s",
+            email=email,
+            owner=owner,
+        )
 
 
 def _numbers(session: Session, typed: Sequence[str], contact: Contact) -> list[str]:

@@ -159,6 +159,30 @@ def test_a_contacts_address_is_stored_with_its_domain_in_lower_case(
     assert anne.email == "Anne.Caron@quincaillerie.example"
 
 
+def test_an_address_of_another_clients_contact_is_refused_in_any_case(
+    helene: Staff, db: Session
+) -> None:
+    client = _client(db, "1002")
+    page = f"/console/clients/{client.id}"
+    form = _contact_form("Anne Caron", "514 555-0109", email="MARIE@boulangerie.example")
+    helene.post(f"{page}/contacts", form, page=page)
+    assert "Refusé : MARIE@boulangerie.example est déjà l'adresse de Marie Tremblay" in _page(
+        helene, page
+    )
+    assert [c.name for c in _client(db, "1002").contacts] == ["Sylvie Pelletier"]
+
+
+def test_a_contact_edited_keeps_their_own_address(helene: Staff, db: Session) -> None:
+    client = _client(db, "1001")
+    page = f"/console/clients/{client.id}"
+    marie = db.scalars(select(Contact).where(Contact.name == "Marie Tremblay")).one()
+    form = _contact_form("Marie Tremblay", "514 555-0101", email="Marie@Boulangerie.example")
+    helene.post(f"{page}/contacts/{marie.id}", form, page=page)
+    assert "Le contact est enregistré." in _page(helene, page)
+    db.expire_all()
+    assert db.get(Contact, marie.id).email == "Marie@boulangerie.example"  # type: ignore[union-attr]
+
+
 def test_a_supervisor_adds_a_technician(helene: Staff, db: Session) -> None:
     form = {
         "name": "Olivier Fortin",

@@ -113,6 +113,18 @@ def test_a_contact_dropped_from_the_file_loses_authorization_and_numbers(db: Ses
     assert (old.authorized, old.phones) == (False, [])
 
 
+def test_a_contact_renamed_in_the_file_takes_the_address_from_the_contact_dropped(
+    db: Session,
+) -> None:
+    _load(db, DEMO_DIRECTORY.read_text())
+    text = DEMO_DIRECTORY.read_text().replace('name = "Jacques Bouchard"', 'name = "Jacques B."')
+    _load(db, text)
+    jacques = db.scalars(select(Contact).where(Contact.name.startswith("Jacques")))
+    emails = {c.name: c.email for c in jacques}
+    assert emails["Jacques B."] == "jacques@boulangerie.example"
+    assert emails["Jacques Bouchard"] is None
+
+
 def test_staff_dropped_from_the_file_become_inactive_and_off_duty(db: Session) -> None:
     _load(db, ONE_CLIENT)
     _load(db, ONE_CLIENT.split("[[staff]]")[0])
@@ -170,6 +182,34 @@ def test_two_addresses_in_one_email_field_are_refused() -> None:
         ONE_CLIENT.replace("ana@atelier.example", "ana@atelier.example, bo@atelier.example")
     )
     assert "(Ana Lopes): email: 'ana@atelier.example, bo@atelier.example' is not a valid" in message
+
+
+def test_an_address_given_to_two_contacts_is_refused_in_any_case() -> None:
+    text = ONE_CLIENT.replace(
+        "[[staff]]",
+        '[[client.contact]]\nname = "Bo Chen"\nemail = "ANA@atelier.example"\n\n[[staff]]',
+    )
+    message = _error_for(text)
+    assert (
+        "client 3001 contact 'Bo Chen': email: ANA@atelier.example is also the address of "
+        "client 3001 contact 'Ana Lopes'" in message
+    )
+
+
+def test_an_address_of_a_client_the_file_leaves_alone_is_refused_and_nothing_loaded(
+    db: Session,
+) -> None:
+    _load(db, DEMO_DIRECTORY.read_text())
+    before = _snapshot(db)
+    text = ONE_CLIENT.replace("ana@atelier.example", "Marie@Boulangerie.example")
+    with pytest.raises(entries.DirectoryFileError) as caught:
+        sync.load(db, entries.parse(text))
+    db.rollback()
+    assert caught.value.errors == [
+        "client 3001 contact 'Ana Lopes': email: marie@boulangerie.example is also the address "
+        "of client 1001 contact 'Marie Tremblay'"
+    ]
+    assert _snapshot(db) == before
 
 
 def test_an_unknown_language_is_refused() -> None:
