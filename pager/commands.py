@@ -3,8 +3,10 @@
 ``OK 1234`` takes ticket 1234 (the others paged for it are told, the escalation is no longer
 needed), ``OFF`` and ``ON`` leave and rejoin duty (``StaffMember.off_duty_since``, which the
 roster in ``routing.duty`` passes by), ``STATUS`` lists the open tickets of their lines. An
-unknown sender or word gets the help text and nothing is done. Each SMS is a ``pager_reply``
-row, once per Twilio MessageSid: a reply delivered twice acts once and is answered the same.
+unknown word gets the help text. A number that is no active staff member's mobile gets no answer
+at all: the support number is public, and a client or a stranger must learn nothing of the
+pager from it. Each staff member's SMS is a ``pager_reply`` row, once per Twilio MessageSid: a
+reply delivered twice acts once and is answered the same.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from models import (
     TicketStatus,
     current_time,
 )
-from phones import to_e164
+from phones import masked, to_e164
 from sending.delivery import deliver
 from time_words import sms_moment
 from web import inputs
@@ -61,28 +63,27 @@ class Texts:
     zone: ZoneInfo
 
 
-def receive(session: Session, texts: Texts, sms: Sms) -> str:
-    """Act on a technician's SMS (once per MessageSid) and return the answer to send back."""
+def receive(session: Session, texts: Texts, sms: Sms) -> str | None:
+    """Act on a technician's SMS (once per MessageSid) and return the answer to send back;
+    None, and nothing done or stored, for any number but an active staff member's mobile."""
+    staff = _sender(session, sms.sender)
+    if staff is None:
+        log.info("pager: SMS from %s, no staff member's mobile: not answered", masked(sms.sender))
+        return None
     seen = session.scalar(select(PagerReply).where(PagerReply.message_sid == sms.message_sid))
     if seen is not None:
         return seen.answer
-    staff = _sender(session, sms.sender)
     # Written before the act: a copy of this SMS arriving meanwhile waits on the MessageSid's
     # unique key, then fails, and its door answers with what this one stored.
     reply = PagerReply(
         message_sid=sms.message_sid,
         from_number=sms.sender[:32],
-        staff_member_id=staff.id if staff else None,
+        staff_member_id=staff.id,
         body=sms.body[:BODY_MAX_CHARS],
     )
     session.add(reply)
     session.flush()
-    if staff is None:
-        reply.answer = "\n".join(
-            texts.catalog.render("pager_help", lang) for lang in i18n.LANGUAGES
-        )
-    else:
-        reply.answer = _command(session, texts, staff, sms.body)
+    reply.answer = _command(session, texts, staff, sms.body)
     return reply.answer
 
 

@@ -3,7 +3,7 @@
 
 Signed by Twilio like the voice webhooks (the same check, before every request here); it uses
 no cookie or session, so it is exempt from the console's CSRF protection. The answer is TwiML:
-one <Message> back to the sender.
+one <Message> back to a staff member, an empty <Response/> to anybody else.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ def incoming() -> Response:
         with context.transaction() as session:
             answer = commands.receive(session, texts, sms)
     reply = MessagingResponse()
-    reply.message(answer)
+    if answer is not None:
+        reply.message(answer)
     return Response(str(reply), mimetype="application/xml")
 
 

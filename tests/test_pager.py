@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import xml.etree.ElementTree as ET
@@ -34,6 +35,7 @@ SOPHIE = "+15145550172"  # technician, French, urgent and regular duty
 DAVID = "+15145550176"  # supervisor, English
 JULIE = "+14385550174"  # technician, French, regular duty only
 STRANGER = "+15145550199"
+MARIE = "+15145550101"  # a client's authorized contact
 MORNING = at(2026, 12, 1, 10)
 
 
@@ -164,17 +166,34 @@ def test_an_unknown_word_gets_the_help_in_the_technicians_language(
     )
 
 
-def test_an_unknown_sender_gets_the_help_and_nothing_is_done(
+def no_answer(response: Any) -> None:
+    """An empty TwiML answer: Twilio sends nothing back."""
+    assert response.status_code == 200
+    assert response.mimetype == "application/xml"
+    root = ET.fromstring(response.data)
+    assert (root.tag, list(root)) == ("Response", [])
+
+
+@pytest.mark.parametrize("sender", [STRANGER, MARIE, "anonymous"])
+def test_a_number_that_is_no_staff_members_mobile_gets_no_answer_and_nothing_is_done(
+    phone_app: Flask, db: Session, worker: Context, sender: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    ticket = _paged_ticket(phone_app, db, worker)
+    with caplog.at_level(logging.INFO, logger="pager.commands"):
+        no_answer(sms(phone_app, sender, "OK 1001"))
+    assert "not answered" in caplog.text
+    db.expire_all()
+    assert ticket.assignee_id is None
+    assert db.scalar(select(func.count(PagerReply.id))) == 0
+
+
+def test_a_former_technicians_mobile_gets_no_answer(
     phone_app: Flask, db: Session, worker: Context
 ) -> None:
     ticket = _paged_ticket(phone_app, db, worker)
-    reply = answer(sms(phone_app, STRANGER, "OK 1001"))
-    assert reply.splitlines() == [
-        "AltiLogix : « OK 1234 » prend le billet 1234, « OFF » quitte la garde, "
-        "« ON » la reprend, « STATUS » liste les billets ouverts de vos lignes.",
-        'AltiLogix: "OK 1234" takes ticket 1234, "OFF" leaves duty, "ON" rejoins it, '
-        '"STATUS" lists the open tickets of your lines.',
-    ]
+    _staff(db, LUC).active = False
+    db.commit()
+    no_answer(sms(phone_app, LUC, "STATUS"))
     db.expire_all()
     assert ticket.assignee_id is None
 
