@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -346,3 +347,58 @@ def test_an_outlook_reply_folds_its_header_block() -> None:
     fresh, history = split_quoted(text, "RE : Avis de renouvellement")
     assert fresh == "Voici le détail.\n\n________________"
     assert history.startswith("De : Sage")
+
+
+# A message a client forwards as an attachment, as the mail client sent it (folded header kept).
+FORWARDED = (
+    b"From: Fournisseur Exemple <factures@fournisseur.example>\r\n"
+    b"To: marie@boulangerie.example\r\n"
+    b"Subject: =?utf-8?q?Facture_d=C3=A9cembre?=\r\n"
+    b"X-Mailer: Exemple Mail 1.0 with a header long enough that a parser might fold it again\r\n"
+    b"  where its sender did not\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n"
+    b"\r\n"
+    b"Bonjour,\r\nvoici la facture.\r\n"
+)
+
+
+def _attachment_of_a_forward(enclosed: bytes, part_headers: bytes = b"") -> Any:
+    """The one attachment read from an email that forwards ``enclosed`` as message/rfc822."""
+    message = read_message(
+        b"From: marie@boulangerie.example\r\nSubject: Fwd\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+        b"--XX\r\nContent-Type: text/plain\r\n\r\nVoir le message joint.\r\n"
+        b"--XX\r\nContent-Type: message/rfc822\r\n"
+        + part_headers
+        + b"\r\n"
+        + enclosed
+        + b"\r\n--XX--\r\n"
+    )
+    assert isinstance(message, InboundMessage), message
+    (attachment,) = message.attachments
+    return attachment
+
+
+def test_a_forwarded_message_is_kept_as_its_own_bytes_named_after_its_subject() -> None:
+    attachment = _attachment_of_a_forward(FORWARDED)
+    assert (attachment.filename, attachment.content_type) == (
+        "Facture décembre.eml",
+        "message/rfc822",
+    )
+    assert attachment.content == FORWARDED
+
+
+def test_a_forwarded_message_without_a_subject_is_message_eml() -> None:
+    enclosed = FORWARDED.replace(b"Subject: =?utf-8?q?Facture_d=C3=A9cembre?=\r\n", b"")
+    assert _attachment_of_a_forward(enclosed).filename == "message.eml"
+
+
+def test_a_slash_in_a_forwarded_subject_does_not_cut_the_name() -> None:
+    enclosed = FORWARDED.replace(b"=?utf-8?q?Facture_d=C3=A9cembre?=", b"Facture 12/2026")
+    assert _attachment_of_a_forward(enclosed).filename == "Facture 12-2026.eml"
+
+
+def test_a_forwarded_message_sent_in_base64_is_decoded() -> None:
+    encoded = base64.encodebytes(FORWARDED).replace(b"\n", b"\r\n")
+    attachment = _attachment_of_a_forward(encoded, b"Content-Transfer-Encoding: base64\r\n")
+    assert (attachment.filename, attachment.content) == ("Facture décembre.eml", FORWARDED)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import quopri
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage, Message
+from email.parser import BytesHeaderParser
 
+from mail.reading.headers import decoded
 from mail.reading.html_text import html_to_text
 from mail.reading.measure import LIMITS, Deadline
 from mail.reading.message import Attachment
@@ -16,6 +21,7 @@ from mail.reading.text import body_text, decode_bytes, one_line
 _MAX_DEPTH = LIMITS.depth  # nesting beyond this is hostile, not mail
 _MAX_PARTS = LIMITS.parts
 _PATH = re.compile(r"^.*[/\\]")
+_MAX_SUBJECT_NAME = 150  # a subject as a file name: room left for ".eml" within the 200
 
 
 class TooBig(Exception):
@@ -94,11 +100,36 @@ def _payload_bytes(part: Message) -> bytes:
     """The decoded payload (quoted-printable, base64 undone); b"" when there is none."""
     try:
         if _is_forward(part):
-            return part.as_bytes()
+            return _enclosed_bytes(part)
         payload = part.get_payload(decode=True)
     except Exception:  # a body the email package cannot re-serialize or decode
         return b""
     return payload if isinstance(payload, bytes) else b""
+
+
+# The enclosed message written back as it came: its header lines as the sender folded them, with
+# the line ending of mail on the wire, so that the .eml opens as the original in a mail client.
+_AS_SENT = policy.default.clone(refold_source="none", linesep="\r\n")
+_ENCLOSING = frozenset({"message/rfc822", "message/global"})  # one whole message inside
+# RFC 2046 forbids encoding a message/rfc822 part; some gateways do it anyway, and the parser then
+# reads the encoded text as a message with no headers: it is decoded here.
+_DECODERS: dict[str, Callable[[bytes], bytes]] = {
+    "base64": base64.b64decode,  # skips the line breaks
+    "quoted-printable": quopri.decodestring,
+}
+
+
+def _enclosed_bytes(part: Message) -> bytes:
+    """A forwarded message's own bytes, without the part's headers (an .eml file); another
+    message/* part (a delivery report) whole, as before."""
+    enclosed = part.get_payload()
+    if part.get_content_type() not in _ENCLOSING or not (
+        isinstance(enclosed, list) and len(enclosed) == 1 and isinstance(enclosed[0], Message)
+    ):
+        return part.as_bytes()
+    written = enclosed[0].as_bytes(policy=_AS_SENT)
+    decode = _DECODERS.get(str(part.get("Content-Transfer-Encoding", "")).strip().lower())
+    return decode(written) if decode else written
 
 
 def read_attachments(
@@ -123,7 +154,7 @@ def read_attachments(
             raise TooBig
         fits = len(content) <= max_bytes
         attachment = Attachment(
-            filename=_filename(part, number),
+            filename=_filename(part, number, content),
             content_type=part.get_content_type()[:100],
             size=len(content),
             sha256=hashlib.sha256(content).hexdigest(),
@@ -161,7 +192,23 @@ def _raw_filename(part: Message) -> str:
         return ""
 
 
-def _filename(part: Message, number: int) -> str:
+def _filename(part: Message, number: int, content: bytes) -> str:
     """A name safe to show and store: no directories, no control characters, not empty."""
-    name = one_line(_PATH.sub("", _raw_filename(part)), limit=200).strip(". ")
-    return name or f"piece-jointe-{number}"
+    name = _safe(_PATH.sub("", _raw_filename(part)))
+    if name:
+        return name
+    if part.get_content_type() in _ENCLOSING:
+        return _message_name(content)
+    return f"piece-jointe-{number}"
+
+
+def _safe(name: str) -> str:
+    return one_line(name, limit=200).strip(". ")
+
+
+def _message_name(enclosed: bytes) -> str:
+    """A forwarded message's file: its subject (a "/" in it is no directory), else a name that
+    says what it is in any language."""
+    subject = decoded(BytesHeaderParser(policy=policy.default).parsebytes(enclosed), "Subject")
+    name = _safe(re.sub(r"[/\\]", "-", subject)[:_MAX_SUBJECT_NAME])
+    return f"{name}.eml" if name else "message.eml"
