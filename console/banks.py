@@ -130,7 +130,7 @@ def _day(text: str, field: str) -> date:
 
 def _whole_hours(text: str) -> int:
     try:
-        return inputs.within(int(text.strip()), MOST_HOURS)
+        return inputs.integer(text, MOST_HOURS)
     except ValueError:
         raise InvalidEntry(
             "not_whole_hours", "hours: %(value)r is not a whole number of hours", value=text

@@ -110,7 +110,7 @@ FILTERS: tuple[Filter, ...] = (
     Filter("number", _digits, lambda digits, _zone: _either_party(digits)),
     Filter(
         "technician",
-        lambda raw: inputs.within(int(raw)),
+        inputs.integer,
         lambda staff_id, _zone: _rung_or_called_back(staff_id),
     ),
 )
@@ -153,7 +153,7 @@ def read_cursor(raw: str) -> tuple[datetime, int] | None:
         started = datetime.fromisoformat(moment)
         if started.tzinfo is None or started.year not in inputs.SANE_YEARS:
             return None
-        return started.astimezone(UTC), inputs.within(int(ident))
+        return started.astimezone(UTC), inputs.integer(ident)
     except (ValueError, OverflowError):  # 9999-12-31T23:59-14:00 is past year 9999 in UTC
         return None
 

@@ -43,7 +43,8 @@ def client(client_id: int) -> ResponseReturnValue:
 
 def _client_fields() -> ClientFields:
     try:
-        distance = inputs.measure(float(forms.field("distance_km") or 0), MOST_KILOMETRES)
+        typed = inputs.ascii_number(forms.field("distance_km") or "0")
+        distance = inputs.measure(float(typed), MOST_KILOMETRES)
     except ValueError:
         raise Refused("negative_distance", "the distance cannot be negative") from None
     return ClientFields(

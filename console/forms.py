@@ -234,7 +234,7 @@ def choice(name: str, kind: type[E]) -> E:
 
 def number(name: str) -> int:
     try:
-        return inputs.within(int(field(name)))
+        return inputs.integer(field(name))
     except ValueError:
         raise Refused("bad_choice", "unknown value %(value)s", value=field(name)) from None
 

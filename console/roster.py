@@ -62,8 +62,8 @@ def set_order(line: str) -> ResponseReturnValue:
     for key, value in request.form.items():
         if key.startswith("rank-") and value.strip():
             try:
-                rank, staff_id = int(value), int(key.removeprefix("rank-"))
-                ranked.append((inputs.within(rank), inputs.within(staff_id)))
+                rank, staff_id = inputs.integer(value), inputs.integer(key.removeprefix("rank-"))
+                ranked.append((rank, staff_id))
             except ValueError:
                 forms.refuse(Refused("bad_choice", "unknown value %(value)s", value=value))
                 return _back()

@@ -33,7 +33,7 @@ def _viewer() -> Viewer:
 
 def _number(raw: str) -> int:
     try:
-        return inputs.within(int(raw))
+        return inputs.integer(raw)
     except ValueError:
         abort(400)
 

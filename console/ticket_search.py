@@ -51,6 +51,7 @@ from models import (
     TicketStatus,
     search,
 )
+from web import inputs
 
 PAGE_SIZE = 50
 SEARCH_CHARS = 200  # a longer search is cut: nobody types more, and PostgreSQL parses it all
@@ -72,7 +73,7 @@ def _day(raw: str) -> date:
 
 
 def _identifier(raw: str) -> int:
-    ident = int(raw)
+    ident = inputs.integer(raw)
     if not 0 < ident <= LARGEST_ID:
         raise ValueError(f"{raw} is not an identifier")
     return ident
@@ -213,7 +214,7 @@ def found(dialect: str, words: str, names: Named = Named()) -> ColumnElement[boo
         sources.append(select(Ticket.id).where(Ticket.client_id.in_(names.clients)))
     if names.contacts:
         sources.append(select(Ticket.id).where(Ticket.contact_id.in_(names.contacts)))
-    if words.isdigit() and len(words) <= NUMBER_DIGITS:
+    if words.isascii() and words.isdigit() and len(words) <= NUMBER_DIGITS:
         sources.append(select(Ticket.id).where(Ticket.number == int(words)))
     if digits := phone_digits(words):
         # The caller's number has no index: only a search that looks like a number reads it

@@ -64,7 +64,7 @@ def _whole(field: str, text: str) -> int | None:
     if not text:
         return None
     try:
-        return inputs.within(int(text))
+        return inputs.integer(text)
     except ValueError:
         raise InvalidEntry(
             "not_whole_minutes",
@@ -78,7 +78,7 @@ def _kilometres(text: str) -> float | None:
     if not text:
         return None
     try:
-        return inputs.measure(float(text.replace(",", ".")), MOST_KILOMETRES)
+        return inputs.measure(float(inputs.ascii_number(text).replace(",", ".")), MOST_KILOMETRES)
     except ValueError:
         raise InvalidEntry(
             "not_distance", "distance_km: %(value)r is not a distance in kilometres", value=text
@@ -89,8 +89,8 @@ def _cents(text: str) -> int:
     if not text:
         return 0
     try:
-        amount = Decimal(text.replace(",", ".").replace("$", "").strip())
-    except InvalidOperation:
+        amount = Decimal(inputs.ascii_number(text).replace(",", ".").replace("$", "").strip())
+    except (InvalidOperation, ValueError):
         raise InvalidEntry(
             "not_dollars", "expenses: %(value)r is not an amount in dollars", value=text
         ) from None

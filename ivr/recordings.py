@@ -12,6 +12,7 @@ from ivr import speech
 from ivr.steps import Turn, bp, call_step
 from ivr.twiml import arg, field, text_arg
 from models import Line, Ticket, current_time
+from web import inputs
 
 PROMISE_PROMPTS = {Line.REGULAR: "callback_by", Line.URGENT: "urgent_callback_by"}
 
@@ -37,7 +38,7 @@ def _message() -> phone.Message | None:
     seconds = field("RecordingDuration", 10)
     return phone.Message(
         url=recording_url,
-        seconds=int(seconds) if seconds.isdigit() and len(seconds) < 9 else 0,
+        seconds=inputs.whole_number(seconds) or 0,
         sid=field("RecordingSid", 64),
     )
 

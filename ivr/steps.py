@@ -34,6 +34,7 @@ from routing.config import BusinessHours
 from settings import Settings
 from telephony.signature import check_signature, public_base
 from web import context as web_context
+from web import inputs
 
 log = logging.getLogger("ivr")
 
@@ -252,7 +253,7 @@ def _spool(step: str, args: Mapping[str, str]) -> dict[str, Any] | None:
         "after_error": bool(twiml.arg("after_error", args=args)),
         "recording_url": "" if twiml.arg("empty", args=args) else twiml.field("RecordingUrl", 500),
         "recording_sid": twiml.field("RecordingSid", 64),
-        "seconds": int(seconds) if seconds.isdigit() and len(seconds) < 9 else 0,
+        "seconds": inputs.whole_number(seconds) or 0,
         "status": twiml.field("CallStatus", 40),
         "duration": twiml.field("CallDuration", 10),
         "dial_status": twiml.field("DialCallStatus", 20),

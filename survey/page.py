@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from helpdesk import surveys
 from i18n import LANGUAGES
-from web import limits
+from web import inputs, limits
 from web.context import current as helpdesk
 
 bp = Blueprint("survey", __name__, url_prefix="/survey", template_folder="templates")
@@ -57,7 +57,8 @@ def answer(token: str) -> ResponseReturnValue:
     comment = request.form.get("comment", "")
     try:
         with helpdesk().transaction() as session:
-            surveys.answer(session, token, int(score) if score.isdigit() else 0, comment)
+            # 0 for anything but ASCII digits ("٣" too): the service refuses it as no score
+            surveys.answer(session, token, inputs.whole_number(score) or 0, comment)
     except LookupError:
         abort(404)
     except surveys.SurveyClosed:

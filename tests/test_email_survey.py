@@ -390,3 +390,14 @@ def test_the_answers_appear_in_the_supervisors_dashboard(
     page = david.text("/console/dashboard/")
     section = page[page.index('id="satisfaction"') :]
     assert '<td class="number">1</td><td class="number">4.00</td>' in section
+
+
+@pytest.mark.parametrize("score", ["٣", "³", "+3"])
+def test_a_score_is_one_of_the_forms_ascii_digits_and_nothing_else(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session, score: str
+) -> None:
+    token = resolved_ticket(sending, smtp_inbox)
+    status, page = send_answer(phone_app, token, score)
+    assert status == 400
+    assert "Veuillez choisir une note de 1 à 5." in page
+    assert the_survey(db).answered_at is None

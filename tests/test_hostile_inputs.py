@@ -27,8 +27,17 @@ from werkzeug.test import TestResponse
 from directory import entries
 from directory.entries import DirectoryFileError
 from models import Client, Closure, Role, StaffMember, TimeEntry
-from tests.console_world import HELENE, LUC, PASSWORD, Staff, give_passwords, signed_in
+from tests.console_world import (
+    HELENE,
+    LUC,
+    PASSWORD,
+    Staff,
+    give_passwords,
+    signed_in,
+    staff_id,
+)
 from tests.phone import BASE, TOKEN, at, place_call, signed_post, the_ticket
+from web import inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 DOORS = ("console", "survey", "pager", "ivr", "health.py", "web", "mail/hook.py")
@@ -264,6 +273,10 @@ def a_ticket(fuzz_app: Flask, db: Session) -> int:
         {"distance_km": "1e309"},
         {"expenses": "99999999999999999"},
         {"started_at": "99991231T2359"},  # a compact ISO date, past the door's date shape
+        {"minutes": "\u0663\u0660"},  # "30" in Arabic-Indic digits, which int() takes
+        {"travel_minutes": "1_000"},
+        {"distance_km": "\u0663\u0660"},
+        {"expenses": "\u0663\u0660"},
     ],
 )
 def test_an_absurd_number_in_a_time_entry_is_refused_and_stores_nothing(
@@ -281,6 +294,27 @@ def test_an_absurd_rank_or_person_in_the_standing_order_is_refused(fuzz_app: Fla
     response = helene.post("/console/roster/order/regular", {"rank-99999999999": "1"})
     assert response.status_code == 302
     assert "Refusé" in helene.text("/console/roster/")
+
+
+@pytest.mark.parametrize("rank", ["\u0661", "+1", "1_0"])
+def test_a_rank_in_the_standing_order_is_ascii_digits_only(
+    fuzz_app: Flask, db: Session, rank: str
+) -> None:
+    helene = signed_in(fuzz_app, HELENE)
+    luc = staff_id(db, LUC)
+    response = helene.post("/console/roster/order/regular", {f"rank-{luc}": rank})
+    assert response.status_code == 302
+    assert f"Refusé : valeur inconnue : {rank}" in html.unescape(helene.text("/console/roster/"))
+
+
+@pytest.mark.parametrize("typed", ["\u0663", "\u00b3", "1_000", "+3", "3.0", ""])
+def test_a_whole_number_is_read_from_ascii_digits_only(typed: str) -> None:
+    with pytest.raises(ValueError):
+        inputs.integer(typed)
+
+
+def test_a_whole_number_may_have_a_minus_and_spaces_around() -> None:
+    assert (inputs.integer(" 42 "), inputs.integer("-3")) == (42, -3)
 
 
 def test_a_client_at_an_absurd_distance_is_refused(fuzz_app: Flask, db: Session) -> None:

@@ -104,6 +104,28 @@ def whole_number(text: str, largest: int = LARGEST_INTEGER) -> int | None:
     return number if number <= largest else None
 
 
+# A whole number as people type one: ASCII digits, a minus at most. int() alone would also take
+# any script's digits ("٣"), "1_000" and "+3".
+INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+
+def integer(text: str, largest: int = LARGEST_INTEGER) -> int:
+    """A whole number typed in ASCII digits that a database integer holds; ValueError
+    otherwise, as int() raises."""
+    text = text.strip()
+    if not INTEGER.fullmatch(text):
+        raise ValueError(f"{text!r} is not a whole number in ASCII digits")
+    return within(int(text), largest)
+
+
+def ascii_number(text: str) -> str:
+    """``text``, to be read by float() or Decimal(), when all its characters are ASCII: both
+    take any script's digits ("٣"). ValueError otherwise."""
+    if not text.isascii():
+        raise ValueError(f"{text!r} is not written in ASCII digits")
+    return text
+
+
 def within(number: int, largest: int = LARGEST_INTEGER) -> int:
     """``number`` if a database integer can hold it; ValueError otherwise (what int() raises
     on a value that is no number, so a parser's refusal covers both)."""
