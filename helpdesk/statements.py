@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -51,6 +51,11 @@ class Statement:
     def closing(self) -> int:
         return self.rows[-1].balance if self.rows else self.opening
 
+    @property
+    def last_day(self) -> date:
+        """The month's last day: the day of its closing balance."""
+        return _next_month(self.month) - timedelta(days=1)
+
     def total(self, field: str) -> int:
         return sum(int(getattr(row, field)) for row in self.rows)
 
@@ -61,9 +66,13 @@ def month_bounds(year: int, month: int, zone: ZoneInfo) -> tuple[datetime, datet
         raise InvalidEntry("bad_month", "month: %(value)s is not between 1 and 12", value=month)
     if not date.min.year <= year < date.max.year:  # year 0, or 9999 whose next month is 10000
         raise InvalidEntry("bad_year", "year: %(value)s is not a year of statements", value=year)
-    first = datetime.combine(date(year, month, 1), time(), zone)
-    after = date(year + month // 12, month % 12 + 1, 1)
-    return first, datetime.combine(after, time(), zone)
+    first = date(year, month, 1)
+    return datetime.combine(first, time(), zone), datetime.combine(_next_month(first), time(), zone)
+
+
+def _next_month(first: date) -> date:
+    """The first day of the month after the one that starts on ``first``."""
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
 
 
 def statement(session: Session, client_id: int, year: int, month: int, zone: ZoneInfo) -> Statement:
@@ -225,7 +234,7 @@ def csv_rows(sheet: Statement, zone: ZoneInfo) -> list[list[object]]:
         values = [getattr(row, field) for field in CSV_FIELDS]
         values[0] = row.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         rows.append([_cell(value) for value in values])
-    rows.append([sheet.month.isoformat(), "closing", *[""] * 11, sheet.closing])
+    rows.append([sheet.last_day.isoformat(), "closing", *[""] * 11, sheet.closing])
     return rows
 
 

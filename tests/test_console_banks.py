@@ -252,6 +252,8 @@ def test_the_statement_page_and_its_csv(desk: Flask, db: Session) -> None:
     helene = signed_in(desk, HELENE)
     page = helene.text(f"/console/banks/{BOULANGERIE}/statements/2026-12")
     assert "Relevé de banque d’heures" in page  # noqa: RUF001
+    closing = '<tr class="closing"><td>jeu. 31 déc. 2026</td><td colspan="10">Solde de clôture</td>'
+    assert closing in page
     response = helene.get(f"/console/banks/{BOULANGERIE}/statements/2026-12.csv")
     lines = response.get_data(as_text=True).splitlines()
     assert response.mimetype == "text/csv"
@@ -262,5 +264,5 @@ def test_the_statement_page_and_its_csv(desk: Flask, db: Session) -> None:
     assert lines[1] == "2026-12-01;solde d'ouverture;;;;;;;;;;;;0"
     entry = "2026-12-02 10:00;saisie de temps;1001;Luc Gagnon;régulier / téléphone / support;"
     assert [line for line in lines if line.startswith(entry)] != []
-    assert lines[-1] == "2026-12-01;solde de clôture;;;;;;;;;;;;15"
+    assert lines[-1] == "2026-12-31;solde de clôture;;;;;;;;;;;;15"
     assert banks.balance(db, client(db, BOULANGERIE).id) == 15

@@ -95,8 +95,25 @@ def test_a_statement_in_csv_has_one_line_per_row_between_opening_and_closing(
     assert lines[2].startswith(
         "2026-12-02 09:00,entry,1001,Luc Gagnon,regular/phone/support,20,30,-30,0,0,0,,,540"
     )
-    assert lines[-1] == "2026-12-01,closing,,,,,,,,,,,,510"
+    assert lines[-1] == "2026-12-31,closing,,,,,,,,,,,,510"
     assert len(lines) == 8
+
+
+@pytest.mark.parametrize(
+    ("year", "month", "last"),
+    [
+        (2026, 12, "2026-12-31"),
+        (2027, 2, "2027-02-28"),
+        (2028, 2, "2028-02-29"),
+        (2027, 4, "2027-04-30"),
+    ],
+)
+def test_a_statements_closing_balance_is_dated_the_months_last_day(
+    db: Session, context: Context, year: int, month: int, last: str
+) -> None:
+    sheet = statements.statement(db, client(db, BOULANGERIE).id, year, month, MONTREAL)
+    first, *_, closing = statements.csv_rows(sheet, MONTREAL)
+    assert (first[:2], closing[:2]) == ([f"{year}-{month:02d}-01", "opening"], [last, "closing"])
 
 
 def test_a_purchase_recorded_later_is_listed_at_its_invoice_date(
