@@ -76,7 +76,7 @@ def client_bank(session: Session, client: Client, today: date) -> ClientBank:
         select(BankTransaction, BankPayment.paid_on)
         .outerjoin(BankPayment, BankPayment.purchase_id == BankTransaction.id)
         .where(BankTransaction.client_id == client.id)
-        .order_by(BankTransaction.at, BankTransaction.id)
+        .order_by(BankTransaction.recorded_at, BankTransaction.id)  # as the balance moved
     )
     running, lines = 0, []
     for row, paid_on in rows:

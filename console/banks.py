@@ -230,7 +230,7 @@ def statement_csv(account: str, year: int, month: int) -> ResponseReturnValue:
     sheet = _statement(account, year, month)
     rows = statements.csv_rows(sheet, helpdesk().hours.timezone)
     header = [str(STATEMENT_HEADERS[field]) for field in statements.CSV_FIELDS]
-    worded = [[*row[:1], label(row[1]), *row[2:4], _work(row[4]), *row[5:]] for row in rows]
+    worded = [_worded(row) for row in rows]
     name = spreadsheet.file_name(_("statement"), account, f"{year:04d}-{month:02d}")
     return spreadsheet.download(spreadsheet.lines([header, *worded], spreadsheet.separator()), name)
 
@@ -252,6 +252,15 @@ STATEMENT_HEADERS = {
     "note": lazy_gettext("note"),
     "balance": lazy_gettext("balance (minutes)"),
 }
+
+
+def _worded(row: list[object]) -> list[object]:
+    """A statement's CSV line in the reader's words: what it is, its work, and the note that is
+    a purchase's invoice date."""
+    worded = [*row[:1], label(row[1]), *row[2:4], _work(row[4]), *row[5:]]
+    if row[1] == "purchase":
+        worded[statements.NOTE] = _("invoice dated %(day)s", day=row[statements.NOTE])
+    return worded
 
 
 def _work(codes: object) -> str:

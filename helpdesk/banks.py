@@ -46,13 +46,20 @@ def locked_client(session: Session, client_id: int) -> Client:
 
 
 def balance(session: Session, client_id: int, *, until: datetime | None = None) -> int:
-    """Minutes left in the client's bank: the sum of its ledger (up to ``until``, excluded)."""
+    """Minutes left in the client's bank: the sum of its ledger (the lines recorded before
+    ``until``: what the bank held then, which is what the entries of that moment were charged
+    against)."""
     query = select(func.coalesce(func.sum(BankTransaction.minutes), 0)).where(
         BankTransaction.client_id == client_id
     )
     if until is not None:
-        query = query.where(BankTransaction.at < until)
+        query = query.where(BankTransaction.recorded_at < until)
     return int(session.scalar(query) or 0)
+
+
+def invoiced_on(line: BankTransaction, zone: ZoneInfo) -> date | None:
+    """A purchase's invoice date (its line's ``at`` is that day's start, in Montreal)."""
+    return line.at.astimezone(zone).date() if line.reason == BankReason.PURCHASE else None
 
 
 def has_bank(session: Session, client: Client) -> bool:
@@ -84,9 +91,10 @@ def record_purchase(
     low_minutes: int,
     zone: ZoneInfo,
 ) -> BankTransaction:
-    """Add bought hours to the client's bank at the price list's rate, due net 30 days. The
-    hours count from the invoice's date (in Montreal), which may be earlier than today, never
-    later: statements list the purchase on that day."""
+    """Add bought hours to the client's bank at the price list's rate, due net 30 days from the
+    invoice's date (in Montreal), which may be earlier than today, never later. The hours are in
+    the bank from now on: time posted before paid nothing from them, so statements list the
+    purchase when it is recorded, with its invoice's date."""
     invoice = purchase.invoice.strip()
     if not invoice:
         raise InvalidEntry("invoice_required", "invoice: the invoice reference is required")

@@ -2,7 +2,8 @@
 overage and travel charged outside it), every purchase and reversal, and the running balance.
 
 Built from the ledger and the time entries alone, so its closing balance is the ledger's.
-The month is Montreal's calendar month.
+Every line is where it was recorded, so the running balance beside an entry is what the bank
+held when that entry was charged. The month is Montreal's calendar month.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from models import BankReason, BankTransaction, Client, StaffMember, Ticket, Tim
 
 @dataclass(frozen=True)
 class Row:
-    at: datetime
+    at: datetime  # when it was recorded: when it moved the balance
     what: str  # "purchase", "entry", "reversal" (the bank's part given back) or "correction"
     ticket: int | None = None
     technician: str = ""
@@ -35,9 +36,16 @@ class Row:
     travel_minutes: int = 0
     expenses_cents: int = 0
     invoice: str = ""
+    invoiced_on: date | None = None  # a purchase's invoice date
     note: str = ""
     balance: int = 0  # after this row
     corrects: int | None = None  # the entry this one corrects
+
+
+# The rows whose bank minutes are hours bought, and hours used: the totals show them apart, so
+# that 10 h bought and 10 h used read as such and not as a bank that did not move.
+BOUGHT = ("purchase",)
+USED = ("entry", "reversal")
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,20 @@ class Statement:
 
     def total(self, field: str) -> int:
         return sum(int(getattr(row, field)) for row in self.rows)
+
+    @property
+    def bought(self) -> int:
+        """Minutes the month's purchases put in the bank."""
+        return self._bank_minutes(BOUGHT)
+
+    @property
+    def used(self) -> int:
+        """Minutes the month's entries took from the bank (negative), net of what corrections
+        gave back."""
+        return self._bank_minutes(USED)
+
+    def _bank_minutes(self, kinds: tuple[str, ...]) -> int:
+        return sum(row.bank_minutes for row in self.rows if row.what in kinds)
 
 
 def month_bounds(year: int, month: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -84,7 +106,7 @@ def statement(session: Session, client_id: int, year: int, month: int, zone: Zon
     opening = banks.balance(session, client_id, until=start)
     rows = sorted(
         [
-            *_ledger_rows(session, client_id, start, end),
+            *_ledger_rows(session, client_id, start, end, zone),
             *_entry_rows(session, client_id, start, end),
         ],
         key=lambda row: row[0],
@@ -97,24 +119,27 @@ def statement(session: Session, client_id: int, year: int, month: int, zone: Zon
 
 
 def _ledger_rows(
-    session: Session, client_id: int, start: datetime, end: datetime
+    session: Session, client_id: int, start: datetime, end: datetime, zone: ZoneInfo
 ) -> list[tuple[tuple[datetime, int, int], Row]]:
+    """Purchases and reversals where they were recorded: a purchase whose invoice is dated
+    earlier paid nothing before it was recorded, so it is not listed above what it did not pay."""
     lines = session.scalars(
         select(BankTransaction).where(
             BankTransaction.client_id == client_id,
-            BankTransaction.at >= start,
-            BankTransaction.at < end,
+            BankTransaction.recorded_at >= start,
+            BankTransaction.recorded_at < end,
             BankTransaction.reason != BankReason.USAGE,  # shown on their entry's row
         )
     )
     return [
         (
-            (line.at, 0, line.id),
+            (line.recorded_at, 0, line.id),
             Row(
-                at=line.at,
+                at=line.recorded_at,
                 what=line.reason.value,
                 bank_minutes=line.minutes,
                 invoice=line.invoice,
+                invoiced_on=banks.invoiced_on(line, zone),
                 note=line.note,
             ),
         )
@@ -215,6 +240,7 @@ CSV_FIELDS = (
     "note",
     "balance",
 )
+NOTE = CSV_FIELDS.index("note")
 
 
 def csv_text(sheet: Statement, zone: ZoneInfo) -> str:
@@ -233,6 +259,8 @@ def csv_rows(sheet: Statement, zone: ZoneInfo) -> list[list[object]]:
     for row in sheet.rows:
         values = [getattr(row, field) for field in CSV_FIELDS]
         values[0] = row.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        if row.invoiced_on:  # a purchase's note is its invoice's date
+            values[NOTE] = row.invoiced_on.isoformat()
         rows.append([_cell(value) for value in values])
     rows.append([sheet.last_day.isoformat(), "closing", *[""] * 11, sheet.closing])
     return rows

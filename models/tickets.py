@@ -126,8 +126,9 @@ class BankTransaction(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
-    # When the line counts in the ledger: a purchase at the start of its invoice's date (in
-    # Montreal), everything else when it was written; recorded_at is when it was written.
+    # A purchase's is the start of its invoice's date (in Montreal), everything else's when it
+    # was written. recorded_at is when it was written, hence when it moved the balance: the
+    # ledger and the statements are in its order.
     at: Mapped[datetime] = mapped_column(default=default_now)
     recorded_at: Mapped[datetime] = mapped_column(default=default_now)
     minutes: Mapped[int]

@@ -26,7 +26,8 @@ def desk(phone_app: Flask, db: Session) -> Flask:
     """Ticket 1001: regular, the bakery (hour bank of 1 h), by phone."""
     give_passwords(db)
     place_call(phone_app, at(2026, 12, 1, 10), press="6")
-    buy(db, BOULANGERIE, 1)
+    with time_machine.travel(at(2026, 12, 1, 10, 30), tick=False):  # recorded in the story
+        buy(db, BOULANGERIE, 1)
     return phone_app
 
 
@@ -266,3 +267,46 @@ def test_the_statement_page_and_its_csv(desk: Flask, db: Session) -> None:
     assert [line for line in lines if line.startswith(entry)] != []
     assert lines[-1] == "2026-12-31;solde de clôture;;;;;;;;;;;;15"
     assert banks.balance(db, client(db, BOULANGERIE).id) == 15
+
+
+def test_the_statement_lists_a_purchase_when_recorded_with_its_invoice_date(
+    desk: Flask,
+) -> None:
+    helene = signed_in(desk, HELENE)
+    page = helene.text(f"/console/banks/{BOULANGERIE}/statements/2026-12")
+    csv = helene.get(f"/console/banks/{BOULANGERIE}/statements/2026-12.csv")
+    assert (
+        "<td>mar. 1 déc., 10 h 30</td><td>achat F-2026-0101, facture du mar. 1 déc. 2026</td>"
+        in page
+    )
+    purchase = "2026-12-01 10:30;achat;;;;0;0;60;0;0;0;F-2026-0101;facture du 2026-12-01;60"
+    assert purchase in csv.get_data(as_text=True).splitlines()
+
+
+def test_the_statement_totals_show_the_hours_bought_and_used_apart(desk: Flask) -> None:
+    with time_machine.travel(at(2026, 12, 2, 10), tick=False):
+        signed_in(desk, LUC).post(f"{TICKET}/time", {**WORK, "minutes": "60"}, page=TICKET)
+    page = signed_in(desk, HELENE).text(f"/console/banks/{BOULANGERIE}/statements/2026-12")
+    bought = re.search(r'<tr class="totals bought"><td colspan="7">([^<]*)</td><td>([^<]*)<', page)
+    used = re.search(r'<tr class="totals used"><td colspan="7">([^<]*)</td><td>([^<]*)<', page)
+    assert bought and used
+    assert (bought.groups(), used.groups()) == (
+        ("Heures achetées", "1 h"),
+        ("Heures prises de la banque", "-1 h"),
+    )
+
+
+def test_the_ledger_lists_lines_in_the_order_they_were_recorded(desk: Flask, db: Session) -> None:
+    with time_machine.travel(at(2026, 12, 7, 20, 50), tick=False):
+        signed_in(desk, LUC).post(f"{TICKET}/time", {**WORK, "minutes": "60"}, page=TICKET)
+    with time_machine.travel(at(2026, 12, 7, 20, 57), tick=False):
+        helene = signed_in(desk, HELENE)
+        bank = f"/console/banks/{BOULANGERIE}"
+        helene.post(f"{bank}/purchases", {"hours": "10", "invoice": "F-2026-0160"}, page=bank)
+        ledger_table = helene.text(bank).split('<section class="card ledger">')[1]
+    dates = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", ledger_table)
+    assert dates == [
+        ("lun. 7 déc., 20 h 57", "achat"),
+        ("lun. 7 déc., 20 h 50", "saisie de temps"),
+        ("mar. 1 déc., 10 h 30", "achat"),
+    ]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from billing import InvalidEntry
 from helpdesk import banks, statements, time_entries
 from helpdesk.context import Context
-from tests.banking import BOULANGERIE, LOW, client, form, helene, luc, open_ticket
+from tests.banking import BOULANGERIE, DENTAL, LOW, client, form, helene, luc, open_ticket
 from tests.phone import at, helpdesk
 
 MONTREAL = ZoneInfo("America/Toronto")
@@ -116,20 +116,81 @@ def test_a_statements_closing_balance_is_dated_the_months_last_day(
     assert (first[:2], closing[:2]) == ([f"{year}-{month:02d}-01", "opening"], [last, "closing"])
 
 
-def test_a_purchase_recorded_later_is_listed_at_its_invoice_date(
+def test_a_purchase_recorded_later_is_listed_when_recorded_with_its_invoice_date(
     db: Session, context: Context
 ) -> None:
     owner = client(db, BOULANGERIE).id
     with time_machine.travel(at(2026, 12, 3, 14), tick=False):  # the invoice came in late
         purchase = banks.Purchase(owner, 5, "F-2026-0130", date(2026, 11, 28))
-        row = banks.record_purchase(db, purchase, helene(db), low_minutes=LOW, zone=MONTREAL)
+        banks.record_purchase(db, purchase, helene(db), low_minutes=LOW, zone=MONTREAL)
         db.commit()
-    assert row.at == at(2026, 11, 28, 0) and row.recorded_at == at(2026, 12, 3, 14)
-    november = statements.statement(db, owner, 2026, 11, MONTREAL)
-    assert [(r.what, r.at, r.bank_minutes) for r in november.rows] == [
-        ("purchase", at(2026, 11, 28, 0), 300)
+    assert statements.statement(db, owner, 2026, 11, MONTREAL).rows == []
+    december = statements.statement(db, owner, 2026, 12, MONTREAL)
+    assert december.opening == 0
+    assert [(r.what, r.at, r.invoiced_on, r.bank_minutes) for r in december.rows] == [
+        ("purchase", at(2026, 12, 3, 14), date(2026, 11, 28), 300)
     ]
-    assert statements.statement(db, owner, 2026, 12, MONTREAL).opening == 300
+
+
+def _empty_bank_then_bought(db: Session, context: Context) -> int:
+    """The dental clinic's empty bank: two entries at 20:50 and 20:51, charged outside it, then
+    10 h bought at 20:57 with an invoice dated that day."""
+    owner = client(db, DENTAL).id
+    ticket = open_ticket(db, context, DENTAL)
+    for minute in (50, 51):
+        with time_machine.travel(at(2026, 12, 7, 20, minute), tick=False):
+            time_entries.post(db, form(ticket, luc(db), minutes=15), luc(db), low_minutes=LOW)
+            db.commit()
+    with time_machine.travel(at(2026, 12, 7, 20, 57), tick=False):
+        purchase = banks.Purchase(owner, 10, "F-2026-0160", date(2026, 12, 7))
+        banks.record_purchase(db, purchase, helene(db), low_minutes=LOW, zone=MONTREAL)
+        db.commit()
+    return owner
+
+
+def test_a_purchase_is_listed_after_the_entries_it_came_too_late_to_pay(
+    db: Session, context: Context
+) -> None:
+    owner = _empty_bank_then_bought(db, context)
+    sheet = statements.statement(db, owner, 2026, 12, MONTREAL)
+    assert [(r.what, r.at, r.bank_minutes, r.overage_minutes, r.balance) for r in sheet.rows] == [
+        ("entry", at(2026, 12, 7, 20, 50), 0, 15, 0),
+        ("entry", at(2026, 12, 7, 20, 51), 0, 15, 0),
+        ("purchase", at(2026, 12, 7, 20, 57), 600, 0, 600),
+    ]
+
+
+def test_a_purchases_line_in_csv_is_where_it_was_recorded_with_its_invoice_date_as_note(
+    db: Session, context: Context
+) -> None:
+    owner = _empty_bank_then_bought(db, context)
+    sheet = statements.statement(db, owner, 2026, 12, MONTREAL)
+    lines = statements.csv_text(sheet, MONTREAL).splitlines()
+    assert lines[-2] == "2026-12-07 20:57,purchase,,,,0,0,600,0,0,0,F-2026-0160,2026-12-07,600"
+
+
+def test_the_totals_show_the_hours_bought_and_the_hours_used_apart(
+    db: Session, context: Context
+) -> None:
+    owner = client(db, BOULANGERIE).id
+    with time_machine.travel(at(2026, 12, 7, 9), tick=False):
+        purchase = banks.Purchase(owner, 10, "F-2026-0161", date(2026, 12, 7))
+        banks.record_purchase(db, purchase, helene(db), low_minutes=LOW, zone=MONTREAL)
+        ticket = open_ticket(db, context)
+        time_entries.post(db, form(ticket, luc(db), minutes=600), luc(db), low_minutes=LOW)
+        db.commit()
+    sheet = statements.statement(db, owner, 2026, 12, MONTREAL)
+    assert (sheet.bought, sheet.used, sheet.total("bank_minutes")) == (600, -600, 0)
+
+
+def test_hours_a_correction_gives_back_count_against_the_hours_used(
+    db: Session, context: Context
+) -> None:
+    _december(db, context)
+    sheet = statements.statement(db, client(db, BOULANGERIE).id, 2026, 12, MONTREAL)
+    # 30 min taken, given back by the correction, then 60 min taken: 60 min used in all.
+    assert (sheet.bought, sheet.used) == (0, -60)
+    assert sheet.opening + sheet.bought + sheet.used == sheet.closing
 
 
 def test_an_invoice_dated_in_the_future_is_refused(db: Session, context: Context) -> None:
