@@ -57,6 +57,15 @@ def balance(session: Session, client_id: int, *, until: datetime | None = None) 
     return int(session.scalar(query) or 0)
 
 
+def balance_after(session: Session, line: BankTransaction) -> int:
+    """What the client's bank held right after this line. Lines are appended in turn under the
+    client's lock, so their ids are the order in which they moved the balance."""
+    query = select(func.coalesce(func.sum(BankTransaction.minutes), 0)).where(
+        BankTransaction.client_id == line.client_id, BankTransaction.id <= line.id
+    )
+    return int(session.scalar(query) or 0)
+
+
 def invoiced_on(line: BankTransaction, zone: ZoneInfo) -> date | None:
     """A purchase's invoice date (its line's ``at`` is that day's start, in Montreal)."""
     return line.at.astimezone(zone).date() if line.reason == BankReason.PURCHASE else None

@@ -79,6 +79,9 @@ NOTICE_TEXTS = i18n.keys(
     bank_low_subject="client",
     bank_low_body="address balance client threshold",
     bank_low_staff_body="balance client threshold",
+    bank_empty_subject="client",
+    bank_empty_body="address client",
+    bank_empty_staff_body="client",
 )
 
 # Every text the helpdesk emails to clients' contacts, with the placeholders it fills in.

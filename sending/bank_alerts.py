@@ -3,7 +3,9 @@ email) and the supervisors.
 
 Written once per crossing: the ledger line that crossed the threshold names every notification
 (``bank-low-<line>-…``), so a retried job writes and sends nothing twice, and the next crossing
-(after a purchase, a later debit) is a new alert, delivered by ``sending.delivery``.
+(after a purchase, a later debit) is a new alert, delivered by ``sending.delivery``. The alert
+states the balance right after that line: later entries may have taken more before the job ran,
+and "fell to 1 h 15" stays true where "holds only 0 min" would not say what crossed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from sqlalchemy import select
 
 from helpdesk import banks
 from helpdesk.context import Context
-from models import Client, Contact, Notification, NotificationChannel
+from models import BankTransaction, Client, Contact, Notification, NotificationChannel
 from sending import staff_notices
 from sending.delivery import deliver
 
@@ -21,12 +23,13 @@ def alert_low_balance(context: Context, client_id: int, transaction_id: int) -> 
     """Job: write the alert to each authorized contact with an email and each supervisor."""
     with context.transaction() as session:
         client = session.get(Client, client_id)
-        if client is None:
+        crossing = session.get(BankTransaction, transaction_id)
+        if client is None or crossing is None:
             return
-        left = banks.balance(session, client_id)
         threshold = context.settings.bank_low_minutes
-        if left >= threshold:
+        if banks.balance(session, client_id) >= threshold:
             return  # hours were bought before the job ran: nothing low to tell
+        left = banks.balance_after(session, crossing)
         contacts = session.scalars(
             select(Contact)
             .where(Contact.client_id == client_id, Contact.authorized.is_(True))
@@ -57,10 +60,20 @@ def alert_low_balance(context: Context, client_id: int, transaction_id: int) -> 
     deliver(context, ids)
 
 
+# The subject and body of each alert, by (the bank is used up, to a supervisor): the client's
+# says where to write to buy hours, the supervisors' that the client is told.
+TEXTS = {
+    (False, False): ("bank_low_subject", "bank_low_body"),
+    (False, True): ("bank_low_subject", "bank_low_staff_body"),
+    (True, False): ("bank_empty_subject", "bank_empty_body"),
+    (True, True): ("bank_empty_subject", "bank_empty_staff_body"),
+}
+
+
 def _texts(
     context: Context, language: str, client: str, left: int, threshold: int, staff_id: int | None
 ) -> dict[str, str]:
-    """The client's alert (write to us to buy hours), or the supervisors' (the client is told)."""
+    """The alert for one reader: the balance the crossing left, or that the bank is used up."""
     render = context.notices.render
     values = {
         "client": client,
@@ -68,9 +81,10 @@ def _texts(
         "threshold": hours(threshold, language),
         "address": context.settings.support_email_regular,
     }
+    subject, body = TEXTS[(left <= 0, staff_id is not None)]
     return {
-        "subject": render("bank_low_subject", language, **values),
-        "body": render("bank_low_staff_body" if staff_id else "bank_low_body", language, **values),
+        "subject": render(subject, language, **values),
+        "body": render(body, language, **values),
     }
 
 

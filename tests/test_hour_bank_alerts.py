@@ -12,7 +12,7 @@ from helpdesk import time_entries
 from helpdesk.context import Context
 from models import DeliveryState, Notification, OutboxTask
 from sending import bank_alerts
-from tests.banking import BOULANGERIE, LOW, buy, form, luc, open_ticket
+from tests.banking import BOULANGERIE, DENTAL, LOW, buy, form, luc, open_ticket
 from tests.phone import helpdesk
 
 
@@ -54,7 +54,7 @@ def test_the_alert_says_the_balance_and_the_threshold_in_the_readers_language(
         select(Notification).where(Notification.recipient == "marie@boulangerie.example")
     ).one()
     assert marie.subject == "[AltiLogix] Banque d’heures presque épuisée : Boulangerie Saint-Denis"  # noqa: RUF001
-    assert "ne contient plus que 1 h 30, sous le seuil d’alerte de 2 h." in marie.body  # noqa: RUF001
+    assert "est descendue à 1 h 30, sous le seuil d'alerte de 2 h." in marie.body
 
 
 def test_the_client_is_told_where_to_write_and_the_supervisors_that_the_client_is_told(
@@ -104,3 +104,53 @@ def test_falling_again_after_a_purchase_is_a_new_crossing(db: Session, context: 
     db.commit()
     alerts = db.scalars(select(OutboxTask).where(OutboxTask.task == "bank.low")).all()
     assert len(alerts) == 2
+
+
+def _dental_alerts(db: Session, context: Context, *minutes: int) -> dict[str, Notification]:
+    """The dental clinic buys 2 h, time is posted, then the first crossing's alert runs."""
+    buy(db, DENTAL, 2)
+    ticket = open_ticket(db, context, DENTAL)
+    for worked in minutes:
+        time_entries.post(db, form(ticket, luc(db), minutes=worked), luc(db), low_minutes=LOW)
+        db.commit()
+    task = db.scalars(select(OutboxTask).where(OutboxTask.task == "bank.low")).first()
+    assert task is not None
+    bank_alerts.alert_low_balance(context, **task.args)
+    return {n.recipient: n for n in db.scalars(select(Notification))}
+
+
+def test_the_alert_states_the_balance_the_crossing_left_not_the_balance_when_sent(
+    db: Session, context: Context
+) -> None:
+    sent = _dental_alerts(db, context, 45, 75)  # 2 h -> 1 h 15 (the crossing) -> 0 min
+    emily, helene = sent["emily@dental.example"], sent["helene@altilogix.example"]
+    assert "The support hour bank of Westmount Dental Clinic fell to 1 h 15 min, below" in (
+        emily.body
+    )
+    assert "de Westmount Dental Clinic est descendue à 1 h 15, sous le seuil" in helene.body
+
+
+def test_a_crossing_that_empties_the_bank_tells_the_client_it_is_used_up(
+    db: Session, context: Context
+) -> None:
+    emily = _dental_alerts(db, context, 120)["emily@dental.example"]
+    assert emily.subject == "[AltiLogix] Hour bank used up: Westmount Dental Clinic"
+    assert emily.body.splitlines()[2:4] == [
+        "The support hour bank of Westmount Dental Clinic is used up.",
+        "Support time is now billed outside the bank. To buy hours, write to us at "
+        "support-regulier@altilogix.example.",
+    ]
+
+
+def test_a_crossing_that_empties_the_bank_tells_the_supervisors_it_is_used_up(
+    db: Session, context: Context
+) -> None:
+    sent = _dental_alerts(db, context, 120)
+    helene, david = sent["helene@altilogix.example"], sent["david@altilogix.example"]
+    assert helene.subject == "[AltiLogix] Banque d'heures épuisée : Westmount Dental Clinic"
+    assert helene.body.splitlines()[2] == (
+        "La banque d'heures de support de Westmount Dental Clinic est épuisée. Ses contacts "
+        "autorisés en sont avisés par courriel ; le temps de support est maintenant facturé "
+        "hors banque."
+    )
+    assert "Westmount Dental Clinic is used up. Its authorized contacts are told" in david.body
