@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ class LedgerLine:
     balance: int  # after this line
     overdue: bool  # a purchase unpaid past its due date
     paid_on: date | None = None
+    invoiced_on: date | None = None  # a purchase's invoice date
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def find_client(session: Session, account: str) -> Client | None:
     return session.scalars(select(Client).where(Client.account == account)).one_or_none()
 
 
-def client_bank(session: Session, client: Client, today: date) -> ClientBank:
+def client_bank(session: Session, client: Client, today: date, zone: ZoneInfo) -> ClientBank:
     """A client's ledger with the running balance, its purchases and its recent entries."""
     rows = session.execute(
         select(BankTransaction, BankPayment.paid_on)
@@ -81,7 +83,8 @@ def client_bank(session: Session, client: Client, today: date) -> ClientBank:
     running, lines = 0, []
     for row, paid_on in rows:
         running += row.minutes
-        lines.append(LedgerLine(row, running, _overdue(row, paid_on, today), paid_on))
+        late = _overdue(row, paid_on, today)
+        lines.append(LedgerLine(row, running, late, paid_on, banks.invoiced_on(row, zone)))
     entries = session.execute(
         select(TimeEntry, Ticket.number)
         .join(Ticket, Ticket.id == TimeEntry.ticket_id)

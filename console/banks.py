@@ -15,7 +15,7 @@ from billing import InvalidEntry
 from billing.rates import price_list
 from console import bank_queries, forms, spreadsheet, time_form
 from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
-from console.filters import label
+from console.filters import label, short_day
 from helpdesk import banks, statements, time_entries
 from models import BankTransaction, Client, Line, TimeEntry
 from web import inputs
@@ -56,7 +56,8 @@ def index() -> ResponseReturnValue:
 def show(account: str) -> ResponseReturnValue:
     today = _today()
     with helpdesk().transaction() as session:
-        bank = bank_queries.client_bank(session, _client(session, account), today)
+        client = _client(session, account)
+        bank = bank_queries.client_bank(session, client, today, helpdesk().hours.timezone)
     return render_template(
         "bank.html", bank=bank, today=today, tiers=price_list().tiers, months=_months(today)
     )
@@ -93,7 +94,7 @@ def purchase(account: str) -> ResponseReturnValue:
     except InvalidEntry as refused:
         forms.refuse(refused)
     else:
-        flash(_("%(hours)s h recorded, due %(due)s.", hours=hours, due=due), "info")
+        flash(_("%(hours)s h recorded, due %(due)s.", hours=hours, due=short_day(due)), "info")
     return redirect(url_for("banks.show", account=account))
 
 

@@ -313,8 +313,10 @@ def day(value: date | None) -> str:
     return "" if value is None else str(format_date(value, "full"))
 
 
-def short_day(value: date) -> str:
+def short_day(value: date | None) -> str:
     """A calendar day (already a Montreal day), short, with its weekday: "lun. 7 déc. 2026"."""
+    if value is None:
+        return ""
     return str(format_date(value, "EEE d MMM y" if str(get_locale()) == "fr" else "EEE MMM d, y"))
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from helpdesk import banks
 from models import TimeEntry
 from tests.banking import BOULANGERIE, buy, client, ledger
-from tests.console_world import HELENE, KARIM, LUC, give_passwords, signed_in, signed_in_at
+from tests.console_world import DAVID, HELENE, KARIM, LUC, give_passwords, signed_in, signed_in_at
 from tests.phone import at, place_call
 
 TICKET = "/console/tickets/1001"
@@ -191,7 +191,7 @@ def test_a_supervisor_records_a_purchase_priced_and_due_in_30_days(
         page = helene.text(f"/console/banks/{BOULANGERIE}")
     assert response.status_code == 302
     assert ledger(db, BOULANGERIE) == [("purchase", 60), ("purchase", 600)]
-    assert "F-2026-0150" in page and "2027-01-01" in page
+    assert "F-2026-0150" in page and "ven. 1 janv. 2027" in page
 
 
 def test_a_purchase_past_its_due_date_is_flagged(desk: Flask) -> None:
@@ -210,7 +210,7 @@ def test_a_paid_purchase_is_no_longer_flagged(desk: Flask) -> None:
         assert helene.post(paid, {"paid_on": "2027-01-14"}, page=bank).status_code == 302
         page = helene.text(bank)
     assert '<tr class="overdue">' not in page
-    assert "<td>2027-01-14</td>" in page
+    assert "<td>jeu. 14 janv. 2027</td>" in page
 
 
 def test_a_purchase_of_no_hours_is_refused_in_the_console(desk: Flask, db: Session) -> None:
@@ -310,3 +310,41 @@ def test_the_ledger_lists_lines_in_the_order_they_were_recorded(desk: Flask, db:
         ("lun. 7 déc., 20 h 50", "saisie de temps"),
         ("mar. 1 déc., 10 h 30", "achat"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("who", "flash"),
+    [
+        (HELENE, "10 h enregistrées, payables le mer. 6 janv. 2027."),
+        (DAVID, "10 h recorded, due Wed Jan 6, 2027."),
+    ],
+)
+def test_a_purchases_due_date_reads_as_a_date_in_the_readers_language(
+    desk: Flask, who: str, flash: str
+) -> None:
+    with time_machine.travel(at(2026, 12, 7, 20, 57), tick=False):
+        supervisor = signed_in(desk, who)
+        bank = f"/console/banks/{BOULANGERIE}"
+        supervisor.post(f"{bank}/purchases", {"hours": "10", "invoice": "F-2026-0160"}, page=bank)
+        page = supervisor.text(bank)
+    assert f'<p class="flash info" role="status">{flash}</p>' in page
+
+
+@pytest.mark.parametrize(
+    ("who", "cells"),
+    [
+        (HELENE, ("lun. 7 déc. 2026", "mer. 6 janv. 2027")),
+        (DAVID, ("Mon Dec 7, 2026", "Wed Jan 6, 2027")),
+    ],
+)
+def test_a_purchases_invoice_and_due_dates_are_dates_without_a_time(
+    desk: Flask, who: str, cells: tuple[str, str]
+) -> None:
+    with time_machine.travel(at(2026, 12, 7, 20, 57), tick=False):
+        supervisor = signed_in(desk, who)
+        bank = f"/console/banks/{BOULANGERIE}"
+        supervisor.post(f"{bank}/purchases", {"hours": "10", "invoice": "F-2026-0160"}, page=bank)
+        page = supervisor.text(bank)
+    invoiced, due = cells
+    assert f"<td>{invoiced}</td><td>10 h</td><td>F-2026-0160</td>" in page
+    assert f"<td>{due}</td>" in page
