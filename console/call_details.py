@@ -1,14 +1,18 @@
-"""What a step of a call's timeline says beyond its kind: who refused the whisper, who did not
-answer, where a voicemail answered, in the reader's language."""
+"""What a step of a call's timeline says beyond its kind, from the step's data: who refused the
+whisper, who did not answer, which language, why the line was closed, the ticket and the callback
+promised, in the reader's language; and when, to the second."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext, lazy_gettext
+from flask_babel import get_locale, gettext, lazy_gettext
 
+from console.moments import to_the_second, when
 from models import Call, CallEvent, CallEventKind, CallRing, WhisperAnswer
+from routing.holidays_qc import NAMES as HOLIDAY_NAMES
 
 _ = lazy_gettext
 
@@ -19,6 +23,32 @@ VOICEMAIL_BECAUSE: dict[str, Any] = {
     "reception_closed": _("general voicemail: the reception is closed"),
     "reception_no_answer": _("general voicemail: the reception did not answer"),
     "reception_unavailable": _("general voicemail: no reception number to ring (OFFICE_NUMBER)"),
+}
+
+# The caller's language, and how it was chosen (helpdesk.phone.choose_language's ``why``).
+LANGUAGES: dict[str, Any] = {"fr": _("French"), "en": _("English")}
+LANGUAGE_BECAUSE: dict[str, Any] = {
+    "key": _("%(language)s: a key pressed at the greeting"),
+    "default": _("%(language)s: no key pressed at the greeting"),
+    "menu": _("%(language)s: chosen at the menu"),
+}
+
+# Why a schedule was closed (routing.calendar.Reason; "closed" when no reason was known).
+CLOSED_BECAUSE: dict[str, Any] = {
+    "manual": _("closed by a supervisor"),
+    "closure": _("company closure"),
+    "holiday": _("statutory holiday"),
+    "weekend": _("weekend"),
+    "day_off": _("no hours that day"),
+    "before_hours": _("before opening"),
+    "between_windows": _("between two opening windows"),
+    "after_hours": _("after hours"),
+}
+
+# The promise the caller heard, by line (ivr/recordings.py: PROMISE_PROMPTS).
+PROMISES: dict[str, Any] = {
+    "regular": _("a technician will call back no later than %(when)s"),
+    "urgent": _("a team member will call back within one business hour, no later than %(when)s"),
 }
 
 Names = Mapping[int, str]
@@ -68,7 +98,58 @@ def _voicemail(event: CallEvent, _call: Call, _names: Names) -> str:
     return str(reason) if reason is not None else ""
 
 
+def _moment(raw: object) -> datetime | None:
+    """A moment the step's data keeps as ISO 8601 (None when absent or unreadable)."""
+    try:
+        return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
+def _language(event: CallEvent, _call: Call, _names: Names) -> str:
+    language = LANGUAGES.get(str(event.data.get("language", "")))
+    if language is None:
+        return ""
+    because = LANGUAGE_BECAUSE.get(str(event.data.get("why", "")))
+    return str(because % {"language": language}) if because is not None else str(language)
+
+
+def _closed(event: CallEvent, _call: Call, _names: Names) -> str:
+    """Why: "statutory holiday (Christmas Day)", "company closure (Moving day)", "after hours"."""
+    reason = CLOSED_BECAUSE.get(str(event.data.get("reason", "")))
+    holiday = HOLIDAY_NAMES.get(str(event.data.get("holiday", "")))
+    closure = event.data.get("closure")
+    which = holiday["en" if str(get_locale()) == "en" else "fr"] if holiday else closure
+    if reason is None:
+        return ""
+    return f"{reason} ({which})" if isinstance(which, str) and which else str(reason)
+
+
+def _ticket(event: CallEvent, _call: Call, _names: Names) -> str:
+    number = event.data.get("number")
+    if number is None:
+        return ""
+    if event.data.get("to_verify"):
+        return str(gettext("ticket %(number)s, a message to verify (no promise)", number=number))
+    due = _moment(event.data.get("due_at"))
+    if due is None:
+        return str(gettext("ticket %(number)s", number=number))
+    return str(gettext("ticket %(number)s, due %(when)s", number=number, when=when(due)))
+
+
+def _promise(event: CallEvent, _call: Call, _names: Names) -> str:
+    due = _moment(event.data.get("due_at"))
+    promise = PROMISES.get(str(event.data.get("line", "")))
+    if due is None or promise is None:
+        return ""
+    return str(promise % {"when": when(due)})
+
+
 DETAILS: dict[str, Callable[[CallEvent, Call, Names], str]] = {
+    "language_chosen": _language,
+    "closed": _closed,
+    "ticket_opened": _ticket,
+    "promise_given": _promise,
     "whisper_refused": _whisper_refused,
     "whisper_accepted": _by,
     "connected": _by,
@@ -82,6 +163,11 @@ def detail(event: CallEvent, call: Call, names: Names) -> str:
     """The step's who and where, or "" when its kind says it all."""
     describe = DETAILS.get(event.kind.value)
     return describe(event, call, names) if describe is not None else ""
+
+
+def moment(at: datetime | None, call: Call) -> str:
+    """When a step happened, to the second (its day too when not the call's first)."""
+    return to_the_second(at, call.started_at)
 
 
 def kind(event: CallEvent) -> str:

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from console import confirm, forms
 from console.access import SUPERVISORS, allow, current_viewer, helpdesk, refuse_unmarked
 from console.filters import day as day_words
-from console.filters import label, when
+from console.filters import label
+from console.moments import when
 from helpdesk import closures
 from helpdesk.business_time import ALL_SCHEDULES
 from models import Closure, ScheduleOverride

@@ -7,31 +7,30 @@ import functools
 import math
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from flask import Flask
 from flask_babel import (
     format_currency,
     format_date,
-    format_datetime,
     format_decimal,
     get_locale,
     gettext,
     lazy_gettext,
-    to_user_timezone,
 )
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from console import call_details
+from console.moments import when
 from helpdesk import pages
 from mail.intake import NO_SUBJECT
 from mail.reading.quoting import split_quoted
 from models import Channel, Ticket
 from phones import ANONYMOUS_IDS, national
 from routing.standing import spoken
-from time_words import MOMENT_PATTERNS, MONTH_NAMES
+from time_words import MONTH_NAMES
 from time_words import clock as clock_words
 
 _ = lazy_gettext
@@ -134,6 +133,7 @@ LABELS: dict[str, Any] = {
     "language": _("change of language"),
     "reception": _("reception"),
     "repeat": _("menu repeated"),
+    "add_to_ticket": _("a message added to their open ticket"),
     # why a mail is in quarantine (mail.reading.message.UNREADABLE, and too big)
     "empty": _("empty message"),
     "not_a_message": _("not an email message"),
@@ -189,6 +189,7 @@ CALL_EVENTS: dict[str, Any] = {
     "message_recorded": _("message recorded"),
     "no_message": _("no message"),
     "callback_queued": _("follow-up queued"),  # the ticket's follow-up, not a callback yet
+    "promise_given": _("callback promised to the caller"),
     "hung_up": _("call ended"),
     "end_not_reported": _("Twilio never reported the end of the call"),
     "callback_tech_answered": _("technician answered the callback"),
@@ -296,16 +297,6 @@ def call_event(value: Any) -> str:
 def ticket_event(value: Any) -> str:
     key = str(getattr(value, "value", value))
     return str(TICKET_EVENTS.get(key, key))
-
-
-def when(moment: datetime | None) -> str:
-    """A moment in the company's time zone with its weekday, in the reader's style:
-    "lun. 7 déc., 12 h 25" / "Mon Dec 7, 12:25 PM"; the year when it is not this one."""
-    if moment is None:
-        return ""
-    local, this_year = to_user_timezone(moment), to_user_timezone(datetime.now(UTC)).year
-    patterns = MOMENT_PATTERNS.get(str(get_locale()), MOMENT_PATTERNS["fr"])
-    return str(format_datetime(moment, patterns[0 if local.year == this_year else 1]))
 
 
 def day(value: date | None) -> str:
@@ -460,4 +451,5 @@ def register(app: Flask) -> None:
         colon=colon,
         call_kind=call_details.kind,
         ring_answer=call_details.ring_answer,
+        step_time=call_details.moment,
     )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from console import access, candidates, confirm, forms, queries
 from console.access import SUPERVISORS, Viewer, allow, current_viewer, helpdesk, refuse_unmarked
-from console.filters import when
+from console.moments import when
 from helpdesk import staff_access, staff_sessions, surveys, tickets
 from models import Client, Contact, Language, Role, StaffMember, Ticket, utcnow
 from refusals import Refused

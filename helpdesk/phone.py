@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -158,12 +158,21 @@ def open_support_ticket(session: Session, hours: BusinessHours, call: Call, line
     tasks.follow_up(
         session, opened.ticket.id, safety_net_at=current_time(session) + FOLLOW_UP_SAFETY_NET
     )
-    calllog.record(call, CallEventKind.TICKET_OPENED, number=opened.ticket.number, line=line.value)
+    calllog.record(
+        call,
+        CallEventKind.TICKET_OPENED,
+        number=opened.ticket.number,
+        line=line.value,
+        due_at=_instant(opened.ticket.sla_due_at),
+    )
     if not status.is_open:
-        holiday = status.holiday.code if status.holiday else None
-        reason = status.reason.value if status.reason else None
-        calllog.record(call, CallEventKind.CLOSED, reason=reason, holiday=holiday)
+        closed(call, status)
     return opened
+
+
+def _instant(moment: datetime | None) -> str | None:
+    """A moment as the timeline's data keeps it (JSON): ISO 8601, in UTC."""
+    return moment.astimezone(UTC).isoformat() if moment is not None else None
 
 
 def _requester(call: Call) -> Requester:
@@ -525,8 +534,24 @@ def reception_result(call: Call, connected: bool) -> None:
         calllog.record(call, CallEventKind.NO_ANSWER, to="reception")
 
 
-def closed(call: Call, reason: str) -> None:
-    calllog.record(call, CallEventKind.CLOSED, reason=reason)
+def closed(call: Call, status: Status) -> None:
+    """The line (or the reception) is closed, and why: the holiday, or the closure's own words."""
+    why = {
+        "reason": status.reason.value if status.reason else "closed",
+        "holiday": status.holiday.code if status.holiday else None,
+        "closure": status.closure.reason if status.closure else None,
+    }
+    calllog.record(call, CallEventKind.CLOSED, **{k: v for k, v in why.items() if v})
+
+
+def promise_given(call: Call, ticket: Ticket) -> None:
+    """The caller heard when they will be called back: the timeline keeps the moment promised."""
+    calllog.record(
+        call,
+        CallEventKind.PROMISE_GIVEN,
+        due_at=_instant(ticket.sla_due_at),
+        line=ticket.priority.value,
+    )
 
 
 def to_voicemail(call: Call, reason: str) -> None:

@@ -112,7 +112,7 @@ def reception(turn: Turn) -> VoiceResponse:
         turn.say(response, "reception_unavailable")
         response.redirect(url("ivr.voicemail", reason="reception_unavailable"))
         return response
-    phone.closed(turn.call, status.reason.value if status.reason else "closed")
+    phone.closed(turn.call, status)
     office = speech.hours(turn.speaker.catalog, turn.hours.schedule("office"), turn.language)
     turn.say(response, "reception_closed", hours=office)
     response.redirect(url("ivr.voicemail", reason="reception_closed"))

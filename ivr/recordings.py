@@ -57,6 +57,7 @@ def _promise(turn: Turn, response: VoiceResponse, ticket: Ticket) -> None:
     now = current_time(turn.session).astimezone(turn.hours.timezone)
     when = speech.when(turn.speaker.catalog, ticket.sla_due_at, now, turn.language)
     turn.say(response, PROMISE_PROMPTS[ticket.priority], when=when)
+    phone.promise_given(turn.call, ticket)
 
 
 def _addition(turn: Turn, response: VoiceResponse, message: phone.Message | None) -> None:

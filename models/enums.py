@@ -152,6 +152,7 @@ class CallEventKind(StrEnum):
     MESSAGE_RECORDED = "message_recorded"
     NO_MESSAGE = "no_message"
     CALLBACK_QUEUED = "callback_queued"
+    PROMISE_GIVEN = "promise_given"  # the caller heard when they will be called back
     HUNG_UP = "hung_up"
     END_NOT_REPORTED = "end_not_reported"  # Twilio never said how the call ended
     CALLBACK_TECHNICIAN_ANSWERED = "callback_tech_answered"

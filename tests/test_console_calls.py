@@ -198,6 +198,40 @@ def test_a_call_opens_its_timeline_rings_and_ticket(
     assert helene.get("/console/calls/99999").status_code == 404
 
 
+def test_a_calls_timeline_says_the_language_why_the_line_was_closed_and_the_promise(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    # June 24, the Fête nationale: Marie chooses English at the menu, then regular support.
+    call = the_call(db, place_call(phone_app, at(2026, 6, 24, 10), press="9,6"))
+    with time_machine.travel(at(2026, 6, 24, 11), tick=False):
+        helene.sign_in(HELENE)
+        page = helene.text(f"/console/calls/{call.id}")
+    for expected in (
+        "langue choisie — anglais : choisie au menu",
+        "ligne fermée — jour férié (la Fête nationale du Québec)",
+        "billet ouvert — billet 1001, échéance jeu. 25 juin, 12 h 30",
+        "appelant — un technicien rappellera au plus tard jeu. 25 juin, 12 h 30",
+    ):
+        assert expected in page, expected
+
+
+def test_a_calls_timeline_tells_its_steps_apart_to_the_second(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    call = the_call(
+        db, place_call(phone_app, at(2026, 12, 1, 10, 5), press="7", techs=("refuse", "accept"))
+    )
+    for seconds, event in enumerate(call.events):
+        event.at = at(2026, 12, 1, 10, 5) + timedelta(seconds=seconds * 7)
+    db.commit()
+    with time_machine.travel(at(2026, 12, 1, 11), tick=False):
+        helene.sign_in(HELENE)
+        page = helene.text(f"/console/calls/{call.id}")
+    shown = re.findall(r'<time datetime="[^"]+">([^<]+)</time>', page)
+    assert shown[:3] == ["10 h 05 min 00 s", "10 h 05 min 07 s", "10 h 05 min 14 s"]
+    assert len(set(shown)) == len(call.events)  # every step told apart
+
+
 def test_callbacks_are_told_apart_from_inbound_calls(
     phone_app: Flask, db: Session, helene: Staff
 ) -> None:

@@ -98,6 +98,7 @@ def test_the_call_log_has_the_whole_timeline(phone_app: Flask, db: Session) -> N
         "ticket_opened",
         "message_recorded",
         "callback_queued",
+        "promise_given",
         "hung_up",
     ]
     assert (call.status, call.outcome, call.duration_seconds) == ("completed", "message", 37)
