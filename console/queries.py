@@ -32,7 +32,7 @@ from models import (
     TicketStatus,
 )
 from routing.config import BusinessHours
-from routing.standing import Aim, Clocks, Deadline, resolution_aim
+from routing.standing import Aim, Clocks, Deadline, action_first, resolution_aim
 from sending import delivery
 
 WORKLIST_LIMIT = 500
@@ -92,7 +92,7 @@ def _ticket_rows(
     dues = [row[0].sla_due_at for row in rows if row[0].sla_due_at is not None]
     clock = clocks(session, hours, now, min(dues, default=now))
     return [
-        TicketRow(t, client, contact, who, _deadline(clock, t), _aim(hours, t, now))
+        TicketRow(t, client, contact, who, deadline_of(clock, t), _aim(hours, t, now))
         for t, client, contact, who in rows
     ]
 
@@ -102,7 +102,8 @@ def _aim(hours: BusinessHours, ticket: Ticket, now: datetime) -> Aim | None:
     return resolution_aim(rule, ticket.created_at, now, ticket.sla_due_at)
 
 
-def _deadline(clock: Clocks, ticket: Ticket) -> Deadline:
+def deadline_of(clock: Clocks, ticket: Ticket) -> Deadline:
+    """Where the ticket stands against its callback promise, by the clocks of a page."""
     return clock.deadline(
         ticket.priority.value,
         ticket.sla_due_at,
@@ -130,13 +131,14 @@ def worklist(
 
 
 def sla_board(session: Session, hours: BusinessHours, now: datetime) -> list[TicketRow]:
-    """Every open ticket with a promise, soonest deadline first."""
+    """Every open ticket with a promise, those that need action first (routing.standing)."""
     statement = (
         select(Ticket)
         .where(Ticket.status == TicketStatus.OPEN, Ticket.to_verify.is_(False))
         .limit(WORKLIST_LIMIT)
     )
-    return _ticket_rows(session, hours, statement, now)
+    rows = _ticket_rows(session, hours, statement, now)
+    return sorted(rows, key=lambda row: action_first(row.deadline))  # stable: then by number
 
 
 def staff_names(session: Session) -> dict[int, str]:
@@ -209,7 +211,7 @@ def ticket_page(
         recordings,
         callbacks,
         staff_names(session),
-        _deadline(clock, ticket),
+        deadline_of(clock, ticket),
         _aim(hours, ticket, now),
         by_key,
         surveys.of_ticket(session, ticket.id),

@@ -22,10 +22,9 @@ def index() -> ResponseReturnValue:
     assert viewer is not None, "@allow(STAFF) lets only signed-in staff through"
     criteria = ticket_search.read_criteria(request.args)
     after = ticket_search.read_cursor(request.args.get("after", ""))
-    zone = context.hours.timezone
     with context.transaction() as session:
         rows, next_cursor = ticket_search.page(
-            session, criteria, zone, viewer, context.now(), after
+            session, criteria, context.hours, viewer, context.now(), after
         )
         clients = queries.clients(session)
         contacts = ticket_search.contacts(session)

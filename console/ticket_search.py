@@ -51,6 +51,8 @@ from models import (
     TicketStatus,
     search,
 )
+from routing.config import BusinessHours
+from routing.standing import Deadline, Standing, flag
 from web import inputs
 
 PAGE_SIZE = 50
@@ -230,16 +232,12 @@ class ListedTicket:
     client: str | None
     contact: str | None
     assignee: str | None
-    late: bool
+    deadline: Deadline
 
-
-def late(ticket: Ticket, now: datetime) -> bool:
-    """The callback promise is missed: its deadline passed before the client was reached (or
-    the ticket resolved), or has passed now with neither. A message to verify promised none."""
-    if ticket.to_verify or ticket.sla_due_at is None:
-        return False
-    answered = ticket.first_response_at or ticket.resolved_at
-    return answered > ticket.sla_due_at if answered else now >= ticket.sla_due_at
+    @property
+    def flag(self) -> Standing | None:
+        """What the deadline column flags: at risk, late, reached late (routing.standing)."""
+        return flag(self.deadline)
 
 
 def _plan_for_these_words(session: Session) -> None:
@@ -265,7 +263,7 @@ def read_cursor(raw: str) -> tuple[datetime, int] | None:
 def page(
     session: Session,
     criteria: Criteria,
-    zone: ZoneInfo,
+    hours: BusinessHours,
     viewer: Viewer,
     now: datetime,
     after: tuple[datetime, int] | None = None,
@@ -279,7 +277,7 @@ def page(
         .outerjoin(Client, Client.id == Ticket.client_id)
         .outerjoin(Contact, Contact.id == Ticket.contact_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)
-        .where(queries.openable_by(viewer, now), *criteria.filters.where(zone))
+        .where(queries.openable_by(viewer, now), *criteria.filters.where(hours.timezone))
         .order_by(Ticket.created_at.desc(), Ticket.id.desc())
         .limit(size + 1)
     )
@@ -295,13 +293,22 @@ def page(
         statement = statement.where(
             Ticket.created_at <= moment, or_(Ticket.created_at < moment, Ticket.id < ident)
         )
-    rows = [
-        ListedTicket(ticket, client, contact, who, late(ticket, now))
-        for ticket, client, contact, who in session.execute(statement).all()
-    ]
-    more = len(rows) > size
-    rows = rows[:size]
+    found_rows = session.execute(statement).all()
+    more = len(found_rows) > size
+    rows = _with_deadlines(session, hours, now, found_rows[:size])
     return rows, (cursor_of(rows[-1].ticket) if more and rows else None)
+
+
+def _with_deadlines(
+    session: Session, hours: BusinessHours, now: datetime, found: Sequence[Any]
+) -> list[ListedTicket]:
+    """The page's tickets, each with where it stands, by the same clocks as the SLA board."""
+    dues = [row[0].sla_due_at for row in found if row[0].sla_due_at is not None]
+    clock = queries.clocks(session, hours, now, min(dues, default=now))
+    return [
+        ListedTicket(ticket, client, contact, who, queries.deadline_of(clock, ticket))
+        for ticket, client, contact, who in found
+    ]
 
 
 def contacts(session: Session) -> Sequence[tuple[int, str, str]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from routing import sla
@@ -34,6 +34,20 @@ class Deadline:
     due: datetime | None
     left: timedelta | None  # business time to the deadline; negative once it has passed
     standing: Standing
+
+
+# What needs action first: a promise about to be missed, then the callbacks still owed (late
+# or on time), each soonest deadline first; after them, promises kept or missed for good.
+ACTION_RANKS: Mapping[Standing, int] = {
+    Standing.AT_RISK: 0,
+    Standing.LATE: 1,
+    Standing.ON_TIME: 1,
+}
+AFTER_ACTION = 2
+_NO_DEADLINE = datetime.max.replace(tzinfo=UTC)
+
+# What a list of tickets flags beside a deadline: what went wrong, or may go wrong soon.
+FLAGGED: frozenset[Standing] = frozenset({Standing.AT_RISK, Standing.LATE, Standing.REACHED_LATE})
 
 
 def business_left(calendar: BusinessCalendar, now: datetime, due: datetime) -> timedelta:
@@ -88,6 +102,16 @@ class Clocks:
             return Deadline(due, None, Standing.REACHED)
         late = max(sla.elapsed(self.calendars[line], due, reached), timedelta(minutes=1))
         return Deadline(due, -late, Standing.REACHED_LATE)
+
+
+def action_first(deadline: Deadline) -> tuple[int, datetime]:
+    """Sort key of a board whose first rows need action now (ACTION_RANKS)."""
+    return ACTION_RANKS.get(deadline.standing, AFTER_ACTION), deadline.due or _NO_DEADLINE
+
+
+def flag(deadline: Deadline) -> Standing | None:
+    """The standing a list shows beside the deadline (FLAGGED), or None when all is well."""
+    return deadline.standing if deadline.standing in FLAGGED else None
 
 
 @dataclass(frozen=True)

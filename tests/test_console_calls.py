@@ -17,7 +17,7 @@ from console import calllog
 from models import Call, CallDirection, Contact, Line, Ticket, TicketStatus
 from tests.console_world import DAVID, HELENE, LUC, Staff, give_passwords, staff_id
 from tests.counting import statements
-from tests.phone import NADIA, at, place_call, the_call
+from tests.phone import NADIA, at, place_call, the_call, the_ticket
 
 
 @pytest.fixture
@@ -324,6 +324,31 @@ def test_the_sla_board_shows_each_open_ticket_and_reloads_itself(
     assert "encore 30 min" in page
     # the regular line's 72-hour resolution aim, beside the callback promise
     assert '<td><span class="aim">ven. 4 déc., 10 h 00</span></td>' in page
+
+
+def test_the_sla_board_puts_first_the_ticket_that_needs_action_now(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    # Regular tickets, due 4 business hours after each call (from 8:30 for an early call).
+    late = the_ticket(db, place_call(phone_app, at(2026, 12, 1, 8, 45), press="6"))  # 12:45
+    kept = the_ticket(db, place_call(phone_app, at(2026, 12, 1, 9), press="6"))  # 13:00
+    missed = the_ticket(db, place_call(phone_app, at(2026, 12, 1, 9, 15), press="6"))  # 13:15
+    at_risk = the_ticket(db, place_call(phone_app, at(2026, 12, 1, 10), press="6"))  # 14:00
+    on_time = the_ticket(db, place_call(phone_app, at(2026, 12, 1, 11), press="6"))  # 15:00
+    kept.first_response_at = at(2026, 12, 1, 10)
+    missed.first_response_at = at(2026, 12, 1, 13, 20)
+    db.commit()
+    with time_machine.travel(at(2026, 12, 1, 13, 30), tick=False):
+        helene.sign_in(HELENE)
+        page = helene.text("/console/sla")
+    shown = re.findall(r'<tr class="(\w+)">\s*<td><a href="/console/tickets/(\d+)"', page)
+    assert shown == [
+        ("at_risk", str(at_risk.number)),  # 30 minutes left: call now
+        ("late", str(late.number)),  # still owed, past due
+        ("on_time", str(on_time.number)),
+        ("reached_on_time", str(kept.number)),  # promises kept or missed: nothing to do
+        ("reached_late", str(missed.number)),
+    ]
 
 
 def test_the_sla_boards_rows_come_alone_for_its_script_and_only_to_supervisors(

@@ -411,6 +411,17 @@ def test_a_late_ticket_is_marked(helene: Staff) -> None:
     assert "en retard" not in rows[1004]  # a message to verify promises nothing
 
 
+def test_a_ticket_close_to_its_deadline_is_marked_at_risk(desk: Flask, db: Session) -> None:
+    # Opened at 7:00, due at 11:00: at 10:00, one business hour is left, the line's warning.
+    _ticket(db, 1008, "Sage 50 lent au démarrage", opened=at(2026, 12, 4, 7))
+    db.commit()
+    with signed_in_at(desk, HELENE, NOW) as helene:
+        rows = _rows(helene.text("/console/tickets"))
+    assert '<span class="standing at_risk">à risque</span>' in rows[1008]
+    assert "à risque" not in rows[1007]  # due at noon: two business hours left
+    assert "à risque" not in rows[1001] and "en retard" in rows[1001]
+
+
 def test_the_list_speaks_french_and_english(desk: Flask) -> None:
     with signed_in_at(desk, HELENE, NOW) as helene:
         french = helene.text("/console/tickets")
@@ -448,8 +459,9 @@ def test_a_page_runs_as_many_statements_with_many_tickets(desk: Flask, db: Sessi
         tickets.add_note(ticket, staff_id(db, LUC), f"Imprimante {n} redémarrée.", public=False)
     db.commit()
     many = {(who, q): counted(who, q) for who in (HELENE, LUC) for q in queries}
-    # the viewer, the page's tickets, then the filters' clients, contacts and staff; before a
-    # search, the clients and contacts it names, and on PostgreSQL the plan asked for its words
+    # the viewer, the page's tickets, each line's calendar (2 queries a line: where each ticket
+    # stands), then the filters' clients, contacts and staff; before a search, the clients and
+    # contacts it names, and on PostgreSQL the plan asked for its words
     postgresql = db.get_bind().dialect.name == "postgresql"
-    expected = {(who, q): 5 + ("q=" in q) * (1 + postgresql) for who, q in few}
+    expected = {(who, q): 9 + ("q=" in q) * (1 + postgresql) for who, q in few}
     assert few == many == expected
