@@ -15,6 +15,7 @@ from flask_babel import (
     format_currency,
     format_date,
     format_decimal,
+    format_percent,
     get_locale,
     gettext,
     lazy_gettext,
@@ -318,6 +319,11 @@ def month(value: date | str) -> str:
     return f"{MONTH_NAMES[language][first.month - 1]} {first.year}"
 
 
+def percent(value: int | None) -> str:
+    """A share out of 100 in the reader's style, "67 %" / "67%"; a dash when there is none."""
+    return "—" if value is None else str(format_percent(value / 100))
+
+
 def decimal(value: float) -> str:
     """A score with two decimals in the reader's style: "4,50" / "4.50"."""
     return str(format_decimal(value, format="0.00"))
@@ -443,6 +449,7 @@ def register(app: Flask) -> None:
         subject=subject,
         month=month,
         decimal=decimal,
+        percent=percent,
         clock=clock,
     )
     app.jinja_env.filters.update({name: _per_render(f) for name, f in filters.items()})

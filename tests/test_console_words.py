@@ -285,3 +285,20 @@ def test_time_past_a_deadline_reads_in_each_languages_style(reader: Flask) -> No
         assert filters.time_left(late) == "en retard de 20 h 59"
     with force_locale("en"):
         assert filters.time_left(late) == "20 hr 59 min late"
+
+
+# A French colon, question or exclamation mark has a space before it: "Solde : 0 min", "Ouvert ?".
+_TIGHT_FRENCH_MARK = re.compile(r"(?<=[^\s\u00a0\u202f])[:?!](?!//)")
+_NOT_WORDS = re.compile(r"%\([a-z_]+\)[sdf]|https?://\S+|\d+:\d+")
+
+
+def test_french_puts_a_space_before_a_colon_a_question_or_an_exclamation_mark() -> None:
+    french = _french().values()
+    assert [t for t in french if _TIGHT_FRENCH_MARK.search(_NOT_WORDS.sub("", t))] == []
+
+
+def test_no_page_glues_a_colon_to_a_translated_label() -> None:
+    """A label and its value are joined by colon(), which spaces it in French."""
+    glued = re.compile(r"(\}\}|%\})\s?: ")
+    pages = sorted(Path("console/templates").glob("*.html"))
+    assert [p.name for p in pages if glued.search(p.read_text(encoding="utf-8"))] == []

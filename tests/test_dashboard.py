@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from console import stats
 from models import Ticket
-from tests.console_world import HELENE, LUC, Staff, give_passwords
+from tests.console_world import DAVID, HELENE, LUC, Staff, give_passwords
 from tests.counting import statements
 from tests.phone import MONTREAL, STRANGER, at, place_call
 
@@ -133,6 +133,18 @@ def test_supervisors_see_charts_with_their_figures_in_tables(week: Flask, db: Se
     assert '<tr><td>mar. 1 déc. 2026</td><td class="number">3</td></tr>' in page
     assert '<tr><td>répondu</td><td class="number">1</td></tr>' in page
     assert page.count("<canvas ") == 4
+
+
+def test_the_share_of_promises_kept_reads_as_a_percentage_in_each_language(
+    week: Flask, db: Session
+) -> None:
+    give_passwords(db)
+    helene, david = Staff(week), Staff(week)
+    helene.sign_in(HELENE)
+    david.sign_in(DAVID)
+    path = "/console/dashboard/?from=2026-11-30&to=2026-12-06"
+    assert '<td class="number">50\u00a0%</td>' in helene.text(path)  # French: a space before %
+    assert '<td class="number">50%</td>' in david.text(path)
 
 
 def test_each_table_is_folded_under_its_chart(week: Flask, db: Session) -> None:
