@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session
 
 from helpdesk import tasks
 from helpdesk.context import Context
-from models import DeliveryState, Notification, NotificationChannel, Ticket, current_time, utcnow
+from models import (
+    Contact,
+    DeliveryState,
+    Notification,
+    NotificationChannel,
+    StaffMember,
+    Ticket,
+    current_time,
+    utcnow,
+)
 from sending import LOGGED, Refused, sms, smtp
 
 
@@ -103,7 +112,25 @@ def _claim(context: Context, notification_id: int) -> smtp.Letter | tuple[str, s
             in_reply_to=row.in_reply_to,
             ticket_number=ticket.number if ticket else None,
             html=row.staff_member_id is None,  # mail to clients has an HTML part
+            languages=languages_of(session, row),
         )
+
+
+# A letter to nobody of the directory (a stranger's email answered) is written in both.
+BOTH_LANGUAGES = ("fr", "en")
+
+
+def languages_of(session: Session, row: Notification) -> tuple[str, ...]:
+    """The language(s) an email was written in: its contact's or staff member's, as every
+    writer of mail chooses it; both when it is addressed to neither."""
+    person = (
+        session.get(Contact, row.contact_id)
+        if row.contact_id
+        else session.get(StaffMember, row.staff_member_id)
+        if row.staff_member_id
+        else None
+    )
+    return (person.language.value,) if person is not None else BOTH_LANGUAGES
 
 
 def _record(

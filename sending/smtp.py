@@ -40,6 +40,7 @@ class Letter:
     in_reply_to: str | None = None
     ticket_number: int | None = None
     html: bool = False  # add an HTML alternative made from the text
+    languages: tuple[str, ...] = ()  # what it is written in, first the one it opens with
 
 
 def send_email(settings: Settings, to: str, subject: str, body: str) -> str:
@@ -98,18 +99,22 @@ def compose(settings: Settings, letter: Letter) -> EmailMessage:
         message[OWN_HEADER] = str(letter.ticket_number)
     message.set_content(letter.text)
     if letter.html:
-        message.add_alternative(as_html(letter.text), subtype="html")
+        first = letter.languages[0] if letter.languages else ""
+        message.add_alternative(as_html(letter.text, first), subtype="html")
+    if letter.languages:  # last: set_content and add_alternative move or drop Content-* fields
+        message["Content-Language"] = ", ".join(letter.languages)
     return message
 
 
-def as_html(text: str) -> str:
+def as_html(text: str, language: str = "") -> str:
     """The text as HTML: one paragraph per block, its lines kept, its https links clickable."""
     blocks = [block for block in text.strip().split("\n\n") if block.strip()]
     paragraphs = "".join(
         "<p>" + "<br>\n".join(_html_line(line) for line in block.splitlines()) + "</p>\n"
         for block in blocks
     )
-    head = '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n'
+    lang = f' lang="{html.escape(language)}"' if language else ""
+    head = f'<!DOCTYPE html>\n<html{lang}><head><meta charset="utf-8"></head><body>\n'
     return f"{head}{paragraphs}</body></html>\n"
 
 

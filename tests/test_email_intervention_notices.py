@@ -244,7 +244,7 @@ def test_an_english_contact_reads_the_notice_in_english(
     )
     act(sending, resolve)
     assert plain(smtp_inbox.messages[-1]).startswith(
-        'Hello,\n\nYour ticket 1001 is resolved, and so "closed".'
+        "Hello,\n\nYour ticket 1001 has been resolved and is now closed."
     )
 
 

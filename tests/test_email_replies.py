@@ -44,6 +44,7 @@ from tests.mailing import (
     run_due_tasks,
     worker,
 )
+from tests.phone import EMILY as EMILY_PHONE
 from tests.phone import RecordingTwilioHttp, at, place_call
 
 POLICY_REGULAR = (
@@ -136,7 +137,7 @@ def test_an_english_contact_gets_the_acknowledgement_in_english(
 ) -> None:
     receive(sending, letter(sender=EMILY, subject="Payroll stuck"))
     [ack] = to(smtp_inbox, "emily@dental.example")
-    assert ack["Subject"] == "[#1001] Acknowledgement of receipt: Payroll stuck"
+    assert ack["Subject"] == "[#1001] We have received your request: Payroll stuck"
     assert plain(ack) == (
         "We have received your message for regular support. Our staff have been notified by "
         "both email and pager, and we will contact you as soon as possible (< 4 h.).\n"
@@ -147,7 +148,7 @@ def test_an_english_contact_gets_the_acknowledgement_in_english(
         "The AltiLogix Inc. technical support team\n"
         "\n"
         "Ticket number: 1001\n"
-        "Callback by: Tuesday, December 1, 2026 at 2 PM (Montreal time)\n"
+        "Callback due: Tuesday, December 1, 2026 at 2 PM (Montreal time)\n"
     )
 
 
@@ -179,6 +180,18 @@ def test_the_acknowledgement_has_text_and_html_parts_with_accents_encoded(
     headers = ack.as_bytes().split(b"\n\n", 1)[0]
     assert b"Subject: [#1001] =?utf-8?q?Accus=C3=A9" in headers  # RFC 2047 encoded
     assert headers.isascii()
+
+
+def test_an_email_says_its_language_in_a_header_and_in_its_html(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    receive(sending, letter(sender=MARIE))
+    receive(sending, letter(sender=STRANGER, subject="Besoin d'aide"))
+    [ack] = to(smtp_inbox, "marie.tremblay@boulangerie.example")
+    [answer] = to(smtp_inbox, "paul@ailleurs.example")
+    assert ack["Content-Language"] == "fr"
+    assert html(ack).startswith('<!DOCTYPE html>\n<html lang="fr">')
+    assert answer["Content-Language"] == "fr, en"  # a stranger is answered in both, French first
 
 
 def test_a_reply_to_the_acknowledgement_lands_on_its_ticket_and_is_not_acknowledged(
@@ -297,7 +310,7 @@ def test_a_stranger_is_answered_in_both_languages_with_no_callback_promise(
         "chaque client, au nombre de 4 au maximum, peuvent nous soumettre un problème ou un "
         "incident."
     )
-    assert "Only the people each client designates, 4 at most, may report" in text
+    assert "Each client designates up to 4 people, and only they may report" in text
     assert "1001" not in text and "rappel" not in text.lower() and "call" not in text.lower()
     assert answer["Auto-Submitted"] == "auto-replied"
     supervisors = sorted(m["To"] for m in smtp_inbox.messages if m is not answer)
@@ -480,6 +493,21 @@ def test_a_cata_call_a_technician_took_is_confirmed_as_a_conversation_with_no_pr
         "au support urgent, consigné sous le billet 1001.\n"
     )
     assert "au plus tard" not in text and "communiquerons" not in text
+
+
+def test_an_english_contact_reads_who_from_altilogix_spoke_with_them(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10, 2), caller=EMILY_PHONE, press="7", techs=("accept",))
+    with time_machine.travel(at(2026, 12, 1, 10, 20), tick=False):
+        run_due_tasks(sending)
+    [confirmation] = to(smtp_inbox, "emily@dental.example")
+    assert plain(confirmation).startswith(
+        "Hello,\n\nLuc Gagnon from AltiLogix spoke with you at 10:02 AM about your call to "
+        "urgent support, logged as ticket 1001.\n"
+    )
+    assert confirmation["Content-Language"] == "en"
+    assert '<html lang="en">' in html(confirmation)
 
 
 def test_a_ticket_opened_by_phone_is_confirmed_by_email_to_its_contact(

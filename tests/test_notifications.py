@@ -170,7 +170,7 @@ def test_supervisors_are_warned_when_nobody_has_called_back(
         "helene@altilogix.example",
     ]
     english = next(m for m in smtp_inbox.messages if m["To"] == "david@altilogix.example")
-    assert english["Subject"] == "[AltiLogix] Deadline near: ticket 1001, Boulangerie Saint-Denis"
+    assert english["Subject"] == "[AltiLogix] Deadline soon: ticket 1001, Boulangerie Saint-Denis"
 
 
 def test_no_warning_once_the_client_was_reached(

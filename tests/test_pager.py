@@ -161,7 +161,7 @@ def test_an_unknown_word_gets_the_help_in_the_technicians_language(
     phone_app: Flask, db: Session
 ) -> None:
     assert answer(sms(phone_app, DAVID, "hello?")) == (
-        'AltiLogix: "OK 1234" takes ticket 1234, "OFF" leaves duty, "ON" rejoins it, '
+        'AltiLogix: "OK 1234" takes ticket 1234, "OFF" takes you off duty, "ON" puts you back on, '
         '"STATUS" lists the open tickets of your lines.'
     )
 
@@ -265,7 +265,7 @@ def test_a_supervisor_may_take_any_open_ticket(
 ) -> None:
     ticket = _paged_ticket(phone_app, db, worker)
     assert answer(sms(phone_app, DAVID, "OK 1001")) == (
-        "Ticket 1001 (Boulangerie Saint-Denis) is yours. The others are told."
+        "Ticket 1001 (Boulangerie Saint-Denis) is yours. The others have been told."
     )
     db.expire_all()
     assert ticket.assignee_id == _staff(db, DAVID).id
