@@ -3,6 +3,8 @@ reader's language. A value that does not parse is a refusal shown on the page, n
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -193,10 +195,16 @@ def submission_key() -> str:
 
 def once(session: Session, staff_member_id: int) -> None:
     """Claim this form's submission in the act's unit of work; raise ``Copy`` when it was acted
-    on already (a double click). A refused or failed act rolls its claim back with it, so the
-    same form may be sent again. A post without a key (a script) is acted on each time."""
+    on already (a double click). A copy is the same key, person, act and fields: a form the
+    browser restored and filled in anew is a new submission, never work dropped as a copy. A
+    refused or failed act rolls its claim back with it, so the same form may be sent again. A
+    post without a key (a script) is acted on each time."""
     key = request.form.get(SUBMISSION, "")
-    if key and not submissions.claim(session, key, staff_member_id):
+    if not key:
+        return
+    fields = sorted((k, v) for k, v in request.form.items(multi=True) if k != "csrf_token")
+    said = json.dumps([key, staff_member_id, request.path, fields], ensure_ascii=False)
+    if not submissions.claim(session, hashlib.sha256(said.encode()).hexdigest(), staff_member_id):
         raise Copy
 
 

@@ -109,7 +109,7 @@ def deadline_of(clock: Clocks, ticket: Ticket) -> Deadline:
         ticket.sla_due_at,
         ticket.first_response_at,
         ticket.to_verify,
-        settled=ticket.status != TicketStatus.OPEN,
+        settled_at=None if ticket.status == TicketStatus.OPEN else ticket.resolved_at or clock.now,
     )
 
 

@@ -105,14 +105,21 @@ def preview(session: Session, form: EntryForm) -> Preview:
 def post(session: Session, form: EntryForm, posted_by_id: int, *, low_minutes: int) -> TimeEntry:
     """Post a time entry on an open ticket and debit the client's bank for its part."""
     checked = check(session, form, allow_closed=False)
-    # Support by phone or on site is time spent with the client: a client not reached before
-    # was reached when it began (no earlier than the ticket), whether or not the technician
-    # also noted a callback; supervisors are then not told that nobody reached them.
-    reached = max(checked.started_at, checked.ticket.created_at)
-    tickets.first_response(checked.ticket, reached, form.technician_id)
+    _reached_by_work(session, checked, form.technician_id)
     entry = _write(session, checked, form, posted_by_id, low_minutes)
     interventions.announce_time_entry(checked.ticket, entry.id)  # the client is told of it
     return entry
+
+
+def _reached_by_work(session: Session, checked: Checked, technician_id: int) -> None:
+    """Work by phone or on site is time spent with the client: a client not reached before was
+    reached when it began (no earlier than the ticket), whether or not the technician also noted
+    a callback, and supervisors are not told that nobody reached them. Work still to come
+    (planned, or a day typed wrong) reaches nobody yet, nor does work on a message to verify."""
+    ticket, now = checked.ticket, current_time(session)
+    if ticket.to_verify or checked.started_at > now:
+        return
+    tickets.first_response(ticket, max(checked.started_at, ticket.created_at), technician_id)
 
 
 def correct(

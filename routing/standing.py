@@ -83,15 +83,17 @@ class Clocks:
         due: datetime | None,
         reached: datetime | None,
         to_verify: bool,
-        settled: bool = False,
+        settled_at: datetime | None = None,
     ) -> Deadline:
-        """``settled``: the ticket is resolved or closed; unreached, no clock runs for it."""
+        """``settled_at``: when the ticket was resolved or closed, if it is; unreached, no clock
+        runs for it: settled before its deadline it is settled, after it the deadline was
+        missed."""
         if to_verify or due is None:
             return Deadline(due, None, Standing.NO_PROMISE)
         if reached is not None:
             return self._reached(line, due, reached)
-        if settled:  # no clock runs; a deadline passed unreached stays missed, as lists say
-            return Deadline(due, None, Standing.LATE if self.now >= due else Standing.SETTLED)
+        if settled_at is not None:
+            return Deadline(due, None, Standing.LATE if settled_at >= due else Standing.SETTLED)
         left = business_left(self.calendars[line], self.now, due)
         return Deadline(due, left, standing(self.now, due, left, self.warnings[line]))
 

@@ -73,8 +73,11 @@ def notify_ticket(
         if ticket is None:
             log.warning("ticket %s is gone; nothing to notify", ticket_id)
             return
-        if notice == "new" and not ticket_rules.awaits_callback(ticket):
-            log.info("ticket %s no longer waits for a callback: no new-ticket notice", ticket_id)
+        # A call's notice may wait for the line's opening; an email's goes at once, and its
+        # acknowledgement says that staff were told, so it is always sent.
+        calls_notice = notice == "new" and ticket.channel != Channel.EMAIL
+        if calls_notice and not ticket_rules.awaits_callback(ticket):
+            log.info("ticket %s waits for no callback now: no new-ticket notice", ticket_id)
             staff_ids = []
         people = session.scalars(select(StaffMember).where(StaffMember.id.in_(staff_ids))).all()
         ordered = sorted(people, key=lambda p: staff_ids.index(p.id))

@@ -85,3 +85,12 @@ def test_a_refused_form_sent_again_once_corrected_is_acted_on(desk: Flask, db: S
     luc.post(f"{PAGE}/notes", {"text": "   ", "submission": key}, page=PAGE)  # refused: empty
     luc.post(f"{PAGE}/notes", {"text": "Sage 50 reinstalled", "submission": key}, page=PAGE)
     assert _notes(db) == ["Sage 50 reinstalled"]
+
+
+def test_a_form_filled_in_anew_with_its_old_key_is_a_new_note(desk: Flask, db: Session) -> None:
+    # The browser's back button may restore a form, key and all, for a second note.
+    luc = signed_in(desk, LUC)
+    key = _key(luc.text(PAGE), f"{PAGE}/notes")
+    for text in ("Called, no answer", "Called again, no answer"):
+        luc.post(f"{PAGE}/notes", {"text": text, "submission": key}, page=PAGE)
+    assert _notes(db) == ["Called, no answer", "Called again, no answer"]

@@ -208,6 +208,19 @@ def test_a_ticket_closed_before_the_client_was_reached_shows_no_running_clock(
     assert 'class="left"' not in deadline
 
 
+def test_a_ticket_closed_unreached_before_its_deadline_is_never_late_after_it(
+    desk: Flask,
+) -> None:
+    with signed_in_at(desk, LUC, at(2026, 12, 1, 10, 30)) as luc:  # due at 14:00
+        luc.post("/console/tickets/1001/close", CONFIRMED)
+    with signed_in_at(desk, LUC, at(2026, 12, 2, 9)) as luc:
+        page = unescape(luc.text("/console/tickets/1001"))
+        listed = unescape(luc.text("/console/tickets/?status=closed"))
+    deadline = page.split("<dt>Échéance</dt><dd>")[1].split("</dd>")[0]
+    assert "réglé sans que le client soit joint" in deadline
+    assert 'href="/console/tickets/1001"' in listed and "en retard" not in listed
+
+
 def test_a_ticket_closed_unreached_after_its_deadline_stays_late(desk: Flask) -> None:
     with signed_in_at(desk, LUC, at(2026, 12, 1, 15)) as luc:  # due at 14:00
         luc.post("/console/tickets/1001/close", CONFIRMED)

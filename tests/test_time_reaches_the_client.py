@@ -78,3 +78,16 @@ def test_a_callback_noted_before_keeps_its_moment(db: Session, ticket: Ticket) -
     db.commit()
     _post_at(db, at(2026, 12, 1, 11), form(ticket, luc(db), minutes=20))
     assert ticket.first_response_at == at(2026, 12, 1, 10, 5)
+
+
+def test_work_planned_for_tomorrow_reaches_nobody_yet(db: Session, ticket: Ticket) -> None:
+    work = form(
+        ticket,
+        luc(db),
+        kind="onsite",
+        minutes=None,
+        started_at=at(2026, 12, 2, 9),
+        ended_at=at(2026, 12, 2, 11),
+    )
+    _post_at(db, at(2026, 12, 1, 11), work)
+    assert ticket.first_response_at is None

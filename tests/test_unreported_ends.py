@@ -188,12 +188,24 @@ def test_a_callback_whose_leg_never_reported_its_end_leaves_the_client_not_reach
     assert ticket.events[-1].kind == TicketEventKind.CALLBACK_NOT_REACHED
 
 
+def test_a_call_past_twilios_own_limit_is_ended_unreported_without_asking(
+    phone_app: Flask, db: Session
+) -> None:
+    _hang_up_unreported(phone_app)
+    context = _twilio_knows(phone_app, **{SID: COMPLETED_AT_10_02})
+    with time_machine.travel(at(2026, 12, 2, 10, 30), tick=False):
+        assert unreported_ends.end_overdue(context) == 1
+    assert context.twilio_http.asked == []  # type: ignore[union-attr]
+    assert call_by_sid(db, SID).status == "not-reported"
+
+
 def test_the_hourly_look_is_one_task_however_many_workers_write_it(
     phone_app: Flask, db: Session
 ) -> None:
     context = helpdesk(phone_app)
-    assert unreported_ends.write_due(context) is True
-    assert unreported_ends.write_due(context) is False
+    with time_machine.travel(at(2026, 12, 1, 10, 30), tick=False):
+        assert unreported_ends.write_due(context) is True
+        assert unreported_ends.write_due(context) is False
     tasks = db.scalars(select(OutboxTask.task)).all()
     assert tasks == ["call.end_unreported"]
 
