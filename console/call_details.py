@@ -33,15 +33,20 @@ LANGUAGE_BECAUSE: dict[str, Any] = {
     "menu": _("%(language)s: chosen at the menu"),
 }
 
-# Why a schedule was closed (routing.calendar.Reason; "closed" when no reason was known).
-CLOSED_BECAUSE: dict[str, Any] = {
-    "manual": _("closed by a supervisor"),
+# Why a schedule is closed (routing.calendar.Reason), in the words every page uses for it
+# (console.filters.LABELS takes them too).
+SCHEDULE_CLOSED: dict[str, Any] = {
     "closure": _("company closure"),
     "holiday": _("statutory holiday"),
     "weekend": _("weekend"),
     "day_off": _("no hours that day"),
     "before_hours": _("before opening"),
     "between_windows": _("between two opening windows"),
+}
+# Why the line was closed to a caller (a switch is a supervisor closing it).
+CLOSED_BECAUSE: dict[str, Any] = {
+    **SCHEDULE_CLOSED,
+    "manual": _("closed by a supervisor"),
     "after_hours": _("after hours"),
 }
 

@@ -85,12 +85,7 @@ LABELS: dict[str, Any] = {
     "settled_unreached": _("settled without reaching the client"),
     # why a schedule is closed (routing.calendar.Reason; "after_hours" is above)
     "manual": _("switched by a supervisor"),
-    "closure": _("company closure"),
-    "holiday": _("statutory holiday"),
-    "weekend": _("weekend"),
-    "day_off": _("no hours that day"),
-    "before_hours": _("before opening"),
-    "between_windows": _("between two opening windows"),
+    **call_details.SCHEDULE_CLOSED,
     # schedules
     "office": _("office"),
     "cata": _("urgent support (CATA)"),

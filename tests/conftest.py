@@ -204,6 +204,19 @@ def phone_app(engine: Engine, db: Session) -> Flask:
     )
 
 
+@pytest.fixture
+def desk(phone_app: Flask, db: Session) -> Flask:
+    """Ticket 1001: regular, Marie Tremblay's call of Tuesday December 1 at 10:00 with a recorded
+    message, to call back by 14:00, nobody reached her yet; the demo staff with passwords. (A
+    test file whose console needs another world has its own ``desk``.)"""
+    from tests import phone
+    from tests.console_world import give_passwords
+
+    give_passwords(db)
+    phone.place_call(phone_app, phone.at(2026, 12, 1, 10), press="6")
+    return phone_app
+
+
 @dataclass
 class SmtpInbox:
     port: int

@@ -313,6 +313,15 @@ def test_the_ledger_lists_lines_in_the_order_they_were_recorded(desk: Flask, db:
     ]
 
 
+def _bank_page_after_buying_10_hours(desk: Flask, who: str) -> str:
+    """The bank's page as ``who`` reads it once they recorded 10 hours bought, invoiced today."""
+    with time_machine.travel(at(2026, 12, 7, 20, 57), tick=False):
+        supervisor = signed_in(desk, who)
+        bank = f"/console/banks/{BOULANGERIE}"
+        supervisor.post(f"{bank}/purchases", {"hours": "10", "invoice": "F-2026-0160"}, page=bank)
+        return supervisor.text(bank)
+
+
 @pytest.mark.parametrize(
     ("who", "flash"),
     [
@@ -323,11 +332,7 @@ def test_the_ledger_lists_lines_in_the_order_they_were_recorded(desk: Flask, db:
 def test_a_purchases_due_date_reads_as_a_date_in_the_readers_language(
     desk: Flask, who: str, flash: str
 ) -> None:
-    with time_machine.travel(at(2026, 12, 7, 20, 57), tick=False):
-        supervisor = signed_in(desk, who)
-        bank = f"/console/banks/{BOULANGERIE}"
-        supervisor.post(f"{bank}/purchases", {"hours": "10", "invoice": "F-2026-0160"}, page=bank)
-        page = supervisor.text(bank)
+    page = _bank_page_after_buying_10_hours(desk, who)
     assert f'<p class="flash info" role="status">{flash}</p>' in page
 
 
@@ -341,11 +346,7 @@ def test_a_purchases_due_date_reads_as_a_date_in_the_readers_language(
 def test_a_purchases_invoice_and_due_dates_are_dates_without_a_time(
     desk: Flask, who: str, cells: tuple[str, str]
 ) -> None:
-    with time_machine.travel(at(2026, 12, 7, 20, 57), tick=False):
-        supervisor = signed_in(desk, who)
-        bank = f"/console/banks/{BOULANGERIE}"
-        supervisor.post(f"{bank}/purchases", {"hours": "10", "invoice": "F-2026-0160"}, page=bank)
-        page = supervisor.text(bank)
+    page = _bank_page_after_buying_10_hours(desk, who)
     invoiced, due = cells
     assert f"<td>{invoiced}</td><td>10 h</td><td>F-2026-0160</td>" in page
     assert f"<td>{due}</td>" in page

@@ -6,24 +6,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import CallbackRequest, Ticket, TicketEventKind, TimeEntry
-from tests.console_world import LUC, Staff, give_passwords, signed_in
-from tests.phone import at, place_call
+from tests.console_world import LUC, Staff, signed_in
 
 PAGE = "/console/tickets/1001"
-
-
-@pytest.fixture
-def desk(phone_app: Flask, db: Session) -> Flask:
-    """Ticket 1001: regular, Marie Tremblay, with a recorded message."""
-    give_passwords(db)
-    place_call(phone_app, at(2026, 12, 1, 10), press="6")
-    return phone_app
 
 
 def _key(page: str, action: str) -> str:

@@ -34,21 +34,12 @@ from tests.console_world import (
     LUC,
     REACHED,
     Staff,
-    give_passwords,
     signed_in,
     signed_in_at,
 )
 from tests.phone import NADIA, at, place_call
 
 CLOSURES = "/console/closures/"
-
-
-@pytest.fixture
-def desk(phone_app: Flask, db: Session) -> Flask:
-    """Ticket 1001: regular, Marie Tremblay, with a recorded message; nobody reached her yet."""
-    give_passwords(db)
-    place_call(phone_app, at(2026, 12, 1, 10), press="6")
-    return phone_app
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from html import unescape
 
-import pytest
 import time_machine
 from flask import Flask
 from sqlalchemy import select
@@ -20,21 +19,12 @@ from tests.console_world import (
     KARIM,
     LUC,
     REACHED,
-    give_passwords,
     signed_in,
     signed_in_at,
     staff_id,
 )
 from tests.counting import statements
 from tests.phone import at, place_call
-
-
-@pytest.fixture
-def desk(phone_app: Flask, db: Session) -> Flask:
-    """Ticket 1001: regular, Marie Tremblay, with a recorded message."""
-    give_passwords(db)
-    place_call(phone_app, at(2026, 12, 1, 10), press="6")
-    return phone_app
 
 
 def _ticket(db: Session, number: int = 1001) -> Ticket:

@@ -7,23 +7,14 @@ from __future__ import annotations
 import re
 from html import unescape
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk import callbacks
 from models import Call, StaffMember, Ticket, TicketEvent, TicketEventKind
-from tests.console_world import HELENE, LUC, REACHED, give_passwords, signed_in, signed_in_at
+from tests.console_world import HELENE, LUC, REACHED, signed_in, signed_in_at
 from tests.phone import RecordingTwilioHttp, at, helpdesk, place_call, signed_post, the_call
-
-
-@pytest.fixture
-def desk(phone_app: Flask, db: Session) -> Flask:
-    """Ticket 1001: regular, placed Tuesday December 1 at 10:00, to call back by 14:00."""
-    give_passwords(db)
-    place_call(phone_app, at(2026, 12, 1, 10), press="6")
-    return phone_app
 
 
 def _deadline_line(page: str) -> str:

@@ -39,14 +39,15 @@ def _post_at(db: Session, moment: datetime, entry: time_entries.EntryForm) -> No
     db.expire_all()
 
 
+def _from_to(
+    db: Session, ticket: Ticket, start: datetime, end: datetime, kind: str = "phone"
+) -> time_entries.EntryForm:
+    """Luc's work on the ticket from ``start`` to ``end``."""
+    return form(ticket, luc(db), kind=kind, minutes=None, started_at=start, ended_at=end)
+
+
 def test_phone_work_is_the_first_response_when_it_began(db: Session, ticket: Ticket) -> None:
-    work = form(
-        ticket,
-        luc(db),
-        minutes=None,
-        started_at=at(2026, 12, 1, 10, 20),
-        ended_at=at(2026, 12, 1, 10, 40),
-    )
+    work = _from_to(db, ticket, at(2026, 12, 1, 10, 20), at(2026, 12, 1, 10, 40))
     _post_at(db, at(2026, 12, 1, 11), work)
     assert ticket.first_response_at == at(2026, 12, 1, 10, 20)
     assert TicketEventKind.FIRST_RESPONSE in [e.kind for e in ticket.events]
@@ -62,13 +63,7 @@ def test_minutes_alone_reach_the_client_no_later_than_the_work_could_have_begun(
 def test_work_begun_before_the_ticket_reaches_the_client_when_the_ticket_was_opened(
     db: Session, ticket: Ticket
 ) -> None:
-    work = form(
-        ticket,
-        luc(db),
-        minutes=None,
-        started_at=at(2026, 12, 1, 9, 30),
-        ended_at=at(2026, 12, 1, 10, 15),
-    )
+    work = _from_to(db, ticket, at(2026, 12, 1, 9, 30), at(2026, 12, 1, 10, 15))
     _post_at(db, at(2026, 12, 1, 11), work)
     assert ticket.first_response_at == TEN
 
@@ -81,13 +76,6 @@ def test_a_callback_noted_before_keeps_its_moment(db: Session, ticket: Ticket) -
 
 
 def test_work_planned_for_tomorrow_reaches_nobody_yet(db: Session, ticket: Ticket) -> None:
-    work = form(
-        ticket,
-        luc(db),
-        kind="onsite",
-        minutes=None,
-        started_at=at(2026, 12, 2, 9),
-        ended_at=at(2026, 12, 2, 11),
-    )
+    work = _from_to(db, ticket, at(2026, 12, 2, 9), at(2026, 12, 2, 11), kind="onsite")
     _post_at(db, at(2026, 12, 1, 11), work)
     assert ticket.first_response_at is None
