@@ -136,7 +136,8 @@ def _empty_bank_then_bought(db: Session, context: Context) -> int:
     """The dental clinic's empty bank: two entries at 20:50 and 20:51, charged outside it, then
     10 h bought at 20:57 with an invoice dated that day."""
     owner = client(db, DENTAL).id
-    ticket = open_ticket(db, context, DENTAL)
+    with time_machine.travel(at(2026, 12, 7, 20, 45), tick=False):
+        ticket = open_ticket(db, context, DENTAL)
     for minute in (50, 51):
         with time_machine.travel(at(2026, 12, 7, 20, minute), tick=False):
             time_entries.post(db, form(ticket, luc(db), minutes=15), luc(db), low_minutes=LOW)
