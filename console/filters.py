@@ -399,7 +399,7 @@ def subject(ticket: Ticket) -> str:
     elif who.startswith("+"):
         who = national(who) or who
     if ticket.to_verify:
-        return str(gettext("%(who)s: message", who=who))
+        return str(gettext("%(who)s: message (%(line)s)", who=who, line=label(ticket.priority)))
     return str(gettext("%(who)s (%(line)s)", who=who, line=label(ticket.priority)))
 
 

@@ -98,6 +98,8 @@ def _ticket_rows(
 
 
 def _aim(hours: BusinessHours, ticket: Ticket, now: datetime) -> Aim | None:
+    if ticket.to_verify:  # nothing is promised before a supervisor verifies who wrote
+        return None
     rule = hours.line(ticket.priority.value)
     return resolution_aim(rule, ticket.created_at, now, ticket.sla_due_at)
 
@@ -231,7 +233,8 @@ def messages_to_verify(session: Session) -> list[ToVerify]:
     tickets = session.scalars(
         select(Ticket)
         .where(Ticket.to_verify.is_(True), Ticket.status == TicketStatus.OPEN)
-        .order_by(Ticket.created_at, Ticket.id)
+        # The CATA's first: an urgent caller waits for this before their hour starts.
+        .order_by(Ticket.priority != Line.URGENT, Ticket.created_at, Ticket.id)
         .limit(WORKLIST_LIMIT)
     ).all()
     ids = [t.id for t in tickets]

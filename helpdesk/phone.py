@@ -310,6 +310,7 @@ def _to_verify(
     ticket = session.get(Ticket, call.ticket_id) if call.ticket_id else None
     if ticket is None:
         client = session.get(Client, client_id) if client_id else None
+        contact = session.get(Contact, call.contact_id) if call.contact_id else None
         requester = _requester(call)
         ticket = tickets.open_to_verify(
             session,
@@ -321,7 +322,9 @@ def _to_verify(
             ),
             priority=call.line or Line.REGULAR,
             channel=Channel.PHONE,
-            subject=requester.address,  # the console says it is a message, in its reader's language
+            # Who called, by name when the directory knows them (a contact not authorized);
+            # the console says it is a message, in its reader's language.
+            subject=contact.name if contact else requester.address,
             account=call.account_given,
         )
         call.ticket_id = ticket.id

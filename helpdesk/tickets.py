@@ -391,6 +391,8 @@ def settle_verification(
         raise TicketStateError("not_their_contact", "that contact is not one of that client's")
     now = now or current_time(session)
     ticket.to_verify, ticket.client_id, ticket.contact_id = False, client_id, contact_id
+    if ticket.channel == Channel.PHONE:  # a phone ticket's subject is who called: now known
+        ticket.subject = contact.name
     ticket.sla_due_at, _ = deadline(session, hours, ticket.priority, now)
     note(ticket, TicketEventKind.VERIFIED, staff_member_id, contact_id=contact_id)
     tasks.follow_up(session, ticket.id, since=now)

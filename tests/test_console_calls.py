@@ -306,6 +306,42 @@ def test_a_message_to_verify_is_closed_with_a_reason(
     assert db.scalars(select(Ticket.status)).one() == TicketStatus.CLOSED
 
 
+def test_a_known_callers_message_to_verify_is_listed_under_their_name_and_line(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), caller=NADIA, press="6,1001#")
+    assert "Nadia Roy : message (régulier)" in helene.text("/console/verify")
+
+
+def test_urgent_messages_to_verify_come_first(phone_app: Flask, db: Session, helene: Staff) -> None:
+    place_call(phone_app, at(2026, 12, 2, 10), caller="anonymous", press="-,6,1001#")
+    place_call(phone_app, at(2026, 12, 2, 10, 5), caller="anonymous", press="7,-")
+    regular, urgent = db.scalars(select(Ticket.number).order_by(Ticket.id)).all()
+    page = helene.text("/console/verify")
+    assert page.index(f'/console/tickets/{urgent}"') < page.index(f'/console/tickets/{regular}"')
+    assert "appelant inconnu : message (urgent)" in page
+
+
+def test_a_phone_message_attached_to_a_contact_takes_their_name(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="-,6,1001#")
+    number = db.scalars(select(Ticket.number)).one()
+    marie_id = db.scalars(select(Contact.id).where(Contact.name == "Marie Tremblay")).one()
+    helene.post(f"/console/verify/{number}/settle", {"contact": str(marie_id)})
+    assert "Marie Tremblay (régulier)" in helene.text(f"/console/tickets/{number}")
+
+
+def test_a_message_to_verify_shows_no_resolution_aim_and_names_a_hidden_number(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="-,6,1001#")
+    page = helene.text(f"/console/tickets/{db.scalars(select(Ticket.number)).one()}")
+    assert "sans engagement" in page
+    assert "Objectif de résolution" not in page
+    assert re.search(r"Joint depuis</dt>\s*<dd>numéro masqué", page)
+
+
 def test_the_sla_board_shows_each_open_ticket_and_reloads_itself(
     phone_app: Flask, db: Session, helene: Staff
 ) -> None:

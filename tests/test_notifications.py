@@ -198,6 +198,16 @@ def test_a_message_to_verify_reaches_supervisors_by_email_only(
     assert "Compte indiqué : 1001" in smtp_inbox.messages[0].get_content()
 
 
+def test_an_urgent_message_to_verify_says_urgent_to_the_supervisors(
+    phone_app: Flask, sending: Context, db: Session, smtp_inbox: SmtpInbox
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 2, 10), caller="anonymous", press="7,-")
+    staff_notices.ask_verification(sending, the_ticket(db, transcript).id)
+    email = smtp_inbox.messages[0]
+    assert "Message à vérifier, support urgent (CATA) : billet" in email["Subject"]
+    assert "a laissé un message au support urgent (CATA)." in email.get_content()
+
+
 def test_the_worker_delivers_what_the_call_queued(
     phone_app: Flask,
     sending: Context,
