@@ -299,9 +299,9 @@ SETTINGS: tuple[Setting, ...] = (
         "MAIL_LOOP_BURST",
         "4",
         _positive_int,
-        "this many emails from one sender within MAIL_LOOP_MINUTES look like a mail loop when "
-        "the last is a reply (Re:, In-Reply-To): the automatic answer to it is held for a "
-        "supervisor; an email that is not a reply is always acknowledged",
+        "this many replies (Re:, In-Reply-To) from one sender within MAIL_LOOP_MINUTES look "
+        "like a mail loop: the automatic answer to the last is held for a supervisor; an email "
+        "that is not a reply is always acknowledged, and counts for nothing",
         MAIL,
     ),
     Setting(

@@ -11,7 +11,8 @@ policy promises. Nor is the acknowledgement of an answer to a closed ticket of o
 one that follows it: a loop's next turn would answer that acknowledgement, name the new ticket
 (its Message-ID, its ``[#1234]``), and land on it as a message, which is never acknowledged.
 What may be held is a reply that names nothing of ours and so opens a ticket each time, in a
-burst or when it repeats itself; the supervisors are then told at once
+burst of replies (the sender's new requests in between count for nothing) or when it repeats
+itself; the supervisors are then told at once
 (``sending.staff_notices.tell_held``). Every notice that follows a staff act is sent, always.
 """
 
@@ -43,16 +44,7 @@ def hold_reason(
     sender = inbound.from_address.lower()
     if not sender or not _is_reply(inbound) or _follows_our_ticket(session, inbound):
         return None
-    window_start = inbound.received_at - timedelta(minutes=minutes)
-    recent = session.scalar(
-        select(func.count(EmailMessage.id)).where(
-            EmailMessage.direction == MailDirection.IN,
-            func.lower(EmailMessage.from_address) == sender,
-            EmailMessage.received_at >= window_start,
-            EmailMessage.received_at <= inbound.received_at,
-        )
-    )
-    if (recent or 0) >= burst:
+    if _replies_within(session, inbound, minutes) >= burst:
         return HoldReason.BURST
     earlier = session.scalars(
         select(EmailMessage.text)
@@ -70,6 +62,23 @@ def hold_reason(
     if text and any(_normalized(other) == text for other in earlier):
         return HoldReason.REPEATED
     return None
+
+
+def _replies_within(session: Session, inbound: EmailMessage, minutes: int) -> int:
+    """How many of the sender's emails in the last ``minutes`` (this one included) were replies:
+    a loop's turns are; a client's new requests in between are no turn of one."""
+    recent = session.scalars(
+        select(EmailMessage)
+        .where(
+            EmailMessage.direction == MailDirection.IN,
+            func.lower(EmailMessage.from_address) == inbound.from_address.lower(),
+            EmailMessage.received_at >= inbound.received_at - timedelta(minutes=minutes),
+            EmailMessage.received_at <= inbound.received_at,
+        )
+        .order_by(EmailMessage.id.desc())
+        .limit(COMPARED)
+    )
+    return sum(1 for message in recent if _is_reply(message))
 
 
 def _is_reply(inbound: EmailMessage) -> bool:

@@ -396,6 +396,25 @@ def test_a_client_who_writes_five_new_requests_in_a_minute_gets_every_acknowledg
     )
 
 
+def test_a_reply_to_a_colleague_after_three_new_requests_gets_its_acknowledgement(
+    sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    for minute in range(3):
+        raw = letter(sender=MARIE, subject=f"Demande {minute}", body=f"Problème {minute}")
+        receive(sending, raw, at(2026, 12, 1, 10, minute))
+    # Her own office's thread, answered the Outlook way: "RE:", In-Reply-To of theirs.
+    colleague = "<internal-thread-77@boulangerie.example>"
+    raw = letter(
+        sender=MARIE, subject="RE: Rapport vide", body="Voir plus bas", In_Reply_To=colleague
+    )
+    receive(sending, raw, at(2026, 12, 1, 10, 3))
+    assert len(acknowledgements(smtp_inbox)) == 4
+    db.expire_all()
+    assert (
+        db.scalars(select(Notification).where(Notification.state == DeliveryState.HELD)).all() == []
+    )
+
+
 def test_replies_in_a_burst_are_held_when_their_subjects_say_re(
     sending: Context, smtp_inbox: SmtpInbox
 ) -> None:
