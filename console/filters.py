@@ -242,6 +242,9 @@ DELIVERY: dict[str, Any] = {
     "no_valid_address": _("the email gave no valid address"),
     "not_authenticated": _("the email failed authentication"),
     "envelope_mismatch": _("its envelope sender (Return-Path) is not its From address"),
+    "no_envelope_sender": _(
+        "it came with no envelope sender (Return-Path) to check its From address against"
+    ),
     "answered_today": _("this sender was already answered today"),
     "hourly_cap": _("the hour's replies to senders who may not open requests are spent"),
     # Why the receiving mail server did not vouch for a sender (mail.reading.trust).

@@ -95,11 +95,13 @@ def unauthorized(session: Session, context: Context, email_id: int) -> list[int]
 
 def _why_not(session: Session, context: Context, inbound: EmailMessage) -> str:
     """Why no reply may go to this stranger ("" when one may): mail that failed
-    authentication, an envelope sender that is not the From (the From may be anybody's), or
+    authentication, no envelope sender or one that is not the From (the From may be anybody's), or
     the hour's replies spent (MAIL_STRANGER_ANSWERS_PER_HOUR, all senders together)."""
     if not trust.passed(inbound.authentication):
         return "not_authenticated"
     sender = inbound.from_address.lower()
+    if deliverable(sender) and not inbound.return_path:
+        return "no_envelope_sender"
     if not deliverable(sender) or inbound.return_path.lower() != sender:
         return "envelope_mismatch"
     if session.get_bind().dialect.name == "postgresql":

@@ -421,6 +421,15 @@ def test_mail_without_an_envelope_sender_is_not_answered(
     assert to(smtp_inbox, PAUL) == []
 
 
+def test_the_ticket_says_a_stranger_was_not_answered_for_want_of_an_envelope_sender(
+    desk: Context, db: Session
+) -> None:
+    vouched = results(domain="ailleurs.example")
+    arrives(desk, letter(sender=STRANGER, Return_Path="", Authentication_Results=vouched))
+    unsent = db.scalars(select(TicketEvent).where(TicketEvent.kind == TicketEventKind.EMAIL_OUT))
+    assert [e.data["unsent"] for e in unsent] == ["no_envelope_sender"]
+
+
 def test_a_reply_to_address_does_not_redirect_the_answer(
     desk: Context, smtp_inbox: SmtpInbox
 ) -> None:
