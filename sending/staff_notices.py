@@ -47,6 +47,7 @@ NOTICES = {
     "new": ("ticket_subject", "ticket_body", "ticket_sms"),
     "addition": ("addition_subject", "addition_body", None),
     "sla_warning": ("sla_warning_subject", "sla_warning_body", "sla_warning_sms"),
+    "sla_late": ("sla_late_subject", "sla_late_body", "sla_late_sms"),
     "escalation": ("escalation_subject", "escalation_body", "escalation_sms"),
     "verify": ("verify_subject", "verify_body", None),
     "verify_email": ("verify_subject", "verify_email_body", None),
@@ -158,8 +159,14 @@ def _to_supervisors_if_unanswered(
             return
         if due is not None and ticket.sla_due_at != datetime.fromisoformat(due):
             return
+        if notice == "sla_warning" and _passed(ticket, current_time(session)):
+            notice = "sla_late"  # run late (a worker down at the time): "soon" would be false
         ids = _write(session, context, ticket, supervisors(session), notice, "")
     deliver(context, ids)
+
+
+def _passed(ticket: Ticket, now: datetime) -> bool:
+    return ticket.sla_due_at is not None and now >= ticket.sla_due_at
 
 
 def tell_unhappy(context: Context, survey_id: int) -> None:

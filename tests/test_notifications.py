@@ -163,14 +163,28 @@ def test_without_credentials_messages_are_logged_and_the_log_says_so(
 def test_supervisors_are_warned_when_nobody_has_called_back(
     phone_app: Flask, sending: Context, db: Session, smtp_inbox: SmtpInbox
 ) -> None:
-    ticket = _regular_ticket(phone_app, db)
-    staff_notices.sla_watch(sending, ticket.id)
+    ticket = _regular_ticket(phone_app, db)  # at 10:00, to be called back by 14:00
+    with time_machine.travel(at(2026, 12, 1, 13, 30), tick=False):
+        staff_notices.sla_watch(sending, ticket.id)
     assert sorted(m["To"] for m in smtp_inbox.messages) == [
         "david@altilogix.example",
         "helene@altilogix.example",
     ]
     english = next(m for m in smtp_inbox.messages if m["To"] == "david@altilogix.example")
     assert english["Subject"] == "[AltiLogix] Deadline soon: ticket 1001, Boulangerie Saint-Denis"
+
+
+def test_a_warning_that_runs_after_the_deadline_says_the_deadline_has_passed(
+    phone_app: Flask, sending: Context, db: Session, smtp_inbox: SmtpInbox
+) -> None:
+    ticket = _regular_ticket(phone_app, db)  # at 10:00, to be called back by 14:00
+    with time_machine.travel(at(2026, 12, 2, 8, 49), tick=False):  # the worker was down
+        staff_notices.sla_watch(sending, ticket.id)
+    french = next(m for m in smtp_inbox.messages if m["To"] == "helene@altilogix.example")
+    assert (
+        french["Subject"] == "[AltiLogix] Échéance dépassée : billet 1001, Boulangerie Saint-Denis"
+    )
+    assert "l'échéance est passée" in french.get_content()
 
 
 def test_no_warning_once_the_client_was_reached(
