@@ -29,6 +29,7 @@ from models import (
     Survey,
     Ticket,
     TicketEvent,
+    TicketEventKind,
     TicketStatus,
 )
 from routing.config import BusinessHours
@@ -46,6 +47,7 @@ class TicketRow:
     assignee: str | None
     deadline: Deadline
     aim: Aim | None = None  # the resolution aim of its line, if it has one
+    reopened: bool = False  # its client said it was not solved, or somebody reopened it
 
 
 def clocks(session: Session, hours: BusinessHours, now: datetime, since: datetime) -> Clocks:
@@ -91,10 +93,23 @@ def _ticket_rows(
     ).all()
     dues = [row[0].sla_due_at for row in rows if row[0].sla_due_at is not None]
     clock = clocks(session, hours, now, min(dues, default=now))
+    reopened = _reopened(session, [row[0].id for row in rows])
     return [
-        TicketRow(t, client, contact, who, deadline_of(clock, t), _aim(hours, t, now))
+        TicketRow(
+            t, client, contact, who, deadline_of(clock, t), _aim(hours, t, now), t.id in reopened
+        )
         for t, client, contact, who in rows
     ]
+
+
+def _reopened(session: Session, ticket_ids: list[int]) -> set[int]:
+    return set(
+        session.scalars(
+            select(TicketEvent.ticket_id).where(
+                TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.kind == TicketEventKind.REOPENED
+            )
+        )
+    )
 
 
 def _aim(hours: BusinessHours, ticket: Ticket, now: datetime) -> Aim | None:
@@ -118,7 +133,8 @@ def deadline_of(clock: Clocks, ticket: Ticket) -> Deadline:
 def worklist(
     session: Session, hours: BusinessHours, viewer: Viewer, now: datetime
 ) -> list[TicketRow]:
-    """My open tickets and the unassigned ones of my lines, soonest deadline first."""
+    """My open tickets and the unassigned ones of my lines, those that need action first
+    (routing.standing), as on the SLA board."""
     lines = lines_of(session, viewer, now)
     mine_or_free = or_(
         Ticket.assignee_id == viewer.id,
@@ -129,7 +145,8 @@ def worklist(
         .where(Ticket.status == TicketStatus.OPEN, Ticket.to_verify.is_(False), mine_or_free)
         .limit(WORKLIST_LIMIT)
     )
-    return _ticket_rows(session, hours, statement, now)
+    rows = _ticket_rows(session, hours, statement, now)
+    return sorted(rows, key=lambda row: action_first(row.deadline))  # stable: then by number
 
 
 def sla_board(session: Session, hours: BusinessHours, now: datetime) -> list[TicketRow]:

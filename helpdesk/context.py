@@ -62,6 +62,7 @@ NOTICE_TEXTS = i18n.keys(
     unhappy_subject="number score",
     unhappy_body="client comment contact link number score",
     email_subject="client number",
+    reopened_subject="client number",
     email_body="excerpt files line link number sender subject",
     email_files="names",
     voice_message="seconds",

@@ -100,6 +100,7 @@ class Notice(StrEnum):
     NEW = "new"
     ADDITION = "addition"
     EMAIL = "email"  # the client wrote on an open ticket
+    REOPENED = "reopened"  # the client's email reopened a resolved ticket
 
 
 def follow_up(

@@ -477,7 +477,8 @@ def _reply(
     if ticket.to_verify:
         return Intake(Outcome.REPLY, ticket.number, row.message_id)
     now = current_time(session)
-    if tickets.may_reopen_by_answer(ticket, now, reopen_within):
+    reopens = tickets.may_reopen_by_answer(ticket, now, reopen_within)
+    if reopens:
         # Only an authorized contact of the client gets here (``take``): a third party is
         # a message to verify, and reopens nothing.
         tickets.reopen(ticket, None, email_from=message.from_address)
@@ -486,9 +487,8 @@ def _reply(
         if ticket.assignee_id
         else business_time.people_on_duty(session, hours, ticket.priority, current_time(session))
     )
-    tasks.notify(
-        session, ticket.id, staff, tasks.Notice.EMAIL, occasion=f"email-{row.id}", email_id=row.id
-    )
+    notice = tasks.Notice.REOPENED if reopens else tasks.Notice.EMAIL
+    tasks.notify(session, ticket.id, staff, notice, occasion=f"email-{row.id}", email_id=row.id)
     return Intake(Outcome.REPLY, ticket.number, row.message_id)
 
 

@@ -52,6 +52,7 @@ NOTICES = {
     "verify": ("verify_subject", "verify_body", None),
     "verify_email": ("verify_subject", "verify_email_body", None),
     "email": ("email_subject", "email_body", None),
+    "reopened": ("reopened_subject", "email_body", None),
     "held": ("held_subject", "held_body", None),
     "unhappy": ("unhappy_subject", "unhappy_body", None),
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from html import unescape
 
 import time_machine
@@ -40,6 +42,32 @@ def test_the_work_list_shows_the_unassigned_tickets_of_my_lines(desk: Flask) -> 
     assert 'href="/console/tickets/1001"' in signed_in(desk, LUC).text("/console/")
     assert 'href="/console/tickets/1001"' in signed_in(desk, JULIE).text("/console/")
     assert "1001" not in signed_in(desk, KARIM).text("/console/")  # urgent line only
+
+
+def test_the_work_list_puts_callbacks_owed_before_a_ticket_whose_client_was_reached(
+    desk: Flask, db: Session
+) -> None:
+    place_call(desk, at(2026, 12, 1, 11), press="6", caller="+15145550121")  # due 15:00
+    with time_machine.travel(at(2026, 12, 1, 10, 30), tick=False):
+        _ticket(db).first_response_at = at(2026, 12, 1, 10, 30)  # 1001 due 14:00, reached
+        db.commit()
+    with time_machine.travel(at(2026, 12, 1, 11, 15), tick=False):
+        page = signed_in(desk, LUC).text("/console/")
+    assert page.index("/console/tickets/1002") < page.index("/console/tickets/1001")
+
+
+def test_a_ticket_the_clients_email_reopened_is_flagged_in_the_work_list(
+    desk: Flask, db: Session
+) -> None:
+    with time_machine.travel(at(2026, 12, 1, 11), tick=False):
+        ticket = _ticket(db)
+        tickets.resolve(ticket, None, reopen_within=timedelta(days=14))
+        tickets.reopen(ticket, None, email_from="marie.tremblay@boulangerie.example")
+        db.commit()
+        page = signed_in(desk, LUC).text("/console/")
+    assert re.search(
+        r'/console/tickets/1001">1001</a>[^<]*<span class="standing reopened">rouvert', page
+    )
 
 
 def test_a_taken_ticket_leaves_the_others_lists(desk: Flask, db: Session) -> None:

@@ -279,6 +279,20 @@ def test_a_technician_is_told_when_the_client_writes_on_the_ticket(
     )
 
 
+def test_a_technician_is_told_when_the_clients_email_reopens_the_ticket(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    receive(sending, letter(sender=MARIE))
+    with time_machine.travel(at(2026, 12, 1, 11), tick=False), sending.transaction() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == 1001)).one()
+        tickets.resolve(ticket, None, reopen_within=timedelta(days=14))
+    smtp_inbox.messages.clear()
+    reply = letter(sender=MARIE, subject="Re: [#1001]", body="Non, ce n'est pas réglé.")
+    receive(sending, reply, at(2026, 12, 1, 14))
+    subjects = [m["Subject"].strip() for m in to(smtp_inbox, "luc@altilogix.example")]
+    assert subjects == ["[AltiLogix] Billet 1001 rouvert par le client : Boulangerie Saint-Denis"]
+
+
 def test_the_technicians_notice_names_the_files_the_client_sent(
     sending: Context, smtp_inbox: SmtpInbox
 ) -> None:
