@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -225,6 +225,29 @@ TICKET_EVENTS: dict[str, Any] = {
 }
 
 # A message's delivery state, and why an answer was held.
+# The lists' filters by their query names, as their forms label them: a filter that could not be
+# read is named so ("Ignorés (illisibles) : Du, Ligne"), not by its name in the address.
+FIELDS: dict[str, Any] = {
+    "from": _("From"),
+    "to": _("To"),
+    "line": _("Line"),
+    "status": _("Status"),
+    "channel": _("Channel"),
+    "client": _("Client"),
+    "contact": _("Contact"),
+    "technician": _("Technician"),
+    "outcome": _("Outcome"),
+    "direction": _("Kind"),
+    "number": _("Number"),
+    "message": _("Message"),
+}
+
+
+def fields(names: Sequence[str]) -> str:
+    """Filters' names as their forms label them, in a list."""
+    return ", ".join(str(FIELDS.get(name, name)) for name in names)
+
+
 DELIVERY: dict[str, Any] = {
     "pending": _("waiting to be sent"),
     "sending": _("being sent"),
@@ -431,6 +454,7 @@ def colon() -> str:
 def register(app: Flask) -> None:
     filters: dict[str, Callable[..., Any]] = dict(
         label=label,
+        fields=fields,
         call_event=call_event,
         ticket_event=ticket_event,
         delivery=delivery,

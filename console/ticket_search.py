@@ -81,6 +81,18 @@ def _identifier(raw: str) -> int:
     return ident
 
 
+NOBODY = "none"  # the technician filter's choice of the tickets nobody has taken
+
+
+def _assignee(raw: str) -> int | None:
+    """A staff member's id, or None for "nobody" (the tickets still to be taken)."""
+    return None if raw == NOBODY else _identifier(raw)
+
+
+def _assigned_to(staff_id: int | None) -> ColumnElement[bool]:
+    return Ticket.assignee_id.is_(None) if staff_id is None else Ticket.assignee_id == staff_id
+
+
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)
 
@@ -95,7 +107,7 @@ FILTERS: tuple[Filter, ...] = (
     Filter("channel", Channel, lambda channel, _zone: Ticket.channel == channel),
     Filter("client", lambda raw: raw.strip()[:20], lambda account, _zone: _of_client(account)),
     Filter("contact", _identifier, lambda contact_id, _zone: Ticket.contact_id == contact_id),
-    Filter("technician", _identifier, lambda staff_id, _zone: Ticket.assignee_id == staff_id),
+    Filter("technician", _assignee, lambda staff_id, _zone: _assigned_to(staff_id)),
     Filter("from", _day, lambda day, zone: Ticket.created_at >= _midnight(day, zone)),
     Filter(
         "to", _day, lambda day, zone: Ticket.created_at < _midnight(day + timedelta(days=1), zone)

@@ -57,7 +57,7 @@ def test_the_call_log_filters_by_line_outcome_client_number_and_technician(
     for query, expected in cases.items():
         page = helene.text(f"/console/calls/{query}")
         assert _calls(page) == [str(c.id) for c in expected], query
-    assert "Ignorés (illisibles) : from" in helene.text("/console/calls/?from=yesterday")
+    assert "Ignorés (illisibles) : De" in helene.text("/console/calls/?from=yesterday")
 
 
 def test_pages_are_stable_when_new_calls_arrive(

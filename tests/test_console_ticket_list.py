@@ -196,6 +196,12 @@ def test_the_contact_and_technician_filters_narrow_the_list(helene: Staff, db: S
     assert _listed(helene, f"technician={staff_id(db, LUC)}&status=resolved") == [1002]
 
 
+def test_the_technician_filter_finds_the_tickets_nobody_has_taken(helene: Staff) -> None:
+    listed = _listed(helene, "technician=none")
+    assert listed and not {1002, 1003, 1006} & set(listed)
+    assert 'value="none" selected' in helene.text("/console/tickets?technician=none")
+
+
 def test_the_period_is_read_in_montreal_days(helene: Staff, db: Session) -> None:
     # 23:30 in Montreal on December 3 is already December 4 in UTC: it belongs to the 3rd.
     _ticket(db, 1008, "Tard le soir", opened=at(2026, 12, 3, 23, 30))
@@ -209,7 +215,7 @@ def test_the_period_is_read_in_montreal_days(helene: Staff, db: Session) -> None
 def test_an_unreadable_filter_is_ignored_and_said(helene: Staff) -> None:
     page = helene.text("/console/tickets?line=weekly&from=yesterday")
     assert len(_NUMBERS.findall(page)) == 7
-    assert "Ignorés (illisibles) : line, from" in page
+    assert "Ignorés (illisibles) : Ligne, De" in page
 
 
 @pytest.mark.parametrize(

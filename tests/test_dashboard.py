@@ -185,7 +185,7 @@ def test_the_dashboard_says_when_it_ignored_a_date_or_shortened_the_period(
         bad = helene.text("/console/dashboard/?from=2026-13-45&to=2026-12-02")
         long = helene.text("/console/dashboard/?from=2020-01-01&to=2026-12-02")
         plain = helene.text("/console/dashboard/?from=2026-12-01&to=2026-12-02")
-    assert "Ignorés (illisibles) : from" in bad
+    assert "Ignorés (illisibles) : De" in bad
     assert "Une période compte au plus un an : sa dernière année est affichée." in long
     assert 'name="from" value="2025-12-02"' in long  # 366 days, the last one included
     assert "Ignorés" not in plain and "au plus un an" not in plain
