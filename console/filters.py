@@ -26,9 +26,9 @@ from markupsafe import Markup, escape
 from console import call_details
 from console.moments import when
 from helpdesk import pages
-from mail.intake import NO_SUBJECT
 from mail.reading.quoting import split_quoted
 from models import Channel, Ticket
+from models.tickets import NO_SUBJECT
 from phones import ANONYMOUS_IDS, national
 from routing.standing import spoken
 from time_words import MONTH_NAMES

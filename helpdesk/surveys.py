@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from helpdesk import tasks
-from models import Contact, Survey, Ticket, current_time
+from models import Channel, Contact, Survey, Ticket, current_time
+from models.tickets import NO_SUBJECT
 
 LINK_LIFETIME = timedelta(days=30)
 SCORES = range(1, 6)
@@ -91,6 +92,8 @@ class Page:
     number: int  # the ticket's
     state: SurveyState
     language: str  # the contact's
+    opened: datetime  # the ticket's, so the client knows which request they rate
+    subject: str = ""  # an emailed request's own subject (a call has none to show)
 
 
 def page(session: Session, token: str, now: datetime) -> Page | None:
@@ -101,7 +104,9 @@ def page(session: Session, token: str, now: datetime) -> Page | None:
         return None
     contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
     language = (contact.language if contact else ticket.language).value
-    return Page(ticket.number, state(survey, now), language)
+    emailed = ticket.channel == Channel.EMAIL and ticket.subject != NO_SUBJECT
+    subject = ticket.subject if emailed else ""
+    return Page(ticket.number, state(survey, now), language, ticket.created_at, subject)
 
 
 def answer(

@@ -51,12 +51,12 @@ from models import (
     utcnow,
 )
 from models.db import insert_or_skip
+from models.tickets import NO_SUBJECT
 from routing.config import BusinessHours
 from settings import Settings
 from storage import files
 
 log = logging.getLogger(__name__)
-NO_SUBJECT = "(sans objet)"
 # The acknowledgement waits for the technicians' notice to leave, but never longer than this.
 ACKNOWLEDGE_AT_LATEST = timedelta(minutes=2)
 # The pipe and IMAP read what they stored at once; the task reads it later if they could not.

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from helpdesk import tickets
 from helpdesk.context import Context
 from mail import letters
-from mail.intake import NO_SUBJECT
 from mail.reading import trust
 from mail.reading.headers import deliverable
 from models import EmailAttachment, EmailMessage, Notification, TicketEventKind, current_time
+from models.tickets import NO_SUBJECT
 
 # The key of every reply to a stranger starts so: one per sender and day, counted per hour.
 STRANGER_KEY = "stranger-answer-"

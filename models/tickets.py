@@ -30,6 +30,10 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(default=0)
 
 
+# The subject an email without one is stored under (the console says so in its reader's words).
+NO_SUBJECT = "(sans objet)"
+
+
 class Ticket(Base):
     __tablename__ = "ticket"
     # Read back what the INSERT numbered (RETURNING), not with a SELECT of its own. SQLAlchemy

@@ -34,6 +34,7 @@ from models import (
     TicketEventKind,
     TicketStatus,
 )
+from models.tickets import NO_SUBJECT
 from tests.conftest import app_config
 from tests.mailing import (
     EMILY,
@@ -448,7 +449,7 @@ def test_an_html_only_message_with_an_empty_subject_opens_a_ticket(
 ) -> None:
     raw = letter(subject="").replace(b"Content-Type: text/plain", b"Content-Type: text/html", 1)
     through_http(mail_app, raw)
-    assert db.scalars(select(Ticket.subject)).one() == email_intake.NO_SUBJECT
+    assert db.scalars(select(Ticket.subject)).one() == NO_SUBJECT
 
 
 def test_the_hook_refuses_a_request_without_the_secret(mail_app: Flask, db: Session) -> None:

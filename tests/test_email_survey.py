@@ -169,6 +169,16 @@ def test_the_link_shows_the_form_in_the_contact_s_language(
     assert "<h1>Sondage de satisfaction, billet 1001</h1>" in french
 
 
+def test_the_survey_page_names_the_request_it_asks_about(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    token = resolved_ticket(sending, smtp_inbox)
+    _, page = survey_page(phone_app, token)
+    assert re.search(
+        r"Votre demande du mar\. 1 déc\.[^:]*, 10 h 00 : Sage 50 ne démarre plus", page
+    )
+
+
 def test_a_comment_longer_than_the_form_allows_is_kept_to_its_limit(
     phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
