@@ -28,6 +28,7 @@ FIELDS = {
     "travel_minutes": "",
     "expenses": "",
     "note": "",
+    "reached": "",  # a checkbox: "yes" when the work reached the client, absent otherwise
 }
 
 MOST_KILOMETRES = 100_000  # beyond any trip
@@ -57,6 +58,7 @@ def read(form: Mapping[str, str], ticket_id: int, technician_id: int, zone: Zone
         travel_minutes=_whole("travel_minutes", v["travel_minutes"]) or 0,
         expenses_cents=_cents(v["expenses"]),
         note=v["note"],
+        reached_client=v["reached"] == "yes",
     )
 
 

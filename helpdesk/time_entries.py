@@ -64,6 +64,7 @@ class EntryForm:
     expenses_cents: int = 0
     client_id: int | None = None  # the client the door means to charge; another's is refused
     note: str = ""
+    reached_client: bool = False  # the technician says this work reached the client
 
 
 @dataclass(frozen=True)
@@ -105,21 +106,26 @@ def preview(session: Session, form: EntryForm) -> Preview:
 def post(session: Session, form: EntryForm, posted_by_id: int, *, low_minutes: int) -> TimeEntry:
     """Post a time entry on an open ticket and debit the client's bank for its part."""
     checked = check(session, form, allow_closed=False)
-    _reached_by_work(session, checked, form.technician_id)
+    _reached_by_work(session, checked, form)
     entry = _write(session, checked, form, posted_by_id, low_minutes)
     interventions.announce_time_entry(checked.ticket, entry.id)  # the client is told of it
     return entry
 
 
-def _reached_by_work(session: Session, checked: Checked, technician_id: int) -> None:
-    """Work by phone or on site is time spent with the client: a client not reached before was
-    reached when it began (no earlier than the ticket), whether or not the technician also noted
-    a callback, and supervisors are not told that nobody reached them. Work still to come
-    (planned, or a day typed wrong) reaches nobody yet, nor does work on a message to verify."""
+def _reached_by_work(session: Session, checked: Checked, form: EntryForm) -> None:
+    """Work that reached the client is the first response: on-site work (they were there), or
+    work by phone the technician says reached them; desk work, training or a change request
+    logged "by phone" reaches nobody. It counts from the start the technician gave, else from
+    the moment it is posted: minutes alone do not say when the client was reached, and "now
+    less the minutes" could fall before a callback attempt that reached nobody. Never before
+    the ticket; work not begun yet, or on a message to verify, reaches nobody."""
     ticket, now = checked.ticket, current_time(session)
-    if ticket.to_verify or checked.started_at > now:
+    if ticket.to_verify or not (checked.kind == WorkKind.ONSITE or form.reached_client):
         return
-    tickets.first_response(ticket, max(checked.started_at, ticket.created_at), technician_id)
+    start = form.started_at or now
+    if start > now:
+        return
+    tickets.first_response(ticket, max(start, ticket.created_at), form.technician_id)
 
 
 def correct(

@@ -4,6 +4,7 @@ supervisors' balances, ledger, purchases, corrections and statements."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 import time_machine
@@ -12,9 +13,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk import banks
-from models import TimeEntry
+from models import Ticket, TimeEntry
 from tests.banking import BOULANGERIE, buy, client, ledger
-from tests.console_world import DAVID, HELENE, KARIM, LUC, give_passwords, signed_in, signed_in_at
+from tests.console_world import (
+    DAVID,
+    HELENE,
+    KARIM,
+    LUC,
+    REACHED,
+    give_passwords,
+    signed_in,
+    signed_in_at,
+)
 from tests.phone import at, place_call
 
 TICKET = "/console/tickets/1001"
@@ -148,6 +158,51 @@ def test_work_typed_in_a_year_long_before_the_ticket_is_refused_in_the_technicia
         "le 1 décembre 2026" in response.get_data(as_text=True)
     )
     assert ledger(db, BOULANGERIE) == [("purchase", 60)]
+
+
+REACHED_BOX = '<input type="checkbox" name="reached" value="yes">'
+
+
+def _first_response(db: Session) -> datetime | None:
+    db.expire_all()
+    return db.scalars(select(Ticket.first_response_at).where(Ticket.number == 1001)).one()
+
+
+def test_the_time_form_asks_unchecked_whether_the_work_reached_a_client_not_reached_yet(
+    desk: Flask,
+) -> None:
+    page = signed_in(desk, LUC).text(TICKET)
+    assert REACHED_BOX in page
+
+
+def test_the_time_form_no_longer_asks_once_the_client_was_reached(desk: Flask) -> None:
+    luc = signed_in(desk, LUC)
+    luc.post(f"{TICKET}/called-back", REACHED)
+    assert 'name="reached"' not in luc.text(TICKET)
+
+
+def test_phone_time_posted_without_the_box_leaves_the_client_unreached(
+    desk: Flask, db: Session
+) -> None:
+    with signed_in_at(desk, LUC, at(2026, 12, 1, 10, 43)) as luc:
+        assert luc.post(f"{TICKET}/time", WORK, page=TICKET).status_code == 302
+    assert _first_response(db) is None
+
+
+def test_phone_time_posted_with_the_box_checked_reaches_the_client_when_posted(
+    desk: Flask, db: Session
+) -> None:
+    with signed_in_at(desk, LUC, at(2026, 12, 1, 10, 43)) as luc:
+        luc.post(f"{TICKET}/time", {**WORK, "reached": "yes"}, page=TICKET)
+    assert _first_response(db) == at(2026, 12, 1, 10, 43)
+
+
+def test_the_reached_box_stays_checked_after_a_preview(desk: Flask) -> None:
+    luc = signed_in(desk, LUC)
+    response = luc.post(f"{TICKET}/time/preview", {**WORK, "reached": "yes"}, page=TICKET)
+    assert '<input type="checkbox" name="reached" value="yes" checked>' in response.get_data(
+        as_text=True
+    )
 
 
 def test_a_technician_may_not_post_time_on_a_ticket_they_may_not_open(

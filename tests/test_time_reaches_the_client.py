@@ -1,9 +1,12 @@
-"""Support by phone or on site is time spent with the client: a ticket whose client was not
-reached yet counts them reached when that work began, so the SLA and the supervisors' warnings
-do not say that nobody reached a client a technician spent an hour with."""
+"""Work that reached the client is the first response: on-site work (they were there), or work
+by phone the technician says reached them. Desk work logged "by phone" reaches nobody, so the
+SLA does not count a promise kept when nobody called the client back; work that did reach them
+is counted, so the supervisors' warnings do not say nobody reached a client a technician spent
+an hour with."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -12,6 +15,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from helpdesk import callbacks, time_entries
+from helpdesk.callbacks import Attempt
 from helpdesk.context import Context
 from models import Ticket, TicketEventKind
 from tests.banking import LOW, form, luc, open_ticket
@@ -46,33 +50,71 @@ def _from_to(
     return form(ticket, luc(db), kind=kind, minutes=None, started_at=start, ended_at=end)
 
 
-def test_phone_work_is_the_first_response_when_it_began(db: Session, ticket: Ticket) -> None:
+def test_phone_work_that_reached_the_client_is_the_first_response_when_it_began(
+    db: Session, ticket: Ticket
+) -> None:
     work = _from_to(db, ticket, at(2026, 12, 1, 10, 20), at(2026, 12, 1, 10, 40))
-    _post_at(db, at(2026, 12, 1, 11), work)
+    _post_at(db, at(2026, 12, 1, 11), replace(work, reached_client=True))
     assert ticket.first_response_at == at(2026, 12, 1, 10, 20)
     assert TicketEventKind.FIRST_RESPONSE in [e.kind for e in ticket.events]
 
 
-def test_minutes_alone_reach_the_client_no_later_than_the_work_could_have_begun(
+def test_phone_work_the_technician_does_not_say_reached_the_client_reaches_nobody(
     db: Session, ticket: Ticket
 ) -> None:
-    _post_at(db, at(2026, 12, 1, 11), form(ticket, luc(db), kind="onsite", minutes=30))
-    assert ticket.first_response_at == at(2026, 12, 1, 10, 30)
+    # Desk research, a change request or training is logged "by phone" too.
+    work = _from_to(db, ticket, at(2026, 12, 1, 10, 20), at(2026, 12, 1, 10, 40))
+    _post_at(db, at(2026, 12, 1, 11), work)
+    assert ticket.first_response_at is None
+    assert TicketEventKind.FIRST_RESPONSE not in [e.kind for e in ticket.events]
+
+
+def test_time_logged_after_a_callback_that_reached_nobody_keeps_the_client_unreached(
+    db: Session, ticket: Ticket
+) -> None:
+    with time_machine.travel(at(2026, 12, 1, 10, 42), tick=False):
+        callbacks.attempt_from_own_phone(ticket, luc(db), Attempt.NO_ANSWER)
+        db.commit()
+    _post_at(db, at(2026, 12, 1, 10, 43), form(ticket, luc(db), minutes=20))
+    assert ticket.first_response_at is None
+
+
+def test_minutes_alone_reach_the_client_when_the_entry_is_posted(
+    db: Session, ticket: Ticket
+) -> None:
+    # Not "now less the minutes" (10:30), which may come before an attempt that reached nobody.
+    _post_at(db, at(2026, 12, 1, 11), form(ticket, luc(db), minutes=30, reached_client=True))
+    assert ticket.first_response_at == at(2026, 12, 1, 11)
+
+
+def test_on_site_work_reaches_the_client_without_the_technician_saying_so(
+    db: Session, ticket: Ticket
+) -> None:
+    work = _from_to(db, ticket, at(2026, 12, 1, 10, 20), at(2026, 12, 1, 10, 50), kind="onsite")
+    _post_at(db, at(2026, 12, 1, 11), work)
+    assert ticket.first_response_at == at(2026, 12, 1, 10, 20)
 
 
 def test_work_begun_before_the_ticket_reaches_the_client_when_the_ticket_was_opened(
     db: Session, ticket: Ticket
 ) -> None:
     work = _from_to(db, ticket, at(2026, 12, 1, 9, 30), at(2026, 12, 1, 10, 15))
-    _post_at(db, at(2026, 12, 1, 11), work)
+    _post_at(db, at(2026, 12, 1, 11), replace(work, reached_client=True))
     assert ticket.first_response_at == TEN
 
 
 def test_a_callback_noted_before_keeps_its_moment(db: Session, ticket: Ticket) -> None:
     callbacks.called_back_from_own_phone(ticket, luc(db), at(2026, 12, 1, 10, 5))
     db.commit()
-    _post_at(db, at(2026, 12, 1, 11), form(ticket, luc(db), minutes=20))
+    _post_at(db, at(2026, 12, 1, 11), form(ticket, luc(db), minutes=20, reached_client=True))
     assert ticket.first_response_at == at(2026, 12, 1, 10, 5)
+
+
+def test_work_on_a_message_to_verify_reaches_nobody(db: Session, ticket: Ticket) -> None:
+    ticket.to_verify = True
+    db.commit()
+    _post_at(db, at(2026, 12, 1, 11), form(ticket, luc(db), kind="onsite", minutes=30))
+    assert ticket.first_response_at is None
 
 
 def test_work_planned_for_tomorrow_reaches_nobody_yet(db: Session, ticket: Ticket) -> None:
