@@ -214,11 +214,19 @@ def reverse_debits(session: Session, entry: TimeEntry, staff_member_id: int, why
 
 
 def _append(session: Session, row: BankTransaction, low_minutes: int) -> BankTransaction:
-    """Write one ledger line; when it takes the balance below the threshold, alert (once)."""
+    """Write one ledger line; when it takes the balance below the threshold or uses it up,
+    alert (once: the line names the alert, which says "used up" when it is)."""
     before = balance(session, row.client_id)
     row.at = row.at or current_time(session)
     session.add(row)
     session.flush()
-    if before >= low_minutes > before + row.minutes:
+    if _crosses(before, before + row.minutes, low_minutes):
         tasks.bank_low(session, row.client_id, row.id)
     return row
+
+
+def _crosses(before: int, after: int, low_minutes: int) -> bool:
+    """A line that moves the balance from ``before`` to ``after`` is told to the client: it
+    falls below the threshold, or it uses the bank up, even a bank bought below the threshold
+    (1 h bought, 1 h used: nobody was told it ran low)."""
+    return before >= low_minutes > after or before > 0 >= after

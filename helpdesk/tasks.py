@@ -245,7 +245,8 @@ def invite_to_survey(session: Session, survey_id: int) -> bool:
 
 
 def bank_low(session: Session, client_id: int, transaction_id: int) -> bool:
-    """Once per crossing of the threshold: the ledger line that crossed it names the alert."""
+    """Once per crossing (below the threshold, or to empty): the ledger line that crossed names
+    the alert."""
     args = {"client_id": client_id, "transaction_id": transaction_id}
     return outbox.add(session, BANK_LOW, args, key=f"bank-{client_id}-low-{transaction_id}")
 

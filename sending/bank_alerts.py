@@ -1,5 +1,5 @@
-"""Job: an hour bank fell below the alert threshold; tell the client's authorized contacts (by
-email) and the supervisors.
+"""Job: an hour bank fell below the alert threshold, or was used up; tell the client's authorized
+contacts (by email) and the supervisors.
 
 Written once per crossing: the ledger line that crossed the threshold names every notification
 (``bank-low-<line>-…``), so a retried job writes and sends nothing twice, and the next crossing
@@ -27,9 +27,9 @@ def alert_low_balance(context: Context, client_id: int, transaction_id: int) -> 
         if client is None or crossing is None:
             return
         threshold = context.settings.bank_low_minutes
-        if banks.balance(session, client_id) >= threshold:
-            return  # hours were bought before the job ran: nothing low to tell
-        left = banks.balance_after(session, crossing)
+        left, held = banks.balance_after(session, crossing), banks.balance(session, client_id)
+        if held >= threshold or left <= 0 < held:
+            return  # hours were bought before the job ran: the bank is no longer low, or empty
         contacts = session.scalars(
             select(Contact)
             .where(Contact.client_id == client_id, Contact.authorized.is_(True))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk import time_entries
 from helpdesk.context import Context
-from models import DeliveryState, Notification, OutboxTask
+from models import DeliveryState, Line, Notification, OutboxTask
 from sending import bank_alerts
 from tests.banking import BOULANGERIE, DENTAL, LOW, buy, form, luc, open_ticket
 from tests.phone import helpdesk
@@ -154,3 +154,77 @@ def test_a_crossing_that_empties_the_bank_tells_the_supervisors_it_is_used_up(
         "hors banque."
     )
     assert "Westmount Dental Clinic is used up. Its authorized contacts are told" in david.body
+
+
+def _alerts(db: Session) -> list[OutboxTask]:
+    return list(db.scalars(select(OutboxTask).where(OutboxTask.task == "bank.low")))
+
+
+def _use_up_an_hour_bought(db: Session, context: Context) -> None:
+    """The bakery buys 1 h (below the 2 h threshold); urgent phone work takes the whole hour."""
+    buy(db, BOULANGERIE, 1)
+    ticket = open_ticket(db, context, line=Line.URGENT)
+    time_entries.post(db, form(ticket, luc(db), minutes=20), luc(db), low_minutes=LOW)
+    db.commit()
+
+
+def test_a_bank_bought_below_the_threshold_is_told_to_everyone_when_used_up(
+    db: Session, context: Context
+) -> None:
+    _use_up_an_hour_bought(db, context)
+    (task,) = _alerts(db)
+    bank_alerts.alert_low_balance(context, **task.args)
+    sent = db.scalars(select(Notification).order_by(Notification.id)).all()
+    assert [(n.recipient, n.subject) for n in sent] == [
+        (
+            "marie@boulangerie.example",
+            "[AltiLogix] Banque d'heures épuisée : Boulangerie Saint-Denis",
+        ),
+        (
+            "jacques@boulangerie.example",
+            "[AltiLogix] Banque d'heures épuisée : Boulangerie Saint-Denis",
+        ),
+        (
+            "helene@altilogix.example",
+            "[AltiLogix] Banque d'heures épuisée : Boulangerie Saint-Denis",
+        ),
+        ("david@altilogix.example", "[AltiLogix] Hour bank used up: Boulangerie Saint-Denis"),
+    ]
+
+
+def test_time_billed_outside_a_used_up_bank_alerts_nobody_again(
+    db: Session, context: Context
+) -> None:
+    _use_up_an_hour_bought(db, context)
+    ticket = open_ticket(db, context, line=Line.URGENT)
+    time_entries.post(db, form(ticket, luc(db), minutes=30), luc(db), low_minutes=LOW)
+    db.commit()
+    assert len(_alerts(db)) == 1
+
+
+def test_a_line_that_crosses_the_threshold_and_empties_the_bank_is_one_alert(
+    db: Session, context: Context
+) -> None:
+    sent = _dental_alerts(db, context, 120)  # 2 h -> 0 min in one entry
+    assert len(_alerts(db)) == 1
+    assert len(sent) == 4
+
+
+def test_time_taken_from_a_bank_already_below_the_threshold_but_not_emptied_alerts_nobody(
+    db: Session, context: Context
+) -> None:
+    buy(db, BOULANGERIE, 1)
+    ticket = open_ticket(db, context)
+    time_entries.post(db, form(ticket, luc(db), minutes=15), luc(db), low_minutes=LOW)  # 45
+    db.commit()
+    assert _alerts(db) == []
+
+
+def test_a_used_up_bank_topped_up_before_the_alert_ran_is_not_told_as_used_up(
+    db: Session, context: Context
+) -> None:
+    _use_up_an_hour_bought(db, context)
+    (task,) = _alerts(db)
+    buy(db, BOULANGERIE, 1, invoice="F-2026-0102")  # 1 h: still below the threshold
+    bank_alerts.alert_low_balance(context, **task.args)
+    assert db.scalars(select(Notification)).all() == []
