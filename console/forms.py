@@ -18,6 +18,7 @@ from flask_babel import format_date, gettext, lazy_gettext
 from sqlalchemy.orm import Session
 
 from console.filters import label
+from console.moments import when
 from helpdesk import submissions
 from refusals import Refused
 from web import inputs
@@ -131,7 +132,9 @@ REFUSALS: dict[str, Any] = {
     "minutes_disagree": _(
         "minutes: %(value)s, but the start and the end make %(n)d: give one or the other"
     ),
-    "work_far_ahead": _("end: the work ends more than a year from now"),
+    "work_not_done": _(
+        "end: the work ends %(ends)s, later than now (%(now)s): post the time once the work is done"
+    ),
     "work_long_before_ticket": _(
         "start: the work starts more than a year before ticket %(number)s was opened, on %(day)s"
     ),
@@ -170,11 +173,14 @@ def refusal_text(refusal: Refused) -> str:
 
 
 def _shown(name: str, value: Any) -> Any:
-    """A refusal's value as the reader knows it: a field by its label, a status by its word."""
+    """A refusal's value as the reader knows it: a field by its label, a status by its word,
+    a moment and a day in the reader's style."""
     if name == "field":
         return str(FIELD_NAMES.get(value, value))
     if name == "status":
         return label(value)
+    if isinstance(value, datetime):
+        return when(value)
     if name == "day" and isinstance(value, date):
         return format_date(value, "long")
     return value

@@ -37,10 +37,13 @@ from models import (
 )
 
 REASON_MAX_CHARS = 500
-# Work typed more than a year from the ticket's time is a year typed wrong (1900, 2062). Within
-# it, the technician's word stands: work the night before a ticket was opened, an entry planned
-# across a coming change of the clocks.
+# Work typed more than a year before the ticket is a year typed wrong (1900). Within it, the
+# technician's word stands: work the night before a ticket was opened.
 WITHIN = timedelta(days=366)
+# Time is logged once the work is done: it is billed and announced to the client at once. A
+# technician's clock may run a little ahead of the server's; beyond that, an end after now is
+# work not done yet, or a typo (14:00 for 8:00).
+CLOCK_SLACK = timedelta(minutes=5)
 # The console and the CLI may say "ddm", the policy's word for a change request.
 CATEGORY_WORDS = {"ddm": WorkCategory.CHANGE_REQUEST}
 
@@ -118,14 +121,13 @@ def _reached_by_work(session: Session, checked: Checked, form: EntryForm) -> Non
     logged "by phone" reaches nobody. It counts from the start the technician gave, else from
     the moment it is posted: minutes alone do not say when the client was reached, and "now
     less the minutes" could fall before a callback attempt that reached nobody. Never before
-    the ticket; work not begun yet, or on a message to verify, reaches nobody."""
+    the ticket, never after now (a clock a few minutes ahead); work on a message to verify
+    reaches nobody."""
     ticket, now = checked.ticket, current_time(session)
     if ticket.to_verify or not (checked.kind == WorkKind.ONSITE or form.reached_client):
         return
-    start = form.started_at or now
-    if start > now:
-        return
-    tickets.first_response(ticket, max(start, ticket.created_at), form.technician_id)
+    moment = min(max(form.started_at or now, ticket.created_at), now)
+    tickets.first_response(ticket, moment, form.technician_id)
 
 
 def correct(
@@ -178,9 +180,8 @@ def check(session: Session, form: EntryForm, *, allow_closed: bool) -> Checked:
     now = current_time(session)
     started_at, minutes = _duration(form, now)
     # In UTC: a Montreal time plus minutes would add them on the wall clock (the autumn night).
-    _within_the_ticket(
-        ticket, started_at, started_at.astimezone(UTC) + timedelta(minutes=minutes), now
-    )
+    _done(started_at.astimezone(UTC) + timedelta(minutes=minutes), started_at, now)
+    _within_the_ticket(ticket, started_at)
     return Checked(
         ticket, client, kind, category, urgency, started_at, minutes, _distance(form, kind, client)
     )
@@ -305,10 +306,21 @@ def _duration(form: EntryForm, now: datetime) -> tuple[datetime, int]:
     return form.started_at or now - timedelta(minutes=minutes), minutes
 
 
-def _within_the_ticket(ticket: Ticket, started_at: datetime, ends: datetime, now: datetime) -> None:
-    """Refuse work typed a year or more away from the ticket's time: a year typed wrong."""
-    if ends > now + WITHIN:
-        raise InvalidEntry("work_far_ahead", "ended_at: the work ends more than a year from now")
+def _done(ends: datetime, started_at: datetime, now: datetime) -> None:
+    """Refuse work that ends after now (give or take the clock's slack): it is not done yet."""
+    if ends > now + CLOCK_SLACK:
+        zone = started_at.tzinfo
+        raise InvalidEntry(
+            "work_not_done",
+            "ended_at: the work ends %(ends)s, later than now (%(now)s): "
+            "post the time once the work is done",
+            ends=ends.astimezone(zone),
+            now=now.astimezone(zone),
+        )
+
+
+def _within_the_ticket(ticket: Ticket, started_at: datetime) -> None:
+    """Refuse work typed a year or more before the ticket's time: a year typed wrong."""
     if started_at < ticket.created_at - WITHIN:
         zone = started_at.tzinfo
         raise InvalidEntry(

@@ -205,6 +205,22 @@ def test_the_reached_box_stays_checked_after_a_preview(desk: Flask) -> None:
     )
 
 
+def test_work_that_ends_after_now_is_refused_with_its_end_and_the_form_kept(
+    desk: Flask, db: Session
+) -> None:
+    typo = {**WORK, "minutes": "", "started_at": "2026-12-01T14:00", "ended_at": "2026-12-01T14:30"}
+    with signed_in_at(desk, DAVID, at(2026, 12, 1, 10, 49)) as david:  # reads English
+        response = david.post(f"{TICKET}/time", typo, page=TICKET)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert (
+        "end: the work ends Tue Dec 1, 2:30 PM, later than now (Tue Dec 1, 10:49 AM): "
+        "post the time once the work is done" in page
+    )
+    assert 'name="started_at" value="2026-12-01T14:00"' in page
+    assert ledger(db, BOULANGERIE) == [("purchase", 60)]
+
+
 def test_a_technician_may_not_post_time_on_a_ticket_they_may_not_open(
     desk: Flask, db: Session
 ) -> None:

@@ -333,6 +333,50 @@ def test_night_work_across_the_autumn_change_is_posted_minutes_after_it_ends(
     assert entry.minutes == 7 * 60
 
 
+def test_work_that_ends_later_today_is_refused_and_nothing_is_billed(
+    db: Session, context: Context
+) -> None:
+    # At 8:49, 14:00 to 14:30 (14:00 typed for 8:00): work not done is neither billed nor
+    # announced to the client.
+    buy(db, BOULANGERIE, 2)
+    with time_machine.travel(at(2026, 12, 1, 8, 30), tick=False):
+        ticket = open_ticket(db, context)
+    work = form(
+        ticket,
+        luc(db),
+        minutes=None,
+        started_at=at(2026, 12, 1, 14),
+        ended_at=at(2026, 12, 1, 14, 30),
+    )
+    with (
+        time_machine.travel(at(2026, 12, 1, 8, 49), tick=False),
+        pytest.raises(
+            InvalidEntry, match="ended_at: the work ends 2026-12-01 14:30:00-05:00, later"
+        ),
+    ):
+        time_entries.post(db, work, luc(db), low_minutes=LOW)
+    db.rollback()
+    assert ledger(db, BOULANGERIE) == [("purchase", 120)]
+    assert db.scalars(select(TimeEntry)).all() == []
+
+
+def test_work_ending_within_five_minutes_of_now_is_posted_a_clock_may_run_ahead(
+    db: Session, context: Context
+) -> None:
+    with time_machine.travel(at(2026, 12, 1, 8, 30), tick=False):
+        ticket = open_ticket(db, context)
+    work = form(
+        ticket,
+        luc(db),
+        minutes=None,
+        started_at=at(2026, 12, 1, 8, 40),
+        ended_at=at(2026, 12, 1, 8, 54),
+    )
+    with time_machine.travel(at(2026, 12, 1, 8, 49), tick=False):
+        entry = _post(db, work)
+    assert entry.minutes == 14
+
+
 MISTIMED_ENTRIES = [
     # A year typed wrong: the work would start long before the ticket was opened.
     (
@@ -342,7 +386,7 @@ MISTIMED_ENTRIES = [
     ),
     (
         {"minutes": None, "started_at": at(2062, 12, 1, 10), "ended_at": at(2062, 12, 1, 12)},
-        "ended_at: the work ends more than a year from now",
+        "ended_at: the work ends 2062-12-01 12:00:00-05:00, later than now",
     ),
     (
         {"minutes": 30, "started_at": at(2026, 12, 1, 9), "ended_at": at(2026, 12, 1, 10)},
