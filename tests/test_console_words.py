@@ -182,9 +182,19 @@ def _ticket(subject: str, *, to_verify: bool = False, channel: Channel = Channel
             "Marie Tremblay (régulier)",
             "Marie Tremblay (regular)",
         ),
-        ("unknown caller: message", True, "appelant inconnu : message", "unknown caller: message"),
-        ("", True, "appelant inconnu : message", "unknown caller: message"),
-        ("+15145550199", True, "(514) 555-0199 : message", "(514) 555-0199: message"),
+        (
+            "unknown caller: message",
+            True,
+            "appelant inconnu : message (régulier)",
+            "unknown caller: message (regular)",
+        ),
+        ("", True, "appelant inconnu : message (régulier)", "unknown caller: message (regular)"),
+        (
+            "+15145550199",
+            True,
+            "(514) 555-0199 : message (régulier)",
+            "(514) 555-0199: message (regular)",
+        ),
     ],
 )
 def test_a_phone_tickets_subject_is_composed_in_the_readers_language(
@@ -266,8 +276,8 @@ def test_a_message_ticket_from_a_stranger_reads_in_each_readers_language(
     assert ticket.subject == "+15145550199"  # who called: no words stored in one language
     french = signed_in(phone_app, HELENE).text(f"/console/tickets/{ticket.number}")
     english = signed_in(phone_app, DAVID).text(f"/console/tickets/{ticket.number}")
-    assert re.search(r'<p class="subject">\(514\) 555-0199 : message</p>', french)
-    assert re.search(r'<p class="subject">\(514\) 555-0199: message</p>', english)
+    assert re.search(r'<p class="subject">\(514\) 555-0199 : message \(régulier\)</p>', french)
+    assert re.search(r'<p class="subject">\(514\) 555-0199: message \(regular\)</p>', english)
     assert 'href="tel:+15145550199"' in french
 
 
