@@ -151,7 +151,14 @@ def call_back(number: int) -> ResponseReturnValue:
         assert staff is not None
         callbacks.request_callback(session, ticket, staff)
 
-    return _act(number, Act.CALL_BACK, doing, _("Callback queued: your mobile will ring, press 1."))
+    if callbacks.places_calls(helpdesk().settings):
+        done = _("Callback queued: your mobile will ring, press 1.")
+    else:
+        done = _(
+            "Callback logged only: no Twilio account is set up, so no phone will ring. "
+            "Call the client from your own phone, then record the call here."
+        )
+    return _act(number, Act.CALL_BACK, doing, done)
 
 
 @bp.post("/tickets/<int:number>/called-back")

@@ -35,6 +35,7 @@ from models import (
     current_time,
 )
 from refusals import Refused
+from settings import Settings
 from telephony import rest
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,12 @@ def request_callback(session: Session, ticket: Ticket, staff: StaffMember) -> Ca
     return request
 
 
+def places_calls(settings: Settings) -> bool:
+    """Whether a callback requested now will ring anybody: without Twilio's credentials it is
+    only logged (``place_callback``), and whoever asked must call from their own phone."""
+    return rest.has_credentials(settings)
+
+
 def find(session: Session, request_id: str) -> CallbackRequest | None:
     if not request_id:
         return None
@@ -118,7 +125,7 @@ def place_callback(context: Context, request_id: str) -> None:
         return
     mobile, query = claimed
     settings = context.settings
-    if not rest.has_credentials(settings):
+    if not places_calls(settings):
         log.info("no Twilio credentials: callback NOT placed, logged instead (%s)", request_id)
         _placed(context, request_id, None, CallbackState.LOGGED)
         return

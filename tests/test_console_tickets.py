@@ -17,6 +17,7 @@ from models import CallbackRequest, Line, OutboxTask, Ticket, TicketEventKind, T
 from tests.conftest import app_config
 from tests.console_world import (
     CONFIRMED,
+    DAVID,
     JULIE,
     KARIM,
     LUC,
@@ -188,6 +189,22 @@ def test_call_back_now_queues_a_callback_for_my_mobile(desk: Flask, db: Session)
     signed_in(desk, LUC).post("/console/tickets/1001/call-back")
     request = db.scalars(select(CallbackRequest)).one()
     assert request.staff_member_id == staff_id(db, LUC)
+
+
+def test_call_back_now_says_my_mobile_will_ring_when_twilio_places_calls(desk: Flask) -> None:
+    luc = signed_in(desk, LUC)
+    luc.post("/console/tickets/1001/call-back")
+    shown = unescape(luc.text("/console/tickets/1001"))
+    assert "Rappel planifié : votre cellulaire va sonner, appuyez sur 1." in shown
+
+
+def test_call_back_now_without_twilio_says_no_phone_will_ring(desk: Flask, engine_url: str) -> None:
+    developer_machine = create_app(app_config(engine_url, TWILIO_ACCOUNT_SID=""))
+    david = signed_in(developer_machine, DAVID)  # a supervisor, who reads English
+    david.post("/console/tickets/1001/call-back")
+    shown = unescape(david.text("/console/tickets/1001"))
+    assert "Callback logged only: no Twilio account is set up, so no phone will ring." in shown
+    assert "your mobile will ring" not in shown
 
 
 def test_a_note_too_long_is_refused_whole_not_cut(desk: Flask, db: Session) -> None:
