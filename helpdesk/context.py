@@ -32,7 +32,7 @@ NOTICES_FILE = Path(__file__).with_name("notices.toml")
 CLIENT_MAIL_FILE = Path(__file__).with_name("client_mail.toml")
 
 # Every staff text the helpdesk sends, with the placeholders it fills in.
-_TICKET = "client contact due line link message number opened phone"
+_TICKET = "client contact due files line link message number opened phone"
 NOTICE_TEXTS = i18n.keys(
     line_regular="",
     line_urgent="",
@@ -65,6 +65,9 @@ NOTICE_TEXTS = i18n.keys(
     reopened_subject="client number",
     email_body="excerpt files line link number sender subject",
     email_files="names",
+    size_bytes="n",
+    size_kb="n",
+    size_mb="n",
     voice_message="seconds",
     pager_help="",
     pager_taken="client number",

@@ -96,13 +96,18 @@ def _then_acknowledge(context: Context, ticket_id: int) -> None:
     queued once their notice has left, or failed (a failure is the supervisors' to see, and the
     client is not kept waiting for it)."""
     with context.transaction() as session:
-        email_id = session.scalar(
-            select(EmailMessage.id)
-            .where(EmailMessage.ticket_id == ticket_id, EmailMessage.outcome == "new_ticket")
-            .limit(1)
-        )
+        email_id = _request_email_id(session, ticket_id)
         if email_id is not None:
             tasks.acknowledge(session, email_id)
+
+
+def _request_email_id(session: Session, ticket_id: int) -> int | None:
+    """The email that opened the ticket, if an email did."""
+    return session.scalar(
+        select(EmailMessage.id)
+        .where(EmailMessage.ticket_id == ticket_id, EmailMessage.outcome == "new_ticket")
+        .limit(1)
+    )
 
 
 def sla_watch(context: Context, ticket_id: int, due: str | None = None) -> None:
@@ -215,6 +220,8 @@ def _write(
     ``more``: the notice's own values, in a reader's language."""
     subject_key, body_key, sms_key = NOTICES[notice]
     render = context.notices.render
+    if email_id is None and notice == "new" and ticket.channel == Channel.EMAIL:
+        email_id = _request_email_id(session, ticket.id)  # its files are the client's request's
     email = session.get(EmailMessage, email_id) if email_id is not None else None
     ids = []
     for person in people:
@@ -302,13 +309,14 @@ def console_link(settings: Settings, number: int) -> str:
 def _email_facts(
     session: Session, context: Context, email: EmailMessage | None, language: str
 ) -> dict[str, Any]:
-    """The client's email: who, its subject, its first lines, and the names of its files (the
-    console has them; a technician reading on a phone knows to look)."""
+    """The client's email: who, its subject, its first lines, and its files, by name and size
+    (they are not attached: the console has them, and a technician reading on a phone knows to
+    look there)."""
     if email is None:
-        return {}
+        return {"files": ""}
     excerpt = first_lines(email.text, email.subject, lines=40, chars=EXCERPT_CHARS)
-    names = session.scalars(
-        select(EmailAttachment.filename)
+    files = session.execute(
+        select(EmailAttachment.filename, EmailAttachment.size)
         .where(
             EmailAttachment.email_id == email.id,
             EmailAttachment.set_aside.is_(None),  # kept: the console has it
@@ -320,13 +328,25 @@ def _email_facts(
         )
         .order_by(EmailAttachment.position)
     ).all()
-    files = context.notices.render("email_files", language, names=", ".join(names))
+    names = "\n".join(f"- {name} ({_size(context, size, language)})" for name, size in files)
+    listed = context.notices.render("email_files", language, names=names)
     return {
         "sender": email.from_address,
         "subject": email.subject,
         "excerpt": excerpt,
-        "files": f"{files}\n\n" if names else "",
+        "files": f"{listed}\n\n" if files else "",
     }
+
+
+def _size(context: Context, size: int, language: str) -> str:
+    """A file's size as its reader counts it: "850 o", "48 Ko", "3,4 Mo" / "3.4 MB"."""
+    if size < 1024:
+        return context.notices.render("size_bytes", language, n=size)
+    if size < 1024 * 1024:
+        return context.notices.render("size_kb", language, n=round(size / 1024))
+    megabytes = f"{size / 1_048_576:.1f}"
+    megabytes = megabytes.replace(".", ",") if language == "fr" else megabytes
+    return context.notices.render("size_mb", language, n=megabytes)
 
 
 def _local(moment: datetime | None, zone: ZoneInfo, language: str, year: int) -> str:

@@ -300,6 +300,22 @@ def test_the_technicians_email_carries_the_client_s_words_and_a_link_to_the_tick
     assert "https://support.altilogix.example/console/tickets/1001" in text
 
 
+def test_the_technicians_new_ticket_email_lists_the_client_s_files_by_name_and_size(
+    desk: Context, smtp_inbox: SmtpInbox
+) -> None:
+    log = b"ERREUR 104\n" * 300  # 3 300 bytes
+    arrives(desk, with_files(("capture.png", "image/png", PNG), ("sage.log", "text/plain", log)))
+    [luc] = [m for m in smtp_inbox.messages if m["To"] == "luc@altilogix.example"]
+    text = luc.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    text = text.replace("\r\n", "\n")
+    assert (
+        "Pièces jointes du client (dans la console, par le lien ci-dessous) :\n"
+        "- capture.png (72 o)\n- sage.log (3 Ko)\n\n"
+        "Le billet dans la console : https://support.altilogix.example/console/tickets/1001"
+    ) in text
+    assert list(luc.iter_attachments()) == []  # listed, not attached
+
+
 def test_a_phone_ticket_s_notice_points_to_the_console_never_to_twilio(
     desk: Context, phone_app: Flask, smtp_inbox: SmtpInbox
 ) -> None:

@@ -307,7 +307,9 @@ def test_the_technicians_notice_names_the_files_the_client_sent(
     reply.add_attachment(b"\x89PNG", maintype="image", subtype="png", filename="ecran.png")
     receive(sending, reply.as_bytes(), at(2026, 12, 1, 10, 30))
     [luc] = to(smtp_inbox, "luc@altilogix.example")
-    assert "Voici les captures.\n\nPièces jointes : erreur.pdf, ecran.png\n\n" in plain(luc)
+    listed = "Pièces jointes du client (dans la console, par le lien ci-dessous) :\n"
+    listed += "- erreur.pdf (8 o)\n- ecran.png (4 o)\n\n"
+    assert f"Voici les captures.\n\n{listed}" in plain(luc)
 
 
 def test_a_stranger_is_answered_in_both_languages_with_no_callback_promise(
