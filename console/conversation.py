@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from helpdesk import interventions
 from mail.reading.quoting import split_quoted
 from models import (
     DeliveryState,
@@ -30,7 +31,7 @@ from models import (
     TicketEventKind,
     current_time,
 )
-from sending import delivery
+from sending import RECIPIENT_REFUSED, delivery
 
 # An image shown in the page rather than only offered as a download: bitmaps only (an SVG can
 # carry a script).
@@ -69,6 +70,7 @@ class Sent:
     """A message the helpdesk sent (or holds, or could not send)."""
 
     id: int
+    key: str
     to_client: bool
     channel: NotificationChannel
     recipient: str
@@ -77,7 +79,8 @@ class Sent:
     body: str
     state: DeliveryState
     hold_reason: str | None
-    error: str
+    error: str  # the server's own reply
+    failure: str  # why it was not sent, a word the pages translate (sending.RECIPIENT_REFUSED)
     written_at: datetime
     sent_at: datetime | None
     released_by_id: int | None
@@ -87,7 +90,9 @@ class Sent:
 @dataclass(frozen=True)
 class Entry:
     """One line of the conversation. ``kind``: email_in, voice, note, sent, unsent (an answer
-    that had no address to go to), or event (another step of the history)."""
+    that had no address to go to), or event (another step of the history). A public note
+    carries the email that tells the client of it (``sent``, None until it is written) and
+    what became of that email (``told``)."""
 
     at: datetime
     kind: str
@@ -95,6 +100,36 @@ class Entry:
     email: Email | None = None
     recording: Recording | None = None
     sent: Sent | None = None
+    told: str = ""
+
+
+# What became of an email to the client, by its delivery record: each page says it in its words
+# (console.filters.TOLD_OF_NOTE...). A send that failed is tried again; one refused is not.
+TOLD = {
+    DeliveryState.PENDING: "waiting",
+    DeliveryState.SENDING: "waiting",
+    DeliveryState.FAILED: "failed",
+    DeliveryState.SENT: "sent",
+    DeliveryState.REFUSED: "refused",
+    DeliveryState.HELD: "held",
+    DeliveryState.LOGGED: "logged",
+}
+
+
+# Every answer of ``told``: each page that says it words them all.
+TOLD_ALL = (*dict.fromkeys(TOLD.values()), "interrupted", "refused_by_recipient", "no_address")
+
+
+def told(sent: Sent | None, reachable: bool) -> str:
+    """What became of an email to the client: not written yet, it waits for its job, unless
+    the client has no address to write to."""
+    if sent is None:
+        return "waiting" if reachable else "no_address"
+    if sent.interrupted:
+        return "interrupted"
+    if sent.state == DeliveryState.REFUSED and sent.failure == RECIPIENT_REFUSED:
+        return "refused_by_recipient"
+    return TOLD[sent.state]
 
 
 def read(
@@ -102,17 +137,21 @@ def read(
     ticket_id: int,
     events: Sequence[TicketEvent],
     recordings: dict[str, Recording],
+    reachable: bool,
 ) -> list[Entry]:
-    """The ticket's conversation, oldest first (3 statements)."""
+    """The ticket's conversation, oldest first (3 statements). ``reachable``: whether the
+    client has an address its notices are written to."""
     emails = _emails(session, ticket_id)
     sent = _sent(session, ticket_id, current_time(session))
+    by_key = {item.key: item for item in sent.values()}
     entries = [_entry(event, emails, sent, recordings) for event in events]
-    told = {event.data.get("notification_id") for event in events}
+    entries = [_with_notice(entry, ticket_id, by_key, reachable) for entry in entries]
+    in_history = {event.data.get("notification_id") for event in events}
     # Staff notices are written by jobs, with no history entry of their own.
     entries += [
         Entry(item.sent_at or item.written_at, "sent", sent=item)
         for item in sent.values()
-        if item.id not in told
+        if item.id not in in_history
     ]
     return sorted(entries, key=lambda entry: entry.at)
 
@@ -136,6 +175,16 @@ def _entry(
     if event.kind == TicketEventKind.NOTE:
         return Entry(event.at, "note", event)
     return Entry(event.at, "event", event)
+
+
+def _with_notice(entry: Entry, ticket_id: int, by_key: dict[str, Sent], reachable: bool) -> Entry:
+    """A public note, with the email that tells the client of it and what became of it."""
+    event = entry.event
+    if entry.kind != "note" or event is None or not (event.data or {}).get("public"):
+        return entry
+    occasion = interventions.event_occasion(event.id)
+    notice = by_key.get(interventions.notice_key(ticket_id, occasion))
+    return replace(entry, sent=notice, told=told(notice, reachable))
 
 
 def _emails(session: Session, ticket_id: int) -> dict[int, Email]:
@@ -190,22 +239,25 @@ def _sent(session: Session, ticket_id: int, now: datetime) -> dict[int, Sent]:
     rows = session.scalars(
         select(Notification).where(Notification.ticket_id == ticket_id).order_by(Notification.id)
     )
-    sent = {}
-    for row in rows:
-        sent[row.id] = Sent(
-            id=row.id,
-            to_client=row.staff_member_id is None,
-            channel=row.channel,
-            recipient=row.recipient,
-            staff_member_id=row.staff_member_id,
-            subject=row.subject,
-            body=row.body,
-            state=row.state,
-            hold_reason=row.hold_reason.value if row.hold_reason else None,
-            error=row.last_error,
-            written_at=row.created_at,
-            sent_at=row.sent_at,
-            released_by_id=row.released_by_id,
-            interrupted=delivery.interrupted(row.state, row.claimed_at, now),
-        )
-    return sent
+    return {row.id: as_sent(row, now) for row in rows}
+
+
+def as_sent(row: Notification, now: datetime) -> Sent:
+    return Sent(
+        id=row.id,
+        key=row.key,
+        to_client=row.staff_member_id is None,
+        channel=row.channel,
+        recipient=row.recipient,
+        staff_member_id=row.staff_member_id,
+        subject=row.subject,
+        body=row.body,
+        state=row.state,
+        hold_reason=row.hold_reason.value if row.hold_reason else None,
+        error=row.last_error,
+        failure=row.failure,
+        written_at=row.created_at,
+        sent_at=row.sent_at,
+        released_by_id=row.released_by_id,
+        interrupted=delivery.interrupted(row.state, row.claimed_at, now),
+    )

@@ -259,6 +259,14 @@ DELIVERY: dict[str, Any] = {
     "refused": _("refused by the server"),
     "held": _("held"),
     "logged": _("logged, not sent (no mail server or Twilio configured)"),
+    # Why a message was not sent (sending.RECIPIENT_REFUSED...), the server's reply beside it.
+    "recipient_refused": _("refused by the recipient's mail server"),
+    "sender_refused": _("the mail server refused our sending address"),
+    "message_refused": _("the mail server refused the message"),
+    "number_refused": _("Twilio refused the number"),
+    "deferred": _("the mail server asked to try again later"),
+    "unreachable": _("the mail server or Twilio could not be reached"),
+    "error": _("sending failed"),
     "burst": _("many emails from this sender within minutes (a possible mail loop)"),
     "repeated": _("the same text again from this sender (a possible mail loop)"),
     # Why an answer was not sent (mail.letters, mail.replies).
@@ -277,6 +285,34 @@ DELIVERY: dict[str, Any] = {
 }
 
 
+# What a public note's label says of the email that tells the client of it, read from its
+# delivery record (console.conversation.told): never "sent" before it has left.
+NOTE_TOLD: dict[str, Any] = {
+    "waiting": _("public: email to the client waiting to be sent"),
+    "sent": _("public: emailed to the client on %(when)s"),
+    "failed": _("public: not emailed to the client yet — sending failed, it is tried again"),
+    "refused_by_recipient": _("public: NOT emailed to the client — refused by their mail server"),
+    "refused": _("public: NOT emailed to the client — refused by the mail server"),
+    "held": _("public: NOT emailed to the client — held for a supervisor"),
+    "logged": _("public: NOT emailed to the client — no mail server configured, only logged"),
+    "interrupted": _("public: the email to the client may not have left — its send was cut"),
+    "no_address": _("public: NOT emailed — the client has no email address on file"),
+}
+
+# The same for the survey's invitation, on the ticket's survey card.
+INVITATION_TOLD: dict[str, Any] = {
+    "waiting": _("Invitation waiting to be sent."),
+    "sent": _("Sent %(when)s, not answered."),
+    "failed": _("Invitation not sent yet: sending failed, it is tried again."),
+    "refused_by_recipient": _("Invitation NOT sent: refused by the client's mail server."),
+    "refused": _("Invitation NOT sent: refused by the mail server."),
+    "held": _("Invitation NOT sent: held for a supervisor."),
+    "logged": _("Invitation NOT sent: no mail server configured, only logged."),
+    "interrupted": _("Invitation perhaps not sent: its send was cut."),
+    "no_address": _("Invitation NOT sent: the client has no email address on file."),
+}
+
+
 def label(value: Any) -> str:
     key = str(getattr(value, "value", value) or "")
     return str(LABELS.get(key, key))
@@ -289,6 +325,20 @@ def delivery(value: Any, error: str = "") -> str:
     if key == "failed" and error.startswith(pages.TWILIO_SAID):
         key = "undelivered"
     return str(DELIVERY.get(key, key))
+
+
+def note_told(told: str, sent: Any) -> str:
+    """A public note's label: what became of the email that tells the client of it."""
+    return _told(NOTE_TOLD, told, sent)
+
+
+def invitation_told(told: str, sent: Any) -> str:
+    return _told(INVITATION_TOLD, told, sent)
+
+
+def _told(words: dict[str, Any], told: str, sent: Any) -> str:
+    text = str(words.get(told, told))
+    return text % {"when": when(sent.sent_at)} if told == "sent" and sent is not None else text
 
 
 def filesize(size: int | None) -> str:
@@ -458,6 +508,8 @@ def register(app: Flask) -> None:
         call_event=call_event,
         ticket_event=ticket_event,
         delivery=delivery,
+        note_told=note_told,
+        invitation_told=invitation_told,
         filesize=filesize,
         fresh=fresh,
         quoted=quoted,

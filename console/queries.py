@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from console import conversation
 from console.access import Viewer
-from helpdesk import business_time, surveys, ticket_rules
+from console.conversation import Sent
+from helpdesk import business_time, interventions, surveys, ticket_rules
 from models import (
     Call,
     CallbackRequest,
@@ -182,6 +183,9 @@ class TicketPage:
     recordings_by_key: dict[str, Recording] = field(default_factory=dict)
     survey: Survey | None = None  # the client's satisfaction survey, once the ticket closed
     conversation: list[conversation.Entry] = field(default_factory=list)
+    # The survey's invitation to the client, and what became of it (conversation.told).
+    invitation: Sent | None = None
+    invitation_told: str = ""
 
 
 def find_ticket(session: Session, number: int) -> Ticket | None:
@@ -221,6 +225,8 @@ def ticket_page(
     ).all()
     clock = clocks(session, hours, now, ticket.sla_due_at or now)
     by_key = {**{r.url: r for r in recordings}, **{r.sid: r for r in recordings if r.sid}}
+    reachable = interventions.reaches_client(ticket, contact)
+    invitation = _invitation(session, ticket, now)
     return TicketPage(
         ticket,
         client,
@@ -234,8 +240,17 @@ def ticket_page(
         _aim(hours, ticket, now),
         by_key,
         surveys.of_ticket(session, ticket.id),
-        conversation.read(session, ticket.id, events, by_key),
+        conversation.read(session, ticket.id, events, by_key, reachable),
+        invitation,
+        conversation.told(invitation, reachable),
     )
+
+
+def _invitation(session: Session, ticket: Ticket, now: datetime) -> Sent | None:
+    """The email that invited the client to the ticket's survey, once written."""
+    key = surveys.invitation_key(ticket.id)
+    row = session.scalar(select(Notification).where(Notification.key == key))
+    return conversation.as_sent(row, now) if row is not None else None
 
 
 @dataclass(frozen=True)

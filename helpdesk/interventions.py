@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from helpdesk import tasks
-from models import Ticket
+from models import Contact, Ticket
 
 
 class Intervention(StrEnum):
@@ -25,6 +25,27 @@ class Intervention(StrEnum):
     TIME_ENTRY = "time_entry"  # time logged on the ticket
 
 
+# How a notice's key names its intervention, and an intervention its history entry.
+_NOTICE, _EVENT = "-notice-", "event-"
+
+
+def event_occasion(event_id: int) -> str:
+    """The occasion of an intervention a history entry records (a public note, a resolution)."""
+    return f"{_EVENT}{event_id}"
+
+
+def notice_key(ticket_id: int, occasion: str) -> str:
+    """The key of the notice of one intervention: its notification's, one per occasion."""
+    return f"ticket-{ticket_id}{_NOTICE}{occasion}"
+
+
+def event_of_notice(key: str) -> int | None:
+    """The history entry whose intervention a notice's key names, if it names one (whose act
+    it was: the author of a public note)."""
+    _, found, rest = key.partition(_NOTICE + _EVENT)
+    return int(rest) if found and rest.isdigit() else None
+
+
 def announce(
     ticket: Ticket, kind: Intervention, occasion: str, *, event_id: int | None = None
 ) -> bool:
@@ -34,6 +55,12 @@ def announce(
     if ticket.to_verify or ticket.contact_id is None:
         return False
     return tasks.notify_contact(ticket, kind.value, occasion, event_id=event_id)
+
+
+def reaches_client(ticket: Ticket, contact: Contact | None) -> bool:
+    """Whether the ticket's client is emailed its notices: a contact with an address, on a
+    ticket that is not a message to verify."""
+    return not ticket.to_verify and contact is not None and bool(contact.email)
 
 
 def announce_time_entry(ticket: Ticket, time_entry_id: int) -> bool:

@@ -70,6 +70,11 @@ def invite(ticket: Ticket, *, now: datetime | None = None) -> bool:
     return True
 
 
+def invitation_key(ticket_id: int) -> str:
+    """The key of the email that invites the ticket's contact to its survey (one a ticket)."""
+    return f"ticket-{ticket_id}-survey"
+
+
 def find(session: Session, token: str, *, lock: bool = False) -> Survey | None:
     if not token or len(token) > TOKEN_MAX_CHARS:
         return None

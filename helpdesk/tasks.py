@@ -57,6 +57,8 @@ FORGET_REPLAYED = TaskKind("spool.forget_replayed", "helpdesk.replay.forget_old"
 DELIVER = TaskKind("notification.deliver", "sending.delivery.deliver_one")
 # Tell the supervisors that an answer to a client is held for one of them.
 TELL_HELD = TaskKind("notification.tell_held", "sending.staff_notices.tell_held")
+# Tell a ticket's assignee (or the supervisors) that a client's mail server refused its email.
+TELL_REFUSED = TaskKind("notification.tell_refused", "sending.staff_notices.tell_refused")
 # End the calls whose end Twilio never reported, once past the longest call (one row an hour).
 END_UNREPORTED_CALLS = TaskKind("call.end_unreported", "helpdesk.unreported_ends.end_overdue")
 # Tell the supervisors that a client gave the survey a low score, with their comment.
@@ -89,6 +91,7 @@ TABLE = TaskTable(
         FORGET_REPLAYED,
         DELIVER,
         TELL_HELD,
+        TELL_REFUSED,
         AUTO_CLOSE,
         END_UNREPORTED_CALLS,
         TELL_UNHAPPY,
@@ -168,6 +171,11 @@ def escalate(session: Session, ticket_id: int, run_at: datetime) -> bool:
 def tell_held(session: Session, notification_id: int) -> bool:
     args = {"notification_id": notification_id}
     return outbox.add(session, TELL_HELD, args, key=f"notification-{notification_id}-held")
+
+
+def tell_refused(session: Session, notification_id: int) -> bool:
+    args = {"notification_id": notification_id}
+    return outbox.add(session, TELL_REFUSED, args, key=f"notification-{notification_id}-refused")
 
 
 def ask_verification(session: Session, ticket_id: int) -> bool:

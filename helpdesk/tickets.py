@@ -182,7 +182,7 @@ def announce(ticket: Ticket, kind: Intervention, event: TicketEvent) -> None:
     assert session is not None, "the ticket must belong to a session"
     session.flush()  # the entry's id names the intervention
     quoted = event.id if kind == Intervention.NOTE else None
-    interventions.announce(ticket, kind, f"event-{event.id}", event_id=quoted)
+    interventions.announce(ticket, kind, interventions.event_occasion(event.id), event_id=quoted)
 
 
 def add_note(ticket: Ticket, staff_member_id: int, text: str, *, public: bool) -> None:

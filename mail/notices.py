@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import surveys
+from helpdesk import interventions, surveys
 from helpdesk.context import Context
 from mail import letters
 from models import (
@@ -99,7 +99,7 @@ def intervention(
     values = {"number": ticket.number}
     what = texts.render(f"notice_{kind}", language, **values)
     draft = letters.Draft(
-        key=f"ticket-{ticket_id}-notice-{occasion}",
+        key=interventions.notice_key(ticket_id, occasion),
         to=email,
         subject=texts.render("notice_subject", language, **values),
         text=texts.render(
@@ -121,7 +121,7 @@ def survey_invitation(session: Session, context: Context, survey_id: int) -> lis
     texts, language = context.client_texts, contact.language.value
     values = {"number": ticket.number}
     draft = letters.Draft(
-        key=f"ticket-{ticket.id}-survey",
+        key=surveys.invitation_key(ticket.id),
         to=email,
         subject=texts.render("survey_subject", language, **values),
         text=texts.render(

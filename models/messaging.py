@@ -42,6 +42,9 @@ class Notification(Base):
     # When a worker last claimed it for sending: a claim never recorded as sent or failed long
     # after is a send its worker's death cut (sending.delivery.interrupted).
     claimed_at: Mapped[datetime | None]
+    # Why it was not sent, in a word the pages translate (``sending.RECIPIENT_REFUSED``...);
+    # ``last_error`` keeps the server's own reply.
+    failure: Mapped[str] = mapped_column(String(40), default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
     # Twilio's message SID or the mail server's queue id: a delivery status names it.
     provider_id: Mapped[str | None] = mapped_column(String(100), index=True)

@@ -27,7 +27,7 @@ from models import (
     current_time,
     utcnow,
 )
-from sending import LOGGED, Refused, sms, smtp
+from sending import DEFERRED, ERROR, LOGGED, UNREACHABLE, Deferred, Refused, sms, smtp
 
 
 def deliver(context: Context, notification_ids: list[int]) -> None:
@@ -143,14 +143,37 @@ def _record(
 ) -> None:
     values: dict[str, Any] = {"state": state}
     if state in (DeliveryState.SENT, DeliveryState.LOGGED):
-        values.update(provider_id=provider_id, sent_at=utcnow(), last_error="")
+        values.update(provider_id=provider_id, sent_at=utcnow(), last_error="", failure="")
     if error is not None:
-        # Kept in the database for whoever looks into it (log lines are redacted, rows are not).
-        values["last_error"] = f"{type(error).__name__}: {error}"[:500]
+        # The server's own reply, kept in the database for whoever looks into it (log lines
+        # are redacted, rows are not); the reason is a word the pages translate.
+        values["failure"] = failure_of(error)
+        values["last_error"] = (str(error) or type(error).__name__)[:500]
     with context.transaction() as session:
         session.execute(
             update(Notification).where(Notification.id == notification_id).values(**values)
         )
+        if state == DeliveryState.REFUSED:
+            _tell_if_to_a_client(session, notification_id)
+
+
+def _tell_if_to_a_client(session: Session, notification_id: int) -> None:
+    """Mail about a ticket that its client will never get: staff are told (once), so that
+    somebody phones the client. A staff member's own refused mail is the supervisors' page's."""
+    row = session.get(Notification, notification_id)
+    if row is not None and row.staff_member_id is None and row.ticket_id is not None:
+        tasks.tell_refused(session, notification_id)
+
+
+def failure_of(error: Exception) -> str:
+    """Why a send did not go through, in a word the pages translate."""
+    if isinstance(error, Refused):
+        return error.reason
+    if isinstance(error, Deferred):
+        return DEFERRED
+    if isinstance(error, OSError):  # smtplib's errors too: a connection that failed, dropped
+        return UNREACHABLE
+    return ERROR
 
 
 def release(session: Session, notification_id: int, staff_member_id: int) -> bool:

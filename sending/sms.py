@@ -14,7 +14,7 @@ from twilio.base.exceptions import TwilioRestException
 
 from helpdesk.context import Context
 from phones import masked
-from sending import LOGGED, Refused
+from sending import LOGGED, NUMBER_REFUSED, Refused
 from telephony import rest
 
 log = logging.getLogger(__name__)
@@ -36,4 +36,4 @@ def send(context: Context, to: str, body: str) -> str:
     except TwilioRestException as error:
         if error.status != 400:  # Twilio away, or too many requests: try again later
             raise
-        raise Refused(f"Twilio {error.code}: {error.msg}"[:300]) from error
+        raise Refused(f"Twilio {error.code}: {error.msg}"[:300], NUMBER_REFUSED) from error

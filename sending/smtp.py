@@ -19,7 +19,14 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import unquote, urlparse
 
 from mail.reading import OWN_HEADER
-from sending import LOGGED, Refused
+from sending import (
+    LOGGED,
+    MESSAGE_REFUSED,
+    RECIPIENT_REFUSED,
+    SENDER_REFUSED,
+    Deferred,
+    Refused,
+)
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,11 +70,16 @@ def send_letter(settings: Settings, letter: Letter) -> str:
         with _smtp(url) as smtp:
             smtp.send_message(message)
     except smtplib.SMTPRecipientsRefused as refused:
-        raise Refused(_refusal(refused.recipients.values())) from refused
+        answers = list(refused.recipients.values())
+        if any(code < 500 for code, _ in answers):  # 4xx (greylisting): try again later
+            raise Deferred(_refusal(answers)) from refused
+        raise Refused(_refusal(answers), RECIPIENT_REFUSED) from refused
     except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
-        if error.smtp_code < 500:  # 4xx: try again later
-            raise
-        raise Refused(_refusal([(error.smtp_code, error.smtp_error)])) from error
+        answer = [(error.smtp_code, error.smtp_error)]
+        if error.smtp_code < 500:
+            raise Deferred(_refusal(answer)) from error
+        reason = SENDER_REFUSED if isinstance(error, smtplib.SMTPSenderRefused) else MESSAGE_REFUSED
+        raise Refused(_refusal(answer), reason) from error
     return str(message["Message-ID"])
 
 

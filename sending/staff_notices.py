@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import callbacks, tasks, ticket_rules
+from helpdesk import callbacks, interventions, tasks, ticket_rules
 from helpdesk.context import Context
 from mail.reading.quoting import first_lines
 from models import (
@@ -33,6 +33,7 @@ from models import (
     StaffMember,
     Survey,
     Ticket,
+    TicketEvent,
     current_time,
 )
 from sending.delivery import deliver
@@ -54,6 +55,7 @@ NOTICES = {
     "email": ("email_subject", "email_body", None),
     "reopened": ("reopened_subject", "email_body", None),
     "held": ("held_subject", "held_body", None),
+    "refused": ("refused_subject", "refused_body", None),
     "unhappy": ("unhappy_subject", "unhappy_body", None),
 }
 
@@ -152,6 +154,50 @@ def tell_held(context: Context, notification_id: int) -> None:
         people = supervisors(session)
         ids = _write(session, context, ticket, people, "held", f"-{held.id}", more=about)
     deliver(context, ids)
+
+
+def tell_refused(context: Context, notification_id: int) -> None:
+    """Job: an email to a ticket's client was refused for good by a mail server: whoever answers
+    for the ticket is told by email (once), with what did not reach the client, so that they
+    phone them. Only the supervisors' page said so, and nobody reads it mid-ticket."""
+    with context.transaction() as session:
+        refused = session.get(Notification, notification_id)
+        if refused is None or refused.state != DeliveryState.REFUSED or not refused.ticket_id:
+            return
+        ticket = session.get(Ticket, refused.ticket_id)
+        if ticket is None:
+            return
+        reason = f"failure_{refused.failure}"
+        reason = reason if reason in context.notices else "failure_refused"
+        values = {
+            "recipient": refused.recipient,
+            "what": refused.subject,
+            "reply": refused.last_error or "—",
+            "text": _quoted(refused.body[:EXCERPT_CHARS]),
+        }
+
+        def about(language: str) -> dict[str, Any]:
+            return values | {"reason": context.notices.render(reason, language)}
+
+        people = answering_for(session, ticket, refused)
+        ids = _write(session, context, ticket, people, "refused", f"-{refused.id}", more=about)
+    deliver(context, ids)
+
+
+def answering_for(session: Session, ticket: Ticket, sent: Notification) -> list[StaffMember]:
+    """Who answers for what a ticket's client was sent: the ticket's assignee, else the author
+    of the act it told of (a public note's), else the supervisors."""
+    event_id = interventions.event_of_notice(sent.key)
+    event = session.get(TicketEvent, event_id) if event_id is not None else None
+    for staff_id in (ticket.assignee_id, event.staff_member_id if event else None):
+        person = session.get(StaffMember, staff_id) if staff_id is not None else None
+        if person is not None and person.active:
+            return [person]
+    return supervisors(session)
+
+
+def _quoted(text: str) -> str:
+    return "\n".join(f"> {line}" for line in text.strip().splitlines())
 
 
 def _to_supervisors_if_unanswered(

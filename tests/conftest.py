@@ -10,6 +10,7 @@ import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -230,11 +231,42 @@ class SmtpInbox:
 @pytest.fixture
 def smtp_inbox() -> Iterator[SmtpInbox]:
     """A real SMTP server on loopback that keeps what it receives."""
+    with _smtp_server(None) as inbox:
+        yield inbox
+
+
+@pytest.fixture
+def refusing_smtp() -> Iterator[SmtpInbox]:
+    """A real SMTP server on loopback that knows no client: it refuses their addresses for good
+    (550 5.1.1), and keeps what it receives for staff."""
+    with _smtp_server("550 5.1.1 No such user here") as inbox:
+        yield inbox
+
+
+@pytest.fixture
+def deferring_smtp() -> Iterator[SmtpInbox]:
+    """The same, but a client's address is only put off for now (451: greylisted)."""
+    with _smtp_server("451 4.7.1 Greylisted, try again later") as inbox:
+        yield inbox
+
+
+@contextmanager
+def _smtp_server(to_clients: str | None) -> Iterator[SmtpInbox]:
+    """An SMTP server on a free port that answers ``to_clients`` to any address outside
+    altilogix.example (None: it takes them too)."""
     from aiosmtpd.controller import Controller
 
     received: list[EmailMessage] = []
 
     class Keep:
+        async def handle_RCPT(
+            self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any
+        ) -> str:
+            if to_clients and not address.endswith("@altilogix.example"):
+                return to_clients
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
         async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
             parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
             received.append(parsed)

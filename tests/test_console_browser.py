@@ -42,7 +42,9 @@ from models import (
     utcnow,
 )
 from tests import browsing, phone
-from tests.console_world import HELENE, LUC, PASSWORD, give_passwords, staff_id
+from tests.conftest import SmtpInbox
+from tests.console_world import DAVID, HELENE, LUC, PASSWORD, give_passwords, staff_id
+from tests.mailing import run_due_tasks, worker
 from tests.phone import CATA, EMILY, at, place_call
 
 
@@ -174,6 +176,25 @@ def test_a_technician_takes_notes_resolves_and_closes_a_ticket(
     ticket = db.scalars(select(Ticket).where(Ticket.number == 1001)).one()
     assert ticket.status == TicketStatus.CLOSED and ticket.assignee_id is not None
     assert not [v for v in violations if "Content Security Policy" in v]
+
+
+def test_a_public_note_reads_not_emailed_once_the_clients_mail_server_refused_it(
+    browser: Any, served: str, phone_app: Flask, refusing_smtp: SmtpInbox
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _sign_in(page, served, DAVID)  # a supervisor, who reads English
+    page.goto(f"{served}/console/tickets/1001")
+    page.fill("textarea[name=text]", "The Sage 50 patch is installed; restart the workstation.")
+    page.check("input[name=visibility][value=public]")
+    page.click("button:has-text('Add the note')")
+    label = page.locator(".entry.note .visibility")
+    assert label.inner_text() == "public: email to the client waiting to be sent"
+    run_due_tasks(worker(phone_app, refusing_smtp).replace(twilio_http=phone.RecordingTwilioHttp()))
+    page.reload()
+    refused = "public: NOT emailed to the client — refused by their mail server"
+    assert label.inner_text() == refused
+    reason = page.locator(".entry.note .warning").inner_text()
+    assert reason == "refused by the recipient's mail server (550 5.1.1 No such user here)"
 
 
 def test_a_client_answers_the_satisfaction_survey(

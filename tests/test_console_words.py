@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 import billing.vocabulary
 import models.enums
 import routing.calendar
-from console import filters, forms, moments
+import sending
+from console import conversation, filters, forms, moments
 from helpdesk.calllog import CALL_STATUSES
 from helpdesk.ticket_rules import Act
 from mail.reading.message import UNREADABLE
@@ -40,6 +41,9 @@ WORDED_BY: list[tuple[dict[str, Any], list[str]]] = [
     (filters.TICKET_EVENTS, [k.value for k in models.enums.TicketEventKind]),
     (filters.DELIVERY, [s.value for s in models.enums.DeliveryState]),
     (filters.DELIVERY, [r.value for r in models.enums.HoldReason]),
+    (filters.DELIVERY, list(sending.FAILURES)),
+    (filters.NOTE_TOLD, list(conversation.TOLD_ALL)),
+    (filters.INVITATION_TOLD, list(conversation.TOLD_ALL)),
 ]
 SHOWN_BY_LABEL: list[type[StrEnum]] = [
     models.enums.Language,
@@ -103,6 +107,7 @@ def test_every_value_a_page_can_show_has_its_english_and_french_label(reader: Fl
     missing += [v for table, values in WORDED_BY for v in values if v not in table]
     assert missing == []
     tables = [filters.LABELS, filters.CALL_EVENTS, filters.TICKET_EVENTS, filters.DELIVERY]
+    tables += [filters.NOTE_TOLD, filters.INVITATION_TOLD]
     untranslated = [key for t in tables for key, text in t.items() if not french.get(_msgid(text))]
     assert untranslated == []
 

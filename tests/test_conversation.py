@@ -6,7 +6,6 @@ the client told; answers go only to an address that can take them."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from email.message import EmailMessage as MimeMessage
 from typing import Any
 
@@ -229,34 +228,6 @@ def test_an_address_the_mail_server_refuses_is_shown_refused_and_not_tried_again
     assert ack.state == DeliveryState.REFUSED and "550" in ack.last_error
     shown = page(phone_app, HELENE)
     assert 'class="delivery refused"' in shown and "550" in shown
-
-
-@pytest.fixture
-def refusing_smtp() -> Iterator[SmtpInbox]:
-    """A real SMTP server on loopback that knows no client: it refuses their addresses."""
-    from aiosmtpd.controller import Controller
-
-    class RefuseClients:
-        async def handle_RCPT(
-            self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any
-        ) -> str:
-            if address.endswith("@altilogix.example"):
-                envelope.rcpt_tos.append(address)
-                return "250 OK"
-            return "550 5.1.1 No such user here"
-
-        async def handle_DATA(self, _server: Any, _session: Any, _envelope: Any) -> str:
-            return "250 Message accepted for delivery"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(RefuseClients(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield SmtpInbox(port, [])
-    finally:
-        controller.stop()
 
 
 def test_a_held_answer_shows_why_and_a_supervisor_sends_it_from_the_page(
