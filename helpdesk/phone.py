@@ -373,6 +373,17 @@ def account_given(session: Session, call: Call, line: Line, digits: str) -> Clie
     return client
 
 
+def why_to_verify(session: Session, call: Call, client: Client | None, *, keyed: bool) -> str:
+    """Why the caller's message goes to a supervisor: "not_authorized" only for a number the
+    directory knows as a contact the client has not designated; "not_identified" for any other
+    caller of a known account (anonymous, another phone, no or wrong code), who may well be
+    designated; else "unknown_account", or "no_account" when none was keyed."""
+    if client is None:
+        return "unknown_account" if keyed else "no_account"
+    contact = session.get(Contact, call.contact_id) if call.contact_id else None
+    return "not_authorized" if contact is not None and not contact.authorized else "not_identified"
+
+
 def account_client(session: Session, call: Call) -> Client | None:
     """The client whose account number the caller gave, if it is one."""
     if not call.account_given:

@@ -45,6 +45,7 @@ PROMPTS = i18n.keys(
     message_added="number",
     account_prompt="",
     unauthorized="",
+    not_identified="",
     unknown_account="",
     no_account="",
     will_verify="",

@@ -14,6 +14,14 @@ from phones import parse_caller_id
 
 ACCOUNT_TRIES = 2
 SUPPORT_TAKES_MESSAGE = {Line.REGULAR: "to_regular_support", Line.URGENT: "to_urgent_support"}
+# Why a message goes to a supervisor → what the caller hears before the beep. Only a known
+# number of a contact the client has not designated is told that only designated people may ask.
+BEFORE_THE_BEEP = {
+    "not_authorized": "unauthorized",
+    "not_identified": "not_identified",
+    "unknown_account": "unknown_account",
+    "no_account": "no_account",
+}
 
 
 def _line() -> Line:
@@ -54,9 +62,9 @@ def account_entered(turn: Turn) -> VoiceResponse:
 def _message_to_verify(
     turn: Turn, response: VoiceResponse, client: Client | None, *, keyed: bool = True
 ) -> None:
-    """Before the beep, why the message goes to a supervisor: the caller is not one of the
-    client's designated contacts, the account is unknown, or none was keyed."""
-    turn.say(response, "unauthorized" if client else "unknown_account" if keyed else "no_account")
+    """Before the beep, why the message goes to a supervisor (helpdesk.phone.why_to_verify)."""
+    why = phone.why_to_verify(turn.session, turn.call, client, keyed=keyed)
+    turn.say(response, BEFORE_THE_BEEP[why])
     max_seconds = turn.voice.max_recording_seconds
     record_message(response, max_seconds, "verify", client=client.id if client else None)
 

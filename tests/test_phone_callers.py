@@ -27,6 +27,11 @@ UNAUTHORIZED = (
     "Seules les personnes désignées par votre entreprise, quatre au maximum, peuvent ouvrir une "
     "demande de soutien. Vous pouvez laisser un message après le bip; un superviseur le vérifiera."
 )
+NOT_IDENTIFIED = (
+    "Nous n'avons pas pu vous reconnaître comme l'une des personnes désignées par votre "
+    "entreprise. Laissez votre message après le bip; un superviseur le vérifiera et, dès que "
+    "votre identité sera confirmée, nous vous rappellerons."
+)
 NO_INPUT = "Nous n'avons pas reçu votre choix."
 INVALID = "Ce choix n'est pas valide."
 VOICEMAIL = "Laissez votre message après le bip, puis faites le carré ou raccrochez."
@@ -36,7 +41,7 @@ def test_an_anonymous_caller_is_asked_for_the_account_number(phone_app: Flask, d
     transcript = place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="-,6,1001#")
     heard = transcript.heard()
     assert "Veuillez entrer le numéro de compte de votre entreprise, suivi du carré." in heard
-    assert UNAUTHORIZED in heard
+    assert NOT_IDENTIFIED in heard
     assert heard[-2:] == ["Merci. Un membre de notre équipe vérifiera votre message.", "Au revoir."]
 
 
@@ -75,11 +80,40 @@ def test_an_unauthorized_message_is_a_ticket_to_verify_with_no_promise_and_no_pa
     assert the_call(db, transcript).outcome == "unauthorized"
 
 
-def test_a_known_but_unauthorized_contact_gets_the_same_answer(
+def test_a_caller_of_a_known_account_who_cannot_be_identified_is_not_told_they_are_unauthorized(
+    phone_app: Flask, db: Session
+) -> None:
+    """Marie calling from a hidden number may well be designated: the line could not tell."""
+    heard = place_call(
+        phone_app, at(2026, 12, 1, 10), caller="anonymous", press="-,6,1001#"
+    ).heard()
+    assert UNAUTHORIZED not in heard
+    assert heard[-3:] == [
+        NOT_IDENTIFIED,
+        "Merci. Un membre de notre équipe vérifiera votre message.",
+        "Au revoir.",
+    ]
+
+
+def test_a_caller_who_cannot_be_identified_hears_it_in_english_too(
+    phone_app: Flask, db: Session
+) -> None:
+    heard = place_call(
+        phone_app, at(2026, 12, 1, 10), caller="anonymous", press="9,6,1001#"
+    ).heard()
+    assert (
+        "We could not identify you as one of the people your company has designated. Please "
+        "leave your message after the beep; a supervisor will review it and, once your identity "
+        "is confirmed, we will call you back." in heard
+    )
+
+
+def test_a_known_contact_who_is_not_designated_is_told_only_designated_people_may_ask(
     phone_app: Flask, db: Session
 ) -> None:
     transcript = place_call(phone_app, at(2026, 12, 1, 10), caller=NADIA, press="-,7,1001#")
     assert UNAUTHORIZED in transcript.heard()
+    assert NOT_IDENTIFIED not in transcript.heard()
     assert the_ticket(db, transcript).to_verify
     assert not any(e.kind == "ring" for e in transcript.entries)
 

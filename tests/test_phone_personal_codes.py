@@ -33,9 +33,10 @@ CODE_PROMPT = (
     "quatre chiffres, suivi du carré. Sinon, faites le carré."
 )
 REFUSED = "Ce code n'est pas reconnu."
-UNAUTHORIZED = (
-    "Seules les personnes désignées par votre entreprise, quatre au maximum, peuvent ouvrir une "
-    "demande de soutien. Vous pouvez laisser un message après le bip; un superviseur le vérifiera."
+NOT_IDENTIFIED = (
+    "Nous n'avons pas pu vous reconnaître comme l'une des personnes désignées par votre "
+    "entreprise. Laissez votre message après le bip; un superviseur le vérifiera et, dès que "
+    "votre identité sera confirmée, nous vous rappellerons."
 )
 WILL_VERIFY = "Merci. Un membre de notre équipe vérifiera votre message."
 MARIES_CODE, EMILYS_CODE = "2468", "1357"
@@ -119,7 +120,7 @@ def test_three_wrong_codes_lead_to_a_message_to_verify(codes: Flask, db: Session
     )
     heard = transcript.heard()
     assert heard.count(CODE_PROMPT) == 3 and heard.count(REFUSED) == 3
-    assert heard[-4:] == [REFUSED, UNAUTHORIZED, WILL_VERIFY, "Au revoir."]
+    assert heard[-4:] == [REFUSED, NOT_IDENTIFIED, WILL_VERIFY, "Au revoir."]
     ticket = the_ticket(db, transcript)
     assert (ticket.to_verify, ticket.sla_due_at, ticket.contact_id) == (True, None, None)
     call = the_call(db, transcript)
@@ -149,7 +150,7 @@ def test_without_a_code_the_caller_presses_pound_and_leaves_a_message_to_verify(
 ) -> None:
     transcript = place_call(codes, at(2026, 12, 1, 10), caller=STRANGER, press="-,6,1001#,#")
     heard = transcript.heard()
-    assert heard[heard.index(CODE_PROMPT) + 1 :] == [UNAUTHORIZED, WILL_VERIFY, "Au revoir."]
+    assert heard[heard.index(CODE_PROMPT) + 1 :] == [NOT_IDENTIFIED, WILL_VERIFY, "Au revoir."]
     assert the_ticket(db, transcript).to_verify
     assert the_call(db, transcript).code_failures == 0
 
@@ -158,7 +159,7 @@ def test_a_client_whose_contacts_have_no_code_is_not_asked_for_one(
     codes: Flask, db: Session
 ) -> None:
     transcript = place_call(codes, at(2026, 12, 1, 10), caller=STRANGER, press="-,6,1002#")
-    assert CODE_PROMPT not in transcript.heard() and UNAUTHORIZED in transcript.heard()
+    assert CODE_PROMPT not in transcript.heard() and NOT_IDENTIFIED in transcript.heard()
 
 
 def test_a_contact_no_longer_authorized_cannot_use_their_code(codes: Flask, db: Session) -> None:
@@ -186,7 +187,7 @@ def test_an_account_is_asked_for_no_code_after_ten_wrong_codes_in_a_day(
     locked = place_call(
         codes, at(2026, 12, 1, 14), caller=STRANGER, press=f"-,6,1001#,{MARIES_CODE}#"
     )
-    assert CODE_PROMPT not in locked.heard() and UNAUTHORIZED in locked.heard()
+    assert CODE_PROMPT not in locked.heard() and NOT_IDENTIFIED in locked.heard()
     assert "codes_locked" in event_kinds(the_call(db, locked))
     # The next day, once the first calls are 24 hours old, the right code works again.
     later = place_call(
