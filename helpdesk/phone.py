@@ -87,15 +87,12 @@ def identify(session: Session, raw_from: str) -> Contact | None:
     return session.scalar(select(Contact).join(ContactPhone).where(ContactPhone.number == number))
 
 
-def choose_language(session: Session, call: Call, language: Language, why: str) -> None:
-    """The caller's language for the rest of the call; chosen from the menu, it is remembered
-    for a known contact's next call."""
+def choose_language(call: Call, language: Language, why: str) -> None:
+    """The caller's language for the rest of the call, and for the ticket the call opens (its
+    emails to the client follow it). The contact's own language in the directory is never
+    changed by a key: only a supervisor changes it."""
     call.language = language
     calllog.record(call, CallEventKind.LANGUAGE_CHOSEN, language=language.value, why=why)
-    if why == "menu" and call.contact_id is not None:
-        contact = session.get(Contact, call.contact_id)
-        if contact is not None:
-            contact.language = language
 
 
 def authorized_contact(session: Session, call: Call) -> Contact | None:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from helpdesk import tasks
-from models import Channel, Contact, Survey, Ticket, current_time
+from models import Channel, Survey, Ticket, current_time
 from models.tickets import NO_SUBJECT
 
 LINK_LIFETIME = timedelta(days=30)
@@ -96,7 +96,7 @@ class Page:
 
     number: int  # the ticket's
     state: SurveyState
-    language: str  # the contact's
+    language: str  # the ticket's (mail.letters.language_of)
     opened: datetime  # the ticket's, so the client knows which request they rate
     subject: str = ""  # an emailed request's own subject (a call has none to show)
 
@@ -107,10 +107,9 @@ def page(session: Session, token: str, now: datetime) -> Page | None:
     ticket = session.get(Ticket, survey.ticket_id) if survey else None
     if survey is None or ticket is None:
         return None
-    contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
-    language = (contact.language if contact else ticket.language).value
     emailed = ticket.channel == Channel.EMAIL and ticket.subject != NO_SUBJECT
     subject = ticket.subject if emailed else ""
+    language = ticket.language.value
     return Page(ticket.number, state(survey, now), language, ticket.created_at, subject)
 
 

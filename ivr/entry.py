@@ -39,7 +39,7 @@ def language(turn: Turn) -> VoiceResponse:
     digits = field("Digits", 10)
     chosen = Language.EN if digits == ENGLISH_KEY else Language.FR
     why = "key" if digits == ENGLISH_KEY else "default"
-    phone.choose_language(turn.session, turn.call, chosen, why)
+    phone.choose_language(turn.call, chosen, why)
     response = VoiceResponse()
     if turn.call.line == Line.URGENT:
         response.redirect(url("ivr.urgent"))
@@ -127,7 +127,7 @@ def _pressed_before_menu() -> str:
 def _destination(turn: Turn, destination: str, invalid: int) -> str:
     if destination == "language":
         chosen = Language.EN if turn.language == "fr" else Language.FR
-        phone.choose_language(turn.session, turn.call, chosen, "menu")
+        phone.choose_language(turn.call, chosen, "menu")
         return url("ivr.menu", invalid=invalid)
     if destination == "repeat":
         return url("ivr.menu", invalid=invalid)

@@ -154,6 +154,8 @@ def ticket_of(session: Session, inbound: EmailMessage | None) -> Ticket | None:
     return session.get(Ticket, inbound.ticket_id) if inbound and inbound.ticket_id else None
 
 
-def language_of(session: Session, ticket: Ticket) -> str:
-    contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
-    return (contact.language if contact else ticket.language).value
+def language_of(ticket: Ticket) -> str:
+    """The language of a ticket's emails to its client: the one the request was made in (chosen
+    on the phone for the call that opened it, their contact's for an email), so that a language
+    chosen for one call changes neither the contact nor their other tickets."""
+    return ticket.language.value

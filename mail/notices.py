@@ -3,7 +3,8 @@ opened by phone, the notice of one intervention on their ticket (a callback that
 a public note, the ticket resolved again or reopened, time logged), and the email that says a
 ticket is resolved (and so "closed", for the client) with the link to its survey.
 
-In the contact's language, once per occasion (the notification's key), marked automatic,
+In the ticket's language (the one its client chose on the phone, or their contact's for an
+email: mail.letters.language_of), once per occasion (the notification's key), marked automatic,
 never held (they follow a staff act, not a client's email), and threaded under the ticket's
 first message, so that the client's mail program shows the whole ticket as one conversation.
 """
@@ -39,8 +40,8 @@ def confirmation(session: Session, context: Context, ticket_id: int) -> list[int
     found = letters.addressee(session, ticket_id)
     if found is None:
         return []
-    ticket, contact, email = found
-    texts, language = context.client_texts, contact.language.value
+    ticket, _contact, email = found
+    texts, language = context.client_texts, letters.language_of(ticket)
     values = {
         "number": ticket.number,
         "due": letters.due(context, ticket, language),
@@ -94,8 +95,8 @@ def intervention(
     found = letters.addressee(session, ticket_id)
     if found is None:
         return []
-    ticket, contact, email = found
-    texts, language = context.client_texts, contact.language.value
+    ticket, _contact, email = found
+    texts, language = context.client_texts, letters.language_of(ticket)
     values = {"number": ticket.number}
     what = texts.render(f"notice_{kind}", language, **values)
     draft = letters.Draft(
@@ -112,13 +113,13 @@ def intervention(
 
 def survey_invitation(session: Session, context: Context, survey_id: int) -> list[int]:
     """Tell the resolved ticket's contact it is resolved, with the link to its survey and
-    the window in which an answer reopens it, in their language."""
+    the window in which an answer reopens it, in the ticket's language."""
     survey = session.get(Survey, survey_id)
     found = letters.addressee(session, survey.ticket_id if survey else None)
     if survey is None or found is None:
         return []
-    ticket, contact, email = found
-    texts, language = context.client_texts, contact.language.value
+    ticket, _contact, email = found
+    texts, language = context.client_texts, letters.language_of(ticket)
     values = {"number": ticket.number}
     draft = letters.Draft(
         key=surveys.invitation_key(ticket.id),

@@ -32,7 +32,7 @@ def acknowledgement(session: Session, context: Context, email_id: int) -> list[i
     ticket = letters.ticket_of(session, inbound)
     if inbound is None or ticket is None:
         return []
-    texts, language = context.client_texts, letters.language_of(session, ticket)
+    texts, language = context.client_texts, letters.language_of(ticket)
     values = {"number": ticket.number, "subject": inbound.subject or NO_SUBJECT}
     text = texts.render(f"ack_{ticket.priority.value}", language)
     text += "\n" + texts.render(
@@ -82,7 +82,7 @@ def unauthorized(session: Session, context: Context, email_id: int) -> list[int]
         tickets.note(ticket, TicketEventKind.EMAIL_OUT, what="unauthorized", unsent=why_not)
         return []
     texts = context.client_texts
-    languages = [letters.language_of(session, ticket)] if ticket.contact_id else ["fr", "en"]
+    languages = [letters.language_of(ticket)] if ticket.contact_id else ["fr", "en"]
     draft = letters.Draft(
         key=key,
         to=inbound.from_address,

@@ -112,7 +112,7 @@ def _claim(context: Context, notification_id: int) -> smtp.Letter | tuple[str, s
             in_reply_to=row.in_reply_to,
             ticket_number=ticket.number if ticket else None,
             html=row.staff_member_id is None,  # mail to clients has an HTML part
-            languages=languages_of(session, row),
+            languages=languages_of(session, row, ticket),
         )
 
 
@@ -120,9 +120,12 @@ def _claim(context: Context, notification_id: int) -> smtp.Letter | tuple[str, s
 BOTH_LANGUAGES = ("fr", "en")
 
 
-def languages_of(session: Session, row: Notification) -> tuple[str, ...]:
-    """The language(s) an email was written in: its contact's or staff member's, as every
-    writer of mail chooses it; both when it is addressed to neither."""
+def languages_of(session: Session, row: Notification, ticket: Ticket | None) -> tuple[str, ...]:
+    """The language(s) an email was written in, as every writer of mail chooses it: a client's
+    about a ticket, the ticket's (mail.letters.language_of); else its contact's or staff
+    member's; both when it is addressed to neither."""
+    if row.contact_id and ticket is not None:
+        return (ticket.language.value,)
     person = (
         session.get(Contact, row.contact_id)
         if row.contact_id

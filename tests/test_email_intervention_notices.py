@@ -203,6 +203,19 @@ def test_a_callback_that_reached_the_client_is_a_notice(
     assert db.scalars(select(CallbackRequest)).one().state == "reached"
 
 
+def test_the_confirmation_of_a_call_is_in_the_language_chosen_on_that_call(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    """Marie (French in the directory) pressed 9 for English on this call: its ticket's email
+    follows her choice; her contact row does not change."""
+    place_call(phone_app, TUESDAY_10H, press="9,6")
+    with time_machine.travel(at(2026, 12, 1, 10, 2), tick=False):
+        run_due_tasks(sending)
+    [confirmation] = [m for m in smtp_inbox.messages if m["To"] == MARIE_ADDRESS]
+    assert confirmation["Subject"] == "[#1001] Your support request has been logged"
+    assert confirmation["Content-Language"] == "en"
+
+
 @pytest.mark.parametrize(
     ("outcome", "said"),
     [

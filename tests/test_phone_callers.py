@@ -175,13 +175,20 @@ def test_an_unknown_caller_can_choose_english_with_one_key(phone_app: Flask, db:
     assert the_call(db, transcript).language == Language.EN
 
 
-def test_a_contacts_language_choice_is_remembered(phone_app: Flask, db: Session) -> None:
-    place_call(phone_app, at(2026, 12, 1, 10), caller=MARIE, press="9,6")
+def test_english_chosen_for_one_call_leaves_the_contacts_language_alone(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 2, 10), caller=MARIE, press="9,6")
     marie = db.scalars(select(Contact).where(Contact.name == "Marie Tremblay")).one()
     db.refresh(marie)
-    assert marie.language == Language.EN
-    again = place_call(phone_app, at(2026, 12, 1, 11), caller=MARIE, press="2,6")
-    assert again.heard()[0] == "Welcome to AltiLogix technical support."
+    assert marie.language == Language.FR
+    assert "A technician will call you back no later than 2 PM today." in transcript.heard()
+    assert (the_call(db, transcript).language, the_ticket(db, transcript).language) == (
+        Language.EN,
+        Language.EN,
+    )
+    again = place_call(phone_app, at(2026, 12, 2, 11), caller=MARIE, press="6")
+    assert again.heard()[0] == "Bienvenue au soutien technique d'AltiLogix."
 
 
 def test_saying_urgence_reaches_the_cata(phone_app: Flask, db: Session) -> None:
