@@ -48,7 +48,13 @@ def call() -> None:
     type=click.Choice(TECH_CHOICES),
     help="what each rung technician does, in ring order (default: ring)",
 )
-@click.option("--record-seconds", default=12, show_default=True, help="0: leave no message")
+@click.option(
+    "--record-seconds",
+    default="12",
+    show_default=True,
+    help="length of each message left, in order, separated by commas; the last one repeats "
+    "(0: silence at the beep)",
+)
 @click.option("--reception-answers", is_flag=True, help="the office phone answers")
 @click.option(
     "--at",
@@ -63,7 +69,7 @@ def simulate(
     line: str,
     press: str,
     tech: tuple[str, ...],
-    record_seconds: int,
+    record_seconds: str,
     reception_answers: bool,
     at_text: str | None,
     interactive: bool,
@@ -71,10 +77,12 @@ def simulate(
     """Place a call and print its transcript."""
     require("TWILIO_AUTH_TOKEN")  # the calls are signed with it, as Twilio signs them
     settings = helpdesk().settings
+    seconds = _seconds(record_seconds)
     script = Script(
         inputs=list(iter_inputs(press)),
         technicians=list(tech),
-        record_seconds=record_seconds,
+        record_seconds=seconds[-1],
+        recordings=seconds[:-1],
         reception_answers=reception_answers,
         ask=_ask if interactive else None,
     )
@@ -134,6 +142,14 @@ def back(number: int, email: str) -> None:
             raise click.ClickException(str(error)) from None
         name = staff.name
     click.echo(f"callback of ticket {number} queued for {name}")
+
+
+def _seconds(text: str) -> list[int]:
+    """``--record-seconds "0,12"`` → the length of each message, in order."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdigit() for part in parts):
+        raise click.BadParameter(f"{text!r}: whole seconds separated by commas, e.g. 0,12")
+    return [int(part) for part in parts]
 
 
 def _called(settings: Settings, line: str) -> str:

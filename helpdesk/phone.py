@@ -215,6 +215,11 @@ def keep_recording(
     return True
 
 
+def nothing_recorded_yet(call: Call) -> None:
+    """Silence at the beep: the caller is asked once more (the timeline says so)."""
+    calllog.record(call, CallEventKind.NO_MESSAGE, again=True)
+
+
 def _attach(ticket: Ticket, message: Message) -> None:
     """The message in the ticket's history (the recording's row already names the ticket)."""
     tickets.note(

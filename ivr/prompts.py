@@ -29,6 +29,7 @@ PROMPTS = i18n.keys(
     voicemail="",
     message_saved="",
     no_message="",
+    record_again="",
     goodbye="",
     closed_now="",
     closed_holiday="holiday",

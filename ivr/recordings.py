@@ -10,11 +10,15 @@ from twilio.twiml.voice_response import VoiceResponse
 from helpdesk import phone
 from ivr import speech
 from ivr.steps import Turn, bp, call_step
-from ivr.twiml import arg, field, text_arg
+from ivr.twiml import arg, field, record_message, text_arg
 from models import Line, Ticket, current_time
 from web import inputs
 
 PROMISE_PROMPTS = {Line.REGULAR: "callback_by", Line.URGENT: "urgent_callback_by"}
+# Silence at the beep gets one more try, counted in the URL; then what the flow says without a
+# message. Not after a failure: that answer is fixed TwiML, which asks for nothing more.
+RECORD_TRIES = 2
+RECORDED_AGAIN = {"regular", "urgent", "addition", "verify", "voicemail"}
 
 
 @bp.post("/recorded")
@@ -24,6 +28,9 @@ def recorded(turn: Turn) -> VoiceResponse:
     kind = "after_error" if arg("after_error") else text_arg("kind", 20)
     finish = FINISHERS.get(kind, _side_message)
     response = VoiceResponse()
+    if message is None and _may_try_again(kind):
+        _record_again(turn, response, kind)
+        return response
     finish(turn, response, message)
     turn.say(response, "goodbye")
     response.hangup()
@@ -40,6 +47,27 @@ def _message() -> phone.Message | None:
         url=recording_url,
         seconds=inputs.whole_number(seconds) or 0,
         sid=field("RecordingSid", 64),
+    )
+
+
+def _may_try_again(kind: str) -> bool:
+    """A caller still on the line who left nothing, with a try left."""
+    on_the_line = field("CallStatus", 40) != "completed"  # a hang-up at the beep is no silence
+    return kind in RECORDED_AGAIN and arg("tries") + 1 < RECORD_TRIES and on_the_line
+
+
+def _record_again(turn: Turn, response: VoiceResponse, kind: str) -> None:
+    """The beep once more, for the same message (its ticket, its client)."""
+    phone.nothing_recorded_yet(turn.call)
+    turn.say(response, "no_message")
+    turn.say(response, "record_again")
+    record_message(
+        response,
+        turn.voice.max_recording_seconds,
+        kind,
+        tries=arg("tries") + 1,
+        ticket=arg("ticket") or None,
+        client=arg("client") or None,
     )
 
 

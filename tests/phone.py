@@ -47,13 +47,16 @@ def place_call(
     press: str = "",
     techs: tuple[str, ...] = (),
     record_seconds: int = 12,
+    recordings: tuple[int, ...] = (),
     reception_answers: bool = False,
 ) -> Transcript:
-    """A whole call, from /voice/incoming to the status callback, at a frozen time."""
+    """A whole call, from /voice/incoming to the status callback, at a frozen time; each
+    message lasts ``record_seconds`` (0: silence), but for the first ones, ``recordings``."""
     script = Script(
         inputs=[p for p in press.split(",") if p],
         technicians=list(techs),
         record_seconds=record_seconds,
+        recordings=list(recordings),
         reception_answers=reception_answers,
     )
     simulator = Simulator(InProcess(app), TOKEN)

@@ -35,6 +35,9 @@ NOT_IDENTIFIED = (
 NO_INPUT = "Nous n'avons pas reçu votre choix."
 INVALID = "Ce choix n'est pas valide."
 VOICEMAIL = "Laissez votre message après le bip, puis faites le carré ou raccrochez."
+TRY_AGAIN = (
+    "Vous pouvez essayer de nouveau. Après le bip, laissez votre message, puis faites le carré."
+)
 
 
 def test_an_anonymous_caller_is_asked_for_the_account_number(phone_app: Flask, db: Session) -> None:
@@ -205,10 +208,12 @@ def test_a_silent_caller_hears_the_menu_three_times_then_the_voicemail(
     heard = transcript.heard()
     assert heard.count("Pour le soutien régulier, faites le 6.") == 3
     assert heard.count(NO_INPUT) == 3
-    assert heard[-5:] == [
+    assert heard[-7:] == [
         NO_INPUT,
         "Nous allons prendre votre message.",
         VOICEMAIL,
+        "Nous n'avons pas reçu de message.",
+        TRY_AGAIN,
         "Nous n'avons pas reçu de message.",
         "Au revoir.",
     ]

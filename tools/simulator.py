@@ -93,7 +93,8 @@ class Script:
 
     inputs: list[str] = field(default_factory=list)  # per Gather: "6", "1001#", "say:urgence", "-"
     technicians: list[str] = field(default_factory=list)  # per Number: one of TECH_CHOICES
-    record_seconds: int = 12
+    record_seconds: int = 12  # every message's length (0: silence), after ``recordings``
+    recordings: list[int] = field(default_factory=list)  # per Record, in order, first
     reception_answers: bool = False
     ask: Callable[[str], str] | None = None  # interactive: asked at each Gather
 
@@ -103,6 +104,9 @@ class Script:
         if self.ask is not None:
             return self.ask(prompt) or SILENCE
         return SILENCE
+
+    def next_recording(self) -> int:
+        return self.recordings.pop(0) if self.recordings else self.record_seconds
 
 
 class Simulator:
@@ -248,7 +252,7 @@ class _Call:
         return action, {"Digits": digits}
 
     def _record(self, url: str, verb: ET.Element) -> tuple[str, dict[str, str]] | None:
-        seconds = self.script.record_seconds
+        seconds = self.script.next_recording()
         if seconds <= 0:
             self.transcript.add("record", "nothing (silence)")
             return None
