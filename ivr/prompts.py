@@ -38,6 +38,7 @@ PROMPTS = i18n.keys(
     hours_cata="hours",
     cata_welcome="",
     ticket_opened="number",
+    ticket_reminder="number",
     record_problem="",
     callback_by="when",
     urgent_callback_by="when",

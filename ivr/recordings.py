@@ -77,6 +77,8 @@ def _support(turn: Turn, response: VoiceResponse, message: phone.Message | None)
         _side_message(turn, response, message)
         return
     turn.say(response, "message_saved" if message else "no_message")
+    # Said before the beep too; again here, where the caller listens for what happens next.
+    turn.say(response, "ticket_reminder", number=speech.digits(ticket.number))
     _promise(turn, response, ticket)
 
 

@@ -73,11 +73,24 @@ def test_when_nobody_accepts_the_caller_leaves_a_message_and_hears_the_one_hour_
     phone_app: Flask, db: Session
 ) -> None:
     transcript = place_call(phone_app, at(2026, 12, 1, 10), press="7")
-    assert transcript.heard()[-5:] == [
+    assert transcript.heard()[-6:] == [
         "Aucun technicien n'a pu prendre votre appel.",
         "Après le bip, décrivez votre problème urgent, puis faites le carré.",
         "Merci, votre message est enregistré.",
+        "Votre numéro de billet est le 1 0 0 1.",
         "Un membre de l'équipe vous rappellera dans l'heure ouvrable, au plus tard à 11 h.",
+        "Au revoir.",
+    ]
+
+
+def test_a_message_left_at_the_closed_cata_ends_with_the_ticket_number_and_the_promise(
+    phone_app: Flask, db: Session
+) -> None:
+    heard = place_call(phone_app, at(2026, 12, 1, 21), to=CATA).heard()
+    assert heard.count("Nous avons ouvert le billet numéro 1 0 0 1.") == 1  # before the beep
+    assert heard[-3:] == [
+        "Votre numéro de billet est le 1 0 0 1.",
+        "Un membre de l'équipe vous rappellera dans l'heure ouvrable, au plus tard demain à 8 h.",
         "Au revoir.",
     ]
 

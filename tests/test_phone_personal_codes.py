@@ -74,6 +74,7 @@ def test_a_contact_calling_from_a_new_phone_with_their_code_is_treated_as_that_c
         "We have opened ticket number 1 0 0 1.",  # in Emily's language from now on
         "After the beep, describe your problem, then press pound.",
         "Thank you, your message has been recorded.",
+        "Your ticket number is 1 0 0 1.",
         "A technician will call you back no later than 2 PM today.",
         "Goodbye.",
     ]

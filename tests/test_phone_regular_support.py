@@ -54,8 +54,20 @@ def test_on_a_weekday_morning_the_caller_gets_a_ticket_and_a_deadline(
         "Nous avons ouvert le billet numéro 1 0 0 1.",
         "Après le bip, décrivez votre problème, puis faites le carré.",
         "Merci, votre message est enregistré.",
+        "Votre numéro de billet est le 1 0 0 1.",
         "Un technicien vous rappellera au plus tard à 14 h 15.",
         "Au revoir.",
+    ]
+
+
+def test_the_ticket_number_is_said_again_with_the_promise_at_the_end(
+    phone_app: Flask, db: Session
+) -> None:
+    heard = place_call(phone_app, at(2026, 12, 1, 10, 15), press="9,6").heard()
+    assert heard[-3:] == [
+        "Your ticket number is 1 0 0 1.",
+        "A technician will call you back no later than 2:15 PM today.",
+        "Goodbye.",
     ]
 
 
@@ -101,7 +113,7 @@ def test_the_call_log_has_the_whole_timeline(phone_app: Flask, db: Session) -> N
         "promise_given",
         "hung_up",
     ]
-    assert (call.status, call.outcome, call.duration_seconds) == ("completed", "message", 37)
+    assert (call.status, call.outcome, call.duration_seconds) == ("completed", "message", 39)
     assert call.line == Line.REGULAR
     [recording] = db.scalars(select(Recording).where(Recording.call_id == call.id)).all()
     assert (recording.seconds, recording.ticket_id) == (12, call.ticket_id)

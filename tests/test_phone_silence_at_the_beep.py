@@ -59,9 +59,10 @@ def test_a_second_silence_ends_with_the_promise_and_no_third_beep(
     phone_app: Flask, db: Session
 ) -> None:
     transcript = place_call(phone_app, MORNING, press="6", record_seconds=0)
-    assert transcript.heard()[-4:] == [
+    assert transcript.heard()[-5:] == [
         TRY_AGAIN,
         NO_MESSAGE,
+        "Votre numéro de billet est le 1 0 0 1.",
         "Un technicien vous rappellera au plus tard à 14 h.",
         "Au revoir.",
     ]
