@@ -46,6 +46,7 @@ PROMPTS = i18n.keys(
     record_addition="",
     message_added="number",
     account_prompt="",
+    account_no_input="",
     unauthorized="",
     not_identified="",
     unknown_account="",

@@ -48,7 +48,7 @@ def account_entered(turn: Turn) -> VoiceResponse:
     digits = "".join(c for c in field("Digits", 40) if c.isdigit())[:20]
     response = VoiceResponse()
     if not digits and tries + 1 < ACCOUNT_TRIES:
-        turn.say(response, "no_input")
+        turn.say(response, "account_no_input")
         response.redirect(url("ivr.account", line=line.value, tries=tries + 1))
         return response
     client = phone.account_given(turn.session, turn.call, line, digits)

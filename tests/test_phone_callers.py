@@ -148,6 +148,24 @@ def test_a_caller_who_keys_no_account_number_is_not_told_it_is_unknown(
     assert the_ticket(db, transcript).to_verify
 
 
+def test_silence_at_the_account_prompt_is_answered_about_the_account_number(
+    phone_app: Flask, db: Session
+) -> None:
+    heard = place_call(phone_app, at(2026, 12, 1, 10), caller=STRANGER, press="-,6,-,1001#").heard()
+    prompt = "Veuillez entrer le numéro de compte de votre entreprise, suivi du carré."
+    first = heard.index(prompt)
+    assert heard[first + 1 : first + 3] == ["Nous n'avons pas reçu votre numéro de compte.", prompt]
+    assert NO_INPUT not in heard
+
+
+def test_silence_at_the_account_prompt_is_answered_in_english_too(
+    phone_app: Flask, db: Session
+) -> None:
+    heard = place_call(phone_app, at(2026, 12, 1, 10), caller=STRANGER, press="9,6,-,-").heard()
+    assert "We did not receive your account number." in heard
+    assert "We did not receive your choice." not in heard
+
+
 def test_unusable_caller_ids_are_unknown_callers(phone_app: Flask, db: Session) -> None:
     for caller in ("restricted", "+266696687", "client:alice", "sip:bob@example.com", "12", ""):
         transcript = place_call(phone_app, at(2026, 12, 1, 10), caller=caller, press="-,6,-,-")
