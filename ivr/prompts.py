@@ -37,6 +37,7 @@ PROMPTS = i18n.keys(
     hours_regular="hours",
     hours_cata="hours",
     cata_welcome="",
+    cata_open_now="digit",
     ticket_opened="number",
     ticket_reminder="number",
     record_problem="",

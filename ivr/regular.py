@@ -1,15 +1,18 @@
 """Regular support (option 6): a ticket and its number, the caller's description, the promise.
-A caller with an open ticket may add a message to it instead."""
+A caller with an open ticket may add a message to it instead; one who calls while regular
+support is closed and the CATA open may turn to the CATA."""
 
 from __future__ import annotations
 
 from twilio.twiml.voice_response import VoiceResponse
 
 from helpdesk import phone
-from ivr import speech
-from ivr.steps import Turn, bp, call_step
+from ivr import menu, speech
+from ivr.steps import Turn, bp, call_step, prompt_step
 from ivr.twiml import announce_closed, arg, field, record_message, url
 from models import Line
+
+CATA_OFFER_SECONDS = 4  # after the offer, then the regular request goes on
 
 
 @bp.post("/regular")
@@ -33,14 +36,54 @@ def regular(turn: Turn) -> VoiceResponse:
         turn.say(gather, "existing_ticket", number=speech.digits(waiting.number))
         response.redirect(url("ivr.regular", new=1))
         return response
+    if _offer_the_cata(turn, response):
+        return response
     opened = phone.open_support_ticket(turn.session, turn.hours, turn.call, Line.REGULAR)
-    if not opened.status.is_open:
+    if not opened.status.is_open and not arg("offered"):  # the offer said it already
         announce_closed(
             turn.speaker, response, turn.language, opened.status, turn.hours, Line.REGULAR.value
         )
     turn.say(response, "ticket_opened", number=speech.digits(opened.ticket.number))
     turn.say(response, "record_problem")
     record_message(response, turn.voice.max_recording_seconds, Line.REGULAR.value)
+    return response
+
+
+def _offer_the_cata(turn: Turn, response: VoiceResponse) -> bool:
+    """Regular support closed while the CATA is open: the caller hears why and regular
+    support's hours, then the CATA's key on the menu; without it, their regular request is taken
+    as usual. True when offered (once: ``offered`` in the URL)."""
+    cata = turn.voice.menu.option_for("urgent")
+    if cata is None or arg("offered") or turn.call.ticket_id is not None:
+        return False
+    closed = phone.cata_instead(turn.session, turn.hours)
+    if closed is None:
+        return False
+    announce_closed(turn.speaker, response, turn.language, closed, turn.hours, Line.REGULAR.value)
+    gather = response.gather(
+        num_digits=1,
+        timeout=CATA_OFFER_SECONDS,
+        finish_on_key="",  # the pound key is a key too: the regular request goes on
+        action=url("ivr.cata_offered"),
+    )
+    turn.say(gather, "cata_open_now", digit=cata.digit)
+    response.redirect(url("ivr.regular", new=1, offered=1))
+    return True
+
+
+@bp.post("/regular/cata")
+@prompt_step
+def cata_offered(turn: Turn) -> VoiceResponse:
+    """The CATA's key takes the caller there, as from the menu; any other key, to the regular
+    request they came for."""
+    digits = field("Digits", 10)
+    cata = turn.voice.menu.option_for("urgent")
+    response = VoiceResponse()
+    if cata is not None and digits == cata.digit:
+        phone.option_chosen(turn.call, "urgent", key=digits, instead_of="regular")
+        response.redirect(url(menu.STEPS["urgent"]))
+    else:
+        response.redirect(url("ivr.regular", new=1, offered=1))
     return response
 
 

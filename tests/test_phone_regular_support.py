@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 import time_machine
 from flask import Flask
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from models import (
     TicketStatus,
 )
 from tests.phone import (
+    EMILY,
     MAIN,
     MARIE,
     at,
@@ -41,6 +43,10 @@ MENU = [
 ]
 HOURS = (
     "Le soutien régulier est offert du lundi au vendredi, de 8 h 30 à 17 h, sauf les jours fériés."
+)
+CATA_OPEN = (
+    "La CATA, notre soutien urgent, est ouverte en ce moment. Pour un problème urgent, faites le "
+    "7. Sinon, restez en ligne pour laisser votre message au soutien régulier."
 )
 
 
@@ -261,3 +267,65 @@ def test_a_caller_who_hangs_up_before_leaving_a_message_is_logged_as_abandoned(
         signed_post(phone_app, "/voice/regular", call)
         signed_post(phone_app, "/voice/status", {**call, "CallStatus": "completed"})
     assert call_by_sid(db, call["CallSid"]).outcome == CallOutcome.ABANDONED
+
+
+def test_at_17_01_the_caller_hears_the_cata_is_open_then_leaves_a_regular_message(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 17, 1), press="6")
+    assert transcript.heard()[len(MENU) + 1 :] == [
+        "Nous sommes présentement fermés.",
+        HOURS,
+        CATA_OPEN,
+        "Nous avons ouvert le billet numéro 1 0 0 1.",
+        "Après le bip, décrivez votre problème, puis faites le carré.",
+        "Merci, votre message est enregistré.",
+        "Votre numéro de billet est le 1 0 0 1.",
+        "Un technicien vous rappellera au plus tard demain à 12 h 30.",
+        "Au revoir.",
+    ]
+    assert the_ticket(db, transcript).priority == Line.REGULAR
+
+
+def test_the_cata_offer_is_in_english_for_an_english_caller(phone_app: Flask, db: Session) -> None:
+    heard = place_call(phone_app, at(2026, 12, 1, 7, 30), caller=EMILY, press="6").heard()
+    assert (
+        "The CATA, our urgent support, is open now. For an urgent problem, press 7. Otherwise, "
+        "stay on the line to leave your message for regular support." in heard
+    )
+
+
+def test_the_cata_key_at_the_offer_reaches_the_cata_with_an_urgent_ticket(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 17, 1), press="6,7", techs=("accept",))
+    heard = transcript.heard()
+    assert heard[heard.index(CATA_OPEN) + 1 :] == [
+        "Nous avons ouvert le billet numéro 1 0 0 1.",
+        "Nous joignons un technicien de garde. Veuillez patienter.",
+    ]
+    assert the_ticket(db, transcript).priority == Line.URGENT
+    assert len(db.scalars(select(Ticket)).all()) == 1
+    assert the_call(db, transcript).outcome == CallOutcome.CONNECTED
+
+
+def test_another_key_at_the_cata_offer_leaves_the_regular_message_as_offered(
+    phone_app: Flask, db: Session
+) -> None:
+    transcript = place_call(phone_app, at(2026, 12, 1, 17, 1), press="6,5")
+    assert transcript.heard().count("Nous sommes présentement fermés.") == 1
+    assert "Merci, votre message est enregistré." in transcript.heard()
+    assert the_ticket(db, transcript).priority == Line.REGULAR
+
+
+@pytest.mark.parametrize(
+    "when",
+    [at(2026, 12, 1, 20, 30), at(2026, 12, 5, 10), at(2026, 12, 25, 10), at(2026, 12, 1, 10)],
+    ids=["evening", "saturday", "christmas", "regular open"],
+)
+def test_the_cata_is_offered_only_while_it_is_open_and_regular_support_is_closed(
+    phone_app: Flask, db: Session, when: datetime
+) -> None:
+    transcript = place_call(phone_app, when, press="6")
+    assert CATA_OPEN not in transcript.heard()
+    assert the_ticket(db, transcript).priority == Line.REGULAR
