@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk import interventions, surveys
 from helpdesk.context import Context
+from helpdesk.interventions import Intervention
 from mail import letters
 from models import (
     Call,
@@ -91,21 +92,26 @@ def intervention(
     occasion: str,
     event_id: int | None = None,
 ) -> list[int]:
-    """The notice of intervention ``occasion`` to the ticket's contact."""
+    """The notice of intervention ``occasion`` to the ticket's contact; a public note is the
+    technician's own message (``event_id``: its history entry)."""
     found = letters.addressee(session, ticket_id)
     if found is None:
         return []
     ticket, _contact, email = found
     texts, language = context.client_texts, letters.language_of(ticket)
     values = {"number": ticket.number}
-    what = texts.render(f"notice_{kind}", language, **values)
+    if kind == Intervention.NOTE:
+        text = _public_note(session, context, ticket, event_id, language)
+        if text is None:
+            return []
+    else:
+        what = texts.render(f"notice_{kind}", language, **values)
+        text = texts.render("notice_body", language, **values, what=what)
     draft = letters.Draft(
         key=interventions.notice_key(ticket_id, occasion),
         to=email,
         subject=texts.render("notice_subject", language, **values),
-        text=texts.render(
-            "notice_body", language, **values, what=what, note=_quoted(session, event_id)
-        ),
+        text=text,
         in_reply_to=letters.first_message_id(session, ticket_id),
     )
     return letters.write(session, context, ticket, draft, f"notice-{kind}")
@@ -154,10 +160,21 @@ def survey_link(settings: Settings, token: str, language: str) -> str:
     return f"{base}/survey/{token}?lang={language}"
 
 
-def _quoted(session: Session, event_id: int | None) -> str:
-    """A public note's text, set off as a quotation; nothing for other interventions."""
+def _public_note(
+    session: Session, context: Context, ticket: Ticket, event_id: int | None, language: str
+) -> str | None:
+    """A public note as its technician wrote it, signed with their name: plain paragraphs (the
+    HTML part escapes them, ``sending.smtp.as_html``), never set off as a quotation."""
     event = session.get(TicketEvent, event_id) if event_id is not None else None
     if event is None:
-        return ""
-    text = str(event.data.get("text", ""))
-    return "\n" + "\n".join(f"> {line}" for line in text.splitlines()) + "\n"
+        return None
+    author = session.get(StaffMember, event.staff_member_id) if event.staff_member_id else None
+    # A note typed in a browser comes with CRLF line ends: paragraphs are split on blank lines.
+    words = str(event.data.get("text", "")).replace("\r\n", "\n").replace("\r", "\n").strip()
+    return context.client_texts.render(
+        "note_body",
+        language,
+        note=words,
+        name=author.name if author is not None else "AltiLogix",
+        number=ticket.number,
+    )

@@ -32,6 +32,7 @@ from settings import Settings
 log = logging.getLogger(__name__)
 # A line that is nothing but a web address (the survey's link), made clickable in HTML mail.
 _LINK = re.compile(r"https?://[^\s<>\"']+")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,8 @@ def compose(settings: Settings, letter: Letter) -> EmailMessage:
 
 def as_html(text: str, language: str = "") -> str:
     """The text as HTML: one paragraph per block, its lines kept, its https links clickable."""
-    blocks = [block for block in text.strip().split("\n\n") if block.strip()]
+    # A blank line ends a paragraph, however many follow it or whatever spaces it holds.
+    blocks = [block for block in _PARAGRAPH_BREAK.split(text.strip()) if block.strip()]
     paragraphs = "".join(
         "<p>" + "<br>\n".join(_html_line(line) for line in block.splitlines()) + "</p>\n"
         for block in blocks

@@ -94,12 +94,53 @@ def test_a_public_note_is_emailed_to_the_contact_threaded_on_the_ticket(
     assert notice["In-Reply-To"] == notice["References"] == f"<{first}>"
     assert notice["Auto-Submitted"] == "auto-replied"
     assert notice["X-AltiLogix-Ticket"] == "1001"
+
+
+def test_a_public_note_is_the_technician_s_own_message_signed_with_their_name(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, public_note)
+    [notice] = smtp_inbox.messages
     assert plain(notice) == (
-        "Bonjour,\n\n"
-        "Un technicien d’AltiLogix a ajouté une note à votre billet 1001 :\n\n"
-        "> Réinstallez la mise à jour 2026.1.\n"
-        "> Puis redémarrez.\n\n" + FOOTER_FR
+        "Réinstallez la mise à jour 2026.1.\n"
+        "Puis redémarrez.\n"
+        "\n"
+        "Luc Gagnon\n"
+        "Support technique d’AltiLogix Inc.\n"
+        "\n" + FOOTER_FR.replace("\n\nMerci\nL’équipe de support technique d’AltiLogix Inc.", "")
     )
+
+
+def html(message: MimeMessage) -> str:
+    part = message.get_body(preferencelist=("html",))
+    assert isinstance(part, MimeMessage)
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+def test_a_public_note_in_html_is_its_paragraphs_escaped_with_their_line_breaks(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    words = (
+        "Bonjour Marie,\r\n\r\n"
+        "Le module <b>Paie</b> & T4 est réparé.\r\n"
+        "<script>alert(1)</script>\r\n\r\n\r\n"
+        "> Ceci n’est pas une citation."
+    )
+    act(sending, lambda _s, t, staff: tickets.add_note(t, staff, words, public=True))
+    [notice] = smtp_inbox.messages
+    body = html(notice)
+    assert "<p>Bonjour Marie,</p>\n" in body
+    assert (
+        "<p>Le module &lt;b&gt;Paie&lt;/b&gt; &amp; T4 est réparé.<br>\n"
+        "&lt;script&gt;alert(1)&lt;/script&gt;</p>\n"
+        "<p>&gt; Ceci n’est pas une citation.</p>\n"
+        "<p>Luc Gagnon<br>\nSupport technique d’AltiLogix Inc.</p>\n"
+        "<p>Numéro de billet : 1001<br>\n"
+    ) in body
+    assert "<script>" not in body and "<b>" not in body
+    assert plain(notice).startswith("Bonjour Marie,\n\nLe module <b>Paie</b> & T4 est réparé.\n")
 
 
 def test_a_private_note_is_not_emailed(sending: Context, smtp_inbox: SmtpInbox) -> None:
@@ -245,19 +286,29 @@ def test_an_english_contact_reads_the_notice_in_english(
     act(sending, public_note)
     [notice] = smtp_inbox.messages
     assert notice["Subject"] == "[#1001] Update on your support request"
-    assert plain(notice).startswith(
-        "Hello,\n\nAn AltiLogix technician added a note to your ticket 1001:\n"
+    assert plain(notice) == (
+        "Réinstallez la mise à jour 2026.1.\n"
+        "Puis redémarrez.\n"
+        "\n"
+        "Luc Gagnon\n"
+        "AltiLogix Inc. technical support\n"
+        "\n"
+        "Ticket number: 1001\n"
+        "To write to us about this ticket, simply reply to this email.\n"
     )
-    assert plain(notice).endswith(
+    act(sending, resolve)
+    assert plain(smtp_inbox.messages[-1]).startswith(
+        "Hello,\n\nYour ticket 1001 has been resolved and is now closed."
+    )
+    act(sending, reopen)
+    assert plain(smtp_inbox.messages[-1]) == (
+        "Hello,\n\n"
+        "Your ticket 1001 has been reopened, and we are continuing to work on it.\n\n"
         "Ticket number: 1001\n"
         "To write to us about this ticket, simply reply to this email.\n"
         "\n"
         "Thank you\n"
         "The AltiLogix Inc. technical support team\n"
-    )
-    act(sending, resolve)
-    assert plain(smtp_inbox.messages[-1]).startswith(
-        "Hello,\n\nYour ticket 1001 has been resolved and is now closed."
     )
 
 
