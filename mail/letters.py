@@ -44,6 +44,7 @@ class Draft:
     subject: str
     text: str
     in_reply_to: str | None = None
+    written_by_id: int | None = None  # a staff member's own words: a person's mail
 
 
 def write(
@@ -81,6 +82,7 @@ def write(
         contact_id=ticket.contact_id,
         ticket_id=ticket.id,
         sender=sender,
+        written_by_id=draft.written_by_id,
         message_id=message_id,
         in_reply_to=draft.in_reply_to,
         subject=draft.subject[:300],

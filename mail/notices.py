@@ -4,9 +4,10 @@ a public note, the ticket resolved again or reopened, time logged), and the emai
 ticket is resolved (and so "closed", for the client) with the link to its survey.
 
 In the ticket's language (the one its client chose on the phone, or their contact's for an
-email: mail.letters.language_of), once per occasion (the notification's key), marked automatic,
-never held (they follow a staff act, not a client's email), and threaded under the ticket's
-first message, so that the client's mail program shows the whole ticket as one conversation.
+email: mail.letters.language_of), once per occasion (the notification's key), marked automatic
+(but a public note: a technician's own words are a person's mail), never held (they follow a
+staff act, not a client's email), and threaded under the ticket's first message, so that the
+client's mail program shows the whole ticket as one conversation.
 """
 
 from __future__ import annotations
@@ -100,10 +101,12 @@ def intervention(
     ticket, _contact, email = found
     texts, language = context.client_texts, letters.language_of(ticket)
     values = {"number": ticket.number}
+    author = None
     if kind == Intervention.NOTE:
-        text = _public_note(session, context, ticket, event_id, language)
-        if text is None:
+        note = _public_note(session, context, ticket, event_id, language)
+        if note is None:
             return []
+        text, author = note
     else:
         what = texts.render(f"notice_{kind}", language, **values)
         text = texts.render("notice_body", language, **values, what=what)
@@ -113,6 +116,7 @@ def intervention(
         subject=texts.render("notice_subject", language, **values),
         text=text,
         in_reply_to=letters.first_message_id(session, ticket_id),
+        written_by_id=author,
     )
     return letters.write(session, context, ticket, draft, f"notice-{kind}")
 
@@ -162,19 +166,21 @@ def survey_link(settings: Settings, token: str, language: str) -> str:
 
 def _public_note(
     session: Session, context: Context, ticket: Ticket, event_id: int | None, language: str
-) -> str | None:
+) -> tuple[str, int | None] | None:
     """A public note as its technician wrote it, signed with their name: plain paragraphs (the
-    HTML part escapes them, ``sending.smtp.as_html``), never set off as a quotation."""
+    HTML part escapes them, ``sending.smtp.as_html``), never set off as a quotation; and who
+    wrote it (a person's mail is not marked automatic)."""
     event = session.get(TicketEvent, event_id) if event_id is not None else None
     if event is None:
         return None
     author = session.get(StaffMember, event.staff_member_id) if event.staff_member_id else None
     # A note typed in a browser comes with CRLF line ends: paragraphs are split on blank lines.
     words = str(event.data.get("text", "")).replace("\r\n", "\n").replace("\r", "\n").strip()
-    return context.client_texts.render(
+    text = context.client_texts.render(
         "note_body",
         language,
         note=words,
         name=author.name if author is not None else "AltiLogix",
         number=ticket.number,
     )
+    return text, event.staff_member_id

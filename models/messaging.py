@@ -28,6 +28,9 @@ class Notification(Base):
     # line's support address, under a Message-ID made in advance so that replies thread.
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
     sender: Mapped[str] = mapped_column(String(254), default="")
+    # A staff member's own words to the client (a public note): a person's mail, sent without
+    # the marks of automatic mail. None: a message the software writes, marked automatic.
+    written_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     message_id: Mapped[str | None] = mapped_column(String(255))
     in_reply_to: Mapped[str | None] = mapped_column(String(255))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)

@@ -112,6 +112,7 @@ def _claim(context: Context, notification_id: int) -> smtp.Letter | tuple[str, s
             in_reply_to=row.in_reply_to,
             ticket_number=ticket.number if ticket else None,
             html=row.staff_member_id is None,  # mail to clients has an HTML part
+            automatic=row.written_by_id is None,
             languages=languages_of(session, row, ticket),
         )
 

@@ -37,8 +37,9 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
 
 @dataclass(frozen=True)
 class Letter:
-    """One automatic email. ``message_id`` (without <>) is made in advance for mail whose
-    replies must thread; ``in_reply_to`` makes it an auto-reply to that message."""
+    """One email. ``message_id`` (without <>) is made in advance for mail whose replies must
+    thread; ``in_reply_to`` threads it under that message (an auto-reply to it, when automatic).
+    ``automatic`` False: a person's own words (a technician's public note), not marked so."""
 
     to: str
     subject: str
@@ -49,6 +50,7 @@ class Letter:
     ticket_number: int | None = None
     html: bool = False  # add an HTML alternative made from the text
     languages: tuple[str, ...] = ()  # what it is written in, first the one it opens with
+    automatic: bool = True
 
 
 def send_email(settings: Settings, to: str, subject: str, body: str) -> str:
@@ -94,14 +96,18 @@ def _refusal(answers: Iterable[tuple[int, bytes | str]]) -> str:
 
 
 def compose(settings: Settings, letter: Letter) -> EmailMessage:
-    """The MIME message: UTF-8 text (and HTML), marked automatic, so that auto-responders and
-    our own intake never answer it (RFC 3834)."""
+    """The MIME message: UTF-8 text (and HTML); automatic mail marked so, so that auto-responders
+    and our own intake never answer it (RFC 3834)."""
     message = EmailMessage()
     sender = letter.sender or settings.mail_from
     message["From"], message["To"], message["Subject"] = sender, letter.to, letter.subject
     message["Date"] = format_datetime(datetime.now(UTC))  # RFC 5322 asks for it; clients sort by it
-    message["Auto-Submitted"] = "auto-replied" if letter.in_reply_to else "auto-generated"
-    message["X-Auto-Response-Suppress"] = "All"
+    if letter.automatic:
+        message["Auto-Submitted"] = "auto-replied" if letter.in_reply_to else "auto-generated"
+        message["X-Auto-Response-Suppress"] = "All"
+    # A person's message is not automatic (RFC 3834 5.1): neither mark. The client's out-of-office
+    # answer or a bounce then reaches the ticket (``mail.intake`` notes it, never answers it),
+    # which is what the technician who wrote needs to know.
     domain = settings.mail_from.rpartition("@")[2] or None
     message["Message-ID"] = (
         f"<{letter.message_id}>" if letter.message_id else make_msgid(domain=domain)

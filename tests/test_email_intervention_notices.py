@@ -24,6 +24,8 @@ from models import (
     OutboxTask,
     StaffMember,
     Ticket,
+    TicketEvent,
+    TicketEventKind,
 )
 from tests.conftest import SmtpInbox
 from tests.mailing import EMILY, MARIE, REOPEN, letter, prepare, run_due_tasks, worker
@@ -92,8 +94,76 @@ def test_a_public_note_is_emailed_to_the_contact_threaded_on_the_ticket(
     assert notice["From"] == "support-regulier@altilogix.example"
     assert notice["Subject"] == "[#1001] Suivi de votre demande de support"
     assert notice["In-Reply-To"] == notice["References"] == f"<{first}>"
-    assert notice["Auto-Submitted"] == "auto-replied"
     assert notice["X-AltiLogix-Ticket"] == "1001"
+
+
+def test_a_public_note_is_a_person_s_mail_not_marked_automatic(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, public_note)
+    [notice] = smtp_inbox.messages
+    assert notice["Auto-Submitted"] is None
+    assert notice["X-Auto-Response-Suppress"] is None
+
+
+def test_a_notice_the_software_writes_stays_marked_automatic(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, resolve)
+    act(sending, reopen)
+    notice = smtp_inbox.messages[-1]
+    assert plain(notice).startswith("Bonjour,\n\nVotre billet 1001 est rouvert")
+    assert notice["Auto-Submitted"] == "auto-replied"
+    assert notice["X-Auto-Response-Suppress"] == "All"
+
+
+def note_message_id(context: Context, smtp: SmtpInbox) -> str:
+    """Ticket 1001 opened by Marie's email, then Luc's public note to her; the note's
+    Message-ID (without <>), the inbox emptied."""
+    emailed_ticket(context, smtp)
+    act(context, public_note)
+    [notice] = smtp.messages
+    smtp.messages.clear()
+    return str(notice["Message-ID"]).strip("<>")
+
+
+def test_the_client_s_out_of_office_answer_to_a_note_is_noted_on_the_ticket_never_answered(
+    sending: Context, smtp_inbox: SmtpInbox, db: Session
+) -> None:
+    note_id = note_message_id(sending, smtp_inbox)
+    vacation = letter(
+        subject="Réponse automatique : [#1001] Sage 50 ne démarre plus",
+        body="Je suis absente jusqu’au 9 décembre.",
+        Auto_Submitted="auto-replied",
+        In_Reply_To=f"<{note_id}>",
+        References=f"<{note_id}>",
+    )
+    with time_machine.travel(LATER, tick=False):
+        taken = email_intake.receive(sending, vacation, source="pipe")
+        run_due_tasks(sending)
+    assert (taken.outcome, taken.ticket_number) == (email_intake.Outcome.AUTOMATIC, 1001)
+    assert smtp_inbox.messages == []  # neither the client nor the staff are written to
+    events = db.scalars(select(TicketEvent).where(TicketEvent.kind == TicketEventKind.EMAIL_IN))
+    assert [e.data.get("automatic") for e in events] == [None, "auto_submitted"]
+
+
+def test_an_autoresponder_that_does_not_say_so_adds_to_the_ticket_and_gets_no_answer(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    note_id = note_message_id(sending, smtp_inbox)
+    for minute in range(3):  # it answers whatever comes, our answers included: none comes
+        unmarked = letter(
+            subject="RE: [#1001] Sage 50 ne démarre plus",
+            body="Merci pour votre message. Je suis absente jusqu’au 9 décembre.",
+            In_Reply_To=f"<{note_id}>",
+        )
+        with time_machine.travel(at(2026, 12, 1, 11, 5 + minute), tick=False):
+            taken = email_intake.receive(sending, unmarked, source="pipe")
+            run_due_tasks(sending)
+        assert taken.outcome == email_intake.Outcome.REPLY
+    assert [m["To"] for m in smtp_inbox.messages if m["To"] == MARIE_ADDRESS] == []
 
 
 def test_a_public_note_is_the_technician_s_own_message_signed_with_their_name(
