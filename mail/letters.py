@@ -21,6 +21,7 @@ from helpdesk import tasks, tickets
 from helpdesk.context import Context
 from mail import intake, loops
 from models import (
+    Channel,
     Contact,
     DeliveryState,
     EmailMessage,
@@ -140,6 +141,19 @@ def due(context: Context, ticket: Ticket, language: str) -> str:
         day=full_date(local.date(), language),
         time=clock(local.hour * 60 + local.minute, language),
     )
+
+
+def subject(context: Context, ticket: Ticket, language: str) -> str:
+    """The subject of every email about the ticket, the same on each: "[#1009] Erreur de paie —
+    T4". Gmail and Outlook keep a conversation together only while its subject stays the same
+    (a "Re:" aside), and the intake threads an answer by its ``[#1009]``."""
+    texts = context.client_texts
+    words = ticket.subject.strip()
+    if ticket.channel == Channel.PHONE:  # who called, kept for the console: not a subject
+        words = texts.render("phone_subject", language)
+    elif not words or words == intake.NO_SUBJECT:
+        words = texts.render("no_subject", language)
+    return texts.render("ticket_subject", language, number=ticket.number, subject=words)
 
 
 def first_message_id(session: Session, ticket_id: int) -> str | None:

@@ -59,7 +59,7 @@ def confirmation(session: Session, context: Context, ticket_id: int) -> list[int
     draft = letters.Draft(
         key=f"ticket-{ticket_id}-confirmation",
         to=email,
-        subject=texts.render("confirm_subject", language, **values),
+        subject=letters.subject(context, ticket, language),
         text=texts.render(body, language, **values),
     )
     return letters.write(session, context, ticket, draft, "confirmation")
@@ -113,7 +113,7 @@ def intervention(
     draft = letters.Draft(
         key=interventions.notice_key(ticket_id, occasion),
         to=email,
-        subject=texts.render("notice_subject", language, **values),
+        subject=letters.subject(context, ticket, language),
         text=text,
         in_reply_to=letters.first_message_id(session, ticket_id),
         written_by_id=author,
@@ -134,7 +134,7 @@ def survey_invitation(session: Session, context: Context, survey_id: int) -> lis
     draft = letters.Draft(
         key=surveys.invitation_key(ticket.id),
         to=email,
-        subject=texts.render("survey_subject", language, **values),
+        subject=letters.subject(context, ticket, language),
         text=texts.render(
             "survey_body",
             language,

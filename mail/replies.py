@@ -16,7 +16,6 @@ from mail import letters
 from mail.reading import trust
 from mail.reading.headers import deliverable
 from models import EmailAttachment, EmailMessage, Notification, TicketEventKind, current_time
-from models.tickets import NO_SUBJECT
 
 # The key of every reply to a stranger starts so: one per sender and day, counted per hour.
 STRANGER_KEY = "stranger-answer-"
@@ -33,16 +32,15 @@ def acknowledgement(session: Session, context: Context, email_id: int) -> list[i
     if inbound is None or ticket is None:
         return []
     texts, language = context.client_texts, letters.language_of(ticket)
-    values = {"number": ticket.number, "subject": inbound.subject or NO_SUBJECT}
     text = texts.render(f"ack_{ticket.priority.value}", language)
     text += "\n" + texts.render(
-        "ticket_facts", language, **values, due=letters.due(context, ticket, language)
+        "ticket_facts", language, number=ticket.number, due=letters.due(context, ticket, language)
     )
     text += _set_aside(session, context, inbound, language)
     draft = letters.Draft(
         key=f"email-{email_id}-acknowledgement",
         to=inbound.answer_to,
-        subject=texts.render("ack_subject", language, **values),
+        subject=letters.subject(context, ticket, language),
         text=text,
         in_reply_to=inbound.message_id,
     )

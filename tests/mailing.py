@@ -118,6 +118,24 @@ def read_stored_mail(context: Context) -> list[str]:
         return list(outcomes)
 
 
+def text_of(message: MimeMessage) -> str:
+    """An email's plain text part, with its lines as written."""
+    part = message.get_body(preferencelist=("plain",))
+    assert isinstance(part, MimeMessage)
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+def is_acknowledgement(message: MimeMessage) -> bool:
+    """A French acknowledgement, known by the policy's text: every email about a ticket has the
+    ticket's subject."""
+    return "un accusé de réception automatisé ***" in text_of(message)
+
+
+def is_survey_invitation(message: MimeMessage) -> bool:
+    """The French email that a ticket is resolved, with its survey's link."""
+    return "nous vous invitons à répondre à un petit sondage" in text_of(message)
+
+
 def pending_tasks(db: Session) -> list[str]:
     db.expire_all()
     rows = db.scalars(select(OutboxTask).where(OutboxTask.state == OutboxState.PENDING))

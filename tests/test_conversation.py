@@ -35,7 +35,15 @@ from storage import files as stored_files
 from storage.bucket import Bucket
 from tests.conftest import SmtpInbox, app_config
 from tests.console_world import HELENE, KARIM, LUC, give_passwords, signed_in
-from tests.mailing import MARIE, STRANGER, letter, prepare, run_due_tasks, worker
+from tests.mailing import (
+    MARIE,
+    STRANGER,
+    is_acknowledgement,
+    letter,
+    prepare,
+    run_due_tasks,
+    worker,
+)
 from tests.phone import RecordingTwilioHttp, at, place_call
 
 TUESDAY_10H = at(2026, 12, 1, 10)
@@ -247,7 +255,7 @@ def test_a_held_answer_shows_why_and_a_supervisor_sends_it_from_the_page(
     answer = helene.post(f"/console/notifications/{held.id}/send")
     assert answer.status_code == 302
     run_due_tasks(desk)
-    to_marie = [m["To"] for m in smtp_inbox.messages if "Accusé" in m["Subject"]]
+    to_marie = [m["To"] for m in smtp_inbox.messages if is_acknowledgement(m)]
     assert to_marie.count("marie.tremblay@boulangerie.example") == 2
     assert "Tous les messages ont été envoyés." in helene.text("/console/undelivered")
 
@@ -351,7 +359,7 @@ def test_a_message_bigger_than_the_doors_take_is_refused_so_the_sender_hears_of_
 
 def test_the_answer_goes_to_a_valid_reply_to(desk: Context, smtp_inbox: SmtpInbox) -> None:
     arrives(desk, letter(sender=MARIE, Reply_To="Comptabilité <compta@boulangerie.example>"))
-    acks = [m for m in smtp_inbox.messages if "Accusé" in str(m["Subject"])]
+    acks = [m for m in smtp_inbox.messages if is_acknowledgement(m)]
     assert [m["To"] for m in acks] == ["compta@boulangerie.example"]
 
 

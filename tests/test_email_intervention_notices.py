@@ -32,9 +32,10 @@ from tests.mailing import EMILY, MARIE, REOPEN, letter, prepare, run_due_tasks, 
 from tests.phone import RecordingTwilioHttp, at, place_call
 
 TUESDAY_10H = at(2026, 12, 1, 10)
+NO_ANSWER = callbacks.Attempt.NO_ANSWER
 LATER = at(2026, 12, 1, 11)
 MARIE_ADDRESS = "marie.tremblay@boulangerie.example"
-NOTICE_SUBJECT = "[#1001] Suivi de votre demande de support"  # the survey's has its own
+TICKET_SUBJECT = "[#1001] Sage 50 ne démarre plus"  # every email's: the ticket's own
 FOOTER_FR = (
     "Numéro de billet : 1001\n"
     "Pour nous écrire au sujet de ce billet, répondez simplement à ce courriel.\n"
@@ -92,7 +93,7 @@ def test_a_public_note_is_emailed_to_the_contact_threaded_on_the_ticket(
     [notice] = smtp_inbox.messages
     assert notice["To"] == MARIE_ADDRESS
     assert notice["From"] == "support-regulier@altilogix.example"
-    assert notice["Subject"] == "[#1001] Suivi de votre demande de support"
+    assert notice["Subject"] == TICKET_SUBJECT
     assert notice["In-Reply-To"] == notice["References"] == f"<{first}>"
     assert notice["X-AltiLogix-Ticket"] == "1001"
 
@@ -236,9 +237,7 @@ def test_the_resolution_is_one_email_that_says_so_and_invites_to_the_survey(
 ) -> None:
     emailed_ticket(sending, smtp_inbox)
     act(sending, resolve)
-    assert [m["Subject"] for m in smtp_inbox.messages] == [
-        "[#1001] Votre avis sur notre intervention"
-    ]
+    assert [m["Subject"] for m in smtp_inbox.messages] == [TICKET_SUBJECT]
     assert plain(smtp_inbox.messages[0]).startswith(
         "Bonjour,\n\nVotre billet 1001 est résolu, et donc « fermé »."
     )
@@ -268,7 +267,7 @@ def test_a_ticket_resolved_again_is_a_notice(sending: Context, smtp_inbox: SmtpI
     act(sending, resolve)
     act(sending, reopen)
     act(sending, resolve)
-    notices = [m for m in smtp_inbox.messages if m["Subject"] == NOTICE_SUBJECT]
+    notices = [m for m in smtp_inbox.messages if plain(m).endswith(FOOTER_FR)]
     assert [plain(m).splitlines()[2] for m in notices] == [
         "Votre billet 1001 est rouvert : nous poursuivons notre intervention.",
         "Votre billet 1001 est résolu.",
@@ -355,7 +354,7 @@ def test_an_english_contact_reads_the_notice_in_english(
     emailed_ticket(sending, smtp_inbox, sender=EMILY)
     act(sending, public_note)
     [notice] = smtp_inbox.messages
-    assert notice["Subject"] == "[#1001] Update on your support request"
+    assert notice["Subject"] == "[#1001] Sage 50 ne démarre plus"  # Emily's words, as written
     assert plain(notice) == (
         "Réinstallez la mise à jour 2026.1.\n"
         "Puis redémarrez.\n"
@@ -422,3 +421,45 @@ def test_the_time_entry_service_can_announce_an_entry_once(
     assert plain(notice).startswith(
         "Bonjour,\n\nUn technicien d’AltiLogix a consigné une intervention sur votre billet 1001.\n"
     )
+
+
+def test_every_email_about_a_ticket_carries_the_client_s_subject_under_its_first_message(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    with time_machine.travel(TUESDAY_10H, tick=False):
+        raw = letter(subject="Erreur de paie — T4")
+        first = email_intake.receive(sending, raw, source="pipe").message_id
+        run_due_tasks(sending)
+    act(sending, public_note)
+    act(sending, lambda _s, t, staff: callbacks.attempt_from_own_phone(t, staff, NO_ANSWER))
+    act(sending, resolve)
+    to_marie = [m for m in smtp_inbox.messages if m["To"] == MARIE_ADDRESS]
+    assert len(to_marie) == 4  # the acknowledgement, the note, the call, the survey
+    assert {m["Subject"] for m in to_marie} == {"[#1001] Erreur de paie — T4"}
+    assert {m["In-Reply-To"] for m in to_marie} == {f"<{first}>"}
+    assert {m["References"] for m in to_marie} == {f"<{first}>"}
+
+
+def test_the_client_answering_with_the_subject_alone_lands_on_the_ticket(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, public_note)
+    [notice] = smtp_inbox.messages
+    # A new email, not a reply: only the subject, "RE:" and all, names the ticket.
+    answer = letter(subject=f"RE: {notice['Subject']}", body="C’est réglé, merci !")
+    with time_machine.travel(at(2026, 12, 1, 12), tick=False):
+        taken = email_intake.receive(sending, answer, source="pipe")
+    assert (taken.outcome, taken.ticket_number) == (email_intake.Outcome.REPLY, 1001)
+
+
+def test_a_phone_ticket_s_emails_carry_one_subject_that_names_the_call(
+    phone_app: Flask, sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    place_call(phone_app, TUESDAY_10H, press="6")
+    with time_machine.travel(at(2026, 12, 1, 10, 2), tick=False):
+        run_due_tasks(sending)
+    act(sending, lambda _s, t, staff: callbacks.attempt_from_own_phone(t, staff, NO_ANSWER))
+    act(sending, public_note)
+    to_marie = [m for m in smtp_inbox.messages if m["To"] == MARIE_ADDRESS]
+    assert [m["Subject"] for m in to_marie] == ["[#1001] Votre appel au support d’AltiLogix"] * 3

@@ -39,6 +39,7 @@ from tests.mailing import (
     STRANGER,
     URGENT,
     corpus,
+    is_acknowledgement,
     letter,
     prepare,
     run_due_tasks,
@@ -111,7 +112,7 @@ def test_a_french_contact_gets_the_policy_s_regular_acknowledgement_word_for_wor
 ) -> None:
     receive(sending, letter(sender=MARIE, subject="Sage 50 ne démarre plus"))
     [ack] = to(smtp_inbox, "marie.tremblay@boulangerie.example")
-    assert ack["Subject"] == "[#1001] Accusé de réception : Sage 50 ne démarre plus"
+    assert ack["Subject"] == "[#1001] Sage 50 ne démarre plus"
     assert plain(ack) == (
         POLICY_REGULAR + "\n"
         "Numéro de billet : 1001\n"
@@ -137,7 +138,7 @@ def test_an_english_contact_gets_the_acknowledgement_in_english(
 ) -> None:
     receive(sending, letter(sender=EMILY, subject="Payroll stuck"))
     [ack] = to(smtp_inbox, "emily@dental.example")
-    assert ack["Subject"] == "[#1001] We have received your request: Payroll stuck"
+    assert ack["Subject"] == "[#1001] Payroll stuck"
     assert plain(ack) == (
         "We have received your message for regular support. Our staff have been notified by "
         "both email and pager, and we will contact you as soon as possible (< 4 h.).\n"
@@ -150,6 +151,16 @@ def test_an_english_contact_gets_the_acknowledgement_in_english(
         "Ticket number: 1001\n"
         "Callback due: Tuesday, December 1, 2026 at 2 PM (Montreal time)\n"
     )
+
+
+def test_an_email_without_a_subject_is_answered_under_no_subject_in_the_contact_s_language(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    receive(sending, letter(sender=EMILY, subject=""))
+    receive(sending, letter(sender=MARIE, subject=""))
+    [emily] = to(smtp_inbox, "emily@dental.example")
+    [marie] = to(smtp_inbox, "marie.tremblay@boulangerie.example")
+    assert (emily["Subject"], marie["Subject"]) == ("[#1001] (no subject)", "[#1002] (sans objet)")
 
 
 def test_the_acknowledgement_is_an_auto_reply_whose_message_id_is_kept_for_threading(
@@ -178,7 +189,7 @@ def test_the_acknowledgement_has_text_and_html_parts_with_accents_encoded(
     assert "<p>Nous avons bien reçu votre message pour du support régulier" in html(ack)
     assert "(&lt; 4 h.).<br>" in html(ack)
     headers = ack.as_bytes().split(b"\n\n", 1)[0]
-    assert b"Subject: [#1001] =?utf-8?q?Accus=C3=A9" in headers  # RFC 2047 encoded
+    assert b"Subject: [#1001] Sage 50 ne =?utf-8?q?d=C3=A9marre" in headers  # RFC 2047 encoded
     assert headers.isascii()
 
 
@@ -348,7 +359,7 @@ ANSWERING = "RE: Sage 50 ne démarre plus"
 
 
 def acknowledgements(inbox: SmtpInbox) -> list[MimeMessage]:
-    return [m for m in to(inbox, "marie.tremblay@boulangerie.example") if "Accusé" in m["Subject"]]
+    return [m for m in to(inbox, "marie.tremblay@boulangerie.example") if is_acknowledgement(m)]
 
 
 def test_a_sender_that_answers_every_answer_within_minutes_is_held_as_a_loop(
@@ -393,7 +404,7 @@ def test_a_client_with_several_requests_in_an_hour_gets_every_acknowledgement(
         raw = letter(sender=MARIE, subject=subject, body=body)
         receive(sending, raw, at(2026, 12, 1, 10, 20 * hour_part))
     acknowledgements = [
-        m for m in to(smtp_inbox, "marie.tremblay@boulangerie.example") if "Accusé" in m["Subject"]
+        m for m in to(smtp_inbox, "marie.tremblay@boulangerie.example") if is_acknowledgement(m)
     ]
     assert len(acknowledgements) == 3
 
@@ -553,7 +564,7 @@ def test_a_ticket_opened_by_phone_is_confirmed_by_email_to_its_contact(
     with time_machine.travel(at(2026, 12, 1, 10, 2), tick=False):
         run_due_tasks(sending)
     [confirmation] = to(smtp_inbox, marie)
-    assert confirmation["Subject"] == "[#1001] Votre demande de support est enregistrée"
+    assert confirmation["Subject"] == "[#1001] Votre appel au support d’AltiLogix"
     assert confirmation["Auto-Submitted"] == "auto-generated"
     assert plain(confirmation) == (
         "Bonjour,\n\n"

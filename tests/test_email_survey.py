@@ -21,7 +21,16 @@ from mail import intake as email_intake
 from models import StaffMember, Survey, Ticket
 from tests.conftest import SmtpInbox
 from tests.console_world import DAVID, HELENE, LUC, Staff, give_passwords
-from tests.mailing import EMILY, MARIE, REOPEN, letter, prepare, run_due_tasks, worker
+from tests.mailing import (
+    EMILY,
+    MARIE,
+    REOPEN,
+    is_survey_invitation,
+    letter,
+    prepare,
+    run_due_tasks,
+    worker,
+)
 from tests.phone import BASE, RecordingTwilioHttp, at
 
 TUESDAY_10H = at(2026, 12, 1, 10)
@@ -100,9 +109,9 @@ def test_resolving_a_ticket_tells_its_contact_and_emails_the_survey_link(
     sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
     token = resolved_ticket(sending, smtp_inbox)
-    [invitation] = [m for m in smtp_inbox.messages if "Votre avis" in str(m["Subject"])]
+    [invitation] = [m for m in smtp_inbox.messages if is_survey_invitation(m)]
     assert invitation["To"] == MARIE_ADDRESS
-    assert invitation["Subject"] == "[#1001] Votre avis sur notre intervention"
+    assert invitation["Subject"] == "[#1001] Sage 50 ne démarre plus"
     assert plain(invitation) == (
         "Bonjour,\n\n"
         "Votre billet 1001 est résolu, et donc « fermé ». Comme votre opinion et votre niveau de "
@@ -132,7 +141,7 @@ def test_a_ticket_closed_at_once_promises_a_new_request_not_a_reopening(
         tickets.close(ticket, helene.id, reopen_within=REOPEN)
 
     resolved_ticket(sending, smtp_inbox, settle=close_at_once)
-    [invitation] = [m for m in smtp_inbox.messages if "Votre avis" in str(m["Subject"])]
+    [invitation] = [m for m in smtp_inbox.messages if is_survey_invitation(m)]
     text = plain(invitation)
     assert "rouvert" not in text
     assert (
@@ -153,7 +162,7 @@ def test_a_ticket_resolved_again_keeps_its_one_survey(
             resolve(session)
         run_due_tasks(sending)
     assert db.scalar(select(func.count(Survey.id))) == 1
-    invitations = [m for m in smtp_inbox.messages if "Votre avis" in str(m["Subject"])]
+    invitations = [m for m in smtp_inbox.messages if is_survey_invitation(m)]
     assert len(invitations) == 1
 
 
