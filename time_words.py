@@ -54,6 +54,17 @@ def clock(minutes: int, language: str) -> str:
     return f"{twelve} {suffix}" if minute == 0 else f"{twelve}:{minute:02d} {suffix}"
 
 
+def duration(minutes: int, language: str) -> str:
+    """Minutes as hours and minutes: "1 h 45" in French, "1 h 45 min" in English; "45 min"."""
+    sign = "-" if minutes < 0 else ""
+    whole, rest = divmod(abs(minutes), 60)
+    if not whole:
+        return f"{sign}{rest} min"
+    if not rest:
+        return f"{sign}{whole} h"
+    return f"{sign}{whole} h {rest:02d}" if language == "fr" else f"{sign}{whole} h {rest} min"
+
+
 def day_and_date(day: date, language: str) -> str:
     weekday, month = DAY_NAMES[language][day.weekday()], MONTH_NAMES[language][day.month - 1]
     if language == "fr":

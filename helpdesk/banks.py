@@ -66,6 +66,28 @@ def balance_after(session: Session, line: BankTransaction) -> int:
     return int(session.scalar(query) or 0)
 
 
+def balance_after_entry(session: Session, entry: TimeEntry) -> int:
+    """What the client's bank held right after this entry was posted: after the line that paid
+    for it, or, when the bank paid nothing, after the lines recorded by then (entries posted
+    since have taken more, which is not this entry's doing)."""
+    paid_by = session.scalar(
+        select(BankTransaction)
+        .where(
+            BankTransaction.time_entry_id == entry.id,
+            BankTransaction.reason == BankReason.USAGE,
+        )
+        .order_by(BankTransaction.id)
+        .limit(1)
+    )
+    if paid_by is not None:
+        return balance_after(session, paid_by)
+    query = select(func.coalesce(func.sum(BankTransaction.minutes), 0)).where(
+        BankTransaction.client_id == entry.client_id,
+        BankTransaction.recorded_at <= entry.created_at,
+    )
+    return int(session.scalar(query) or 0)
+
+
 def invoiced_on(line: BankTransaction, zone: ZoneInfo) -> date | None:
     """A purchase's invoice date (its line's ``at`` is that day's start, in Montreal)."""
     return line.at.astimezone(zone).date() if line.reason == BankReason.PURCHASE else None

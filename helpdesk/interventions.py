@@ -47,14 +47,20 @@ def event_of_notice(key: str) -> int | None:
 
 
 def announce(
-    ticket: Ticket, kind: Intervention, occasion: str, *, event_id: int | None = None
+    ticket: Ticket,
+    kind: Intervention,
+    occasion: str,
+    *,
+    event_id: int | None = None,
+    entry_id: int | None = None,
 ) -> bool:
     """Queue the notice of one intervention (``occasion`` tells it apart from the others);
     nothing for a message to verify or a ticket without a contact. ``event_id``: the history
-    entry whose text the notice quotes (a public note)."""
+    entry whose text the notice carries (a public note); ``entry_id``: the time entry whose
+    work and charges it states."""
     if ticket.to_verify or ticket.contact_id is None:
         return False
-    return tasks.notify_contact(ticket, kind.value, occasion, event_id=event_id)
+    return tasks.notify_contact(ticket, kind.value, occasion, event_id=event_id, entry_id=entry_id)
 
 
 def reaches_client(ticket: Ticket, contact: Contact | None) -> bool:
@@ -65,5 +71,6 @@ def reaches_client(ticket: Ticket, contact: Contact | None) -> bool:
 
 def announce_time_entry(ticket: Ticket, time_entry_id: int) -> bool:
     """For the time-entry service: time logged on the ticket is an intervention the client is
-    told of, once per entry."""
-    return announce(ticket, Intervention.TIME_ENTRY, f"time-entry-{time_entry_id}")
+    told of, once per entry, with what was done and what it cost."""
+    occasion = f"time-entry-{time_entry_id}"
+    return announce(ticket, Intervention.TIME_ENTRY, occasion, entry_id=time_entry_id)

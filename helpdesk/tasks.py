@@ -235,14 +235,22 @@ def tell_taken(session: Session, ticket_id: int, staff_member_id: int) -> bool:
 
 
 def notify_contact(
-    ticket: Ticket, kind: str, occasion: str, *, event_id: int | None = None
+    ticket: Ticket,
+    kind: str,
+    occasion: str,
+    *,
+    event_id: int | None = None,
+    entry_id: int | None = None,
 ) -> bool:
-    """One notice per intervention: ``occasion`` names it (a history entry, a callback)."""
+    """One notice per intervention: ``occasion`` names it (a history entry, a callback, a time
+    entry); ``event_id`` and ``entry_id`` point at what it tells of (a note, a time entry)."""
     session = object_session(ticket)
     assert session is not None, "the ticket must belong to a session"
     args: dict[str, object] = {"ticket_id": ticket.id, "kind": kind, "occasion": occasion}
     if event_id is not None:
         args["event_id"] = event_id
+    if entry_id is not None:
+        args["entry_id"] = entry_id
     key = f"ticket-{ticket.id}-notice-{occasion}"
     return outbox.add(session, NOTIFY_CONTACT, args, key=key)
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from helpdesk import interventions, surveys
 from helpdesk.context import Context
 from helpdesk.interventions import Intervention
-from mail import letters
+from mail import letters, work_done
 from models import (
     Call,
     CallRing,
@@ -29,6 +29,7 @@ from models import (
     Ticket,
     TicketEvent,
     TicketStatus,
+    TimeEntry,
     WhisperAnswer,
 )
 from settings import Settings
@@ -92,9 +93,11 @@ def intervention(
     kind: str,
     occasion: str,
     event_id: int | None = None,
+    entry_id: int | None = None,
 ) -> list[int]:
     """The notice of intervention ``occasion`` to the ticket's contact; a public note is the
-    technician's own message (``event_id``: its history entry)."""
+    technician's own message (``event_id``: its history entry), time logged says what was done
+    and what it cost (``entry_id``: the time entry)."""
     found = letters.addressee(session, ticket_id)
     if found is None:
         return []
@@ -108,7 +111,12 @@ def intervention(
             return []
         text, author = note
     else:
-        what = texts.render(f"notice_{kind}", language, **values)
+        entry = session.get(TimeEntry, entry_id) if entry_id is not None else None
+        what = (
+            work_done.details(session, context, entry, ticket.number, language)
+            if entry is not None
+            else texts.render(f"notice_{kind}", language, **values)
+        )
         text = texts.render("notice_body", language, **values, what=what)
     draft = letters.Draft(
         key=interventions.notice_key(ticket_id, occasion),

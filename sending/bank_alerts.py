@@ -17,6 +17,7 @@ from helpdesk.context import Context
 from models import BankTransaction, Client, Contact, Notification, NotificationChannel
 from sending import staff_notices
 from sending.delivery import deliver
+from time_words import duration
 
 
 def alert_low_balance(context: Context, client_id: int, transaction_id: int) -> None:
@@ -77,8 +78,8 @@ def _texts(
     render = context.notices.render
     values = {
         "client": client,
-        "balance": hours(left, language),
-        "threshold": hours(threshold, language),
+        "balance": duration(left, language),
+        "threshold": duration(threshold, language),
         "address": context.settings.support_email_regular,
     }
     subject, body = TEXTS[(left <= 0, staff_id is not None)]
@@ -86,14 +87,3 @@ def _texts(
         "subject": render(subject, language, **values),
         "body": render(body, language, **values),
     }
-
-
-def hours(minutes: int, language: str) -> str:
-    """Minutes as hours and minutes: "1 h 45" in French, "1 h 45 min" in English; "45 min"."""
-    sign = "-" if minutes < 0 else ""
-    whole, rest = divmod(abs(minutes), 60)
-    if not whole:
-        return f"{sign}{rest} min"
-    if not rest:
-        return f"{sign}{whole} h"
-    return f"{sign}{whole} h {rest:02d}" if language == "fr" else f"{sign}{whole} h {rest} min"

@@ -30,10 +30,15 @@ def confirm_ticket(context: Context, ticket_id: int) -> None:
 
 
 def send_notice(
-    context: Context, ticket_id: int, kind: str, occasion: str, event_id: int | None = None
+    context: Context,
+    ticket_id: int,
+    kind: str,
+    occasion: str,
+    event_id: int | None = None,
+    entry_id: int | None = None,
 ) -> None:
     """Job: the notice of one intervention to the ticket's contact."""
-    _write_and_send(context, notices.intervention, ticket_id, kind, occasion, event_id)
+    _write_and_send(context, notices.intervention, ticket_id, kind, occasion, event_id, entry_id)
 
 
 def invite_to_survey(context: Context, survey_id: int) -> None:

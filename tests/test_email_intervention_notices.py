@@ -5,7 +5,9 @@ held back."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from email.message import EmailMessage as MimeMessage
+from typing import Any
 
 import pytest
 import time_machine
@@ -13,7 +15,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import callbacks, tickets
+from helpdesk import banks, callbacks, tickets, time_entries
 from helpdesk.context import Context
 from helpdesk.interventions import announce_time_entry
 from mail import intake as email_intake
@@ -26,13 +28,17 @@ from models import (
     Ticket,
     TicketEvent,
     TicketEventKind,
+    TimeEntry,
 )
+from tests.banking import LOW, MONTREAL, form
 from tests.conftest import SmtpInbox
 from tests.mailing import EMILY, MARIE, REOPEN, letter, prepare, run_due_tasks, worker
 from tests.phone import RecordingTwilioHttp, at, place_call
 
 TUESDAY_10H = at(2026, 12, 1, 10)
 NO_ANSWER = callbacks.Attempt.NO_ANSWER
+WORK_START, WORK_END = at(2026, 12, 1, 10, 20), at(2026, 12, 1, 10, 40)
+SYLVIE = "Sylvie Pelletier <sylvie@quincaillerie.example>"  # authorized, no hour bank
 LATER = at(2026, 12, 1, 11)
 MARIE_ADDRESS = "marie.tremblay@boulangerie.example"
 TICKET_SUBJECT = "[#1001] Sage 50 ne démarre plus"  # every email's: the ticket's own
@@ -407,20 +413,164 @@ def test_notices_that_follow_staff_acts_are_never_held_however_many(
     assert set(states) == {DeliveryState.SENT}
 
 
-def test_the_time_entry_service_can_announce_an_entry_once(
+def worked(**fields: Any) -> Act:
+    """Luc logs work on the ticket from 10:20 to 10:40 (or as ``fields`` say)."""
+
+    def post(session: Session, ticket: Ticket, staff_id: int) -> None:
+        base = {"kind": "phone", "minutes": None, "started_at": WORK_START, "ended_at": WORK_END}
+        entry = form(ticket, staff_id, **(base | fields))
+        time_entries.post(session, entry, staff_id, low_minutes=LOW)
+
+    return post
+
+
+def bought(hours: int) -> Act:
+    """The ticket's client buys ``hours`` hours for its bank."""
+
+    def buy(session: Session, ticket: Ticket, staff_id: int) -> None:
+        assert ticket.client_id is not None
+        purchase = banks.Purchase(ticket.client_id, hours, "F-2026-0144", date(2026, 12, 1))
+        banks.record_purchase(session, purchase, staff_id, low_minutes=LOW, zone=MONTREAL)
+
+    return buy
+
+
+def work_notices(smtp: SmtpInbox) -> list[str]:
+    return [plain(m) for m in smtp.messages if "Voici le détail" in plain(m)]
+
+
+def test_a_time_entry_notice_says_when_how_by_whom_and_what_the_bank_paid(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, bought(10))
+    act(sending, worked(note="Cliente pressée, vérifier la licence"))
+    assert work_notices(smtp_inbox) == [
+        "Bonjour,\n\n"
+        "Voici le détail d’une intervention sur votre billet 1001 :\n\n"
+        "Date : mardi 1er décembre 2026, de 10 h 20 à 10 h 40 (heure de Montréal)\n"
+        "Intervention : support régulier par téléphone\n"
+        "Réalisée par : Luc Gagnon, d’AltiLogix\n"
+        "Temps travaillé : 20 min\n"
+        "Temps facturé : 30 min\n"
+        "Imputé à votre banque d’heures : 30 min\n"
+        "Solde de votre banque d’heures après cette intervention : 9 h 30\n\n" + FOOTER_FR
+    ]
+
+
+def test_a_time_entry_s_internal_note_is_never_told_to_the_client(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, worked(note="Cliente pressée, vérifier la licence"))
+    [notice] = work_notices(smtp_inbox)
+    assert "Cliente pressée" not in notice and "licence" not in notice
+
+
+def test_work_beyond_what_the_bank_holds_is_billed_outside_it_and_the_notice_says_why(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, bought(1))
+    act(sending, worked(kind="onsite", ended_at=at(2026, 12, 1, 11, 50)))  # 90 min
+    [notice] = work_notices(smtp_inbox)
+    assert (
+        "Intervention : support régulier sur place\n"
+        "Réalisée par : Luc Gagnon, d’AltiLogix\n"
+        "Temps travaillé : 1 h 30\n"
+        "Temps facturé : 1 h 30\n"
+        "Imputé à votre banque d’heures : 1 h\n"
+        "Facturé hors banque d’heures : 30 min (votre banque d’heures est épuisée)\n"
+        "Solde de votre banque d’heures après cette intervention : 0 min\n"
+    ) in notice
+
+
+def test_training_is_billed_outside_the_bank_and_the_notice_says_a_bank_cannot_pay_it(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, bought(10))
+    act(sending, worked(category="training", ended_at=at(2026, 12, 1, 11, 5)))  # 45 min
+    [notice] = work_notices(smtp_inbox)
+    assert (
+        "Intervention : formation par téléphone\n"
+        "Réalisée par : Luc Gagnon, d’AltiLogix\n"
+        "Temps travaillé : 45 min\n"
+        "Temps facturé : 1 h\n"
+        "Facturé hors banque d’heures : 1 h (une banque d’heures ne peut servir ni à de la "
+        "formation, ni à une DDM)\n"
+        "Solde de votre banque d’heures après cette intervention : 10 h\n"
+    ) in notice
+
+
+def test_a_client_without_a_bank_reads_the_time_billed_and_the_travel_billed_on_top(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox, sender=SYLVIE)  # Quincaillerie Laval: no bank, 31 km
+    act(sending, worked(kind="onsite", travel_minutes=40, expenses_cents=1250))
+    [notice] = work_notices(smtp_inbox)
+    assert notice.startswith(
+        "Bonjour,\n\n"
+        "Voici le détail d’une intervention sur votre billet 1001 :\n\n"
+        "Date : mardi 1er décembre 2026, de 10 h 20 à 10 h 40 (heure de Montréal)\n"
+        "Intervention : support régulier sur place\n"
+        "Réalisée par : Luc Gagnon, d’AltiLogix\n"
+        "Temps travaillé : 20 min\n"
+        "Temps facturé : 1 h\n"
+        "Temps de déplacement facturé en sus : 40 min\n"
+        "Frais de déplacement facturés en sus : 12,50\u00a0$\n\n"  # a space that never breaks
+    )
+    assert "banque" not in notice
+
+
+def test_an_english_contact_reads_the_work_done_in_english(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox, sender=EMILY)  # Westmount Dental: a bank, empty
+    act(sending, worked(urgency="urgent", urgency_reason="Payroll due today"))
+    [notice] = [plain(m) for m in smtp_inbox.messages if "Here are the details" in plain(m)]
+    assert notice == (
+        "Hello,\n\n"
+        "Here are the details of work done on your ticket 1001:\n\n"
+        "When: Tuesday, December 1, 2026, from 10:20 AM to 10:40 AM (Montreal time)\n"
+        "Work: urgent support by phone\n"
+        "Done by: Luc Gagnon, AltiLogix\n"
+        "Time worked: 20 min\n"
+        "Time billed: 1 h\n"
+        "Billed outside your hour bank: 1 h (your hour bank is used up)\n"
+        "Your hour bank's balance after this work: 0 min\n\n"
+        "Ticket number: 1001\n"
+        "To write to us about this ticket, simply reply to this email.\n\n"
+        "Thank you\n"
+        "The AltiLogix Inc. technical support team\n"
+    )
+
+
+def test_work_that_crosses_midnight_gives_both_days(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    start, end = at(2026, 11, 30, 23, 30), at(2026, 12, 1, 0, 15)
+    act(sending, worked(started_at=start, ended_at=end))
+    [notice] = work_notices(smtp_inbox)
+    assert (
+        "Date : du lundi 30 novembre 2026 à 23 h 30 au mardi 1er décembre 2026 à 0 h 15 "
+        "(heure de Montréal)\n"
+    ) in notice
+
+
+def test_each_time_entry_is_one_notice_however_often_it_is_announced(
     sending: Context, smtp_inbox: SmtpInbox, db: Session
 ) -> None:
     emailed_ticket(sending, smtp_inbox)
+    act(sending, worked())
+    entry_id = db.scalars(select(TimeEntry.id)).one()
 
-    def logged(_s: Session, ticket: Ticket, _staff: int) -> None:
-        assert announce_time_entry(ticket, 7) is True
-        assert announce_time_entry(ticket, 7) is False
+    def announced_again(_s: Session, ticket: Ticket, _staff: int) -> None:
+        assert announce_time_entry(ticket, entry_id) is False
 
-    act(sending, logged)
-    [notice] = smtp_inbox.messages
-    assert plain(notice).startswith(
-        "Bonjour,\n\nUn technicien d’AltiLogix a consigné une intervention sur votre billet 1001.\n"
-    )
+    act(sending, announced_again)
+    assert len(work_notices(smtp_inbox)) == 1
 
 
 def test_every_email_about_a_ticket_carries_the_client_s_subject_under_its_first_message(

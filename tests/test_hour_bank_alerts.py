@@ -14,6 +14,7 @@ from models import DeliveryState, Line, Notification, OutboxTask
 from sending import bank_alerts
 from tests.banking import BOULANGERIE, DENTAL, LOW, buy, form, luc, open_ticket
 from tests.phone import helpdesk
+from time_words import duration
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ def test_the_client_is_told_where_to_write_and_the_supervisors_that_the_client_i
 def test_a_balance_reads_as_each_language_writes_it(
     minutes: int, french: str, english: str
 ) -> None:
-    assert (bank_alerts.hours(minutes, "fr"), bank_alerts.hours(minutes, "en")) == (french, english)
+    assert (duration(minutes, "fr"), duration(minutes, "en")) == (french, english)
 
 
 def test_an_alert_run_twice_sends_each_message_once(db: Session, context: Context) -> None:
