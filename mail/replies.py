@@ -15,7 +15,14 @@ from helpdesk.context import Context
 from mail import letters
 from mail.reading import trust
 from mail.reading.headers import deliverable
-from models import EmailAttachment, EmailMessage, Notification, TicketEventKind, current_time
+from models import (
+    EmailAttachment,
+    EmailMessage,
+    Notification,
+    Ticket,
+    TicketEventKind,
+    current_time,
+)
 
 # The key of every reply to a stranger starts so: one per sender and day, counted per hour.
 STRANGER_KEY = "stranger-answer-"
@@ -36,7 +43,7 @@ def acknowledgement(session: Session, context: Context, email_id: int) -> list[i
     text += "\n" + texts.render(
         "ticket_facts", language, number=ticket.number, due=letters.due(context, ticket, language)
     )
-    text += _set_aside(session, context, inbound, language)
+    text += _set_aside(session, context, inbound, ticket, language)
     draft = letters.Draft(
         key=f"email-{email_id}-acknowledgement",
         to=inbound.answer_to,
@@ -47,8 +54,12 @@ def acknowledgement(session: Session, context: Context, email_id: int) -> list[i
     return letters.write(session, context, ticket, draft, "acknowledgement", answers=inbound)
 
 
-def _set_aside(session: Session, context: Context, inbound: EmailMessage, language: str) -> str:
-    """The sentence that tells the client which files did not fit, if any did not."""
+def _set_aside(
+    session: Session, context: Context, inbound: EmailMessage, ticket: Ticket, language: str
+) -> str:
+    """The sentence that tells the client which files did not fit, if any did not, and how to
+    send a link to them: not by answering the acknowledgement, which says not to, but by a new
+    email to the line's address that names the ticket in its subject, as the intake threads."""
     names = session.scalars(
         select(EmailAttachment.filename)
         .where(EmailAttachment.email_id == inbound.id, EmailAttachment.set_aside.is_not(None))
@@ -58,7 +69,12 @@ def _set_aside(session: Session, context: Context, inbound: EmailMessage, langua
         return ""
     megabytes = f"{context.settings.mail_max_bytes / 1_048_576:.0f}"
     return "\n" + context.client_texts.render(
-        "set_aside", language, files=", ".join(names), limit=megabytes
+        "set_aside",
+        language,
+        files=", ".join(names),
+        limit=megabytes,
+        address=letters.address_of_line(context, ticket.priority),
+        number=ticket.number,
     )
 
 

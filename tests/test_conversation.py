@@ -36,12 +36,14 @@ from storage.bucket import Bucket
 from tests.conftest import SmtpInbox, app_config
 from tests.console_world import HELENE, KARIM, LUC, give_passwords, signed_in
 from tests.mailing import (
+    EMILY,
     MARIE,
     STRANGER,
     is_acknowledgement,
     letter,
     prepare,
     run_due_tasks,
+    text_of,
     worker,
 )
 from tests.phone import RecordingTwilioHttp, at, place_call
@@ -49,6 +51,7 @@ from tests.phone import RecordingTwilioHttp, at, place_call
 TUESDAY_10H = at(2026, 12, 1, 10)
 MARIE_ADDRESS = "marie.tremblay@boulangerie.example"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # the bytes of an image, as far as a browser cares
+ZIP, BACKUP = "application/zip", b"\x00" * 30_000  # the "30 MB backup", in small
 REPLY = (
     "Bonjour,\n\nC'est encore bloqué ce matin.\n\nMarie\n\n"
     "Le 1 déc. 2026 à 09:15, Support AltiLogix a écrit :\n"
@@ -72,9 +75,11 @@ def arrives(context: Context, raw: bytes) -> None:
 
 
 def with_files(*files: tuple[str, str, bytes], **fields: Any) -> bytes:
-    """Marie's request with attachments: (file name, content type, bytes)."""
+    """Marie's request with attachments: (file name, content type, bytes); other headers by
+    name (From and To too)."""
     message = MimeMessage()
-    message["From"], message["To"] = MARIE, "support-regulier@altilogix.example"
+    message["From"] = fields.pop("From", MARIE)
+    message["To"] = fields.pop("To", "support-regulier@altilogix.example")
     message["Subject"], message["Message-ID"] = "Relevé refusé", "<files-1@client.example>"
     for name, value in fields.items():
         message[name.replace("_", "-")] = value
@@ -337,6 +342,63 @@ def test_a_known_contact_s_message_over_the_limit_is_kept_and_acknowledged_with_
     text = ack.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "Pièces jointes trop volumineuses, mises de côté (au-delà de 0 Mo) : sauvegarde.zip" in (
         text
+    )
+
+
+def small_mail(engine_url: str, smtp_inbox: SmtpInbox) -> Context:
+    """The worker of an app that keeps 20 000 bytes of a message: BACKUP is set aside."""
+    small = create_app(app_config(engine_url, MAIL_MAX_BYTES=20_000))
+    return worker(small, smtp_inbox).replace(twilio_http=RecordingTwilioHttp())
+
+
+def test_the_acknowledgement_says_how_to_send_files_set_aside_without_replying_to_it(
+    phone_app: Flask, db: Session, smtp_inbox: SmtpInbox, engine_url: str
+) -> None:
+    prepare(db)
+    arrives(small_mail(engine_url, smtp_inbox), with_files(("sauvegarde.zip", ZIP, BACKUP)))
+    [ack] = [m for m in smtp_inbox.messages if m["To"] == MARIE_ADDRESS]
+    text = text_of(ack)
+    assert text.endswith(
+        "Pièces jointes trop volumineuses, mises de côté (au-delà de 0 Mo) : sauvegarde.zip. "
+        "Pour nous les transmettre, déposez-les sur un service de partage de fichiers et "
+        "envoyez-nous le lien dans un nouveau courriel à support-regulier@altilogix.example, avec "
+        "[#1001] dans l\u2019objet : il sera ajouté à votre billet. Vous pouvez aussi les "
+        "remettre au technicien qui vous rappellera.\n"
+    )
+    assert "ne pas répondre à ce message" in text  # the policy's words stay, and still hold
+
+
+def test_a_new_email_with_the_link_and_the_ticket_s_number_lands_on_the_ticket(
+    phone_app: Flask, db: Session, smtp_inbox: SmtpInbox, engine_url: str
+) -> None:
+    prepare(db)
+    context = small_mail(engine_url, smtp_inbox)
+    arrives(context, with_files(("sauvegarde.zip", ZIP, BACKUP)))
+    smtp_inbox.messages.clear()
+    link = letter(
+        subject="[#1001] Lien vers la sauvegarde",
+        body="Voici le lien : https://partage.boulangerie.example/sauvegarde.zip",
+    )
+    with time_machine.travel(at(2026, 12, 1, 10, 30), tick=False):
+        taken = email_intake.receive(context, link, source="pipe")
+        run_due_tasks(context)
+    assert (taken.outcome, taken.ticket_number) == (email_intake.Outcome.REPLY, 1001)
+    assert [m for m in smtp_inbox.messages if m["To"] == MARIE_ADDRESS] == []  # no second ack
+
+
+def test_an_urgent_request_s_files_are_sent_to_the_urgent_address_in_english(
+    phone_app: Flask, db: Session, smtp_inbox: SmtpInbox, engine_url: str
+) -> None:
+    prepare(db)
+    raw = with_files(("backup.zip", ZIP, BACKUP), From=EMILY, To="support-urgent@altilogix.example")
+    arrives(small_mail(engine_url, smtp_inbox), raw)
+    [ack] = [m for m in smtp_inbox.messages if m["To"] == "emily@dental.example"]
+    text = text_of(ack)
+    assert text.endswith(
+        "Some attachments were too large (over 0 MB) and were set aside: backup.zip. To send them "
+        "to us, put them on a file-sharing service and email us the link in a new message to "
+        "support-urgent@altilogix.example, with [#1001] in the subject: it will be added to your "
+        "ticket. You can also give them to the technician who calls you back.\n"
     )
 
 
