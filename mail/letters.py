@@ -33,6 +33,7 @@ from models import (
     TicketEventKind,
     current_time,
 )
+from models.tickets import NO_SUBJECT
 from time_words import clock, full_date
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ def subject(context: Context, ticket: Ticket, language: str) -> str:
     words = ticket.subject.strip()
     if ticket.channel == Channel.PHONE:  # who called, kept for the console: not a subject
         words = texts.render("phone_subject", language)
-    elif not words or words == intake.NO_SUBJECT:
+    elif not words or words == NO_SUBJECT:
         words = texts.render("no_subject", language)
     return texts.render("ticket_subject", language, number=ticket.number, subject=words)
 
