@@ -328,7 +328,7 @@ def test_the_confirmation_of_a_call_is_in_the_language_chosen_on_that_call(
     with time_machine.travel(at(2026, 12, 1, 10, 2), tick=False):
         run_due_tasks(sending)
     [confirmation] = [m for m in smtp_inbox.messages if m["To"] == MARIE_ADDRESS]
-    assert confirmation["Subject"] == "[#1001] Your support request has been logged"
+    assert confirmation["Subject"] == "[#1001] Your call to AltiLogix support"
     assert confirmation["Content-Language"] == "en"
 
 
@@ -472,7 +472,10 @@ def test_work_beyond_what_the_bank_holds_is_billed_outside_it_and_the_notice_say
 ) -> None:
     emailed_ticket(sending, smtp_inbox)
     act(sending, bought(1))
-    act(sending, worked(kind="onsite", ended_at=at(2026, 12, 1, 11, 50)))  # 90 min
+    on_site = worked(
+        kind="onsite", started_at=at(2026, 12, 1, 9, 25), ended_at=at(2026, 12, 1, 10, 55)
+    )
+    act(sending, on_site)  # 90 min, posted at 11:00
     [notice] = work_notices(smtp_inbox)
     assert (
         "Intervention : support régulier sur place\n"
