@@ -40,6 +40,7 @@ REFUSALS: dict[str, Any] = {
     "no_such_override": _("no such switch in force"),
     "reason_too_long": _("the reason is longer than %(n)d characters"),
     "note_too_long": _("a note is at most %(n)d characters"),
+    "summary_too_long": _("a resolution's summary is at most %(n)d characters"),
     "listed_twice": _("a person is listed twice in the order"),
     "rotation_ends_before_start": _("a rotation must end after it starts"),
     "rotation_exists": _("this person already has a rotation starting then"),

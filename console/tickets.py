@@ -102,6 +102,7 @@ def render_ticket(
         time_error=error,
         reopen_days=context.settings.reopen_days,
         note_max_chars=tickets.NOTE_MAX_CHARS,
+        summary_max=tickets.SUMMARY_MAX_CHARS,
         acts=acts,
     )
     return html, 422 if error else 200
@@ -229,8 +230,10 @@ def resolve(number: int) -> ResponseReturnValue:
     if asking is not None:
         return asking
 
+    summary = request.form.get("summary", "")
+
     def doing(_s: Session, ticket: Ticket, viewer: Viewer) -> None:
-        tickets.resolve(ticket, viewer.id, reopen_within=_reopen_within())
+        tickets.resolve(ticket, viewer.id, reopen_within=_reopen_within(), summary=summary)
 
     return _act(
         number,
@@ -271,7 +274,10 @@ def _confirm_first(
         asked, yes, warnings = question(ticket)
         subject = ticket.subject
     back = url_for("tickets.show", number=number)
-    return confirm.ask(asked, yes, back, details=[subject] if subject else [], warnings=warnings)
+    details = [subject] if subject else []
+    if summary := request.form.get("summary", "").strip():  # what the client will read
+        details.append(_("The client reads: %(summary)s", summary=summary))
+    return confirm.ask(asked, yes, back, details=details, warnings=warnings)
 
 
 def _not_reached(ticket: Ticket) -> list[str]:

@@ -41,6 +41,8 @@ TICKET_COUNTER = "ticket"
 FIRST_NUMBER = 1001
 # The longest note a technician may write (a pasted log fits).
 NOTE_MAX_CHARS = 10_000
+# How a ticket was solved, in a few words the resolution's email quotes to the client.
+SUMMARY_MAX_CHARS = 2_000
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ def announce(ticket: Ticket, kind: Intervention, event: TicketEvent) -> None:
     session = object_session(ticket)
     assert session is not None, "the ticket must belong to a session"
     session.flush()  # the entry's id names the intervention
-    quoted = event.id if kind == Intervention.NOTE else None
+    quoted = event.id if kind in (Intervention.NOTE, Intervention.RESOLVED) else None
     interventions.announce(ticket, kind, interventions.event_occasion(event.id), event_id=quoted)
 
 
@@ -303,14 +305,23 @@ def resolve(
     *,
     reopen_within: timedelta,
     now: datetime | None = None,
+    summary: str = "",
 ) -> None:
     """The problem is solved: for the client the ticket is "résolu et donc « fermé »". They are
-    told, and invited to the survey (one email, the first time; a notice when resolved again).
-    An answer within ``reopen_within`` reopens it; after that it is closed, internally."""
+    told, and invited to the survey (one email, the first time; a notice when resolved again),
+    which quotes ``summary``, how it was solved in the technician's words, if given. An answer
+    within ``reopen_within`` reopens it; after that it is closed, internally."""
     ticket_rules.require(ticket, Act.RESOLVE)
+    if len(summary.strip()) > SUMMARY_MAX_CHARS:  # refused, not cut: the client reads it all
+        raise Refused(
+            "summary_too_long",
+            "a resolution's summary is at most %(n)d characters",
+            n=SUMMARY_MAX_CHARS,
+        )
     moment = now or current_time(ticket)
     ticket.status, ticket.resolved_at = TicketStatus.RESOLVED, moment
-    event = note(ticket, TicketEventKind.RESOLVED, staff_member_id)
+    told = {"summary": summary.strip()} if summary.strip() else {}
+    event = note(ticket, TicketEventKind.RESOLVED, staff_member_id, **told)
     if not surveys.invite(ticket, now=moment):
         announce(ticket, Intervention.RESOLVED, event)
     session = object_session(ticket)

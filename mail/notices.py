@@ -28,6 +28,7 @@ from models import (
     Survey,
     Ticket,
     TicketEvent,
+    TicketEventKind,
     TicketStatus,
     TimeEntry,
     WhisperAnswer,
@@ -117,6 +118,8 @@ def intervention(
             if entry is not None
             else texts.render(f"notice_{kind}", language, **values)
         )
+        if kind == Intervention.RESOLVED:
+            what += _summary(session, context, ticket.id, language, event_id).rstrip("\n")
         text = texts.render("notice_body", language, **values, what=what)
     draft = letters.Draft(
         key=interventions.notice_key(ticket_id, occasion),
@@ -150,10 +153,31 @@ def survey_invitation(session: Session, context: Context, survey_id: int) -> lis
             link=survey_link(context.settings, survey.token, language),
             days=surveys.LINK_LIFETIME.days,
             if_unsolved=_if_unsolved(context, ticket, language),
+            summary=_summary(session, context, ticket.id, language),
         ),
         in_reply_to=letters.first_message_id(session, ticket.id),
     )
     return letters.write(session, context, ticket, draft, "survey")
+
+
+def _summary(
+    session: Session, context: Context, ticket_id: int, language: str, event_id: int | None = None
+) -> str:
+    """How the ticket was solved, as the technician put it for the client when resolving it
+    (the resolution ``event_id``, else the latest), as a paragraph of its own; "" if not said."""
+    if event_id is None:
+        event_id = session.scalar(
+            select(TicketEvent.id)
+            .where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == TicketEventKind.RESOLVED)
+            .order_by(TicketEvent.id.desc())
+            .limit(1)
+        )
+    event = session.get(TicketEvent, event_id) if event_id is not None else None
+    words = str(event.data.get("summary", "")) if event is not None else ""
+    words = words.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return (
+        context.client_texts.render("resolution_summary", language, summary=words) if words else ""
+    )
 
 
 def _if_unsolved(context: Context, ticket: Ticket, language: str) -> str:

@@ -185,6 +185,18 @@ def test_a_callback_from_my_own_phone_is_an_intervention_the_client_is_told_of(
     assert [row.args["kind"] for row in notices] == ["callback"]
 
 
+def test_resolving_asks_first_showing_what_the_client_reads_then_keeps_it(
+    desk: Flask, db: Session
+) -> None:
+    luc = signed_in(desk, LUC)
+    words = {"summary": "Licence Sage 50 réactivée."}
+    asked = unescape(luc.post("/console/tickets/1001/resolve", words).get_data(as_text=True))
+    assert "Le client lira : Licence Sage 50 réactivée." in asked
+    luc.post("/console/tickets/1001/resolve", {**words, **CONFIRMED})
+    resolved = [e for e in _ticket(db).events if e.kind == TicketEventKind.RESOLVED]
+    assert [e.data.get("summary") for e in resolved] == ["Licence Sage 50 réactivée."]
+
+
 def test_call_back_now_queues_a_callback_for_my_mobile(desk: Flask, db: Session) -> None:
     signed_in(desk, LUC).post("/console/tickets/1001/call-back")
     request = db.scalars(select(CallbackRequest)).one()

@@ -114,7 +114,8 @@ def test_resolving_a_ticket_tells_its_contact_and_emails_the_survey_link(
     assert invitation["Subject"] == "[#1001] Sage 50 ne démarre plus"
     assert plain(invitation) == (
         "Bonjour,\n\n"
-        "Votre billet 1001 est résolu, et donc « fermé ». Comme votre opinion et votre niveau de "
+        "Votre billet 1001 est résolu, et donc « fermé ».\n\n"
+        "Comme votre opinion et votre niveau de "
         "satisfaction nous tiennent à cœur, nous vous invitons à répondre à un petit sondage (une "
         "note de 1 à 5 et, si vous le souhaitez, un commentaire) :\n\n"
         f"https://support.altilogix.example/survey/{token}?lang=fr\n\n"
@@ -129,6 +130,23 @@ def test_resolving_a_ticket_tells_its_contact_and_emails_the_survey_link(
     assert f'<a href="{link}">{link}</a>' in html.get_content()
     assert len(token) == 43  # secrets.token_urlsafe(32): 256 random bits
     assert the_survey(db).token == token
+
+
+def test_the_resolution_email_quotes_how_the_technician_says_it_was_solved(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    def with_summary(session: Session) -> None:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == 1001)).one()
+        luc = session.scalars(select(StaffMember).where(StaffMember.email == LUC)).one()
+        words = "Réinstallé Sage 50 ;\r\nla licence est réactivée."
+        tickets.resolve(ticket, luc.id, reopen_within=REOPEN, summary=words)
+
+    resolved_ticket(sending, smtp_inbox, settle=with_summary)
+    [invitation] = [m for m in smtp_inbox.messages if is_survey_invitation(m)]
+    assert (
+        "« fermé ».\n\nLa solution, en quelques mots :\n"
+        "Réinstallé Sage 50 ;\nla licence est réactivée.\n\nComme votre opinion"
+    ) in plain(invitation)
 
 
 def test_a_ticket_closed_at_once_promises_a_new_request_not_a_reopening(
