@@ -118,8 +118,10 @@ def intervention(
             if entry is not None
             else texts.render(f"notice_{kind}", language, **values)
         )
-        if kind == Intervention.RESOLVED:
-            what += _summary(session, context, ticket.id, language, event_id).rstrip("\n")
+        if kind == Intervention.RESOLVED and (
+            said := _summary(session, context, ticket.id, language, event_id)
+        ):
+            what += "\n" + said.rstrip("\n")  # a paragraph of its own
         text = texts.render("notice_body", language, **values, what=what)
     draft = letters.Draft(
         key=interventions.notice_key(ticket_id, occasion),

@@ -280,6 +280,26 @@ def test_a_ticket_resolved_again_is_a_notice(sending: Context, smtp_inbox: SmtpI
     ]
 
 
+def test_a_ticket_resolved_again_quotes_how_it_was_solved_this_time(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, resolve)
+    act(sending, reopen)
+
+    def solved(_s: Session, ticket: Ticket, staff: int) -> None:
+        tickets.resolve(
+            ticket, staff, reopen_within=REOPEN, summary="Pilote d'imprimante mis à jour."
+        )
+
+    act(sending, solved)
+    [notice] = [plain(m) for m in smtp_inbox.messages if "est résolu." in plain(m)]
+    assert (
+        "Votre billet 1001 est résolu.\n\n"
+        "La solution, en quelques mots :\nPilote d'imprimante mis à jour.\n" in notice
+    )
+
+
 def test_a_ticket_reopened_by_a_technician_is_a_notice(
     sending: Context, smtp_inbox: SmtpInbox
 ) -> None:
