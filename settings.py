@@ -468,7 +468,7 @@ SETTINGS: tuple[Setting, ...] = (
         "120",
         _positive_int,
         "an hour bank below this many minutes alerts its client's contacts and the "
-        "supervisors, once per crossing",
+        "supervisors, once per crossing (a bank used up alerts whatever this threshold)",
         WORK,
     ),
     Setting(

@@ -333,6 +333,7 @@ def facts(session: Session, context: Context, ticket: Ticket, language: str) -> 
         "link": console_link(context.settings, ticket.number),
         "account": account or unknown,
         "subject": ticket.subject,
+        "files": "",  # an email's files, when the notice is about one (_email_facts)
     }
 
 
