@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console import calllog
-from models import Call, CallDirection, Contact, Line, Ticket, TicketStatus
+from models import Call, CallDirection, Contact, Language, Line, Ticket, TicketStatus
 from tests.console_world import DAVID, HELENE, LUC, Staff, give_passwords, staff_id
 from tests.counting import statements
 from tests.phone import NADIA, at, place_call, the_call, the_ticket
@@ -341,6 +341,28 @@ def test_a_message_to_verify_shows_no_resolution_aim_and_names_a_hidden_number(
     assert "Objectif de résolution" not in page
     assert re.search(r"Joint depuis</dt>\s*<dd>numéro masqué", page)
 
+
+
+def test_a_message_attached_to_an_english_contact_is_answered_in_english(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="-,6,1003#")
+    number = db.scalars(select(Ticket.number)).one()
+    emily_id = db.scalars(select(Contact.id).where(Contact.name == "Emily Carter")).one()
+    helene.post(f"/console/verify/{number}/settle", {"contact": str(emily_id)})
+    db.expire_all()
+    assert db.scalars(select(Ticket.language)).one() == Language.EN
+
+
+def test_a_message_keeps_the_language_its_caller_chose_when_attached(
+    phone_app: Flask, db: Session, helene: Staff
+) -> None:
+    place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="9,-,6,1001#")
+    number = db.scalars(select(Ticket.number)).one()
+    marie_id = db.scalars(select(Contact.id).where(Contact.name == "Marie Tremblay")).one()
+    helene.post(f"/console/verify/{number}/settle", {"contact": str(marie_id)})
+    db.expire_all()
+    assert db.scalars(select(Ticket.language)).one() == Language.EN
 
 def test_the_sla_board_shows_each_open_ticket_and_reloads_itself(
     phone_app: Flask, db: Session, helene: Staff
