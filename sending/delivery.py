@@ -9,6 +9,7 @@ again by a retry, even when recording "sent" failed. A held answer waits for a s
 
 from __future__ import annotations
 
+import smtplib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,6 +60,11 @@ def interrupted(state: DeliveryState, claimed_at: datetime | None, now: datetime
     return now - claimed_at > INTERRUPTED_AFTER
 
 
+# The first try and the outbox's retries (queueing.kinds): a message the mail server puts off at
+# every one of them is not sent, and the staff are told (``_tell_if_to_a_client``).
+DEFERRALS_BEFORE_GIVING_UP = 1 + tasks.DELIVER.max_retries
+_CUT_OFF = (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
+
 # States in which a notification is not sent (again): done, being sent, or waiting for a person.
 _NOT_TO_SEND = (
     DeliveryState.SENT,
@@ -82,11 +88,26 @@ def _deliver_one(context: Context, notification_id: int) -> None:
         # The mail server said no for good: trying again would only say no again.
         _record(context, notification_id, DeliveryState.REFUSED, error=refused)
         return
+    except Deferred as deferred:
+        if _attempts(context, notification_id) >= DEFERRALS_BEFORE_GIVING_UP:
+            # Put off at every try (a mailbox full for hours): as good as refused, and said so.
+            _record(context, notification_id, DeliveryState.REFUSED, error=deferred)
+            return
+        _record(context, notification_id, DeliveryState.FAILED, error=deferred)
+        raise
     except Exception as error:
         _record(context, notification_id, DeliveryState.FAILED, error=error)
         raise
     state = DeliveryState.LOGGED if provider_id == LOGGED else DeliveryState.SENT
     _record(context, notification_id, state, provider_id=provider_id)
+
+
+def _attempts(context: Context, notification_id: int) -> int:
+    with context.transaction() as session:
+        return (
+            session.scalar(select(Notification.attempts).where(Notification.id == notification_id))
+            or 0
+        )
 
 
 def _claim(context: Context, notification_id: int) -> smtp.Letter | tuple[str, str] | None:
@@ -165,7 +186,10 @@ def _tell_if_to_a_client(session: Session, notification_id: int) -> None:
     """Mail about a ticket that its client will never get: staff are told (once), so that
     somebody phones the client. A staff member's own refused mail is the supervisors' page's."""
     row = session.get(Notification, notification_id)
-    if row is not None and row.staff_member_id is None and row.ticket_id is not None:
+    if row is None or row.staff_member_id is not None or row.ticket_id is None:
+        return
+    ticket = session.get(Ticket, row.ticket_id)
+    if ticket is not None and not ticket.to_verify:  # a stranger's reply bounced: nobody to phone
         tasks.tell_refused(session, notification_id)
 
 
@@ -175,7 +199,9 @@ def failure_of(error: Exception) -> str:
         return error.reason
     if isinstance(error, Deferred):
         return DEFERRED
-    if isinstance(error, OSError):  # smtplib's errors too: a connection that failed, dropped
+    if isinstance(error, smtplib.SMTPException) and not isinstance(error, _CUT_OFF):
+        return ERROR  # our own setup, say: a login refused, no STARTTLS offered
+    if isinstance(error, OSError):  # a connection that failed or dropped, a name not found
         return UNREACHABLE
     return ERROR
 

@@ -9,6 +9,7 @@ are read by David Miller, a supervisor who reads the console in English.
 
 from __future__ import annotations
 
+import smtplib
 from datetime import datetime
 from email.message import EmailMessage as MimeMessage
 from html import unescape
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.context import Context
 from models import Contact, DeliveryState, Notification, OutboxTask
-from sending import staff_notices
+from sending import delivery, staff_notices
 from tests.conftest import SmtpInbox
 from tests.console_world import CONFIRMED, DAVID, HELENE, JULIE, LUC, signed_in_at
 from tests.mailing import run_due_tasks, worker
@@ -197,3 +198,37 @@ def test_an_address_only_put_off_for_now_is_tried_again_and_nobody_is_told(
     assert confirmation.last_error == "451 4.7.1 Greylisted, try again later"
     tasks = db.scalars(select(OutboxTask.task)).all()
     assert "notification.tell_refused" not in tasks
+
+
+def test_an_address_put_off_at_every_try_is_given_up_and_the_staff_are_told(
+    desk: Flask, deferring_smtp: SmtpInbox, db: Session
+) -> None:
+    context = send_with(desk, deferring_smtp)
+    with pytest.raises(RuntimeError, match="Deferred"):
+        work(context)
+    db.expire_all()
+    confirmation = db.scalars(
+        select(Notification).where(Notification.recipient == MARIE_ADDRESS)
+    ).one()
+    confirmation.attempts = delivery.DEFERRALS_BEFORE_GIVING_UP - 1  # the outbox's last retry
+    db.commit()
+    with time_machine.travel(at(2026, 12, 1, 11, 25), tick=False):
+        delivery.deliver_one(context, confirmation.id)
+    db.expire_all()
+    assert (confirmation.state, confirmation.failure) == (DeliveryState.REFUSED, "deferred")
+    assert "notification.tell_refused" in db.scalars(select(OutboxTask.task)).all()
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (smtplib.SMTPAuthenticationError(535, b"5.7.8 Bad credentials"), "error"),
+        (smtplib.SMTPNotSupportedError("STARTTLS extension not supported"), "error"),
+        (smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), "unreachable"),
+        (ConnectionRefusedError(111, "Connection refused"), "unreachable"),
+    ],
+)
+def test_a_failure_of_our_own_setup_is_not_called_a_server_out_of_reach(
+    error: Exception, said: str
+) -> None:
+    assert delivery.failure_of(error) == said

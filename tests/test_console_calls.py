@@ -342,7 +342,6 @@ def test_a_message_to_verify_shows_no_resolution_aim_and_names_a_hidden_number(
     assert re.search(r"Joint depuis</dt>\s*<dd>numéro masqué", page)
 
 
-
 def test_a_message_attached_to_an_english_contact_is_answered_in_english(
     phone_app: Flask, db: Session, helene: Staff
 ) -> None:
@@ -363,6 +362,7 @@ def test_a_message_keeps_the_language_its_caller_chose_when_attached(
     helene.post(f"/console/verify/{number}/settle", {"contact": str(marie_id)})
     db.expire_all()
     assert db.scalars(select(Ticket.language)).one() == Language.EN
+
 
 def test_the_sla_board_shows_each_open_ticket_and_reloads_itself(
     phone_app: Flask, db: Session, helene: Staff
