@@ -121,6 +121,7 @@ CLIENT_TEXTS = i18n.keys(
     notice_reopened="number",
     notice_time_entry="number",
     work_intro="number",
+    work_corrected_intro="number",
     work_when="when",
     work_span="day end start",
     work_span_days="day end end_day start",

@@ -156,7 +156,9 @@ def correct(
     checked = check(session, form, allow_closed=True)  # a closed ticket's time may be corrected
     banks.locked_client(session, old.client_id)
     banks.reverse_debits(session, old, posted_by_id, reason)
-    return _write(session, checked, form, posted_by_id, low_minutes, old=old, why=reason)
+    entry = _write(session, checked, form, posted_by_id, low_minutes, old=old, why=reason)
+    interventions.announce_time_entry(checked.ticket, entry.id)  # what the client was told changed
+    return entry
 
 
 def corrected_by(session: Session, entry_id: int) -> TimeEntry | None:

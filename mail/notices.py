@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk import interventions, surveys
+from helpdesk import interventions, surveys, time_entries
 from helpdesk.context import Context
 from helpdesk.interventions import Intervention
 from mail import letters, work_done
@@ -113,6 +113,8 @@ def intervention(
         text, author = note
     else:
         entry = session.get(TimeEntry, entry_id) if entry_id is not None else None
+        if entry is not None and time_entries.corrected_by(session, entry.id) is not None:
+            return []  # corrected before its notice left: the correction's notice tells it
         what = (
             work_done.details(session, context, entry, ticket.number, language)
             if entry is not None

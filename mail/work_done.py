@@ -35,7 +35,8 @@ def details(
         *_bank(session, context, entry, language),
         *_travel(context, entry, language),
     ]
-    intro = texts.render("work_intro", language, number=number)
+    intro_key = "work_corrected_intro" if entry.corrects_id else "work_intro"
+    intro = texts.render(intro_key, language, number=number)
     return intro + "\n\n" + "\n".join(lines)
 
 

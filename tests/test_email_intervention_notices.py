@@ -596,6 +596,46 @@ def test_each_time_entry_is_one_notice_however_often_it_is_announced(
     assert len(work_notices(smtp_inbox)) == 1
 
 
+def corrected(minutes: int) -> Act:
+    """A supervisor corrects the ticket's one time entry to ``minutes`` minutes."""
+
+    def correct(session: Session, ticket: Ticket, staff_id: int) -> None:
+        entry_id = session.scalars(select(TimeEntry.id)).one()
+        fixed = form(ticket, staff_id, kind="phone", minutes=minutes)
+        time_entries.correct(
+            session, entry_id, fixed, staff_id, "typed 20, was 50", low_minutes=LOW
+        )
+
+    return correct
+
+
+def test_a_corrected_entry_sends_its_corrected_details(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+    act(sending, worked())
+    act(sending, corrected(50))
+    first, second = work_notices(smtp_inbox)
+    assert "Temps travaillé : 20 min" in first
+    assert "Voici le détail corrigé d’une intervention sur votre billet 1001" in second
+    assert "Temps travaillé : 50 min" in second
+
+
+def test_an_entry_corrected_before_its_notice_left_is_told_once_as_corrected(
+    sending: Context, smtp_inbox: SmtpInbox
+) -> None:
+    emailed_ticket(sending, smtp_inbox)
+
+    def worked_then_corrected(session: Session, ticket: Ticket, staff_id: int) -> None:
+        worked()(session, ticket, staff_id)
+        session.flush()
+        corrected(50)(session, ticket, staff_id)
+
+    act(sending, worked_then_corrected)
+    [notice] = work_notices(smtp_inbox)
+    assert "Temps travaillé : 50 min" in notice
+
+
 def test_every_email_about_a_ticket_carries_the_client_s_subject_under_its_first_message(
     sending: Context, smtp_inbox: SmtpInbox
 ) -> None:
