@@ -31,7 +31,7 @@ STRANGER_ANSWERS_LOCK = 0x414C5831  # "ALX1"
 
 
 def acknowledgement(session: Session, context: Context, email_id: int) -> list[int]:
-    """The policy's acknowledgement of an authorized contact's email, in their language,
+    """The policy's acknowledgement of an authorized contact's email, in the ticket's language,
     with the ticket's number and its deadline, and the files set aside if any. It says staff
     were told by email and pager: it is written once their notices have left (or failed)."""
     inbound = session.get(EmailMessage, email_id)

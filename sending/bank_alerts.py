@@ -29,8 +29,10 @@ def alert_low_balance(context: Context, client_id: int, transaction_id: int) -> 
             return
         threshold = context.settings.bank_low_minutes
         left, held = banks.balance_after(session, crossing), banks.balance(session, client_id)
-        if held >= threshold or left <= 0 < held:
-            return  # hours were bought before the job ran: the bank is no longer low, or empty
+        if held >= threshold:
+            return  # hours were bought before the job ran: the bank is no longer low
+        if left <= 0 < held:
+            left = held  # used up, then topped up below the threshold: low, as it stands now
         contacts = session.scalars(
             select(Contact)
             .where(Contact.client_id == client_id, Contact.authorized.is_(True))

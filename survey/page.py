@@ -1,7 +1,7 @@
 """The satisfaction survey's public page: ``/survey/<token>``, the link emailed when a ticket
 closes. Anyone with the link may answer (the token is the secret); GET shows the form, POST
-stores the answer (with its CSRF token). French or English: the contact's language, or the
-one the page's link asks for.
+stores the answer (with its CSRF token). French or English: the ticket's language, or the one
+the page's link asks for.
 """
 
 from __future__ import annotations

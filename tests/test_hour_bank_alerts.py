@@ -221,11 +221,14 @@ def test_time_taken_from_a_bank_already_below_the_threshold_but_not_emptied_aler
     assert _alerts(db) == []
 
 
-def test_a_used_up_bank_topped_up_before_the_alert_ran_is_not_told_as_used_up(
+def test_a_used_up_bank_topped_up_below_the_threshold_before_the_alert_ran_is_told_low(
     db: Session, context: Context
 ) -> None:
     _use_up_an_hour_bought(db, context)
     (task,) = _alerts(db)
     buy(db, BOULANGERIE, 1, invoice="F-2026-0102")  # 1 h: still below the threshold
     bank_alerts.alert_low_balance(context, **task.args)
-    assert db.scalars(select(Notification)).all() == []
+    low = ("presque épuisée", "running low")
+    alerts = db.scalars(select(Notification)).all()
+    assert alerts and all(any(words in n.subject for words in low) for n in alerts)
+    assert all("1 h" in n.body for n in alerts)
