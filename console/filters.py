@@ -41,6 +41,8 @@ LABELS: dict[str, Any] = {
     # lines, priorities
     "regular": _("regular"),
     "urgent": _("urgent"),
+    # why a call's regular request became urgent (helpdesk.phone.CHOSE_THE_CATA)
+    "caller_chose_the_cata": _("the caller chose the CATA, regular support being closed"),
     # ticket statuses
     "open": _("open"),
     "resolved": _("resolved"),

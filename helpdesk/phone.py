@@ -44,6 +44,8 @@ from routing.duty import Person, Unstaffed
 
 log = logging.getLogger(__name__)
 
+# Why a call's regular request became urgent, as its history keeps it.
+CHOSE_THE_CATA = "caller_chose_the_cata"
 # Longer than any call that opens a ticket: ringing, a message of at most a few minutes.
 FOLLOW_UP_SAFETY_NET = timedelta(minutes=10)
 
@@ -196,6 +198,18 @@ def cata_instead(session: Session, hours: BusinessHours) -> Status | None:
         return None
     urgent = line_status(session, hours, hours.line(Line.URGENT.value).schedule)
     return regular if urgent.is_open else None
+
+
+def turn_to_the_cata(session: Session, hours: BusinessHours, call: Call, *, key: str) -> None:
+    """The caller of regular support, closed, chose the CATA instead: the call's request (opened
+    as regular) becomes urgent, its promise the CATA's from now, and the call goes on there."""
+    option_chosen(call, Line.URGENT, key=key, instead_of=Line.REGULAR.value)
+    ticket = session.get(Ticket, call.ticket_id) if call.ticket_id else None
+    if ticket is not None and ticket.priority == Line.REGULAR:
+        why = CHOSE_THE_CATA  # a key the console puts in its reader's words
+        tickets.change_priority(
+            session, hours, ticket, Line.URGENT, reason=why, staff_member_id=None
+        )
 
 
 # -- messages -----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from helpdesk import phone
 from ivr import menu, speech
-from ivr.steps import Turn, bp, call_step, prompt_step
+from ivr.steps import Turn, bp, call_step
 from ivr.twiml import announce_closed, arg, field, record_message, url
 from models import Line
 
@@ -36,9 +36,10 @@ def regular(turn: Turn) -> VoiceResponse:
         turn.say(gather, "existing_ticket", number=speech.digits(waiting.number))
         response.redirect(url("ivr.regular", new=1))
         return response
+    # Opened first: a caller who hangs up while hearing the hours keeps their request.
+    opened = phone.open_support_ticket(turn.session, turn.hours, turn.call, Line.REGULAR)
     if _offer_the_cata(turn, response):
         return response
-    opened = phone.open_support_ticket(turn.session, turn.hours, turn.call, Line.REGULAR)
     if not opened.status.is_open and not arg("offered"):  # the offer said it already
         announce_closed(
             turn.speaker, response, turn.language, opened.status, turn.hours, Line.REGULAR.value
@@ -54,7 +55,7 @@ def _offer_the_cata(turn: Turn, response: VoiceResponse) -> bool:
     support's hours, then the CATA's key on the menu; without it, their regular request is taken
     as usual. True when offered (once: ``offered`` in the URL)."""
     cata = turn.voice.menu.option_for("urgent")
-    if cata is None or arg("offered") or turn.call.ticket_id is not None:
+    if cata is None or arg("offered"):
         return False
     closed = phone.cata_instead(turn.session, turn.hours)
     if closed is None:
@@ -72,15 +73,15 @@ def _offer_the_cata(turn: Turn, response: VoiceResponse) -> bool:
 
 
 @bp.post("/regular/cata")
-@prompt_step
+@call_step
 def cata_offered(turn: Turn) -> VoiceResponse:
-    """The CATA's key takes the caller there, as from the menu; any other key, to the regular
-    request they came for."""
+    """The CATA's key takes the caller there, as from the menu, their request made urgent; any
+    other key, to the regular request they came for."""
     digits = field("Digits", 10)
     cata = turn.voice.menu.option_for("urgent")
     response = VoiceResponse()
     if cata is not None and digits == cata.digit:
-        phone.option_chosen(turn.call, "urgent", key=digits, instead_of="regular")
+        phone.turn_to_the_cata(turn.session, turn.hours, turn.call, key=digits)
         response.redirect(url(menu.STEPS["urgent"]))
     else:
         response.redirect(url("ivr.regular", new=1, offered=1))

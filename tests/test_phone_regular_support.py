@@ -304,7 +304,8 @@ def test_the_cata_key_at_the_offer_reaches_the_cata_with_an_urgent_ticket(
         "Nous avons ouvert le billet numéro 1 0 0 1.",
         "Nous joignons un technicien de garde. Veuillez patienter.",
     ]
-    assert the_ticket(db, transcript).priority == Line.URGENT
+    ticket = the_ticket(db, transcript)
+    assert (ticket.priority, ticket.sla_due_at) == (Line.URGENT, at(2026, 12, 1, 18, 1))
     assert len(db.scalars(select(Ticket)).all()) == 1
     assert the_call(db, transcript).outcome == CallOutcome.CONNECTED
 
@@ -317,6 +318,19 @@ def test_another_key_at_the_cata_offer_leaves_the_regular_message_as_offered(
     assert "Merci, votre message est enregistré." in transcript.heard()
     assert the_ticket(db, transcript).priority == Line.REGULAR
 
+
+
+def test_a_caller_who_hangs_up_during_the_cata_offer_keeps_their_regular_request(
+    phone_app: Flask, db: Session
+) -> None:
+    call = {"CallSid": "CA" + "6" * 32, "From": MARIE, "To": MAIN}
+    with time_machine.travel(at(2026, 12, 1, 17, 1), tick=False):
+        signed_post(phone_app, "/voice/incoming", call)
+        offer = signed_post(phone_app, "/voice/regular", call)
+        signed_post(phone_app, "/voice/status", {**call, "CallStatus": "completed"})
+    assert "/voice/regular/cata" in offer.get_data(as_text=True)
+    ticket = db.scalars(select(Ticket)).one()
+    assert (ticket.priority, ticket.sla_due_at) == (Line.REGULAR, at(2026, 12, 2, 12, 30))
 
 @pytest.mark.parametrize(
     "when",
