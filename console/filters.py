@@ -245,9 +245,20 @@ FIELDS: dict[str, Any] = {
 }
 
 
-def fields(names: Sequence[str]) -> str:
-    """Filters' names as their forms label them, in a list."""
-    return ", ".join(str(FIELDS.get(name, name)) for name in names)
+# The ticket list's form labels three of them its own way.
+TICKET_LIST_FIELDS: dict[str, Any] = {
+    **FIELDS,
+    "from": _("Opened from"),
+    "to": _("through"),
+    "technician": _("Assigned to"),
+}
+PAGE_FIELDS = {"calls": FIELDS, "tickets": TICKET_LIST_FIELDS}
+
+
+def fields(names: Sequence[str], page: str = "calls") -> str:
+    """Filters' names as the ``page``'s form labels them, in a list."""
+    labels = PAGE_FIELDS[page]
+    return ", ".join(str(labels.get(name, name)) for name in names)
 
 
 DELIVERY: dict[str, Any] = {

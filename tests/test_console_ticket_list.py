@@ -215,7 +215,7 @@ def test_the_period_is_read_in_montreal_days(helene: Staff, db: Session) -> None
 def test_an_unreadable_filter_is_ignored_and_said(helene: Staff) -> None:
     page = helene.text("/console/tickets?line=weekly&from=yesterday")
     assert len(_NUMBERS.findall(page)) == 7
-    assert "Ignorés (illisibles) : Ligne, De" in page
+    assert "Ignorés (illisibles) : Ligne, Ouverts du" in page
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ staying in last_error; old refusals lose the exception's class name ("Refused: "
 
 Revision ID: 0022
 Revises: 0021
-Create Date: 2026-12-09
+Create Date: 2026-12-08
 """
 
 from __future__ import annotations
