@@ -342,24 +342,18 @@ def test_a_message_to_verify_shows_no_resolution_aim_and_names_a_hidden_number(
     assert re.search(r"Joint depuis</dt>\s*<dd>numéro masqué", page)
 
 
-def test_a_message_attached_to_an_english_contact_is_answered_in_english(
-    phone_app: Flask, db: Session, helene: Staff
+@pytest.mark.parametrize(
+    ("press", "contact"),
+    [("-,6,1003#", "Emily Carter"), ("9,-,6,1001#", "Marie Tremblay")],
+    ids=["an English contact's", "English chosen by key"],
+)
+def test_a_message_attached_to_a_contact_is_answered_in_their_language_unless_chosen_on_the_call(
+    phone_app: Flask, db: Session, helene: Staff, press: str, contact: str
 ) -> None:
-    place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="-,6,1003#")
+    place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press=press)
     number = db.scalars(select(Ticket.number)).one()
-    emily_id = db.scalars(select(Contact.id).where(Contact.name == "Emily Carter")).one()
-    helene.post(f"/console/verify/{number}/settle", {"contact": str(emily_id)})
-    db.expire_all()
-    assert db.scalars(select(Ticket.language)).one() == Language.EN
-
-
-def test_a_message_keeps_the_language_its_caller_chose_when_attached(
-    phone_app: Flask, db: Session, helene: Staff
-) -> None:
-    place_call(phone_app, at(2026, 12, 1, 10), caller="anonymous", press="9,-,6,1001#")
-    number = db.scalars(select(Ticket.number)).one()
-    marie_id = db.scalars(select(Contact.id).where(Contact.name == "Marie Tremblay")).one()
-    helene.post(f"/console/verify/{number}/settle", {"contact": str(marie_id)})
+    contact_id = db.scalars(select(Contact.id).where(Contact.name == contact)).one()
+    helene.post(f"/console/verify/{number}/settle", {"contact": str(contact_id)})
     db.expire_all()
     assert db.scalars(select(Ticket.language)).one() == Language.EN
 

@@ -319,7 +319,6 @@ def test_another_key_at_the_cata_offer_leaves_the_regular_message_as_offered(
     assert the_ticket(db, transcript).priority == Line.REGULAR
 
 
-
 def test_a_caller_who_hangs_up_during_the_cata_offer_keeps_their_regular_request(
     phone_app: Flask, db: Session
 ) -> None:
@@ -331,6 +330,7 @@ def test_a_caller_who_hangs_up_during_the_cata_offer_keeps_their_regular_request
     assert "/voice/regular/cata" in offer.get_data(as_text=True)
     ticket = db.scalars(select(Ticket)).one()
     assert (ticket.priority, ticket.sla_due_at) == (Line.REGULAR, at(2026, 12, 2, 12, 30))
+
 
 @pytest.mark.parametrize(
     "when",
