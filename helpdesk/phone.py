@@ -189,12 +189,11 @@ def line_status(session: Session, hours: BusinessHours, schedule: str) -> Status
     return business_time.calendar_for(session, hours, schedule, now).status(now)
 
 
-def cata_instead(session: Session, hours: BusinessHours) -> Status | None:
-    """Why regular support is closed at this moment, when the CATA is open (each line's own
-    schedule, its holidays and closures): a caller of regular support with an urgent problem
-    may turn to it. None when regular support is open, or the CATA closed too."""
-    regular = line_status(session, hours, hours.line(Line.REGULAR.value).schedule)
-    if regular.is_open:
+def cata_instead(session: Session, hours: BusinessHours, regular: Status) -> Status | None:
+    """Why regular support is closed at this moment (``regular``: its status now), when the
+    CATA is open (its own schedule, holidays and closures): a caller of regular support with an
+    urgent problem may turn to it. None when regular support is open, or the CATA closed too."""
+    if regular.is_open:  # the usual case: nothing more to read
         return None
     urgent = line_status(session, hours, hours.line(Line.URGENT.value).schedule)
     return regular if urgent.is_open else None

@@ -11,6 +11,7 @@ from ivr import menu, speech
 from ivr.steps import Turn, bp, call_step
 from ivr.twiml import announce_closed, arg, field, record_message, url
 from models import Line
+from routing.calendar import Status
 
 CATA_OFFER_SECONDS = 4  # after the offer, then the regular request goes on
 
@@ -38,7 +39,7 @@ def regular(turn: Turn) -> VoiceResponse:
         return response
     # Opened first: a caller who hangs up while hearing the hours keeps their request.
     opened = phone.open_support_ticket(turn.session, turn.hours, turn.call, Line.REGULAR)
-    if _offer_the_cata(turn, response):
+    if _offer_the_cata(turn, response, opened.status):
         return response
     if not opened.status.is_open and not arg("offered"):  # the offer said it already
         announce_closed(
@@ -50,14 +51,14 @@ def regular(turn: Turn) -> VoiceResponse:
     return response
 
 
-def _offer_the_cata(turn: Turn, response: VoiceResponse) -> bool:
+def _offer_the_cata(turn: Turn, response: VoiceResponse, regular: Status) -> bool:
     """Regular support closed while the CATA is open: the caller hears why and regular
     support's hours, then the CATA's key on the menu; without it, their regular request is taken
     as usual. True when offered (once: ``offered`` in the URL)."""
     cata = turn.voice.menu.option_for("urgent")
     if cata is None or arg("offered"):
         return False
-    closed = phone.cata_instead(turn.session, turn.hours)
+    closed = phone.cata_instead(turn.session, turn.hours, regular)
     if closed is None:
         return False
     announce_closed(turn.speaker, response, turn.language, closed, turn.hours, Line.REGULAR.value)
