@@ -31,6 +31,7 @@ from models import (
     TicketEvent,
     TicketEventKind,
 )
+from tests import concurrency
 from tests.conftest import SmtpInbox
 from tests.console_world import HELENE, give_passwords, signed_in
 from tests.mailing import MARIE, STRANGER, URGENT, letter, prepare, run_due_tasks
@@ -498,9 +499,8 @@ def test_two_workers_answering_strangers_at_once_never_pass_the_hourly_cap(
                 target=lambda: answered.append(_answer_in_its_own_unit(context, ids[1]))
             )
             second.start()  # ...when the second counts: it waits for the first's count
-            second.join(timeout=0.5)
-            assert second.is_alive()
-        second.join(timeout=10)
+            assert concurrency.waits_for_a_lock(db.get_bind(), second)
+        concurrency.finish(second)
     assert [len(notes) for notes in answered] == [1, 0]  # the second found the hour spent
 
 

@@ -19,6 +19,7 @@ from helpdesk.context import Context
 from models import Line, OutboxTask, PagerReply, StaffMember, Ticket, TicketStatus
 from pager import commands as pager
 from sending import staff_notices
+from tests import concurrency
 from tests.phone import (
     CATA,
     MAIN,
@@ -287,9 +288,8 @@ def test_two_copies_of_one_sms_at_once_act_once_and_get_the_same_answer(
             target=lambda: copy.append(answer(sms(phone_app, LUC, "OK 1001", sid=sent.message_sid)))
         )
         second.start()  # ...when the second arrives: it waits on the MessageSid
-        second.join(timeout=0.5)
-        assert second.is_alive()
-    second.join(timeout=10)
+        assert concurrency.waits_for_a_lock(db.get_bind(), second)
+    concurrency.finish(second)
     assert copy == [first_answer]
     assert db.scalar(select(func.count(PagerReply.id))) == 1
     tasks = db.scalars(select(OutboxTask).where(OutboxTask.task == "ticket.tell_taken")).all()

@@ -24,6 +24,7 @@ from app import create_app
 from helpdesk import replay
 from helpdesk.context import Context
 from models import Call, CallEvent, CallEventKind, Line, OutboxTask, Recording, Ticket
+from tests import concurrency
 from tests.conftest import app_config
 from tests.phone import CATA, MAIN, MARIE, helpdesk, signed_post
 
@@ -297,9 +298,8 @@ def test_two_replays_at_once_of_two_copies_write_once(
         assert replay.write_once(first, context, entry)
         other = threading.Thread(target=lambda: second.append(replay.replay_folder(copied)))
         other.start()  # ...when the copy's replay comes: it waits on the entry's id
-        other.join(timeout=0.5)
-        assert other.is_alive()
-    other.join(timeout=10)
+        assert concurrency.waits_for_a_lock(db.get_bind(), other)
+    concurrency.finish(other)
     assert second == [replay.Replayed(written=0, already=1)]
     assert len(_events(db, CallEventKind.HUNG_UP)) == 1
     assert list(copy.glob("*.json")) == []
