@@ -31,7 +31,7 @@ from models import (
     TicketEventKind,
     current_time,
 )
-from sending import RECIPIENT_REFUSED, delivery
+from sending import DEFERRED, ERROR, RECIPIENT_REFUSED, UNREACHABLE, delivery
 
 # An image shown in the page rather than only offered as a download: bitmaps only (an SVG can
 # carry a script).
@@ -117,7 +117,15 @@ TOLD = {
 
 
 # Every answer of ``told``: each page that says it words them all.
-TOLD_ALL = (*dict.fromkeys(TOLD.values()), "interrupted", "refused_by_recipient", "no_address")
+TOLD_ALL = (
+    *dict.fromkeys(TOLD.values()),
+    "interrupted",
+    "refused_by_recipient",
+    "gave_up",
+    "no_address",
+)
+# Not refused by anybody: failed, or put off, at every try until the sending gave up.
+GAVE_UP = (DEFERRED, UNREACHABLE, ERROR)
 
 
 def told(sent: Sent | None, reachable: bool) -> str:
@@ -129,6 +137,8 @@ def told(sent: Sent | None, reachable: bool) -> str:
         return "interrupted"
     if sent.state == DeliveryState.REFUSED and sent.failure == RECIPIENT_REFUSED:
         return "refused_by_recipient"
+    if sent.state == DeliveryState.REFUSED and sent.failure in GAVE_UP:
+        return "gave_up"
     return TOLD[sent.state]
 
 

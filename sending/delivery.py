@@ -60,9 +60,9 @@ def interrupted(state: DeliveryState, claimed_at: datetime | None, now: datetime
     return now - claimed_at > INTERRUPTED_AFTER
 
 
-# The first try and the outbox's retries (queueing.kinds): a message the mail server puts off at
-# every one of them is not sent, and the staff are told (``_tell_if_to_a_client``).
-DEFERRALS_BEFORE_GIVING_UP = 1 + tasks.DELIVER.max_retries
+# The first try and the outbox's retries (queueing.kinds, about 21 minutes): a message that
+# fails, or is put off, at every one of them is not sent, and the staff are told.
+TRIES = 1 + tasks.DELIVER.max_retries
 _CUT_OFF = (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
 
 # States in which a notification is not sent (again): done, being sent, or waiting for a person.
@@ -88,14 +88,12 @@ def _deliver_one(context: Context, notification_id: int) -> None:
         # The mail server said no for good: trying again would only say no again.
         _record(context, notification_id, DeliveryState.REFUSED, error=refused)
         return
-    except Deferred as deferred:
-        if _attempts(context, notification_id) >= DEFERRALS_BEFORE_GIVING_UP:
-            # Put off at every try (a mailbox full for hours): as good as refused, and said so.
-            _record(context, notification_id, DeliveryState.REFUSED, error=deferred)
-            return
-        _record(context, notification_id, DeliveryState.FAILED, error=deferred)
-        raise
     except Exception as error:
+        if _attempts(context, notification_id) >= TRIES:
+            # Failed or put off at every try (a server down, a mailbox full for hours): as good
+            # as refused, and said so; the staff are told of a client's (_tell_if_to_a_client).
+            _record(context, notification_id, DeliveryState.REFUSED, error=error)
+            return
         _record(context, notification_id, DeliveryState.FAILED, error=error)
         raise
     state = DeliveryState.LOGGED if provider_id == LOGGED else DeliveryState.SENT

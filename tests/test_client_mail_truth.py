@@ -210,13 +210,29 @@ def test_an_address_put_off_at_every_try_is_given_up_and_the_staff_are_told(
     confirmation = db.scalars(
         select(Notification).where(Notification.recipient == MARIE_ADDRESS)
     ).one()
-    confirmation.attempts = delivery.DEFERRALS_BEFORE_GIVING_UP - 1  # the outbox's last retry
+    confirmation.attempts = delivery.TRIES - 1  # the outbox's last retry comes next
     db.commit()
     with time_machine.travel(at(2026, 12, 1, 11, 25), tick=False):
         delivery.deliver_one(context, confirmation.id)
     db.expire_all()
     assert (confirmation.state, confirmation.failure) == (DeliveryState.REFUSED, "deferred")
     assert "notification.tell_refused" in db.scalars(select(OutboxTask.task)).all()
+
+
+def test_a_client_email_given_up_after_every_try_says_so_on_its_page(
+    desk: Flask, deferring_smtp: SmtpInbox, db: Session
+) -> None:
+    context = send_with(desk, deferring_smtp)
+    public_note(desk)
+    with pytest.raises(RuntimeError, match="Deferred"):
+        work(context)
+    db.expire_all()
+    for row in db.scalars(select(Notification).where(Notification.recipient == MARIE_ADDRESS)):
+        row.attempts = delivery.TRIES - 1
+        db.commit()
+        with time_machine.travel(at(2026, 12, 1, 11, 25), tick=False):
+            delivery.deliver_one(context, row.id)
+    assert "public: NOT emailed to the client — sending failed at every try" in page(desk)
 
 
 @pytest.mark.parametrize(
