@@ -22,9 +22,10 @@ import re
 from datetime import timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mail.reading.headers import message_ids
 from models import EmailMessage, HoldReason, MailDirection, TicketEvent, TicketEventKind
@@ -41,22 +42,20 @@ def hold_reason(
     session: Session, inbound: EmailMessage, *, burst: int, minutes: int
 ) -> HoldReason | None:
     """Why the answer to ``inbound`` should wait for a supervisor, or None to send it."""
-    sender = inbound.from_address.lower()
-    if not sender or not _is_reply(inbound) or _follows_our_ticket(session, inbound):
+    if not inbound.from_address or not _is_reply(inbound.subject, inbound.raw):
         return None
-    if _replies_within(session, inbound, minutes) >= burst:
+    if _follows_our_ticket(session, inbound):  # a ticket that follows one of ours: never held
+        return None
+    recent = _from_sender(
+        inbound, timedelta(minutes=minutes), EmailMessage.subject, EmailMessage.raw
+    )
+    if sum(1 for subject, raw in session.execute(recent) if _is_reply(subject, raw)) >= burst:
+        # A loop's turns are replies; a client's new requests in between are no turn of one.
         return HoldReason.BURST
     earlier = session.scalars(
-        select(EmailMessage.text)
-        .where(
-            EmailMessage.direction == MailDirection.IN,
-            func.lower(EmailMessage.from_address) == sender,
-            EmailMessage.id != inbound.id,
-            EmailMessage.received_at >= inbound.received_at - SAME_TEXT_WITHIN,
-            EmailMessage.received_at <= inbound.received_at,
+        _from_sender(inbound, SAME_TEXT_WITHIN, EmailMessage.text).where(
+            EmailMessage.id != inbound.id
         )
-        .order_by(EmailMessage.id.desc())
-        .limit(COMPARED)
     )
     text = _normalized(inbound.text)
     if text and any(_normalized(other) == text for other in earlier):
@@ -64,30 +63,31 @@ def hold_reason(
     return None
 
 
-def _replies_within(session: Session, inbound: EmailMessage, minutes: int) -> int:
-    """How many of the sender's emails in the last ``minutes`` (this one included) were replies:
-    a loop's turns are; a client's new requests in between are no turn of one."""
-    recent = session.scalars(
-        select(EmailMessage)
+def _from_sender(
+    inbound: EmailMessage, within: timedelta, *columns: InstrumentedAttribute[Any]
+) -> Select[Any]:
+    """``columns`` of the sender's latest emails (COMPARED at most) received ``within`` before
+    ``inbound``, this one included."""
+    return (
+        select(*columns)
         .where(
             EmailMessage.direction == MailDirection.IN,
             func.lower(EmailMessage.from_address) == inbound.from_address.lower(),
-            EmailMessage.received_at >= inbound.received_at - timedelta(minutes=minutes),
+            EmailMessage.received_at >= inbound.received_at - within,
             EmailMessage.received_at <= inbound.received_at,
         )
         .order_by(EmailMessage.id.desc())
         .limit(COMPARED)
     )
-    return sum(1 for message in recent if _is_reply(message))
 
 
-def _is_reply(inbound: EmailMessage) -> bool:
+def _is_reply(subject: str | None, raw: bytes | None) -> bool:
     """Whether the email answers another (a loop's turn does); a new request does not."""
-    if _REPLY_SUBJECT.match(inbound.subject or ""):
+    if _REPLY_SUBJECT.match(subject or ""):
         return True
-    if inbound.raw is None:  # too big to keep: no loop answers with that much
+    if raw is None:  # too big to keep: no loop answers with that much
         return False
-    parsed = BytesHeaderParser(policy=compat32).parsebytes(inbound.raw)
+    parsed = BytesHeaderParser(policy=compat32).parsebytes(raw)
     return bool(message_ids(parsed, "In-Reply-To") or message_ids(parsed, "References"))
 
 
