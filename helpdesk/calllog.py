@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session, object_session, with_expression
 
 from models import Call, CallDirection, CallEvent, CallEventKind, Ticket, current_time, tallies
@@ -109,6 +109,23 @@ def record(call: Call, kind: CallEventKind, **data: Any) -> None:
     session = object_session(call)
     assert session is not None, "the call must belong to a session"
     session.add(CallEvent(call_id=call.id, kind=kind, at=webhook_time(session), data=data))
+
+
+# A language the caller chose with a key (the language prompt, the menu's 9), as their
+# LANGUAGE_CHOSEN event says why; any other reason is the line's own choice.
+CHOSEN_BY_KEY = ("key", "menu")
+
+
+def language_chosen_by_key(session: Session, calls: ColumnElement[bool]) -> bool:
+    """Whether the last language chosen on the ``calls`` was the caller's, with a key."""
+    last = session.scalars(
+        select(CallEvent.data)
+        .join(Call, Call.id == CallEvent.call_id)
+        .where(calls, CallEvent.kind == CallEventKind.LANGUAGE_CHOSEN)
+        .order_by(CallEvent.id.desc())
+        .limit(1)
+    ).first()
+    return last is not None and last.get("why") in CHOSEN_BY_KEY
 
 
 def set_status(call: Call, raw: str, duration: str) -> bool:

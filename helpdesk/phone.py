@@ -18,7 +18,6 @@ from helpdesk import business_time, calllog, personal_codes, tasks, tickets
 from helpdesk.tickets import Opened, Requester
 from models import (
     Call,
-    CallEvent,
     CallEventKind,
     CallOutcome,
     CallRing,
@@ -462,19 +461,9 @@ def identified_by_code(session: Session, call: Call, contact: Contact) -> None:
     """The call is the contact's from now on, as if their number were on file; in their
     language, unless the caller chose one with a key during this call."""
     call.contact_id, call.client_id = contact.id, contact.client_id
-    if not _language_chosen_by_caller(session, call):
+    if not calllog.language_chosen_by_key(session, Call.id == call.id):
         call.language = contact.language
     calllog.record(call, CallEventKind.IDENTIFIED_BY_CODE, contact_id=contact.id)
-
-
-def _language_chosen_by_caller(session: Session, call: Call) -> bool:
-    last = session.scalars(
-        select(CallEvent.data)
-        .where(CallEvent.call_id == call.id, CallEvent.kind == CallEventKind.LANGUAGE_CHOSEN)
-        .order_by(CallEvent.id.desc())
-        .limit(1)
-    ).first()
-    return last is not None and last.get("why") in ("key", "menu")
 
 
 # -- the CATA's ring group ----------------------------------------------------------------------

@@ -15,14 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, object_session
 
-from helpdesk import business_time, interventions, surveys, tasks, ticket_rules
+from helpdesk import business_time, calllog, interventions, surveys, tasks, ticket_rules
 from helpdesk.context import Context
 from helpdesk.interventions import Intervention
 from helpdesk.ticket_rules import Act, TicketStateError
 from models import (
     Call,
-    CallEvent,
-    CallEventKind,
     Channel,
     Client,
     Contact,
@@ -407,22 +405,12 @@ def settle_verification(
     ticket.to_verify, ticket.client_id, ticket.contact_id = False, client_id, contact_id
     if ticket.channel == Channel.PHONE:  # a phone ticket's subject is who called: now known
         ticket.subject = contact.name
-    if not _language_chosen_on_a_call(session, ticket):  # else the one they chose by key
+    if not calllog.language_chosen_by_key(session, Call.ticket_id == ticket.id):
+        # a caller's key on the call stays its language; else the contact's, now known
         ticket.language = contact.language
     ticket.sla_due_at, _ = deadline(session, hours, ticket.priority, now)
     note(ticket, TicketEventKind.VERIFIED, staff_member_id, contact_id=contact_id)
     tasks.follow_up(session, ticket.id, since=now)
-
-
-def _language_chosen_on_a_call(session: Session, ticket: Ticket) -> bool:
-    """Whether a caller chose the language of this ticket's call with a key (its emails then
-    stay in it); else the ticket takes its contact's, once a supervisor knows who they are."""
-    chosen = session.scalars(
-        select(CallEvent.data)
-        .join(Call, Call.id == CallEvent.call_id)
-        .where(Call.ticket_id == ticket.id, CallEvent.kind == CallEventKind.LANGUAGE_CHOSEN)
-    )
-    return any(data.get("why") in ("key", "menu") for data in chosen)
 
 
 def close_verification(ticket: Ticket, staff_member_id: int, *, reason: str) -> None:
