@@ -28,7 +28,6 @@ from console.moments import when
 from helpdesk import pages
 from mail.reading.quoting import split_quoted
 from models import Channel, Ticket
-from models.tickets import NO_SUBJECT
 from phones import ANONYMOUS_IDS, national
 from routing.standing import spoken
 from time_words import MONTH_NAMES
@@ -481,8 +480,7 @@ def subject(ticket: Ticket) -> str:
     """A ticket's subject in the reader's language: an email's own subject; a phone ticket's,
     composed from who called and the line ("Marie Tremblay (régulier)", "inconnu : message")."""
     if ticket.channel != Channel.PHONE:
-        stored = ticket.subject.strip()
-        return stored if stored and stored != NO_SUBJECT else str(gettext("(no subject)"))
+        return ticket.written_subject or str(gettext("(no subject)"))
     match = _STORED_PHONE_SUBJECT.match(ticket.subject.strip())
     who = match.group("who") if match else ticket.subject.strip()
     if who in _UNKNOWN_CALLERS:

@@ -19,8 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from helpdesk import tasks
-from models import Channel, Survey, Ticket, current_time
-from models.tickets import NO_SUBJECT
+from models import Survey, Ticket, current_time
 
 LINK_LIFETIME = timedelta(days=30)
 SCORES = range(1, 6)
@@ -107,10 +106,13 @@ def page(session: Session, token: str, now: datetime) -> Page | None:
     ticket = session.get(Ticket, survey.ticket_id) if survey else None
     if survey is None or ticket is None:
         return None
-    emailed = ticket.channel == Channel.EMAIL and ticket.subject != NO_SUBJECT
-    subject = ticket.subject if emailed else ""
-    language = ticket.language.value
-    return Page(ticket.number, state(survey, now), language, ticket.created_at, subject)
+    return Page(
+        ticket.number,
+        state(survey, now),
+        ticket.language.value,
+        ticket.created_at,
+        ticket.written_subject,
+    )
 
 
 def answer(

@@ -33,7 +33,6 @@ from models import (
     TicketEventKind,
     current_time,
 )
-from models.tickets import NO_SUBJECT
 from time_words import clock, full_date
 
 log = logging.getLogger(__name__)
@@ -149,11 +148,10 @@ def subject(context: Context, ticket: Ticket, language: str) -> str:
     T4". Gmail and Outlook keep a conversation together only while its subject stays the same
     (a "Re:" aside), and the intake threads an answer by its ``[#1009]``."""
     texts = context.client_texts
-    words = ticket.subject.strip()
     if ticket.channel == Channel.PHONE:  # who called, kept for the console: not a subject
         words = texts.render("phone_subject", language)
-    elif not words or words == NO_SUBJECT:
-        words = texts.render("no_subject", language)
+    else:
+        words = ticket.written_subject or texts.render("no_subject", language)
     return texts.render("ticket_subject", language, number=ticket.number, subject=words)
 
 

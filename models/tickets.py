@@ -71,6 +71,13 @@ class Ticket(Base):
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketEvent.id"
     )
 
+    @property
+    def written_subject(self) -> str:
+        """The subject the client wrote, "" when there is none: a call's stored subject is who
+        called, and an email without one is stored as NO_SUBJECT."""
+        words = self.subject.strip()
+        return words if self.channel != Channel.PHONE and words != NO_SUBJECT else ""
+
 
 class TicketEvent(Base):
     __tablename__ = "ticket_event"
